@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { InvalidCidError } from './errors.js'
+
+/** Multicodec code of raw bytes: every image block and personal chunk. */
+export const RAW_CODEC = 0x55
+/** Multicodec code of dag-cbor: manifests. */
+export const DAG_CBOR_CODEC = 0x71
+export const SHA2_256_CODE = sha256.code
+
+/** Synchronous SHA-256 with node:crypto (the async WebCrypto path is slower per block). */
+export function sha256Digest (bytes: Uint8Array): Uint8Array {
+  return createHash('sha256').update(bytes).digest()
+}
+
+/** CIDv1 of `bytes` with the given codec (raw by default) and sha2-256. */
+export function cidOf (bytes: Uint8Array, codec: number = RAW_CODEC): CID {
+  return CID.createV1(codec, Digest.create(SHA2_256_CODE, sha256Digest(bytes)))
+}
+
+/** True when `bytes` hash to `cid`'s multihash (any codec; sha2-256 only). */
+export function bytesMatchCid (cid: CID, bytes: Uint8Array): boolean {
+  if (cid.multihash.code !== SHA2_256_CODE) return false
+  const expected = cid.multihash.digest
+  const actual = sha256Digest(bytes)
+  if (expected.byteLength !== actual.byteLength) return false
+  for (let i = 0; i < actual.byteLength; i++) {
+    if (expected[i] !== actual[i]) return false
+  }
+  return true
+}
+
+/** Parses a CID string, throwing InvalidCidError with the offending text. */
+export function parseCid (text: string): CID {
+  try {
+    return CID.parse(text)
+  } catch {
+    throw new InvalidCidError(`not a valid CID: ${JSON.stringify(text)}`)
+  }
+}
+
+/** Decodes a binary CID, throwing InvalidCidError on garbage. */
+export function decodeCid (bytes: Uint8Array): CID {
+  try {
+    return CID.decode(bytes)
+  } catch {
+    throw new InvalidCidError('not a valid binary CID')
+  }
+}
+
+export { CID }

@@ -1,0 +1,25 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, InvalidCidError, InvalidVersionRefError, parseCid, parseVersionRef, RAW_CODEC } from '../src/index.js'
+
+describe('core', () => {
+  it('names blocks by raw CIDv1 sha2-256 and verifies bytes against them', () => {
+    const bytes = new TextEncoder().encode('hello')
+    const cid = cidOf(bytes)
+    assert.equal(cid.version, 1)
+    assert.equal(cid.code, RAW_CODEC)
+    assert.equal(cid.toString(), 'bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq')
+    assert.equal(bytesMatchCid(cid, bytes), true)
+    assert.equal(bytesMatchCid(cid, new TextEncoder().encode('hellp')), false)
+    assert.equal(cidOf(bytes, DAG_CBOR_CODEC).code, DAG_CBOR_CODEC)
+    assert.equal(parseCid(cid.toString()).equals(cid), true)
+    assert.throws(() => parseCid('nope'), InvalidCidError)
+  })
+
+  it('parses NAME@VERSION and rejects what cannot be a file name', () => {
+    assert.deepEqual(parseVersionRef('win11@2026.11'), { name: 'win11', version: '2026.11' })
+    for (const bad of ['win11', '@v1', 'win11@', '../x@v1', 'a@b/c', 'a b@1']) {
+      assert.throws(() => parseVersionRef(bad), InvalidVersionRefError, bad)
+    }
+  })
+})
