@@ -1,0 +1,11 @@
+import { CacheCloudError } from '@cachecloud/core'
+
+export class InvalidPeerKeyFileError extends CacheCloudError {
+  static override name = 'InvalidPeerKeyFileError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_PEER_KEY_FILE', options) }
+}
+
+export class InvalidMultiaddrError extends CacheCloudError {
+  static override name = 'InvalidMultiaddrError'
+  constructor (message: string) { super(message, 'ERR_INVALID_MULTIADDR') }
+}

@@ -1,0 +1,18 @@
+/**
+ * @packageDocumentation
+ *
+ * The CachePoint's libp2p host: TCP transport, Noise encryption, yamux
+ * multiplexing and identify, with a peer identity (ed25519) persisted in the
+ * data directory so a node keeps its peer id across restarts.
+ *
+ * @example
+ * ```ts
+ * import '@cachecloud/core/polyfill'
+ * const privateKey = await loadOrCreatePeerKey(dataDir + '/peer.key')
+ * const node = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] })
+ * ```
+ */
+export * from './constants.js'
+export * from './errors.js'
+export * from './identity.js'
+export * from './host.js'
