@@ -1,0 +1,152 @@
+import type { ProgressEvent } from '@cachecloud/core'
+
+/** One image version held by a CachePoint, as the API shows it. */
+export interface ImageVersionInfo {
+  name: string
+  version: string
+  /** Manifest CID. */
+  cid: string
+  state: 'complete' | 'pulling'
+  size: number
+  blockSize: number
+  createdAt: string
+  parent: string | null
+  publisher: string
+}
+
+export type JobKind = 'import' | 'pull' | 'export'
+
+/** A long operation running (or recently finished) in the daemon. */
+export interface JobInfo {
+  id: string
+  kind: JobKind
+  ref: string
+  state: 'running' | 'done' | 'failed'
+  done: number
+  total: number
+  unit: 'bytes' | 'blocks'
+  /** Bytes (or blocks) per second over the last few seconds. */
+  rate: number
+  /** Seconds to completion at the current rate; null when unknown. */
+  etaSeconds: number | null
+  startedAt: string
+  finishedAt?: string
+  error?: { code: string, message: string }
+}
+
+export interface StatusInfo {
+  peerId: string
+  addresses: string[]
+  publisherKey: string
+  trustedPublishers: string[]
+  dataDir: string
+  uptimeSeconds: number
+  store: {
+    /** Distinct blocks held. */
+    blocks: number
+    /** Bytes on disk for block content (each distinct block once). */
+    physicalBytes: number
+    /** Sum of the sizes of all versions held: what the images would take without dedupe and holes. */
+    logicalBytes: number
+  }
+  versions: ImageVersionInfo[]
+  jobs: JobInfo[]
+  connections: number
+}
+
+export interface PeerInfo {
+  peerId: string
+  addresses: string[]
+  connected: boolean
+  /** Configured in the node's config file (as opposed to met at run time). */
+  configured: boolean
+}
+
+export interface ImportRequest {
+  file: string
+  name: string
+  version: string
+  blockSize?: number
+}
+
+export interface ImportResultInfo {
+  ref: string
+  cid: string
+  size: number
+  blocks: number
+  holes: number
+  newBlocks: number
+  newBytes: number
+  dedupedBlocks: number
+  durationMs: number
+}
+
+export interface PullRequest {
+  ref: string
+  /** Multiaddrs to pull from; default: the configured peers. */
+  from?: string[]
+}
+
+export interface PullResultInfo {
+  ref: string
+  cid: string
+  fetchedBlocks: number
+  fetchedBytes: number
+  wireBytes: number
+  heldBlocks: number
+  holes: number
+  durationMs: number
+  bytesByPeer: Record<string, number>
+}
+
+export interface ExportRequest {
+  ref: string
+  file: string
+  overwrite?: boolean
+}
+
+export interface ExportResultInfo {
+  ref: string
+  file: string
+  size: number
+  durationMs: number
+}
+
+export interface DiffInfo {
+  from: string
+  to: string
+  blockSize: number
+  changedBlocks: number
+  addedBlocks: number
+  removedBlocks: number
+  unchangedBlocks: number
+  /** Distinct blocks (and their bytes) a node holding `from` must fetch to get `to`. */
+  fetchBlocks: number
+  fetchBytes: number
+}
+
+export interface GcResultInfo {
+  removed: number
+  freedBytes: number
+  kept: number
+}
+
+export type ProgressSink = (event: ProgressEvent) => void
+
+/** What the daemon offers through the control API; the server maps routes onto it. */
+export interface CachePointApi {
+  status(): Promise<StatusInfo>
+  images(): Promise<ImageVersionInfo[]>
+  importImage(request: ImportRequest, onProgress: ProgressSink): Promise<ImportResultInfo>
+  pull(request: PullRequest, onProgress: ProgressSink): Promise<PullResultInfo>
+  exportImage(request: ExportRequest, onProgress: ProgressSink): Promise<ExportResultInfo>
+  diff(from: string, to: string): Promise<DiffInfo>
+  peers(): Promise<PeerInfo[]>
+  gc(): Promise<GcResultInfo>
+}
+
+/** One line of a streamed response (application/x-ndjson). */
+export type StreamLine<T> =
+  | { progress: ProgressEvent }
+  | { result: T }
+  | { error: { code: string, message: string } }

@@ -1,0 +1,76 @@
+import type { ProgressEvent } from '@cachecloud/core'
+import type {
+  CachePointApi, DiffInfo, ExportRequest, ExportResultInfo, GcResultInfo, ImageVersionInfo, ImportRequest,
+  ImportResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine
+} from './api.js'
+import { API_PREFIX } from './constants.js'
+import { DaemonUnreachableError, RemoteError } from './errors.js'
+import { readEndpoint, type ControlEndpoint } from './endpoint.js'
+
+export type ControlClient = CachePointApi
+
+async function call (endpoint: ControlEndpoint, method: string, path: string, body?: unknown): Promise<Response> {
+  try {
+    return await fetch(`${endpoint.url}${API_PREFIX}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+  } catch (err) {
+    throw new DaemonUnreachableError(`cannot reach the CachePoint daemon at ${endpoint.url}: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+async function json<T> (response: Response): Promise<T> {
+  const body = await response.json() as T | { error: { code: string, message: string } }
+  if (!response.ok) {
+    const error = (body as { error?: { code: string, message: string } }).error
+    throw new RemoteError(error?.message ?? `HTTP ${response.status}`, error?.code ?? 'ERR_INTERNAL')
+  }
+  return body as T
+}
+
+/** Reads an NDJSON stream: progress lines go to `onProgress`, the last line is the result or an error. */
+async function streamed<T> (response: Response, onProgress: ProgressSink): Promise<T> {
+  if (!response.ok || response.body === null) return json<T>(response)
+  const decoder = new TextDecoder()
+  let buffered = ''
+  let outcome: StreamLine<T> | undefined
+  const take = (line: string): void => {
+    if (line.trim() === '') return
+    const parsed = JSON.parse(line) as StreamLine<T>
+    if ('progress' in parsed) onProgress(parsed.progress as ProgressEvent)
+    else outcome = parsed
+  }
+  for await (const chunk of response.body) {
+    buffered += decoder.decode(chunk, { stream: true })
+    let newline: number
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      take(buffered.slice(0, newline))
+      buffered = buffered.slice(newline + 1)
+    }
+  }
+  take(buffered)
+  if (outcome === undefined) throw new DaemonUnreachableError('the daemon closed the connection before the operation finished (see its log)')
+  if ('error' in outcome) throw new RemoteError(outcome.error.message, outcome.error.code)
+  if ('result' in outcome) return outcome.result
+  throw new DaemonUnreachableError('unexpected reply from the daemon')
+}
+
+export function createControlClient (endpoint: ControlEndpoint): ControlClient {
+  return {
+    status: async () => json<StatusInfo>(await call(endpoint, 'GET', '/status')),
+    images: async () => json<ImageVersionInfo[]>(await call(endpoint, 'GET', '/images')),
+    peers: async () => json<PeerInfo[]>(await call(endpoint, 'GET', '/peers')),
+    gc: async () => json<GcResultInfo>(await call(endpoint, 'POST', '/gc')),
+    diff: async (from, to) => json<DiffInfo>(await call(endpoint, 'GET', `/images/diff?${new URLSearchParams({ from, to }).toString()}`)),
+    importImage: async (request: ImportRequest, onProgress) => streamed<ImportResultInfo>(await call(endpoint, 'POST', '/images/import', request), onProgress),
+    pull: async (request: PullRequest, onProgress) => streamed<PullResultInfo>(await call(endpoint, 'POST', '/images/pull', request), onProgress),
+    exportImage: async (request: ExportRequest, onProgress) => streamed<ExportResultInfo>(await call(endpoint, 'POST', '/images/export', request), onProgress)
+  }
+}
+
+/** A client for the daemon serving `dataDir`. */
+export async function connectToDaemon (dataDir: string): Promise<ControlClient> {
+  return createControlClient(await readEndpoint(dataDir))
+}

@@ -1,0 +1,10 @@
+/** Prefix of every route; bumped on an incompatible change of the API. */
+export const API_PREFIX = '/v1'
+/** Where the daemon publishes how to reach it, inside the data directory. */
+export const CONTROL_FILE = 'control.json'
+/** The bearer token, inside the data directory, mode 0600. */
+export const TOKEN_FILE = 'control.token'
+/** Largest request body accepted (requests are small JSON documents). */
+export const MAX_REQUEST_BYTES = 1024 * 1024
+/** Minimum interval between two progress lines of one streamed operation. */
+export const PROGRESS_INTERVAL_MS = 100

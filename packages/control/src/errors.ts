@@ -1,0 +1,21 @@
+import { CacheCloudError } from '@cachecloud/core'
+
+export class DaemonUnreachableError extends CacheCloudError {
+  static override name = 'DaemonUnreachableError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DAEMON_UNREACHABLE', options) }
+}
+
+export class UnauthorizedError extends CacheCloudError {
+  static override name = 'UnauthorizedError'
+  constructor (message = 'control API token missing or wrong') { super(message, 'ERR_UNAUTHORIZED') }
+}
+
+export class BadRequestError extends CacheCloudError {
+  static override name = 'BadRequestError'
+  constructor (message: string) { super(message, 'ERR_BAD_REQUEST') }
+}
+
+/** An error reported by the daemon, carrying its code across the API. */
+export class RemoteError extends CacheCloudError {
+  static override name = 'RemoteError'
+}

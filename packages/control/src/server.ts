@@ -1,0 +1,171 @@
+import { timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { isCacheCloudError, type ProgressEvent } from '@cachecloud/core'
+import type { CachePointApi, ProgressSink, StreamLine } from './api.js'
+import { API_PREFIX, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
+import { BadRequestError, UnauthorizedError } from './errors.js'
+import * as validate from './validate.js'
+
+/** Structured logger shape (pino's), so this package does not depend on pino. */
+export interface ControlLogger {
+  info(obj: object, msg?: string): void
+  warn(obj: object, msg?: string): void
+}
+
+export interface ControlServerInit {
+  api: CachePointApi
+  token: string
+  /** Loopback only: the API is local by design. Default 127.0.0.1. */
+  host?: string
+  /** 0 lets the OS choose. */
+  port?: number
+  logger?: ControlLogger
+}
+
+export interface ControlServer {
+  start(): Promise<{ url: string }>
+  stop(): Promise<void>
+}
+
+type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>
+
+/** HTTP status for an error code: the API's callers (CLI, tray) branch on the code, people read the message. */
+function httpStatus (code: string): number {
+  if (code === 'ERR_UNAUTHORIZED') return 401
+  if (code === 'ERR_BAD_REQUEST' || code.startsWith('ERR_INVALID')) return 400
+  if (code.endsWith('NOT_FOUND')) return 404
+  if (code.endsWith('EXISTS')) return 409
+  return 500
+}
+
+function errorBody (err: unknown): { code: string, message: string } {
+  if (isCacheCloudError(err)) return { code: err.code, message: err.message }
+  return { code: 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) }
+}
+
+async function readJson (request: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = []
+  let length = 0
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    length += chunk.byteLength
+    if (length > MAX_REQUEST_BYTES) throw new BadRequestError(`request body exceeds ${MAX_REQUEST_BYTES} bytes`)
+    chunks.push(chunk)
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'))
+  } catch {
+    throw new BadRequestError('request body is not valid JSON')
+  }
+}
+
+function sendJson (response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' })
+  response.end(JSON.stringify(body))
+}
+
+/** Streams progress lines (throttled, last one always sent) and then the result or the error, as NDJSON. */
+async function stream<T> (response: ServerResponse, run: (onProgress: ProgressSink) => Promise<T>): Promise<void> {
+  response.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' })
+  const write = (line: StreamLine<T>): void => { if (!response.destroyed) response.write(JSON.stringify(line) + '\n') }
+  let last = 0
+  let pending: ProgressEvent | undefined
+  const onProgress: ProgressSink = (event) => {
+    const now = Date.now()
+    if (now - last >= PROGRESS_INTERVAL_MS) {
+      last = now
+      pending = undefined
+      write({ progress: event })
+    } else {
+      pending = event
+    }
+  }
+  try {
+    const result = await run(onProgress)
+    if (pending !== undefined) write({ progress: pending })
+    write({ result })
+  } catch (err) {
+    write({ error: errorBody(err) })
+  }
+  response.end()
+}
+
+function routes (api: CachePointApi): Map<string, Handler> {
+  return new Map<string, Handler>([
+    ['GET /status', async (_req, res) => { sendJson(res, 200, await api.status()) }],
+    ['GET /images', async (_req, res) => { sendJson(res, 200, await api.images()) }],
+    ['GET /peers', async (_req, res) => { sendJson(res, 200, await api.peers()) }],
+    ['POST /gc', async (_req, res) => { sendJson(res, 200, await api.gc()) }],
+    ['GET /images/diff', async (_req, res, url) => {
+      const from = url.searchParams.get('from')
+      const to = url.searchParams.get('to')
+      if (from === null || to === null) throw new BadRequestError('diff needs ?from=NAME@VERSION&to=NAME@VERSION')
+      sendJson(res, 200, await api.diff(from, to))
+    }],
+    ['POST /images/import', async (req, res) => {
+      const body = validate.importRequest(await readJson(req))
+      await stream(res, async (onProgress) => api.importImage(body, onProgress))
+    }],
+    ['POST /images/pull', async (req, res) => {
+      const body = validate.pullRequest(await readJson(req))
+      await stream(res, async (onProgress) => api.pull(body, onProgress))
+    }],
+    ['POST /images/export', async (req, res) => {
+      const body = validate.exportRequest(await readJson(req))
+      await stream(res, async (onProgress) => api.exportImage(body, onProgress))
+    }]
+  ])
+}
+
+function tokenMatches (header: string | undefined, token: Buffer): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false
+  const given = Buffer.from(header.slice('Bearer '.length))
+  return given.byteLength === token.byteLength && timingSafeEqual(given, token)
+}
+
+export function createControlServer (init: ControlServerInit): ControlServer {
+  const table = routes(init.api)
+  const token = Buffer.from(init.token)
+  let server: Server | undefined
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const url = new URL(request.url ?? '/', 'http://localhost')
+    try {
+      if (!tokenMatches(request.headers.authorization, token)) throw new UnauthorizedError()
+      const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : ''
+      const handler = table.get(`${request.method ?? 'GET'} ${path}`)
+      if (handler === undefined) {
+        sendJson(response, 404, { error: { code: 'ERR_NO_SUCH_ROUTE', message: `no route ${request.method ?? ''} ${url.pathname}` } })
+        return
+      }
+      await handler(request, response, url)
+    } catch (err) {
+      const body = errorBody(err)
+      if (body.code === 'ERR_INTERNAL') init.logger?.warn({ err, path: url.pathname }, 'control API request failed')
+      if (!response.headersSent) sendJson(response, httpStatus(body.code), { error: body })
+      else response.end()
+    }
+  }
+
+  return {
+    async start () {
+      server = createServer((request, response) => { void handle(request, response) })
+      const s = server
+      await new Promise<void>((resolve, reject) => {
+        s.once('error', reject)
+        s.listen(init.port ?? 0, init.host ?? '127.0.0.1', () => { s.off('error', reject); resolve() })
+      })
+      const address = s.address() as AddressInfo
+      const url = `http://${address.address}:${address.port}`
+      init.logger?.info({ url }, 'control API listening')
+      return { url }
+    },
+    async stop () {
+      const s = server
+      if (s === undefined) return
+      server = undefined
+      s.closeAllConnections()
+      await new Promise<void>((resolve) => { s.close(() => { resolve() }) })
+    }
+  }
+}

@@ -1,0 +1,46 @@
+import { BadRequestError } from './errors.js'
+import type { ExportRequest, ImportRequest, PullRequest } from './api.js'
+
+type Json = Record<string, unknown>
+
+function object (body: unknown): Json {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError('request body must be a JSON object')
+  return body as Json
+}
+
+function string (body: Json, key: string): string {
+  const value = body[key]
+  if (typeof value !== 'string' || value === '') throw new BadRequestError(`"${key}" must be a non-empty string`)
+  return value
+}
+
+function optional<T> (body: Json, key: string, check: (value: unknown) => value is T, what: string): T | undefined {
+  const value = body[key]
+  if (value === undefined) return undefined
+  if (!check(value)) throw new BadRequestError(`"${key}" must be ${what}`)
+  return value
+}
+
+const isPositiveInteger = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v > 0
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean'
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every(s => typeof s === 'string')
+
+export function importRequest (input: unknown): ImportRequest {
+  const body = object(input)
+  return {
+    file: string(body, 'file'),
+    name: string(body, 'name'),
+    version: string(body, 'version'),
+    blockSize: optional(body, 'blockSize', isPositiveInteger, 'a positive integer')
+  }
+}
+
+export function pullRequest (input: unknown): PullRequest {
+  const body = object(input)
+  return { ref: string(body, 'ref'), from: optional(body, 'from', isStringList, 'a list of multiaddrs') }
+}
+
+export function exportRequest (input: unknown): ExportRequest {
+  const body = object(input)
+  return { ref: string(body, 'ref'), file: string(body, 'file'), overwrite: optional(body, 'overwrite', isBoolean, 'true or false') }
+}
