@@ -1,0 +1,141 @@
+import type { Libp2p } from '@libp2p/interface'
+import type { Blockstore } from '@cachecloud/blockstore'
+import { BLOCKS_PROTOCOL, MAX_FRAME_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
+import { PeerMisbehavedError } from './errors.js'
+import type { PeerTarget } from './client.js'
+import type { BlockWant, PullScheduler } from './scheduler.js'
+import { decodeBlockResponse, encodeWant, FrameReader, type BlockResponse } from './wire.js'
+
+export interface BlockSessionInit {
+  libp2p: Libp2p
+  blockstore: Blockstore
+  scheduler: PullScheduler
+  signal: AbortSignal
+  maxInFlightBytes: number
+  batchBytes: number
+  putConcurrency: number
+  timeoutMs: number
+  /** The peer's id once connected. */
+  onConnect(peer: string): void
+  /** Bytes read from the stream, framing included. */
+  onWire(peer: string, bytes: number): void
+  /** A block was verified and stored (the scheduler is told separately). */
+  onStored(peer: string, want: BlockWant): void
+  /** A local failure (not the peer's): the pull must stop. */
+  onFatal(err: Error): void
+}
+
+const BLOCK_CORRUPT = 'ERR_BLOCK_CORRUPT'
+
+/**
+ * Fetches blocks from one peer over one /cachecloud/blocks/1.0.0 stream:
+ * keeps up to `maxInFlightBytes` requested, matches responses to requests in
+ * order, and stores each block (the blockstore verifies it against its CID).
+ * Throws PeerMisbehavedError (after resetting the stream) when the peer
+ * breaks the protocol; every unanswered block goes back to the scheduler.
+ */
+export async function runBlockSession (init: BlockSessionInit, target: PeerTarget): Promise<void> {
+  const { libp2p, blockstore, scheduler, signal } = init
+  const connection = await libp2p.dial(target, { signal })
+  const peer = connection.remotePeer.toString()
+  init.onConnect(peer)
+  const stream = await connection.newStream(BLOCKS_PROTOCOL, { signal })
+  const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+  const outstanding: BlockWant[] = []
+  let head = 0
+  let inFlightBytes = 0
+  const puts = new Set<Promise<void>>()
+  let failure: Error | undefined
+  const misbehaved = (why: string, cause?: unknown): PeerMisbehavedError => new PeerMisbehavedError(peer, why, { cause })
+  let wakeup: (() => void) | undefined
+  const fail = (err: Error): void => {
+    failure ??= err
+    stream.abort(failure)
+    wakeup?.()
+  }
+  const onAbort = (): void => { fail(signal.reason as Error) }
+  signal.addEventListener('abort', onAbort)
+
+  const fill = (): void => {
+    while (inFlightBytes < init.maxInFlightBytes && outstanding.length - head < MAX_OUTSTANDING_WANTS) {
+      const count = Math.min(MAX_WANTS_PER_REQUEST, MAX_OUTSTANDING_WANTS - (outstanding.length - head))
+      const wants = scheduler.take(peer, Math.min(init.batchBytes, init.maxInFlightBytes - inFlightBytes), count)
+      if (wants.length === 0) return
+      for (const want of wants) { outstanding.push(want); inFlightBytes += want.length }
+      // requests are small: the write buffer stays bounded by MAX_OUTSTANDING_WANTS
+      stream.send(encodeWant(wants.map(w => w.cid)))
+    }
+  }
+
+  const store = (want: BlockWant, bytes: Uint8Array): void => {
+    const put = blockstore.put(want.cid, bytes).then(() => {
+      init.onStored(peer, want)
+      scheduler.received(peer, want)
+    }, (err: Error & { code?: string }) => {
+      scheduler.release(peer, [want])
+      if (err.code === BLOCK_CORRUPT) fail(misbehaved(`sent bytes that do not match block ${want.cid.toString()}`, err))
+      else { init.onFatal(err); fail(err) }
+    }).finally(() => { puts.delete(put) })
+    puts.add(put)
+  }
+
+  const nextFrame = async (): Promise<BlockResponse> => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const before = reader.bytesRead
+    try {
+      const body = await Promise.race([
+        reader.next(),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => { reject(misbehaved(`sent nothing for ${init.timeoutMs} ms with ${outstanding.length - head} blocks requested`)) }, init.timeoutMs)
+        })
+      ])
+      if (body === undefined) throw misbehaved(`closed the stream with ${outstanding.length - head} blocks unanswered`)
+      return decodeBlockResponse(body)
+    } catch (err) {
+      if (failure !== undefined || err instanceof PeerMisbehavedError) throw err
+      throw misbehaved((err as Error).message, err)
+    } finally {
+      clearTimeout(timer)
+      init.onWire(peer, reader.bytesRead - before)
+    }
+  }
+
+  try {
+    while (true) {
+      if (failure !== undefined) throw failure
+      fill()
+      if (outstanding.length === head) {
+        if (scheduler.remaining === 0 || !scheduler.mayHaveWorkFor(peer)) break
+        await Promise.race([scheduler.changed(), new Promise<void>(resolve => { wakeup = resolve }), ...puts])
+        continue
+      }
+      const response = await nextFrame()
+      const want = outstanding[head]
+      const expected: boolean = response.cid.equals(want.cid)
+      if (!expected) throw misbehaved(`sent block ${response.cid.toString()}, expected ${want.cid.toString()}`)
+      if (response.bytes !== undefined && response.bytes.byteLength !== want.length) {
+        throw misbehaved(`sent ${response.bytes.byteLength} bytes for block ${want.cid.toString()} of ${want.length} bytes`)
+      }
+      head++
+      inFlightBytes -= want.length
+      if (head > 4096) { outstanding.splice(0, head); head = 0 }
+      if (response.bytes === undefined) {
+        scheduler.notFound(peer, want)
+        continue
+      }
+      store(want, response.bytes)
+      while (puts.size >= init.putConcurrency) await Promise.race(puts)
+    }
+    await Promise.all(puts)
+    if (failure !== undefined) throw failure
+    await stream.close({ signal })
+  } catch (err) {
+    const reason = failure ?? err as Error
+    stream.abort(reason)
+    throw reason
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+    await Promise.allSettled(puts)
+    scheduler.release(peer, outstanding.slice(head))
+  }
+}

@@ -1,0 +1,35 @@
+import { CacheCloudError } from '@cachecloud/core'
+
+/** A frame's length prefix exceeds the limit of the message; nothing of it was buffered. */
+export class FrameTooLargeError extends CacheCloudError {
+  static override name = 'FrameTooLargeError'
+  constructor (message: string) { super(message, 'ERR_FRAME_TOO_LARGE') }
+}
+
+/** A message is malformed: bad type, truncated, trailing bytes, bad CID. */
+export class InvalidMessageError extends CacheCloudError {
+  static override name = 'InvalidMessageError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_MESSAGE', options) }
+}
+
+/** A peer broke the protocol (wrong bytes, unrequested CIDs, oversized frames, garbage, silence); its stream was reset. */
+export class PeerMisbehavedError extends CacheCloudError {
+  static override name = 'PeerMisbehavedError'
+  readonly peer: string
+  constructor (peer: string, message: string, options?: ErrorOptions) {
+    super(`peer ${peer} misbehaved: ${message}`, 'ERR_PEER_MISBEHAVED', options)
+    this.peer = peer
+  }
+}
+
+/** None of the given peers holds the requested version (or its manifest). */
+export class VersionUnavailableError extends CacheCloudError {
+  static override name = 'VersionUnavailableError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_VERSION_UNAVAILABLE', options) }
+}
+
+/** A pull could not fetch every block from the peers it was given. */
+export class PullFailedError extends CacheCloudError {
+  static override name = 'PullFailedError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PULL_FAILED', options) }
+}

@@ -1,0 +1,241 @@
+import type { Libp2p } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { formatVersionRef, type CID, type ImageManifest, type ProgressOptions, type VersionRef } from '@cachecloud/core'
+import type { Blockstore } from '@cachecloud/blockstore'
+import { missingBlocks, type Catalog } from '@cachecloud/image'
+import { verifyManifest, type TrustStore } from '@cachecloud/manifest'
+import { runBlockSession } from './block-session.js'
+import { requestCatalog, requestManifest, withTimeout, type PeerTarget } from './client.js'
+import { MAX_BLOCK_BYTES } from './constants.js'
+import { PullFailedError, VersionUnavailableError } from './errors.js'
+import type { BlockWant, PullScheduler } from './scheduler.js'
+import type { RemoteVersion } from './wire.js'
+
+export interface PullInit extends ProgressOptions<'pull:block'> {
+  ref: VersionRef
+  /** Peers to ask, in order of preference. */
+  peers: PeerTarget[]
+  signal?: AbortSignal
+}
+
+export interface PullResult {
+  /** Manifest CID of the version. */
+  cid: CID
+  manifest: ImageManifest
+  /** Blocks fetched and stored by this pull. */
+  fetchedBlocks: number
+  /** Block payload bytes fetched. */
+  fetchedBytes: number
+  /** Every byte received on the blocks protocol, framing included. */
+  wireBytes: number
+  /** Distinct blocks already present before the pull. */
+  heldBlocks: number
+  /** All-zero blocks of the image (never fetched). */
+  holes: number
+  durationMs: number
+  /** Block payload bytes by peer id. */
+  bytesByPeer: Record<string, number>
+}
+
+export interface PullContext {
+  libp2p: Libp2p
+  blockstore: Blockstore
+  catalog: Catalog
+  trust: TrustStore
+  log?: Logger
+  createScheduler: (wants: BlockWant[]) => PullScheduler
+  maxInFlightBytes: number
+  batchBytes: number
+  commitBytes: number
+  putConcurrency: number
+  timeoutMs: number
+}
+
+interface Offer { target: PeerTarget, peer: string, version: RemoteVersion }
+
+function countBlocks (manifest: ImageManifest): { distinct: number, holes: number } {
+  const seen = new Set<string>()
+  let holes = 0
+  for (const cid of manifest.blocks) {
+    if (cid === null) holes++
+    else seen.add(Buffer.from(cid.multihash.bytes).toString('latin1'))
+  }
+  return { distinct: seen.size, holes }
+}
+
+/** Asks every peer's catalog for the version; keeps peers offering the chosen manifest CID, complete ones first. */
+async function findOffers (ctx: PullContext, init: PullInit, localCid: CID | undefined): Promise<{ cid: CID, offers: Offer[] }> {
+  const ref = formatVersionRef(init.ref)
+  const errors: Error[] = []
+  const found = await Promise.all(init.peers.map(async (target): Promise<Offer | undefined> => {
+    try {
+      const { peer, versions } = await requestCatalog(ctx.libp2p, target, withTimeout(ctx.timeoutMs, init.signal), init.ref.name)
+      const version = versions.find(v => v.name === init.ref.name && v.version === init.ref.version)
+      return version === undefined ? undefined : { target, peer, version }
+    } catch (err) {
+      init.signal?.throwIfAborted()
+      ctx.log?.warn({ peer: target.toString(), err }, 'catalog of %s unavailable: %s', target.toString(), (err as Error).message)
+      errors.push(err as Error)
+      return undefined
+    }
+  }))
+  const offers = found.filter((o): o is Offer => o !== undefined)
+  // A peer's catalog only names a CID; the signature check decides. Prefer what we already started, else the most offered.
+  let cid = localCid
+  if (cid === undefined) {
+    const votes = new Map<string, { cid: CID, n: number }>()
+    for (const o of offers) {
+      const key = o.version.cid.toString()
+      const v = votes.get(key) ?? { cid: o.version.cid, n: 0 }
+      v.n += o.version.state === 'complete' ? 2 : 1
+      votes.set(key, v)
+    }
+    cid = [...votes.values()].sort((a, b) => b.n - a.n)[0]?.cid
+  }
+  const chosen = offers.filter(o => cid !== undefined && o.version.cid.equals(cid))
+  if (cid === undefined || chosen.length === 0) {
+    throw new VersionUnavailableError(`none of the ${init.peers.length} peers offers ${ref}` + (errors.length > 0 ? ` (${errors.length} unreachable: ${errors[0].message})` : ''), { cause: errors.length > 0 ? new AggregateError(errors) : undefined })
+  }
+  chosen.sort((a, b) => Number(b.version.state === 'complete') - Number(a.version.state === 'complete'))
+  return { cid, offers: chosen }
+}
+
+async function fetchVerifiedManifest (ctx: PullContext, init: PullInit, cid: CID, offers: Offer[]): Promise<ImageManifest> {
+  const ref = formatVersionRef(init.ref)
+  const errors: Error[] = []
+  for (const offer of offers) {
+    try {
+      const { manifest } = await requestManifest(ctx.libp2p, offer.target, cid, withTimeout(ctx.timeoutMs, init.signal))
+      if (manifest.name !== init.ref.name || manifest.version !== init.ref.version) {
+        throw new VersionUnavailableError(`peer ${offer.peer} offered manifest ${cid.toString()} for ${ref}, but it describes ${manifest.name}@${manifest.version}`)
+      }
+      // untrusted or forged: every peer would send the same bytes for this CID, so stop here
+      verifyManifest(manifest, ctx.trust)
+      return manifest
+    } catch (err) {
+      init.signal?.throwIfAborted()
+      const code = (err as { code?: string }).code
+      if (code === 'ERR_UNTRUSTED_PUBLISHER' || code === 'ERR_INVALID_SIGNATURE') throw err
+      ctx.log?.warn({ peer: offer.peer, err }, 'manifest %s from %s failed: %s', cid.toString(), offer.peer, (err as Error).message)
+      errors.push(err as Error)
+    }
+  }
+  throw new VersionUnavailableError(`no peer delivered manifest ${cid.toString()} of ${ref}: ${errors.map(e => e.message).join('; ')}`, { cause: new AggregateError(errors) })
+}
+
+/** See Transfer.pull. */
+export async function pull (ctx: PullContext, init: PullInit): Promise<PullResult> {
+  const started = performance.now()
+  init.signal?.throwIfAborted()
+  const ref = formatVersionRef(init.ref)
+  const local = await ctx.catalog.find(init.ref)
+  if (local?.state === 'complete') {
+    const manifest = await ctx.catalog.manifest(init.ref)
+    const { distinct, holes } = countBlocks(manifest)
+    return { cid: local.cid, manifest, fetchedBlocks: 0, fetchedBytes: 0, wireBytes: 0, heldBlocks: distinct, holes, durationMs: performance.now() - started, bytesByPeer: {} }
+  }
+
+  const { cid, offers } = await findOffers(ctx, init, local?.cid)
+  const manifest = await fetchVerifiedManifest(ctx, init, cid, offers)
+  if (manifest.blockSize > MAX_BLOCK_BYTES) throw new PullFailedError(`${ref} uses ${manifest.blockSize}-byte blocks; at most ${MAX_BLOCK_BYTES} can be transferred`)
+  await ctx.catalog.add(manifest, 'pulling')
+
+  const { distinct, holes } = countBlocks(manifest)
+  const missing = await missingBlocks(manifest, async c => await ctx.blockstore.has(c), { signal: init.signal })
+  const fetch = new BlockFetch(ctx, init, missing.blocks, missing.bytes)
+  await fetch.run(offers.map(o => o.target))
+
+  await ctx.blockstore.sync()
+  await ctx.catalog.markComplete(init.ref)
+  ctx.log?.info({ ref, cid: cid.toString(), fetchedBytes: fetch.fetchedBytes, peers: fetch.bytesByPeer }, 'pulled %s', ref)
+  return {
+    cid,
+    manifest,
+    fetchedBlocks: fetch.fetchedBlocks,
+    fetchedBytes: fetch.fetchedBytes,
+    wireBytes: fetch.wireBytes,
+    heldBlocks: distinct - missing.blocks.length,
+    holes,
+    durationMs: performance.now() - started,
+    bytesByPeer: fetch.bytesByPeer
+  }
+}
+
+/** The block phase of a pull: one session per peer sharing a scheduler, batched commits. */
+class BlockFetch {
+  fetchedBlocks = 0
+  fetchedBytes = 0
+  wireBytes = 0
+  bytesByPeer: Record<string, number> = {}
+  private sinceCommit = 0
+  private commits: Promise<void> = Promise.resolve()
+  private fatal: Error | undefined
+  private readonly controller = new AbortController()
+  private readonly scheduler: PullScheduler
+
+  constructor (private readonly ctx: PullContext, private readonly init: PullInit, private readonly wants: BlockWant[], private readonly totalBytes: number) {
+    this.scheduler = ctx.createScheduler(wants)
+  }
+
+  async run (targets: PeerTarget[]): Promise<void> {
+    if (this.wants.length === 0) return
+    const signal = this.init.signal === undefined ? this.controller.signal : AbortSignal.any([this.init.signal, this.controller.signal])
+    const session = {
+      libp2p: this.ctx.libp2p,
+      blockstore: this.ctx.blockstore,
+      scheduler: this.scheduler,
+      signal,
+      maxInFlightBytes: this.ctx.maxInFlightBytes,
+      batchBytes: this.ctx.batchBytes,
+      putConcurrency: this.ctx.putConcurrency,
+      timeoutMs: this.ctx.timeoutMs,
+      onConnect: (peer: string) => { this.bytesByPeer[peer] ??= 0 },
+      onWire: (_peer: string, bytes: number) => { this.wireBytes += bytes },
+      onStored: (peer: string, want: BlockWant) => { this.stored(peer, want) },
+      onFatal: (err: Error) => { this.fail(err) }
+    }
+    const errors: Error[] = []
+    await Promise.all(targets.map(async target => {
+      try {
+        await runBlockSession(session, target)
+      } catch (err) {
+        if (signal.aborted) return
+        this.ctx.log?.warn({ peer: target.toString(), err }, 'block exchange with %s failed: %s', target.toString(), (err as Error).message)
+        errors.push(err as Error)
+      }
+    }))
+    // keep what arrived durable whatever happens next, so a later pull resumes from it
+    this.commits = this.commits.then(async () => { await this.ctx.blockstore.sync() })
+    await this.commits.catch(err => { this.fatal ??= err })
+    if (this.fatal !== undefined) throw this.fatal
+    this.init.signal?.throwIfAborted()
+    if (this.scheduler.remaining > 0) {
+      const why = errors.length > 0 ? errors.map(e => e.message).join('; ') : 'no peer holds them'
+      throw new PullFailedError(`${this.scheduler.remaining} of ${this.wants.length} blocks of ${formatVersionRef(this.init.ref)} could not be fetched: ${why}`, { cause: errors.length === 1 ? errors[0] : new AggregateError(errors) })
+    }
+  }
+
+  private stored (peer: string, want: BlockWant): void {
+    this.fetchedBlocks++
+    this.fetchedBytes += want.length
+    this.bytesByPeer[peer] = (this.bytesByPeer[peer] ?? 0) + want.length
+    this.sinceCommit += want.length
+    if (this.sinceCommit >= this.ctx.commitBytes) {
+      this.sinceCommit = 0
+      this.commits = this.commits.then(async () => { await this.ctx.blockstore.sync() }).catch(err => { this.fail(err) })
+    }
+    this.init.onProgress?.({
+      type: 'pull:block',
+      done: this.fetchedBytes,
+      total: this.totalBytes,
+      unit: 'bytes',
+      detail: { blocksDone: this.fetchedBlocks, blocksTotal: this.wants.length, peer }
+    })
+  }
+
+  private fail (err: Error): void {
+    this.fatal ??= err
+    this.controller.abort(err)
+  }
+}
+

@@ -1,0 +1,155 @@
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { CID } from '@cachecloud/core'
+import type { Blockstore } from '@cachecloud/blockstore'
+import type { Catalog } from '@cachecloud/image'
+import { encodeManifest } from '@cachecloud/manifest'
+import {
+  BLOCKS_PROTOCOL, CATALOG_PROTOCOL, MANIFEST_PROTOCOL, MAX_BLOCK_BYTES, MAX_CATALOG_REQUEST_BYTES,
+  MAX_MANIFEST_REQUEST_BYTES, MAX_OUTSTANDING_WANTS, MAX_REQUEST_BYTES
+} from './constants.js'
+import { InvalidMessageError } from './errors.js'
+import {
+  decodeCatalogRequest, decodeManifestRequest, decodeWant, encodeBlockResponse, encodeCatalogResponse,
+  encodeManifestResponse, FrameReader, type RemoteVersion
+} from './wire.js'
+
+export interface ServerInit {
+  libp2p: Libp2p
+  blockstore: Blockstore
+  catalog: Catalog
+  log?: Logger
+  advertisePulling: boolean
+  readAhead: number
+  maxInboundStreams: number
+  timeoutMs: number
+}
+
+/** Answers the three protocols from the local catalog and blockstore. */
+export class TransferServer {
+  constructor (private readonly init: ServerInit) {}
+
+  async start (): Promise<void> {
+    const options = { maxInboundStreams: this.init.maxInboundStreams }
+    await this.init.libp2p.handle(CATALOG_PROTOCOL, async (stream, connection) => { await this.guard('catalog', stream, connection, async () => { await this.serveCatalog(stream) }) }, options)
+    await this.init.libp2p.handle(MANIFEST_PROTOCOL, async (stream, connection) => { await this.guard('manifest', stream, connection, async () => { await this.serveManifest(stream) }) }, options)
+    await this.init.libp2p.handle(BLOCKS_PROTOCOL, async (stream, connection) => { await this.guard('blocks', stream, connection, async () => { await this.serveBlocks(stream) }) }, options)
+  }
+
+  async stop (): Promise<void> {
+    await this.init.libp2p.unhandle([CATALOG_PROTOCOL, MANIFEST_PROTOCOL, BLOCKS_PROTOCOL])
+  }
+
+  /** Any failure resets the stream and is logged; a handler never throws into libp2p. */
+  private async guard (what: string, stream: Stream, connection: Connection, serve: () => Promise<void>): Promise<void> {
+    try {
+      await serve()
+    } catch (err) {
+      this.init.log?.warn({ peer: connection.remotePeer.toString(), protocol: what, err }, 'reset %s stream: %s', what, (err as Error).message)
+      stream.abort(err as Error)
+    }
+  }
+
+  /** Reads exactly one request frame, within the timeout. */
+  private async readRequest (stream: Stream, maxBytes: number): Promise<Uint8Array> {
+    const reader = new FrameReader(stream, maxBytes)
+    const signal = AbortSignal.timeout(this.init.timeoutMs)
+    const onTimeout = (): void => { stream.abort(new InvalidMessageError('no request before the timeout')) }
+    signal.addEventListener('abort', onTimeout)
+    try {
+      const body = await reader.next()
+      if (body === undefined) throw new InvalidMessageError('stream closed without a request')
+      return body.subarray()
+    } finally {
+      signal.removeEventListener('abort', onTimeout)
+    }
+  }
+
+  private async reply (stream: Stream, frame: Parameters<Stream['send']>[0]): Promise<void> {
+    if (!stream.send(frame)) await stream.onDrain()
+    await stream.close()
+  }
+
+  private async serveCatalog (stream: Stream): Promise<void> {
+    const { name } = decodeCatalogRequest(await this.readRequest(stream, MAX_CATALOG_REQUEST_BYTES))
+    const entries = await this.init.catalog.list()
+    const versions: RemoteVersion[] = entries
+      .filter(e => (name === undefined || e.name === name) && (e.state === 'complete' || this.init.advertisePulling))
+      .map(e => ({ name: e.name, version: e.version, cid: e.cid, state: e.state, size: e.size, blockSize: e.blockSize }))
+    await this.reply(stream, encodeCatalogResponse(versions))
+  }
+
+  private async serveManifest (stream: Stream): Promise<void> {
+    const cid = decodeManifestRequest(await this.readRequest(stream, MAX_MANIFEST_REQUEST_BYTES))
+    const entry = (await this.init.catalog.list()).find(e => e.cid.equals(cid))
+    let bytes: Uint8Array | undefined
+    if (entry !== undefined) {
+      const encoded = encodeManifest(await this.init.catalog.manifest(entry))
+      if (encoded.cid.equals(cid)) bytes = encoded.bytes
+    }
+    await this.reply(stream, encodeManifestResponse(bytes))
+  }
+
+  /**
+   * Reads WANT requests while answering earlier ones in order, reading up to
+   * `readAhead` blocks from the store ahead of the socket. Only blocks held
+   * (and verified on read) are sent; anything else is answered not-found.
+   */
+  private async serveBlocks (stream: Stream): Promise<void> {
+    const wants: CID[] = []
+    let wantHead = 0
+    let ended = false
+    let failed: Error | undefined
+    let wake: (() => void) | undefined
+    const notify = (): void => { const w = wake; wake = undefined; w?.() }
+
+    const readRequests = async (): Promise<void> => {
+      try {
+        for await (const body of new FrameReader(stream, MAX_REQUEST_BYTES)) {
+          const cids = decodeWant(body)
+          if (wants.length - wantHead + cids.length > MAX_OUTSTANDING_WANTS) {
+            throw new InvalidMessageError(`more than ${MAX_OUTSTANDING_WANTS} blocks requested and unanswered`)
+          }
+          for (const cid of cids) wants.push(cid)
+          notify()
+        }
+      } catch (err) {
+        failed = err as Error
+        stream.abort(failed)
+      } finally {
+        ended = true
+        notify()
+      }
+    }
+    const reading = readRequests()
+
+    const get = async (cid: CID): Promise<Uint8Array | undefined> => {
+      try {
+        const bytes = await this.init.blockstore.get(cid)
+        return bytes.byteLength <= MAX_BLOCK_BYTES ? bytes : undefined
+      } catch {
+        return undefined
+      }
+    }
+    const pending: Array<{ cid: CID, bytes: Promise<Uint8Array | undefined> }> = []
+    while (failed === undefined) {
+      while (pending.length < this.init.readAhead && wantHead < wants.length) {
+        const cid = wants[wantHead++]
+        pending.push({ cid, bytes: get(cid) })
+      }
+      if (wantHead > 4096) { wants.splice(0, wantHead); wantHead = 0 }
+      if (pending.length === 0) {
+        if (ended) break
+        await new Promise<void>(resolve => { wake = resolve })
+        continue
+      }
+      const next = pending.shift()!
+      const frame = encodeBlockResponse(next.cid, await next.bytes)
+      if (stream.writeStatus !== 'writable') break
+      if (!stream.send(frame)) await stream.onDrain()
+    }
+    await reading
+    if (failed !== undefined) throw failed
+    if (stream.writeStatus === 'writable') await stream.close()
+  }
+}
