@@ -1,0 +1,115 @@
+import type { Command } from 'commander'
+import type { ImageVersionInfo } from '@cachecloud/control'
+import { parseVersionRef, type ProgressEvent } from '@cachecloud/core'
+import { resolve } from 'node:path'
+import { daemonClient, output } from '../context.js'
+import { formatBytes, formatRate, table } from '../format.js'
+import { collect, parseSize } from '../options.js'
+import type { GlobalOptions } from '../paths.js'
+import { createProgressRenderer } from '../progress.js'
+
+async function withProgress<T> (label: string, g: GlobalOptions, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>): Promise<T> {
+  const renderer = createProgressRenderer(label, { json: g.json === true })
+  try {
+    return await work((event) => { renderer.update(event) })
+  } finally {
+    renderer.stop()
+  }
+}
+
+function rate (bytes: number, ms: number): string {
+  return formatRate(bytes / Math.max(ms / 1000, 0.001))
+}
+
+export function registerImage (program: Command, globals: () => GlobalOptions): void {
+  const image = program.command('image').description('import, list, pull, export and compare image versions')
+
+  image.command('import')
+    .description('import a raw disk image file as a new version, signed with this node\'s publisher key')
+    .argument('<file>', 'raw disk image')
+    .requiredOption('--name <name>', 'image name')
+    .requiredOption('--version <version>', 'version label (must not exist yet)')
+    .option('--block-size <size>', 'block size (power of two, e.g. 256K; default from config or built in)')
+    .action(async (file: string, opts: { name: string, version: string, blockSize?: string }) => {
+      const g = globals()
+      parseVersionRef(`${opts.name}@${opts.version}`)
+      const blockSize = opts.blockSize === undefined ? undefined : parseSize(opts.blockSize, '--block-size')
+      const client = await daemonClient(g)
+      const result = await withProgress(`import ${opts.name}@${opts.version}`, g, async (onProgress) =>
+        client.importImage({ file: resolve(file), name: opts.name, version: opts.version, blockSize }, onProgress))
+      output(g, result, () => [
+        `imported ${result.ref} (${result.cid})`,
+        `  ${formatBytes(result.size)} in ${result.blocks} blocks, ${result.holes} holes (not stored)`,
+        `  ${result.newBlocks} new blocks (${formatBytes(result.newBytes)}), ${result.dedupedBlocks} already held`,
+        `  ${(result.durationMs / 1000).toFixed(1)}s, ${rate(result.size, result.durationMs)}`
+      ].join('\n'))
+    })
+
+  image.command('ls')
+    .description('list the image versions this node holds')
+    .action(async () => {
+      const g = globals()
+      const versions = await (await daemonClient(g)).images()
+      output(g, versions, () => versions.length === 0
+        ? 'no images (import one with: cachepoint image import FILE --name N --version V)'
+        : table(['IMAGE', 'STATE', 'SIZE', 'BLOCK', 'CREATED', 'CID'], versions.map((v: ImageVersionInfo) => [
+          `${v.name}@${v.version}`, v.state, formatBytes(v.size), formatBytes(v.blockSize), v.createdAt, v.cid
+        ])))
+    })
+
+  image.command('pull')
+    .description('fetch a version from peers: only the blocks this node lacks; resumes if interrupted')
+    .argument('<ref>', 'NAME@VERSION')
+    .option('--from <multiaddr>', 'peer to pull from (repeatable; default: peers in the config)', collect)
+    .action(async (ref: string, opts: { from?: string[] }) => {
+      const g = globals()
+      parseVersionRef(ref)
+      const client = await daemonClient(g)
+      const result = await withProgress(`pull ${ref}`, g, async (onProgress) => client.pull({ ref, from: opts.from }, onProgress))
+      output(g, result, () => [
+        `pulled ${result.ref} (${result.cid})`,
+        `  fetched ${result.fetchedBlocks} blocks, ${formatBytes(result.fetchedBytes)} (${formatBytes(result.wireBytes)} on the wire)`,
+        `  ${result.heldBlocks} blocks already held, ${result.holes} holes`,
+        `  ${(result.durationMs / 1000).toFixed(1)}s, ${rate(result.fetchedBytes, result.durationMs)}`,
+        ...Object.entries(result.bytesByPeer).map(([peer, bytes]) => `  from ${peer}: ${formatBytes(bytes)}`)
+      ].join('\n'))
+    })
+
+  image.command('export')
+    .description('write a version back to a raw file, bit-identical to what was imported, sparse where it has holes')
+    .argument('<ref>', 'NAME@VERSION')
+    .argument('<file>', 'target file (must not exist unless --force)')
+    .option('--force', 'overwrite the target file')
+    .action(async (ref: string, file: string, opts: { force?: boolean }) => {
+      const g = globals()
+      parseVersionRef(ref)
+      const client = await daemonClient(g)
+      const result = await withProgress(`export ${ref}`, g, async (onProgress) =>
+        client.exportImage({ ref, file: resolve(file), overwrite: opts.force === true }, onProgress))
+      output(g, result, () => `exported ${result.ref} to ${result.file} (${formatBytes(result.size)}, ${(result.durationMs / 1000).toFixed(1)}s)`)
+    })
+
+  image.command('diff')
+    .description('compare two versions: blocks changed, added, removed, and what a holder of A must fetch for B')
+    .argument('<a>', 'NAME@VERSION held')
+    .argument('<b>', 'NAME@VERSION wanted')
+    .action(async (a: string, b: string) => {
+      const g = globals()
+      parseVersionRef(a)
+      parseVersionRef(b)
+      const d = await (await daemonClient(g)).diff(a, b)
+      output(g, d, () => [
+        `${d.from} -> ${d.to} (block size ${formatBytes(d.blockSize)})`,
+        `  changed ${d.changedBlocks}, added ${d.addedBlocks}, removed ${d.removedBlocks}, unchanged ${d.unchangedBlocks} blocks`,
+        `  a node holding ${d.from} fetches ${d.fetchBlocks} blocks, ${formatBytes(d.fetchBytes)}`
+      ].join('\n'))
+    })
+
+  image.command('gc')
+    .description('delete blocks that no version held references')
+    .action(async () => {
+      const g = globals()
+      const r = await (await daemonClient(g)).gc()
+      output(g, r, () => `removed ${r.removed} blocks (${formatBytes(r.freedBytes)}), kept ${r.kept}`)
+    })
+}

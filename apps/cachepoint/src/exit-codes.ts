@@ -1,0 +1,32 @@
+import { isCacheCloudError } from '@cachecloud/core'
+
+/** Exit codes of the `cachepoint` CLI; documented in the README. */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  daemon: 3,
+  notFound: 4,
+  exists: 5,
+  integrity: 6,
+  network: 7,
+  diskFull: 8,
+  config: 9
+} as const
+
+const BY_CODE: Array<[RegExp, number]> = [
+  [/^ERR_(DAEMON_UNREACHABLE|NOT_INITIALIZED|DATA_DIR_LOCKED|UNAUTHORIZED)$/, EXIT.daemon],
+  [/^ERR_(INVALID_CONFIG|INVALID_PEER_KEY_FILE|INVALID_PUBLISHER_KEY_FILE)$/, EXIT.config],
+  [/^ERR_DISK_FULL$/, EXIT.diskFull],
+  [/NOT_FOUND$|^ERR_IMAGE_FILE$|^ERR_VERSION_INCOMPLETE$/, EXIT.notFound],
+  [/EXISTS$|^ERR_ALREADY_INITIALIZED$/, EXIT.exists],
+  [/^ERR_(INVALID_MANIFEST|UNTRUSTED_PUBLISHER|INVALID_SIGNATURE|BLOCK_CORRUPT|CORRUPT_MANIFEST)$/, EXIT.integrity],
+  [/^ERR_(PULL_FAILED|NO_PEERS|VERSION_UNAVAILABLE|PEER_MISBEHAVED|DIAL_FAILED)$/, EXIT.network],
+  [/^ERR_(USAGE|BAD_REQUEST|INVALID_.*)$/, EXIT.usage]
+]
+
+export function exitCodeFor (err: unknown): number {
+  if (!isCacheCloudError(err)) return EXIT.failure
+  for (const [pattern, code] of BY_CODE) if (pattern.test(err.code)) return code
+  return EXIT.failure
+}

@@ -1,0 +1,26 @@
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
+
+export function formatBytes (bytes: number): string {
+  let value = bytes
+  let unit = 0
+  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) { value /= 1024; unit++ }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${UNITS[unit]}`
+}
+
+export function formatRate (bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`
+}
+
+export function formatDuration (seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '?'
+  if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 1 : 0)}s`
+  const m = Math.floor(seconds / 60)
+  return m < 60 ? `${m}m${Math.round(seconds % 60)}s` : `${Math.floor(m / 60)}h${m % 60}m`
+}
+
+/** A plain text table: columns padded to their widest cell. */
+export function table (header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
+  const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  return [line(header), ...rows.map(line)].join('\n')
+}

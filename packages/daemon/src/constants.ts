@@ -1,0 +1,13 @@
+/** Config file name inside a data directory. */
+export const CONFIG_FILE = 'config.json'
+export const PEER_KEY_FILE = 'peer.key'
+export const PUBLISHER_KEY_FILE = 'publisher.pem'
+export const LOCK_FILE = 'daemon.lock'
+export const BLOCKS_DIR = 'store'
+export const CATALOG_DIR = 'catalog'
+/** Default libp2p listen address of a CachePoint. */
+export const DEFAULT_LISTEN_ADDRESS = '/ip4/0.0.0.0/tcp/4001'
+/** Finished jobs kept in `status` for the CLI and tray to show. */
+export const FINISHED_JOBS_KEPT = 20
+/** Window over which job rates are averaged. */
+export const RATE_WINDOW_MS = 5000

@@ -1,0 +1,20 @@
+/**
+ * @packageDocumentation
+ *
+ * A running CachePoint. Reads its config file, locks its data directory (one
+ * daemon per directory), and wires the block store, the image catalog, the
+ * libp2p host, the transfer protocols and the control API together. The
+ * `cachepoint` app only parses arguments and prints.
+ *
+ * @example
+ * ```ts
+ * import '@cachecloud/core/polyfill'
+ * const config = await loadConfig('/var/lib/cachepoint/config.json')
+ * const daemon = createDaemon({ config, logger: pino() })
+ * await daemon.start()
+ * ```
+ */
+export * from './constants.js'
+export * from './errors.js'
+export * from './config.js'
+export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.js'
