@@ -6,13 +6,15 @@
  * and are renamed into place; fsyncs are batched at commit points (`sync()`),
  * and a block written after the last commit is re-verified on the next start
  * if the process died. Reads verify bytes against the CID: a corrupt block is
- * never served or counted as present. Layout: docs/formats.md#block-store.
+ * never served or counted as present. Layout and crash argument:
+ * docs/formats/blockstore.md.
  *
  * @example
  * ```ts
  * const store = createBlockstore({ path: '/var/lib/cachepoint/blocks' })
  * await store.start()
- * await store.put(cid, bytes)
+ * const { cid } = await store.putBytes(bytes) // importer: hashes once
+ * await store.put(cid, bytes)               // from a peer: verified against cid
  * await store.sync()          // commit point: everything put so far is durable
  * const bytes = await store.get(cid)
  * ```
@@ -54,6 +56,8 @@ export interface Blockstore {
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
   /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise); a block already held is not rewritten. Returns true when newly written. */
   put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
+  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. */
+  putBytes(bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }>
   /** Removes a block; no error if absent. */
   delete(cid: CID): Promise<void>
   /** Commit point: makes every block put so far durable (batched fsync of files and directories). */
