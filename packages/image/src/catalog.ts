@@ -1,6 +1,7 @@
 import type { CID } from 'multiformats/cid'
 import type { ImageManifest, VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
+import { FsCatalog } from './fs-catalog.js'
 
 /** `pulling`: manifest known, blocks still arriving. `complete`: every block held and committed. */
 export type VersionState = 'complete' | 'pulling'
@@ -49,4 +50,9 @@ export interface Catalog {
   remove(ref: VersionRef): Promise<void>
   /** CIDs (string form) of every manifest and block referenced by any entry: the GC roots. */
   liveCids(): Promise<Set<string>>
+}
+
+/** A catalog of ref files under `init.path`, manifests in `init.blockstore`. Layout: docs/formats/image.md. */
+export function createCatalog (init: CatalogInit): Catalog {
+  return new FsCatalog(init)
 }

@@ -1,0 +1,30 @@
+/**
+ * Limits and defaults of images and the catalog. Formats: docs/formats/image.md.
+ */
+
+/** Smallest block size an image may use (one ext4/NTFS cluster). */
+export const MIN_BLOCK_SIZE = 4 * 1024
+/** Largest block size an image may use. */
+export const MAX_BLOCK_SIZE = 16 * 1024 * 1024
+/**
+ * Default bytes per block, chosen from bench/src/block-size.ts on a 512 MiB ext4
+ * image and a ~16 MiB file update: the balance of delta overhead (bytes fetched
+ * beyond the bytes that changed), manifest size and import throughput.
+ */
+export const DEFAULT_BLOCK_SIZE = 256 * 1024
+
+/** Bytes of read buffers an import or export keeps in flight (at least 2 blocks, at most 16). */
+export const DEFAULT_PIPELINE_BYTES = 16 * 1024 * 1024
+/** Most blocks in flight at once in an import or export, whatever the block size. */
+export const MAX_PIPELINE_BLOCKS = 16
+/** Fewest blocks in flight at once (keeps reading and writing overlapped with huge blocks). */
+export const MIN_PIPELINE_BLOCKS = 2
+/** Parallel `has()` calls of missingBlocks. */
+export const DEFAULT_HAS_CONCURRENCY = 32
+/** Least time between two progress events of one import or export (the last one is always sent). */
+export const PROGRESS_INTERVAL_MS = 100
+
+/** Directory of ref files inside the catalog path. */
+export const CATALOG_REFS_DIR = 'refs'
+/** Version of the catalog's ref file format. */
+export const CATALOG_FORMAT_VERSION = 1

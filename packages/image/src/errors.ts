@@ -1,0 +1,48 @@
+import { CacheCloudError } from '@cachecloud/core'
+
+/** The image file to import is missing, unreadable or empty, or an export target cannot be written. */
+export class ImageFileError extends CacheCloudError {
+  static override name = 'ImageFileError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_IMAGE_FILE', options) }
+}
+
+export class InvalidBlockSizeError extends CacheCloudError {
+  static override name = 'InvalidBlockSizeError'
+  constructor (message: string) { super(message, 'ERR_INVALID_BLOCK_SIZE') }
+}
+
+/** NAME@VERSION is already in the catalog (with a different manifest). */
+export class VersionExistsError extends CacheCloudError {
+  static override name = 'VersionExistsError'
+  constructor (message: string) { super(message, 'ERR_VERSION_EXISTS') }
+}
+
+/** No version of that image name is held. */
+export class ImageNotFoundError extends CacheCloudError {
+  static override name = 'ImageNotFoundError'
+  constructor (message: string) { super(message, 'ERR_IMAGE_NOT_FOUND') }
+}
+
+/** The image is held, but not that version. */
+export class VersionNotFoundError extends CacheCloudError {
+  static override name = 'VersionNotFoundError'
+  constructor (message: string) { super(message, 'ERR_VERSION_NOT_FOUND') }
+}
+
+/** A block of the version is missing or damaged in the block store. */
+export class VersionIncompleteError extends CacheCloudError {
+  static override name = 'VersionIncompleteError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_VERSION_INCOMPLETE', options) }
+}
+
+/** The export target exists and `overwrite` was not set. */
+export class FileExistsError extends CacheCloudError {
+  static override name = 'FileExistsError'
+  constructor (message: string) { super(message, 'ERR_FILE_EXISTS') }
+}
+
+/** A catalog ref file is unreadable or malformed. (A damaged manifest throws the manifest package's InvalidManifestError.) */
+export class CatalogCorruptError extends CacheCloudError {
+  static override name = 'CatalogCorruptError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_CATALOG_CORRUPT', options) }
+}
