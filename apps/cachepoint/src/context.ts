@@ -1,11 +1,11 @@
 import { connectToDaemon, type ControlClient } from '@cachecloud/control'
-import { loadConfig } from '@cachecloud/daemon'
 import { configPathOf, dataDirOf, type GlobalOptions } from './paths.js'
 
 /** The data directory in effect: from an explicit config file if one is named, else from --data-dir and the defaults. */
 export async function resolveDataDir (options: GlobalOptions): Promise<string> {
   if (options.config !== undefined || process.env.CACHEPOINT_CONFIG !== undefined) {
-    return (await loadConfig(configPathOf(options))).dataDir
+    const { loadConfig } = await import('@cachecloud/daemon')
+    return (await loadConfig(await configPathOf(options))).dataDir
   }
   return dataDirOf(options)
 }

@@ -1,6 +1,5 @@
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { CONFIG_FILE } from '@cachecloud/daemon'
 
 export interface GlobalOptions {
   /** Data directory; its config.json is the config. */
@@ -15,8 +14,14 @@ export function dataDirOf (options: GlobalOptions): string {
   return resolve(options.dataDir ?? process.env.CACHEPOINT_HOME ?? join(homedir(), '.cachepoint'))
 }
 
-/** The config file: --config, then $CACHEPOINT_CONFIG, then config.json in the data directory. */
-export function configPathOf (options: GlobalOptions): string {
+/**
+ * The config file: --config, then $CACHEPOINT_CONFIG, then the data directory's.
+ * The daemon package (and with it libp2p) is loaded only by the commands that
+ * need it, so that commands which only talk to the control API start fast.
+ */
+export async function configPathOf (options: GlobalOptions): Promise<string> {
   const explicit = options.config ?? process.env.CACHEPOINT_CONFIG
-  return explicit !== undefined ? resolve(explicit) : join(dataDirOf(options), CONFIG_FILE)
+  if (explicit !== undefined) return resolve(explicit)
+  const { CONFIG_FILE } = await import('@cachecloud/daemon')
+  return join(dataDirOf(options), CONFIG_FILE)
 }

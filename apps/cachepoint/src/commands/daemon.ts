@@ -1,6 +1,4 @@
 import type { Command } from 'commander'
-import { createDaemon, loadConfig } from '@cachecloud/daemon'
-import { pino } from 'pino'
 import { configPathOf, type GlobalOptions } from '../paths.js'
 
 export function registerDaemon (program: Command, globals: () => GlobalOptions): void {
@@ -8,7 +6,9 @@ export function registerDaemon (program: Command, globals: () => GlobalOptions):
     .description('run the CachePoint: libp2p block exchange and the local control API (logs JSON to stdout)')
     .option('--log-level <level>', 'override the config\'s logLevel (fatal, error, warn, info, debug, trace)')
     .action(async (opts: { logLevel?: string }) => {
-      const config = await loadConfig(configPathOf(globals()))
+      const { createDaemon, loadConfig } = await import('@cachecloud/daemon')
+      const { pino } = await import('pino')
+      const config = await loadConfig(await configPathOf(globals()))
       const logger = pino({ level: opts.logLevel ?? config.logLevel, base: { pid: process.pid } })
       const daemon = createDaemon({ config, logger })
       await daemon.start()

@@ -1,5 +1,4 @@
 import type { Command } from 'commander'
-import { initDataDir } from '@cachecloud/daemon'
 import { output } from '../context.js'
 import { collect, parseCount, parseSize } from '../options.js'
 import { dataDirOf, type GlobalOptions } from '../paths.js'
@@ -23,6 +22,7 @@ export function registerInit (program: Command, globals: () => GlobalOptions): v
     .action(async (opts: InitOptions) => {
       const g = globals()
       const dataDir = dataDirOf(g)
+      const { initDataDir } = await import('@cachecloud/daemon')
       const { configPath, config, peerId, publisherKey } = await initDataDir(dataDir, {
         listen: opts.listen,
         peers: opts.peer,
