@@ -150,7 +150,6 @@ async function storeBlocks (
   const free: Chunk[] = Array.from({ length: poolSize }, () => ({ buffer: Buffer.allocUnsafe(chunkBytes), pending: 0 }))
   const blocks: Array<CID | null> = new Array(count).fill(null)
   const stats: BlockStats = { holes: 0, newBlocks: 0, newBytes: 0, dedupedBlocks: 0 }
-  const seen = new Set<string>()
   const progress = throttledProgress('import:block', size, init.onProgress)
 
   let puts = 0
@@ -183,14 +182,13 @@ async function storeBlocks (
         chunk.pending++
         blockstore.putBytes(bytes, { signal }).then(({ cid, written }) => {
           blocks[index] = cid
-          const key = cid.toString()
-          if (written && !seen.has(key)) {
+          // The store reports `written` once per distinct block, even for concurrent puts of the same bytes.
+          if (written) {
             stats.newBlocks++
             stats.newBytes += bytes.byteLength
           } else {
             stats.dedupedBlocks++
           }
-          seen.add(key)
         }, (err: unknown) => {
           failure ??= err
         }).finally(() => {
