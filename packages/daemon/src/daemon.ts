@@ -7,7 +7,7 @@ import {
   type PullResultInfo, type StatusInfo
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
-import { createCatalog, diffManifests, exportImage, importImage, type Catalog, type CatalogEntry } from '@cachecloud/image'
+import { createCatalog, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
 import { createTrustStore, formatPublicKey, type PublisherKey } from '@cachecloud/manifest'
 import { createNetwork, parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
@@ -186,6 +186,10 @@ class DefaultDaemon implements CachePointDaemon {
   async exportImage (request: ExportRequest, onProgress: ProgressSink): Promise<ExportResultInfo> {
     const { blockstore, catalog } = this.running
     const ref = parseVersionRef(request.ref)
+    const entry = await catalog.get(ref)
+    if (entry.state !== 'complete') {
+      throw new VersionIncompleteError(`${request.ref} is still being pulled; finish it with: cachepoint image pull ${request.ref}`)
+    }
     const manifest = await catalog.manifest(ref)
     return this.jobs.run('export', request.ref, onProgress, async (progress) => {
       const started = Date.now()
