@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { BLOCKS_PROTOCOL, MAX_FRAME_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
-import { PeerMisbehavedError } from './errors.js'
+import { BLOCKS_PROTOCOL, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_VARINT_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
+import { FrameTooLargeError, InvalidMessageError, PeerMisbehavedError } from './errors.js'
 import type { PeerTarget } from './client.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
 import { decodeBlockResponse, encodeWant, FrameReader, type BlockResponse } from './wire.js'
@@ -26,6 +26,8 @@ export interface BlockSessionInit {
 }
 
 const BLOCK_CORRUPT = 'ERR_BLOCK_CORRUPT'
+/** Most framing bytes one block response may add to its block. */
+const RESPONSE_OVERHEAD = 2 * MAX_VARINT_BYTES + 1 + MAX_CID_BYTES
 
 /**
  * Fetches blocks from one peer over one /cachecloud/blocks/1.0.0 stream:
@@ -55,6 +57,15 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
   }
   const onAbort = (): void => { fail(signal.reason as Error) }
   signal.addEventListener('abort', onAbort)
+  // Stream data is queued without backpressure until parsed: bound it by what was asked for.
+  let arrived = 0
+  const onMessage = (evt: { data: { byteLength: number } }): void => {
+    arrived += evt.data.byteLength
+    if (arrived - reader.consumed > inFlightBytes + (outstanding.length - head) * RESPONSE_OVERHEAD) {
+      fail(misbehaved(`sent ${arrived - reader.consumed} bytes while at most ${inFlightBytes} of blocks were requested`))
+    }
+  }
+  stream.addEventListener('message', onMessage)
 
   const fill = (): void => {
     while (inFlightBytes < init.maxInFlightBytes && outstanding.length - head < MAX_OUTSTANDING_WANTS) {
@@ -92,8 +103,9 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
       if (body === undefined) throw misbehaved(`closed the stream with ${outstanding.length - head} blocks unanswered`)
       return decodeBlockResponse(body)
     } catch (err) {
-      if (failure !== undefined || err instanceof PeerMisbehavedError) throw err
-      throw misbehaved((err as Error).message, err)
+      if (failure !== undefined) throw failure
+      if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError) throw misbehaved((err as Error).message, err)
+      throw err
     } finally {
       clearTimeout(timer)
       init.onWire(peer, reader.bytesRead - before)
@@ -135,6 +147,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     throw reason
   } finally {
     signal.removeEventListener('abort', onAbort)
+    stream.removeEventListener('message', onMessage)
     await Promise.allSettled(puts)
     scheduler.release(peer, outstanding.slice(head))
   }

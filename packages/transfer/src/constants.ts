@@ -43,6 +43,8 @@ export const DEFAULT_COMMIT_BYTES = 256 * 1024 * 1024
 export const DEFAULT_PUT_CONCURRENCY = 16
 /** Blocks a server reads from its store ahead of sending them, per stream. */
 export const DEFAULT_SERVER_READ_AHEAD = 8
+/** A server joins block responses already read into one write of up to this many bytes (fewer, larger writes down the stack). */
+export const COALESCE_BYTES = 1024 * 1024
 /** Inbound streams per protocol per connection. */
 export const DEFAULT_MAX_INBOUND_STREAMS = 32
 /** A catalog or manifest request, or a silent block stream with wants outstanding, fails after this long. */

@@ -67,9 +67,14 @@ export class FrameReader {
   private readonly iterator: AsyncIterator<Uint8Array | Uint8ArrayList>
   private readonly maxFrameBytes: number
 
+  private primed: Promise<IteratorResult<Uint8Array | Uint8ArrayList>> | undefined
+
   constructor (source: AsyncIterable<Uint8Array | Uint8ArrayList>, maxFrameBytes: number) {
     this.iterator = source[Symbol.asyncIterator]()
     this.maxFrameBytes = maxFrameBytes
+    // start the source now: a libp2p stream only queues data for listeners attached when iteration begins
+    this.primed = this.iterator.next()
+    this.primed.catch(() => {})
   }
 
   /** The next frame's body, or `undefined` at a clean end of stream. */
@@ -77,7 +82,9 @@ export class FrameReader {
     while (true) {
       const frame = this.parse()
       if (frame !== undefined) return frame
-      const { done, value } = await this.iterator.next()
+      const pending = this.primed ?? this.iterator.next()
+      this.primed = undefined
+      const { done, value } = await pending
       if (done === true) {
         if (this.buffer.byteLength > 0) throw new InvalidMessageError(`stream ended inside a frame (${this.buffer.byteLength} bytes left)`)
         return undefined
@@ -93,6 +100,11 @@ export class FrameReader {
       if (frame === undefined) return
       yield frame
     }
+  }
+
+  /** Bytes of complete frames handed out so far (bytes read minus bytes buffered). */
+  get consumed (): number {
+    return this.bytesRead - this.buffer.byteLength
   }
 
   /** Stops reading the source. */

@@ -1,11 +1,12 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from 'pino'
 import type { CID } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog } from '@cachecloud/image'
 import { encodeManifest } from '@cachecloud/manifest'
 import {
-  BLOCKS_PROTOCOL, CATALOG_PROTOCOL, MANIFEST_PROTOCOL, MAX_BLOCK_BYTES, MAX_CATALOG_REQUEST_BYTES,
+  BLOCKS_PROTOCOL, CATALOG_PROTOCOL, COALESCE_BYTES, MANIFEST_PROTOCOL, MAX_BLOCK_BYTES, MAX_CATALOG_REQUEST_BYTES,
   MAX_MANIFEST_REQUEST_BYTES, MAX_OUTSTANDING_WANTS, MAX_REQUEST_BYTES
 } from './constants.js'
 import { InvalidMessageError } from './errors.js'
@@ -131,11 +132,13 @@ export class TransferServer {
         return undefined
       }
     }
-    const pending: Array<{ cid: CID, bytes: Promise<Uint8Array | undefined> }> = []
+    interface Read { cid: CID, bytes: Promise<Uint8Array | undefined>, done: boolean, value?: Uint8Array }
+    const pending: Read[] = []
     while (failed === undefined) {
       while (pending.length < this.init.readAhead && wantHead < wants.length) {
-        const cid = wants[wantHead++]
-        pending.push({ cid, bytes: get(cid) })
+        const read: Read = { cid: wants[wantHead++], bytes: Promise.resolve(undefined), done: false }
+        read.bytes = get(read.cid).then(value => { read.done = true; read.value = value; return value })
+        pending.push(read)
       }
       if (wantHead > 4096) { wants.splice(0, wantHead); wantHead = 0 }
       if (pending.length === 0) {
@@ -143,10 +146,16 @@ export class TransferServer {
         await new Promise<void>(resolve => { wake = resolve })
         continue
       }
-      const next = pending.shift()!
-      const frame = encodeBlockResponse(next.cid, await next.bytes)
+      // one write of every response already read : fewer, larger writes down the stack
+      const frames = new Uint8ArrayList()
+      const first = pending.shift()!
+      frames.append(encodeBlockResponse(first.cid, await first.bytes))
+      while (pending.length > 0 && pending[0].done && frames.byteLength < COALESCE_BYTES) {
+        const next = pending.shift()!
+        frames.append(encodeBlockResponse(next.cid, next.value))
+      }
       if (stream.writeStatus !== 'writable') break
-      if (!stream.send(frame)) await stream.onDrain()
+      if (!stream.send(frames)) await stream.onDrain()
     }
     await reading
     if (failed !== undefined) throw failed
