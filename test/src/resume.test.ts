@@ -36,6 +36,8 @@ describe('a pull killed mid-transfer (kill -9)', () => {
     const again = await cluster.restart('b')
     const [entry] = await again.client.images()
     assert.equal(entry.state, 'pulling', 'the interrupted version is known but not complete')
+    await assert.rejects(again.client.exportImage({ ref: 'big@v1', file: join(cluster.dir, 'early.raw') }, () => {}),
+      (err: Error & { code?: string }) => err.code === 'ERR_VERSION_INCOMPLETE', 'a half-pulled version cannot be exported')
     const resumed = await again.client.pull({ ref: 'big@v1', from: [a.address] }, () => {})
     assert.ok(resumed.heldBlocks > 0, 'blocks stored before the kill are kept')
     assert.equal(resumed.fetchedBlocks + resumed.heldBlocks, imported.newBlocks, 'every block fetched once overall: held ones are not fetched again')
