@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import fsp from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
 import { Commits } from './commits.js'
@@ -8,7 +8,7 @@ import { BLOCKSTORE_VERSION_TEXT, DEFAULT_SYNC_CONCURRENCY, MAX_BLOCK_BYTES } fr
 import {
   BlockCorruptError, BlockNotFoundError, BlockstoreClosedError, BlockstoreFormatError, BlockTooLargeError, UnsupportedCidError
 } from './errors.js'
-import { fsyncPath, isNotFound, mapDiskFull, writeFileDurably, writeNewFile } from './fs-util.js'
+import { fsyncPath, isNotFound, mapDiskFull, readSmallFile, writeFileDurably, writeNewFile } from './fs-util.js'
 import { cidOfKey, isSupportedCid, keyOf, Layout, SHARD_NAMES } from './layout.js'
 import { recover, type RecoveryResult } from './recover.js'
 import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult } from './index.js'
@@ -47,29 +47,22 @@ class FsBlockstore implements Blockstore {
   async has (cid: CID, options?: AbortOptions): Promise<boolean> {
     this.assertOpen(options)
     if (!isSupportedCid(cid)) return false
-    return await exists(this.layout.blockPath(keyOf(cid)))
+    return fs.existsSync(this.layout.blockPath(keyOf(cid)))
   }
 
   async get (cid: CID, options?: AbortOptions): Promise<Uint8Array> {
     this.assertOpen(options)
     if (!isSupportedCid(cid)) throw new BlockNotFoundError(`block ${cid.toString()} not found (unsupported CID)`)
     const path = this.layout.blockPath(keyOf(cid))
-    let handle: fsp.FileHandle
+    let read: { bytes: Uint8Array | undefined, ino: number }
     try {
-      handle = await fsp.open(path, 'r')
+      read = await readSmallFile(path, MAX_BLOCK_BYTES)
     } catch (err) {
       if (isNotFound(err)) throw new BlockNotFoundError(`block ${cid.toString()} not found`)
       throw err
     }
-    let bytes: Uint8Array | undefined
-    let ino: number
-    try {
-      const stat = await handle.stat()
-      ino = stat.ino
-      if (stat.size <= MAX_BLOCK_BYTES) bytes = await handle.readFile(options?.signal != null ? { signal: options.signal } : {})
-    } finally {
-      await handle.close()
-    }
+    options?.signal?.throwIfAborted()
+    const { bytes, ino } = read
     if (bytes !== undefined && bytesMatchCid(cid, bytes)) return bytes
     await this.removeIfSame(path, ino)
     throw new BlockCorruptError(`block ${cid.toString()} was corrupt on disk and has been removed`)
@@ -160,7 +153,7 @@ class FsBlockstore implements Blockstore {
     const inFlight = this.writing.get(key)
     if (inFlight !== undefined) {
       await inFlight.catch(() => {})
-      return !(await exists(this.layout.blockPath(key))) && await this.store(key, bytes)
+      return !fs.existsSync(this.layout.blockPath(key)) && await this.store(key, bytes)
     }
     const write = this.writeBlock(key, bytes)
     this.writing.set(key, write)
@@ -173,17 +166,17 @@ class FsBlockstore implements Blockstore {
 
   private async writeBlock (key: string, bytes: Uint8Array): Promise<boolean> {
     const path = this.layout.blockPath(key)
-    if (await exists(path)) return false
+    if (fs.existsSync(path)) return false
     await this.commits.beginWrite()
     const tmp = join(this.layout.tmp, `${key}.${process.pid}.${this.tmpSeq++}`)
     let renamed = false
     try {
       await writeNewFile(tmp, bytes)
-      await renameIntoShard(tmp, path)
+      renameIntoShard(tmp, path)
       renamed = true
       return true
     } catch (err) {
-      await fsp.rm(tmp, { force: true }).catch(() => {})
+      try { fs.rmSync(tmp, { force: true }) } catch {}
       throw mapDiskFull(err, `writing block ${key} (${bytes.byteLength} bytes) to ${this.layout.root}`)
     } finally {
       this.commits.endWrite(renamed ? path : undefined)
@@ -221,7 +214,7 @@ class FsBlockstore implements Blockstore {
       if (!isNotFound(err)) throw err
     }
     if (version === undefined) {
-      if (await exists(layout.blocks)) {
+      if (fs.existsSync(layout.blocks)) {
         throw new BlockstoreFormatError(`${layout.root} has a ${layout.blocks} directory but no VERSION file: not a CacheCloud block store`)
       }
       // The version file goes first, so a half-initialized store is still recognized.
@@ -253,18 +246,14 @@ function assertSize (bytes: Uint8Array): void {
   }
 }
 
-async function exists (path: string): Promise<boolean> {
-  return await new Promise(resolve => { fs.access(path, err => { resolve(err === null) }) })
-}
-
-/** Renames a temp file into its shard, recreating the shard directory if someone removed it. */
-async function renameIntoShard (tmp: string, path: string): Promise<void> {
+/** Renames a temp file into its shard (a cheap metadata call, so synchronous), recreating a removed shard directory. */
+function renameIntoShard (tmp: string, path: string): void {
   try {
-    await fsp.rename(tmp, path)
+    fs.renameSync(tmp, path)
   } catch (err) {
-    if (!isNotFound(err) || !(await exists(tmp))) throw err
-    await fsp.mkdir(join(path, '..'), { recursive: true })
-    await fsp.rename(tmp, path)
+    if (!isNotFound(err) || !fs.existsSync(tmp)) throw err
+    fs.mkdirSync(dirname(path), { recursive: true })
+    fs.renameSync(tmp, path)
   }
 }
 

@@ -56,7 +56,7 @@ export interface Blockstore {
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
   /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise); a block already held is not rewritten. Returns true when newly written. */
   put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
-  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. */
+  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write. */
   putBytes(bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }>
   /** Removes a block; no error if absent. */
   delete(cid: CID): Promise<void>
