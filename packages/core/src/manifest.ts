@@ -1,6 +1,6 @@
 import type { CID } from 'multiformats/cid'
 
-/** Format tag of image manifests; see docs/formats.md#image-manifest. */
+/** Format tag of image manifests; see docs/formats/image.md. */
 export const IMAGE_MANIFEST_FORMAT = 'cachecloud/image-manifest/1'
 
 /**

@@ -4,7 +4,7 @@
  * Image manifests on the wire and on disk: dag-cbor encoding with strict
  * validation on decode, ed25519 publisher keys (node:crypto), signing, and
  * verification against the set of publisher keys a CachePoint trusts.
- * Format: docs/formats.md#image-manifest.
+ * Format: docs/formats/image.md.
  *
  * @example
  * ```ts
