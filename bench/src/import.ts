@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { createBlockstore } from '@cachecloud/blockstore'
 import { createCatalog, importImage } from '@cachecloud/image'
 import { generatePublisherKey } from '@cachecloud/manifest'
-import { makeSparseImage, seededBytes } from '@cachecloud/fixtures'
+import { findTool, makeSparseImage, seededBytes } from '@cachecloud/fixtures'
 import type { BenchResult } from './types.js'
 
 const run$ = promisify(execFile)
@@ -68,6 +68,18 @@ async function importRate (dir: string, file: string, blockSize?: number): Promi
   return stats.size / (stats.durationMs / 1000)
 }
 
+/** restic (Debian) backing up the same file into a fresh repository: content-defined chunking, SHA-256, encryption. */
+async function resticRate (dir: string, file: string, bytes: number): Promise<number | undefined> {
+  if (await findTool('restic') === undefined) return undefined
+  const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: join(dir, 'restic') }
+  await run$('restic', ['init', '--quiet'], { env })
+  const started = performance.now()
+  await run$('restic', ['backup', '--quiet', file], { env, maxBuffer: 1 << 22 })
+  const rate = bytes / ((performance.now() - started) / 1000)
+  await rm(join(dir, 'restic'), { recursive: true, force: true })
+  return rate
+}
+
 async function peakRss (file: string): Promise<number> {
   const child = fileURLToPath(new URL('./import-child.js', import.meta.url))
   const { stdout } = await run$(process.execPath, [child, file], { maxBuffer: 1 << 20 })
@@ -97,6 +109,10 @@ export async function run (): Promise<BenchResult[]> {
       met: imported / sha >= 0.7,
       note: `sha256sum on the same file: ${(sha256sum / 1e6).toFixed(0)} MB/s (import is ${(imported / sha256sum).toFixed(2)}x sha256sum); import also writes every block to the store and fsyncs at commit`
     })
+    const restic = await resticRate(dir, dense, DENSE_MIB * MiB)
+    if (restic !== undefined) {
+      results.push({ name: `import ${DENSE_MIB} MiB vs restic backup of the same file`, value: imported / 1e6, unit: 'MB/s', baselineName: 'restic backup (Debian)', baseline: restic / 1e6, ratio: imported / restic })
+    }
     const imported1M = await importRate(dir, dense, MiB)
     results.push({ name: `import ${DENSE_MIB} MiB, 1 MiB blocks`, value: imported1M / 1e6, unit: 'MB/s', baselineName: 'node:crypto SHA-256 read+hash', baseline: sha / 1e6, ratio: imported1M / sha })
     await rm(dense)
