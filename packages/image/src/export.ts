@@ -1,10 +1,9 @@
 import { link, lstat, open, rename, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { blockLength, formatVersionRef, isCacheCloudError, type AbortOptions, type ImageManifest, type ProgressOptions } from '@cachecloud/core'
+import { blockLength, formatVersionRef, fsyncDir, isCacheCloudError, tempPathBeside, type AbortOptions, type ImageManifest, type ProgressOptions } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { pipelineDepth } from './blocks.js'
 import { FileExistsError, ImageFileError, VersionIncompleteError } from './errors.js'
-import { fsyncDir, tempPathBeside } from './fs-util.js'
 import { throttledProgress } from './progress.js'
 
 export interface ExportInit extends ProgressOptions<'export:block'>, AbortOptions {

@@ -1,13 +1,12 @@
 import { mkdir, readdir, readFile, rmdir, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
-import { assertValidLabel, formatVersionRef, type ImageManifest, type VersionRef } from '@cachecloud/core'
+import { assertValidLabel, formatVersionRef, fsyncDir, writeFileAtomic, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { decodeManifestFor, encodeManifest, formatPublicKey, InvalidManifestError } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog, CatalogEntry, CatalogInit, VersionState } from './catalog.js'
 import { CATALOG_FORMAT_VERSION, CATALOG_REFS_DIR } from './constants.js'
 import { CatalogCorruptError, ImageNotFoundError, VersionExistsError, VersionNotFoundError } from './errors.js'
-import { fsyncDir, writeFileAtomic } from './fs-util.js'
 
 /**
  * A ref file, `<path>/refs/<name>/<version>.json`. The manifest (in the block

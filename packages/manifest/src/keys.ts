@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto'
-import { open, readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '@cachecloud/core'
 import { base58btc } from 'multiformats/bases/base58'
 import { PUBLIC_KEY_PREFIX } from './constants.js'
 import { InvalidPublicKeyError, InvalidPublisherKeyFileError } from './errors.js'
@@ -22,18 +23,10 @@ export function generatePublisherKey (): PublisherKey {
   return { privateKey, publicKey: rawPublicKey(publicKey) }
 }
 
-/** Writes the key as PKCS#8 PEM, mode 0600, atomically (temp file, fsync, rename). */
+/** Writes the key as PKCS#8 PEM, mode 0600, atomically. */
 export async function savePublisherKey (path: string, key: PublisherKey): Promise<void> {
   const pem = key.privateKey.export({ format: 'pem', type: 'pkcs8' })
-  const tmp = `${path}.tmp-${process.pid}`
-  const handle = await open(tmp, 'w', 0o600)
-  try {
-    await handle.writeFile(pem)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
+  await writeFileAtomic(path, pem, { mode: 0o600 })
 }
 
 export async function loadPublisherKey (path: string): Promise<PublisherKey> {

@@ -1,4 +1,5 @@
-import { open, readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
+import { writeFileAtomic } from '@cachecloud/core'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { InvalidPeerKeyFileError } from './errors.js'
@@ -24,14 +25,6 @@ export async function loadOrCreatePeerKey (path: string): Promise<PrivateKey> {
     }
   }
   const key = await generateKeyPair('Ed25519')
-  const tmp = `${path}.tmp-${process.pid}`
-  const handle = await open(tmp, 'w', 0o600)
-  try {
-    await handle.writeFile(privateKeyToProtobuf(key))
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
+  await writeFileAtomic(path, privateKeyToProtobuf(key), { mode: 0o600 })
   return key
 }

@@ -17,11 +17,14 @@ export async function fsyncDir (dir: string): Promise<void> {
   }
 }
 
-/** Replaces `path` atomically: temp file, fsync, rename, fsync of the directory. */
-export async function writeFileAtomic (path: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Replaces `path` atomically: temp file, fsync, rename, fsync of the directory.
+ * A crash at any point leaves either the old file or the new one, never a mix.
+ */
+export async function writeFileAtomic (path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
   const tmp = tempPathBeside(path)
   try {
-    const handle = await open(tmp, 'wx', 0o644)
+    const handle = await open(tmp, 'wx', options.mode ?? 0o644)
     try {
       await handle.writeFile(data)
       await handle.sync()
