@@ -2,12 +2,13 @@
  * @packageDocumentation
  *
  * A content-addressed block store on the local disk. Blocks are keyed by CID
- * (sha2-256); identical bytes are stored once. Writes go to a temporary file
- * and are renamed into place; fsyncs are batched at commit points (`sync()`),
- * and a block written after the last commit is re-verified on the next start
- * if the process died. Reads verify bytes against the CID: a corrupt block is
- * never served or counted as present. Layout and crash argument:
- * docs/formats/blockstore.md.
+ * (sha2-256); identical bytes are stored once. Blocks are appended to large
+ * pack files (no file per block), an in-memory index maps each CID to its
+ * place, and a commit point (`sync()`) fsyncs the packs and appends the index
+ * changes to an index log. After a crash the committed index is replayed and
+ * whatever was written after it is re-verified record by record. Reads
+ * verify bytes against the CID: a corrupt block is never served, and is
+ * dropped when found. Layout and crash argument: docs/formats/blockstore.md.
  *
  * @example
  * ```ts
@@ -21,12 +22,17 @@
  */
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '@cachecloud/core'
+import { createPackBlockstore } from './pack-blockstore.js'
 
 export interface BlockstoreInit {
   /** Directory holding the store; created if missing. */
   path: string
-  /** Parallel fsyncs at a commit point. Default: DEFAULT_SYNC_CONCURRENCY. */
-  syncConcurrency?: number
+  /** A pack is sealed before an append would take it past this many bytes. Default: DEFAULT_PACK_BYTES. */
+  packBytes?: number
+  /** Read handles of packs kept open. Default: DEFAULT_OPEN_PACKS. */
+  openPacks?: number
+  /** gc repacks a pack whose live share of bytes is below this (0-1). Default: DEFAULT_REPACK_THRESHOLD. */
+  repackThreshold?: number
 }
 
 export interface BlockstoreStats {
@@ -46,30 +52,33 @@ export interface GcResult {
 }
 
 export interface Blockstore {
-  /** Opens the store: creates directories, removes temp files, re-verifies blocks left uncommitted by a crash. */
+  /** Opens the store: replays the index log, re-verifies what was written after the last commit, cuts torn pack tails. */
   start(): Promise<void>
   /** Commits pending writes (sync) and closes. */
   stop(): Promise<void>
-  /** True when a verified (or committed) copy of the block is held. */
+  /** True when the block is held: committed, or written since the last commit (the next `sync()` makes it durable). Not re-verified. */
   has(cid: CID, options?: AbortOptions): Promise<boolean>
-  /** The block's bytes, verified against its CID. Throws BlockNotFoundError or BlockCorruptError (the corrupt copy is removed). */
+  /** The block's bytes, verified against its CID. Throws BlockNotFoundError or BlockCorruptError (the corrupt copy is dropped). */
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
   /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise); a block already held is not rewritten. Returns true when newly written. */
   put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
-  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write. */
+  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. */
   putBytes(bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }>
-  /** Removes a block; no error if absent. */
+  /** Removes a block; no error if absent. Durable at the next commit; the space is reclaimed by `gc`. */
   delete(cid: CID): Promise<void>
-  /** Commit point: makes every block put so far durable (batched fsync of files and directories). */
+  /** Commit point: makes every block put (and deleted) so far durable: fsync of the packs written, then of the index log. */
   sync(): Promise<void>
   /** Streams the CIDs of all blocks held. */
   cids(options?: AbortOptions): AsyncIterable<CID>
-  /** Physical space used (each distinct block once). */
+  /** Blocks held and their content bytes (each distinct block once), from the index. */
   stats(options?: AbortOptions): Promise<BlockstoreStats>
-  /** Deletes every block for which `isLive` returns false. */
+  /** Deletes every block for which `isLive` returns false, then reclaims pack space (deleting dead packs, repacking sparse ones) and commits. */
   gc(isLive: (cid: CID) => boolean, options?: AbortOptions): Promise<GcResult>
+}
+
+export function createBlockstore (init: BlockstoreInit): Blockstore {
+  return createPackBlockstore(init)
 }
 
 export * from './constants.js'
 export * from './errors.js'
-export { createBlockstore } from './fs-blockstore.js'

@@ -1,17 +1,19 @@
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdir, readdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
+import { cidOf } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
 import { createBlockstore, DiskFullError } from '../src/index.js'
-import { tempDir } from './helpers.js'
+import { packFiles, scanPack, tempDir } from './helpers.js'
 
 const isRoot = process.getuid?.() === 0
+const BLOCK = 256 * 1024
 
 describe('full disk', () => {
-  it('put throws DiskFullError, leaves no temp file, and the store works after deleting blocks', {
+  it('put throws DiskFullError, stores nothing, and the store works again after gc frees a pack', {
     skip: isRoot ? false : 'needs root to mount a small tmpfs'
   }, async () => {
     const mnt = await tempDir('blockstore-full-')
@@ -19,17 +21,18 @@ describe('full disk', () => {
     try {
       const root = join(mnt, 'store')
       await mkdir(root)
-      const store = createBlockstore({ path: root })
+      // Two blocks per pack, so deleting two blocks frees a whole pack.
+      const store = createBlockstore({ path: root, packBytes: 600 * 1024 })
       await store.start()
       const stored: CID[] = []
       let failure: unknown
       for (let i = 0; i < 20 && failure === undefined; i++) {
-        const bytes = randomBytes(256 * 1024)
+        const bytes = randomBytes(BLOCK)
         try {
           stored.push((await store.putBytes(bytes)).cid)
         } catch (err) {
           failure = err
-          assert.equal(await store.has((await import('@cachecloud/core')).cidOf(bytes)), false)
+          assert.equal(await store.has(cidOf(bytes)), false)
         }
       }
       assert.ok(failure instanceof DiskFullError, `expected DiskFullError, got ${String(failure)}`)
@@ -37,15 +40,23 @@ describe('full disk', () => {
       assert.match(failure.message, /^disk full \(ENOSPC\) while writing block \S+ \(262144 bytes\) to /)
       assert.ok(!failure.message.includes('\n'))
       assert.ok(stored.length >= 3 && stored.length < 8, `stored ${stored.length}`)
-      assert.deepEqual(await readdir(join(root, 'tmp')), [])
-      assert.deepEqual(await store.stats(), { blocks: stored.length, bytes: stored.length * 256 * 1024 })
-      for (const cid of stored) assert.equal((await store.get(cid)).byteLength, 256 * 1024)
+      assert.deepEqual(await store.stats(), { blocks: stored.length, bytes: stored.length * BLOCK })
+      for (const cid of stored) assert.equal((await store.get(cid)).byteLength, BLOCK)
+      // No partial record was left behind.
+      for (const file of await packFiles(root)) {
+        const bytes = await readFile(file)
+        assert.equal(scanPack(bytes).end, bytes.byteLength)
+      }
 
-      await store.delete(stored.pop() as CID)
-      await store.delete(stored.pop() as CID)
-      stored.push((await store.putBytes(randomBytes(256 * 1024))).cid)
+      const dead = new Set(stored.splice(0, 2).map(cid => cid.toString()))
+      const result = await store.gc(cid => !dead.has(cid.toString()))
+      assert.equal(result.removed, 2)
+      stored.push((await store.putBytes(randomBytes(BLOCK))).cid)
       await store.sync()
       assert.equal((await store.stats()).blocks, stored.length)
+      await store.stop()
+      await store.start()
+      assert.deepEqual(await store.stats(), { blocks: stored.length, bytes: stored.length * BLOCK })
       await store.stop()
     } finally {
       execFileSync('umount', [mnt])

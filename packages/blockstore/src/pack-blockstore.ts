@@ -1,0 +1,285 @@
+import fs from 'node:fs/promises'
+import { join } from 'node:path'
+import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
+import type { CID } from 'multiformats/cid'
+import { BlockIndex } from './block-index.js'
+import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
+import {
+  BLOCKSTORE_VERSION_TEXT, DEFAULT_OPEN_PACKS, DEFAULT_PACK_BYTES, DEFAULT_REPACK_THRESHOLD, INDEX_COMPACT_MIN_BYTES, INDEX_FILE,
+  MAX_BLOCK_BYTES, PACKS_DIR, VERSION_FILE
+} from './constants.js'
+import {
+  BlockCorruptError, BlockNotFoundError, BlockstoreClosedError, BlockstoreFormatError, BlockTooLargeError, UnsupportedCidError
+} from './errors.js'
+import { fsyncPath, isNotFound, mapDiskFull, writeFileDurably } from './fs-util.js'
+import { collectGarbage } from './gc.js'
+import { IndexLog } from './index-log.js'
+import { PackAppender } from './pack-appender.js'
+import { packFileName } from './pack-format.js'
+import { PackReaders } from './pack-readers.js'
+import { recoverPacks, type RecoveryResult } from './recover.js'
+import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult } from './index.js'
+
+/** Entries of the index log per byte of a fresh snapshot above which the log is rewritten. */
+const LOG_SLACK = 2
+
+/** The parts that exist while the store is started. */
+export interface OpenStore {
+  index: BlockIndex
+  log: IndexLog
+  appender: PackAppender
+  readers: PackReaders
+}
+
+class PackBlockstore implements Blockstore {
+  private readonly root: string
+  private readonly packsDir: string
+  private readonly packBytes: number
+  private readonly openPacks: number
+  private readonly repackThreshold: number
+  private open: OpenStore | undefined
+  /** Puts in progress by key: a concurrent put of the same block waits for it and reports "not new". */
+  private readonly writing = new Map<string, Promise<void>>()
+  private commits: Promise<void> = Promise.resolve()
+  private gcRun: Promise<unknown> = Promise.resolve()
+  /** What the last start() found and repaired; for tests and logs. */
+  lastRecovery: RecoveryResult = emptyRecovery()
+
+  constructor (init: BlockstoreInit) {
+    this.root = init.path
+    this.packsDir = join(init.path, PACKS_DIR)
+    this.packBytes = init.packBytes ?? DEFAULT_PACK_BYTES
+    this.openPacks = init.openPacks ?? DEFAULT_OPEN_PACKS
+    this.repackThreshold = init.repackThreshold ?? DEFAULT_REPACK_THRESHOLD
+  }
+
+  async start (): Promise<void> {
+    if (this.open !== undefined) return
+    await this.openLayout()
+    const index = new BlockIndex()
+    const log = new IndexLog(join(this.root, INDEX_FILE), this.root)
+    const recovery = emptyRecovery()
+    try {
+      const { batches, droppedBytes } = await log.open()
+      recovery.droppedLogBytes = droppedBytes
+      for (const batch of batches) index.apply(batch)
+      const changed = await recoverPacks(this.packsDir, index, recovery)
+      // Make the repaired state the committed one: salvaged records and cut tails first, then their index entries.
+      for (const id of changed) await fsyncPath(join(this.packsDir, packFileName(id)))
+      if (changed.length > 0 || index.pending.length > 0) {
+        await log.append({ nextPackId: index.nextPackId, packs: changed.map(id => ({ id, size: index.pack(id).size })), ops: index.pending })
+        index.pending = []
+        for (const id of changed) index.pack(id).committed = index.pack(id).size
+      }
+      if (log.bytes > INDEX_COMPACT_MIN_BYTES && log.bytes > LOG_SLACK * snapshotBytes(index)) await log.rewrite(index.snapshot())
+    } catch (err) {
+      await log.close()
+      throw mapDiskFull(err, `recovering the block store in ${this.root}`)
+    }
+    const appender = new PackAppender(this.packsDir, this.root, this.packBytes, () => index.nextPackId++)
+    const last = Math.max(0, ...index.packs.keys())
+    if (last > 0) appender.resumeFrom(last, index.pack(last).size)
+    this.lastRecovery = recovery
+    this.open = { index, log, appender, readers: new PackReaders(this.packsDir, this.openPacks) }
+  }
+
+  async stop (): Promise<void> {
+    const open = this.open
+    if (open === undefined) return
+    await this.commit(open)
+    this.open = undefined
+    await open.appender.close()
+    await open.readers.close()
+    await open.log.close()
+  }
+
+  async has (cid: CID, options?: AbortOptions): Promise<boolean> {
+    const { index } = this.opened(options)
+    return isSupportedCid(cid) && index.has(keyOf(cid))
+  }
+
+  async get (cid: CID, options?: AbortOptions): Promise<Uint8Array> {
+    const { index, readers } = this.opened(options)
+    if (!isSupportedCid(cid)) throw new BlockNotFoundError(`block ${cid.toString()} not found (unsupported CID)`)
+    const key = keyOf(cid)
+    for (let attempt = 0; ; attempt++) {
+      const entry = index.get(key)
+      if (entry === undefined) throw new BlockNotFoundError(`block ${cid.toString()} not found`)
+      let bytes: Buffer | undefined
+      try {
+        bytes = await readers.read(entry.pack, entry.offset, entry.length)
+      } catch (err) {
+        if (!isNotFound(err)) throw err
+      }
+      options?.signal?.throwIfAborted()
+      if (bytes?.byteLength === entry.length && bytesMatchCid(cid, bytes)) return bytes
+      // gc may have moved the block (and deleted its old pack) while we read: look again.
+      if (index.get(key) !== entry && attempt < 3) continue
+      if (index.get(key) === entry) index.remove(key)
+      throw new BlockCorruptError(`block ${cid.toString()} was corrupt on disk and has been removed`)
+    }
+  }
+
+  async put (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean> {
+    const open = this.opened(options)
+    if (!isSupportedCid(cid)) throw new UnsupportedCidError(`cannot store ${cid.toString()}: only CIDv1 with sha2-256`)
+    assertSize(bytes)
+    if (!bytesMatchCid(cid, bytes)) throw new BlockCorruptError(`bytes do not hash to ${cid.toString()}`)
+    return await this.store(open, cid, bytes)
+  }
+
+  async putBytes (bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }> {
+    const open = this.opened(options)
+    assertSize(bytes)
+    const cid = cidOf(bytes)
+    return { cid, written: await this.store(open, cid, bytes) }
+  }
+
+  async delete (cid: CID): Promise<void> {
+    const { index } = this.opened()
+    if (!isSupportedCid(cid)) return
+    const key = keyOf(cid)
+    await this.writing.get(key)?.catch(() => {})
+    index.remove(key)
+  }
+
+  async sync (): Promise<void> {
+    await this.commit(this.opened())
+  }
+
+  async * cids (options?: AbortOptions): AsyncGenerator<CID> {
+    const { index } = this.opened(options)
+    for (const key of index.entries.keys()) {
+      options?.signal?.throwIfAborted()
+      yield cidOfKey(key)
+    }
+  }
+
+  async stats (options?: AbortOptions): Promise<BlockstoreStats> {
+    const { index } = this.opened(options)
+    return { blocks: index.entries.size, bytes: index.bytes }
+  }
+
+  async gc (isLive: (cid: CID) => boolean, options?: AbortOptions): Promise<GcResult> {
+    const open = this.opened(options)
+    const run = this.gcRun.then(async () => await collectGarbage(open, {
+      isLive,
+      signal: options?.signal,
+      repackThreshold: this.repackThreshold,
+      packsDir: this.packsDir,
+      commit: async (compact: boolean) => { await this.commit(open, compact) }
+    }))
+    this.gcRun = run.catch(() => {})
+    return await run
+  }
+
+  /** Writes a verified block unless already held (committed or not); true when newly written. */
+  private async store (open: OpenStore, cid: CID, bytes: Uint8Array): Promise<boolean> {
+    const { index, appender } = open
+    const key = keyOf(cid)
+    for (;;) {
+      if (index.has(key)) return false
+      const inFlight = this.writing.get(key)
+      if (inFlight === undefined) break
+      await inFlight.catch(() => {})
+    }
+    const write = appender.append(cid, bytes, location => { index.set(key, location) })
+    this.writing.set(key, write)
+    try {
+      await write
+      return true
+    } finally {
+      this.writing.delete(key)
+    }
+  }
+
+  /** The commit point, one at a time: fsync the packs written since the last commit, then append their index changes to the log and fsync it. */
+  private async commit (open: OpenStore, compact = false): Promise<void> {
+    const run = this.commits.then(async () => { await this.commitNow(open, compact) })
+    this.commits = run.catch(() => {})
+    await run
+  }
+
+  private async commitNow ({ index, log, appender }: OpenStore, compact: boolean): Promise<void> {
+    await appender.flush()
+    const ops = index.pending
+    index.pending = []
+    const taken = appender.takeDirty()
+    if (ops.length > 0 || taken.packs.length > 0 || taken.created) {
+      try {
+        await Promise.all(taken.packs.map(async pack => { await pack.handle.sync() }))
+        if (taken.created) await fsyncPath(this.packsDir)
+        await log.append({ nextPackId: index.nextPackId, packs: taken.packs.map(({ id, size }) => ({ id, size })), ops })
+      } catch (err) {
+        index.pending = ops.concat(index.pending)
+        appender.restore(taken)
+        throw mapDiskFull(err, `committing the block store in ${this.root}`)
+      }
+      for (const pack of taken.packs) {
+        const info = index.packs.get(pack.id)
+        if (info !== undefined) info.committed = Math.max(info.committed, pack.size)
+        if (pack.sealed) await pack.handle.close()
+      }
+    }
+    // Only when nothing is pending is the in-memory index exactly the committed state.
+    if (compact && index.pending.length === 0 && log.bytes > INDEX_COMPACT_MIN_BYTES && log.bytes > LOG_SLACK * snapshotBytes(index)) {
+      await log.rewrite(index.snapshot())
+    }
+  }
+
+  /** Checks the format version file (creating a new store if absent) and creates the packs directory. */
+  private async openLayout (): Promise<void> {
+    await fs.mkdir(this.root, { recursive: true })
+    const versionFile = join(this.root, VERSION_FILE)
+    let version: string | undefined
+    try {
+      version = await fs.readFile(versionFile, 'utf8')
+    } catch (err) {
+      if (!isNotFound(err)) throw err
+    }
+    if (version === undefined) {
+      const names = new Set(await fs.readdir(this.root))
+      const foreign = ['blocks', PACKS_DIR, INDEX_FILE].find(name => names.has(name))
+      if (foreign !== undefined) {
+        throw new BlockstoreFormatError(`${this.root} has ${foreign} but no VERSION file: not a CacheCloud block store`)
+      }
+      // The version file goes first, so a half-initialized store is still recognized.
+      await writeFileDurably(versionFile, this.root, BLOCKSTORE_VERSION_TEXT)
+    } else if (version === 'cachecloud-blockstore 1\n') {
+      throw new BlockstoreFormatError(`${this.root} holds a format-1 block store (one file per block); this version reads only format 2 (pack files): move it aside, then import or pull the images again`)
+    } else if (version !== BLOCKSTORE_VERSION_TEXT) {
+      throw new BlockstoreFormatError(`${this.root} is a block store of unknown format ${JSON.stringify(version.trim())}; this version reads ${JSON.stringify(BLOCKSTORE_VERSION_TEXT.trim())}`)
+    }
+    try {
+      await fs.mkdir(this.packsDir)
+      await fsyncPath(this.root)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+  }
+
+  private opened (options?: AbortOptions): OpenStore {
+    if (this.open === undefined) throw new BlockstoreClosedError('block store is not started')
+    options?.signal?.throwIfAborted()
+    return this.open
+  }
+}
+
+function emptyRecovery (): RecoveryResult {
+  return { droppedLogBytes: 0, droppedEntries: 0, salvaged: 0, truncatedBytes: 0, deletedPacks: 0 }
+}
+
+/** Approximate size of a log rewritten from `index`: 54 bytes per raw or dag-cbor entry. */
+function snapshotBytes (index: BlockIndex): number {
+  return 64 + index.packs.size * 12 + index.entries.size * 54
+}
+
+function assertSize (bytes: Uint8Array): void {
+  if (bytes.byteLength > MAX_BLOCK_BYTES) {
+    throw new BlockTooLargeError(`block of ${bytes.byteLength} bytes exceeds the limit of ${MAX_BLOCK_BYTES}`)
+  }
+}
+
+export function createPackBlockstore (init: BlockstoreInit): Blockstore {
+  return new PackBlockstore(init)
+}
