@@ -1,0 +1,49 @@
+// Formats, protocol ids, limits and defaults of personal folders.
+// Every format is specified byte by byte in docs/formats/personal.md.
+
+/** Format tag of a snapshot record (plaintext dag-cbor). */
+export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
+/** Format tag inside a sealed directory node. */
+export const DIR_FORMAT = 'cachecloud/personal-dir/1'
+/** Replication protocol: node offers a snapshot, store wants what it lacks. */
+export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.0.0'
+
+/** HKDF info strings: separate keys for chunk encryption and for the convergent nonce PRF. */
+export const KDF_CHUNK_KEY = 'cachecloud/personal/chunk-key/1'
+export const KDF_NONCE_KEY = 'cachecloud/personal/chunk-nonce/1'
+export const KDF_WRAP_KEY = 'cachecloud/personal/wrap/1'
+/** Bytes of a user key, an XChaCha20 nonce, a Poly1305 tag, an X25519 key. */
+export const USER_KEY_BYTES = 32
+export const NONCE_BYTES = 24
+export const TAG_BYTES = 16
+export const X25519_KEY_BYTES = 32
+/** A wrapped user key: ephemeral public key, nonce, sealed 32-byte key and tag. */
+export const WRAPPED_KEY_BYTES = X25519_KEY_BYTES + NONCE_BYTES + USER_KEY_BYTES + TAG_BYTES
+/** Text prefix of X25519 keys in config and on the command line (then base58btc). */
+export const X25519_KEY_PREFIX = 'x25519:'
+
+/** Largest directory block (dag-cbor: links and sealed entries). */
+export const MAX_DIR_BLOCK_BYTES = 16 * 1024 * 1024
+/** Largest chunk block: the chunker's maximum plus nonce and tag. */
+export const MAX_CHUNK_BLOCK_BYTES = 128 * 1024 + NONCE_BYTES + TAG_BYTES
+/** Largest snapshot record. */
+export const MAX_RECORD_BYTES = 64 * 1024
+/** Largest protocol frame (a BLOCKS message may carry one directory block). */
+export const MAX_FRAME_BYTES = MAX_DIR_BLOCK_BYTES + 64 * 1024
+/** Most CIDs in one WANT. */
+export const MAX_WANTS = 1024
+/** A node answers a WANT with BLOCKS frames of about this many bytes each. */
+export const BLOCKS_FRAME_BYTES = 1024 * 1024
+
+/** Files hashed and chunked at once during a scan. */
+export const DEFAULT_SCAN_CONCURRENCY = 8
+/** Full rescan period (watchers miss events). */
+export const DEFAULT_SCAN_INTERVAL_MS = 10 * 60_000
+/** Quiet time after a watcher event before a snapshot is taken. */
+export const DEFAULT_DEBOUNCE_MS = 2_000
+/** Replication retry period while the store is unreachable. */
+export const DEFAULT_REPLICATE_INTERVAL_MS = 60_000
+/** A replication stream fails after this long without progress. */
+export const DEFAULT_TIMEOUT_MS = 60_000
+/** Name of the per-folder state files inside the state directory. */
+export const STATE_FILES = { userKey: 'user.key', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl' } as const

@@ -1,0 +1,44 @@
+import { CacheCloudError } from '@cachecloud/core'
+
+/** A sealed block or wrapped key did not authenticate: wrong key or tampered bytes. */
+export class DecryptionFailedError extends CacheCloudError {
+  static override name = 'DecryptionFailedError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DECRYPTION_FAILED', options) }
+}
+
+/** A snapshot record, directory node or key text is malformed. */
+export class InvalidPersonalFormatError extends CacheCloudError {
+  static override name = 'InvalidPersonalFormatError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_PERSONAL_FORMAT', options) }
+}
+
+/** No snapshot matches (none yet, or none at or before the requested time). */
+export class SnapshotNotFoundError extends CacheCloudError {
+  static override name = 'SnapshotNotFoundError'
+  constructor (message: string) { super(message, 'ERR_SNAPSHOT_NOT_FOUND') }
+}
+
+/** The path is not in the snapshot. */
+export class PathNotFoundError extends CacheCloudError {
+  static override name = 'PathNotFoundError'
+  constructor (message: string) { super(message, 'ERR_PATH_NOT_FOUND') }
+}
+
+/** A restored file's content does not hash to the SHA-256 recorded at snapshot time. */
+export class ContentMismatchError extends CacheCloudError {
+  static override name = 'ContentMismatchError'
+  constructor (message: string) { super(message, 'ERR_CONTENT_MISMATCH') }
+}
+
+/** The store refused a snapshot: node not enrolled, or user not enrolled with the node. */
+export class ReplicationRefusedError extends CacheCloudError {
+  static override name = 'ReplicationRefusedError'
+  readonly reason: string
+  constructor (reason: string, message: string) { super(message, 'ERR_REPLICATION_REFUSED'); this.reason = reason }
+}
+
+/** A replication message was malformed or out of order. */
+export class ProtocolError extends CacheCloudError {
+  static override name = 'ProtocolError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PERSONAL_PROTOCOL', options) }
+}

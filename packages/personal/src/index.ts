@@ -1,0 +1,158 @@
+/**
+ * @packageDocumentation
+ *
+ * Personal folders: a user's folder on a CachePoint, versioned offline as
+ * immutable snapshots (content-defined chunks sealed with the user's key,
+ * directory blocks whose entries are sealed too, a plaintext record naming the
+ * root), kept in the node's block store and replicated to the data-center
+ * store over `/cachecloud/personal/1.0.0`. A watcher and a periodic full scan
+ * take snapshots; an unchanged file (size, mtime, ctime, inode) is not read
+ * again. Formats: docs/formats/personal.md.
+ *
+ * @example
+ * ```ts
+ * const sync = createPersonalSync({
+ *   user: 'alice', folder: '/home/alice/Documents', stateDir: dataDir + '/personal/alice',
+ *   blockstore, node: libp2p.peerId.toString(), discoveryKey: 'x25519:...',
+ *   libp2p, store: '/ip4/10.0.0.9/tcp/4100/p2p/12D3Koo...'
+ * })
+ * await sync.start()                       // watch + periodic scan + replicate when reachable
+ * await sync.snapshot()                    // now, offline
+ * await sync.restore('report.docx', { at: '2026-11-20T12:00:00Z', to: '/tmp/out' })
+ * console.log(await sync.status())         // pending snapshots and bytes
+ * await sync.stop()
+ * ```
+ */
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from 'pino'
+import type { Blockstore } from '@cachecloud/blockstore'
+import type { CID, ProgressEvent } from '@cachecloud/core'
+import {
+  DEFAULT_DEBOUNCE_MS, DEFAULT_REPLICATE_INTERVAL_MS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_SCAN_INTERVAL_MS, DEFAULT_TIMEOUT_MS
+} from './constants.js'
+import { parseX25519Key } from './crypto.js'
+import type { RestoreResult } from './restore.js'
+import type { ScanStats } from './scan.js'
+import { DefaultPersonalSync, parseStoreTarget } from './sync.js'
+
+export interface PersonalSyncInit {
+  /** User name, as enrolled at the store. */
+  user: string
+  /** The folder to version. */
+  folder: string
+  /** Directory of this folder's state (user key, scan cache, snapshot log); outside `folder`. */
+  stateDir: string
+  /** Where sealed chunks and directory blocks go: the node's block store (shared with images). */
+  blockstore: Blockstore
+  /** This node's libp2p peer id, recorded in each snapshot. */
+  node: string
+  /** The organization's discovery public key (X25519, raw or `x25519:<base58btc>`). */
+  discoveryKey: Uint8Array | string
+  /** The user's own X25519 public key: the user key is also wrapped for it (recovery). */
+  userPublicKey?: Uint8Array | string
+  /** A provisioned user key (32 bytes), e.g. the same on a user's laptop and desktop; else created in stateDir. */
+  userKey?: Uint8Array
+  /** libp2p host and the store to replicate to; without them snapshots stay local. */
+  libp2p?: Libp2p
+  store?: PeerId | Multiaddr | string
+  /** Watch the folder (node:fs.watch, recursive). Default true. */
+  watch?: boolean
+  /** Default DEFAULT_SCAN_INTERVAL_MS. */
+  scanIntervalMs?: number
+  /** Default DEFAULT_DEBOUNCE_MS. */
+  debounceMs?: number
+  /** Default DEFAULT_REPLICATE_INTERVAL_MS. */
+  replicateIntervalMs?: number
+  /** Default DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number
+  /** Files read at once. Default DEFAULT_SCAN_CONCURRENCY. */
+  concurrency?: number
+  log?: Logger
+  onProgress?: (event: ProgressEvent) => void
+}
+
+/** One snapshot as the node's log holds it. */
+export interface SnapshotInfo {
+  cid: CID
+  time: string
+  root: CID
+  parent: CID | null
+  files: number
+  bytes: number
+  /** Sealed bytes it added locally: at most what replicating it sends. */
+  newBytes: number
+  replicated: boolean
+}
+
+export interface SnapshotResult extends SnapshotInfo {
+  /** False when nothing changed since the last snapshot (that one is returned). */
+  created: boolean
+  stats: ScanStats
+}
+
+export interface PersonalStatus {
+  user: string
+  folder: string
+  snapshots: number
+  /** Snapshots not yet committed by the store, and their new bytes. */
+  pendingSnapshots: number
+  pendingBytes: number
+  lastSnapshot: string | null
+  lastScan: ScanStats | null
+  lastError: string | null
+}
+
+export interface PersonalSync {
+  /** Takes a first snapshot, then watches, rescans periodically and replicates when the store is reachable. */
+  start(): Promise<void>
+  /** Stops watching and timers; waits for a running operation. */
+  stop(): Promise<void>
+  /** Scans now and records a snapshot if anything changed (or `force`). Works offline. */
+  snapshot(options?: { force?: boolean }): Promise<SnapshotResult>
+  /** Sends every snapshot not yet committed by the store, oldest first. */
+  replicate(): Promise<{ replicated: number, bytesSent: number }>
+  /** Snapshots taken on this node, oldest first. */
+  log(): Promise<SnapshotInfo[]>
+  status(): Promise<PersonalStatus>
+  /** Restores PATH ('' = all) from the last snapshot at or before `at` into `to` (default: the folder itself). */
+  restore(path?: string, options?: { at?: Date | string, to?: string }): Promise<RestoreResult & { snapshot: SnapshotInfo }>
+}
+
+export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
+  const key = (k: Uint8Array | string): Uint8Array => typeof k === 'string' ? parseX25519Key(k) : k
+  const store = parseStoreTarget(init.store)
+  return new DefaultPersonalSync({
+    user: init.user,
+    folder: init.folder,
+    stateDir: init.stateDir,
+    blockstore: init.blockstore,
+    node: init.node,
+    discoveryKey: key(init.discoveryKey),
+    ...(init.userPublicKey === undefined ? {} : { userPublicKey: key(init.userPublicKey) }),
+    ...(init.userKey === undefined ? {} : { userKey: init.userKey }),
+    ...(init.libp2p === undefined ? {} : { libp2p: init.libp2p }),
+    ...(store === undefined ? {} : { store }),
+    timing: {
+      scanIntervalMs: init.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
+      debounceMs: init.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+      replicateIntervalMs: init.replicateIntervalMs ?? DEFAULT_REPLICATE_INTERVAL_MS,
+      timeoutMs: init.timeoutMs ?? DEFAULT_TIMEOUT_MS
+    },
+    watch: init.watch ?? true,
+    concurrency: init.concurrency ?? DEFAULT_SCAN_CONCURRENCY,
+    ...(init.log === undefined ? {} : { log: init.log }),
+    ...(init.onProgress === undefined ? {} : { onProgress: init.onProgress }),
+    init
+  })
+}
+
+export * from './constants.js'
+export * from './errors.js'
+export * from './crypto.js'
+export * from './tree.js'
+export * from './walk.js'
+export * from './wire.js'
+export { restoreTree, writeRestoredFile, type RestoreResult } from './restore.js'
+export { replicateSnapshot, type ReplicateInit, type ReplicateResult } from './replicate.js'
+export type { ScanStats } from './scan.js'

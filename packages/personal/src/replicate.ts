@@ -1,0 +1,99 @@
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import type { Blockstore } from '@cachecloud/blockstore'
+import { DAG_CBOR_CODEC, type CID, type ProgressOptions } from '@cachecloud/core'
+import { BLOCKS_FRAME_BYTES, MAX_FRAME_BYTES, PERSONAL_PROTOCOL } from './constants.js'
+import { ProtocolError, ReplicationRefusedError } from './errors.js'
+import { dirLinks } from './tree.js'
+import { decodeMessage, encodeMessage, FrameReader } from './wire.js'
+
+export interface ReplicateInit extends ProgressOptions<'personal:replicate'> {
+  libp2p: Libp2p
+  /** The data-center store. */
+  store: PeerId | Multiaddr
+  blockstore: Blockstore
+  /** Snapshot record CID and bytes (as logged). */
+  record: { cid: CID, bytes: Uint8Array, root: CID }
+  signal?: AbortSignal
+  timeoutMs: number
+}
+
+export interface ReplicateResult {
+  status: 'committed' | 'present'
+  blocksSent: number
+  /** Block bytes sent (sealed chunks and directory blocks). */
+  bytesSent: number
+  /** Bytes read from the stream: the store's WANTs and answer. */
+  wireBytesIn: number
+}
+
+/** Every block CID reachable from a root directory block, read from the local store without a key. */
+async function reachable (blockstore: Blockstore, root: CID): Promise<Set<string>> {
+  const out = new Set<string>([root.toString()])
+  const stack = [root]
+  while (stack.length > 0) {
+    const dir = stack.pop()!
+    for (const link of dirLinks(await blockstore.get(dir))) {
+      const key = link.toString()
+      if (out.has(key)) continue
+      out.add(key)
+      if (link.code === DAG_CBOR_CODEC) stack.push(link)
+    }
+  }
+  return out
+}
+
+/**
+ * Offers one snapshot to the store and sends the blocks it wants until it
+ * answers committed (or already present). Serves only blocks of this
+ * snapshot: a store cannot fish for other blocks of the node.
+ */
+export async function replicateSnapshot (init: ReplicateInit): Promise<ReplicateResult> {
+  const allowed = await reachable(init.blockstore, init.record.root)
+  const signal = init.signal === undefined ? AbortSignal.timeout(init.timeoutMs) : AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs)])
+  const connection = await init.libp2p.dial(init.store, { signal })
+  const stream = await connection.newStream(PERSONAL_PROTOCOL, { signal })
+  const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+  const onAbort = (): void => { stream.abort(signal.reason as Error) }
+  signal.addEventListener('abort', onAbort)
+  const result: ReplicateResult = { status: 'committed', blocksSent: 0, bytesSent: 0, wireBytesIn: 0 }
+  const send = async (frame: ReturnType<typeof encodeMessage>): Promise<void> => {
+    if (!stream.send(frame)) await stream.onDrain({ signal })
+  }
+  try {
+    await send(encodeMessage({ t: 'offer', record: init.record.bytes }))
+    while (true) {
+      const frame = await reader.next()
+      if (frame === undefined) throw new ProtocolError('store closed the stream before answering')
+      const msg = decodeMessage(frame)
+      if (msg.t === 'done') {
+        result.status = msg.status
+        break
+      }
+      if (msg.t === 'refused') throw new ReplicationRefusedError(msg.reason, `store refused snapshot ${init.record.cid.toString()}: ${msg.message}`)
+      if (msg.t !== 'want') throw new ProtocolError(`unexpected ${msg.t} from the store`)
+      let batch: Array<[CID, Uint8Array]> = []
+      let batchBytes = 0
+      for (const [i, cid] of msg.cids.entries()) {
+        if (!allowed.has(cid.toString())) throw new ProtocolError(`store wants ${cid.toString()}, which is not in the snapshot`)
+        const bytes = await init.blockstore.get(cid)
+        batch.push([cid, bytes]); batchBytes += bytes.byteLength
+        result.blocksSent++; result.bytesSent += bytes.byteLength
+        const last = i === msg.cids.length - 1
+        if (last || batchBytes >= BLOCKS_FRAME_BYTES) {
+          await send(encodeMessage({ t: 'blocks', blocks: batch, last }))
+          batch = []; batchBytes = 0
+        }
+      }
+      init.onProgress?.({ type: 'personal:replicate', done: result.bytesSent, total: 0, unit: 'bytes', detail: { blocks: result.blocksSent } })
+    }
+    await stream.close({ signal })
+    result.wireBytesIn = reader.bytesRead
+    return result
+  } catch (err) {
+    stream.abort(err as Error)
+    throw err
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}

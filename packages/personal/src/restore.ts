@@ -1,0 +1,78 @@
+import { lstat, mkdir, open, rename, rm, symlink, utimes, chmod } from 'node:fs/promises'
+import { dirname, join, resolve, sep } from 'node:path'
+import type { CID } from '@cachecloud/core'
+import type { UserKeys } from './crypto.js'
+import { PathNotFoundError } from './errors.js'
+import type { Entry, FileEntry } from './tree.js'
+import { findEntry, readFileContent, walkTree, type BlockSource } from './walk.js'
+
+export interface RestoreResult {
+  files: number
+  bytes: number
+  /** Absolute paths written. */
+  paths: string[]
+}
+
+/** Writes one file atomically (temp, fsync, rename) with its mode and mtime; content checked against its SHA-256. */
+export async function writeRestoredFile (blocks: BlockSource, keys: UserKeys, entry: FileEntry, target: string, label: string): Promise<void> {
+  await mkdir(dirname(target), { recursive: true })
+  const tmp = `${target}.restore-${process.pid}`
+  const handle = await open(tmp, 'w', 0o600)
+  try {
+    for await (const piece of readFileContent(blocks, keys, entry, label)) await handle.write(piece)
+    await handle.sync()
+  } catch (err) {
+    await handle.close()
+    await rm(tmp, { force: true })
+    throw err
+  }
+  await handle.close()
+  await chmod(tmp, entry.mode)
+  const t = new Date(entry.mtimeMs)
+  await utimes(tmp, t, t)
+  await rename(tmp, target)
+}
+
+async function place (blocks: BlockSource, keys: UserKeys, entry: Entry, target: string, label: string, result: RestoreResult): Promise<void> {
+  if (entry.kind === 'file') {
+    await writeRestoredFile(blocks, keys, entry, target, label)
+    result.files++; result.bytes += entry.size; result.paths.push(target)
+  } else if (entry.kind === 'symlink') {
+    await mkdir(dirname(target), { recursive: true })
+    const existing = await lstat(target).catch(() => undefined)
+    if (existing !== undefined && !existing.isDirectory()) await rm(target)
+    await symlink(entry.target, target)
+    result.paths.push(target)
+  } else {
+    await mkdir(target, { recursive: true })
+  }
+}
+
+/**
+ * Restores `path` ('' = everything) of the snapshot rooted at `root` under
+ * `toDir`, keeping its relative path: a file restored to DIR lands at DIR/path.
+ * Existing files are replaced; nothing else in `toDir` is touched.
+ */
+export async function restoreTree (blocks: BlockSource, keys: UserKeys, root: CID, path: string, toDir: string): Promise<RestoreResult> {
+  const clean = path.split('/').filter(p => p !== '' && p !== '.').join('/')
+  if (clean.split('/').includes('..')) throw new PathNotFoundError(`path ${JSON.stringify(path)} leaves the folder`)
+  const base = resolve(toDir)
+  const result: RestoreResult = { files: 0, bytes: 0, paths: [] }
+  const entry = await findEntry(blocks, keys, root, clean)
+  const target = clean === '' ? base : join(base, clean)
+  if (!target.startsWith(base + sep) && target !== base) throw new PathNotFoundError(`path ${JSON.stringify(path)} leaves the folder`)
+  await place(blocks, keys, entry, target, clean, result)
+  if (entry.kind === 'dir') {
+    const dirs: Array<{ target: string, mode: number, mtimeMs: number }> = []
+    for await (const item of walkTree(blocks, keys, entry.dir, clean)) {
+      const itemTarget = join(base, item.path)
+      await place(blocks, keys, item.entry, itemTarget, item.path, result)
+      if (item.entry.kind === 'dir') dirs.push({ target: itemTarget, mode: item.entry.mode, mtimeMs: item.entry.mtimeMs })
+    }
+    for (const d of dirs.reverse()) {
+      await chmod(d.target, d.mode)
+      await utimes(d.target, new Date(d.mtimeMs), new Date(d.mtimeMs))
+    }
+  }
+  return result
+}

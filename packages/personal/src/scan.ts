@@ -1,0 +1,138 @@
+import { createHash } from 'node:crypto'
+import { lstat, open, readdir, readlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Blockstore } from '@cachecloud/blockstore'
+import type { Chunker } from '@cachecloud/chunker'
+import { parseCid, type CID, type ProgressOptions } from '@cachecloud/core'
+import { sealBlock, type UserKeys } from './crypto.js'
+import type { ScanCache } from './state.js'
+import { sealDir, type Entry } from './tree.js'
+
+/** Counters of one scan. */
+export interface ScanStats {
+  files: number
+  bytes: number
+  /** Files read and hashed (not found unchanged in the scan cache). */
+  hashedFiles: number
+  hashedBytes: number
+  /** Sealed blocks and bytes newly written to the block store. */
+  newBlocks: number
+  newBytes: number
+}
+
+export interface ScanInit extends ProgressOptions<'personal:scan'> {
+  folder: string
+  blockstore: Blockstore
+  chunker: Chunker
+  keys: UserKeys
+  /** Scan cache of the previous scan (read only). */
+  previous: ScanCache
+  concurrency: number
+}
+
+/** Files read at once in one file: small ones whole, larger ones through the streaming chunker. */
+const WHOLE_FILE_BYTES = 1024 * 1024
+
+/** Runs `fn` over `items` with at most `limit` in flight, keeping results in order. */
+async function mapLimit<T, R> (items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) { const i = next++; out[i] = await fn(items[i]) }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return out
+}
+
+/**
+ * Scans a folder into sealed chunks and directory blocks in the block store,
+ * returning the root directory CID and the new scan cache. A file whose size,
+ * mtime, ctime and inode match the previous scan is not read: its chunk list
+ * and hash come from the cache. Only files' content passes through memory,
+ * one chunk (or one small file) per worker.
+ */
+export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: ScanCache, stats: ScanStats }> {
+  const stats: ScanStats = { files: 0, bytes: 0, hashedFiles: 0, hashedBytes: 0, newBlocks: 0, newBytes: 0 }
+  const cache: ScanCache = new Map()
+
+  const putSealed = async (plain: Uint8Array): Promise<CID> => {
+    const sealed = sealBlock(init.keys, plain)
+    const { cid, written } = await init.blockstore.putBytes(sealed)
+    if (written) { stats.newBlocks++; stats.newBytes += sealed.byteLength }
+    return cid
+  }
+
+  const readFileEntry = async (abs: string, rel: string, name: string): Promise<Entry | undefined> => {
+    const handle = await open(abs, 'r').catch(() => undefined)
+    if (handle === undefined) return undefined // vanished or unreadable since readdir
+    try {
+      const st = await handle.stat({ bigint: true })
+      if (!st.isFile()) return undefined
+      const key = { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString() }
+      const mode = Number(st.mode & 0o7777n)
+      const mtimeMs = Number(st.mtimeNs / 1_000_000n)
+      const old = init.previous.get(rel)
+      if (old !== undefined && old.size === key.size && old.mtimeNs === key.mtimeNs && old.ctimeNs === key.ctimeNs && old.ino === key.ino) {
+        cache.set(rel, old)
+        return { kind: 'file', name, mode, mtimeMs, size: Number(st.size), sha256: Buffer.from(old.sha256, 'hex'), chunks: old.chunks.map(c => parseCid(c)) }
+      }
+      const hash = createHash('sha256')
+      const chunks: CID[] = []
+      let size = 0
+      const take = async (piece: Uint8Array): Promise<void> => { hash.update(piece); size += piece.byteLength; chunks.push(await putSealed(piece)) }
+      if (st.size <= BigInt(WHOLE_FILE_BYTES)) {
+        const all = await handle.readFile()
+        for (const piece of init.chunker.split(all)) await take(piece)
+      } else {
+        for await (const piece of init.chunker.chunks(handle.createReadStream({ autoClose: false, start: 0, highWaterMark: WHOLE_FILE_BYTES }))) await take(piece)
+      }
+      stats.hashedFiles++; stats.hashedBytes += size
+      const sha256 = hash.digest()
+      const after = await handle.stat({ bigint: true })
+      // changed while read: keep what was read, but do not cache it so the next scan reads it again
+      if (after.mtimeNs === st.mtimeNs && after.size === st.size && BigInt(size) === st.size) {
+        cache.set(rel, { ...key, sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
+      }
+      return { kind: 'file', name, mode, mtimeMs, size, sha256, chunks }
+    } finally {
+      await handle.close()
+    }
+  }
+
+  const scanDir = async (abs: string, rel: string): Promise<CID> => {
+    const names = (await readdir(abs)).sort()
+    const items = await mapLimit(names, init.concurrency, async (name): Promise<Entry | undefined> => {
+      const childAbs = join(abs, name)
+      const childRel = rel === '' ? name : `${rel}/${name}`
+      const st = await lstat(childAbs).catch(() => undefined)
+      if (st === undefined) return undefined
+      const mode = st.mode & 0o7777
+      const mtimeMs = Math.floor(st.mtimeMs)
+      if (st.isSymbolicLink()) return { kind: 'symlink', name, mode, mtimeMs, target: await readlink(childAbs) }
+      if (st.isFile()) return await readFileEntry(childAbs, childRel, name)
+      return undefined // directories below, sockets and devices skipped
+    })
+    const entries: Entry[] = []
+    for (const [i, name] of names.entries()) {
+      const item = items[i]
+      if (item !== undefined) {
+        entries.push(item)
+        if (item.kind === 'file') { stats.files++; stats.bytes += item.size }
+        continue
+      }
+      const childAbs = join(abs, name)
+      const st = await lstat(childAbs).catch(() => undefined)
+      if (st?.isDirectory() === true) {
+        const dir = await scanDir(childAbs, rel === '' ? name : `${rel}/${name}`)
+        entries.push({ kind: 'dir', name, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), dir })
+      }
+    }
+    init.onProgress?.({ type: 'personal:scan', done: stats.files, total: 0, detail: { dir: rel, hashedFiles: stats.hashedFiles } })
+    const block = sealDir(init.keys, entries)
+    if (await init.blockstore.put(block.cid, block.bytes)) { stats.newBlocks++; stats.newBytes += block.bytes.byteLength }
+    return block.cid
+  }
+
+  const root = await scanDir(init.folder, '')
+  return { root, cache, stats }
+}

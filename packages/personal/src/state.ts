@@ -1,0 +1,110 @@
+import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { parseCid, type CID } from '@cachecloud/core'
+
+// The node's per-folder state files (docs/formats/personal.md#node-state):
+// scan cache, snapshot log, replicated set, user key.
+
+/** What a scan remembers of a file so that an unchanged file is not read again. */
+export interface CachedFile {
+  size: string
+  mtimeNs: string
+  ctimeNs: string
+  ino: string
+  /** Hex SHA-256 of the content. */
+  sha256: string
+  /** Chunk CIDs (sealed blocks). */
+  chunks: string[]
+}
+
+export type ScanCache = Map<string, CachedFile>
+
+export async function writeFileAtomic (path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  const tmp = `${path}.tmp-${process.pid}`
+  const handle = await open(tmp, 'w', mode)
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(tmp, path)
+}
+
+async function readIfExists (path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+}
+
+export async function loadScanCache (path: string): Promise<ScanCache> {
+  const text = await readIfExists(path)
+  if (text === undefined) return new Map()
+  try {
+    return new Map(Object.entries(JSON.parse(text) as Record<string, CachedFile>))
+  } catch {
+    return new Map() // a damaged cache only costs a full re-hash
+  }
+}
+
+export async function saveScanCache (path: string, cache: ScanCache): Promise<void> {
+  await writeFileAtomic(path, JSON.stringify(Object.fromEntries(cache)))
+}
+
+/** One line of the node's snapshot log. */
+export interface LoggedSnapshot {
+  cid: CID
+  time: string
+  root: CID
+  parent: CID | null
+  files: number
+  bytes: number
+  /** Sealed bytes this snapshot added to the local block store (what replication will send at most). */
+  newBytes: number
+}
+
+interface LoggedLine { cid: string, time: string, root: string, parent: string | null, files: number, bytes: number, newBytes: number }
+
+/** Appends and reads JSON lines; a torn last line (crash mid-append) is ignored. */
+async function readLines<T> (path: string): Promise<T[]> {
+  const text = await readIfExists(path)
+  if (text === undefined) return []
+  const out: T[] = []
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    try { out.push(JSON.parse(line) as T) } catch { /* torn line */ }
+  }
+  return out
+}
+
+async function appendLine (path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
+  // a torn previous line is isolated by the leading newline
+  await appendFile(path, '\n' + JSON.stringify(value) + '\n')
+  const handle = await open(path, 'r')
+  try { await handle.sync() } finally { await handle.close() }
+}
+
+export async function readSnapshotLog (path: string): Promise<LoggedSnapshot[]> {
+  return (await readLines<LoggedLine>(path)).map(l => ({
+    ...l, cid: parseCid(l.cid), root: parseCid(l.root), parent: l.parent === null ? null : parseCid(l.parent)
+  }))
+}
+
+export async function appendSnapshotLog (path: string, s: LoggedSnapshot): Promise<void> {
+  await appendLine(path, { ...s, cid: s.cid.toString(), root: s.root.toString(), parent: s.parent?.toString() ?? null })
+}
+
+export async function readReplicated (path: string): Promise<Set<string>> {
+  return new Set((await readLines<{ cid: string }>(path)).map(l => l.cid))
+}
+
+export async function appendReplicated (path: string, cid: CID): Promise<void> {
+  await appendLine(path, { cid: cid.toString(), at: new Date().toISOString() })
+}
+
+export { readIfExists }

@@ -1,0 +1,204 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { join } from 'node:path'
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import type { Logger } from 'pino'
+import type { Blockstore } from '@cachecloud/blockstore'
+import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
+import type { ProgressEvent } from '@cachecloud/core'
+import { SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
+import { deriveUserKeys, wrapUserKey, type UserKeys } from './crypto.js'
+import { SnapshotNotFoundError } from './errors.js'
+import { replicateSnapshot } from './replicate.js'
+import { restoreTree, type RestoreResult } from './restore.js'
+import { scanFolder, type ScanStats } from './scan.js'
+import {
+  appendReplicated, appendSnapshotLog, loadScanCache, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
+} from './state.js'
+import { encodeRecord, type SnapshotRecord } from './tree.js'
+import { loadOrCreateUserKey } from './user-key.js'
+import type { PersonalSyncInit, PersonalSync, PersonalStatus, SnapshotInfo, SnapshotResult } from './index.js'
+
+
+
+/** Options resolved to values (see PersonalSyncInit for each). */
+export interface ResolvedInit {
+  user: string
+  folder: string
+  stateDir: string
+  blockstore: Blockstore
+  node: string
+  discoveryKey: Uint8Array
+  userPublicKey?: Uint8Array
+  userKey?: Uint8Array
+  libp2p?: Libp2p
+  store?: PeerId | Multiaddr
+  timing: { scanIntervalMs: number, debounceMs: number, replicateIntervalMs: number, timeoutMs: number }
+  watch: boolean
+  concurrency: number
+  log?: Logger
+  onProgress?: (event: ProgressEvent) => void
+  init: PersonalSyncInit
+}
+
+export class DefaultPersonalSync implements PersonalSync {
+  private keys?: UserKeys
+  private wrapped?: SnapshotRecord['keys']
+  private cache?: ScanCache
+  private readonly chunker: Chunker = createChunker()
+  private queue: Promise<unknown> = Promise.resolve()
+  private watcher?: FSWatcher
+  private timers: NodeJS.Timeout[] = []
+  private debounce?: NodeJS.Timeout
+  private lastError?: string
+  private lastScan?: ScanStats
+  private replicating?: Promise<unknown>
+
+  constructor (private readonly c: ResolvedInit) {}
+
+  private path (name: keyof typeof STATE_FILES): string { return join(this.c.stateDir, STATE_FILES[name]) }
+
+  private async ready (): Promise<UserKeys> {
+    if (this.keys === undefined) {
+      const userKey = await loadOrCreateUserKey(this.path('userKey'), this.c.userKey)
+      this.keys = deriveUserKeys(userKey)
+      this.wrapped = { discovery: wrapUserKey(userKey, this.c.discoveryKey), user: this.c.userPublicKey === undefined ? null : wrapUserKey(userKey, this.c.userPublicKey) }
+    }
+    return this.keys
+  }
+
+  /** Runs one operation at a time (scan, replicate and restore share state files). */
+  private exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  async start (): Promise<void> {
+    await this.ready()
+    const background = (what: string, fn: () => Promise<unknown>): void => {
+      fn().catch(err => { this.lastError = `${what}: ${(err as Error).message}`; this.c.log?.warn({ err, user: this.c.user }, 'personal %s failed', what) })
+    }
+    if (this.c.watch) {
+      this.watcher = watch(this.c.folder, { recursive: true }, () => {
+        clearTimeout(this.debounce)
+        this.debounce = setTimeout(() => { background('snapshot', async () => { await this.snapshotThenReplicate() }) }, this.c.timing.debounceMs)
+      })
+      this.watcher.on('error', err => { this.lastError = `watch: ${err.message}` })
+    }
+    this.timers.push(setInterval(() => { background('snapshot', async () => { await this.snapshotThenReplicate() }) }, this.c.timing.scanIntervalMs))
+    if (this.c.libp2p !== undefined && this.c.store !== undefined) {
+      this.timers.push(setInterval(() => { background('replicate', async () => { await this.replicate() }) }, this.c.timing.replicateIntervalMs))
+    }
+    background('snapshot', async () => { await this.snapshotThenReplicate() })
+  }
+
+  async stop (): Promise<void> {
+    this.watcher?.close()
+    clearTimeout(this.debounce)
+    for (const t of this.timers) clearInterval(t)
+    this.timers = []
+    await this.queue
+    await this.replicating
+  }
+
+  private async snapshotThenReplicate (): Promise<void> {
+    await this.snapshot()
+    if (this.c.libp2p !== undefined && this.c.store !== undefined) await this.replicate()
+  }
+
+  snapshot (options: { force?: boolean } = {}): Promise<SnapshotResult> {
+    return this.exclusive(async () => {
+      const keys = await this.ready()
+      this.cache ??= await loadScanCache(this.path('scanCache'))
+      const time = new Date().toISOString()
+      const onProgress = this.c.onProgress
+      const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker, keys, previous: this.cache, concurrency: this.c.concurrency, ...(onProgress === undefined ? {} : { onProgress }) })
+      this.lastScan = stats
+      const log = await readSnapshotLog(this.path('log'))
+      const last = log.at(-1)
+      if (last !== undefined && last.root.equals(root) && options.force !== true) {
+        this.cache = cache
+        await saveScanCache(this.path('scanCache'), cache)
+        return { ...toInfo(last, true), created: false, stats }
+      }
+      const record: SnapshotRecord = {
+        format: SNAPSHOT_FORMAT, user: this.c.user, node: this.c.node, time, parent: last?.cid ?? null, root,
+        chunker: CHUNKER_ID, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
+      }
+      const encoded = encodeRecord(record)
+      await this.c.blockstore.put(encoded.cid, encoded.bytes)
+      await this.c.blockstore.sync()
+      const logged: LoggedSnapshot = { cid: encoded.cid, time, root, parent: record.parent, files: stats.files, bytes: stats.bytes, newBytes: stats.newBytes + encoded.bytes.byteLength }
+      await appendSnapshotLog(this.path('log'), logged)
+      this.cache = cache
+      await saveScanCache(this.path('scanCache'), cache)
+      this.c.log?.info({ user: this.c.user, snapshot: encoded.cid.toString(), ...stats }, 'personal snapshot')
+      return { ...toInfo(logged, false), created: true, stats }
+    })
+  }
+
+  replicate (): Promise<{ replicated: number, bytesSent: number }> {
+    const run = this.exclusive(async () => {
+      const { libp2p, store } = this.c
+      if (libp2p === undefined || store === undefined) throw new SnapshotNotFoundError('no store configured: snapshots stay local')
+      const done = await readReplicated(this.path('replicated'))
+      let replicated = 0
+      let bytesSent = 0
+      for (const s of await readSnapshotLog(this.path('log'))) {
+        if (done.has(s.cid.toString())) continue
+        const bytes = await this.c.blockstore.get(s.cid)
+        const onProgress = this.c.onProgress
+        const r = await replicateSnapshot({ libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs, ...(onProgress === undefined ? {} : { onProgress }) })
+        await appendReplicated(this.path('replicated'), s.cid)
+        replicated++; bytesSent += r.bytesSent
+      }
+      this.lastError = undefined
+      return { replicated, bytesSent }
+    })
+    this.replicating = run.catch(() => {})
+    return run
+  }
+
+  async log (): Promise<SnapshotInfo[]> {
+    const done = await readReplicated(this.path('replicated'))
+    return (await readSnapshotLog(this.path('log'))).map(s => toInfo(s, done.has(s.cid.toString())))
+  }
+
+  async status (): Promise<PersonalStatus> {
+    const log = await this.log()
+    const pending = log.filter(s => !s.replicated)
+    return {
+      user: this.c.user,
+      folder: this.c.folder,
+      snapshots: log.length,
+      pendingSnapshots: pending.length,
+      pendingBytes: pending.reduce((n, s) => n + s.newBytes, 0),
+      lastSnapshot: log.at(-1)?.time ?? null,
+      lastScan: this.lastScan ?? null,
+      lastError: this.lastError ?? null
+    }
+  }
+
+  restore (path = '', options: { at?: Date | string, to?: string } = {}): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+    return this.exclusive(async () => {
+      const keys = await this.ready()
+      const at = options.at === undefined ? Infinity : new Date(options.at).getTime()
+      const log = await this.log()
+      const snapshot = log.filter(s => Date.parse(s.time) <= at).at(-1)
+      if (snapshot === undefined) throw new SnapshotNotFoundError(`no snapshot of ${this.c.user} at or before ${options.at === undefined ? 'now' : new Date(at).toISOString()}`)
+      const result = await restoreTree(this.c.blockstore, keys, snapshot.root, path, options.to ?? this.c.folder)
+      return { ...result, snapshot }
+    })
+  }
+}
+
+function toInfo (s: LoggedSnapshot, replicated: boolean): SnapshotInfo {
+  return { cid: s.cid, time: s.time, root: s.root, parent: s.parent, files: s.files, bytes: s.bytes, newBytes: s.newBytes, replicated }
+}
+
+export function parseStoreTarget (store: PeerId | Multiaddr | string | undefined): PeerId | Multiaddr | undefined {
+  return typeof store === 'string' ? multiaddr(store) : store
+}
+
+export { CHUNKER_ID }

@@ -1,0 +1,140 @@
+import * as dagCbor from '@ipld/dag-cbor'
+import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
+import { CID as CIDClass } from 'multiformats/cid'
+import { DIR_FORMAT, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { openBlock, sealBlock, type UserKeys } from './crypto.js'
+import { InvalidPersonalFormatError } from './errors.js'
+
+// The snapshot tree (docs/formats/personal.md#tree): a plaintext record names
+// the root directory block; each directory block is dag-cbor
+// { l: [links], s: sealed entries }, so the store can walk the DAG and check
+// completeness without any key, while names, sizes, times and the mapping of
+// chunks to files stay sealed.
+
+export interface FileEntry { kind: 'file', name: string, mode: number, mtimeMs: number, size: number, sha256: Uint8Array, chunks: CID[] }
+export interface DirEntry { kind: 'dir', name: string, mode: number, mtimeMs: number, dir: CID }
+export interface SymlinkEntry { kind: 'symlink', name: string, mode: number, mtimeMs: number, target: string }
+export type Entry = FileEntry | DirEntry | SymlinkEntry
+
+/** A snapshot record: the only plaintext part of a snapshot. Its dag-cbor CID names the snapshot. */
+export interface SnapshotRecord {
+  format: typeof SNAPSHOT_FORMAT
+  user: string
+  /** libp2p peer id of the node that took it. */
+  node: string
+  /** ISO-8601 UTC time the scan started. */
+  time: string
+  /** Previous snapshot of this user on this node. */
+  parent: CID | null
+  /** Root directory block. */
+  root: CID
+  /** Chunking algorithm id (CHUNKER_ID). */
+  chunker: string
+  /** The user key sealed for the organization's discovery key, and for the user's own key (if configured). */
+  keys: { discovery: Uint8Array, user: Uint8Array | null }
+  /** Regular files and their total bytes (plaintext). */
+  files: number
+  bytes: number
+}
+
+const KIND = { file: 0, dir: 1, symlink: 2 } as const
+
+type Obj = Record<string, unknown>
+const fail = (what: string): never => { throw new InvalidPersonalFormatError(what) }
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
+const cid = (v: unknown, what: string): CID => CIDClass.asCID(v) ?? fail(`${what}: not a CID`)
+const int = (v: unknown, what: string): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? v : fail(`${what}: not a non-negative integer`)
+const str = (v: unknown, what: string): string => typeof v === 'string' ? v : fail(`${what}: not a string`)
+const bytes = (v: unknown, what: string): Uint8Array => v instanceof Uint8Array ? v : fail(`${what}: not bytes`)
+
+function decodeCbor (data: Uint8Array, what: string): unknown {
+  try { return dagCbor.decode(data) } catch (err) { throw new InvalidPersonalFormatError(`${what}: not dag-cbor`, { cause: err }) }
+}
+
+function encodeEntry (e: Entry): Obj {
+  const base = { n: e.name, k: KIND[e.kind], p: e.mode, m: e.mtimeMs }
+  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks }
+  if (e.kind === 'dir') return { ...base, d: e.dir }
+  return { ...base, t: e.target }
+}
+
+function decodeEntry (v: unknown): Entry {
+  if (!isObj(v)) return fail('directory entry: not a map')
+  const name = str(v.n, 'entry name')
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) fail(`entry name ${JSON.stringify(name)}`)
+  const base = { name, mode: int(v.p, 'mode'), mtimeMs: int(v.m, 'mtime') }
+  if (v.k === KIND.file) {
+    const sha = bytes(v.h, 'sha256')
+    if (sha.byteLength !== 32) fail('sha256 of a file is 32 bytes')
+    if (!Array.isArray(v.c)) fail('chunks: not a list')
+    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: (v.c as unknown[]).map(c => cid(c, 'chunk')) }
+  }
+  if (v.k === KIND.dir) return { kind: 'dir', ...base, dir: cid(v.d, 'dir') }
+  if (v.k === KIND.symlink) return { kind: 'symlink', ...base, target: str(v.t, 'target') }
+  return fail(`unknown entry kind ${String(v.k)}`)
+}
+
+/** Every CID an entry list points to, sorted and without repeats: the plaintext links of its block. */
+function linksOf (entries: Entry[]): CID[] {
+  const seen = new Map<string, CID>()
+  for (const e of entries) {
+    if (e.kind === 'file') for (const c of e.chunks) seen.set(c.toString(), c)
+    else if (e.kind === 'dir') seen.set(e.dir.toString(), e.dir)
+  }
+  return [...seen.keys()].sort().map(k => seen.get(k)!)
+}
+
+/** Seals a directory's entries (sorted by name) into its block. Deterministic for one user. */
+export function sealDir (keys: UserKeys, entries: Entry[]): { cid: CID, bytes: Uint8Array } {
+  const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  const plain = dagCbor.encode({ f: DIR_FORMAT, e: sorted.map(encodeEntry) })
+  const block = dagCbor.encode({ l: linksOf(sorted), s: sealBlock(keys, plain) })
+  if (block.byteLength > MAX_DIR_BLOCK_BYTES) throw new InvalidPersonalFormatError(`directory block of ${block.byteLength} bytes exceeds ${MAX_DIR_BLOCK_BYTES}`)
+  return { cid: cidOf(block, DAG_CBOR_CODEC), bytes: block }
+}
+
+/** The plaintext links of a directory block: what the store walks, without a key. */
+export function dirLinks (block: Uint8Array): CID[] {
+  const v = decodeCbor(block, 'directory block')
+  if (!isObj(v) || !Array.isArray(v.l)) return fail('directory block: no link list')
+  bytes(v.s, 'sealed entries')
+  return (v.l as unknown[]).map(c => cid(c, 'link'))
+}
+
+/** Opens a directory block: its entries, checked against its plaintext links. */
+export function openDir (keys: UserKeys, block: Uint8Array): Entry[] {
+  const v = decodeCbor(block, 'directory block')
+  if (!isObj(v)) return fail('directory block: not a map')
+  const node = decodeCbor(openBlock(keys, bytes(v.s, 'sealed entries'), 'directory'), 'sealed directory')
+  if (!isObj(node) || node.f !== DIR_FORMAT || !Array.isArray(node.e)) return fail('sealed directory: bad format')
+  return (node.e as unknown[]).map(decodeEntry)
+}
+
+export function encodeRecord (record: SnapshotRecord): { cid: CID, bytes: Uint8Array } {
+  const data = dagCbor.encode(record)
+  return { cid: cidOf(data, DAG_CBOR_CODEC), bytes: data }
+}
+
+export function decodeRecord (data: Uint8Array): SnapshotRecord {
+  if (data.byteLength > MAX_RECORD_BYTES) fail('snapshot record too large')
+  const v = decodeCbor(data, 'snapshot record')
+  if (!isObj(v) || v.format !== SNAPSHOT_FORMAT) return fail(`snapshot record: format is not ${SNAPSHOT_FORMAT}`)
+  const keys = isObj(v.keys) ? v.keys : fail('snapshot record: keys')
+  const discovery = bytes(keys.discovery, 'discovery key')
+  const user = keys.user === null ? null : bytes(keys.user, 'user key')
+  if (discovery.byteLength !== WRAPPED_KEY_BYTES || (user !== null && user.byteLength !== WRAPPED_KEY_BYTES)) fail('wrapped key length')
+  const time = str(v.time, 'time')
+  if (Number.isNaN(Date.parse(time))) fail('time: not ISO-8601')
+  return {
+    format: SNAPSHOT_FORMAT,
+    user: str(v.user, 'user'),
+    node: str(v.node, 'node'),
+    time,
+    parent: v.parent === null ? null : cid(v.parent, 'parent'),
+    root: cid(v.root, 'root'),
+    chunker: str(v.chunker, 'chunker'),
+    keys: { discovery, user },
+    files: int(v.files, 'files'),
+    bytes: int(v.bytes, 'bytes')
+  }
+}

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict'
+import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import { createPersonalSync, generateX25519KeyPair, PathNotFoundError, SnapshotNotFoundError, type PersonalSync } from '../src/index.js'
+import { anyFileContains, tempDir, treeHashes } from './helpers.js'
+
+const MARKER = 'PRIVATE-MARKER-7f3a9c-do-not-leak'
+
+describe('personal sync (offline)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  let blockstore: Blockstore
+  let sync: PersonalSync
+  let folder: string
+
+  before(async () => {
+    dir = await tempDir('personal-')
+    folder = join(dir.path, 'home')
+    await mkdir(join(folder, 'docs/deep'), { recursive: true })
+    await writeFile(join(folder, 'docs/letter.txt'), `Dear auditor, ${MARKER}\n`.repeat(50))
+    await writeFile(join(folder, 'docs/deep/big.bin'), Buffer.alloc(3 * 1024 * 1024, 7))
+    await writeFile(join(folder, 'notes.md'), '# notes\n')
+    await symlink('docs/letter.txt', join(folder, 'latest'))
+    blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+    await blockstore.start()
+    sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+  })
+
+  after(async () => {
+    await blockstore.stop()
+    await dir.cleanup()
+  })
+
+  it('snapshots, skips an unchanged folder and re-hashes nothing on rescan', async () => {
+    const first = await sync.snapshot()
+    assert.equal(first.created, true)
+    assert.equal(first.files, 3)
+    assert.equal(first.stats.hashedFiles, 3)
+    const again = await sync.snapshot()
+    assert.equal(again.created, false)
+    assert.equal(again.stats.hashedFiles, 0)
+    assert.equal(again.stats.newBlocks, 0)
+    assert.ok(again.cid.equals(first.cid))
+  })
+
+  it('an edit re-hashes only that file; restore brings back a deleted and an overwritten file from an older snapshot', async () => {
+    const v1 = await treeHashes(folder)
+    const t1 = (await sync.log()).at(-1)!.time
+    await new Promise(resolve => setTimeout(resolve, 20))
+    await appendFile(join(folder, 'notes.md'), 'more\n')
+    await rm(join(folder, 'docs/letter.txt'))
+    const second = await sync.snapshot()
+    assert.equal(second.created, true)
+    assert.equal(second.stats.hashedFiles, 1)
+    assert.equal((await sync.log()).length, 2)
+
+    const out = join(dir.path, 'restored')
+    const r = await sync.restore('', { at: t1, to: out })
+    assert.equal(r.files, 3)
+    assert.deepEqual(await treeHashes(out), v1)
+    await sync.restore('docs/letter.txt', { at: t1 })
+    assert.equal((await treeHashes(folder))['docs/letter.txt'], v1['docs/letter.txt'])
+    await assert.rejects(sync.restore('nope.txt'), PathNotFoundError)
+    await assert.rejects(sync.restore('', { at: '2000-01-01T00:00:00Z' }), SnapshotNotFoundError)
+  })
+
+  it('status shows pending snapshots and bytes while offline', async () => {
+    const s = await sync.status()
+    assert.equal(s.snapshots, 2)
+    assert.equal(s.pendingSnapshots, 2)
+    assert.ok(s.pendingBytes > 0)
+  })
+
+  it('the block store holds no plaintext of a private file', async () => {
+    await blockstore.sync()
+    assert.equal(await anyFileContains(join(dir.path, 'blocks'), MARKER), undefined)
+    assert.ok(await anyFileContains(folder, MARKER) !== undefined) // the search itself works
+  })
+})
