@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { AUDIT_GENESIS } from './constants.js'
+import { AuditChainBrokenError } from './errors.js'
+import { appendDurable, writeFileAtomic } from './fs.js'
+
+/** One audit entry (docs/formats/personal.md#audit-log). */
+export interface AuditEntry {
+  seq: number
+  at: string
+  who: string
+  action: string
+  params: Record<string, unknown>
+  result: Record<string, unknown>
+  /** Hash of the previous entry (AUDIT_GENESIS for the first). */
+  prev: string
+  /** SHA-256 hex of `prev + "\n" + JSON of {seq, at, who, action, params, result}`. */
+  hash: string
+}
+
+function entryHash (prev: string, e: Omit<AuditEntry, 'prev' | 'hash'>): string {
+  const body = JSON.stringify({ seq: e.seq, at: e.at, who: e.who, action: e.action, params: e.params, result: e.result })
+  return createHash('sha256').update(prev + '\n' + body).digest('hex')
+}
+
+async function readText (path: string): Promise<string> {
+  try { return await readFile(path, 'utf8') } catch (err) { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return ''; throw err }
+}
+
+/**
+ * Append-only, hash-chained audit log (JSON lines) with a head file holding
+ * the last sequence number and hash, so that cutting entries off the end is
+ * detected as well as editing, inserting or reordering them.
+ */
+export class AuditLog {
+  private tail?: { seq: number, hash: string }
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (private readonly path: string, private readonly headPath: string) {}
+
+  append (who: string, action: string, params: Record<string, unknown>, result: Record<string, unknown>): Promise<AuditEntry> {
+    const run = this.queue.then(async () => {
+      this.tail ??= (await this.verify()).head
+      const base = { seq: this.tail.seq + 1, at: new Date().toISOString(), who, action, params, result }
+      const entry: AuditEntry = { ...base, prev: this.tail.hash, hash: entryHash(this.tail.hash, base) }
+      await appendDurable(this.path, JSON.stringify(entry) + '\n')
+      await writeFileAtomic(this.headPath, JSON.stringify({ seq: entry.seq, hash: entry.hash }) + '\n')
+      this.tail = { seq: entry.seq, hash: entry.hash }
+      return entry
+    })
+    this.queue = run.catch(() => {})
+    return run
+  }
+
+  /** Recomputes the chain; throws AuditChainBrokenError at the first inconsistency. */
+  async verify (): Promise<{ entries: number, head: { seq: number, hash: string } }> {
+    const lines = (await readText(this.path)).split('\n').filter(l => l !== '')
+    let prev = AUDIT_GENESIS
+    for (const [i, line] of lines.entries()) {
+      let e: AuditEntry
+      try { e = JSON.parse(line) as AuditEntry } catch { throw new AuditChainBrokenError(`audit entry ${i + 1} is not JSON`) }
+      if (e.seq !== i + 1) throw new AuditChainBrokenError(`audit entry ${i + 1} has sequence number ${e.seq}`)
+      if (e.prev !== prev) throw new AuditChainBrokenError(`audit entry ${e.seq} does not follow entry ${e.seq - 1}`)
+      if (entryHash(prev, e) !== e.hash) throw new AuditChainBrokenError(`audit entry ${e.seq} was edited (hash mismatch)`)
+      prev = e.hash
+    }
+    const headText = (await readText(this.headPath)).trim()
+    const head = headText === '' ? { seq: 0, hash: AUDIT_GENESIS } : JSON.parse(headText) as { seq: number, hash: string }
+    if (head.seq !== lines.length || head.hash !== prev) throw new AuditChainBrokenError(`audit log ends at entry ${lines.length} but its head says ${head.seq}: entries were removed or the head edited`)
+    return { entries: lines.length, head }
+  }
+}

@@ -1,0 +1,24 @@
+// Data-center store: data directory layout, limits and defaults.
+// Formats: docs/formats/personal.md#store.
+
+export { PERSONAL_PROTOCOL } from '@cachecloud/personal'
+
+/** Files and directories in the store's data directory. */
+export const STORE_FILES = {
+  blocks: 'blocks',
+  index: 'index.sqlite',
+  enrollment: 'enrollment.json',
+  audit: 'audit.jsonl',
+  auditHead: 'audit.head',
+  peerKey: 'peer.key'
+} as const
+/** User names: also a directory name under blocks/. */
+export const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/
+/** Inbound replication streams per connection. */
+export const DEFAULT_MAX_INBOUND_STREAMS = 8
+/** A replication stream fails after this long without a message. */
+export const DEFAULT_TIMEOUT_MS = 60_000
+/** Format tag of the export manifest. */
+export const EXPORT_FORMAT = 'cachecloud/discovery-export/1'
+/** Hash of the (empty) chain before the first audit entry. */
+export const AUDIT_GENESIS = '0'.repeat(64)

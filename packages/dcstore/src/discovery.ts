@@ -1,0 +1,163 @@
+import { mkdir, readdir, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import type { Blockstore } from '@cachecloud/blockstore'
+import { parseCid } from '@cachecloud/core'
+import { decodeRecord, deriveUserKeys, unwrapUserKey, walkTree, writeRestoredFile } from '@cachecloud/personal'
+import type { AuditLog } from './audit.js'
+import { EXPORT_FORMAT } from './constants.js'
+import { DiscoveryKeyRequiredError, ExportTargetNotEmptyError, NoSnapshotError } from './errors.js'
+import { writeFileAtomic } from './fs.js'
+import type { FileRow, SearchQuery, SnapshotRow, VersionIndex } from './version-index.js'
+
+export type TimeArg = Date | string | number
+
+export interface TreeAt {
+  user: string
+  atMs: number
+  /** The latest snapshot of each of the user's nodes at or before the time. */
+  snapshots: SnapshotRow[]
+  files: FileRow[]
+}
+
+export interface TreeDiff {
+  added: FileRow[]
+  changed: Array<{ before: FileRow, after: FileRow }>
+  deleted: FileRow[]
+}
+
+export interface TimelineItem {
+  snapshot: SnapshotRow
+  added: number
+  changed: number
+  deleted: number
+}
+
+export interface ExportManifest {
+  format: typeof EXPORT_FORMAT
+  user: string
+  at: string
+  exportedAt: string
+  exportedBy: string
+  /** Where each file came from: node, snapshot CID and time, commit time at the store. */
+  provenance: Array<{ node: string, snapshot: string, snapshotTime: string, committedAt: string }>
+  /** Every file written, relative to the export folder, with its SHA-256 checked against the snapshot. */
+  files: Array<{ path: string, node: string, size: number, sha256: string }>
+}
+
+export interface DiscoveryInit {
+  index: VersionIndex
+  audit: AuditLog
+  blocksFor: (user: string) => Promise<Blockstore>
+  discoveryPrivateKey?: Uint8Array
+  operator: string
+}
+
+const toMs = (t: TimeArg): number => typeof t === 'number' ? t : new Date(t).getTime()
+const iso = (ms: number): string => new Date(ms).toISOString()
+const key = (f: FileRow): string => `${f.node}\0${f.path}`
+
+/** Legal discovery over the index and the stored snapshots; every call is written to the audit log. */
+export class Discovery {
+  constructor (private readonly init: DiscoveryInit) {}
+
+  private async audit (action: string, params: Record<string, unknown>, result: Record<string, unknown>): Promise<void> {
+    await this.init.audit.append(this.init.operator, action, params, result)
+  }
+
+  private async treeAtQuiet (user: string, atMs: number): Promise<TreeAt> {
+    const latest = new Map<string, SnapshotRow>()
+    for (const s of await this.init.index.snapshots({ user, toMs: atMs })) latest.set(s.node, s)
+    const snapshots = [...latest.values()].sort((a, b) => a.node < b.node ? -1 : 1)
+    const files: FileRow[] = []
+    for (const s of snapshots) files.push(...await this.init.index.files(s.cid))
+    return { user, atMs, snapshots, files }
+  }
+
+  /** What the user had at a time: per node, the latest snapshot at or before it, with every file and its hash. */
+  async treeAt (user: string, at: TimeArg): Promise<TreeAt> {
+    const tree = await this.treeAtQuiet(user, toMs(at))
+    await this.audit('tree', { user, at: iso(tree.atMs) }, { snapshots: tree.snapshots.map(s => s.cid), files: tree.files.length })
+    return tree
+  }
+
+  private diffTrees (a: FileRow[], b: FileRow[]): TreeDiff {
+    const before = new Map(a.map(f => [key(f), f]))
+    const diff: TreeDiff = { added: [], changed: [], deleted: [] }
+    for (const f of b) {
+      const old = before.get(key(f))
+      before.delete(key(f))
+      if (old === undefined) diff.added.push(f)
+      else if (old.sha256 !== f.sha256 || old.kind !== f.kind) diff.changed.push({ before: old, after: f })
+    }
+    diff.deleted = [...before.values()]
+    return diff
+  }
+
+  /** What changed between two times. */
+  async diff (user: string, from: TimeArg, to: TimeArg): Promise<TreeDiff> {
+    const a = await this.treeAtQuiet(user, toMs(from))
+    const b = await this.treeAtQuiet(user, toMs(to))
+    const diff = this.diffTrees(a.files, b.files)
+    await this.audit('diff', { user, from: iso(a.atMs), to: iso(b.atMs) }, { added: diff.added.length, changed: diff.changed.length, deleted: diff.deleted.length })
+    return diff
+  }
+
+  /** File versions by path glob and/or content hash, across users unless one is given. */
+  async search (query: SearchQuery): Promise<FileRow[]> {
+    const rows = await this.init.index.search(query)
+    await this.audit('search', { ...query }, { versions: rows.length })
+    return rows
+  }
+
+  /** Every snapshot of the user, oldest first, with files added, changed and deleted since that node's previous one. */
+  async timeline (user: string): Promise<TimelineItem[]> {
+    const previous = new Map<string, FileRow[]>()
+    const out: TimelineItem[] = []
+    for (const s of await this.init.index.snapshots({ user })) {
+      const files = await this.init.index.files(s.cid)
+      const d = this.diffTrees(previous.get(s.node) ?? [], files)
+      previous.set(s.node, files)
+      out.push({ snapshot: s, added: d.added.length, changed: d.changed.length, deleted: d.deleted.length })
+    }
+    await this.audit('timeline', { user }, { snapshots: out.length })
+    return out
+  }
+
+  /**
+   * Writes what the user had at a time into an empty folder (one subfolder per
+   * node when the user has several), each file checked against the SHA-256
+   * recorded at snapshot time, with MANIFEST.json (provenance and files) and
+   * SHA256SUMS (`sha256sum -c` format).
+   */
+  async export (user: string, at: TimeArg, toDir: string): Promise<ExportManifest> {
+    const privateKey = this.init.discoveryPrivateKey
+    if (privateKey === undefined) throw new DiscoveryKeyRequiredError('exporting content needs the discovery private key (--discovery-key)')
+    const existing = await readdir(toDir).catch(() => [])
+    if (existing.length > 0) throw new ExportTargetNotEmptyError(`${toDir} is not empty`)
+    await mkdir(toDir, { recursive: true })
+    const tree = await this.treeAtQuiet(user, toMs(at))
+    if (tree.snapshots.length === 0) throw new NoSnapshotError(`no snapshot of ${user} at or before ${iso(tree.atMs)}`)
+    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, provenance: [], files: [] }
+    const blocks = await this.init.blocksFor(user)
+    const perNode = tree.snapshots.length > 1
+    for (const s of tree.snapshots) {
+      const record = decodeRecord(await blocks.get(parseCid(s.cid)))
+      const keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, privateKey))
+      manifest.provenance.push({ node: s.node, snapshot: s.cid, snapshotTime: iso(s.timeMs), committedAt: iso(s.committedMs) })
+      const base = perNode ? join(toDir, s.node) : toDir
+      for await (const { path, entry } of walkTree(blocks, keys, record.root)) {
+        const rel = perNode ? `${s.node}/${path}` : path
+        if (entry.kind === 'dir') await mkdir(join(base, path), { recursive: true })
+        else if (entry.kind === 'symlink') await symlink(entry.target, join(base, path))
+        else {
+          await writeRestoredFile(blocks, keys, entry, join(base, path), path)
+          manifest.files.push({ path: rel, node: s.node, size: entry.size, sha256: Buffer.from(entry.sha256).toString('hex') })
+        }
+      }
+    }
+    await writeFileAtomic(join(toDir, 'MANIFEST.json'), JSON.stringify(manifest, null, 2) + '\n')
+    await writeFileAtomic(join(toDir, 'SHA256SUMS'), manifest.files.map(f => `${f.sha256}  ${f.path}\n`).join(''))
+    await this.audit('export', { user, at: manifest.at, to: toDir }, { files: manifest.files.length, snapshots: manifest.provenance.map(p => p.snapshot) })
+    return manifest
+  }
+}

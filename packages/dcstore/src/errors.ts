@@ -1,0 +1,31 @@
+import { CacheCloudError } from '@cachecloud/core'
+
+/** The audit log was edited, reordered or truncated. */
+export class AuditChainBrokenError extends CacheCloudError {
+  static override name = 'AuditChainBrokenError'
+  constructor (message: string) { super(message, 'ERR_AUDIT_CHAIN_BROKEN') }
+}
+
+/** A user or peer id that cannot be enrolled (bad name). */
+export class InvalidEnrollmentError extends CacheCloudError {
+  static override name = 'InvalidEnrollmentError'
+  constructor (message: string) { super(message, 'ERR_INVALID_ENROLLMENT') }
+}
+
+/** Discovery needs the organization's discovery private key to open content. */
+export class DiscoveryKeyRequiredError extends CacheCloudError {
+  static override name = 'DiscoveryKeyRequiredError'
+  constructor (message: string) { super(message, 'ERR_DISCOVERY_KEY_REQUIRED') }
+}
+
+/** No snapshot of the user at or before the requested time. */
+export class NoSnapshotError extends CacheCloudError {
+  static override name = 'NoSnapshotError'
+  constructor (message: string) { super(message, 'ERR_NO_SNAPSHOT') }
+}
+
+/** The export directory is not empty. */
+export class ExportTargetNotEmptyError extends CacheCloudError {
+  static override name = 'ExportTargetNotEmptyError'
+  constructor (message: string) { super(message, 'ERR_EXPORT_TARGET_NOT_EMPTY') }
+}

@@ -1,0 +1,71 @@
+/**
+ * @packageDocumentation
+ *
+ * The data-center store of personal folders: a libp2p peer that receives
+ * snapshots over `/cachecloud/personal/1.0.0` from enrolled CachePoints
+ * (each may write only the users enrolled with it), keeps them append-only in
+ * one block store per user, indexes every file version (SQLite by default,
+ * behind `VersionIndex`), and answers legal discovery (tree at a time, diff,
+ * search, timeline, export) with every query written to a hash-chained audit
+ * log. Content is opened only with the organization's discovery private key,
+ * which is passed in, never stored in the data directory.
+ * Formats: docs/formats/personal.md#store.
+ *
+ * @example
+ * ```ts
+ * const store = createDcStore({ path: '/srv/dcstore', libp2p, discoveryPrivateKey })
+ * await store.start()
+ * await store.enroll('12D3KooW...', ['alice'])
+ * const tree = await store.discovery.treeAt('alice', '2026-11-20T12:00:00Z')
+ * await store.discovery.export('alice', '2026-11-20T12:00:00Z', '/case/4711')
+ * await store.verifyAudit()
+ * ```
+ */
+import type { Libp2p } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { EnrollmentTable } from './enrollment.js'
+import type { Discovery } from './discovery.js'
+import type { VersionIndex } from './version-index.js'
+import { DefaultDcStore } from './store.js'
+
+export interface DcStoreInit {
+  /** Data directory (a NAS/SAN mount in production). */
+  path: string
+  /** Serve replication on this host; without it the store answers discovery only. */
+  libp2p?: Libp2p
+  /** X25519 private key of the organization's discovery key: needed to index incoming snapshots and to export. */
+  discoveryPrivateKey?: Uint8Array
+  /** Index backend. Default: SQLite at `<path>/index.sqlite`. */
+  index?: VersionIndex
+  /** Who runs discovery queries (written to the audit log). Default: the OS user. */
+  operator?: string
+  log?: Logger
+  /** Default DEFAULT_MAX_INBOUND_STREAMS. */
+  maxInboundStreams?: number
+  /** Default DEFAULT_TIMEOUT_MS. */
+  timeoutMs?: number
+}
+
+export interface DcStore {
+  start(): Promise<void>
+  stop(): Promise<void>
+  /** Enrolls a node (peer id) for users; audited. */
+  enroll(peerId: string, users: string[]): Promise<void>
+  enrollment(): EnrollmentTable
+  readonly discovery: Discovery
+  /** Checks the audit chain; throws AuditChainBrokenError. */
+  verifyAudit(): Promise<{ entries: number }>
+}
+
+export function createDcStore (init: DcStoreInit): DcStore {
+  return new DefaultDcStore(init)
+}
+
+export * from './constants.js'
+export * from './errors.js'
+export type * from './version-index.js'
+export type { EnrollmentTable } from './enrollment.js'
+export type { Discovery, TreeAt, TreeDiff, TimelineItem, ExportManifest, TimeArg } from './discovery.js'
+export type { AuditEntry } from './audit.js'
+export { AuditLog } from './audit.js'
+export { createSqliteIndex } from './store.js'

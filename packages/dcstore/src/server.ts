@@ -1,0 +1,138 @@
+import type { Connection, Libp2p, Stream } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import type { Blockstore } from '@cachecloud/blockstore'
+import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
+import {
+  decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
+  MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason
+} from '@cachecloud/personal'
+import type { Enrollment } from './enrollment.js'
+import { indexRows } from './ingest.js'
+import type { VersionIndex } from './version-index.js'
+
+export interface ServerInit {
+  libp2p: Libp2p
+  enrollment: Enrollment
+  index: VersionIndex
+  blocksFor: (user: string) => Promise<Blockstore>
+  discoveryPrivateKey: Uint8Array
+  maxInboundStreams: number
+  timeoutMs: number
+  log?: Logger
+}
+
+class Refusal extends Error { constructor (readonly reason: RefusalReason, message: string) { super(message) } }
+
+/**
+ * Answers /cachecloud/personal/1.0.0: checks enrollment, walks the offered
+ * snapshot's DAG from its root, wants every block it lacks (a held directory
+ * block is read locally and walked too, so a cut replication resumes without
+ * resending), verifies each block against its CID, then makes the blocks
+ * durable and commits the snapshot to the index in one transaction: a
+ * snapshot is visible only when complete, and offering it again is a no-op.
+ */
+export class ReplicationServer {
+  constructor (private readonly init: ServerInit) {}
+
+  async start (): Promise<void> {
+    await this.init.libp2p.handle(PERSONAL_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: this.init.maxInboundStreams })
+  }
+
+  async stop (): Promise<void> {
+    await this.init.libp2p.unhandle(PERSONAL_PROTOCOL)
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+    const send = async (m: Message): Promise<void> => { if (!stream.send(encodeMessage(m))) await stream.onDrain() }
+    let timer: NodeJS.Timeout | undefined
+    const next = async (): Promise<Message> => {
+      clearTimeout(timer)
+      timer = setTimeout(() => { stream.abort(new ProtocolError('replication stalled')) }, this.init.timeoutMs)
+      const frame = await reader.next()
+      if (frame === undefined) throw new ProtocolError('node closed the stream')
+      return decodeMessage(frame)
+    }
+    try {
+      const offer = await next()
+      if (offer.t !== 'offer') throw new ProtocolError(`expected offer, got ${offer.t}`)
+      const result = await this.receive(peer, offer.record, next, send)
+      await send({ t: 'done', ...result })
+      await stream.close()
+    } catch (err) {
+      if (err instanceof Refusal) {
+        this.init.log?.warn({ peer, reason: err.reason }, 'refused snapshot: %s', err.message)
+        await send({ t: 'refused', reason: err.reason, message: err.message }).catch(() => {})
+        await stream.close().catch(() => {})
+        return
+      }
+      this.init.log?.warn({ peer, err }, 'replication stream failed: %s', (err as Error).message)
+      stream.abort(err as Error)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async receive (peer: string, recordBytes: Uint8Array, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<{ status: 'committed' | 'present', files: number }> {
+    const { enrollment, index } = this.init
+    await enrollment.load()
+    if (!enrollment.isEnrolled(peer)) throw new Refusal('node-not-enrolled', `node ${peer} is not enrolled`)
+    let record
+    try { record = decodeRecord(recordBytes) } catch (err) { throw new Refusal('invalid', `bad snapshot record: ${(err as Error).message}`) }
+    if (record.node !== peer) throw new Refusal('node-mismatch', `snapshot was taken by ${record.node}, offered by ${peer}`)
+    if (!enrollment.mayWrite(peer, record.user)) throw new Refusal('user-not-enrolled', `user ${record.user} is not enrolled with node ${peer}`)
+    const cid = cidOf(recordBytes, DAG_CBOR_CODEC)
+    if (await index.hasSnapshot(cid.toString())) return { status: 'present', files: record.files }
+    let keys
+    try { keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, this.init.discoveryPrivateKey)) } catch (err) {
+      throw new Refusal('invalid', `the user key is not wrapped for this store's discovery key: ${(err as Error).message}`)
+    }
+    const blocks = await this.init.blocksFor(record.user)
+    await this.fetchMissing(blocks, record.root, next, send)
+    await blocks.put(cid, recordBytes)
+    await blocks.sync()
+    const rows = await indexRows(blocks, keys, cid, record)
+    const added = await index.commitSnapshot(rows.snapshot, rows.files)
+    this.init.log?.info({ peer, user: record.user, snapshot: cid.toString(), files: rows.files.length, added }, 'committed snapshot')
+    return { status: added ? 'committed' : 'present', files: rows.files.length }
+  }
+
+  /** Walks the DAG from `root`, wanting what is missing, until every block is held. */
+  private async fetchMissing (blocks: Blockstore, root: CID, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<void> {
+    const queue: CID[] = [root]
+    const seen = new Set<string>([root.toString()])
+    const enqueue = (links: CID[]): void => {
+      for (const l of links) { const k = l.toString(); if (!seen.has(k)) { seen.add(k); queue.push(l) } }
+    }
+    while (queue.length > 0) {
+      const wants: CID[] = []
+      while (queue.length > 0 && wants.length < MAX_WANTS) {
+        const cid = queue.pop()!
+        if (await blocks.has(cid)) {
+          if (cid.code === DAG_CBOR_CODEC) enqueue(dirLinks(await blocks.get(cid)))
+        } else {
+          wants.push(cid)
+        }
+      }
+      if (wants.length === 0) continue
+      const outstanding = new Map(wants.map(c => [c.toString(), c]))
+      await send({ t: 'want', cids: wants })
+      let last = false
+      while (!last) {
+        const m = await next()
+        if (m.t !== 'blocks') throw new ProtocolError(`expected blocks, got ${m.t}`)
+        last = m.last
+        for (const [cid, bytes] of m.blocks) {
+          if (!outstanding.delete(cid.toString())) throw new ProtocolError(`unrequested block ${cid.toString()}`)
+          const isDir = cid.code === DAG_CBOR_CODEC
+          if (bytes.byteLength > (isDir ? MAX_DIR_BLOCK_BYTES : MAX_CHUNK_BLOCK_BYTES)) throw new ProtocolError(`block ${cid.toString()} too large`)
+          if (!bytesMatchCid(cid, bytes)) throw new ProtocolError(`block ${cid.toString()} does not match its CID`)
+          await blocks.put(cid, bytes)
+          if (isDir) enqueue(dirLinks(bytes))
+        }
+      }
+      if (outstanding.size > 0) throw new ProtocolError(`${outstanding.size} wanted blocks were not sent`)
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import Database from 'better-sqlite3'
+import type { FileRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+
+const SCHEMA = `
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE IF NOT EXISTS snapshots (
+  cid TEXT PRIMARY KEY, user TEXT NOT NULL, node TEXT NOT NULL, time_ms INTEGER NOT NULL,
+  parent TEXT, root TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, committed_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_user_time ON snapshots (user, time_ms);
+CREATE TABLE IF NOT EXISTS files (
+  snapshot TEXT NOT NULL REFERENCES snapshots (cid), user TEXT NOT NULL, node TEXT NOT NULL, path TEXT NOT NULL,
+  kind TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, mtime_ms INTEGER NOT NULL, mode INTEGER NOT NULL,
+  snapshot_ms INTEGER NOT NULL, PRIMARY KEY (snapshot, path)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
+CREATE INDEX IF NOT EXISTS files_user_path ON files (user, path);
+`
+
+interface SnapshotSql { cid: string, user: string, node: string, time_ms: number, parent: string | null, root: string, files: number, bytes: number, committed_ms: number }
+interface FileSql { snapshot: string, user: string, node: string, path: string, kind: 'file' | 'symlink', size: number, sha256: string, mtime_ms: number, mode: number, snapshot_ms: number }
+
+const toSnapshot = (r: SnapshotSql): SnapshotRow => ({ cid: r.cid, user: r.user, node: r.node, timeMs: r.time_ms, parent: r.parent, root: r.root, files: r.files, bytes: r.bytes, committedMs: r.committed_ms })
+const toFile = (r: FileSql): FileRow => ({ snapshot: r.snapshot, user: r.user, node: r.node, path: r.path, kind: r.kind, size: r.size, sha256: r.sha256, mtimeMs: r.mtime_ms, mode: r.mode, snapshotMs: r.snapshot_ms })
+
+/** The default index backend: one SQLite file (better-sqlite3, WAL, synchronous=FULL). */
+export class SqliteVersionIndex implements VersionIndex {
+  private db?: Database.Database
+
+  constructor (private readonly path: string) {}
+
+  private get d (): Database.Database {
+    if (this.db === undefined) throw new Error('index not started')
+    return this.db
+  }
+
+  async start (): Promise<void> {
+    this.db = new Database(this.path)
+    this.db.exec(SCHEMA)
+  }
+
+  async stop (): Promise<void> {
+    this.db?.close()
+    this.db = undefined
+  }
+
+  async hasSnapshot (cid: string): Promise<boolean> {
+    return this.d.prepare('SELECT 1 FROM snapshots WHERE cid = ?').get(cid) !== undefined
+  }
+
+  async commitSnapshot (s: SnapshotRow, files: FileRow[]): Promise<boolean> {
+    const insertSnapshot = this.d.prepare('INSERT OR IGNORE INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    const insertFile = this.d.prepare('INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    return this.d.transaction((): boolean => {
+      const r = insertSnapshot.run(s.cid, s.user, s.node, s.timeMs, s.parent, s.root, s.files, s.bytes, s.committedMs)
+      if (r.changes === 0) return false
+      for (const f of files) insertFile.run(f.snapshot, f.user, f.node, f.path, f.kind, f.size, f.sha256, f.mtimeMs, f.mode, f.snapshotMs)
+      return true
+    }).immediate()
+  }
+
+  async snapshots (q: SnapshotQuery): Promise<SnapshotRow[]> {
+    const where: string[] = []; const args: Array<string | number> = []
+    if (q.user !== undefined) { where.push('user = ?'); args.push(q.user) }
+    if (q.node !== undefined) { where.push('node = ?'); args.push(q.node) }
+    if (q.fromMs !== undefined) { where.push('time_ms >= ?'); args.push(q.fromMs) }
+    if (q.toMs !== undefined) { where.push('time_ms <= ?'); args.push(q.toMs) }
+    const sql = `SELECT * FROM snapshots ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, cid`
+    return (this.d.prepare(sql).all(...args) as SnapshotSql[]).map(toSnapshot)
+  }
+
+  async files (snapshot: string): Promise<FileRow[]> {
+    return (this.d.prepare('SELECT * FROM files WHERE snapshot = ? ORDER BY path').all(snapshot) as FileSql[]).map(toFile)
+  }
+
+  async search (q: SearchQuery): Promise<FileRow[]> {
+    const where: string[] = []; const args: Array<string | number> = []
+    if (q.user !== undefined) { where.push('user = ?'); args.push(q.user) }
+    if (q.glob !== undefined) { where.push('path GLOB ?'); args.push(q.glob) }
+    if (q.sha256 !== undefined) { where.push('sha256 = ?'); args.push(q.sha256.toLowerCase()) }
+    const sql = `SELECT * FROM files ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY snapshot_ms, path LIMIT ?`
+    return (this.d.prepare(sql).all(...args, q.limit ?? 100_000) as FileSql[]).map(toFile)
+  }
+}

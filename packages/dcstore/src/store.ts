@@ -1,0 +1,87 @@
+import { mkdir } from 'node:fs/promises'
+import { userInfo } from 'node:os'
+import { join } from 'node:path'
+import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import { AuditLog } from './audit.js'
+import { DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
+import { Discovery } from './discovery.js'
+import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
+import { DiscoveryKeyRequiredError } from './errors.js'
+import { ReplicationServer } from './server.js'
+import { SqliteVersionIndex } from './sqlite-index.js'
+import type { VersionIndex } from './version-index.js'
+import type { DcStore, DcStoreInit } from './index.js'
+
+/** The SQLite index backend at `path`. */
+export function createSqliteIndex (path: string): VersionIndex {
+  return new SqliteVersionIndex(path)
+}
+
+export class DefaultDcStore implements DcStore {
+  readonly discovery: Discovery
+  private readonly index: VersionIndex
+  private readonly audit: AuditLog
+  private readonly enrollments: Enrollment
+  private readonly stores = new Map<string, Promise<Blockstore>>()
+  private server?: ReplicationServer
+
+  constructor (private readonly init: DcStoreInit) {
+    this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
+    this.audit = new AuditLog(join(init.path, STORE_FILES.audit), join(init.path, STORE_FILES.auditHead))
+    this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
+    this.discovery = new Discovery({
+      index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? userInfo().username,
+      ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
+    })
+  }
+
+  /** One block store per user, opened on first use: a node's writes land only in the users it may write. */
+  private async blocksFor (user: string): Promise<Blockstore> {
+    assertValidUser(user)
+    let store = this.stores.get(user)
+    if (store === undefined) {
+      store = (async () => {
+        const s = createBlockstore({ path: join(this.init.path, STORE_FILES.blocks, user) })
+        await s.start()
+        return s
+      })()
+      this.stores.set(user, store)
+    }
+    return await store
+  }
+
+  async start (): Promise<void> {
+    await mkdir(join(this.init.path, STORE_FILES.blocks), { recursive: true })
+    await this.index.start()
+    await this.enrollments.load()
+    if (this.init.libp2p !== undefined) {
+      if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('serving replication needs the discovery private key to index snapshots')
+      this.server = new ReplicationServer({
+        libp2p: this.init.libp2p, enrollment: this.enrollments, index: this.index, blocksFor: async user => await this.blocksFor(user),
+        discoveryPrivateKey: this.init.discoveryPrivateKey, maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
+        timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS, ...(this.init.log === undefined ? {} : { log: this.init.log })
+      })
+      await this.server.start()
+    }
+  }
+
+  async stop (): Promise<void> {
+    await this.server?.stop()
+    for (const s of this.stores.values()) await (await s).stop()
+    this.stores.clear()
+    await this.index.stop()
+  }
+
+  async enroll (peerId: string, users: string[]): Promise<void> {
+    await this.enrollments.enroll(peerId, users)
+    await this.audit.append(this.init.operator ?? userInfo().username, 'enroll', { peer: peerId, users }, {})
+  }
+
+  enrollment (): EnrollmentTable {
+    return this.enrollments.list()
+  }
+
+  async verifyAudit (): Promise<{ entries: number }> {
+    return { entries: (await this.audit.verify()).entries }
+  }
+}
