@@ -9,3 +9,8 @@ export class InvalidMultiaddrError extends CacheCloudError {
   static override name = 'InvalidMultiaddrError'
   constructor (message: string) { super(message, 'ERR_INVALID_MULTIADDR') }
 }
+
+export class InvalidNetworkKeyError extends CacheCloudError {
+  static override name = 'InvalidNetworkKeyError'
+  constructor (message: string) { super(message, 'ERR_INVALID_NETWORK_KEY') }
+}

@@ -1,12 +1,17 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
+import { bootstrap } from '@libp2p/bootstrap'
+import { floodsub, type FloodSub } from '@libp2p/floodsub'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
-import { createLibp2p } from 'libp2p'
-import { DEFAULT_LISTEN } from './constants.js'
+import { createLibp2p, type Libp2pOptions } from 'libp2p'
+import type { Logger } from 'pino'
+import { AGENT_PREFIX, DEFAULT_LISTEN, MDNS_INTERVAL_MS } from './constants.js'
 import { InvalidMultiaddrError } from './errors.js'
+import { createMembershipGater, networkProtector } from './membership.js'
 
 export interface NetworkInit {
   privateKey: PrivateKey
@@ -14,20 +19,61 @@ export interface NetworkInit {
   listen?: string[]
   /** Addresses to announce instead of the listen addresses (e.g. behind NAT). */
   announce?: string[]
+  /** This node's site label (e.g. `branch-paris`), sent to peers in identify's agent version. */
+  site?: string
+  /** Organization network key (libp2p private network, swarm.key format): peers without it cannot connect at all. */
+  networkKey?: Uint8Array
+  /** Peer ids allowed to connect (checked after the handshake, before any protocol runs); unset: everyone with the network key. */
+  allowPeers?: string[]
+  /** Peers dialled at start and kept connected (multiaddrs with /p2p/). */
+  bootstrap?: string[]
+  /** Find peers on the local network with mDNS and connect to them. Default: false. */
+  mdns?: boolean
+  /** Refused connections are logged here. */
+  logger?: Logger
 }
 
-export type CachePointLibp2p = Libp2p<{ identify: Identify }>
+export type CachePointLibp2p = Libp2p<{ identify: Identify, pubsub: FloodSub }>
 
 /** Creates and starts the libp2p host. Needs `@cachecloud/core/polyfill` loaded first on Node 20. */
 export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2p> {
-  return createLibp2p({
+  const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
+  if (init.bootstrap !== undefined && init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
+  if (init.mdns === true) peerDiscovery.push(mdns({ interval: MDNS_INTERVAL_MS }))
+  const options: Libp2pOptions<{ identify: Identify, pubsub: FloodSub }> = {
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? DEFAULT_LISTEN, announce: init.announce ?? [] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    services: { identify: identify() }
-  })
+    peerDiscovery,
+    nodeInfo: { userAgent: `${AGENT_PREFIX}${init.site ?? ''}` },
+    services: { identify: identify(), pubsub: floodsub() }
+  }
+  if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
+  if (init.allowPeers !== undefined) options.connectionGater = createMembershipGater(init.allowPeers, init.logger)
+  const node = await createLibp2p(options)
+  if (init.mdns === true) {
+    // discovery only finds peers; connecting is ours to do
+    node.addEventListener('peer:discovery', (evt) => {
+      const peer = evt.detail.id
+      if (peer.equals(node.peerId) || node.getConnections(peer).length > 0) return
+      node.dial(peer).catch((err: Error) => { init.logger?.debug({ peer: peer.toString(), err }, 'dial of discovered peer failed') })
+    })
+  }
+  return node
+}
+
+/** The site label a peer sent in identify's agent version, if any. */
+export async function peerSite (node: Libp2p, peer: Parameters<Libp2p['peerStore']['get']>[0]): Promise<string | undefined> {
+  try {
+    const agent = (await node.peerStore.get(peer)).metadata.get('AgentVersion')
+    if (agent === undefined) return undefined
+    const text = new TextDecoder().decode(agent)
+    return text.startsWith(AGENT_PREFIX) && text.length > AGENT_PREFIX.length ? text.slice(AGENT_PREFIX.length) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Parses a multiaddr typed by a user or read from config, with a one-line error. */

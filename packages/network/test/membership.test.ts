@@ -1,0 +1,91 @@
+import '@cachecloud/core/polyfill'
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { pino, type Logger } from 'pino'
+import { createNetwork, generateNetworkKey, InvalidNetworkKeyError, parseNetworkKey, peerSite, type NetworkInit } from '../src/index.js'
+
+const LOCAL = ['/ip4/127.0.0.1/tcp/0']
+
+async function host (init: Partial<NetworkInit> = {}): Promise<Awaited<ReturnType<typeof createNetwork>>> {
+  return createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: LOCAL, ...init })
+}
+
+function memoryLogger (): { logger: Logger, lines: string[] } {
+  const lines: string[] = []
+  return { logger: pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } }), lines }
+}
+
+/** True when `node` cannot run any protocol with `addr`: the dial fails, or the connection is closed before a stream opens. */
+async function refused (node: Awaited<ReturnType<typeof createNetwork>>, addr: ReturnType<Awaited<ReturnType<typeof createNetwork>>['getMultiaddrs']>[number]): Promise<boolean> {
+  try {
+    const conn = await node.dial(addr, { signal: AbortSignal.timeout(5000) })
+    await new Promise(resolve => setTimeout(resolve, 100))
+    const stream = await conn.newStream('/ipfs/id/1.0.0', { signal: AbortSignal.timeout(2000) })
+    for await (const _ of stream) break
+    return false
+  } catch {
+    return true
+  }
+}
+
+describe('membership', () => {
+  it('members with the network key connect; a node without it cannot', async () => {
+    const key = new TextEncoder().encode(generateNetworkKey())
+    const a = await host({ networkKey: key })
+    const b = await host({ networkKey: key })
+    const stranger = await host({ networkKey: new TextEncoder().encode(generateNetworkKey()) })
+    const open = await host()
+    try {
+      const conn = await b.dial(a.getMultiaddrs()[0])
+      assert.equal(conn.remotePeer.toString(), a.peerId.toString())
+      await assert.rejects(stranger.dial(a.getMultiaddrs()[0], { signal: AbortSignal.timeout(5000) }))
+      await assert.rejects(open.dial(a.getMultiaddrs()[0], { signal: AbortSignal.timeout(5000) }))
+      assert.equal(a.getConnections(stranger.peerId).length, 0)
+      assert.equal(a.getConnections(open.peerId).length, 0)
+    } finally {
+      await Promise.all([a.stop(), b.stop(), stranger.stop(), open.stop()])
+    }
+  })
+
+  it('refuses and logs a peer id not on the allow-list, in both directions', async () => {
+    const memberKey = await generateKeyPair('Ed25519')
+    const strangerKey = await generateKeyPair('Ed25519')
+    const { logger, lines } = memoryLogger()
+    const member = await createNetwork({ privateKey: memberKey, listen: LOCAL })
+    const stranger = await createNetwork({ privateKey: strangerKey, listen: LOCAL })
+    const a = await host({ allowPeers: [member.peerId.toString()], logger })
+    try {
+      await member.dial(a.getMultiaddrs()[0])
+      assert.ok(await refused(stranger, a.getMultiaddrs()[0]))
+      await new Promise(resolve => setTimeout(resolve, 200))
+      assert.equal(a.getConnections(stranger.peerId).length, 0)
+      assert.ok(lines.some(l => l.includes(stranger.peerId.toString()) && l.includes('not a member')), lines.join(''))
+      await assert.rejects(a.dial(stranger.getMultiaddrs()[0], { signal: AbortSignal.timeout(5000) }))
+    } finally {
+      await Promise.all([a.stop(), member.stop(), stranger.stop()])
+    }
+  })
+
+  it('sends the site label in identify', async () => {
+    const a = await host({ site: 'branch-paris' })
+    const b = await host({ site: 'dc' })
+    try {
+      await b.dial(a.getMultiaddrs()[0])
+      const deadline = Date.now() + 5000
+      let site: string | undefined
+      while (site === undefined && Date.now() < deadline) {
+        site = await peerSite(b, a.peerId)
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      assert.equal(site, 'branch-paris')
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  })
+
+  it('checks the network key format', () => {
+    assert.throws(() => parseNetworkKey('nope'), InvalidNetworkKeyError)
+    assert.ok(parseNetworkKey(generateNetworkKey()).byteLength > 64)
+  })
+})
