@@ -16,6 +16,8 @@ export const DEFAULT_PACK_BYTES = 128 * 1024 * 1024
 export const MAX_APPEND_BYTES = 8 * 1024 * 1024
 /** Most records in one writev (two iovecs each; Linux IOV_MAX is 1024). */
 export const MAX_APPEND_RECORDS = 500
+/** Bytes appended between two background writebacks (fdatasync not waited for). */
+export const DEFAULT_WRITEBACK_BYTES = 32 * 1024 * 1024
 /** Read handles of packs kept open at once. */
 export const DEFAULT_OPEN_PACKS = 64
 /** gc rewrites a pack whose live bytes fall below this share of its size. */

@@ -33,6 +33,8 @@ export interface BlockstoreInit {
   openPacks?: number
   /** gc repacks a pack whose live share of bytes is below this (0-1). Default: DEFAULT_REPACK_THRESHOLD. */
   repackThreshold?: number
+  /** Start a background fdatasync of the pack every this many appended bytes (0: never), so a commit has little left to flush. Default: DEFAULT_WRITEBACK_BYTES. */
+  writebackBytes?: number
 }
 
 export interface BlockstoreStats {
@@ -60,9 +62,9 @@ export interface Blockstore {
   has(cid: CID, options?: AbortOptions): Promise<boolean>
   /** The block's bytes, verified against its CID. Throws BlockNotFoundError or BlockCorruptError (the corrupt copy is dropped). */
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
-  /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise); a block already held is not rewritten. Returns true when newly written. */
+  /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise); a block already held is not rewritten. Returns true when newly written. `bytes` is written after it is hashed, without a copy: do not modify it until the promise settles. */
   put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
-  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. */
+  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. As with `put`, do not modify `bytes` until the promise settles. */
   putBytes(bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }>
   /** Removes a block; no error if absent. Durable at the next commit; the space is reclaimed by `gc`. */
   delete(cid: CID): Promise<void>

@@ -54,11 +54,15 @@ export class PackAppender {
   private dirty = new Map<number, DirtyPack>()
   /** A pack file was created since the last commit, so the directory needs an fsync. */
   private created = false
+  /** Bytes appended since the last background writeback was started. */
+  private unsynced = 0
+  private writeback: Promise<void> | undefined
 
   constructor (
     private readonly dir: string,
     private readonly root: string,
     private readonly packBytes: number,
+    private readonly writebackBytes: number,
     private readonly allocateId: () => number
   ) {}
 
@@ -112,6 +116,7 @@ export class PackAppender {
   /** Closes the active pack (after `flush`); dirty handles are closed by the caller's last commit. */
   async close (): Promise<void> {
     await this.flush()
+    await this.writeback
     const active = this.active
     this.active = undefined
     if (active !== undefined && !this.dirty.has(active.id)) await active.handle.close()
@@ -170,6 +175,7 @@ export class PackAppender {
     }
     pack.size = offset
     this.markDirty(pack)
+    this.startWriteback(pack, bytes)
     jobs.forEach((job, i) => { job.onWritten(locations[i] as Location) })
     for (const job of jobs) job.resolve()
   }
@@ -206,6 +212,19 @@ export class PackAppender {
     }
     this.created = true
     return { id, handle, size: PACK_HEADER.byteLength }
+  }
+
+  /**
+   * Starts an fdatasync in the background every `writebackBytes`, without
+   * waiting for it: the disk then writes while we hash, instead of all at the
+   * commit (the kernel would start only at 10% of RAM dirty). Errors are left
+   * to the commit's own fsync.
+   */
+  private startWriteback (pack: OpenPack, bytes: number): void {
+    this.unsynced += bytes
+    if (this.writebackBytes <= 0 || this.unsynced < this.writebackBytes || this.writeback !== undefined) return
+    this.unsynced = 0
+    this.writeback = pack.handle.datasync().catch(() => {}).finally(() => { this.writeback = undefined })
   }
 
   private markDirty (pack: OpenPack): void {

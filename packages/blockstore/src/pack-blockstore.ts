@@ -5,7 +5,7 @@ import type { CID } from 'multiformats/cid'
 import { BlockIndex } from './block-index.js'
 import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
 import {
-  BLOCKSTORE_VERSION_TEXT, DEFAULT_OPEN_PACKS, DEFAULT_PACK_BYTES, DEFAULT_REPACK_THRESHOLD, INDEX_COMPACT_MIN_BYTES, INDEX_FILE,
+  BLOCKSTORE_VERSION_TEXT, DEFAULT_OPEN_PACKS, DEFAULT_WRITEBACK_BYTES, DEFAULT_PACK_BYTES, DEFAULT_REPACK_THRESHOLD, INDEX_COMPACT_MIN_BYTES, INDEX_FILE,
   MAX_BLOCK_BYTES, PACKS_DIR, VERSION_FILE
 } from './constants.js'
 import {
@@ -37,6 +37,7 @@ class PackBlockstore implements Blockstore {
   private readonly packBytes: number
   private readonly openPacks: number
   private readonly repackThreshold: number
+  private readonly writebackBytes: number
   private open: OpenStore | undefined
   /** Puts in progress by key: a concurrent put of the same block waits for it and reports "not new". */
   private readonly writing = new Map<string, Promise<void>>()
@@ -51,6 +52,7 @@ class PackBlockstore implements Blockstore {
     this.packBytes = init.packBytes ?? DEFAULT_PACK_BYTES
     this.openPacks = init.openPacks ?? DEFAULT_OPEN_PACKS
     this.repackThreshold = init.repackThreshold ?? DEFAULT_REPACK_THRESHOLD
+    this.writebackBytes = init.writebackBytes ?? DEFAULT_WRITEBACK_BYTES
   }
 
   async start (): Promise<void> {
@@ -76,7 +78,7 @@ class PackBlockstore implements Blockstore {
       await log.close()
       throw mapDiskFull(err, `recovering the block store in ${this.root}`)
     }
-    const appender = new PackAppender(this.packsDir, this.root, this.packBytes, () => index.nextPackId++)
+    const appender = new PackAppender(this.packsDir, this.root, this.packBytes, this.writebackBytes, () => index.nextPackId++)
     const last = Math.max(0, ...index.packs.keys())
     if (last > 0) appender.resumeFrom(last, index.pack(last).size)
     this.lastRecovery = recovery
