@@ -33,23 +33,28 @@ async function readText (path: string): Promise<string> {
  * detected as well as editing, inserting or reordering them.
  */
 export class AuditLog {
-  private tail?: { seq: number, hash: string }
   private queue: Promise<unknown> = Promise.resolve()
 
   constructor (private readonly path: string, private readonly headPath: string) {}
 
   append (who: string, action: string, params: Record<string, unknown>, result: Record<string, unknown>): Promise<AuditEntry> {
     const run = this.queue.then(async () => {
-      this.tail ??= (await this.verify()).head
-      const base = { seq: this.tail.seq + 1, at: new Date().toISOString(), who, action, params, result }
-      const entry: AuditEntry = { ...base, prev: this.tail.hash, hash: entryHash(this.tail.hash, base) }
+      // re-read the head each time: the server and discovery commands append from different processes
+      const tail = await this.head()
+      const base = { seq: tail.seq + 1, at: new Date().toISOString(), who, action, params, result }
+      const entry: AuditEntry = { ...base, prev: tail.hash, hash: entryHash(tail.hash, base) }
       await appendDurable(this.path, JSON.stringify(entry) + '\n')
       await writeFileAtomic(this.headPath, JSON.stringify({ seq: entry.seq, hash: entry.hash }) + '\n')
-      this.tail = { seq: entry.seq, hash: entry.hash }
       return entry
     })
     this.queue = run.catch(() => {})
     return run
+  }
+
+  private async head (): Promise<{ seq: number, hash: string }> {
+    const text = (await readText(this.headPath)).trim()
+    if (text === '') return { seq: 0, hash: AUDIT_GENESIS }
+    try { return JSON.parse(text) as { seq: number, hash: string } } catch { throw new AuditChainBrokenError('audit head file is not JSON') }
   }
 
   /** Recomputes the chain; throws AuditChainBrokenError at the first inconsistency. */
@@ -64,8 +69,7 @@ export class AuditLog {
       if (entryHash(prev, e) !== e.hash) throw new AuditChainBrokenError(`audit entry ${e.seq} was edited (hash mismatch)`)
       prev = e.hash
     }
-    const headText = (await readText(this.headPath)).trim()
-    const head = headText === '' ? { seq: 0, hash: AUDIT_GENESIS } : JSON.parse(headText) as { seq: number, hash: string }
+    const head = await this.head()
     if (head.seq !== lines.length || head.hash !== prev) throw new AuditChainBrokenError(`audit log ends at entry ${lines.length} but its head says ${head.seq}: entries were removed or the head edited`)
     return { entries: lines.length, head }
   }

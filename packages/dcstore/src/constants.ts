@@ -22,3 +22,5 @@ export const DEFAULT_TIMEOUT_MS = 60_000
 export const EXPORT_FORMAT = 'cachecloud/discovery-export/1'
 /** Hash of the (empty) chain before the first audit entry. */
 export const AUDIT_GENESIS = '0'.repeat(64)
+/** The store makes received blocks durable (blockstore.sync) after this many bytes: what a cut replication does not resend. */
+export const DEFAULT_COMMIT_BYTES = 4 * 1024 * 1024

@@ -44,6 +44,8 @@ export interface DcStoreInit {
   maxInboundStreams?: number
   /** Default DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number
+  /** Default DEFAULT_COMMIT_BYTES. */
+  commitBytes?: number
 }
 
 export interface DcStore {

@@ -18,6 +18,7 @@ export interface ServerInit {
   discoveryPrivateKey: Uint8Array
   maxInboundStreams: number
   timeoutMs: number
+  commitBytes: number
   log?: Logger
 }
 
@@ -102,6 +103,7 @@ export class ReplicationServer {
   private async fetchMissing (blocks: Blockstore, root: CID, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<void> {
     const queue: CID[] = [root]
     const seen = new Set<string>([root.toString()])
+    let uncommitted = 0
     const enqueue = (links: CID[]): void => {
       for (const l of links) { const k = l.toString(); if (!seen.has(k)) { seen.add(k); queue.push(l) } }
     }
@@ -129,8 +131,11 @@ export class ReplicationServer {
           if (bytes.byteLength > (isDir ? MAX_DIR_BLOCK_BYTES : MAX_CHUNK_BLOCK_BYTES)) throw new ProtocolError(`block ${cid.toString()} too large`)
           if (!bytesMatchCid(cid, bytes)) throw new ProtocolError(`block ${cid.toString()} does not match its CID`)
           await blocks.put(cid, bytes)
+          uncommitted += bytes.byteLength
           if (isDir) enqueue(dirLinks(bytes))
         }
+        // commit point: blocks made durable here are not wanted again if the replication is cut
+        if (uncommitted >= this.init.commitBytes) { await blocks.sync(); uncommitted = 0 }
       }
       if (outstanding.size > 0) throw new ProtocolError(`${outstanding.size} wanted blocks were not sent`)
     }

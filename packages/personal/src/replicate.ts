@@ -83,9 +83,9 @@ export async function replicateSnapshot (init: ReplicateInit): Promise<Replicate
         if (last || batchBytes >= BLOCKS_FRAME_BYTES) {
           await send(encodeMessage({ t: 'blocks', blocks: batch, last }))
           batch = []; batchBytes = 0
+          init.onProgress?.({ type: 'personal:replicate', done: result.bytesSent, total: 0, unit: 'bytes', detail: { blocks: result.blocksSent } })
         }
       }
-      init.onProgress?.({ type: 'personal:replicate', done: result.bytesSent, total: 0, unit: 'bytes', detail: { blocks: result.blocksSent } })
     }
     await stream.close({ signal })
     result.wireBytesIn = reader.bytesRead

@@ -1,0 +1,54 @@
+import type { Command } from 'commander'
+import type { FileRow } from '@cachecloud/dcstore'
+import { print, withStore, type GlobalOptions } from '../context.js'
+
+const fileLine = (f: FileRow): string => `${f.sha256}  ${String(f.size).padStart(10)}  ${new Date(f.mtimeMs).toISOString()}  ${f.node.slice(-8)}  ${f.path}`
+const time = (t: string): string => {
+  const ms = Date.parse(t)
+  if (Number.isNaN(ms)) throw new Error(`not a time: ${JSON.stringify(t)} (use ISO-8601, e.g. 2026-11-20T12:00:00Z)`)
+  return new Date(ms).toISOString()
+}
+
+export function registerDiscover (program: Command, globals: () => GlobalOptions): void {
+  const d = program.command('discover').description('legal discovery over every replicated snapshot (each query is audited)')
+
+  d.command('tree').description('what a user had at a time: every file with its SHA-256')
+    .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString())
+    .action(async (o: { user: string, at: string }) => {
+      const tree = await withStore(globals(), async s => await s.discovery.treeAt(o.user, time(o.at)))
+      print(globals(), tree, () => [
+        ...tree.snapshots.map(s => `# node ${s.node} snapshot ${s.cid} at ${new Date(s.timeMs).toISOString()}`),
+        ...tree.files.map(fileLine)
+      ])
+    })
+
+  d.command('diff').description('what changed between two times')
+    .requiredOption('--user <name>').requiredOption('--from <time>').requiredOption('--to <time>')
+    .action(async (o: { user: string, from: string, to: string }) => {
+      const diff = await withStore(globals(), async s => await s.discovery.diff(o.user, time(o.from), time(o.to)))
+      print(globals(), diff, () => [
+        ...diff.added.map(f => `A ${f.path}`), ...diff.changed.map(c => `M ${c.after.path}`), ...diff.deleted.map(f => `D ${f.path}`)
+      ])
+    })
+
+  d.command('search').description('file versions by path glob and/or content hash, across users')
+    .option('--user <name>').option('--glob <pattern>').option('--sha256 <hex>')
+    .action(async (o: { user?: string, glob?: string, sha256?: string }) => {
+      const rows = await withStore(globals(), async s => await s.discovery.search(o))
+      print(globals(), rows, () => rows.map(f => `${f.user}  ${new Date(f.snapshotMs).toISOString()}  ${fileLine(f)}`))
+    })
+
+  d.command('timeline').description('a user\'s snapshots over time with files added, changed, deleted')
+    .requiredOption('--user <name>')
+    .action(async (o: { user: string }) => {
+      const items = await withStore(globals(), async s => await s.discovery.timeline(o.user))
+      print(globals(), items, () => items.map(i => `${new Date(i.snapshot.timeMs).toISOString()}  ${i.snapshot.node.slice(-8)}  +${i.added} ~${i.changed} -${i.deleted}  ${i.snapshot.files} files  ${i.snapshot.cid}`))
+    })
+
+  d.command('export').description('write a point-in-time copy with MANIFEST.json (provenance) and SHA256SUMS; needs --discovery-key')
+    .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString()).requiredOption('--to <dir>', 'an empty or new folder')
+    .action(async (o: { user: string, at: string, to: string }) => {
+      const m = await withStore(globals(), async s => await s.discovery.export(o.user, time(o.at), o.to))
+      print(globals(), m, () => [`exported ${m.files.length} files of ${m.user} at ${m.at} to ${o.to}`, ...m.provenance.map(p => `  from ${p.node} snapshot ${p.snapshot} (${p.snapshotTime})`)])
+    })
+}

@@ -1,0 +1,47 @@
+import { join } from 'node:path'
+import type { Command } from 'commander'
+import { pino } from 'pino'
+import { createDcStore, STORE_FILES } from '@cachecloud/dcstore'
+import { dataDir, type GlobalOptions } from '../context.js'
+import { readDiscoveryKey, writeDiscoveryKey } from '../keys.js'
+import { mkdir } from 'node:fs/promises'
+
+export function registerServe (program: Command, globals: () => GlobalOptions): void {
+  program.command('keygen')
+    .description('create the organization\'s discovery key pair (X25519); prints the public key for node configs')
+    .requiredOption('--out <file>', 'where to write the key file (mode 0600; keep it off the store\'s data directory)')
+    .action(async (o: { out: string }) => { process.stdout.write(await writeDiscoveryKey(o.out) + '\n') })
+
+  program.command('peer-id')
+    .description('print the store\'s libp2p peer id (created on first use)')
+    .action(async () => {
+      await mkdir(dataDir(globals()), { recursive: true })
+      const { loadOrCreatePeerKey } = await import('@cachecloud/network') // libp2p loads in ~1-2 s: only where needed
+      const key = await loadOrCreatePeerKey(join(dataDir(globals()), STORE_FILES.peerKey))
+      const { peerIdFromPrivateKey } = await import('@libp2p/peer-id')
+      process.stdout.write(peerIdFromPrivateKey(key).toString() + '\n')
+    })
+
+  program.command('serve')
+    .description('run the store: accept snapshots from enrolled CachePoints over /cachecloud/personal/1.0.0')
+    .option('--listen <multiaddr...>', 'addresses to listen on', ['/ip4/0.0.0.0/tcp/4100'])
+    .action(async (o: { listen: string[] }) => {
+      const g = globals()
+      if (g.discoveryKey === undefined) throw new Error('serve needs --discovery-key FILE (to index incoming snapshots)')
+      const dir = dataDir(g)
+      await mkdir(dir, { recursive: true })
+      const { createNetwork, loadOrCreatePeerKey } = await import('@cachecloud/network')
+      const log = pino({ level: process.env.DCSTORE_LOG_LEVEL ?? 'info' }, pino.destination(2))
+      const libp2p = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, STORE_FILES.peerKey)), listen: o.listen })
+      const store = createDcStore({ path: dir, libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
+      await store.start()
+      // one line on stdout when ready: launchers and tests wait for it
+      process.stdout.write(JSON.stringify({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(a => a.toString()) }) + '\n')
+      await new Promise<void>(resolve => {
+        process.once('SIGTERM', resolve)
+        process.once('SIGINT', resolve)
+      })
+      await store.stop()
+      await libp2p.stop()
+    })
+}

@@ -1,0 +1,35 @@
+import { userInfo } from 'node:os'
+import { resolve } from 'node:path'
+import { createDcStore, type DcStore } from '@cachecloud/dcstore'
+import { readDiscoveryKey } from './keys.js'
+
+export interface GlobalOptions {
+  data?: string
+  discoveryKey?: string
+  operator?: string
+  json?: boolean
+}
+
+export function dataDir (g: GlobalOptions): string {
+  return resolve(g.data ?? process.env.DCSTORE_HOME ?? 'dcstore-data')
+}
+
+/** Opens the store for an admin or discovery command (no network), runs `fn`, closes it. */
+export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Promise<T>): Promise<T> {
+  const discoveryPrivateKey = g.discoveryKey === undefined ? undefined : await readDiscoveryKey(g.discoveryKey)
+  const store = createDcStore({
+    path: dataDir(g), operator: g.operator ?? process.env.DCSTORE_OPERATOR ?? userInfo().username,
+    ...(discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey })
+  })
+  await store.start()
+  try {
+    return await fn(store)
+  } finally {
+    await store.stop()
+  }
+}
+
+/** Prints JSON with --json, else the text lines. */
+export function print (g: GlobalOptions, value: unknown, lines: () => string[]): void {
+  process.stdout.write(g.json === true ? JSON.stringify(value, null, 2) + '\n' : lines().map(l => l + '\n').join(''))
+}

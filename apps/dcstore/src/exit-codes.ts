@@ -1,0 +1,22 @@
+import { isCacheCloudError } from '@cachecloud/core'
+
+/** Same scheme as the cachepoint CLI. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 4, integrity: 6, network: 7 } as const
+
+const BY_CODE: Record<string, number> = {
+  ERR_AUDIT_CHAIN_BROKEN: EXIT.integrity,
+  ERR_CONTENT_MISMATCH: EXIT.integrity,
+  ERR_DECRYPTION_FAILED: EXIT.integrity,
+  ERR_NO_SNAPSHOT: EXIT.notFound,
+  ERR_SNAPSHOT_NOT_FOUND: EXIT.notFound,
+  ERR_INVALID_ENROLLMENT: EXIT.usage,
+  ERR_INVALID_PERSONAL_FORMAT: EXIT.usage,
+  ERR_DISCOVERY_KEY_REQUIRED: EXIT.usage,
+  ERR_EXPORT_TARGET_NOT_EMPTY: EXIT.usage
+}
+
+export function exitCodeFor (err: unknown): number {
+  if (isCacheCloudError(err)) return BY_CODE[err.code] ?? EXIT.failure
+  if ((err as NodeJS.ErrnoException)?.code === 'ENOENT') return EXIT.notFound
+  return EXIT.failure
+}
