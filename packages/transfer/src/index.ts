@@ -52,6 +52,8 @@ export interface TransferInit {
   timeoutMs?: number
   /** Which peer fetches which block. Default: createWorkQueueScheduler. */
   createScheduler?: (wants: BlockWant[]) => PullScheduler
+  /** Waits until `bytes` of blocks may be sent to `peer` (e.g. a WAN rate budget for peers of other sites). Default: no limit. */
+  sendBudget?: (peer: string, bytes: number) => Promise<void>
 }
 
 export interface Transfer {
@@ -76,4 +78,8 @@ export * from './errors.js'
 export * from './wire.js'
 export * from './scheduler.js'
 export type { PeerTarget } from './client.js'
+// building blocks for other pull strategies (the swarm pull in @cachecloud/swarm)
+export { requestCatalog, requestManifest, withTimeout } from './client.js'
+export { runBlockSession, type BlockSessionInit } from './block-session.js'
+export { encodeVarint, readVarint } from './frame.js'
 export type { PullInit, PullResult } from './pull.js'

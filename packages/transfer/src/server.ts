@@ -24,6 +24,8 @@ export interface ServerInit {
   readAhead: number
   maxInboundStreams: number
   timeoutMs: number
+  /** Waits until `bytes` of blocks may be sent to `peer` (a rate budget); unset: no limit. */
+  sendBudget?: (peer: string, bytes: number) => Promise<void>
 }
 
 /** Answers the three protocols from the local catalog and blockstore. */
@@ -34,7 +36,7 @@ export class TransferServer {
     const options = { maxInboundStreams: this.init.maxInboundStreams }
     await this.init.libp2p.handle(CATALOG_PROTOCOL, async (stream, connection) => { await this.guard('catalog', stream, connection, async () => { await this.serveCatalog(stream) }) }, options)
     await this.init.libp2p.handle(MANIFEST_PROTOCOL, async (stream, connection) => { await this.guard('manifest', stream, connection, async () => { await this.serveManifest(stream) }) }, options)
-    await this.init.libp2p.handle(BLOCKS_PROTOCOL, async (stream, connection) => { await this.guard('blocks', stream, connection, async () => { await this.serveBlocks(stream) }) }, options)
+    await this.init.libp2p.handle(BLOCKS_PROTOCOL, async (stream, connection) => { await this.guard('blocks', stream, connection, async () => { await this.serveBlocks(stream, connection.remotePeer.toString()) }) }, options)
   }
 
   async stop (): Promise<void> {
@@ -96,7 +98,7 @@ export class TransferServer {
    * `readAhead` blocks from the store ahead of the socket. Only blocks held
    * (and verified on read) are sent; anything else is answered not-found.
    */
-  private async serveBlocks (stream: Stream): Promise<void> {
+  private async serveBlocks (stream: Stream, peer: string): Promise<void> {
     const wants: CID[] = []
     let wantHead = 0
     let ended = false
@@ -154,6 +156,7 @@ export class TransferServer {
         const next = pending.shift()!
         frames.append(encodeBlockResponse(next.cid, next.value))
       }
+      if (this.init.sendBudget !== undefined) await this.init.sendBudget(peer, frames.byteLength)
       if (stream.writeStatus !== 'writable') break
       if (!stream.send(frames)) await stream.onDrain()
     }

@@ -28,7 +28,8 @@ export class CacheCloudTransfer implements Transfer {
       advertisePulling: init.advertisePulling ?? DEFAULT_ADVERTISE_PULLING,
       readAhead: init.serverReadAhead ?? DEFAULT_SERVER_READ_AHEAD,
       maxInboundStreams: init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
-      timeoutMs: this.timeoutMs
+      timeoutMs: this.timeoutMs,
+      sendBudget: init.sendBudget
     })
     this.context = {
       libp2p: init.libp2p,

@@ -1,0 +1,45 @@
+// Protocol ids, limits and defaults of the swarm; messages are specified in docs/formats/protocols.md.
+
+/** Which blocks of a version a peer holds, and the peer's site. */
+export const HAVE_PROTOCOL = '/cachecloud/have/1.0.0'
+/** Pubsub topic of an image's announcements: this prefix, then the image name. */
+export const ANNOUNCE_TOPIC_PREFIX = '/cachecloud/announce/1.0.0/'
+/** Largest have request: type byte and a manifest CID. */
+export const MAX_HAVE_REQUEST_BYTES = 1 + 8 + 128
+/** Most manifest entries a have bitmap may cover (a 1 TiB image of 256 KiB blocks). */
+export const MAX_HAVE_BLOCKS = 4 * 1024 * 1024
+/** Largest have response: status, site, count and the bitmap. */
+export const MAX_HAVE_RESPONSE_BYTES = 1 + 1 + 128 + 8 + MAX_HAVE_BLOCKS / 8
+/** Largest announcement message. */
+export const MAX_ANNOUNCE_BYTES = 1024
+/** Longest site label. */
+export const MAX_SITE_BYTES = 128
+
+/** How often a pull asks every connected peer what it holds. */
+export const DEFAULT_HAVE_INTERVAL_MS = 1_000
+/** A have request fails after this long. */
+export const DEFAULT_HAVE_TIMEOUT_MS = 5_000
+/** Seconds of a peer's measured rate kept requested from it (per-peer pipeline depth). */
+export const DEFAULT_PIPELINE_SECONDS = 0.5
+/** Bytes requested from a peer before its rate is measured. */
+export const DEFAULT_INITIAL_WINDOW_BYTES = 2 * 1024 * 1024
+/** Most bytes requested and unanswered from one peer. */
+export const DEFAULT_MAX_WINDOW_BYTES = 16 * 1024 * 1024
+/** A same-site peer that holds no new block for this long no longer gets a share of the site's WAN fetching. */
+export const DEFAULT_STALL_MS = 8_000
+/** Endgame: a block requested this long ago and not received may be asked of a second peer. */
+export const DEFAULT_ENDGAME_AFTER_MS = 1_500
+/** A peer that lied (wrong bytes, a block it advertised and refused) is not asked again for this long; doubled on each repeat. */
+export const DEFAULT_PENALTY_MS = 30_000
+/** Not-found answers for advertised blocks before a peer counts as lying. */
+export const LIES_BEFORE_PENALTY = 2
+/** WAN budget burst, in seconds of the budget's rate. */
+export const WAN_BURST_SECONDS = 0.25
+/** New bytes between two commits (blockstore.sync) of a swarm pull. */
+export const DEFAULT_COMMIT_BYTES = 64 * 1024 * 1024
+/** Blocks stored concurrently per peer session. */
+export const DEFAULT_PUT_CONCURRENCY = 8
+/** Silence limit of a block stream with blocks requested. */
+export const DEFAULT_BLOCK_TIMEOUT_MS = 15_000
+/** Rate window for status (bytes per second over this window). */
+export const RATE_WINDOW_MS = 5_000

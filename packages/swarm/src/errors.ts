@@ -1,0 +1,25 @@
+import { CacheCloudError } from '@cachecloud/core'
+
+/** A wan.maxRate or schedule entry is malformed. */
+export class InvalidRateError extends CacheCloudError {
+  static override name = 'InvalidRateError'
+  constructor (message: string) { super(message, 'ERR_INVALID_RATE') }
+}
+
+/** No reachable peer offers the version (or its manifest). */
+export class SwarmVersionUnavailableError extends CacheCloudError {
+  static override name = 'SwarmVersionUnavailableError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_VERSION_UNAVAILABLE', options) }
+}
+
+/** The swarm pull stopped before every block was stored. */
+export class SwarmPullFailedError extends CacheCloudError {
+  static override name = 'SwarmPullFailedError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PULL_FAILED', options) }
+}
+
+/** An announcement or have message is malformed. */
+export class InvalidSwarmMessageError extends CacheCloudError {
+  static override name = 'InvalidSwarmMessageError'
+  constructor (message: string) { super(message, 'ERR_INVALID_MESSAGE') }
+}

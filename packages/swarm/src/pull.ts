@@ -1,0 +1,139 @@
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { Logger } from 'pino'
+import { formatVersionRef, type CID, type ImageManifest, type ProgressEvent, type VersionRef } from '@cachecloud/core'
+import type { Blockstore } from '@cachecloud/blockstore'
+import { missingBlocks, type Catalog } from '@cachecloud/image'
+import { runBlockSession, withTimeout, type BlockWant } from '@cachecloud/transfer'
+import { Bitmap } from './bitmap.js'
+import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY } from './constants.js'
+import { SwarmPullFailedError } from './errors.js'
+import { requestHave } from './have.js'
+import { blockKey, indexesByBlock, scanHeld } from './holdings.js'
+import type { RateBudget } from './rate.js'
+import { SwarmScheduler, type SwarmWant } from './scheduler.js'
+import { PullStats } from './stats.js'
+
+export interface SwarmPullContext {
+  libp2p: Libp2p
+  blockstore: Blockstore
+  catalog: Catalog
+  site: string
+  wan: RateBudget
+  haveIntervalMs: number
+  timeoutMs: number
+  log?: Logger
+  /** Bitmaps of pulls in progress, answered on the have protocol. */
+  live: Map<string, Bitmap>
+}
+
+export interface SwarmPullOptions {
+  signal?: AbortSignal
+  onProgress?: (event: ProgressEvent<'swarm:block'>) => void
+  /** Fail when no block arrives for this long (default: wait for peers forever, e.g. a laptop offline). */
+  idleTimeoutMs?: number
+}
+
+/** The block phase of a swarm pull: sessions with every peer that holds blocks, have polling, batched commits. */
+export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: CID, manifest: ImageManifest, stats: PullStats, options: SwarmPullOptions): Promise<void> {
+  const indexes = indexesByBlock(manifest)
+  const missing = await missingBlocks(manifest, async c => await ctx.blockstore.has(c), { signal: options.signal })
+  const wants: SwarmWant[] = missing.blocks.map(b => ({ ...b, index: (indexes.get(blockKey(b.cid)) as number[])[0] }))
+  const held = await scanHeld(manifest, ctx.blockstore)
+  ctx.live.set(cid.toString(), held)
+  stats.begin(wants.length, missing.bytes)
+  const controller = new AbortController()
+  const signal = options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal])
+  const self = ctx.libp2p.peerId.toString()
+  const lanPeers = new Set<string>()
+  const scheduler = new SwarmScheduler({
+    self,
+    wants,
+    wan: ctx.wan,
+    onPenalty: (peer, why) => { ctx.log?.warn({ peer, why, ref: formatVersionRef(ref) }, 'deprioritized peer %s: %s', peer, why) }
+  })
+  const sessions = new Map<string, Promise<void>>()
+  let fatal: Error | undefined
+  let sinceCommit = 0
+  let commits: Promise<void> = Promise.resolve()
+  let lastBlockAt = Date.now()
+
+  const sessionInit = {
+    libp2p: ctx.libp2p,
+    blockstore: ctx.blockstore,
+    scheduler,
+    signal,
+    maxInFlightBytes: DEFAULT_MAX_WINDOW_BYTES,
+    batchBytes: 1024 * 1024,
+    putConcurrency: DEFAULT_PUT_CONCURRENCY,
+    timeoutMs: DEFAULT_BLOCK_TIMEOUT_MS,
+    onConnect: () => {},
+    onWire: () => {},
+    onStored: (peer: string, want: BlockWant) => {
+      lastBlockAt = Date.now()
+      for (const i of indexes.get(blockKey(want.cid)) ?? []) held.set(i)
+      stats.stored(peer, lanPeers.has(peer), want.length)
+      sinceCommit += want.length
+      if (sinceCommit >= DEFAULT_COMMIT_BYTES) {
+        sinceCommit = 0
+        commits = commits.then(async () => { await ctx.blockstore.sync() }).catch((err: Error) => { fatal ??= err; controller.abort(err) })
+      }
+      options.onProgress?.(stats.progress(peer))
+    },
+    onFatal: (err: Error) => { fatal ??= err; controller.abort(err) }
+  }
+
+  const startSession = (peer: PeerId): void => {
+    const id = peer.toString()
+    if (sessions.has(id) || scheduler.isPenalized(id)) return
+    const run = runBlockSession(sessionInit, peer).catch((err: Error & { code?: string }) => {
+      if (signal.aborted) return
+      ctx.log?.warn({ peer: id, err, ref: formatVersionRef(ref) }, 'block exchange with %s failed: %s', id, err.message)
+      if (err.code === 'ERR_PEER_MISBEHAVED') scheduler.penalize(id, err.message)
+      else scheduler.removePeer(id)
+    }).finally(() => { sessions.delete(id) })
+    sessions.set(id, run)
+  }
+
+  const poll = async (): Promise<void> => {
+    await Promise.all(ctx.libp2p.getPeers().map(async peer => {
+      const id = peer.toString()
+      try {
+        const answer = await requestHave(ctx.libp2p, peer, cid, withTimeout(ctx.timeoutMs, signal))
+        const lan = ctx.site !== '' && answer.site === ctx.site
+        if (lan) lanPeers.add(id); else lanPeers.delete(id)
+        stats.peerSite(id, answer.site, lan)
+        scheduler.updatePeer(id, lan, answer)
+        if (answer.state !== 'none' && scheduler.remaining > 0) startSession(peer)
+      } catch (err) {
+        if (signal.aborted) return
+        ctx.log?.debug({ peer: id, err }, 'have of %s failed: %s', id, (err as Error).message)
+        scheduler.removePeer(id)
+      }
+    }))
+  }
+
+  const done = (async () => { while (scheduler.remaining > 0 && !signal.aborted) await scheduler.changed() })()
+  try {
+    while (scheduler.remaining > 0) {
+      if (fatal !== undefined) throw fatal
+      signal.throwIfAborted()
+      await poll()
+      if (scheduler.remaining === 0) break
+      if (options.idleTimeoutMs !== undefined && Date.now() - lastBlockAt > options.idleTimeoutMs) {
+        throw new SwarmPullFailedError(`${scheduler.remaining} of ${wants.length} blocks of ${formatVersionRef(ref)} not received for ${options.idleTimeoutMs} ms (${ctx.libp2p.getPeers().length} peers connected)`)
+      }
+      await Promise.race([
+        new Promise(resolve => setTimeout(resolve, ctx.haveIntervalMs)),
+        done
+      ])
+    }
+  } finally {
+    if (scheduler.remaining === 0 || fatal !== undefined || options.signal?.aborted === true) controller.abort(fatal ?? new Error('pull finished'))
+    scheduler.close()
+    await Promise.allSettled([...sessions.values(), done])
+    commits = commits.then(async () => { await ctx.blockstore.sync() })
+    await commits.catch((err: Error) => { fatal ??= err })
+    ctx.live.delete(cid.toString())
+  }
+  if (fatal !== undefined) throw fatal
+}

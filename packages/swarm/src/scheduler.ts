@@ -1,0 +1,274 @@
+import type { BlockWant, PullScheduler } from '@cachecloud/transfer'
+import {
+  DEFAULT_ENDGAME_AFTER_MS, DEFAULT_INITIAL_WINDOW_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PENALTY_MS,
+  DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, LIES_BEFORE_PENALTY
+} from './constants.js'
+import type { HaveAnswer } from './have-wire.js'
+import type { RateBudget } from './rate.js'
+
+/** A block to fetch and the first manifest index holding it (where peers' bitmaps say whether they hold it). */
+export interface SwarmWant extends BlockWant { index: number }
+
+export interface SwarmSchedulerInit {
+  /** This node's peer id (its place in the site's share of WAN fetching). */
+  self: string
+  wants: SwarmWant[]
+  /** Budget for bytes from peers of other sites. */
+  wan: RateBudget
+  pipelineSeconds?: number
+  initialWindowBytes?: number
+  maxWindowBytes?: number
+  endgameAfterMs?: number
+  stallMs?: number
+  penaltyMs?: number
+  /** A peer was deprioritized (lied or failed). */
+  onPenalty?: (peer: string, why: string) => void
+}
+
+interface WantState {
+  want: SwarmWant
+  done: boolean
+  /** Peers it is requested from, and since when. */
+  at: Map<string, number>
+  refusedBy?: Set<string>
+  /** Peers known to hold it. */
+  holders: number
+  /** Tie-break, different on every node, so nodes start on different blocks. */
+  rank: number
+  /** Which member of the site's pulling group fetches it over the WAN. */
+  hash: number
+}
+
+interface PeerState {
+  lan: boolean
+  state: HaveAnswer['state']
+  holds: Uint8Array
+  inFlight: number
+  rate: number
+  windowStart: number
+  windowBytes: number
+  penaltyUntil: number
+  penalties: number
+  lies: number
+  /** Last time this peer gained a block of its own WAN share. */
+  shareGrowth: number
+  shareHeld: number
+}
+
+/**
+ * Rarest-first across the swarm, per-peer pipelines sized to each peer's
+ * measured rate, same-site peers first, each block fetched over the WAN by
+ * one member of the site's pulling group (by block hash), endgame requests
+ * to a second peer, and lying peers deprioritized.
+ */
+export class SwarmScheduler implements PullScheduler {
+  private readonly wants: WantState[]
+  private readonly indexOf = new Map<BlockWant, number>()
+  private readonly peers = new Map<string, PeerState>()
+  private waiters: Array<() => void> = []
+  private timer: ReturnType<typeof setTimeout> | undefined
+  remaining: number
+  private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty'>> & Pick<SwarmSchedulerInit, 'onPenalty'>
+
+  constructor (init: SwarmSchedulerInit) {
+    this.o = {
+      pipelineSeconds: DEFAULT_PIPELINE_SECONDS, initialWindowBytes: DEFAULT_INITIAL_WINDOW_BYTES, maxWindowBytes: DEFAULT_MAX_WINDOW_BYTES,
+      endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, ...init
+    }
+    this.wants = init.wants.map(want => {
+      const d = want.cid.multihash.digest
+      return { want, done: false, at: new Map(), holders: 0, rank: Math.random(), hash: ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0 }
+    })
+    this.wants.forEach((w, i) => this.indexOf.set(w.want, i))
+    this.remaining = this.wants.length
+  }
+
+  /** Records what `peer` holds (from its have answer) and whether it is in this node's site. */
+  updatePeer (peer: string, lan: boolean, answer: HaveAnswer): void {
+    let p = this.peers.get(peer)
+    if (p === undefined) {
+      p = { lan, state: 'none', holds: new Uint8Array(this.wants.length), inFlight: 0, rate: 0, windowStart: performance.now(), windowBytes: 0, penaltyUntil: 0, penalties: 0, lies: 0, shareGrowth: performance.now(), shareHeld: 0 }
+      this.peers.set(peer, p)
+    }
+    p.lan = lan
+    p.state = answer.state
+    for (let i = 0; i < this.wants.length; i++) {
+      const w = this.wants[i]
+      const holds = answer.state === 'complete' || (answer.state === 'partial' && w.want.index < answer.count && (answer.bitmap[w.want.index >> 3] & (1 << (w.want.index & 7))) !== 0)
+      const had = p.holds[i] === 1
+      if (holds === had || w.refusedBy?.has(peer) === true) continue
+      p.holds[i] = holds ? 1 : 0
+      w.holders += holds ? 1 : -1
+    }
+    if (lan && answer.state === 'partial') {
+      const group = this.group()
+      let held = 0
+      for (let i = 0; i < this.wants.length; i++) if (p.holds[i] === 1 && this.owner(this.wants[i], group) === peer) held++
+      if (held > p.shareHeld) p.shareGrowth = performance.now()
+      p.shareHeld = held
+    }
+    this.notify()
+  }
+
+  /** `peer` is gone: it holds nothing we can reach. */
+  removePeer (peer: string): void {
+    const p = this.peers.get(peer)
+    if (p === undefined) return
+    for (let i = 0; i < this.wants.length; i++) if (p.holds[i] === 1) this.wants[i].holders--
+    this.peers.delete(peer)
+    this.notify()
+  }
+
+  /** Deprioritizes `peer` for a while (doubling on each repeat). */
+  penalize (peer: string, why: string): void {
+    const p = this.peers.get(peer)
+    if (p === undefined) return
+    p.penaltyUntil = performance.now() + this.o.penaltyMs * 2 ** p.penalties++
+    this.o.onPenalty?.(peer, why)
+    this.notify()
+  }
+
+  isPenalized (peer: string): boolean { return (this.peers.get(peer)?.penaltyUntil ?? 0) > performance.now() }
+
+  /** Bytes per second measured from `peer`. */
+  rateOf (peer: string): number { return this.peers.get(peer)?.rate ?? 0 }
+
+  /** The site's pulling group: this node and the same-site peers still pulling and making progress on their share. */
+  private group (): string[] {
+    const now = performance.now()
+    const members = [this.o.self]
+    for (const [id, p] of this.peers) {
+      if (p.lan && p.state === 'partial' && p.penaltyUntil <= now && now - p.shareGrowth < this.o.stallMs) members.push(id)
+    }
+    return members.sort()
+  }
+
+  private owner (w: WantState, group: string[]): string { return group[w.hash % group.length] }
+
+  private lanHolds (i: number): boolean {
+    const now = performance.now()
+    for (const [id, p] of this.peers) if (p.lan && p.holds[i] === 1 && p.penaltyUntil <= now && this.wants[i].refusedBy?.has(id) !== true) return true
+    return false
+  }
+
+  private window (p: PeerState): number {
+    if (p.rate === 0) return this.o.initialWindowBytes
+    return Math.min(this.o.maxWindowBytes, Math.max(1024 * 1024, p.rate * this.o.pipelineSeconds))
+  }
+
+  take (peer: string, maxBytes: number, maxCount: number): BlockWant[] {
+    const p = this.peers.get(peer)
+    const now = performance.now()
+    if (p === undefined || p.penaltyUntil > now) return []
+    const budget = Math.min(maxBytes, this.window(p) - p.inFlight)
+    if (budget <= 0) return []
+    const group = p.lan ? [] : this.group()
+    const eligible = (i: number): boolean => {
+      const w = this.wants[i]
+      if (w.done || p.holds[i] !== 1 || w.refusedBy?.has(peer) === true || w.at.has(peer)) return false
+      // over the WAN only what no same-site peer holds, and only this node's share of the site's group
+      return p.lan || (!this.lanHolds(i) && this.owner(w, group) === this.o.self)
+    }
+    let candidates: number[] = []
+    for (let i = 0; i < this.wants.length; i++) if (this.wants[i].at.size === 0 && eligible(i)) candidates.push(i)
+    if (candidates.length === 0) {
+      // endgame: blocks requested elsewhere a while ago, asked of a second peer
+      for (let i = 0; i < this.wants.length; i++) {
+        const w = this.wants[i]
+        if (w.at.size === 1 && eligible(i) && now - [...w.at.values()][0] > this.o.endgameAfterMs) candidates.push(i)
+      }
+      if (candidates.length === 0 && this.wants.some(w => !w.done && w.at.size > 0)) this.wakeIn(this.o.endgameAfterMs)
+    }
+    candidates = candidates.sort((a, b) => (this.wants[a].holders - this.wants[b].holders) || (this.wants[a].rank - this.wants[b].rank))
+    const out: BlockWant[] = []
+    let bytes = 0
+    for (const i of candidates) {
+      if (out.length >= maxCount || (out.length > 0 && bytes + this.wants[i].want.length > budget)) break
+      if (!p.lan && !this.o.wan.tryTake(this.wants[i].want.length)) { this.wakeIn(this.o.wan.waitMs()); break }
+      const w = this.wants[i]
+      w.at.set(peer, now)
+      out.push(w.want)
+      bytes += w.want.length
+    }
+    p.inFlight += bytes
+    return out
+  }
+
+  private settle (peer: string, want: BlockWant): WantState | undefined {
+    const w = this.wants[this.indexOf.get(want as SwarmWant) ?? -1]
+    const p = this.peers.get(peer)
+    if (w === undefined || !w.at.delete(peer)) return undefined
+    if (p !== undefined) p.inFlight -= want.length
+    return w
+  }
+
+  received (peer: string, want: BlockWant): void {
+    const w = this.settle(peer, want)
+    const p = this.peers.get(peer)
+    if (p !== undefined) {
+      const now = performance.now()
+      p.windowBytes += want.length
+      if (now - p.windowStart >= 250) {
+        const rate = p.windowBytes / ((now - p.windowStart) / 1000)
+        p.rate = p.rate === 0 ? rate : 0.6 * p.rate + 0.4 * rate
+        p.windowStart = now
+        p.windowBytes = 0
+      }
+    }
+    if (w !== undefined && !w.done) {
+      w.done = true
+      this.remaining--
+    }
+    this.notify()
+  }
+
+  notFound (peer: string, want: BlockWant): void {
+    const w = this.settle(peer, want)
+    const p = this.peers.get(peer)
+    if (w !== undefined) {
+      (w.refusedBy ??= new Set()).add(peer)
+      const i = this.indexOf.get(want as SwarmWant) as number
+      if (p !== undefined && p.holds[i] === 1) {
+        p.holds[i] = 0
+        w.holders--
+        // it advertised the block: a lie, or a block it lost; either way ask it less
+        if (++p.lies >= LIES_BEFORE_PENALTY) { p.lies = 0; this.penalize(peer, 'refused blocks it advertised') }
+      }
+    }
+    this.notify()
+  }
+
+  release (peer: string, wants: Iterable<BlockWant>): void {
+    for (const want of wants) this.settle(peer, want)
+    this.notify()
+  }
+
+  mayHaveWorkFor (peer: string): boolean {
+    const p = this.peers.get(peer)
+    if (this.remaining === 0 || p === undefined || p.state === 'none') return false
+    if (p.state === 'partial') return true
+    return this.wants.some(w => !w.done && w.refusedBy?.has(peer) !== true)
+  }
+
+  async changed (): Promise<void> {
+    return new Promise(resolve => { this.waiters.push(resolve) })
+  }
+
+  /** Wakes every waiting session (the pull is stopping). */
+  close (): void {
+    clearTimeout(this.timer)
+    this.notify()
+  }
+
+  private wakeIn (ms: number): void {
+    if (this.timer !== undefined) return
+    this.timer = setTimeout(() => { this.timer = undefined; this.notify() }, Math.max(5, ms))
+  }
+
+  private notify (): void {
+    if (this.waiters.length === 0) return
+    const waiters = this.waiters
+    this.waiters = []
+    for (const wake of waiters) wake()
+  }
+}

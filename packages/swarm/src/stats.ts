@@ -1,0 +1,104 @@
+import type { ProgressEvent } from '@cachecloud/core'
+import { RATE_WINDOW_MS } from './constants.js'
+
+/** Per peer: site, whether it is in this node's site, and block bytes received from it. */
+export interface PeerBytes { peer: string, site: string, lan: boolean, bytes: number }
+
+/** A swarm pull as status shows it. */
+export interface SwarmPullStatus {
+  ref: string
+  cid: string
+  state: 'resolving' | 'pulling' | 'complete' | 'failed'
+  blocksDone: number
+  blocksTotal: number
+  bytesDone: number
+  bytesTotal: number
+  lanBytes: number
+  wanBytes: number
+  peers: PeerBytes[]
+  /** Block bytes per second over the last few seconds. */
+  rate: number
+  /** Seconds left at the current rate, or null when unknown. */
+  etaSeconds: number | null
+  startedAt: string
+  error?: string
+}
+
+/** Counters of one swarm pull: blocks and bytes, by peer and LAN vs WAN, rate and ETA. */
+export class PullStats {
+  private blocksTotal = 0
+  private bytesTotal = 0
+  private blocksDone = 0
+  private bytesDone = 0
+  private lanBytes = 0
+  private wanBytes = 0
+  private readonly peers = new Map<string, PeerBytes>()
+  private readonly recent: Array<{ at: number, bytes: number }> = []
+  state: SwarmPullStatus['state'] = 'resolving'
+  cid = ''
+  error: string | undefined
+  private readonly startedAt = new Date().toISOString()
+
+  constructor (readonly ref: string) {}
+
+  begin (blocks: number, bytes: number): void {
+    this.blocksTotal = blocks
+    this.bytesTotal = bytes
+    this.state = 'pulling'
+  }
+
+  peerSite (peer: string, site: string, lan: boolean): void {
+    const p = this.peers.get(peer)
+    if (p === undefined) this.peers.set(peer, { peer, site, lan, bytes: 0 })
+    else { p.site = site; p.lan = lan }
+  }
+
+  stored (peer: string, lan: boolean, bytes: number): void {
+    this.blocksDone++
+    this.bytesDone += bytes
+    if (lan) this.lanBytes += bytes
+    else this.wanBytes += bytes
+    const p = this.peers.get(peer) ?? { peer, site: '', lan, bytes: 0 }
+    p.bytes += bytes
+    this.peers.set(peer, p)
+    const now = Date.now()
+    this.recent.push({ at: now, bytes })
+    while (this.recent.length > 0 && now - this.recent[0].at > RATE_WINDOW_MS) this.recent.shift()
+  }
+
+  get rate (): number {
+    if (this.recent.length < 2) return 0
+    const span = Math.max(1, Date.now() - this.recent[0].at)
+    return this.recent.reduce((n, r) => n + r.bytes, 0) / (span / 1000)
+  }
+
+  progress (peer: string): ProgressEvent<'swarm:block'> {
+    return {
+      type: 'swarm:block',
+      done: this.bytesDone,
+      total: this.bytesTotal,
+      unit: 'bytes',
+      detail: { blocksDone: this.blocksDone, blocksTotal: this.blocksTotal, lanBytes: this.lanBytes, wanBytes: this.wanBytes, peer }
+    }
+  }
+
+  snapshot (): SwarmPullStatus {
+    const rate = this.rate
+    return {
+      ref: this.ref,
+      cid: this.cid,
+      state: this.state,
+      blocksDone: this.blocksDone,
+      blocksTotal: this.blocksTotal,
+      bytesDone: this.bytesDone,
+      bytesTotal: this.bytesTotal,
+      lanBytes: this.lanBytes,
+      wanBytes: this.wanBytes,
+      peers: [...this.peers.values()].filter(p => p.bytes > 0),
+      rate,
+      etaSeconds: rate > 0 ? Math.ceil((this.bytesTotal - this.bytesDone) / rate) : null,
+      startedAt: this.startedAt,
+      ...(this.error !== undefined ? { error: this.error } : {})
+    }
+  }
+}

@@ -1,0 +1,194 @@
+import type { Libp2p, PeerId } from '@libp2p/interface'
+import type { FloodSub, Message } from '@libp2p/floodsub'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { formatVersionRef, type VersionRef } from '@cachecloud/core'
+import { peerSite } from '@cachecloud/network'
+import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
+import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
+import { DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { handleHave } from './have.js'
+import { HoldingsTable } from './holdings.js'
+import { resolveManifest } from './offers.js'
+import { planPull, type PullPlan } from './plan.js'
+import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
+import { RateBudget } from './rate.js'
+import { PullStats, type SwarmPullStatus } from './stats.js'
+import { HAVE_PROTOCOL } from './constants.js'
+
+export class CacheCloudSwarm implements Swarm {
+  private readonly libp2p: Libp2p<{ pubsub: FloodSub }>
+  private readonly site: string
+  private readonly wan: RateBudget
+  private readonly holdings: HoldingsTable
+  private readonly ctx: SwarmPullContext
+  private readonly subs = new Map<string, Subscription>()
+  private readonly pulls = new Map<string, { stats: PullStats, promise: Promise<SwarmPullResult> }>()
+  private readonly sites = new Map<string, string>()
+  private readonly counters: SwarmCounters = { sentLanBytes: 0, sentWanBytes: 0, receivedLanBytes: 0, receivedWanBytes: 0, byPeer: {} }
+  private readonly stopping = new AbortController()
+  private started = false
+
+  constructor (private readonly init: SwarmInit) {
+    this.libp2p = init.libp2p
+    this.site = init.site ?? ''
+    this.wan = new RateBudget(init.wan)
+    this.holdings = new HoldingsTable(init.catalog, init.blockstore, this.site)
+    this.ctx = {
+      libp2p: init.libp2p,
+      blockstore: init.blockstore,
+      catalog: init.catalog,
+      site: this.site,
+      wan: this.wan,
+      haveIntervalMs: init.haveIntervalMs ?? DEFAULT_HAVE_INTERVAL_MS,
+      timeoutMs: init.timeoutMs ?? DEFAULT_HAVE_TIMEOUT_MS,
+      log: init.logger,
+      live: this.holdings.live
+    }
+    for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
+  }
+
+  private readonly onMessage = (evt: CustomEvent<Message>): void => {
+    const name = evt.detail.topic.startsWith(announceTopic('')) ? evt.detail.topic.slice(announceTopic('').length) : undefined
+    const sub = name === undefined ? undefined : this.subs.get(name)
+    if (sub === undefined) return
+    try {
+      const a = decodeAnnouncement(evt.detail.data)
+      if (a.ref.name !== sub.name) throw new Error(`announces ${a.ref.name} on the topic of ${sub.name}`)
+      this.init.logger?.info({ ref: formatVersionRef(a.ref), cid: a.cid.toString(), policy: sub.policy }, 'announced: %s', formatVersionRef(a.ref))
+      this.init.onEvent?.({ type: 'announced', ref: formatVersionRef(a.ref), cid: a.cid.toString() })
+      if (sub.policy === 'auto') this.background(a.ref)
+    } catch (err) {
+      this.init.logger?.warn({ err, topic: evt.detail.topic }, 'ignored announcement: %s', (err as Error).message)
+    }
+  }
+
+  private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
+    // a node back from offline asks who has something newer instead of waiting for the next announcement
+    setTimeout(() => { void this.catchUp([evt.detail]) }, 300)
+  }
+
+  async start (): Promise<void> {
+    await handleHave(this.libp2p, async cid => await this.holdings.answer(cid), this.ctx.timeoutMs, this.init.logger)
+    this.libp2p.services.pubsub.addEventListener('message', this.onMessage)
+    this.libp2p.addEventListener('peer:connect', this.onConnect)
+    for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))
+    this.started = true
+    // versions left half-pulled resume on their own
+    for (const entry of await this.init.catalog.list()) {
+      if (entry.state === 'pulling' && this.subs.get(entry.name)?.policy === 'auto') this.background(entry)
+    }
+    void this.catchUp()
+  }
+
+  async stop (): Promise<void> {
+    this.started = false
+    this.stopping.abort(new Error('swarm stopped'))
+    this.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
+    this.libp2p.removeEventListener('peer:connect', this.onConnect)
+    await this.libp2p.unhandle(HAVE_PROTOCOL)
+    await Promise.allSettled([...this.pulls.values()].map(async p => await p.promise))
+  }
+
+  private background (ref: VersionRef): void {
+    this.pull(ref).catch((err: Error) => {
+      if (!this.stopping.signal.aborted) this.init.logger?.warn({ err, ref: formatVersionRef(ref) }, 'pull of %s failed: %s', formatVersionRef(ref), err.message)
+    })
+  }
+
+  async catchUp (peers?: PeerId[]): Promise<void> {
+    for (const sub of this.subs.values()) {
+      if (!this.started || sub.policy !== 'auto') continue
+      try {
+        const ref = await newestOffered({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, sub.name, peers)
+        if (ref !== undefined) this.background(ref)
+      } catch (err) {
+        this.init.logger?.warn({ err, name: sub.name }, 'catch-up of %s failed: %s', sub.name, (err as Error).message)
+      }
+    }
+  }
+
+  async pull (ref: VersionRef, options: SwarmPullOptions = {}): Promise<SwarmPullResult> {
+    const key = formatVersionRef(ref)
+    const running = this.pulls.get(key)
+    if (running !== undefined && running.stats.state !== 'failed' && running.stats.state !== 'complete') return await running.promise
+    const stats = new PullStats(key)
+    const promise = this.runPull(ref, stats, options)
+    this.pulls.set(key, { stats, promise })
+    return await promise
+  }
+
+  private async runPull (ref: VersionRef, stats: PullStats, options: SwarmPullOptions): Promise<SwarmPullResult> {
+    const started = performance.now()
+    const signal = options.signal === undefined ? this.stopping.signal : AbortSignal.any([options.signal, this.stopping.signal])
+    try {
+      await Promise.resolve()
+      const { cid, manifest } = await resolveManifest({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, ref, signal)
+      stats.cid = cid.toString()
+      const local = await this.init.catalog.find(ref)
+      if (local === undefined) await this.init.catalog.add(manifest, 'pulling')
+      if (local?.state !== 'complete') {
+        await swarmFetch(this.ctx, ref, cid, manifest, stats, { ...options, signal })
+        await this.init.catalog.markComplete(ref)
+      }
+      stats.state = 'complete'
+      const status = stats.snapshot()
+      for (const p of status.peers) {
+        this.counters.byPeer[p.peer] = (this.counters.byPeer[p.peer] ?? 0) + p.bytes
+      }
+      this.counters.receivedLanBytes += status.lanBytes
+      this.counters.receivedWanBytes += status.wanBytes
+      this.init.logger?.info({ ref: status.ref, lanBytes: status.lanBytes, wanBytes: status.wanBytes, peers: status.peers }, 'swarm pulled %s', status.ref)
+      this.init.onEvent?.({ type: 'pulled', ref: status.ref, cid: status.cid })
+      return { ...status, manifest, durationMs: performance.now() - started }
+    } catch (err) {
+      stats.state = 'failed'
+      stats.error = (err as Error).message
+      throw err
+    }
+  }
+
+  async plan (ref: VersionRef, options: { signal?: AbortSignal } = {}): Promise<PullPlan> {
+    return await planPull({ ...this.ctx, trust: this.init.trust }, ref, options.signal)
+  }
+
+  async publish (ref: VersionRef): Promise<{ topic: string, recipients: number }> {
+    const entry = await this.init.catalog.get(ref)
+    const topic = announceTopic(ref.name)
+    const result = await this.libp2p.services.pubsub.publish(topic, encodeAnnouncement({ ref, cid: entry.cid }))
+    this.init.logger?.info({ ref: formatVersionRef(ref), topic, recipients: result.recipients.length }, 'published %s', formatVersionRef(ref))
+    return { topic, recipients: result.recipients.length }
+  }
+
+  subscribe (name: string, policy: Subscription['policy'] = 'auto'): void {
+    this.subs.set(name, { name, policy })
+    if (this.started) {
+      this.libp2p.services.pubsub.subscribe(announceTopic(name))
+      void this.catchUp()
+    }
+  }
+
+  unsubscribe (name: string): void {
+    this.subs.delete(name)
+    if (this.started) this.libp2p.services.pubsub.unsubscribe(announceTopic(name))
+  }
+
+  subscriptions (): Subscription[] { return [...this.subs.values()] }
+
+  status (): SwarmPullStatus[] { return [...this.pulls.values()].map(p => p.stats.snapshot()) }
+
+  totals (): SwarmCounters { return structuredClone(this.counters) }
+
+  readonly sendBudget = async (peer: string, bytes: number): Promise<void> => {
+    let site = this.sites.get(peer)
+    if (site === undefined) {
+      site = await peerSite(this.libp2p, peerIdFromString(peer)) ?? ''
+      if (site !== '') this.sites.set(peer, site)
+    }
+    const lan = this.site !== '' && site === this.site
+    if (lan) this.counters.sentLanBytes += bytes
+    else {
+      this.counters.sentWanBytes += bytes
+      await this.wan.take(bytes, this.stopping.signal)
+    }
+  }
+}
