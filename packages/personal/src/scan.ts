@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
+import type { BigIntStats } from 'node:fs'
 import { lstat, open, readdir, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, type CID, type ProgressOptions } from '@cachecloud/core'
 import { sealBlock, type UserKeys } from './crypto.js'
-import type { ScanCache } from './state.js'
+import type { CachedFile, ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
 
 /** Counters of one scan. */
@@ -62,20 +63,21 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     return cid
   }
 
+  const cached = (rel: string, st: BigIntStats): CachedFile | undefined => {
+    const old = init.previous.get(rel)
+    if (old === undefined || old.size !== st.size.toString() || old.mtimeNs !== st.mtimeNs.toString() || old.ctimeNs !== st.ctimeNs.toString() || old.ino !== st.ino.toString()) return undefined
+    return old
+  }
+
+  const fileEntry = (name: string, st: BigIntStats, sha256: Uint8Array, chunks: CID[], size: number): Entry =>
+    ({ kind: 'file', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), size, sha256, chunks })
+
   const readFileEntry = async (abs: string, rel: string, name: string): Promise<Entry | undefined> => {
     const handle = await open(abs, 'r').catch(() => undefined)
     if (handle === undefined) return undefined // vanished or unreadable since readdir
     try {
       const st = await handle.stat({ bigint: true })
       if (!st.isFile()) return undefined
-      const key = { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString() }
-      const mode = Number(st.mode & 0o7777n)
-      const mtimeMs = Number(st.mtimeNs / 1_000_000n)
-      const old = init.previous.get(rel)
-      if (old !== undefined && old.size === key.size && old.mtimeNs === key.mtimeNs && old.ctimeNs === key.ctimeNs && old.ino === key.ino) {
-        cache.set(rel, old)
-        return { kind: 'file', name, mode, mtimeMs, size: Number(st.size), sha256: Buffer.from(old.sha256, 'hex'), chunks: old.chunks.map(c => parseCid(c)) }
-      }
       const hash = createHash('sha256')
       const chunks: CID[] = []
       let size = 0
@@ -91,9 +93,9 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       const after = await handle.stat({ bigint: true })
       // changed while read: keep what was read, but do not cache it so the next scan reads it again
       if (after.mtimeNs === st.mtimeNs && after.size === st.size && BigInt(size) === st.size) {
-        cache.set(rel, { ...key, sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
+        cache.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
       }
-      return { kind: 'file', name, mode, mtimeMs, size, sha256, chunks }
+      return fileEntry(name, st, sha256, chunks, size)
     } finally {
       await handle.close()
     }
@@ -104,12 +106,18 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     const items = await mapLimit(names, init.concurrency, async (name): Promise<Entry | undefined> => {
       const childAbs = join(abs, name)
       const childRel = rel === '' ? name : `${rel}/${name}`
-      const st = await lstat(childAbs).catch(() => undefined)
+      const st = await lstat(childAbs, { bigint: true }).catch(() => undefined)
       if (st === undefined) return undefined
-      const mode = st.mode & 0o7777
-      const mtimeMs = Math.floor(st.mtimeMs)
-      if (st.isSymbolicLink()) return { kind: 'symlink', name, mode, mtimeMs, target: await readlink(childAbs) }
-      if (st.isFile()) return await readFileEntry(childAbs, childRel, name)
+      if (st.isSymbolicLink()) return { kind: 'symlink', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), target: await readlink(childAbs) }
+      if (st.isFile()) {
+        // unchanged since the last scan (size, mtime, ctime, inode): not opened, not read
+        const old = cached(childRel, st)
+        if (old !== undefined) {
+          cache.set(childRel, old)
+          return fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size))
+        }
+        return await readFileEntry(childAbs, childRel, name)
+      }
       return undefined // directories below, sockets and devices skipped
     })
     const entries: Entry[] = []
