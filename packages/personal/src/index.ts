@@ -110,8 +110,8 @@ export interface PersonalSync {
   stop(): Promise<void>
   /** Scans now and records a snapshot if anything changed (or `force`). Works offline. */
   snapshot(options?: { force?: boolean }): Promise<SnapshotResult>
-  /** Sends every snapshot not yet committed by the store, oldest first. */
-  replicate(): Promise<{ replicated: number, bytesSent: number }>
+  /** Sends every snapshot not yet committed by the store, oldest first. `bytesSent`: block bytes; `wireBytes`: all frames both ways (before Noise/yamux). */
+  replicate(): Promise<{ replicated: number, bytesSent: number, wireBytes: number }>
   /** Snapshots taken on this node, oldest first. */
   log(): Promise<SnapshotInfo[]>
   status(): Promise<PersonalStatus>

@@ -23,6 +23,8 @@ export interface ReplicateResult {
   blocksSent: number
   /** Block bytes sent (sealed chunks and directory blocks). */
   bytesSent: number
+  /** Bytes of every frame sent: offer, blocks and their framing. */
+  wireBytesOut: number
   /** Bytes read from the stream: the store's WANTs and answer. */
   wireBytesIn: number
 }
@@ -56,8 +58,9 @@ export async function replicateSnapshot (init: ReplicateInit): Promise<Replicate
   const reader = new FrameReader(stream, MAX_FRAME_BYTES)
   const onAbort = (): void => { stream.abort(signal.reason as Error) }
   signal.addEventListener('abort', onAbort)
-  const result: ReplicateResult = { status: 'committed', blocksSent: 0, bytesSent: 0, wireBytesIn: 0 }
+  const result: ReplicateResult = { status: 'committed', blocksSent: 0, bytesSent: 0, wireBytesOut: 0, wireBytesIn: 0 }
   const send = async (frame: ReturnType<typeof encodeMessage>): Promise<void> => {
+    result.wireBytesOut += frame.byteLength
     if (!stream.send(frame)) await stream.onDrain({ signal })
   }
   try {

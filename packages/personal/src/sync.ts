@@ -138,23 +138,24 @@ export class DefaultPersonalSync implements PersonalSync {
     })
   }
 
-  replicate (): Promise<{ replicated: number, bytesSent: number }> {
+  replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number }> {
     const run = this.exclusive(async () => {
       const { libp2p, store } = this.c
       if (libp2p === undefined || store === undefined) throw new SnapshotNotFoundError('no store configured: snapshots stay local')
       const done = await readReplicated(this.path('replicated'))
       let replicated = 0
       let bytesSent = 0
+      let wireBytes = 0
       for (const s of await readSnapshotLog(this.path('log'))) {
         if (done.has(s.cid.toString())) continue
         const bytes = await this.c.blockstore.get(s.cid)
         const onProgress = this.c.onProgress
         const r = await replicateSnapshot({ libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs, ...(onProgress === undefined ? {} : { onProgress }) })
         await appendReplicated(this.path('replicated'), s.cid)
-        replicated++; bytesSent += r.bytesSent
+        replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn
       }
       this.lastError = undefined
-      return { replicated, bytesSent }
+      return { replicated, bytesSent, wireBytes }
     })
     this.replicating = run.catch(() => {})
     return run

@@ -1,0 +1,137 @@
+/**
+ * Personal folders. (1) Snapshot of a tree of small files against
+ * `restic backup` (Debian's restic) on the same tree: first run (new data,
+ * MB/s and files/s) and unchanged rerun. (2) Replication to a data-center
+ * store on loopback after editing 1% of the files: bytes on the wire vs the
+ * changed files' bytes. (3) Scale: a folder of 50,000 files / 2 GiB, peak RSS
+ * while snapshotting, and an unchanged rescan.
+ * Sizes: BENCH_PERSONAL_FILES (default 20000, ~8 KiB each),
+ * BENCH_PERSONAL_SCALE_FILES (default 50000; 0 skips), BENCH_PERSONAL_SCALE_GIB (default 2).
+ */
+import '@cachecloud/core/polyfill'
+import { execFile } from 'node:child_process'
+import { createCipheriv, createHash } from 'node:crypto'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createBlockstore } from '@cachecloud/blockstore'
+import { createDcStore } from '@cachecloud/dcstore'
+import { findTool } from '@cachecloud/fixtures'
+import { createNetwork } from '@cachecloud/network'
+import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import type { BenchResult } from './types.js'
+
+const run$ = promisify(execFile)
+const FILES = Number(process.env.BENCH_PERSONAL_FILES ?? 20_000)
+const SCALE_FILES = Number(process.env.BENCH_PERSONAL_SCALE_FILES ?? 50_000)
+const SCALE_BYTES = Number(process.env.BENCH_PERSONAL_SCALE_GIB ?? 2) * 1024 ** 3
+const PER_DIR = 100
+
+function content (seed: string, size: number): Buffer {
+  return createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16)).update(Buffer.alloc(size))
+}
+
+/** `count` files of about `avg` bytes (0.25x-1.75x), PER_DIR per directory; returns their total bytes. */
+async function makeTree (root: string, count: number, avg: number, seed: string): Promise<number> {
+  let total = 0
+  for (let d = 0; d * PER_DIR < count; d++) {
+    await mkdir(join(root, `dir${d}`), { recursive: true })
+    const n = Math.min(PER_DIR, count - d * PER_DIR)
+    const sizes = Array.from({ length: n }, (_, f) => Math.floor(avg * (0.25 + 1.5 * (((d * PER_DIR + f) * 7919) % 1000) / 1000)))
+    await Promise.all(sizes.map(async (size, f) => { await writeFile(join(root, `dir${d}`, `f${f}.dat`), content(`${seed}/${d}/${f}`, size)) }))
+    total += sizes.reduce((a, b) => a + b, 0)
+  }
+  return total
+}
+
+const seconds = async (fn: () => Promise<unknown>): Promise<number> => { const t = performance.now(); await fn(); return (performance.now() - t) / 1000 }
+
+async function resticTimes (folder: string, dir: string): Promise<{ first: number, rerun: number } | undefined> {
+  if (await findTool('restic') === undefined) return undefined
+  const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: join(dir, 'restic-repo'), RESTIC_CACHE_DIR: join(dir, 'restic-cache') }
+  await run$('restic', ['init', '-q'], { env })
+  const backup = async (): Promise<unknown> => await run$('restic', ['backup', '-q', folder], { env, maxBuffer: 1 << 24 })
+  return { first: await seconds(backup), rerun: await seconds(backup) }
+}
+
+export async function run (): Promise<BenchResult[]> {
+  const dir = await mkdtemp(join(tmpdir(), 'cc-bench-personal-'))
+  const results: BenchResult[] = []
+  const MB = 1e6
+  try {
+    const folder = join(dir, 'home')
+    const bytes = await makeTree(folder, FILES, 8 * 1024, 'v1')
+    const discovery = generateX25519KeyPair()
+    const storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'bench' })
+    await store.start()
+    await store.enroll(nodeHost.peerId.toString(), ['alice'])
+    const blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
+    await blockstore.start()
+    const sync: PersonalSync = createPersonalSync({
+      user: 'alice', folder, stateDir: join(dir, 'state'), blockstore, node: nodeHost.peerId.toString(),
+      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
+    })
+    try {
+      const first = await seconds(async () => await sync.snapshot())
+      const rerun = await seconds(async () => await sync.snapshot())
+      const restic = await resticTimes(folder, dir)
+      results.push({
+        name: `personal snapshot, first run (${FILES} files, ${(bytes / MB).toFixed(0)} MB)`, value: bytes / MB / first, unit: 'MB/s',
+        ...(restic === undefined ? {} : { baselineName: 'restic backup', baseline: bytes / MB / restic.first, ratio: first / restic.first, goal: 'time <= 1.5x restic', met: first <= 1.5 * restic.first }),
+        note: `${(FILES / first).toFixed(0)} files/s${restic === undefined ? '' : ` vs restic ${(FILES / restic.first).toFixed(0)} files/s`}; ratio is our time / restic's`
+      })
+      results.push({
+        name: 'personal snapshot, unchanged rerun', value: rerun, unit: 's',
+        ...(restic === undefined ? {} : { baselineName: 'restic backup', baseline: restic.rerun, ratio: rerun / restic.rerun, goal: '< 1 (faster)', met: rerun < restic.rerun })
+      })
+
+      await sync.replicate()
+      const edited = Math.max(1, Math.floor(FILES / 100))
+      let changed = 0
+      for (let i = 0; i < edited; i++) {
+        const k = Math.floor(i * FILES / edited)
+        const data = content(`edit/${k}`, 8 * 1024)
+        await writeFile(join(folder, `dir${Math.floor(k / PER_DIR)}`, `f${k % PER_DIR}.dat`), data)
+        changed += data.byteLength
+      }
+      await sync.snapshot()
+      const r = await sync.replicate()
+      results.push({
+        name: `personal replication after editing 1% of files (${edited})`, value: r.wireBytes / MB, unit: 'MB',
+        baselineName: 'changed files\' bytes', baseline: changed / MB, ratio: r.wireBytes / changed, goal: '<= 1.1', met: r.wireBytes <= 1.1 * changed,
+        note: `block bytes ${(r.bytesSent / MB).toFixed(2)} MB; the rest of the overhead is one directory block per edited directory (${PER_DIR} files each) and framing`
+      })
+    } finally {
+      await store.stop()
+      await blockstore.stop()
+      await nodeHost.stop()
+      await storeHost.stop()
+    }
+
+    if (SCALE_FILES > 0) {
+      const big = join(dir, 'big')
+      await rm(folder, { recursive: true, force: true })
+      const total = await makeTree(big, SCALE_FILES, Math.floor(SCALE_BYTES / SCALE_FILES), 'scale')
+      const bs = createBlockstore({ path: join(dir, 'scale-blocks') })
+      await bs.start()
+      const s = createPersonalSync({ user: 'bob', folder: big, stateDir: join(dir, 'scale-state'), blockstore: bs, node: 'bench', discoveryKey: discovery.publicKey, watch: false })
+      let peak = process.memoryUsage().rss
+      const base = peak
+      const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 100)
+      const t = await seconds(async () => await s.snapshot())
+      clearInterval(timer)
+      let rehashed = -1
+      const rescan = await seconds(async () => { rehashed = (await s.snapshot()).stats.hashedFiles })
+      await bs.stop()
+      results.push({ name: `personal snapshot at scale (${SCALE_FILES} files, ${(total / 2 ** 30).toFixed(2)} GiB)`, value: total / MB / t, unit: 'MB/s', note: `peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${((peak - base) / 2 ** 20).toFixed(0)} MiB above the start); unchanged rescan ${rescan.toFixed(1)} s, re-hashed ${rehashed} files` })
+      results.push({ name: 'personal snapshot at scale: peak RSS growth', value: (peak - base) / 2 ** 20, unit: 'MiB', goal: '< 512', met: peak - base < 512 * 2 ** 20 })
+    }
+    return results
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
