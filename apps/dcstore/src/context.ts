@@ -1,13 +1,20 @@
 import { userInfo } from 'node:os'
 import { resolve } from 'node:path'
-import { createDcStore, type DcStore } from '@cachecloud/dcstore'
+import { createDcStore, createPgIndex, type DcStore, type VersionIndex } from '@cachecloud/dcstore'
 import { readDiscoveryKey } from './keys.js'
 
 export interface GlobalOptions {
   data?: string
   discoveryKey?: string
   operator?: string
+  indexUrl?: string
   json?: boolean
+}
+
+/** The index backend: PostgreSQL with --index-url (or $DCSTORE_INDEX_URL), else the default SQLite file. */
+export function indexFor (g: GlobalOptions): { index?: VersionIndex } {
+  const url = g.indexUrl ?? process.env.DCSTORE_INDEX_URL
+  return url === undefined ? {} : { index: createPgIndex({ connectionString: url }) }
 }
 
 export function dataDir (g: GlobalOptions): string {
@@ -18,7 +25,7 @@ export function dataDir (g: GlobalOptions): string {
 export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Promise<T>): Promise<T> {
   const discoveryPrivateKey = g.discoveryKey === undefined ? undefined : await readDiscoveryKey(g.discoveryKey)
   const store = createDcStore({
-    path: dataDir(g), operator: g.operator ?? process.env.DCSTORE_OPERATOR ?? userInfo().username,
+    path: dataDir(g), ...indexFor(g), operator: g.operator ?? process.env.DCSTORE_OPERATOR ?? userInfo().username,
     ...(discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey })
   })
   await store.start()

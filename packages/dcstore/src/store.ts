@@ -9,8 +9,15 @@ import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.
 import { DiscoveryKeyRequiredError } from './errors.js'
 import { ReplicationServer } from './server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
+import { PgVersionIndex } from './pg-index.js'
+import type { PoolConfig } from 'pg'
 import type { VersionIndex } from './version-index.js'
 import type { DcStore, DcStoreInit } from './index.js'
+
+/** The PostgreSQL index backend (`pg` pool config: connectionString, host, port, database, user, ...). */
+export function createPgIndex (config: PoolConfig): VersionIndex {
+  return new PgVersionIndex(config)
+}
 
 /** The SQLite index backend at `path`. */
 export function createSqliteIndex (path: string): VersionIndex {

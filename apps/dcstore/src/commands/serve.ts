@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { pino } from 'pino'
 import { createDcStore, STORE_FILES } from '@cachecloud/dcstore'
-import { dataDir, type GlobalOptions } from '../context.js'
+import { dataDir, indexFor, type GlobalOptions } from '../context.js'
 import { readDiscoveryKey, writeDiscoveryKey } from '../keys.js'
 import { mkdir } from 'node:fs/promises'
 
@@ -33,7 +33,7 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
       const { createNetwork, loadOrCreatePeerKey } = await import('@cachecloud/network')
       const log = pino({ level: process.env.DCSTORE_LOG_LEVEL ?? 'info' }, pino.destination(2))
       const libp2p = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, STORE_FILES.peerKey)), listen: o.listen })
-      const store = createDcStore({ path: dir, libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
+      const store = createDcStore({ path: dir, ...indexFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
       await store.start()
       // one line on stdout when ready: launchers and tests wait for it
       process.stdout.write(JSON.stringify({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(a => a.toString()) }) + '\n')

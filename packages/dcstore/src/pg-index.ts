@@ -1,0 +1,121 @@
+import pg from 'pg'
+import type { FileRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+
+// The PostgreSQL backend of VersionIndex, for a large installation. Same
+// tables as the SQLite backend (docs/formats/personal.md#store-data-directory).
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS snapshots (
+  cid TEXT PRIMARY KEY, "user" TEXT NOT NULL, node TEXT NOT NULL, time_ms BIGINT NOT NULL,
+  parent TEXT, root TEXT NOT NULL, files BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_user_time ON snapshots ("user", time_ms);
+CREATE TABLE IF NOT EXISTS files (
+  snapshot TEXT NOT NULL REFERENCES snapshots (cid), "user" TEXT NOT NULL, node TEXT NOT NULL, path TEXT NOT NULL,
+  kind TEXT NOT NULL, size BIGINT NOT NULL, sha256 TEXT NOT NULL, mtime_ms BIGINT NOT NULL, mode INTEGER NOT NULL,
+  snapshot_ms BIGINT NOT NULL, PRIMARY KEY (snapshot, path)
+);
+CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
+CREATE INDEX IF NOT EXISTS files_user_path ON files ("user", path);
+`
+
+/** Rows inserted per statement (unnest of column arrays). */
+const INSERT_BATCH = 5000
+
+type Sql = Record<string, string | number | null>
+const n = (v: unknown): number => Number(v)
+const toSnapshot = (r: Sql): SnapshotRow => ({ cid: String(r.cid), user: String(r.user), node: String(r.node), timeMs: n(r.time_ms), parent: r.parent === null ? null : String(r.parent), root: String(r.root), files: n(r.files), bytes: n(r.bytes), committedMs: n(r.committed_ms) })
+const toFile = (r: Sql): FileRow => ({ snapshot: String(r.snapshot), user: String(r.user), node: String(r.node), path: String(r.path), kind: r.kind as FileRow['kind'], size: n(r.size), sha256: String(r.sha256), mtimeMs: n(r.mtime_ms), mode: n(r.mode), snapshotMs: n(r.snapshot_ms) })
+
+/** A shell glob as an anchored POSIX regex with SQLite GLOB's meaning: `*` any run (also across '/'), `?` one character, `[...]` a class. */
+export function globToRegex (glob: string): string {
+  let out = '^'
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]
+    if (c === '*') out += '.*'
+    else if (c === '?') out += '.'
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 2)
+      if (end < 0) { out += '\\['; continue }
+      let cls = glob.slice(i + 1, end)
+      if (cls.startsWith('^')) cls = '\\^' + cls.slice(1)
+      out += '[' + (cls.startsWith('!') ? '^' + cls.slice(1) : cls).replaceAll('\\', '\\\\') + ']'
+      i = end
+    } else out += c.replace(/[.+^${}()|\\]/g, '\\$&')
+  }
+  return out + '$'
+}
+
+export class PgVersionIndex implements VersionIndex {
+  private pool?: pg.Pool
+
+  constructor (private readonly config: pg.PoolConfig) {}
+
+  private get p (): pg.Pool {
+    if (this.pool === undefined) throw new Error('index not started')
+    return this.pool
+  }
+
+  async start (): Promise<void> {
+    this.pool = new pg.Pool({ max: 4, ...this.config })
+    await this.pool.query(SCHEMA)
+  }
+
+  async stop (): Promise<void> {
+    await this.pool?.end()
+    this.pool = undefined
+  }
+
+  async hasSnapshot (cid: string): Promise<boolean> {
+    return (await this.p.query('SELECT 1 FROM snapshots WHERE cid = $1', [cid])).rowCount === 1
+  }
+
+  async commitSnapshot (s: SnapshotRow, files: FileRow[]): Promise<boolean> {
+    const client = await this.p.connect()
+    try {
+      await client.query('BEGIN')
+      const r = await client.query('INSERT INTO snapshots VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (cid) DO NOTHING',
+        [s.cid, s.user, s.node, s.timeMs, s.parent, s.root, s.files, s.bytes, s.committedMs])
+      if (r.rowCount === 0) { await client.query('ROLLBACK'); return false }
+      for (let i = 0; i < files.length; i += INSERT_BATCH) {
+        const batch = files.slice(i, i + INSERT_BATCH)
+        const col = <K extends keyof FileRow>(k: K): Array<FileRow[K]> => batch.map(f => f[k])
+        await client.query(`INSERT INTO files SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::int[], $10::bigint[])`,
+          [col('snapshot'), col('user'), col('node'), col('path'), col('kind'), col('size'), col('sha256'), col('mtimeMs'), col('mode'), col('snapshotMs')])
+      }
+      await client.query('COMMIT')
+      return true
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  async snapshots (q: SnapshotQuery): Promise<SnapshotRow[]> {
+    const where: string[] = []; const args: Array<string | number> = []
+    const add = (sql: string, v: string | number): void => { args.push(v); where.push(sql.replace('?', `$${args.length}`)) }
+    if (q.user !== undefined) add('"user" = ?', q.user)
+    if (q.node !== undefined) add('node = ?', q.node)
+    if (q.fromMs !== undefined) add('time_ms >= ?', q.fromMs)
+    if (q.toMs !== undefined) add('time_ms <= ?', q.toMs)
+    const sql = `SELECT * FROM snapshots ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, cid COLLATE "C"`
+    return (await this.p.query(sql, args)).rows.map(toSnapshot)
+  }
+
+  async files (snapshot: string): Promise<FileRow[]> {
+    return (await this.p.query('SELECT * FROM files WHERE snapshot = $1 ORDER BY path COLLATE "C"', [snapshot])).rows.map(toFile)
+  }
+
+  async search (q: SearchQuery): Promise<FileRow[]> {
+    const where: string[] = []; const args: Array<string | number> = []
+    const add = (sql: string, v: string | number): void => { args.push(v); where.push(sql.replace('?', `$${args.length}`)) }
+    if (q.user !== undefined) add('"user" = ?', q.user)
+    if (q.glob !== undefined) add('path ~ ?', globToRegex(q.glob))
+    if (q.sha256 !== undefined) add('sha256 = ?', q.sha256.toLowerCase())
+    args.push(q.limit ?? 100_000)
+    const sql = `SELECT * FROM files ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY snapshot_ms, path COLLATE "C" LIMIT $${args.length}`
+    return (await this.p.query(sql, args)).rows.map(toFile)
+  }
+}
