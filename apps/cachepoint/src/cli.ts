@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import '@cachecloud/core/polyfill'
 import { Command, CommanderError } from 'commander'
+import { registerControl } from './commands/control.js'
 import { registerDaemon } from './commands/daemon.js'
 import { registerImage } from './commands/image.js'
 import { registerInit } from './commands/init.js'
 import { registerStatus } from './commands/status.js'
+import { registerUi } from './commands/ui.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 import type { GlobalOptions } from './paths.js'
 
@@ -21,6 +23,8 @@ registerInit(program, globals)
 registerDaemon(program, globals)
 registerImage(program, globals)
 registerStatus(program, globals)
+registerControl(program, globals)
+registerUi(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 
 try {

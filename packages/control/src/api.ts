@@ -21,7 +21,8 @@ export interface JobInfo {
   id: string
   kind: JobKind
   ref: string
-  state: 'running' | 'done' | 'failed'
+  /** `paused`: a pull stopped by pause; resume (or sync) starts it again from the blocks already stored. */
+  state: 'running' | 'paused' | 'done' | 'failed'
   done: number
   total: number
   unit: 'bytes' | 'blocks'
@@ -52,6 +53,18 @@ export interface StatusInfo {
   versions: ImageVersionInfo[]
   jobs: JobInfo[]
   connections: number
+  /** Pulls are paused (POST /v1/pause): none runs and none starts until resume. Survives a daemon restart. */
+  paused: boolean
+  /**
+   * Whether at least one configured peer is reachable (connected, or answered the last dial).
+   * A node with no configured peers has nothing to reach and counts as online.
+   */
+  online: boolean
+  /** Configured peers, and how many of them are reachable now. */
+  peersConfigured: number
+  peersReachable: number
+  /** Versions still being pulled (catalog state `pulling`): what a sync will fetch. */
+  pending: number
 }
 
 export interface PeerInfo {
@@ -131,6 +144,25 @@ export interface GcResultInfo {
   kept: number
 }
 
+export interface PauseResultInfo {
+  paused: true
+  /** Refs of the pulls that were running and are now paused. */
+  stopped: string[]
+}
+
+export interface SyncResultInfo {
+  paused: boolean
+  /** Refs of the pulls started (as daemon jobs; follow them with status or /v1/events). */
+  started: string[]
+  /** Refs already being pulled. */
+  running: string[]
+  /** Refs left alone, with the reason (e.g. no peer to pull from). */
+  skipped: Array<{ ref: string, reason: string }>
+}
+
+/** Stops a change subscription. */
+export type Unsubscribe = () => void
+
 export type ProgressSink = (event: ProgressEvent) => void
 
 /** What the daemon offers through the control API; the server maps routes onto it. */
@@ -143,6 +175,20 @@ export interface CachePointApi {
   diff(from: string, to: string): Promise<DiffInfo>
   peers(): Promise<PeerInfo[]>
   gc(): Promise<GcResultInfo>
+  /** Aborts running pulls and keeps them as paused; no pull runs until resume. */
+  pause(): Promise<PauseResultInfo>
+  /** Lifts the pause and restarts every interrupted or paused pull, from the blocks already stored. */
+  resume(): Promise<SyncResultInfo>
+  /** Catch up now: starts a pull of every version still `pulling` that no job is pulling (refused while paused). */
+  sync(): Promise<SyncResultInfo>
+}
+
+/** What the daemon offers the server beyond the API calls: a signal that `status()` may have changed. */
+export interface ChangeSource {
+  /** Calls `onChange` (without arguments, possibly often) whenever status may have changed. */
+  watch(onChange: () => void): Unsubscribe
+  /** A status cheap enough to send several times a second: store figures may be a few seconds old. */
+  snapshot(): Promise<StatusInfo>
 }
 
 /** One line of a streamed response (application/x-ndjson). */

@@ -1,22 +1,31 @@
 import type { ProgressEvent } from '@cachecloud/core'
 import type {
   CachePointApi, DiffInfo, ExportRequest, ExportResultInfo, GcResultInfo, ImageVersionInfo, ImportRequest,
-  ImportResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine
+  ImportResultInfo, PauseResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine, SyncResultInfo
 } from './api.js'
 import { API_PREFIX } from './constants.js'
 import { DaemonUnreachableError, RemoteError } from './errors.js'
 import { readEndpoint, type ControlEndpoint } from './endpoint.js'
+import { parseEventStream, STATUS_EVENT } from './events.js'
 
-export type ControlClient = CachePointApi
+export interface ControlClient extends CachePointApi {
+  /**
+   * Follows GET /v1/events: calls `onStatus` with every snapshot until `signal`
+   * aborts (resolves) or the stream ends or fails (rejects with DaemonUnreachableError).
+   */
+  watchStatus(onStatus: (status: StatusInfo) => void, options?: { signal?: AbortSignal }): Promise<void>
+}
 
-async function call (endpoint: ControlEndpoint, method: string, path: string, body?: unknown): Promise<Response> {
+async function call (endpoint: ControlEndpoint, method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
   try {
     return await fetch(`${endpoint.url}${API_PREFIX}${path}`, {
       method,
       headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body)
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal
     })
   } catch (err) {
+    signal?.throwIfAborted()
     throw new DaemonUnreachableError(`cannot reach the CachePoint daemon at ${endpoint.url}: ${(err as Error).message}`, { cause: err })
   }
 }
@@ -66,7 +75,23 @@ export function createControlClient (endpoint: ControlEndpoint): ControlClient {
     diff: async (from, to) => json<DiffInfo>(await call(endpoint, 'GET', `/images/diff?${new URLSearchParams({ from, to }).toString()}`)),
     importImage: async (request: ImportRequest, onProgress) => streamed<ImportResultInfo>(await call(endpoint, 'POST', '/images/import', request), onProgress),
     pull: async (request: PullRequest, onProgress) => streamed<PullResultInfo>(await call(endpoint, 'POST', '/images/pull', request), onProgress),
-    exportImage: async (request: ExportRequest, onProgress) => streamed<ExportResultInfo>(await call(endpoint, 'POST', '/images/export', request), onProgress)
+    exportImage: async (request: ExportRequest, onProgress) => streamed<ExportResultInfo>(await call(endpoint, 'POST', '/images/export', request), onProgress),
+    pause: async () => json<PauseResultInfo>(await call(endpoint, 'POST', '/pause')),
+    resume: async () => json<SyncResultInfo>(await call(endpoint, 'POST', '/resume')),
+    sync: async () => json<SyncResultInfo>(await call(endpoint, 'POST', '/sync')),
+    watchStatus: async (onStatus, options = {}) => {
+      const response = await call(endpoint, 'GET', '/events', undefined, options.signal)
+      if (!response.ok || response.body === null) await json<unknown>(response)
+      try {
+        for await (const event of parseEventStream(response.body as AsyncIterable<Uint8Array>)) {
+          if (event.event === STATUS_EVENT) onStatus(JSON.parse(event.data) as StatusInfo)
+        }
+      } catch (err) {
+        if (options.signal?.aborted === true) return
+        throw new DaemonUnreachableError(`lost the event stream of the daemon at ${endpoint.url}: ${(err as Error).message}`, { cause: err })
+      }
+      if (options.signal?.aborted !== true) throw new DaemonUnreachableError(`the daemon at ${endpoint.url} closed its event stream`)
+    }
   }
 }
 

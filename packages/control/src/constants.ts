@@ -8,3 +8,9 @@ export const TOKEN_FILE = 'control.token'
 export const MAX_REQUEST_BYTES = 1024 * 1024
 /** Minimum interval between two progress lines of one streamed operation. */
 export const PROGRESS_INTERVAL_MS = 100
+/** Minimum interval between two status snapshots on one event stream (GET /v1/events). */
+export const EVENTS_INTERVAL_MS = 250
+/** A comment line is sent on an idle event stream this often, so proxies and clients see it alive. */
+export const EVENTS_KEEPALIVE_MS = 15_000
+/** Reconnect delay the server suggests to EventSource clients. */
+export const EVENTS_RETRY_MS = 2000

@@ -19,3 +19,15 @@ export class BadRequestError extends CacheCloudError {
 export class RemoteError extends CacheCloudError {
   static override name = 'RemoteError'
 }
+
+/** The node is paused: pulls neither run nor start until resume. */
+export class PausedError extends CacheCloudError {
+  static override name = 'PausedError'
+  constructor (message = 'this CachePoint is paused (resume with: cachepoint resume)') { super(message, 'ERR_PAUSED') }
+}
+
+/** A running pull was stopped by pause; resume or sync continues it from the blocks already stored. */
+export class PullPausedError extends CacheCloudError {
+  static override name = 'PullPausedError'
+  constructor (message: string) { super(message, 'ERR_PULL_PAUSED') }
+}

@@ -2,9 +2,10 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isCacheCloudError, type ProgressEvent } from '@cachecloud/core'
-import type { CachePointApi, ProgressSink, StreamLine } from './api.js'
+import type { CachePointApi, ChangeSource, ProgressSink, StreamLine } from './api.js'
 import { API_PREFIX, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
 import { BadRequestError, UnauthorizedError } from './errors.js'
+import { serveEvents } from './events.js'
 import * as validate from './validate.js'
 
 /** Structured logger shape (pino's), so this package does not depend on pino. */
@@ -15,6 +16,8 @@ export interface ControlLogger {
 
 export interface ControlServerInit {
   api: CachePointApi
+  /** Tells GET /v1/events when to send a new snapshot; without it the route is absent. */
+  changes?: ChangeSource
   token: string
   /** Loopback only: the API is local by design. Default 127.0.0.1. */
   host?: string
@@ -35,7 +38,7 @@ function httpStatus (code: string): number {
   if (code === 'ERR_UNAUTHORIZED') return 401
   if (code === 'ERR_BAD_REQUEST' || code.startsWith('ERR_INVALID')) return 400
   if (code.endsWith('NOT_FOUND')) return 404
-  if (code.endsWith('EXISTS')) return 409
+  if (code.endsWith('EXISTS') || code === 'ERR_PAUSED' || code === 'ERR_PULL_PAUSED') return 409
   return 500
 }
 
@@ -90,8 +93,8 @@ async function stream<T> (response: ServerResponse, run: (onProgress: ProgressSi
   response.end()
 }
 
-function routes (api: CachePointApi): Map<string, Handler> {
-  return new Map<string, Handler>([
+function routes (api: CachePointApi, changes?: ChangeSource): Map<string, Handler> {
+  const table = new Map<string, Handler>([
     ['GET /status', async (_req, res) => { sendJson(res, 200, await api.status()) }],
     ['GET /images', async (_req, res) => { sendJson(res, 200, await api.images()) }],
     ['GET /peers', async (_req, res) => { sendJson(res, 200, await api.peers()) }],
@@ -113,8 +116,13 @@ function routes (api: CachePointApi): Map<string, Handler> {
     ['POST /images/export', async (req, res) => {
       const body = validate.exportRequest(await readJson(req))
       await stream(res, async (onProgress) => api.exportImage(body, onProgress))
-    }]
+    }],
+    ['POST /pause', async (_req, res) => { sendJson(res, 200, await api.pause()) }],
+    ['POST /resume', async (_req, res) => { sendJson(res, 200, await api.resume()) }],
+    ['POST /sync', async (_req, res) => { sendJson(res, 200, await api.sync()) }]
   ])
+  if (changes !== undefined) table.set('GET /events', async (req, res) => { await serveEvents(req, res, changes) })
+  return table
 }
 
 function tokenMatches (header: string | undefined, token: Buffer): boolean {
@@ -124,7 +132,7 @@ function tokenMatches (header: string | undefined, token: Buffer): boolean {
 }
 
 export function createControlServer (init: ControlServerInit): ControlServer {
-  const table = routes(init.api)
+  const table = routes(init.api, init.changes)
   const token = Buffer.from(init.token)
   let server: Server | undefined
 

@@ -11,3 +11,11 @@ export const DEFAULT_LISTEN_ADDRESS = '/ip4/0.0.0.0/tcp/4001'
 export const FINISHED_JOBS_KEPT = 20
 /** Window over which job rates are averaged. */
 export const RATE_WINDOW_MS = 5000
+/** Small state the daemon keeps across restarts (whether it is paused), inside the data directory. */
+export const STATE_FILE = 'daemon-state.json'
+/** How often configured peers that are not connected are dialled, to tell online from offline. */
+export const PEER_PROBE_INTERVAL_MS = 10_000
+/** How long one such dial may take. */
+export const PEER_PROBE_TIMEOUT_MS = 5_000
+/** Store figures in event-stream snapshots are refreshed in the background at most this often (a full count stats every block). */
+export const STORE_STATS_MAX_AGE_MS = 5_000

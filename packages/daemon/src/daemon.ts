@@ -3,8 +3,8 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import {
   createControlServer, publishEndpoint, withdrawEndpoint, loadOrCreateToken,
   type CachePointApi, type ControlServer, type DiffInfo, type ExportRequest, type ExportResultInfo, type GcResultInfo,
-  type ImageVersionInfo, type ImportRequest, type ImportResultInfo, type PeerInfo, type ProgressSink, type PullRequest,
-  type PullResultInfo, type StatusInfo
+  type ChangeSource, type ImageVersionInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
+  type ProgressSink, type PullRequest, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
 import { createCatalog, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
@@ -13,10 +13,11 @@ import { createNetwork, parseMultiaddr, type CachePointLibp2p } from '@cacheclou
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
-import { BLOCKS_DIR, CATALOG_DIR } from './constants.js'
-import { NoPeersError } from './errors.js'
+import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS } from './constants.js'
 import { JobTracker } from './jobs.js'
 import { lockDataDir } from './lock.js'
+import { PeerMonitor } from './peer-monitor.js'
+import { Pulls } from './pulls.js'
 
 export interface DaemonInit {
   config: CachePointConfig
@@ -44,12 +45,14 @@ interface Running {
   libp2p: CachePointLibp2p
   transfer: Transfer
   control: ControlServer
+  pulls: Pulls
+  monitor: PeerMonitor
   publisherKey: PublisherKey
   unlock: () => Promise<void>
 }
 
 /** A CachePoint: block store, catalog, libp2p host, transfer protocols and the control API. */
-export interface CachePointDaemon extends CachePointApi {
+export interface CachePointDaemon extends CachePointApi, ChangeSource {
   /** Locks the data directory and starts every part; resolves once the control API is reachable. */
   start(): Promise<{ controlUrl: string, peerId: string, addresses: string[] }>
   /** Stops every part and releases the data directory. */
@@ -63,8 +66,12 @@ export function createDaemon (init: DaemonInit): CachePointDaemon {
 class DefaultDaemon implements CachePointDaemon {
   private readonly config: CachePointConfig
   private readonly logger: Logger
-  private readonly jobs = new JobTracker()
+  private readonly listeners = new Set<() => void>()
+  private readonly changed = (): void => { for (const listener of this.listeners) listener() }
+  private readonly jobs = new JobTracker(this.changed)
   private readonly startedAt = Date.now()
+  private storeStats: { at: number, value: { blocks: number, bytes: number } } | undefined
+  private refreshingStats: Promise<void> | undefined
   private parts?: Running
 
   constructor (init: DaemonInit) {
@@ -91,11 +98,17 @@ class DefaultDaemon implements CachePointDaemon {
       const libp2p = await createNetwork({ privateKey: peerKey, listen: this.config.listen })
       const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }) })
       await transfer.start()
+      const pulls = new Pulls({
+        transfer, catalog, jobs: this.jobs, peers: this.config.peers, stateFile: join(dataDir, STATE_FILE), logger: this.logger.child({ component: 'pulls' }), onChange: this.changed
+      })
+      await pulls.start()
+      const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
-      const control = createControlServer({ api: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
+      const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
+      this.parts = { blockstore, catalog, libp2p, transfer, control, pulls, monitor, publisherKey, unlock }
       const { url } = await control.start()
+      monitor.start()
       await publishEndpoint(dataDir, { url, pid: process.pid })
-      this.parts = { blockstore, catalog, libp2p, transfer, control, publisherKey, unlock }
       const addresses = libp2p.getMultiaddrs().map(String)
       this.logger.info({ peerId: libp2p.peerId.toString(), addresses, controlUrl: url, publisherKey: formatPublicKey(publisherKey.publicKey) }, 'CachePoint started')
       return { controlUrl: url, peerId: libp2p.peerId.toString(), addresses }
@@ -110,6 +123,7 @@ class DefaultDaemon implements CachePointDaemon {
     if (parts === undefined) return
     this.parts = undefined
     await withdrawEndpoint(this.config.dataDir)
+    parts.monitor.stop()
     await parts.control.stop()
     await parts.transfer.stop()
     await parts.libp2p.stop()
@@ -120,8 +134,26 @@ class DefaultDaemon implements CachePointDaemon {
   }
 
   async status (): Promise<StatusInfo> {
-    const { blockstore, catalog, libp2p, publisherKey } = this.running
-    const [stats, entries] = await Promise.all([blockstore.stats(), catalog.list()])
+    const stats = await this.running.blockstore.stats()
+    this.storeStats = { at: Date.now(), value: stats }
+    return this.describe(stats)
+  }
+
+  async snapshot (): Promise<StatusInfo> {
+    const cached = this.storeStats
+    if (cached === undefined) return this.status()
+    if (Date.now() - cached.at > STORE_STATS_MAX_AGE_MS && this.refreshingStats === undefined) {
+      // counting blocks stats every one of them: never make a snapshot wait for it
+      this.refreshingStats = this.running.blockstore.stats()
+        .then((value) => { this.storeStats = { at: Date.now(), value }; this.changed() }, (err: Error) => { this.logger.warn({ err }, 'store stats failed') })
+        .finally(() => { this.refreshingStats = undefined })
+    }
+    return this.describe(cached.value)
+  }
+
+  private async describe (stats: { blocks: number, bytes: number }): Promise<StatusInfo> {
+    const { catalog, libp2p, publisherKey, pulls, monitor } = this.running
+    const entries = await catalog.list()
     return {
       peerId: libp2p.peerId.toString(),
       addresses: libp2p.getMultiaddrs().map(String),
@@ -132,7 +164,12 @@ class DefaultDaemon implements CachePointDaemon {
       store: { blocks: stats.blocks, physicalBytes: stats.bytes, logicalBytes: entries.reduce((sum, e) => sum + e.size, 0) },
       versions: entries.map(versionInfo),
       jobs: this.jobs.list(),
-      connections: libp2p.getConnections().length
+      connections: libp2p.getConnections().length,
+      paused: pulls.paused,
+      online: monitor.online,
+      peersConfigured: monitor.configured,
+      peersReachable: monitor.reachableCount,
+      pending: entries.filter(e => e.state === 'pulling').length
     }
   }
 
@@ -160,27 +197,27 @@ class DefaultDaemon implements CachePointDaemon {
   }
 
   async pull (request: PullRequest, onProgress: ProgressSink): Promise<PullResultInfo> {
-    const { transfer } = this.running
-    const ref = parseVersionRef(request.ref)
-    const sources = (request.from !== undefined && request.from.length > 0) ? request.from : this.config.peers
-    if (sources.length === 0) throw new NoPeersError(`no peer to pull ${request.ref} from: pass --from MULTIADDR or add peers to the config`)
-    const peers = sources.map(parseMultiaddr)
-    return this.jobs.run('pull', request.ref, onProgress, async (progress) => {
-      const result = await transfer.pull({ ref, peers, onProgress: progress })
-      const info: PullResultInfo = {
-        ref: request.ref,
-        cid: result.cid.toString(),
-        fetchedBlocks: result.fetchedBlocks,
-        fetchedBytes: result.fetchedBytes,
-        wireBytes: result.wireBytes,
-        heldBlocks: result.heldBlocks,
-        holes: result.holes,
-        durationMs: result.durationMs,
-        bytesByPeer: result.bytesByPeer
-      }
-      this.logger.info(info, 'image pulled')
-      return info
-    })
+    return this.running.pulls.pull(request, onProgress)
+  }
+
+  async pause (): Promise<PauseResultInfo> {
+    return this.running.pulls.pause()
+  }
+
+  async resume (): Promise<SyncResultInfo> {
+    void this.running.monitor.probe()
+    return this.running.pulls.resume()
+  }
+
+  /** Sync now: dials the configured peers again (so online is fresh) and restarts every interrupted pull. */
+  async sync (): Promise<SyncResultInfo> {
+    void this.running.monitor.probe()
+    return this.running.pulls.sync()
+  }
+
+  watch (onChange: () => void): Unsubscribe {
+    this.listeners.add(onChange)
+    return () => { this.listeners.delete(onChange) }
   }
 
   async exportImage (request: ExportRequest, onProgress: ProgressSink): Promise<ExportResultInfo> {

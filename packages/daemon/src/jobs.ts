@@ -3,14 +3,17 @@ import type { CacheCloudError, ProgressEvent } from '@cachecloud/core'
 import type { JobInfo, JobKind } from '@cachecloud/control'
 import { FINISHED_JOBS_KEPT, RATE_WINDOW_MS } from './constants.js'
 
+/** Error code of a pull stopped by pause (PullPausedError): its job ends `paused`, not `failed`. */
+const PULL_PAUSED = 'ERR_PULL_PAUSED'
+
 interface Sample { at: number, done: number }
 
 class Job {
   readonly info: JobInfo
   private readonly samples: Sample[] = []
 
-  constructor (kind: JobKind, ref: string) {
-    this.info = { id: randomUUID(), kind, ref, state: 'running', done: 0, total: 0, unit: 'bytes', rate: 0, etaSeconds: null, startedAt: new Date().toISOString() }
+  constructor (kind: JobKind, ref: string, initial?: { done: number, total: number }) {
+    this.info = { id: randomUUID(), kind, ref, state: 'running', done: initial?.done ?? 0, total: initial?.total ?? 0, unit: 'bytes', rate: 0, etaSeconds: null, startedAt: new Date().toISOString() }
   }
 
   progress (event: ProgressEvent): void {
@@ -27,10 +30,12 @@ class Job {
   }
 
   finish (error?: CacheCloudError | Error): void {
-    this.info.state = error === undefined ? 'done' : 'failed'
+    const paused = (error as CacheCloudError | undefined)?.code === PULL_PAUSED
+    this.info.state = error === undefined ? 'done' : paused ? 'paused' : 'failed'
     this.info.finishedAt = new Date().toISOString()
     this.info.etaSeconds = error === undefined ? 0 : null
-    if (error !== undefined) this.info.error = { code: (error as CacheCloudError).code ?? 'ERR_INTERNAL', message: error.message }
+    this.info.rate = error === undefined ? this.info.rate : 0
+    if (error !== undefined && !paused) this.info.error = { code: (error as CacheCloudError).code ?? 'ERR_INTERNAL', message: error.message }
   }
 }
 
@@ -38,12 +43,19 @@ class Job {
 export class JobTracker {
   private readonly jobs: Job[] = []
 
-  /** Runs `work` as a job; its progress events update the job and are passed on to `forward`. */
-  async run<T> (kind: JobKind, ref: string, forward: (event: ProgressEvent) => void, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>): Promise<T> {
-    const job = new Job(kind, ref)
+  /** `onChange` is called on every job start, progress and end (the event stream throttles). */
+  constructor (private readonly onChange: () => void = () => {}) {}
+
+  /**
+   * Runs `work` as a job; its progress events update the job and are passed on to `forward`.
+   * `initial` is where the job starts (a resumed pull starts where its paused job stopped).
+   */
+  async run<T> (kind: JobKind, ref: string, forward: (event: ProgressEvent) => void, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>, initial?: { done: number, total: number }): Promise<T> {
+    const job = new Job(kind, ref, initial)
     this.jobs.push(job)
+    this.onChange()
     try {
-      const result = await work((event) => { job.progress(event); forward(event) })
+      const result = await work((event) => { job.progress(event); this.onChange(); forward(event) })
       job.finish()
       return result
     } catch (err) {
@@ -51,7 +63,21 @@ export class JobTracker {
       throw err
     } finally {
       this.prune()
+      this.onChange()
     }
+  }
+
+  /** Removes the paused jobs of `ref` (its pull runs again) and returns the last one. */
+  takePaused (ref: string): JobInfo | undefined {
+    let last: JobInfo | undefined
+    for (let i = this.jobs.length - 1; i >= 0; i--) {
+      const info = this.jobs[i].info
+      if (info.kind === 'pull' && info.ref === ref && info.state === 'paused') {
+        last ??= { ...info }
+        this.jobs.splice(i, 1)
+      }
+    }
+    return last
   }
 
   list (): JobInfo[] {
@@ -59,9 +85,11 @@ export class JobTracker {
   }
 
   private prune (): void {
-    let finished = this.jobs.filter(job => job.info.state !== 'running').length
+    // paused jobs stay: they are what resume continues
+    const over = (job: Job): boolean => job.info.state === 'done' || job.info.state === 'failed'
+    let finished = this.jobs.filter(over).length
     for (let i = 0; i < this.jobs.length && finished > FINISHED_JOBS_KEPT;) {
-      if (this.jobs[i].info.state !== 'running') {
+      if (over(this.jobs[i])) {
         this.jobs.splice(i, 1)
         finished--
       } else {

@@ -1,0 +1,93 @@
+import type { ImageVersionInfo, JobInfo, PeerInfo, StatusInfo } from '@cachecloud/control'
+import { formatBytes, formatDuration, formatPercent, formatRate } from '../src/format.js'
+import type { NodeSummary } from '../src/summary.js'
+import { byId, el } from './dom.js'
+
+const refOf = (v: { name: string, version: string }): string => `${v.name}@${v.version}`
+
+/** The last pull job of each ref (jobs are listed oldest first). */
+function pullJobs (jobs: JobInfo[]): Map<string, JobInfo> {
+  const last = new Map<string, JobInfo>()
+  for (const job of jobs) if (job.kind === 'pull') last.set(job.ref, job)
+  return last
+}
+
+/** A progress bar always with its numbers beside it: percent, bytes, and for a running pull rate and ETA. */
+function progressCell (ref: string, job: JobInfo): HTMLElement {
+  const percent = job.total > 0 ? Math.floor(100 * job.done / job.total) : 0
+  const bar = el('progress', { attrs: { max: '100', value: String(percent), 'aria-label': `${ref}: ${percent}% pulled` } })
+  const parts = [formatPercent(job.done, job.total), `${formatBytes(job.done)} of ${formatBytes(job.total)}`]
+  if (job.state === 'running') parts.push(formatRate(job.rate), `ETA ${formatDuration(job.etaSeconds)}`)
+  if (job.state === 'paused') parts.push('paused')
+  const figures = el('span', { className: 'figures', text: parts.join(' · '), attrs: { 'data-done': String(job.done), 'data-total': String(job.total) } })
+  return el('td', { className: 'progress' }, bar, figures)
+}
+
+function versionRow (v: ImageVersionInfo | undefined, ref: string, job: JobInfo | undefined): HTMLTableRowElement {
+  let badge: HTMLElement
+  let progress: HTMLElement
+  if (v?.state === 'complete') {
+    badge = el('span', { className: 'badge complete', text: 'complete' })
+    progress = el('td', { className: 'progress muted', text: 'ready' })
+  } else if (job?.state === 'running' || job?.state === 'paused') {
+    badge = el('span', { className: `badge ${job.state === 'running' ? 'pulling' : 'paused'}`, text: job.state === 'running' ? 'pulling' : 'paused' })
+    progress = progressCell(ref, job)
+  } else if (job?.state === 'failed') {
+    badge = el('span', { className: 'badge failed', text: 'failed' })
+    progress = el('td', { className: 'progress', text: `failed: ${job.error?.message ?? 'unknown error'} (sync now retries)` })
+  } else {
+    badge = el('span', { className: 'badge paused', text: 'interrupted' })
+    progress = el('td', { className: 'progress muted', text: 'waiting: sync now continues it from the blocks already stored' })
+  }
+  return el('tr', { attrs: { 'data-ref': ref, 'data-state': v?.state ?? 'starting' } },
+    el('th', { text: ref, attrs: { scope: 'row' } }),
+    el('td', {}, badge),
+    progress,
+    el('td', { text: v === undefined ? '' : formatBytes(v.size) }))
+}
+
+export function renderStatus (status: StatusInfo | undefined, summary: NodeSummary, explanation?: string): void {
+  const state = byId('state')
+  state.dataset.state = summary.state
+  state.textContent = explanation === undefined ? summary.text : `${summary.text}: ${explanation}`
+  document.title = `CachePoint: ${summary.text}`
+  byId<HTMLButtonElement>('pause').disabled = status === undefined || status.paused
+  byId<HTMLButtonElement>('resume').disabled = status === undefined || !status.paused
+  byId<HTMLButtonElement>('sync').disabled = status === undefined || status.paused
+  if (status === undefined) return
+
+  byId('peer-id').textContent = `peer ${status.peerId}`
+  const jobs = pullJobs(status.jobs)
+  const rows: HTMLTableRowElement[] = []
+  const shown = new Set<string>()
+  for (const v of status.versions) {
+    const ref = refOf(v)
+    shown.add(ref)
+    rows.push(versionRow(v, ref, jobs.get(ref)))
+  }
+  // a pull that has not yet recorded its version (asking peers, fetching the manifest)
+  for (const [ref, job] of jobs) if (!shown.has(ref) && job.state === 'running') rows.push(versionRow(undefined, ref, job))
+  byId('images').querySelector('tbody')?.replaceChildren(...rows)
+  byId('images-empty').hidden = rows.length > 0
+
+  byId('peers-summary').textContent = status.peersConfigured === 0
+    ? `No peers configured; ${status.connections} connections.`
+    : `${status.peersReachable} of ${status.peersConfigured} configured peers reachable (${status.online ? 'online' : 'offline'}); ${status.connections} connections.`
+  byId('store').textContent = `${status.store.blocks} blocks, ${formatBytes(status.store.physicalBytes)} on disk for ${formatBytes(status.store.logicalBytes)} of images; ${status.pending} ${status.pending === 1 ? 'version' : 'versions'} pending.`
+}
+
+export function renderPeers (peers: PeerInfo[]): void {
+  byId('peers').replaceChildren(...peers.map(p => el('li', { attrs: { 'data-peer': p.peerId } },
+    el('strong', { text: p.connected ? 'connected' : 'not connected' }), ` ${p.configured ? 'configured' : 'met'} peer ${p.peerId}`,
+    el('span', { className: 'addr', text: p.addresses.join(' ') }))))
+}
+
+export function showNotice (title: string, body: string, bad: boolean): void {
+  const box = byId('notices')
+  const dismiss = el('button', { text: 'Dismiss', attrs: { type: 'button', 'aria-label': `Dismiss: ${title}` } })
+  const notice = el('div', { className: bad ? 'notice bad' : 'notice', attrs: { role: bad ? 'alert' : 'status' } },
+    el('p', {}, el('strong', { text: title }), ` ${body}`), dismiss)
+  dismiss.addEventListener('click', () => { notice.remove() })
+  box.prepend(notice)
+  while (box.children.length > 4) box.lastElementChild?.remove()
+}
