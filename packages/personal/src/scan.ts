@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { BigIntStats } from 'node:fs'
+import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs'
 import { lstat, open, readdir, readlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
@@ -31,7 +31,8 @@ export interface ScanInit extends ProgressOptions<'personal:scan'> {
   concurrency: number
 }
 
-/** Files read at once in one file: small ones whole, larger ones through the streaming chunker. */
+/** Files up to this size are read whole with synchronous calls; larger ones are streamed in pieces of WHOLE_FILE_BYTES. */
+const SYNC_READ_BYTES = 256 * 1024
 const WHOLE_FILE_BYTES = 1024 * 1024
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping results in order. */
@@ -72,30 +73,53 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   const fileEntry = (name: string, st: BigIntStats, sha256: Uint8Array, chunks: CID[], size: number): Entry =>
     ({ kind: 'file', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), size, sha256, chunks })
 
-  const readFileEntry = async (abs: string, rel: string, name: string): Promise<Entry | undefined> => {
+  const finish = async (rel: string, name: string, st: BigIntStats, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, stable: () => Promise<boolean> | boolean): Promise<Entry> => {
+    const hash = createHash('sha256')
+    const chunks: CID[] = []
+    let size = 0
+    for await (const piece of pieces) { hash.update(piece); size += piece.byteLength; chunks.push(await putSealed(piece)) }
+    stats.hashedFiles++; stats.hashedBytes += size
+    const sha256 = hash.digest()
+    // changed while read: keep what was read, but do not cache it so the next scan reads it again
+    if (BigInt(size) === st.size && await stable()) {
+      cache.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
+    }
+    return fileEntry(name, st, sha256, chunks, size)
+  }
+
+  const same = (a: BigIntStats, b: BigIntStats): boolean => a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino
+
+  /**
+   * Reads a changed file. A small one is read with synchronous calls (open,
+   * read, fstat, close: microseconds from the page cache, where the thread
+   * pool round trips cost more than the reads); a large one is streamed.
+   */
+  const readFileEntry = async (abs: string, rel: string, name: string, st: BigIntStats): Promise<Entry | undefined> => {
+    if (st.size <= BigInt(SYNC_READ_BYTES)) {
+      let fd: number
+      try { fd = openSync(abs, 'r') } catch { return undefined } // vanished or unreadable since readdir
+      let data: Buffer
+      let unchanged: boolean
+      try {
+        const buf = Buffer.allocUnsafe(Number(st.size))
+        let offset = 0
+        while (offset < buf.byteLength) {
+          const n = readSync(fd, buf, offset, buf.byteLength - offset, offset)
+          if (n === 0) break
+          offset += n
+        }
+        data = buf.subarray(0, offset)
+        unchanged = same(fstatSync(fd, { bigint: true }), st)
+      } finally {
+        closeSync(fd)
+      }
+      return await finish(rel, name, st, init.chunker.split(data), () => unchanged)
+    }
     const handle = await open(abs, 'r').catch(() => undefined)
-    if (handle === undefined) return undefined // vanished or unreadable since readdir
+    if (handle === undefined) return undefined
     try {
-      const st = await handle.stat({ bigint: true })
-      if (!st.isFile()) return undefined
-      const hash = createHash('sha256')
-      const chunks: CID[] = []
-      let size = 0
-      const take = async (piece: Uint8Array): Promise<void> => { hash.update(piece); size += piece.byteLength; chunks.push(await putSealed(piece)) }
-      if (st.size <= BigInt(WHOLE_FILE_BYTES)) {
-        const all = await handle.readFile()
-        for (const piece of init.chunker.split(all)) await take(piece)
-      } else {
-        for await (const piece of init.chunker.chunks(handle.createReadStream({ autoClose: false, start: 0, highWaterMark: WHOLE_FILE_BYTES }))) await take(piece)
-      }
-      stats.hashedFiles++; stats.hashedBytes += size
-      const sha256 = hash.digest()
-      const after = await handle.stat({ bigint: true })
-      // changed while read: keep what was read, but do not cache it so the next scan reads it again
-      if (after.mtimeNs === st.mtimeNs && after.size === st.size && BigInt(size) === st.size) {
-        cache.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
-      }
-      return fileEntry(name, st, sha256, chunks, size)
+      const stream = handle.createReadStream({ autoClose: false, start: 0, highWaterMark: WHOLE_FILE_BYTES })
+      return await finish(rel, name, st, init.chunker.chunks(stream), async () => same(await handle.stat({ bigint: true }), st))
     } finally {
       await handle.close()
     }
@@ -116,7 +140,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
           cache.set(childRel, old)
           return fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size))
         }
-        return await readFileEntry(childAbs, childRel, name)
+        return await readFileEntry(childAbs, childRel, name, st)
       }
       return undefined // directories below, sockets and devices skipped
     })

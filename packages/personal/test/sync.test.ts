@@ -78,3 +78,30 @@ describe('personal sync (offline)', () => {
     assert.ok(await anyFileContains(folder, MARKER) !== undefined) // the search itself works
   })
 })
+
+describe('personal sync: watcher', () => {
+  it('a change in the folder is snapshotted after the debounce, without a call', async () => {
+    const dir = await tempDir('personal-watch-')
+    const folder = join(dir.path, 'home')
+    await mkdir(join(folder, 'sub'), { recursive: true })
+    await writeFile(join(folder, 'sub/a.txt'), 'one')
+    const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+    await blockstore.start()
+    const sync = createPersonalSync({ user: 'carol', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-c', discoveryKey: generateX25519KeyPair().publicKey, debounceMs: 100 })
+    try {
+      await sync.start()
+      const waitFor = async (n: number): Promise<void> => {
+        for (let i = 0; i < 200 && (await sync.log()).length < n; i++) await new Promise(resolve => setTimeout(resolve, 50))
+        assert.equal((await sync.log()).length, n)
+      }
+      await waitFor(1) // the first snapshot at start
+      await writeFile(join(folder, 'sub/a.txt'), 'two') // in a subdirectory: the watch is recursive
+      await waitFor(2)
+      assert.equal((await sync.status()).lastError, null)
+    } finally {
+      await sync.stop()
+      await blockstore.stop()
+      await dir.cleanup()
+    }
+  })
+})
