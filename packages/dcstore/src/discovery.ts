@@ -1,5 +1,5 @@
 import { mkdir, readdir, symlink } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { parseCid } from '@cachecloud/core'
 import { decodeRecord, deriveUserKeys, unwrapUserKey, walkTree, writeRestoredFile } from '@cachecloud/personal'
@@ -148,7 +148,7 @@ export class Discovery {
       for await (const { path, entry } of walkTree(blocks, keys, record.root)) {
         const rel = perNode ? `${s.node}/${path}` : path
         if (entry.kind === 'dir') await mkdir(join(base, path), { recursive: true })
-        else if (entry.kind === 'symlink') await symlink(entry.target, join(base, path))
+        else if (entry.kind === 'symlink') { await mkdir(dirname(join(base, path)), { recursive: true }); await symlink(entry.target, join(base, path)) }
         else {
           await writeRestoredFile(blocks, keys, entry, join(base, path), path)
           manifest.files.push({ path: rel, node: s.node, size: entry.size, sha256: Buffer.from(entry.sha256).toString('hex') })

@@ -26,6 +26,7 @@ import type { Logger } from 'pino'
 import type { EnrollmentTable } from './enrollment.js'
 import type { Discovery } from './discovery.js'
 import type { VersionIndex } from './version-index.js'
+import type { RetentionResult } from './retention.js'
 import { DefaultDcStore } from './store.js'
 
 export interface DcStoreInit {
@@ -55,6 +56,8 @@ export interface DcStore {
   enroll(peerId: string, users: string[]): Promise<void>
   enrollment(): EnrollmentTable
   readonly discovery: Discovery
+  /** Removes snapshots taken before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */
+  retention(before: Date | string | number, apply: boolean): Promise<RetentionResult>
   /** Checks the audit chain; throws AuditChainBrokenError. */
   verifyAudit(): Promise<{ entries: number }>
 }
@@ -69,6 +72,7 @@ export type * from './version-index.js'
 export type { EnrollmentTable } from './enrollment.js'
 export type { Discovery, TreeAt, TreeDiff, TimelineItem, ExportManifest, TimeArg } from './discovery.js'
 export type { AuditEntry } from './audit.js'
+export type { RetentionResult } from './retention.js'
 export { AuditLog } from './audit.js'
 export { createSqliteIndex, createPgIndex } from './store.js'
 export { globToRegex } from './pg-index.js'

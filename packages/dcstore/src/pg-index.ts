@@ -93,6 +93,22 @@ export class PgVersionIndex implements VersionIndex {
     }
   }
 
+  async removeSnapshots (cids: string[]): Promise<number> {
+    const client = await this.p.connect()
+    try {
+      await client.query('BEGIN')
+      await client.query('DELETE FROM files WHERE snapshot = ANY($1::text[])', [cids])
+      const r = await client.query('DELETE FROM snapshots WHERE cid = ANY($1::text[])', [cids])
+      await client.query('COMMIT')
+      return r.rowCount ?? 0
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
   async snapshots (q: SnapshotQuery): Promise<SnapshotRow[]> {
     const where: string[] = []; const args: Array<string | number> = []
     const add = (sql: string, v: string | number): void => { args.push(v); where.push(sql.replace('?', `$${args.length}`)) }

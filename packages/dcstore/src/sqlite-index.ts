@@ -60,6 +60,16 @@ export class SqliteVersionIndex implements VersionIndex {
     }).immediate()
   }
 
+  async removeSnapshots (cids: string[]): Promise<number> {
+    const files = this.d.prepare('DELETE FROM files WHERE snapshot = ?')
+    const snaps = this.d.prepare('DELETE FROM snapshots WHERE cid = ?')
+    return this.d.transaction((): number => {
+      let removed = 0
+      for (const cid of cids) { files.run(cid); removed += snaps.run(cid).changes }
+      return removed
+    }).immediate()
+  }
+
   async snapshots (q: SnapshotQuery): Promise<SnapshotRow[]> {
     const where: string[] = []; const args: Array<string | number> = []
     if (q.user !== undefined) { where.push('user = ?'); args.push(q.user) }

@@ -7,6 +7,7 @@ import { DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, 
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
 import { DiscoveryKeyRequiredError } from './errors.js'
+import { runRetention, type RetentionResult } from './retention.js'
 import { ReplicationServer } from './server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
 import { PgVersionIndex } from './pg-index.js'
@@ -86,6 +87,10 @@ export class DefaultDcStore implements DcStore {
 
   enrollment (): EnrollmentTable {
     return this.enrollments.list()
+  }
+
+  async retention (before: Date | string | number, apply: boolean): Promise<RetentionResult> {
+    return await runRetention(this.index, this.audit, this.init.operator ?? userInfo().username, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
   }
 
   async verifyAudit (): Promise<{ entries: number }> {

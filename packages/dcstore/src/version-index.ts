@@ -61,4 +61,6 @@ export interface VersionIndex {
   files(snapshot: string): Promise<FileRow[]>
   /** File versions by path glob and/or content hash, oldest first. */
   search(query: SearchQuery): Promise<FileRow[]>
+  /** Removes snapshots and their files in one transaction (retention only); returns how many were removed. */
+  removeSnapshots(cids: string[]): Promise<number>
 }

@@ -51,5 +51,13 @@ export function versionIndexSuite (name: string, create: () => Promise<{ index: 
       assert.deepEqual((await index.search({ sha256: 'BB' })).map(f => `${f.snapshot}:${f.path}`), ['s1:b.txt'])
       assert.deepEqual(await index.search({ sha256: 'nothing' }), [])
     })
+
+    it('retention removes snapshots with their files, and nothing else', async () => {
+      assert.equal(await index.removeSnapshots(['s1', 'missing']), 1)
+      assert.equal(await index.hasSnapshot('s1'), false)
+      assert.deepEqual(await index.files('s1'), [])
+      assert.deepEqual((await index.snapshots({})).map(s => s.cid), ['s3', 's2'])
+      assert.deepEqual((await index.search({ glob: 'docs/*' })).map(f => f.snapshot), ['s2'])
+    })
   })
 }

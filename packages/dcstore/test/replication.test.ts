@@ -141,6 +141,22 @@ describe('replication to the data-center store (real libp2p on loopback)', () =>
     assert.ok((await grep(folder, MARKER)).length > 0)
   })
 
+  it('retention removes old snapshots and only the blocks nothing newer needs', async () => {
+    const dry = await store.retention(versions[1].time, false)
+    assert.equal(dry.snapshots.length, 1)
+    assert.equal(dry.removedBlocks, 0)
+    assert.equal((await store.discovery.timeline('alice')).length, 4)
+    const applied = await store.retention(versions[1].time, true)
+    assert.equal(applied.snapshots.length, 1)
+    assert.ok(applied.removedBlocks >= 2, `${applied.removedBlocks} blocks removed`) // the old todo.md chunk and the old root
+    assert.equal((await store.discovery.timeline('alice')).length, 3)
+    const out = join(dir, 'export-after-retention')
+    await store.discovery.export('alice', versions[2].time, out)
+    const hashes = await treeHashes(out)
+    delete hashes['MANIFEST.json']; delete hashes.SHA256SUMS
+    assert.deepEqual(hashes, versions[2].hashes)
+  })
+
   it('the audit log records every query and detects an edit', async () => {
     const { entries } = await store.verifyAudit()
     assert.ok(entries >= 10, `${entries} audit entries`)

@@ -1,0 +1,55 @@
+import type { Blockstore } from '@cachecloud/blockstore'
+import { DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
+import { dirLinks } from '@cachecloud/personal'
+import type { AuditLog } from './audit.js'
+import type { SnapshotRow, VersionIndex } from './version-index.js'
+
+export interface RetentionResult {
+  /** Snapshots older than the cut-off (removed when applied). */
+  snapshots: SnapshotRow[]
+  /** Blocks and bytes freed (0 in a dry run). */
+  removedBlocks: number
+  freedBytes: number
+  applied: boolean
+}
+
+/** Every block a snapshot needs: its record, and its DAG walked through the plaintext links. */
+async function liveBlocks (blocks: Blockstore, snapshots: SnapshotRow[], into: Set<string>): Promise<void> {
+  for (const s of snapshots) {
+    into.add(s.cid)
+    const stack: CID[] = [parseCid(s.root)]
+    into.add(s.root)
+    while (stack.length > 0) {
+      for (const link of dirLinks(await blocks.get(stack.pop()!))) {
+        const key = link.toString()
+        if (into.has(key)) continue
+        into.add(key)
+        if (link.code === DAG_CBOR_CODEC) stack.push(link)
+      }
+    }
+  }
+}
+
+/**
+ * Retention, the only way data leaves the store: snapshots taken before
+ * `beforeMs` are removed from the index, then each affected user's blocks
+ * that no remaining snapshot needs are deleted. A dry run (apply false) only
+ * lists them. Either way the run is written to the audit log.
+ */
+export async function runRetention (index: VersionIndex, audit: AuditLog, operator: string, blocksFor: (user: string) => Promise<Blockstore>, beforeMs: number, apply: boolean): Promise<RetentionResult> {
+  const old = await index.snapshots({ toMs: beforeMs - 1 })
+  const result: RetentionResult = { snapshots: old, removedBlocks: 0, freedBytes: 0, applied: apply }
+  if (apply && old.length > 0) {
+    await index.removeSnapshots(old.map(s => s.cid))
+    for (const user of new Set(old.map(s => s.user))) {
+      const blocks = await blocksFor(user)
+      const live = new Set<string>()
+      await liveBlocks(blocks, await index.snapshots({ user }), live)
+      const gc = await blocks.gc(cid => live.has(cid.toString()))
+      result.removedBlocks += gc.removed
+      result.freedBytes += gc.freedBytes
+    }
+  }
+  await audit.append(operator, 'retention', { before: new Date(beforeMs).toISOString(), apply }, { snapshots: old.map(s => s.cid), removedBlocks: result.removedBlocks, freedBytes: result.freedBytes })
+  return result
+}
