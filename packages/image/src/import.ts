@@ -124,7 +124,7 @@ async function openImage (file: string): Promise<FileHandle> {
 
 interface Chunk {
   buffer: Buffer
-  /** Puts still reading from this buffer. */
+  /** Users of this buffer: the loop filling and splitting it (one), plus each put still reading from it. */
   pending: number
 }
 
@@ -164,6 +164,9 @@ async function storeBlocks (
       if (failure !== undefined) throw failure
       signal?.throwIfAborted()
       const chunk = free.pop() as Chunk
+      // Held by this loop until every block of it is handed out: a put settling meanwhile must not return it to the pool.
+      chunk.pending = 1
+      const release = (): void => { if (--chunk.pending === 0) free.push(chunk) }
       const position = first * blockSize
       const length = Math.min(chunkBytes, size - position)
       await readFully(handle, chunk.buffer, length, position, init.file)
@@ -193,11 +196,11 @@ async function storeBlocks (
           failure ??= err
         }).finally(() => {
           puts--
-          if (--chunk.pending === 0) free.push(chunk)
+          release()
           settled()
         })
       }
-      if (chunk.pending === 0) free.push(chunk)
+      release()
       progress(position + length)
     }
     while (puts > 0) await waitForSettle()

@@ -158,22 +158,25 @@ describe('import and export', () => {
       (err: Error) => err instanceof VersionIncompleteError && (err as VersionIncompleteError).code === 'ERR_VERSION_INCOMPLETE' && err.message.includes('os@v1') && err.message.includes(victim.toString()))
     assert.deepEqual((await readdir(files)).filter((f) => f.includes('incomplete')), [], 'no partial file left behind')
 
-    const manifestFile = await findFileHolding(join(dir, 'blocks'), encodeManifest(manifest).bytes)
-    assert.ok(manifestFile !== undefined, 'manifest block file found in the block store')
-    const damaged = await readFile(manifestFile)
-    damaged[damaged.length - 10] ^= 0xff
-    await writeFile(manifestFile, damaged)
+    // Wherever the store keeps it (its own file, or a record in a pack), damage the manifest's bytes in place.
+    const manifestBytes = encodeManifest(manifest).bytes
+    const found = await findFileHolding(join(dir, 'blocks'), manifestBytes)
+    assert.ok(found !== undefined, 'manifest bytes found in the block store')
+    const damaged = await readFile(found.path)
+    damaged[found.offset + manifestBytes.byteLength - 10] ^= 0xff
+    await writeFile(found.path, damaged)
     await assert.rejects(catalog.manifest({ name: 'os', version: 'v1' }),
       (err: Error) => err instanceof InvalidManifestError && err.message.includes('os@v1') && err.message.includes(cid.toString()) && !err.message.includes('\n'))
   })
 })
 
-async function findFileHolding (dir: string, bytes: Uint8Array): Promise<string | undefined> {
+async function findFileHolding (dir: string, bytes: Uint8Array): Promise<{ path: string, offset: number } | undefined> {
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
     if (!entry.isFile()) continue
     const path = join(entry.parentPath, entry.name)
-    if ((await stat(path)).size !== bytes.byteLength) continue
-    if (Buffer.from(bytes).equals(await readFile(path))) return path
+    if ((await stat(path)).size < bytes.byteLength) continue
+    const offset = (await readFile(path)).indexOf(bytes)
+    if (offset >= 0) return { path, offset }
   }
   return undefined
 }
