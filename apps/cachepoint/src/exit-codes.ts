@@ -11,13 +11,15 @@ export const EXIT = {
   integrity: 6,
   network: 7,
   diskFull: 8,
-  config: 9
+  config: 9,
+  paused: 10
 } as const
 
 const BY_CODE: Array<[RegExp, number]> = [
   [/^ERR_(DAEMON_UNREACHABLE|NOT_INITIALIZED|DATA_DIR_LOCKED|UNAUTHORIZED)$/, EXIT.daemon],
   [/^ERR_(INVALID_CONFIG|INVALID_PEER_KEY_FILE|INVALID_PUBLISHER_KEY_FILE)$/, EXIT.config],
   [/^ERR_DISK_FULL$/, EXIT.diskFull],
+  [/^ERR_(PAUSED|PULL_PAUSED)$/, EXIT.paused],
   [/NOT_FOUND$|^ERR_IMAGE_FILE$|^ERR_VERSION_INCOMPLETE$/, EXIT.notFound],
   [/EXISTS$|^ERR_ALREADY_INITIALIZED$/, EXIT.exists],
   [/^ERR_(INVALID_MANIFEST|UNTRUSTED_PUBLISHER|INVALID_SIGNATURE|BLOCK_CORRUPT|CORRUPT_MANIFEST)$/, EXIT.integrity],
