@@ -1,5 +1,5 @@
 import type { ConnectionGater, ConnectionProtector, MultiaddrConnection, PeerId } from '@libp2p/interface'
-import { preSharedKey } from '@libp2p/pnet'
+import { PskProtector } from './pnet.js'
 import type { Logger } from 'pino'
 import { NETWORK_KEY_HEADER } from './constants.js'
 import { InvalidNetworkKeyError } from './errors.js'
@@ -41,5 +41,6 @@ export function generateNetworkKey (): string {
 
 /** libp2p private network: every byte (handshakes included) is encrypted with the shared key. */
 export function networkProtector (key: Uint8Array): (components: never) => ConnectionProtector {
-  return preSharedKey({ psk: parseNetworkKey(key) }) as (components: never) => ConnectionProtector
+  const psk = Buffer.from(new TextDecoder().decode(parseNetworkKey(key)).trim().split('\n')[2], 'hex')
+  return () => new PskProtector(psk)
 }

@@ -89,3 +89,42 @@ describe('membership', () => {
     assert.ok(parseNetworkKey(generateNetworkKey()).byteLength > 64)
   })
 })
+
+describe('network key cipher', () => {
+  it('is byte-compatible with @libp2p/pnet (xsalsa20) across arbitrary chunking, and moves bulk data over many connections', async () => {
+    const { createRequire } = await import('node:module')
+    const require = createRequire(import.meta.url)
+    const reference = require('xsalsa20') as (nonce: Uint8Array, key: Uint8Array) => { update: (b: Uint8Array) => Uint8Array }
+    const key = crypto.getRandomValues(new Uint8Array(32))
+    const nonce = crypto.getRandomValues(new Uint8Array(24))
+    const { xorStreamForTest } = await import('../src/pnet.js')
+    const ours = xorStreamForTest(key, nonce)
+    const theirs = reference(nonce, key)
+    for (const n of [1, 63, 64, 65, 100, 4096, 70_000, 3, 1 << 20]) {
+      const data = crypto.getRandomValues(new Uint8Array(Math.min(n, 65536)))
+      const big = n > 65536 ? new Uint8Array(n).map((_, i) => i & 0xff) : data
+      assert.deepEqual(Buffer.from(ours.update(big)), Buffer.from(theirs.update(big)))
+    }
+    // several connections at once with traffic: @libp2p/pnet's wasm cipher dies here
+    const psk = new TextEncoder().encode(generateNetworkKey())
+    const hosts = await Promise.all([0, 1, 2, 3].map(async () => await host({ networkKey: psk })))
+    try {
+      const PROTO = '/test/bulk/1.0.0'
+      for (const h of hosts) {
+        await h.handle(PROTO, async (stream) => {
+          const chunk = new Uint8Array(256 * 1024)
+          for (let i = 0; i < 32; i++) if (!stream.send(chunk)) await stream.onDrain()
+          await stream.close()
+        })
+      }
+      let total = 0
+      await Promise.all(hosts.flatMap((a, i) => hosts.slice(i + 1).map(async b => {
+        const stream = await a.dialProtocol(b.getMultiaddrs()[0], PROTO)
+        for await (const chunk of stream) total += chunk.byteLength
+      })))
+      assert.equal(total, 6 * 32 * 256 * 1024)
+    } finally {
+      await Promise.all(hosts.map(async h => { await h.stop() }))
+    }
+  })
+})

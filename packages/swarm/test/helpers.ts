@@ -26,13 +26,13 @@ export interface SwarmNode {
   stop(): Promise<void>
 }
 
-export async function startSwarmNode (init: Partial<Omit<SwarmInit, 'libp2p' | 'blockstore' | 'catalog' | 'trust'>> = {}): Promise<SwarmNode> {
+export async function startSwarmNode (init: Partial<Omit<SwarmInit, 'libp2p' | 'blockstore' | 'catalog' | 'trust'>> & { networkKey?: Uint8Array } = {}): Promise<SwarmNode> {
   const dir = await mkdtemp(join(tmpdir(), 'cc-swarm-'))
   const blockstore = createBlockstore({ path: join(dir, 'blocks') })
   await blockstore.start()
   const catalog = createCatalog({ path: join(dir, 'catalog'), blockstore })
   await catalog.start()
-  const libp2p = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], site: init.site })
+  const libp2p = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], site: init.site, networkKey: init.networkKey })
   const lines: string[] = []
   const logger: Logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
   const trust = createTrustStore([formatPublicKey(publisher.publicKey)])

@@ -1,6 +1,7 @@
 import './helpers.js'
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { generateNetworkKey } from '@cachecloud/network'
 import { addVersion, BLOCK, connectAll, holdsAll, makeManifest, randomImage, startSwarmNode, waitFor, type SwarmNode } from './helpers.js'
 
 describe('swarm', () => {
@@ -10,8 +11,10 @@ describe('swarm', () => {
   it('three branch nodes pulling at once fetch each block over the WAN about once, the rest from each other', async (t) => {
     const blocks = randomImage(96) // 6 MiB
     const manifest = makeManifest('v1', blocks)
-    const dc = await startSwarmNode({ site: 'dc' })
-    const branch = await Promise.all([0, 1, 2].map(async () => await startSwarmNode({ site: 'branch', wan: { maxRate: 3 * 1024 * 1024 } })))
+    // a private network: every byte below also goes through the network key's cipher
+    const networkKey = new TextEncoder().encode(generateNetworkKey())
+    const dc = await startSwarmNode({ site: 'dc', networkKey })
+    const branch = await Promise.all([0, 1, 2].map(async () => await startSwarmNode({ site: 'branch', networkKey, wan: { maxRate: 3 * 1024 * 1024 } })))
     nodes.push(dc, ...branch)
     await addVersion(dc, manifest, blocks)
     await connectAll([dc, ...branch])
