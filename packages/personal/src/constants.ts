@@ -4,7 +4,7 @@
 /** Format tag of a snapshot record (plaintext dag-cbor). */
 export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
 /** Format tag inside a sealed directory node. */
-export const DIR_FORMAT = 'cachecloud/personal-dir/1'
+export const DIR_FORMAT = 'cachecloud/personal-dir/2'
 /** Replication protocol: node offers a snapshot, store wants what it lacks. */
 export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.0.0'
 

@@ -51,14 +51,17 @@ function decodeCbor (data: Uint8Array, what: string): unknown {
   try { return dagCbor.decode(data) } catch (err) { throw new InvalidPersonalFormatError(`${what}: not dag-cbor`, { cause: err }) }
 }
 
-function encodeEntry (e: Entry): Obj {
+// Chunks and child directories are referenced by their index in the block's
+// plaintext link list: a CID appears once per block (~40 bytes saved per file).
+function encodeEntry (e: Entry, index: Map<string, number>): Obj {
   const base = { n: e.name, k: KIND[e.kind], p: e.mode, m: e.mtimeMs }
-  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks }
-  if (e.kind === 'dir') return { ...base, d: e.dir }
+  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks.map(c => index.get(c.toString())!) }
+  if (e.kind === 'dir') return { ...base, d: index.get(e.dir.toString())! }
   return { ...base, t: e.target }
 }
 
-function decodeEntry (v: unknown): Entry {
+function decodeEntry (v: unknown, links: CID[]): Entry {
+  const link = (i: unknown): CID => links[int(i, 'link index')] ?? fail(`link index ${String(i)} out of range`)
   if (!isObj(v)) return fail('directory entry: not a map')
   const name = str(v.n, 'entry name')
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) fail(`entry name ${JSON.stringify(name)}`)
@@ -67,9 +70,9 @@ function decodeEntry (v: unknown): Entry {
     const sha = bytes(v.h, 'sha256')
     if (sha.byteLength !== 32) fail('sha256 of a file is 32 bytes')
     if (!Array.isArray(v.c)) fail('chunks: not a list')
-    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: (v.c as unknown[]).map(c => cid(c, 'chunk')) }
+    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: (v.c as unknown[]).map(link) }
   }
-  if (v.k === KIND.dir) return { kind: 'dir', ...base, dir: cid(v.d, 'dir') }
+  if (v.k === KIND.dir) return { kind: 'dir', ...base, dir: link(v.d) }
   if (v.k === KIND.symlink) return { kind: 'symlink', ...base, target: str(v.t, 'target') }
   return fail(`unknown entry kind ${String(v.k)}`)
 }
@@ -87,8 +90,10 @@ function linksOf (entries: Entry[]): CID[] {
 /** Seals a directory's entries (sorted by name) into its block. Deterministic for one user. */
 export function sealDir (keys: UserKeys, entries: Entry[]): { cid: CID, bytes: Uint8Array } {
   const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-  const plain = dagCbor.encode({ f: DIR_FORMAT, e: sorted.map(encodeEntry) })
-  const block = dagCbor.encode({ l: linksOf(sorted), s: sealBlock(keys, plain) })
+  const links = linksOf(sorted)
+  const index = new Map(links.map((l, i) => [l.toString(), i]))
+  const plain = dagCbor.encode({ f: DIR_FORMAT, e: sorted.map(e => encodeEntry(e, index)) })
+  const block = dagCbor.encode({ l: links, s: sealBlock(keys, plain) })
   if (block.byteLength > MAX_DIR_BLOCK_BYTES) throw new InvalidPersonalFormatError(`directory block of ${block.byteLength} bytes exceeds ${MAX_DIR_BLOCK_BYTES}`)
   return { cid: cidOf(block, DAG_CBOR_CODEC), bytes: block }
 }
@@ -101,13 +106,14 @@ export function dirLinks (block: Uint8Array): CID[] {
   return (v.l as unknown[]).map(c => cid(c, 'link'))
 }
 
-/** Opens a directory block: its entries, checked against its plaintext links. */
+/** Opens a directory block: its entries, whose chunk and directory references resolve through its plaintext links. */
 export function openDir (keys: UserKeys, block: Uint8Array): Entry[] {
   const v = decodeCbor(block, 'directory block')
-  if (!isObj(v)) return fail('directory block: not a map')
+  if (!isObj(v) || !Array.isArray(v.l)) return fail('directory block: not a map with links')
+  const links = (v.l as unknown[]).map(c => cid(c, 'link'))
   const node = decodeCbor(openBlock(keys, bytes(v.s, 'sealed entries'), 'directory'), 'sealed directory')
   if (!isObj(node) || node.f !== DIR_FORMAT || !Array.isArray(node.e)) return fail('sealed directory: bad format')
-  return (node.e as unknown[]).map(decodeEntry)
+  return (node.e as unknown[]).map(e => decodeEntry(e, links))
 }
 
 export function encodeRecord (record: SnapshotRecord): { cid: CID, bytes: Uint8Array } {
