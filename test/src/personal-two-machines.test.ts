@@ -1,5 +1,7 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -73,6 +75,10 @@ describe('one user on two machines (store as a real process, nodes on real libp2
     await run(DCSTORE_CLI, ['--data', storeData, '--discovery-key', keyFile, 'discover', 'export', '--user', 'alice', '--to', out])
     assert.equal(await readFile(join(out, laptop.host.peerId.toString(), 'shared.txt'), 'utf8'), 'edited on the laptop\n')
     assert.equal(await readFile(join(out, desktop.host.peerId.toString(), 'shared.txt'), 'utf8'), 'edited on the desktop\n')
+    const tar = join(dir, 'export.tar')
+    await run(DCSTORE_CLI, ['--data', storeData, '--discovery-key', keyFile, 'discover', 'export', '--user', 'alice', '--tar', tar])
+    const listing = await promisify(execFile)('tar', ['-tf', tar])
+    assert.ok(listing.stdout.includes('./MANIFEST.json') && listing.stdout.includes(`./${laptop.host.peerId.toString()}/shared.txt`))
     await run(DCSTORE_CLI, ['--data', storeData, 'audit', 'verify'])
   })
 })

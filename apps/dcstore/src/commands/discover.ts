@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process'
+import { rm } from 'node:fs/promises'
+import { promisify } from 'node:util'
 import type { Command } from 'commander'
 import type { FileRow } from '@cachecloud/dcstore'
 import { print, withStore, type GlobalOptions } from '../context.js'
 
+const run$ = promisify(execFile)
 const fileLine = (f: FileRow): string => `${f.sha256}  ${String(f.size).padStart(10)}  ${new Date(f.mtimeMs).toISOString()}  ${f.node.slice(-8)}  ${f.path}`
 const time = (t: string): string => {
   const ms = Date.parse(t)
@@ -45,10 +49,19 @@ export function registerDiscover (program: Command, globals: () => GlobalOptions
       print(globals(), items, () => items.map(i => `${new Date(i.snapshot.timeMs).toISOString()}  ${i.snapshot.node.slice(-8)}  +${i.added} ~${i.changed} -${i.deleted}  ${i.snapshot.files} files  ${i.snapshot.cid}`))
     })
 
-  d.command('export').description('write a point-in-time copy with MANIFEST.json (provenance) and SHA256SUMS; needs --discovery-key')
-    .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString()).requiredOption('--to <dir>', 'an empty or new folder')
-    .action(async (o: { user: string, at: string, to: string }) => {
-      const m = await withStore(globals(), async s => await s.discovery.export(o.user, time(o.at), o.to))
-      print(globals(), m, () => [`exported ${m.files.length} files of ${m.user} at ${m.at} to ${o.to}`, ...m.provenance.map(p => `  from ${p.node} snapshot ${p.snapshot} (${p.snapshotTime})`)])
+  d.command('export').description('write a point-in-time copy with MANIFEST.json (provenance) and SHA256SUMS to a folder or a tar; needs --discovery-key')
+    .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString())
+    .option('--to <dir>', 'an empty or new folder').option('--tar <file>', 'a tar file instead of a folder')
+    .action(async (o: { user: string, at: string, to?: string, tar?: string }) => {
+      if ((o.to === undefined) === (o.tar === undefined)) throw new Error('give exactly one of --to DIR and --tar FILE')
+      const folder = o.to ?? `${o.tar!}.export-${process.pid}`
+      let m
+      try {
+        m = await withStore(globals(), async s => await s.discovery.export(o.user, time(o.at), folder))
+        if (o.tar !== undefined) await run$('tar', ['--sort=name', '--owner=0', '--group=0', '-cf', o.tar, '-C', folder, '.'])
+      } finally {
+        if (o.tar !== undefined) await rm(folder, { recursive: true, force: true })
+      }
+      print(globals(), m, () => [`exported ${m.files.length} files of ${m.user} at ${m.at} to ${o.tar ?? folder}`, ...m.provenance.map(p => `  from ${p.node} snapshot ${p.snapshot} (${p.snapshotTime})`)])
     })
 }
