@@ -23,9 +23,13 @@ export const DEFAULT_HAVE_TIMEOUT_MS = 5_000
 export const DEFAULT_PIPELINE_SECONDS = 0.5
 /** Bytes requested from a peer before its rate is measured. */
 export const DEFAULT_INITIAL_WINDOW_BYTES = 2 * 1024 * 1024
+/** Bytes requested from a peer of another site before its rate is measured. */
+export const WAN_INITIAL_WINDOW_BYTES = 512 * 1024
+/** Endgame over the WAN waits this many times longer (a second copy costs WAN bytes). */
+export const WAN_ENDGAME_FACTOR = 4
 /** Most bytes requested and unanswered from one peer. */
 export const DEFAULT_MAX_WINDOW_BYTES = 16 * 1024 * 1024
-/** A same-site peer that holds no new block for this long no longer gets a share of the site's WAN fetching. */
+/** A same-site peer that gains no block for this long no longer gets a share of the site's WAN fetching. */
 export const DEFAULT_STALL_MS = 8_000
 /** Endgame: a block requested this long ago and not received may be asked of a second peer. */
 export const DEFAULT_ENDGAME_AFTER_MS = 1_500

@@ -4,6 +4,7 @@ import {
   DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, LIES_BEFORE_PENALTY
 } from './constants.js'
 import type { HaveAnswer } from './have-wire.js'
+import { WAN_ENDGAME_FACTOR, WAN_INITIAL_WINDOW_BYTES } from './constants.js'
 import type { RateBudget } from './rate.js'
 
 /** A block to fetch and the first manifest index holding it (where peers' bitmaps say whether they hold it). */
@@ -50,7 +51,7 @@ interface PeerState {
   penaltyUntil: number
   penalties: number
   lies: number
-  /** Last time this peer gained a block of its own WAN share. */
+  /** Last time this peer was seen gaining blocks (a same-site peer that stops gaining leaves the group). */
   shareGrowth: number
   shareHeld: number
 }
@@ -101,10 +102,9 @@ export class SwarmScheduler implements PullScheduler {
       w.holders += holds ? 1 : -1
     }
     if (lan && answer.state === 'partial') {
-      const group = this.group()
       let held = 0
-      for (let i = 0; i < this.wants.length; i++) if (p.holds[i] === 1 && this.owner(this.wants[i], group) === peer) held++
-      if (held > p.shareHeld) p.shareGrowth = performance.now()
+      for (let i = 0; i < this.wants.length; i++) held += p.holds[i]
+      if (held > p.shareHeld || p.shareHeld === 0) p.shareGrowth = performance.now()
       p.shareHeld = held
     }
     this.notify()
@@ -143,7 +143,27 @@ export class SwarmScheduler implements PullScheduler {
     return members.sort()
   }
 
-  private owner (w: WantState, group: string[]): string { return group[w.hash % group.length] }
+  /** Rendezvous hashing: a member joining or leaving moves only its own share, never another member's. */
+  private owner (w: WantState, group: string[]): string {
+    let best = group[0]
+    let bestWeight = -1
+    for (const member of group) {
+      const weight = mix(w.hash ^ this.seedOf(member))
+      if (weight > bestWeight) { bestWeight = weight; best = member }
+    }
+    return best
+  }
+
+  private readonly seeds = new Map<string, number>()
+  private seedOf (peer: string): number {
+    let seed = this.seeds.get(peer)
+    if (seed === undefined) {
+      seed = 2166136261
+      for (let i = 0; i < peer.length; i++) seed = Math.imul(seed ^ peer.charCodeAt(i), 16777619) >>> 0
+      this.seeds.set(peer, seed)
+    }
+    return seed
+  }
 
   private lanHolds (i: number): boolean {
     const now = performance.now()
@@ -152,7 +172,8 @@ export class SwarmScheduler implements PullScheduler {
   }
 
   private window (p: PeerState): number {
-    if (p.rate === 0) return this.o.initialWindowBytes
+    // over the WAN start small: until same-site peers are known, every block taken may be another member's
+    if (p.rate === 0) return p.lan ? this.o.initialWindowBytes : WAN_INITIAL_WINDOW_BYTES
     return Math.min(this.o.maxWindowBytes, Math.max(1024 * 1024, p.rate * this.o.pipelineSeconds))
   }
 
@@ -175,7 +196,9 @@ export class SwarmScheduler implements PullScheduler {
       // endgame: blocks requested elsewhere a while ago, asked of a second peer
       for (let i = 0; i < this.wants.length; i++) {
         const w = this.wants[i]
-        if (w.at.size === 1 && eligible(i) && now - [...w.at.values()][0] > this.o.endgameAfterMs) candidates.push(i)
+        // a second copy over the WAN costs WAN bytes: only for a request much older
+        const wait = p.lan ? this.o.endgameAfterMs : WAN_ENDGAME_FACTOR * this.o.endgameAfterMs
+        if (w.at.size === 1 && eligible(i) && now - [...w.at.values()][0] > wait) candidates.push(i)
       }
       if (candidates.length === 0 && this.wants.some(w => !w.done && w.at.size > 0)) this.wakeIn(this.o.endgameAfterMs)
     }
@@ -271,4 +294,11 @@ export class SwarmScheduler implements PullScheduler {
     this.waiters = []
     for (const wake of waiters) wake()
   }
+}
+
+/** 32-bit integer hash (murmur3 finalizer). */
+function mix (x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b)
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35)
+  return (x ^ (x >>> 16)) >>> 0
 }
