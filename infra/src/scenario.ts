@@ -1,0 +1,137 @@
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
+import { formatPublicKey, generatePublisherKey, savePublisherKey } from '@cachecloud/manifest'
+import { generateNetworkKey } from '@cachecloud/network'
+import { SimNode } from './cluster.js'
+import { createTopology, destroyTopology, setLink, wanCounters, type SiteSpec, type Topology } from './netns.js'
+
+export interface ScenarioInit {
+  /** Image size. Default 64 MiB. */
+  sizeMiB?: number
+  /** Branch uplink rate (tbf). Default '40mbit'. */
+  wanRate?: string
+  /** Branches and hosts per branch. Default 2 x 3, plus one laptop in the first. */
+  branches?: number
+  hostsPerBranch?: number
+  /** Cut the laptop's link during v1 for this long. Default 3000 ms; 0: no cut. */
+  laptopCutMs?: number
+  /** Namespace name prefix (also the cleanup key). */
+  prefix?: string
+  /** Keep the data directories (node logs) for a look afterwards. */
+  keep?: boolean
+  /** Progress lines (the harness prints, libraries do not). */
+  log?: (line: string) => void
+}
+
+export interface NodeRow { node: string, site: string, version: string, seconds: number, lanBytes: number, wanBytes: number, sha256Ok: boolean }
+export interface SiteRow { site: string, version: string, wanRxBytes: number, swarmWanBytes: number, deltaBytes: number }
+export interface ScenarioReport { nodes: NodeRow[], sites: SiteRow[], versions: Array<{ version: string, deltaBytes: number, seconds: number }> }
+
+/**
+ * The standard scenario: a data center (publisher and seed) and branches of
+ * three nodes (one with a laptop) behind shaped uplinks, all subscribed to
+ * `os`. The publisher imports and publishes v1, then v2 (an OS-like update);
+ * every node pulls on its own; the laptop's link is cut and restored during
+ * v1. Every export is checked against the original's SHA-256.
+ */
+export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioReport> {
+  const log = init.log ?? (() => {})
+  const prefix = init.prefix ?? `ccs${process.pid % 10000}`
+  const dir = await mkdtemp(join(tmpdir(), 'cc-sim-'))
+  const nodes: SimNode[] = []
+  let topo: Topology | undefined
+  try {
+    log(`images: ${init.sizeMiB ?? 64} MiB ext4, v1 and an OS-like update v2`)
+    const v1 = await makeExt4Image({ path: join(dir, 'v1.raw'), sizeMiB: init.sizeMiB ?? 64, seed: 1 })
+    await copyFile(v1.path, join(dir, 'v2.raw'))
+    await updateImage(join(dir, 'v2.raw'), { seed: 2, changedFiles: 6, newFiles: 3, newBytes: 2 * 1024 * 1024 })
+    const sha = { v1: await sha256File(v1.path), v2: await sha256File(join(dir, 'v2.raw')) }
+
+    const branches = init.branches ?? 2
+    const specs: SiteSpec[] = [{ name: 'dc', hosts: 2 }]
+    for (let b = 1; b <= branches; b++) specs.push({ name: `b${b}`, hosts: init.hostsPerBranch ?? 3, laptops: b === 1 ? 1 : 0, wanRate: init.wanRate ?? '40mbit' })
+    log(`network: ${specs.map(s => `${s.name} ${s.hosts + (s.laptops ?? 0)} hosts${s.wanRate !== undefined ? ` @ ${s.wanRate}` : ''}`).join(', ')}`)
+    topo = await createTopology(prefix, specs)
+    const net = topo
+
+    const key = generatePublisherKey()
+    await savePublisherKey(join(dir, 'publisher.key'), key)
+    await writeFile(join(dir, 'swarm.key'), generateNetworkKey())
+    const base = (host: (typeof net.hosts)[number]) => ({
+      dataDir: join(dir, host.name), listen: ['/ip4/0.0.0.0/tcp/4001'], site: host.site, trust: [formatPublicKey(key.publicKey)],
+      networkKeyFile: join(dir, 'swarm.key'), mdns: true, subscriptions: [{ name: 'os' }]
+    })
+    const [pubHost, ...others] = topo.hosts
+    const publisher = new SimNode(pubHost, { ...base(pubHost), publisherKeyFile: join(dir, 'publisher.key'), subscriptions: [] }, dir)
+    await publisher.start()
+    nodes.push(publisher)
+    for (const host of others) nodes.push(new SimNode(host, { ...base(host), bootstrap: [publisher.addr] }, dir))
+    await Promise.all(nodes.slice(1).map(async n => { await n.start() }))
+    const subscribers = nodes.slice(1)
+    await new Promise(resolve => setTimeout(resolve, 2000)) // connections and subscriptions settle
+
+    const report: ScenarioReport = { nodes: [], sites: [], versions: [] }
+    for (const version of ['v1', 'v2'] as const) {
+      const ref = `os@${version}`
+      const imported = await publisher.call<{ newBytes: number }>({ cmd: 'import', file: join(dir, `${version}.raw`), name: 'os', version })
+      const before = await Promise.all(topo.sites.map(async s => await wanCounters(topo!, s.name)))
+      const t0 = Date.now()
+      log(`${ref}: imported (${(imported.newBytes / 2 ** 20).toFixed(1)} MiB new), publishing`)
+      await publisher.call({ cmd: 'publish', ref })
+      const laptop = subscribers.find(n => n.host.laptop)
+      if (version === 'v1' && laptop !== undefined && (init.laptopCutMs ?? 3000) > 0) {
+        setTimeout(() => {
+          void (async () => {
+            await setLink(topo!, laptop.host, false)
+            log(`${laptop.host.name}: link cut`)
+            await new Promise(resolve => setTimeout(resolve, init.laptopCutMs ?? 3000))
+            await setLink(topo!, laptop.host, true)
+            log(`${laptop.host.name}: link restored`)
+          })()
+        }, 1500)
+      }
+      const done = await Promise.all(subscribers.map(async n => {
+        const e = await n.waitEvent(ev => ev.event === 'pulled' && ev.ref === ref, 600_000)
+        const status = e.status as { lanBytes: number, wanBytes: number }
+        log(`${ref}: ${n.host.name} done in ${((Number(e.at) - t0) / 1000).toFixed(1)} s`)
+        return { n, seconds: (Number(e.at) - t0) / 1000, status }
+      }))
+      report.versions.push({ version, deltaBytes: imported.newBytes, seconds: Math.max(...done.map(d => d.seconds)) })
+      const after = await Promise.all(topo.sites.map(async s => await wanCounters(topo!, s.name)))
+      for (const d of done) {
+        const file = join(dir, `${d.n.host.name}-${version}.raw`)
+        await d.n.call({ cmd: 'export', ref, file })
+        const ok = await sha256File(file) === sha[version]
+        await rm(file, { force: true })
+        report.nodes.push({ node: d.n.host.name, site: d.n.host.site, version, seconds: d.seconds, lanBytes: d.status.lanBytes, wanBytes: d.status.wanBytes, sha256Ok: ok })
+      }
+      topo.sites.forEach((s, i) => {
+        const swarmWan = done.filter(d => d.n.host.site === s.name).reduce((sum, d) => sum + d.status.wanBytes, 0)
+        report.sites.push({ site: s.name, version, wanRxBytes: after[i].rx - before[i].rx, swarmWanBytes: swarmWan, deltaBytes: imported.newBytes })
+      })
+    }
+    return report
+  } finally {
+    await Promise.all(nodes.map(async n => { await n.stop() }))
+    await destroyTopology(prefix)
+    if (init.keep === true) log(`kept ${dir}`)
+    else await rm(dir, { recursive: true, force: true })
+  }
+}
+
+const mib = (b: number): string => (b / 2 ** 20).toFixed(1)
+
+/** The per-node and per-site table `npm run sim` prints. */
+export function formatReport (r: ScenarioReport): string {
+  const lines = ['node            site  ver   time s   LAN MiB   WAN MiB  sha256']
+  for (const n of r.nodes) lines.push(`${n.node.padEnd(15)} ${n.site.padEnd(5)} ${n.version.padEnd(4)} ${n.seconds.toFixed(1).padStart(7)} ${mib(n.lanBytes).padStart(9)} ${mib(n.wanBytes).padStart(9)}  ${n.sha256Ok ? 'ok' : 'MISMATCH'}`)
+  lines.push('', 'site  ver   delta MiB  WAN in MiB (link)  WAN MiB (swarm)  WAN in / delta')
+  for (const s of r.sites) {
+    if (s.site === 'dc') continue
+    lines.push(`${s.site.padEnd(5)} ${s.version.padEnd(4)} ${mib(s.deltaBytes).padStart(10)} ${mib(s.wanRxBytes).padStart(18)} ${mib(s.swarmWanBytes).padStart(16)} ${(s.wanRxBytes / s.deltaBytes).toFixed(2).padStart(15)}`)
+  }
+  for (const v of r.versions) lines.push(`${v.version}: every node done in ${v.seconds.toFixed(1)} s`)
+  return lines.join('\n')
+}
