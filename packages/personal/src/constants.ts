@@ -4,7 +4,7 @@
 /** Format tag of a snapshot record (plaintext dag-cbor). */
 export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
 /** Format tag inside a sealed directory node. */
-export const DIR_FORMAT = 'cachecloud/personal-dir/2'
+export const DIR_FORMAT = 'cachecloud/personal-dir/3'
 /** Replication protocol: node offers a snapshot, store wants what it lacks. */
 export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.0.0'
 
@@ -22,6 +22,12 @@ export const WRAPPED_KEY_BYTES = X25519_KEY_BYTES + NONCE_BYTES + USER_KEY_BYTES
 /** Text prefix of X25519 keys in config and on the command line (then base58btc). */
 export const X25519_KEY_PREFIX = 'x25519:'
 
+/** A directory of more entries than this is split into pages. */
+export const PAGE_THRESHOLD = 32
+/** A page ends after an entry whose keyed name hash's first byte is below 256 / PAGE_BOUNDARY_ODDS (about 1 in 16)... */
+export const PAGE_BOUNDARY_ODDS = 16
+/** ... or after this many entries. */
+export const PAGE_MAX_ENTRIES = 64
 /** Largest directory block (dag-cbor: links and sealed entries). */
 export const MAX_DIR_BLOCK_BYTES = 16 * 1024 * 1024
 /** Largest chunk block: the chunker's maximum plus nonce and tag. */

@@ -161,6 +161,9 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     }
     init.onProgress?.({ type: 'personal:scan', done: stats.files, total: 0, detail: { dir: rel, hashedFiles: stats.hashedFiles } })
     const block = sealDir(init.keys, entries)
+    for (const page of block.pages) {
+      if (await init.blockstore.put(page.cid, page.bytes)) { stats.newBlocks++; stats.newBytes += page.bytes.byteLength }
+    }
     if (await init.blockstore.put(block.cid, block.bytes)) { stats.newBlocks++; stats.newBytes += block.bytes.byteLength }
     return block.cid
   }

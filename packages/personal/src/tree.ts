@@ -1,7 +1,8 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { CID as CIDClass } from 'multiformats/cid'
-import { DIR_FORMAT, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { createHmac } from 'node:crypto'
+import { DIR_FORMAT, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
 import { InvalidPersonalFormatError } from './errors.js'
 
@@ -87,15 +88,43 @@ function linksOf (entries: Entry[]): CID[] {
   return [...seen.keys()].sort().map(k => seen.get(k)!)
 }
 
-/** Seals a directory's entries (sorted by name) into its block. Deterministic for one user. */
-export function sealDir (keys: UserKeys, entries: Entry[]): { cid: CID, bytes: Uint8Array } {
-  const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-  const links = linksOf(sorted)
-  const index = new Map(links.map((l, i) => [l.toString(), i]))
-  const plain = dagCbor.encode({ f: DIR_FORMAT, e: sorted.map(e => encodeEntry(e, index)) })
-  const block = dagCbor.encode({ l: links, s: sealBlock(keys, plain) })
+export interface SealedBlock { cid: CID, bytes: Uint8Array }
+
+function encodeDirBlock (keys: UserKeys, links: CID[], body: Obj): SealedBlock {
+  const block = dagCbor.encode({ l: links, s: sealBlock(keys, dagCbor.encode({ f: DIR_FORMAT, ...body })) })
   if (block.byteLength > MAX_DIR_BLOCK_BYTES) throw new InvalidPersonalFormatError(`directory block of ${block.byteLength} bytes exceeds ${MAX_DIR_BLOCK_BYTES}`)
   return { cid: cidOf(block, DAG_CBOR_CODEC), bytes: block }
+}
+
+/** One block holding `sorted` entries. */
+function sealEntries (keys: UserKeys, sorted: Entry[]): SealedBlock {
+  const links = linksOf(sorted)
+  const index = new Map(links.map((l, i) => [l.toString(), i]))
+  return encodeDirBlock(keys, links, { e: sorted.map(e => encodeEntry(e, index)) })
+}
+
+/**
+ * Seals a directory (entries sorted by name). Deterministic for one user. A
+ * directory of more than PAGE_THRESHOLD entries is split into pages that end
+ * after an entry whose keyed name hash falls below 1/PAGE_BOUNDARY_ODDS (or at
+ * PAGE_MAX_ENTRIES), so an edit re-seals one page and the small top block
+ * instead of the whole directory, and an insertion moves no other page
+ * boundary. Returns the directory's block and its pages (all to be stored).
+ */
+export function sealDir (keys: UserKeys, entries: Entry[]): SealedBlock & { pages: SealedBlock[] } {
+  const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  if (sorted.length <= PAGE_THRESHOLD) return { ...sealEntries(keys, sorted), pages: [] }
+  const groups: Entry[][] = [[]]
+  for (const e of sorted) {
+    const page = groups[groups.length - 1]
+    page.push(e)
+    const boundary = createHmac('sha256', keys.nonceKey).update('page\0' + e.name).digest()[0] < 256 / PAGE_BOUNDARY_ODDS
+    if (boundary || page.length >= PAGE_MAX_ENTRIES) groups.push([])
+  }
+  if (groups[groups.length - 1].length === 0) groups.pop()
+  const pages = groups.map(g => sealEntries(keys, g))
+  const top = encodeDirBlock(keys, pages.map(p => p.cid), { e: [], g: pages.map((_, i) => i) })
+  return { ...top, pages }
 }
 
 /** The plaintext links of a directory block: what the store walks, without a key. */
@@ -106,14 +135,33 @@ export function dirLinks (block: Uint8Array): CID[] {
   return (v.l as unknown[]).map(c => cid(c, 'link'))
 }
 
-/** Opens a directory block: its entries, whose chunk and directory references resolve through its plaintext links. */
-export function openDir (keys: UserKeys, block: Uint8Array): Entry[] {
+function openNode (keys: UserKeys, block: Uint8Array): { links: CID[], node: Obj } {
   const v = decodeCbor(block, 'directory block')
   if (!isObj(v) || !Array.isArray(v.l)) return fail('directory block: not a map with links')
   const links = (v.l as unknown[]).map(c => cid(c, 'link'))
   const node = decodeCbor(openBlock(keys, bytes(v.s, 'sealed entries'), 'directory'), 'sealed directory')
   if (!isObj(node) || node.f !== DIR_FORMAT || !Array.isArray(node.e)) return fail('sealed directory: bad format')
+  return { links, node }
+}
+
+/** Opens one directory block or page: its entries (empty for the top block of a paged directory). */
+export function openDir (keys: UserKeys, block: Uint8Array): Entry[] {
+  const { links, node } = openNode(keys, block)
   return (node.e as unknown[]).map(e => decodeEntry(e, links))
+}
+
+/** Reads a whole directory by CID, following its pages. */
+export async function readDir (blocks: { get: (cid: CID) => Promise<Uint8Array> }, keys: UserKeys, dir: CID): Promise<Entry[]> {
+  const { links, node } = openNode(keys, await blocks.get(dir))
+  if (!Array.isArray(node.g)) return (node.e as unknown[]).map(e => decodeEntry(e, links))
+  const entries: Entry[] = []
+  for (const i of node.g as unknown[]) {
+    const page = links[int(i, 'page index')] ?? fail(`page index ${String(i)} out of range`)
+    const pageBlock = await blocks.get(page)
+    if (Array.isArray(openNode(keys, pageBlock).node.g)) fail('a page cannot have pages')
+    entries.push(...openDir(keys, pageBlock))
+  }
+  return entries
 }
 
 export function encodeRecord (record: SnapshotRecord): { cid: CID, bytes: Uint8Array } {

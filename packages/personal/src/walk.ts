@@ -3,7 +3,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import type { CID } from '@cachecloud/core'
 import { openBlock, type UserKeys } from './crypto.js'
 import { ContentMismatchError, PathNotFoundError } from './errors.js'
-import { openDir, type Entry } from './tree.js'
+import { readDir, type Entry } from './tree.js'
 
 /** One entry of a snapshot tree with its path relative to the folder ('a/b.txt'). */
 export interface TreeItem {
@@ -16,7 +16,7 @@ export type BlockSource = Pick<Blockstore, 'get'>
 
 /** Walks a snapshot tree depth-first in name order. */
 export async function * walkTree (blocks: BlockSource, keys: UserKeys, root: CID, prefix = ''): AsyncGenerator<TreeItem> {
-  const entries = openDir(keys, await blocks.get(root))
+  const entries = await readDir(blocks, keys, root)
   for (const entry of entries) {
     const path = prefix === '' ? entry.name : `${prefix}/${entry.name}`
     yield { path, entry }
@@ -30,7 +30,7 @@ export async function findEntry (blocks: BlockSource, keys: UserKeys, root: CID,
   let entry: Entry = { kind: 'dir', name: '', mode: 0o755, mtimeMs: 0, dir: root }
   for (const [i, part] of parts.entries()) {
     if (entry.kind !== 'dir') throw new PathNotFoundError(`${parts.slice(0, i).join('/')} is not a directory`)
-    const found: Entry | undefined = openDir(keys, await blocks.get(entry.dir)).find(e => e.name === part)
+    const found: Entry | undefined = (await readDir(blocks, keys, entry.dir)).find(e => e.name === part)
     if (found === undefined) throw new PathNotFoundError(`${parts.slice(0, i + 1).join('/')} is not in the snapshot`)
     entry = found
   }

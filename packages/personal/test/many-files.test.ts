@@ -56,8 +56,14 @@ describe('personal sync: many files', () => {
     const edited = await sync.snapshot()
     assert.equal(edited.created, true)
     assert.equal(edited.stats.hashedFiles, 1)
-    // one file and the two directory blocks above it are new
-    assert.equal(edited.stats.newBlocks, 3)
+    // new: the file's chunk, and for its directory and the root (both paged) one page and the top block
+    assert.equal(edited.stats.newBlocks, 5)
+
+    // an insertion in a paged directory re-seals one page (two if the new name ends a page), not the directory
+    await writeFile(join(folder, 'dir7', 'file3a.dat'), 'inserted')
+    const inserted = await sync.snapshot()
+    assert.ok(inserted.stats.newBlocks >= 5 && inserted.stats.newBlocks <= 6, `${inserted.stats.newBlocks} new blocks`)
+    assert.ok(inserted.stats.newBytes < 16 * 1024, `${inserted.stats.newBytes} new bytes for a 100-file directory`)
 
     const out = join(dir.path, 'out')
     await sync.restore('', { to: out })
