@@ -115,6 +115,8 @@ export interface PersonalSync {
   /** Snapshots taken on this node, oldest first. */
   log(): Promise<SnapshotInfo[]>
   status(): Promise<PersonalStatus>
+  /** CIDs of every block the local snapshots need: the daemon's block-store GC must keep them (`gc(cid => live.has(cid.toString()) || ...)`). */
+  liveBlocks(): Promise<Set<string>>
   /** Restores PATH ('' = all) from the last snapshot at or before `at` into `to` (default: the folder itself). */
   restore(path?: string, options?: { at?: Date | string, to?: string }): Promise<RestoreResult & { snapshot: SnapshotInfo }>
 }

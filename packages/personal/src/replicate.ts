@@ -29,9 +29,9 @@ export interface ReplicateResult {
   wireBytesIn: number
 }
 
-/** Every block CID reachable from a root directory block, read from the local store without a key. */
-async function reachable (blockstore: Blockstore, root: CID): Promise<Set<string>> {
-  const out = new Set<string>([root.toString()])
+/** Every block CID reachable from a root directory block (added to `out`), read from the local store without a key. */
+export async function reachable (blockstore: Pick<Blockstore, 'get'>, root: CID, out = new Set<string>()): Promise<Set<string>> {
+  out.add(root.toString())
   const stack = [root]
   while (stack.length > 0) {
     const dir = stack.pop()!

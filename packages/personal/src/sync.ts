@@ -9,7 +9,7 @@ import type { ProgressEvent } from '@cachecloud/core'
 import { SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
 import { deriveUserKeys, wrapUserKey, type UserKeys } from './crypto.js'
 import { SnapshotNotFoundError } from './errors.js'
-import { replicateSnapshot } from './replicate.js'
+import { reachable, replicateSnapshot } from './replicate.js'
 import { restoreTree, type RestoreResult } from './restore.js'
 import { scanFolder, type ScanStats } from './scan.js'
 import {
@@ -159,6 +159,15 @@ export class DefaultPersonalSync implements PersonalSync {
     })
     this.replicating = run.catch(() => {})
     return run
+  }
+
+  async liveBlocks (): Promise<Set<string>> {
+    const live = new Set<string>()
+    for (const s of await readSnapshotLog(this.path('log'))) {
+      live.add(s.cid.toString())
+      await reachable(this.c.blockstore, s.root, live)
+    }
+    return live
   }
 
   async log (): Promise<SnapshotInfo[]> {
