@@ -4,7 +4,7 @@ import { copyFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { RemoteError } from '@cachecloud/control'
-import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
+import { e2fsckOk, makeExt4Image, runOk, sha256File, updateImage } from '@cachecloud/fixtures'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
 
@@ -57,6 +57,9 @@ describe('two CachePoints on loopback', () => {
     const out = join(cluster.dir, 'b-v2.raw')
     await b.client.exportImage({ ref: 'os@v2', file: out }, () => {})
     assert.equal(await sha256File(out), await sha256File(v2File))
+    assert.ok(await e2fsckOk(out), 'the exported v2 is a clean ext4 filesystem')
+    // qemu-img reads the export as a hypervisor would, holes included, and compares it with the original.
+    await runOk('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', v2File, out])
   })
 
   it('refuses a manifest from a publisher it does not trust, storing nothing', async () => {
