@@ -196,3 +196,56 @@ export type StreamLine<T> =
   | { progress: ProgressEvent }
   | { result: T }
   | { error: { code: string, message: string } }
+
+/** A swarm pull (multi-source, site-aware) as status shows it. */
+export interface SwarmPullInfo {
+  ref: string
+  cid: string
+  state: 'resolving' | 'pulling' | 'complete' | 'failed'
+  blocksDone: number
+  blocksTotal: number
+  bytesDone: number
+  bytesTotal: number
+  /** Block bytes from peers of this node's site, and from other sites. */
+  lanBytes: number
+  wanBytes: number
+  /** Block bytes by peer, with the peer's site. */
+  peers: Array<{ peer: string, site: string, lan: boolean, bytes: number }>
+  /** Bytes per second over the last seconds, and seconds left at that rate. */
+  rate: number
+  etaSeconds: number | null
+  startedAt: string
+  error?: string
+}
+
+/** What pulling a version would cost, before anything moves. */
+export interface PlanInfo {
+  ref: string
+  cid: string
+  blocks: number
+  bytes: number
+  missingBlocks: number
+  missingBytes: number
+  /** Missing blocks a peer of this node's site holds. */
+  lanBlocks: number
+  lanBytes: number
+  /** Missing blocks that must cross the WAN. */
+  wanBlocks: number
+  wanBytes: number
+  unavailableBlocks: number
+  peers: Array<{ peer: string, site: string, lan: boolean, state: 'none' | 'complete' | 'partial' }>
+}
+
+export interface SubscriptionInfo { name: string, policy: 'auto' | 'manual' }
+
+/** Swarm distribution (issue 4): optional so that other implementations of the API need not offer it. */
+export interface SwarmApi {
+  /** Announces a version held complete here to the image's subscribers. */
+  publish(ref: string): Promise<{ ref: string, topic: string, recipients: number }>
+  /** Subscribes to an image's announcements (kept in the config); `auto` pulls every new version. */
+  subscribe(name: string, policy: SubscriptionInfo['policy']): Promise<SubscriptionInfo[]>
+  unsubscribe(name: string): Promise<SubscriptionInfo[]>
+  plan(ref: string): Promise<PlanInfo>
+  /** Swarm pulls of this run, the subscriptions and the node's site. */
+  swarmStatus(): Promise<{ site: string, subscriptions: SubscriptionInfo[], pulls: SwarmPullInfo[] }>
+}

@@ -1,5 +1,6 @@
 import type { ProgressEvent } from '@cachecloud/core'
 import type {
+  SwarmApi,
   CachePointApi, DiffInfo, ExportRequest, ExportResultInfo, GcResultInfo, ImageVersionInfo, ImportRequest,
   ImportResultInfo, PauseResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine, SyncResultInfo
 } from './api.js'
@@ -8,7 +9,7 @@ import { DaemonUnreachableError, RemoteError } from './errors.js'
 import { readEndpoint, type ControlEndpoint } from './endpoint.js'
 import { parseEventStream, STATUS_EVENT } from './events.js'
 
-export interface ControlClient extends CachePointApi {
+export interface ControlClient extends CachePointApi, SwarmApi {
   /**
    * Follows GET /v1/events: calls `onStatus` with every snapshot until `signal`
    * aborts (resolves) or the stream ends or fails (rejects with DaemonUnreachableError).
@@ -79,6 +80,11 @@ export function createControlClient (endpoint: ControlEndpoint): ControlClient {
     pause: async () => json<PauseResultInfo>(await call(endpoint, 'POST', '/pause')),
     resume: async () => json<SyncResultInfo>(await call(endpoint, 'POST', '/resume')),
     sync: async () => json<SyncResultInfo>(await call(endpoint, 'POST', '/sync')),
+    publish: async (ref) => json(await call(endpoint, 'POST', '/images/publish', { ref })),
+    subscribe: async (name, policy) => json(await call(endpoint, 'POST', '/subscriptions', { name, policy })),
+    unsubscribe: async (name) => json(await call(endpoint, 'POST', '/subscriptions/remove', { name })),
+    plan: async (ref) => json(await call(endpoint, 'GET', `/images/plan?${new URLSearchParams({ ref }).toString()}`)),
+    swarmStatus: async () => json(await call(endpoint, 'GET', '/swarm')),
     watchStatus: async (onStatus, options = {}) => {
       const response = await call(endpoint, 'GET', '/events', undefined, options.signal)
       if (!response.ok || response.body === null) await json<unknown>(response)

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isCacheCloudError, type ProgressEvent } from '@cachecloud/core'
-import type { CachePointApi, ChangeSource, ProgressSink, StreamLine } from './api.js'
+import type { CachePointApi, ChangeSource, ProgressSink, StreamLine, SwarmApi } from './api.js'
 import { API_PREFIX, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
 import { BadRequestError, UnauthorizedError } from './errors.js'
 import { serveEvents } from './events.js'
@@ -122,7 +122,33 @@ function routes (api: CachePointApi, changes?: ChangeSource): Map<string, Handle
     ['POST /sync', async (_req, res) => { sendJson(res, 200, await api.sync()) }]
   ])
   if (changes !== undefined) table.set('GET /events', async (req, res) => { await serveEvents(req, res, changes) })
+  addSwarmRoutes(table, api as CachePointApi & Partial<SwarmApi>)
   return table
+}
+
+/** Swarm routes (publish, subscriptions, plan, swarm status), when the API offers them. */
+function addSwarmRoutes (table: Map<string, Handler>, api: CachePointApi & Partial<SwarmApi>): void {
+  const { publish, subscribe, unsubscribe, plan, swarmStatus } = api
+  if (publish === undefined || subscribe === undefined || unsubscribe === undefined || plan === undefined || swarmStatus === undefined) return
+  const field = (body: unknown, key: string): string => {
+    const value = (body as Record<string, unknown> | null)?.[key]
+    if (typeof value !== 'string' || value === '') throw new BadRequestError(`"${key}" must be a non-empty string`)
+    return value
+  }
+  table.set('POST /images/publish', async (req, res) => { sendJson(res, 200, await publish.call(api, field(await readJson(req), 'ref'))) })
+  table.set('POST /subscriptions', async (req, res) => {
+    const body = await readJson(req)
+    const policy = (body as { policy?: unknown }).policy ?? 'auto'
+    if (policy !== 'auto' && policy !== 'manual') throw new BadRequestError('"policy" must be auto or manual')
+    sendJson(res, 200, await subscribe.call(api, field(body, 'name'), policy))
+  })
+  table.set('POST /subscriptions/remove', async (req, res) => { sendJson(res, 200, await unsubscribe.call(api, field(await readJson(req), 'name'))) })
+  table.set('GET /images/plan', async (_req, res, url) => {
+    const ref = url.searchParams.get('ref')
+    if (ref === null) throw new BadRequestError('plan needs ?ref=NAME@VERSION')
+    sendJson(res, 200, await plan.call(api, ref))
+  })
+  table.set('GET /swarm', async (_req, res) => { sendJson(res, 200, await swarmStatus.call(api)) })
 }
 
 function tokenMatches (header: string | undefined, token: Buffer): boolean {

@@ -6,9 +6,10 @@ import { loadOrCreatePeerKey, parseMultiaddr } from '@cachecloud/network'
 import { loadOrCreateToken } from '@cachecloud/control'
 import { CONFIG_FILE, DEFAULT_LISTEN_ADDRESS, PEER_KEY_FILE, PUBLISHER_KEY_FILE } from './constants.js'
 import { AlreadyInitializedError, ConfigError, NotInitializedError } from './errors.js'
+import { parseSwarmConfig, type SwarmConfig } from './swarm-config.js'
 
 /** The CachePoint config file (JSON). Every field but `dataDir` has a default. */
-export interface CachePointConfig {
+export interface CachePointConfig extends SwarmConfig {
   /** Data directory (block store, catalog, keys, token); relative paths are relative to the config file. */
   dataDir: string
   /** libp2p listen multiaddrs. */
@@ -70,7 +71,8 @@ export function parseConfig (text: string, path: string): CachePointConfig {
     trustedPublishers,
     controlPort,
     blockSize,
-    logLevel: logLevel as CachePointConfig['logLevel']
+    logLevel: logLevel as CachePointConfig['logLevel'],
+    ...parseSwarmConfig(doc, path)
   }
 }
 

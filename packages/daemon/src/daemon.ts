@@ -4,13 +4,15 @@ import {
   createControlServer, publishEndpoint, withdrawEndpoint, loadOrCreateToken,
   type CachePointApi, type ControlServer, type DiffInfo, type ExportRequest, type ExportResultInfo, type GcResultInfo,
   type ChangeSource, type ImageVersionInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
-  type ProgressSink, type PullRequest, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
+  type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
 import { createCatalog, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
 import { createTrustStore, formatPublicKey, type PublisherKey } from '@cachecloud/manifest'
 import { createNetwork, parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
+import { createSwarm, type Swarm } from '@cachecloud/swarm'
+import { readNetworkKey, swarmApi } from './distribution.js'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
 import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS } from './constants.js'
@@ -44,6 +46,7 @@ interface Running {
   catalog: Catalog
   libp2p: CachePointLibp2p
   transfer: Transfer
+  swarm: Swarm
   control: ControlServer
   pulls: Pulls
   monitor: PeerMonitor
@@ -52,7 +55,7 @@ interface Running {
 }
 
 /** A CachePoint: block store, catalog, libp2p host, transfer protocols and the control API. */
-export interface CachePointDaemon extends CachePointApi, ChangeSource {
+export interface CachePointDaemon extends CachePointApi, SwarmApi, ChangeSource {
   /** Locks the data directory and starts every part; resolves once the control API is reachable. */
   start(): Promise<{ controlUrl: string, peerId: string, addresses: string[] }>
   /** Stops every part and releases the data directory. */
@@ -63,6 +66,8 @@ export function createDaemon (init: DaemonInit): CachePointDaemon {
   return new DefaultDaemon(init)
 }
 
+// the swarm methods come from swarmApi (distribution.ts), assigned in the constructor
+interface DefaultDaemon extends SwarmApi {}
 class DefaultDaemon implements CachePointDaemon {
   private readonly config: CachePointConfig
   private readonly logger: Logger
@@ -77,6 +82,7 @@ class DefaultDaemon implements CachePointDaemon {
   constructor (init: DaemonInit) {
     this.config = init.config
     this.logger = init.logger
+    Object.assign(this, swarmApi(() => this.running.swarm, this.config))
   }
 
   private get running (): Running {
@@ -95,9 +101,18 @@ class DefaultDaemon implements CachePointDaemon {
       await blockstore.start()
       const catalog = createCatalog({ path: join(dataDir, CATALOG_DIR), blockstore })
       await catalog.start()
-      const libp2p = await createNetwork({ privateKey: peerKey, listen: this.config.listen })
-      const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }) })
+      const c = this.config
+      const libp2p = await createNetwork({
+        privateKey: peerKey, listen: c.listen, site: c.site, networkKey: await readNetworkKey(c), allowPeers: c.allowPeers,
+        bootstrap: c.bootstrap, mdns: c.mdns, logger: this.logger.child({ component: 'network' })
+      })
+      const swarm = createSwarm({
+        libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }), onEvent: this.changed
+      })
+      // pulling versions are listed so peers fetch from a node still downloading
+      const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget })
       await transfer.start()
+      await swarm.start()
       const pulls = new Pulls({
         transfer, catalog, jobs: this.jobs, peers: this.config.peers, stateFile: join(dataDir, STATE_FILE), logger: this.logger.child({ component: 'pulls' }), onChange: this.changed
       })
@@ -105,7 +120,7 @@ class DefaultDaemon implements CachePointDaemon {
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
-      this.parts = { blockstore, catalog, libp2p, transfer, control, pulls, monitor, publisherKey, unlock }
+      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, publisherKey, unlock }
       const { url } = await control.start()
       monitor.start()
       await publishEndpoint(dataDir, { url, pid: process.pid })
@@ -125,6 +140,7 @@ class DefaultDaemon implements CachePointDaemon {
     await withdrawEndpoint(this.config.dataDir)
     parts.monitor.stop()
     await parts.control.stop()
+    await parts.swarm.stop()
     await parts.transfer.stop()
     await parts.libp2p.stop()
     await parts.catalog.stop()

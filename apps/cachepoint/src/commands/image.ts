@@ -7,6 +7,7 @@ import { formatBytes, formatRate, table } from '../format.js'
 import { collect, parseSize } from '../options.js'
 import type { GlobalOptions } from '../paths.js'
 import { createProgressRenderer } from '../progress.js'
+import { registerSwarmCommands } from './swarm.js'
 
 async function withProgress<T> (label: string, g: GlobalOptions, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>): Promise<T> {
   const renderer = createProgressRenderer(label, { json: g.json === true })
@@ -112,4 +113,6 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
       const r = await (await daemonClient(g)).gc()
       output(g, r, () => `removed ${r.removed} blocks (${formatBytes(r.freedBytes)}), kept ${r.kept}`)
     })
+
+  registerSwarmCommands(image, globals)
 }

@@ -2,14 +2,18 @@ import type { Command } from 'commander'
 import { daemonClient, output } from '../context.js'
 import { formatBytes, formatDuration, formatRate, table } from '../format.js'
 import type { GlobalOptions } from '../paths.js'
+import { swarmLines } from './swarm.js'
 
 export function registerStatus (program: Command, globals: () => GlobalOptions): void {
   program.command('status')
     .description('what this CachePoint holds and is doing')
     .action(async () => {
       const g = globals()
-      const s = await (await daemonClient(g)).status()
-      output(g, s, () => {
+      const client = await daemonClient(g)
+      const s = await client.status()
+      // swarm pulls (per version: blocks, bytes per peer, LAN vs WAN, rate, ETA); older daemons have no /swarm
+      const swarm = await client.swarmStatus().catch(() => undefined)
+      output(g, swarm === undefined ? s : { ...s, swarm }, () => {
         const lines = [
           `peer id:        ${s.peerId}`,
           `addresses:      ${s.addresses.join(' ')}`,
@@ -27,6 +31,7 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
             j.state === 'running' ? formatDuration(j.etaSeconds) : '-'
           ])))
         }
+        if (swarm !== undefined) lines.push(...swarmLines(swarm.site, swarm.pulls))
         return lines.join('\n')
       })
     })

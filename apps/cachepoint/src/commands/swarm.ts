@@ -1,0 +1,66 @@
+import type { Command } from 'commander'
+import type { SwarmPullInfo } from '@cachecloud/control'
+import { parseVersionRef } from '@cachecloud/core'
+import { daemonClient, output } from '../context.js'
+import { formatBytes, formatDuration, formatRate, table } from '../format.js'
+import type { GlobalOptions } from '../paths.js'
+import { UsageError } from '../errors.js'
+
+/** `image publish`, `image subscribe`, `image unsubscribe`, `image plan`: swarm distribution. */
+export function registerSwarmCommands (image: Command, globals: () => GlobalOptions): void {
+  image.command('publish')
+    .description('announce a version held here to every node subscribed to the image')
+    .argument('<ref>', 'NAME@VERSION (imported or pulled complete on this node)')
+    .action(async (ref: string) => {
+      const g = globals()
+      parseVersionRef(ref)
+      const r = await (await daemonClient(g)).publish(ref)
+      output(g, r, () => `published ${r.ref} on ${r.topic} (${r.recipients} subscribed peers reached directly)`)
+    })
+
+  image.command('subscribe')
+    .description('follow an image: with --policy auto (default) every published version is verified and pulled on its own')
+    .argument('<name>', 'image name')
+    .option('--policy <policy>', 'auto (pull new versions) or manual (only record them)', 'auto')
+    .action(async (name: string, opts: { policy: string }) => {
+      const g = globals()
+      if (opts.policy !== 'auto' && opts.policy !== 'manual') throw new UsageError('--policy must be auto or manual')
+      const subs = await (await daemonClient(g)).subscribe(name, opts.policy)
+      output(g, subs, () => `subscribed to ${name} (${opts.policy}); subscriptions: ${subs.map(s => `${s.name} (${s.policy})`).join(', ')}`)
+    })
+
+  image.command('unsubscribe')
+    .description('stop following an image')
+    .argument('<name>', 'image name')
+    .action(async (name: string) => {
+      const g = globals()
+      const subs = await (await daemonClient(g)).unsubscribe(name)
+      output(g, subs, () => `unsubscribed from ${name}; subscriptions: ${subs.length === 0 ? 'none' : subs.map(s => `${s.name} (${s.policy})`).join(', ')}`)
+    })
+
+  image.command('plan')
+    .description('before anything moves: what a pull of this version would fetch, and how much of it this site already holds (LAN) vs must cross the WAN')
+    .argument('<ref>', 'NAME@VERSION')
+    .action(async (ref: string) => {
+      const g = globals()
+      parseVersionRef(ref)
+      const p = await (await daemonClient(g)).plan(ref)
+      output(g, p, () => [
+        `${p.ref} (${p.cid}): ${p.blocks} blocks, ${formatBytes(p.bytes)}`,
+        `  this node lacks ${p.missingBlocks} blocks, ${formatBytes(p.missingBytes)}`,
+        `  from this site (LAN): ${p.lanBlocks} blocks, ${formatBytes(p.lanBytes)}`,
+        `  over the WAN:         ${p.wanBlocks} blocks, ${formatBytes(p.wanBytes)}` + (p.unavailableBlocks > 0 ? ` (${p.unavailableBlocks} held by no connected peer yet)` : ''),
+        `  peers asked: ${p.peers.length} (${p.peers.filter(x => x.lan).length} in this site, ${p.peers.filter(x => x.state !== 'none').length} holding the version)`
+      ].join('\n'))
+    })
+}
+
+/** Status lines of swarm pulls: blocks done/total, LAN vs WAN, rate, ETA, bytes per peer. */
+export function swarmLines (site: string, pulls: SwarmPullInfo[]): string[] {
+  if (pulls.length === 0) return []
+  return ['', `swarm pulls (site ${site === '' ? 'none' : site}):`, table(['IMAGE', 'STATE', 'BLOCKS', 'LAN', 'WAN', 'RATE', 'ETA', 'PEERS'], pulls.map(p => [
+    p.ref, p.state === 'failed' ? `failed: ${p.error ?? ''}` : p.state, `${p.blocksDone}/${p.blocksTotal}`, formatBytes(p.lanBytes), formatBytes(p.wanBytes),
+    p.state === 'pulling' ? formatRate(p.rate) : '-', p.state === 'pulling' ? formatDuration(p.etaSeconds) : '-',
+    p.peers.map(x => `${x.peer.slice(-8)}${x.lan ? '' : '(wan)'}=${formatBytes(x.bytes)}`).join(' ')
+  ]))]
+}
