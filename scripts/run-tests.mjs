@@ -1,5 +1,7 @@
 // Runs every compiled test file with Node's test runner: package tests
-// (packages/*/dist/test, apps/*/dist/test) then multi-node tests (test/dist).
+// (packages/*/dist/test, apps/*/dist/test), the multi-site network tests
+// (infra/dist/test, namespaces: skipped with the reason when not root), then
+// multi-node tests (test/dist).
 // Extra arguments are passed to `node --test` (e.g. --test-name-pattern).
 import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync } from 'node:fs'
@@ -18,6 +20,7 @@ for (const group of ['packages', 'apps']) {
   if (!existsSync(group)) continue
   for (const name of readdirSync(group).sort()) roots.push(join(group, name, 'dist', 'test'))
 }
+roots.push(join('infra', 'dist', 'test'))
 roots.push(join('test', 'dist', 'src'))
 const files = roots.flatMap(testFiles)
 if (files.length === 0) {

@@ -48,7 +48,8 @@ export class SimNode {
       for (const w of this.waiting.values()) w.reject(new Error(`${this.host.name} exited`))
       this.waiting.clear()
     })
-    const ready = await this.waitEvent(e => e.event === 'ready' || e.event === 'fatal', 30_000)
+    const startedAt = Date.now()
+    const ready = await this.waitEvent(e => (e.event === 'ready' || e.event === 'fatal') && Number(e.at) >= startedAt, 30_000)
     if (ready.event === 'fatal') throw new Error(`${this.host.name} failed to start: ${String(ready.error)}`)
     this.peerId = String(ready.peerId)
   }

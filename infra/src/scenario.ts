@@ -17,6 +17,8 @@ export interface ScenarioInit {
   hostsPerBranch?: number
   /** Cut the laptop's link during v1 for this long. Default 3000 ms; 0: no cut. */
   laptopCutMs?: number
+  /** Kill (SIGKILL) one branch node this long after v1 is published and restart it 2 s later. Default: no kill. */
+  killAfterMs?: number
   /** Namespace name prefix (also the cleanup key). */
   prefix?: string
   /** Keep the data directories (node logs) for a look afterwards. */
@@ -91,6 +93,14 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
             log(`${laptop.host.name}: link restored`)
           })()
         }, 1500)
+      }
+      const victim = subscribers.find(n => n.host.site === 'b2' && !n.host.laptop && n.host.name.endsWith('-2'))
+      if (version === 'v1' && victim !== undefined && init.killAfterMs !== undefined) {
+        setTimeout(() => {
+          victim.kill()
+          log(`${victim.host.name}: killed`)
+          setTimeout(() => { victim.start().then(() => { log(`${victim.host.name}: restarted`) }, (err: Error) => { log(`${victim.host.name}: restart failed: ${err.message}`) }) }, 2000)
+        }, init.killAfterMs)
       }
       const done = await Promise.all(subscribers.map(async n => {
         const e = await n.waitEvent(ev => ev.event === 'pulled' && ev.ref === ref, 600_000)
