@@ -47,3 +47,9 @@ export const DEFAULT_PUT_CONCURRENCY = 8
 export const DEFAULT_BLOCK_TIMEOUT_MS = 15_000
 /** Rate window for status (bytes per second over this window). */
 export const RATE_WINDOW_MS = 5_000
+/** A subscribed version whose pull failed (no peer offers it yet, peers gone) is retried after this long, doubling. */
+export const BACKGROUND_RETRY_MS = 1_000
+/** Longest wait between two retries of a subscribed version's pull. */
+export const BACKGROUND_RETRY_MAX_MS = 30_000
+/** A pull waits this long before fetching from other sites, so that same-site peers pulling the same version are known. */
+export const DEFAULT_WAN_START_DELAY_MS = 1_500

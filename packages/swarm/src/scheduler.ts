@@ -1,7 +1,7 @@
 import type { BlockWant, PullScheduler } from '@cachecloud/transfer'
 import {
   DEFAULT_ENDGAME_AFTER_MS, DEFAULT_INITIAL_WINDOW_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PENALTY_MS,
-  DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, LIES_BEFORE_PENALTY
+  DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, DEFAULT_WAN_START_DELAY_MS, LIES_BEFORE_PENALTY
 } from './constants.js'
 import type { HaveAnswer } from './have-wire.js'
 import { WAN_ENDGAME_FACTOR, WAN_INITIAL_WINDOW_BYTES } from './constants.js'
@@ -22,6 +22,8 @@ export interface SwarmSchedulerInit {
   endgameAfterMs?: number
   stallMs?: number
   penaltyMs?: number
+  /** Before taking blocks from other sites, wait this long for same-site peers to show up. Default: DEFAULT_WAN_START_DELAY_MS. */
+  wanStartDelayMs?: number
   /** A peer was deprioritized (lied or failed). */
   onPenalty?: (peer: string, why: string) => void
 }
@@ -69,12 +71,14 @@ export class SwarmScheduler implements PullScheduler {
   private waiters: Array<() => void> = []
   private timer: ReturnType<typeof setTimeout> | undefined
   remaining: number
+  private lastProgress = performance.now()
+  private readonly createdAt = performance.now()
   private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty'>> & Pick<SwarmSchedulerInit, 'onPenalty'>
 
   constructor (init: SwarmSchedulerInit) {
     this.o = {
       pipelineSeconds: DEFAULT_PIPELINE_SECONDS, initialWindowBytes: DEFAULT_INITIAL_WINDOW_BYTES, maxWindowBytes: DEFAULT_MAX_WINDOW_BYTES,
-      endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, ...init
+      endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, wanStartDelayMs: DEFAULT_WAN_START_DELAY_MS, ...init
     }
     this.wants = init.wants.map(want => {
       const d = want.cid.multihash.digest
@@ -183,12 +187,16 @@ export class SwarmScheduler implements PullScheduler {
     if (p === undefined || p.penaltyUntil > now) return []
     const budget = Math.min(maxBytes, this.window(p) - p.inFlight)
     if (budget <= 0) return []
+    // over the WAN, wait a moment first: same-site peers that got the same announcement show up as pulling
+    if (!p.lan && now - this.createdAt < this.o.wanStartDelayMs) { this.wakeIn(this.o.wanStartDelayMs - (now - this.createdAt)); return [] }
     const group = p.lan ? [] : this.group()
+    const stalled = now - this.lastProgress > this.o.stallMs
     const eligible = (i: number): boolean => {
       const w = this.wants[i]
       if (w.done || p.holds[i] !== 1 || w.refusedBy?.has(peer) === true || w.at.has(peer)) return false
       // over the WAN only what no same-site peer holds, and only this node's share of the site's group
-      return p.lan || (!this.lanHolds(i) && this.owner(w, group) === this.o.self)
+      // views of the group may differ between members for a moment: after stallMs without progress, fetch any WAN block
+      return p.lan || (!this.lanHolds(i) && (stalled || this.owner(w, group) === this.o.self))
     }
     let candidates: number[] = []
     for (let i = 0; i < this.wants.length; i++) if (this.wants[i].at.size === 0 && eligible(i)) candidates.push(i)
@@ -241,6 +249,7 @@ export class SwarmScheduler implements PullScheduler {
     if (w !== undefined && !w.done) {
       w.done = true
       this.remaining--
+      this.lastProgress = performance.now()
     }
     this.notify()
   }

@@ -5,7 +5,7 @@ import { formatVersionRef, type VersionRef } from '@cachecloud/core'
 import { peerSite } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
-import { DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
@@ -89,9 +89,13 @@ export class CacheCloudSwarm implements Swarm {
     await Promise.allSettled([...this.pulls.values()].map(async p => await p.promise))
   }
 
-  private background (ref: VersionRef): void {
+  /** Pulls a subscribed version on its own, retrying with backoff while no peer offers it yet or the pull fails. */
+  private background (ref: VersionRef, attempt = 0): void {
     this.pull(ref).catch((err: Error) => {
-      if (!this.stopping.signal.aborted) this.init.logger?.warn({ err, ref: formatVersionRef(ref) }, 'pull of %s failed: %s', formatVersionRef(ref), err.message)
+      if (this.stopping.signal.aborted) return
+      const delay = Math.min(BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS * 2 ** attempt)
+      this.init.logger?.warn({ err, ref: formatVersionRef(ref), retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', formatVersionRef(ref), delay, err.message)
+      setTimeout(() => { if (!this.stopping.signal.aborted) this.background(ref, attempt + 1) }, delay).unref()
     })
   }
 
