@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
+import { open, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -7,6 +7,26 @@ import type { Host } from './netns.js'
 import type { Command, NodeConfig } from './node.js'
 
 const NODE_JS = fileURLToPath(new URL('./node.js', import.meta.url))
+const RELAY_JS = fileURLToPath(new URL('./relay.js', import.meta.url))
+const CLI_JS = fileURLToPath(new URL('../../../apps/cachepoint/dist/src/cli.js', import.meta.url))
+
+/** Creates a real CachePoint data directory (cachepoint init) with the swarm fields of `config`; returns its publisher key. */
+export async function initDaemonDir (config: NodeConfig): Promise<string> {
+  const { initDataDir } = await import('@cachecloud/daemon')
+  const result = await initDataDir(config.dataDir, { listen: config.listen, trustedPublishers: config.trust })
+  const path = join(config.dataDir, 'config.json')
+  const doc = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
+  Object.assign(doc, {
+    site: config.site,
+    mdns: config.mdns,
+    ...(config.bootstrap !== undefined ? { bootstrap: config.bootstrap } : {}),
+    ...(config.networkKeyFile !== undefined ? { networkKey: config.networkKeyFile } : {}),
+    ...(config.wan !== undefined ? { wan: config.wan } : {}),
+    subscriptions: (config.subscriptions ?? []).map(s => ({ name: s.name, policy: s.policy ?? 'auto' }))
+  })
+  await writeFile(path, JSON.stringify(doc, null, 2))
+  return result.publisherKey
+}
 
 type Reply = { id: number, ok: boolean, result?: unknown, error?: string }
 type Event = { event: string, [key: string]: unknown }
@@ -17,18 +37,28 @@ export class SimNode {
   peerId = ''
   readonly events: Event[] = []
   private proc?: ChildProcess
+  private daemon?: ChildProcess
   private nextId = 1
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   private readonly eventWaiters: Array<{ match: (e: Event) => boolean, resolve: (e: Event) => void }> = []
 
-  constructor (readonly host: Host, readonly config: NodeConfig, private readonly dir: string) {}
+  /** `daemon`: a real `cachepoint daemon` (data directory made with initDaemonDir) driven through relay.ts; `runner`: node.ts. */
+  constructor (readonly host: Host, readonly config: NodeConfig, private readonly dir: string, readonly kind: 'runner' | 'daemon' = 'runner') {}
 
   get running (): boolean { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
 
   async start (): Promise<void> {
-    const file = join(this.dir, `${this.host.name}.json`)
-    await writeFile(file, JSON.stringify(this.config))
-    const proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, NODE_JS, file], { stdio: ['pipe', 'pipe', 'inherit'] })
+    let proc: ChildProcess
+    if (this.kind === 'daemon') {
+      const log = await open(join(this.config.dataDir, 'daemon.out'), 'a')
+      this.daemon = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, CLI_JS, 'daemon', '--data-dir', this.config.dataDir], { stdio: ['ignore', log.fd, log.fd] })
+      this.daemon.once('exit', () => { void log.close() })
+      proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, RELAY_JS, this.config.dataDir], { stdio: ['pipe', 'pipe', 'inherit'] })
+    } else {
+      const file = join(this.dir, `${this.host.name}.json`)
+      await writeFile(file, JSON.stringify(this.config))
+      proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, NODE_JS, file], { stdio: ['pipe', 'pipe', 'inherit'] })
+    }
     this.proc = proc
     createInterface({ input: proc.stdout! }).on('line', line => {
       let msg: Reply | Event
@@ -74,7 +104,10 @@ export class SimNode {
   }
 
   /** SIGKILL: the process dies mid-whatever, as a power cut would. */
-  kill (): void { this.proc?.kill('SIGKILL') }
+  kill (): void {
+    this.daemon?.kill('SIGKILL')
+    this.proc?.kill('SIGKILL')
+  }
 
   async stop (): Promise<void> {
     if (!this.running) return
@@ -82,5 +115,12 @@ export class SimNode {
     await Promise.race([this.call({ cmd: 'stop' }).catch(() => {}), new Promise(resolve => setTimeout(resolve, 5000))])
     await Promise.race([exited, new Promise(resolve => setTimeout(resolve, 3000))])
     if (this.running) this.proc!.kill('SIGKILL')
+    const daemon = this.daemon
+    if (daemon !== undefined && daemon.exitCode === null && daemon.signalCode === null) {
+      const gone = new Promise(resolve => daemon.once('exit', resolve))
+      daemon.kill('SIGTERM')
+      await Promise.race([gone, new Promise(resolve => setTimeout(resolve, 5000))])
+      if (daemon.exitCode === null && daemon.signalCode === null) daemon.kill('SIGKILL')
+    }
   }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
 import { formatPublicKey, generatePublisherKey, savePublisherKey } from '@cachecloud/manifest'
 import { generateNetworkKey } from '@cachecloud/network'
-import { SimNode } from './cluster.js'
+import { initDaemonDir, SimNode } from './cluster.js'
 import { createTopology, destroyTopology, setLink, wanCounters, type SiteSpec, type Topology } from './netns.js'
 
 export interface ScenarioInit {
@@ -19,6 +19,14 @@ export interface ScenarioInit {
   laptopCutMs?: number
   /** Kill (SIGKILL) one branch node this long after v1 is published and restart it 2 s later. Default: no kill. */
   killAfterMs?: number
+  /** Sites to build instead of the standard ones (the first is the data center: publisher first, unshaped). */
+  sites?: SiteSpec[]
+  /** Versions to publish. Default: both (v1, then the update v2). */
+  versions?: Array<'v1' | 'v2'>
+  /** Called with the built network and the image file before the nodes stop (the benchmark's HTTP baseline). */
+  beforeTeardown?: (topo: Topology, v1File: string) => Promise<void>
+  /** `daemon` (default): real `cachepoint daemon` processes; `runner`: the lighter node.ts. */
+  nodes?: 'daemon' | 'runner'
   /** Namespace name prefix (also the cleanup key). */
   prefix?: string
   /** Keep the data directories (node logs) for a look afterwards. */
@@ -52,8 +60,8 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
     const sha = { v1: await sha256File(v1.path), v2: await sha256File(join(dir, 'v2.raw')) }
 
     const branches = init.branches ?? 2
-    const specs: SiteSpec[] = [{ name: 'dc', hosts: 2 }]
-    for (let b = 1; b <= branches; b++) specs.push({ name: `b${b}`, hosts: init.hostsPerBranch ?? 3, laptops: b === 1 ? 1 : 0, wanRate: init.wanRate ?? '40mbit' })
+    const specs: SiteSpec[] = init.sites ?? [{ name: 'dc', hosts: 2 }]
+    if (init.sites === undefined) for (let b = 1; b <= branches; b++) specs.push({ name: `b${b}`, hosts: init.hostsPerBranch ?? 3, laptops: b === 1 ? 1 : 0, wanRate: init.wanRate ?? '40mbit' })
     log(`network: ${specs.map(s => `${s.name} ${s.hosts + (s.laptops ?? 0)} hosts${s.wanRate !== undefined ? ` @ ${s.wanRate}` : ''}`).join(', ')}`)
     topo = await createTopology(prefix, specs)
     const net = topo
@@ -66,16 +74,24 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
       networkKeyFile: join(dir, 'swarm.key'), mdns: true, subscriptions: [{ name: 'os' }]
     })
     const [pubHost, ...others] = topo.hosts
-    const publisher = new SimNode(pubHost, { ...base(pubHost), publisherKeyFile: join(dir, 'publisher.key'), subscriptions: [] }, dir)
+    const kind = init.nodes ?? 'daemon'
+    const pubConfig = { ...base(pubHost), publisherKeyFile: join(dir, 'publisher.key'), subscriptions: [] }
+    // a real daemon signs with its own publisher key, made by init: the others trust that one
+    const trust = kind === 'daemon' ? [await initDaemonDir(pubConfig)] : pubConfig.trust
+    const publisher = new SimNode(pubHost, pubConfig, dir, kind)
     await publisher.start()
     nodes.push(publisher)
-    for (const host of others) nodes.push(new SimNode(host, { ...base(host), bootstrap: [publisher.addr] }, dir))
+    for (const host of others) {
+      const config = { ...base(host), trust, bootstrap: [publisher.addr] }
+      if (kind === 'daemon') await initDaemonDir(config)
+      nodes.push(new SimNode(host, config, dir, kind))
+    }
     await Promise.all(nodes.slice(1).map(async n => { await n.start() }))
     const subscribers = nodes.slice(1)
     await new Promise(resolve => setTimeout(resolve, 2000)) // connections and subscriptions settle
 
     const report: ScenarioReport = { nodes: [], sites: [], versions: [] }
-    for (const version of ['v1', 'v2'] as const) {
+    for (const version of init.versions ?? ['v1', 'v2'] as const) {
       const ref = `os@${version}`
       const imported = await publisher.call<{ newBytes: number }>({ cmd: 'import', file: join(dir, `${version}.raw`), name: 'os', version })
       const before = await Promise.all(topo.sites.map(async s => await wanCounters(topo!, s.name)))
@@ -121,6 +137,10 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
         const swarmWan = done.filter(d => d.n.host.site === s.name).reduce((sum, d) => sum + d.status.wanBytes, 0)
         report.sites.push({ site: s.name, version, wanRxBytes: after[i].rx - before[i].rx, swarmWanBytes: swarmWan, deltaBytes: imported.newBytes })
       })
+    }
+    if (init.beforeTeardown !== undefined) {
+      await Promise.all(nodes.map(async n => { await n.stop() }))
+      await init.beforeTeardown(net, v1.path)
     }
     return report
   } finally {

@@ -26,6 +26,7 @@ try {
     wanRate: arg('rate') ?? '40mbit',
     laptopCutMs: Number(arg('laptop-cut-ms') ?? 3000),
     keep: process.argv.includes('--keep'),
+    nodes: process.argv.includes('--runner') ? 'runner' : 'daemon',
     log: line => { console.error(`[sim] ${line}`) }
   })
   console.log(formatReport(report))

@@ -53,3 +53,5 @@ export const BACKGROUND_RETRY_MS = 1_000
 export const BACKGROUND_RETRY_MAX_MS = 30_000
 /** A pull waits this long before fetching from other sites, so that same-site peers pulling the same version are known. */
 export const DEFAULT_WAN_START_DELAY_MS = 1_500
+/** A pull that received nothing for this long fetches any block over the WAN, whoever's share it is (members' views disagreed, or a member is gone). */
+export const DEADLOCK_MS = 20_000

@@ -1,7 +1,7 @@
 import type { BlockWant, PullScheduler } from '@cachecloud/transfer'
 import {
   DEFAULT_ENDGAME_AFTER_MS, DEFAULT_INITIAL_WINDOW_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PENALTY_MS,
-  DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, DEFAULT_WAN_START_DELAY_MS, LIES_BEFORE_PENALTY
+  DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, DEFAULT_WAN_START_DELAY_MS, DEADLOCK_MS, LIES_BEFORE_PENALTY
 } from './constants.js'
 import type { HaveAnswer } from './have-wire.js'
 import { WAN_ENDGAME_FACTOR, WAN_INITIAL_WINDOW_BYTES } from './constants.js'
@@ -190,12 +190,12 @@ export class SwarmScheduler implements PullScheduler {
     // over the WAN, wait a moment first: same-site peers that got the same announcement show up as pulling
     if (!p.lan && now - this.createdAt < this.o.wanStartDelayMs) { this.wakeIn(this.o.wanStartDelayMs - (now - this.createdAt)); return [] }
     const group = p.lan ? [] : this.group()
-    const stalled = now - this.lastProgress > this.o.stallMs
+    const stalled = now - this.lastProgress > DEADLOCK_MS
     const eligible = (i: number): boolean => {
       const w = this.wants[i]
       if (w.done || p.holds[i] !== 1 || w.refusedBy?.has(peer) === true || w.at.has(peer)) return false
       // over the WAN only what no same-site peer holds, and only this node's share of the site's group
-      // views of the group may differ between members for a moment: after stallMs without progress, fetch any WAN block
+      // members' views of the group may disagree (each thinks the other owns a block): after DEADLOCK_MS without progress, fetch any WAN block
       return p.lan || (!this.lanHolds(i) && (stalled || this.owner(w, group) === this.o.self))
     }
     let candidates: number[] = []

@@ -1,0 +1,18 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { BenchResult } from './types.js'
+
+/**
+ * Swarm distribution over shaped links in network namespaces (issue 4): runs
+ * infra/dist/src/bench.js (root needed: otherwise one skipped line) and reads
+ * its results. Size and rate: BENCH_SWARM_MIB, BENCH_SWARM_RATE.
+ */
+export async function run (): Promise<BenchResult[]> {
+  const script = fileURLToPath(new URL('../../../infra/dist/src/bench.js', import.meta.url))
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => { out += d.toString() })
+  const code = await new Promise<number | null>(resolve => child.once('exit', resolve))
+  if (code !== 0) throw new Error(`infra bench exited with ${code}`)
+  return JSON.parse(out.trim().split('\n').pop() ?? '[]') as BenchResult[]
+}

@@ -1,0 +1,66 @@
+/**
+ * Runs inside a host's namespace beside a real `cachepoint daemon` and relays
+ * the harness's JSON-line commands (the same as node.ts) to the daemon's
+ * control API on that namespace's loopback; reports `ready` and `pulled`
+ * events (from the daemon's status stream and swarm status).
+ */
+import '@cachecloud/core/polyfill'
+import { createInterface } from 'node:readline'
+import { connectToDaemon, type ControlClient } from '@cachecloud/control'
+import type { Command } from './node.js'
+
+function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.stringify(msg) + '\n') }
+
+async function connect (dataDir: string): Promise<ControlClient> {
+  const end = Date.now() + 30_000
+  while (true) {
+    try {
+      const client = await connectToDaemon(dataDir)
+      await client.status()
+      return client
+    } catch (err) {
+      if (Date.now() > end) throw err
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+  }
+}
+
+async function main (): Promise<void> {
+  const dataDir = process.argv[2]
+  const client = await connect(dataDir)
+  const status = await client.status()
+  const reported = new Set<string>()
+  const check = async (): Promise<void> => {
+    const swarm = await client.swarmStatus()
+    for (const pull of swarm.pulls) {
+      if (pull.state === 'complete' && !reported.has(pull.ref)) {
+        reported.add(pull.ref)
+        out({ event: 'pulled', ref: pull.ref, status: pull })
+      }
+    }
+  }
+  // the status stream says when something changed; a timer covers the rest
+  client.watchStatus(() => { void check().catch(() => {}) }).catch(() => {})
+  setInterval(() => { void check().catch(() => {}) }, 1000).unref()
+
+  const handle = async (c: Command): Promise<unknown> => {
+    switch (c.cmd) {
+      case 'import': return await client.importImage({ file: c.file, name: c.name, version: c.version }, () => {})
+      case 'publish': return await client.publish(c.ref)
+      case 'plan': return await client.plan(c.ref)
+      case 'pull': return await client.pull({ ref: c.ref }, () => {})
+      case 'export': return await client.exportImage({ ref: c.ref, file: c.file, overwrite: true }, () => {})
+      case 'status': return { ...await client.status(), swarm: await client.swarmStatus() }
+      case 'stop': setImmediate(() => process.exit(0)); return {}
+    }
+  }
+  out({ event: 'ready', peerId: status.peerId, addrs: status.addresses })
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue
+    const c = JSON.parse(line) as Command
+    handle(c).then(result => { out({ id: c.id, ok: true, result }) }, (err: Error & { code?: string }) => { out({ id: c.id, ok: false, error: err.message, code: err.code }) })
+  }
+  process.exit(0)
+}
+
+main().catch((err: Error) => { out({ event: 'fatal', error: err.message }); process.exit(1) })
