@@ -6,7 +6,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, type CID, type ProgressOptions } from '@cachecloud/core'
 import { sealBlock, type UserKeys } from './crypto.js'
-import type { CachedFile, ScanCache } from './state.js'
+import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
 
 /** Counters of one scan. */
@@ -19,6 +19,8 @@ export interface ScanStats {
   /** Sealed blocks and bytes newly written to the block store. */
   newBlocks: number
   newBytes: number
+  /** Directories sealed (not found unchanged in the scan cache). */
+  sealedDirs: number
 }
 
 export interface ScanInit extends ProgressOptions<'personal:scan'> {
@@ -34,6 +36,18 @@ export interface ScanInit extends ProgressOptions<'personal:scan'> {
 /** Files up to this size are read whole with synchronous calls; larger ones are streamed in pieces of WHOLE_FILE_BYTES. */
 const SYNC_READ_BYTES = 256 * 1024
 const WHOLE_FILE_BYTES = 1024 * 1024
+
+/** SHA-256 of everything a directory block encodes. */
+function signature (entries: Entry[]): string {
+  const hash = createHash('sha256')
+  for (const e of entries) {
+    hash.update(`${e.kind}\0${e.name}\0${e.mode}\0${e.mtimeMs}\0`)
+    if (e.kind === 'file') hash.update(`${e.size}\0${Buffer.from(e.sha256).toString('hex')}\0${e.chunks.join(',')}\0`)
+    else if (e.kind === 'dir') hash.update(`${e.dir.toString()}\0`)
+    else hash.update(`${e.target}\0`)
+  }
+  return hash.digest('hex')
+}
 
 /** Runs `fn` over `items` with at most `limit` in flight, keeping results in order. */
 async function mapLimit<T, R> (items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -54,8 +68,8 @@ async function mapLimit<T, R> (items: T[], limit: number, fn: (item: T) => Promi
  * one chunk (or one small file) per worker.
  */
 export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: ScanCache, stats: ScanStats }> {
-  const stats: ScanStats = { files: 0, bytes: 0, hashedFiles: 0, hashedBytes: 0, newBlocks: 0, newBytes: 0 }
-  const cache: ScanCache = new Map()
+  const stats: ScanStats = { files: 0, bytes: 0, hashedFiles: 0, hashedBytes: 0, newBlocks: 0, newBytes: 0, sealedDirs: 0 }
+  const cache: ScanCache = emptyScanCache()
 
   const putSealed = async (plain: Uint8Array): Promise<CID> => {
     const sealed = sealBlock(init.keys, plain)
@@ -65,7 +79,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   }
 
   const cached = (rel: string, st: BigIntStats): CachedFile | undefined => {
-    const old = init.previous.get(rel)
+    const old = init.previous.files.get(rel)
     if (old === undefined || old.size !== st.size.toString() || old.mtimeNs !== st.mtimeNs.toString() || old.ctimeNs !== st.ctimeNs.toString() || old.ino !== st.ino.toString()) return undefined
     return old
   }
@@ -82,7 +96,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     const sha256 = hash.digest()
     // changed while read: keep what was read, but do not cache it so the next scan reads it again
     if (BigInt(size) === st.size && await stable()) {
-      cache.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
+      cache.files.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
     }
     return fileEntry(name, st, sha256, chunks, size)
   }
@@ -137,7 +151,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
         // unchanged since the last scan (size, mtime, ctime, inode): not opened, not read
         const old = cached(childRel, st)
         if (old !== undefined) {
-          cache.set(childRel, old)
+          cache.files.set(childRel, old)
           return fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size))
         }
         return await readFileEntry(childAbs, childRel, name, st)
@@ -160,11 +174,20 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       }
     }
     init.onProgress?.({ type: 'personal:scan', done: stats.files, total: 0, detail: { dir: rel, hashedFiles: stats.hashedFiles } })
+    // unchanged entries (same names, metadata, content hashes, chunk and subdirectory CIDs): the block sealed last time
+    const sig = signature(entries)
+    const previous = init.previous.dirs.get(rel)
+    if (previous?.sig === sig) {
+      cache.dirs.set(rel, previous)
+      return parseCid(previous.cid)
+    }
+    stats.sealedDirs++
     const block = sealDir(init.keys, entries)
     for (const page of block.pages) {
       if (await init.blockstore.put(page.cid, page.bytes)) { stats.newBlocks++; stats.newBytes += page.bytes.byteLength }
     }
     if (await init.blockstore.put(block.cid, block.bytes)) { stats.newBlocks++; stats.newBytes += block.bytes.byteLength }
+    cache.dirs.set(rel, { sig, cid: block.cid.toString() })
     return block.cid
   }
 

@@ -17,7 +17,20 @@ export interface CachedFile {
   chunks: string[]
 }
 
-export type ScanCache = Map<string, CachedFile>
+/** A directory whose entries hash to `sig` sealed to `cid` (with its pages) last time: not sealed again. */
+export interface CachedDir {
+  sig: string
+  cid: string
+}
+
+export interface ScanCache {
+  files: Map<string, CachedFile>
+  dirs: Map<string, CachedDir>
+}
+
+export function emptyScanCache (): ScanCache {
+  return { files: new Map(), dirs: new Map() }
+}
 
 export async function writeFileAtomic (path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   await mkdir(dirname(path), { recursive: true })
@@ -43,16 +56,17 @@ async function readIfExists (path: string): Promise<string | undefined> {
 
 export async function loadScanCache (path: string): Promise<ScanCache> {
   const text = await readIfExists(path)
-  if (text === undefined) return new Map()
+  if (text === undefined) return emptyScanCache()
   try {
-    return new Map(Object.entries(JSON.parse(text) as Record<string, CachedFile>))
+    const json = JSON.parse(text) as { files?: Record<string, CachedFile>, dirs?: Record<string, CachedDir> }
+    return { files: new Map(Object.entries(json.files ?? {})), dirs: new Map(Object.entries(json.dirs ?? {})) }
   } catch {
-    return new Map() // a damaged cache only costs a full re-hash
+    return emptyScanCache() // a damaged cache only costs a full re-hash
   }
 }
 
 export async function saveScanCache (path: string, cache: ScanCache): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify(Object.fromEntries(cache)))
+  await writeFileAtomic(path, JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs) }))
 }
 
 /** One line of the node's snapshot log. */

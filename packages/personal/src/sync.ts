@@ -119,7 +119,8 @@ export class DefaultPersonalSync implements PersonalSync {
       const last = log.at(-1)
       if (last !== undefined && last.root.equals(root) && options.force !== true) {
         this.cache = cache
-        await saveScanCache(this.path('scanCache'), cache)
+        // nothing read and nothing sealed: the cache on disk already says all this
+        if (stats.hashedFiles > 0 || stats.sealedDirs > 0) await saveScanCache(this.path('scanCache'), cache)
         return { ...toInfo(last, true), created: false, stats }
       }
       const record: SnapshotRecord = {

@@ -51,6 +51,7 @@ describe('personal sync: many files', () => {
     assert.equal(rescan.created, false)
     assert.equal(rescan.stats.hashedFiles, 0)
     assert.equal(rescan.stats.hashedBytes, 0)
+    assert.equal(rescan.stats.sealedDirs, 0)
 
     await writeFile(join(folder, 'dir7', 'file3.dat'), 'changed')
     const edited = await sync.snapshot()
@@ -58,6 +59,7 @@ describe('personal sync: many files', () => {
     assert.equal(edited.stats.hashedFiles, 1)
     // new: the file's chunk, and for its directory and the root (both paged) one page and the top block
     assert.equal(edited.stats.newBlocks, 5)
+    assert.equal(edited.stats.sealedDirs, 2) // dir7 and the root; the 49 other directories come from the cache
 
     // an insertion in a paged directory re-seals one page (two if the new name ends a page), not the directory
     await writeFile(join(folder, 'dir7', 'file3a.dat'), 'inserted')
