@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { open, rename, unlink } from 'node:fs/promises'
+import { mkdir, open, rename, unlink } from 'node:fs/promises'
 import { basename, dirname, join } from 'node:path'
 
 /** A temporary file name beside `path` (same directory, so rename is atomic). */
@@ -20,8 +20,10 @@ export async function fsyncDir (dir: string): Promise<void> {
 /**
  * Replaces `path` atomically: temp file, fsync, rename, fsync of the directory.
  * A crash at any point leaves either the old file or the new one, never a mix.
+ * Creates the parent directory if needed.
  */
 export async function writeFileAtomic (path: string, data: string | Uint8Array, options: { mode?: number } = {}): Promise<void> {
+  await mkdir(dirname(path), { recursive: true })
   const tmp = tempPathBeside(path)
   try {
     const handle = await open(tmp, 'wx', options.mode ?? 0o644)

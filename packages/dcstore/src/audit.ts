@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { AUDIT_GENESIS } from './constants.js'
 import { AuditChainBrokenError } from './errors.js'
-import { appendDurable, writeFileAtomic } from './fs.js'
+import { appendDurable, writeFileAtomic600 as writeFileAtomic } from './fs.js'
 
 /** One audit entry (docs/formats/personal.md#audit-log). */
 export interface AuditEntry {

@@ -6,7 +6,7 @@ import { decodeRecord, deriveUserKeys, unwrapUserKey, walkTree, writeRestoredFil
 import type { AuditLog } from './audit.js'
 import { EXPORT_FORMAT } from './constants.js'
 import { DiscoveryKeyRequiredError, ExportTargetNotEmptyError, NoSnapshotError } from './errors.js'
-import { writeFileAtomic } from './fs.js'
+import { writeFileAtomic600 as writeFileAtomic } from './fs.js'
 import type { FileRow, SearchQuery, SnapshotRow, VersionIndex } from './version-index.js'
 
 export type TimeArg = Date | string | number

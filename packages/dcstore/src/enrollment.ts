@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { USER_PATTERN } from './constants.js'
 import { InvalidEnrollmentError } from './errors.js'
-import { writeFileAtomic } from './fs.js'
+import { writeFileAtomic600 as writeFileAtomic } from './fs.js'
 
 /** Which users each enrolled node may write. Kept as JSON: `{ "nodes": { "<peer id>": { "users": [...], "enrolledAt": "..." } } }`. */
 export interface EnrollmentTable {

@@ -1,12 +1,10 @@
-import { appendFile, mkdir, open, rename } from 'node:fs/promises'
+import { appendFile, mkdir, open } from 'node:fs/promises'
+import { writeFileAtomic } from '@cachecloud/core'
 import { dirname } from 'node:path'
 
-export async function writeFileAtomic (path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  const handle = await open(tmp, 'w', 0o600)
-  try { await handle.writeFile(data); await handle.sync() } finally { await handle.close() }
-  await rename(tmp, path)
+/** Small files replaced atomically (mode 0600: the store's metadata is private). */
+export async function writeFileAtomic600 (path: string, data: string | Uint8Array): Promise<void> {
+  await writeFileAtomic(path, data, { mode: 0o600 })
 }
 
 /** Appends and fsyncs. */

@@ -1,6 +1,6 @@
-import { appendFile, mkdir, open, readFile, rename } from 'node:fs/promises'
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { parseCid, type CID } from '@cachecloud/core'
+import { parseCid, writeFileAtomic, type CID } from '@cachecloud/core'
 
 // The node's per-folder state files (docs/formats/personal.md#node-state):
 // scan cache, snapshot log, replicated set, user key.
@@ -32,19 +32,6 @@ export function emptyScanCache (): ScanCache {
   return { files: new Map(), dirs: new Map() }
 }
 
-export async function writeFileAtomic (path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
-  await mkdir(dirname(path), { recursive: true })
-  const tmp = `${path}.tmp-${process.pid}`
-  const handle = await open(tmp, 'w', mode)
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
-}
-
 async function readIfExists (path: string): Promise<string | undefined> {
   try {
     return await readFile(path, 'utf8')
@@ -66,7 +53,7 @@ export async function loadScanCache (path: string): Promise<ScanCache> {
 }
 
 export async function saveScanCache (path: string, cache: ScanCache): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs) }))
+  await writeFileAtomic(path, JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs) }), { mode: 0o600 })
 }
 
 /** One line of the node's snapshot log. */

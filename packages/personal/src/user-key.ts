@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { USER_KEY_BYTES } from './constants.js'
 import { generateUserKey } from './crypto.js'
 import { InvalidPersonalFormatError } from './errors.js'
-import { writeFileAtomic } from './state.js'
+import { writeFileAtomic } from '@cachecloud/core'
 
 /** The user key kept on the node (raw 32 bytes, mode 0600), created on first use unless one is provisioned. */
 export async function loadOrCreateUserKey (path: string, provisioned?: Uint8Array): Promise<Uint8Array> {
@@ -18,6 +18,6 @@ export async function loadOrCreateUserKey (path: string, provisioned?: Uint8Arra
     return existing
   }
   const key = provisioned ?? generateUserKey()
-  await writeFileAtomic(path, key)
+  await writeFileAtomic(path, key, { mode: 0o600 })
   return key
 }
