@@ -27,6 +27,8 @@ export interface ScenarioInit {
   beforeTeardown?: (topo: Topology, v1File: string) => Promise<void>
   /** `daemon` (default): real `cachepoint daemon` processes; `runner`: the lighter node.ts. */
   nodes?: 'daemon' | 'runner'
+  /** Fail when a node has not pulled a version after this long. Default: 600 s. */
+  pullTimeoutMs?: number
   /** Namespace name prefix (also the cleanup key). */
   prefix?: string
   /** Keep the data directories (node logs) for a look afterwards. */
@@ -119,7 +121,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
         }, init.killAfterMs)
       }
       const done = await Promise.all(subscribers.map(async n => {
-        const e = await n.waitEvent(ev => ev.event === 'pulled' && ev.ref === ref, 600_000)
+        const e = await n.waitEvent(ev => ev.event === 'pulled' && ev.ref === ref, init.pullTimeoutMs ?? 600_000)
         const status = e.status as { lanBytes: number, wanBytes: number }
         log(`${ref}: ${n.host.name} done in ${((Number(e.at) - t0) / 1000).toFixed(1)} s`)
         return { n, seconds: (Number(e.at) - t0) / 1000, status }

@@ -55,3 +55,7 @@ export const BACKGROUND_RETRY_MAX_MS = 30_000
 export const DEFAULT_WAN_START_DELAY_MS = 1_500
 /** A pull that received nothing for this long fetches any block over the WAN, whoever's share it is (members' views disagreed, or a member is gone). */
 export const DEADLOCK_MS = 20_000
+/** Have requests to a peer that fail in a row before a pull forgets what the peer holds. */
+export const HAVE_FAILURES_BEFORE_FORGET = 3
+/** Subscribed images are checked against peers' catalogs this often (a missed announcement is caught up). */
+export const DEFAULT_CATCH_UP_INTERVAL_MS = 10_000

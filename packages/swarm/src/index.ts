@@ -57,6 +57,8 @@ export interface SwarmInit {
   haveIntervalMs?: number
   /** Have, catalog and manifest request timeout. Default: DEFAULT_HAVE_TIMEOUT_MS. */
   timeoutMs?: number
+  /** How often subscribed images are checked for versions peers hold and this node lacks. Default: DEFAULT_CATCH_UP_INTERVAL_MS. */
+  catchUpIntervalMs?: number
   onEvent?: (event: SwarmEvent) => void
 }
 

@@ -5,7 +5,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
 import { runBlockSession, withTimeout, type BlockWant } from '@cachecloud/transfer'
 import { Bitmap } from './bitmap.js'
-import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY } from './constants.js'
+import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY, HAVE_FAILURES_BEFORE_FORGET } from './constants.js'
 import { SwarmPullFailedError } from './errors.js'
 import { requestHave } from './have.js'
 import { blockKey, indexesByBlock, scanHeld } from './holdings.js'
@@ -52,6 +52,7 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     onPenalty: (peer, why) => { ctx.log?.warn({ peer, why, ref: formatVersionRef(ref) }, 'deprioritized peer %s: %s', peer, why) }
   })
   const sessions = new Map<string, Promise<void>>()
+  const failures = new Map<string, number>()
   let fatal: Error | undefined
   let sinceCommit = 0
   let commits: Promise<void> = Promise.resolve()
@@ -104,10 +105,15 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
         stats.peerSite(id, answer.site, lan)
         scheduler.updatePeer(id, lan, answer)
         if (answer.state !== 'none' && scheduler.remaining > 0) startSession(peer)
+        failures.delete(id)
       } catch (err) {
         if (signal.aborted) return
         ctx.log?.debug({ peer: id, err }, 'have of %s failed: %s', id, (err as Error).message)
-        scheduler.removePeer(id)
+        // a peer unreachable for a moment (this node's own link cut) keeps its place: forgetting what same-site
+        // peers hold would send their blocks over the WAN
+        const n = (failures.get(id) ?? 0) + 1
+        failures.set(id, n)
+        if (n >= HAVE_FAILURES_BEFORE_FORGET) scheduler.removePeer(id)
       }
     }))
   }
@@ -128,8 +134,10 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
       ])
     }
   } finally {
-    if (scheduler.remaining === 0 || fatal !== undefined || options.signal?.aborted === true) controller.abort(fatal ?? new Error('pull finished'))
+    // done: idle sessions close their streams on their own; only laggards (endgame copies in flight) are reset
     scheduler.close()
+    if (scheduler.remaining === 0 && fatal === undefined) await Promise.race([Promise.allSettled(sessions.values()), new Promise(resolve => setTimeout(resolve, 2000))])
+    controller.abort(fatal ?? new Error('pull finished'))
     await Promise.allSettled([...sessions.values(), done])
     commits = commits.then(async () => { await ctx.blockstore.sync() })
     await commits.catch((err: Error) => { fatal ??= err })

@@ -68,6 +68,8 @@ export class SwarmScheduler implements PullScheduler {
   private readonly wants: WantState[]
   private readonly indexOf = new Map<BlockWant, number>()
   private readonly peers = new Map<string, PeerState>()
+  /** Same-site members gone from view, and since when. */
+  private readonly departed = new Map<string, number>()
   private waiters: Array<() => void> = []
   private timer: ReturnType<typeof setTimeout> | undefined
   remaining: number
@@ -90,6 +92,7 @@ export class SwarmScheduler implements PullScheduler {
 
   /** Records what `peer` holds (from its have answer) and whether it is in this node's site. */
   updatePeer (peer: string, lan: boolean, answer: HaveAnswer): void {
+    this.departed.delete(peer)
     let p = this.peers.get(peer)
     if (p === undefined) {
       p = { lan, state: 'none', holds: new Uint8Array(this.wants.length), inFlight: 0, rate: 0, windowStart: performance.now(), windowBytes: 0, penaltyUntil: 0, penalties: 0, lies: 0, shareGrowth: performance.now(), shareHeld: 0 }
@@ -118,6 +121,8 @@ export class SwarmScheduler implements PullScheduler {
   removePeer (peer: string): void {
     const p = this.peers.get(peer)
     if (p === undefined) return
+    // a same-site member keeps its share for stallMs: killed and restarted, or its link back, it fetches it itself
+    if (p.lan && p.state === 'partial') this.departed.set(peer, performance.now())
     for (let i = 0; i < this.wants.length; i++) if (p.holds[i] === 1) this.wants[i].holders--
     this.peers.delete(peer)
     this.notify()
@@ -144,6 +149,7 @@ export class SwarmScheduler implements PullScheduler {
     for (const [id, p] of this.peers) {
       if (p.lan && p.state === 'partial' && p.penaltyUntil <= now && now - p.shareGrowth < this.o.stallMs) members.push(id)
     }
+    for (const [id, since] of this.departed) if (now - since < this.o.stallMs && !members.includes(id)) members.push(id)
     return members.sort()
   }
 

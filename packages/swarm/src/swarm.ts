@@ -5,7 +5,7 @@ import { formatVersionRef, type VersionRef } from '@cachecloud/core'
 import { peerSite } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
-import { BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
@@ -78,9 +78,15 @@ export class CacheCloudSwarm implements Swarm {
       if (entry.state === 'pulling' && this.subs.get(entry.name)?.policy === 'auto') this.background(entry)
     }
     void this.catchUp()
+    // an announcement can be missed (subscription not yet known to the publisher, link down): look again now and then
+    this.catchUpTimer = setInterval(() => { void this.catchUp() }, this.init.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS)
+    this.catchUpTimer.unref()
   }
 
+  private catchUpTimer: ReturnType<typeof setInterval> | undefined
+
   async stop (): Promise<void> {
+    clearInterval(this.catchUpTimer)
     this.started = false
     this.stopping.abort(new Error('swarm stopped'))
     this.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
@@ -102,6 +108,7 @@ export class CacheCloudSwarm implements Swarm {
   async catchUp (peers?: PeerId[]): Promise<void> {
     for (const sub of this.subs.values()) {
       if (!this.started || sub.policy !== 'auto') continue
+      if ([...this.pulls.values()].some(p => p.stats.ref.startsWith(`${sub.name}@`) && (p.stats.state === 'pulling' || p.stats.state === 'resolving'))) continue
       try {
         const ref = await newestOffered({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, sub.name, peers)
         if (ref !== undefined) this.background(ref)
