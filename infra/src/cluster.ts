@@ -79,7 +79,7 @@ export class SimNode {
       this.waiting.clear()
     })
     const startedAt = Date.now()
-    const ready = await this.waitEvent(e => (e.event === 'ready' || e.event === 'fatal') && Number(e.at) >= startedAt, 30_000)
+    const ready = await this.waitEvent(e => (e.event === 'ready' || e.event === 'fatal') && Number(e.at) >= startedAt, 120_000)
     if (ready.event === 'fatal') throw new Error(`${this.host.name} failed to start: ${String(ready.error)}`)
     this.peerId = String(ready.peerId)
   }

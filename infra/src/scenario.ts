@@ -88,7 +88,8 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
       if (kind === 'daemon') await initDaemonDir(config)
       nodes.push(new SimNode(host, config, dir, kind))
     }
-    await Promise.all(nodes.slice(1).map(async n => { await n.start() }))
+    // a few at a time: a dozen daemons starting at once on two cores time out
+    for (let i = 1; i < nodes.length; i += 4) await Promise.all(nodes.slice(i, i + 4).map(async n => { await n.start() }))
     const subscribers = nodes.slice(1)
     await new Promise(resolve => setTimeout(resolve, 2000)) // connections and subscriptions settle
 
