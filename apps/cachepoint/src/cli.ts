@@ -5,6 +5,7 @@ import { registerControl } from './commands/control.js'
 import { registerDaemon } from './commands/daemon.js'
 import { registerImage } from './commands/image.js'
 import { registerInit } from './commands/init.js'
+import { registerPersonal } from './commands/personal.js'
 import { registerStatus } from './commands/status.js'
 import { registerUi } from './commands/ui.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -24,6 +25,7 @@ registerDaemon(program, globals)
 registerImage(program, globals)
 registerStatus(program, globals)
 registerControl(program, globals)
+registerPersonal(program, globals)
 registerUi(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 

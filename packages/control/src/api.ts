@@ -65,6 +65,8 @@ export interface StatusInfo {
   peersReachable: number
   /** Versions still being pulled (catalog state `pulling`): what a sync will fetch. */
   pending: number
+  /** Personal folders versioned on this node (config "personalization"); the daemon always sends it, empty when none (optional for other producers of StatusInfo). */
+  personal?: PersonalStatusInfo[]
 }
 
 export interface PeerInfo {
@@ -248,4 +250,66 @@ export interface SwarmApi {
   plan(ref: string): Promise<PlanInfo>
   /** Swarm pulls of this run, the subscriptions and the node's site. */
   swarmStatus(): Promise<{ site: string, subscriptions: SubscriptionInfo[], pulls: SwarmPullInfo[] }>
+}
+
+/** One user's personal folder as status shows it (docs/formats/personal.md). */
+export interface PersonalStatusInfo {
+  user: string
+  folder: string
+  snapshots: number
+  /** Snapshots not yet committed by the store, and the sealed bytes they add. */
+  pendingSnapshots: number
+  pendingBytes: number
+  /** Time of the last snapshot (ISO 8601), null before the first. */
+  lastSnapshot: string | null
+  lastScan: { files: number, bytes: number, hashedFiles: number, hashedBytes: number, newBlocks: number, newBytes: number, sealedDirs: number } | null
+  /** Last background failure (e.g. store unreachable); snapshots go on offline. */
+  lastError: string | null
+}
+
+/** One snapshot of a user's folder. */
+export interface PersonalSnapshotInfo {
+  cid: string
+  time: string
+  root: string
+  parent: string | null
+  files: number
+  bytes: number
+  newBytes: number
+  replicated: boolean
+}
+
+export interface PersonalSnapshotResultInfo extends PersonalSnapshotInfo {
+  /** False when nothing changed since the last snapshot (that one is returned). */
+  created: boolean
+  /** Snapshots sent to the store right after; absent with the error when the store was not reached. */
+  sent?: number
+  replicateError?: string
+}
+
+export interface PersonalRestoreRequest {
+  user: string
+  /** Path inside the folder; default: all of it. */
+  path?: string
+  /** Restore from the last snapshot at or before this time (ISO 8601); default: the last one. */
+  at?: string
+  /** Directory to write into; default: the folder itself. */
+  to?: string
+}
+
+export interface PersonalRestoreResultInfo {
+  user: string
+  snapshot: PersonalSnapshotInfo
+  files: number
+  bytes: number
+  paths: string[]
+}
+
+/** Personal folders: optional so that other implementations of the API need not offer them. */
+export interface PersonalApi {
+  personalStatus(): Promise<PersonalStatusInfo[]>
+  personalLog(user: string): Promise<PersonalSnapshotInfo[]>
+  /** Snapshots now (offline too), then sends pending snapshots if a store is configured. */
+  personalSnapshot(user: string): Promise<PersonalSnapshotResultInfo>
+  personalRestore(request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo>
 }

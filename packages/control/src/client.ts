@@ -1,6 +1,6 @@
 import type { ProgressEvent } from '@cachecloud/core'
 import type {
-  SwarmApi,
+  SwarmApi, PersonalApi, PersonalRestoreResultInfo, PersonalSnapshotInfo, PersonalSnapshotResultInfo, PersonalStatusInfo,
   CachePointApi, DiffInfo, ExportRequest, ExportResultInfo, GcResultInfo, ImageVersionInfo, ImportRequest,
   ImportResultInfo, PauseResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine, SyncResultInfo
 } from './api.js'
@@ -9,7 +9,7 @@ import { DaemonUnreachableError, RemoteError } from './errors.js'
 import { readEndpoint, type ControlEndpoint } from './endpoint.js'
 import { parseEventStream, STATUS_EVENT } from './events.js'
 
-export interface ControlClient extends CachePointApi, SwarmApi {
+export interface ControlClient extends CachePointApi, SwarmApi, PersonalApi {
   /**
    * Follows GET /v1/events: calls `onStatus` with every snapshot until `signal`
    * aborts (resolves) or the stream ends or fails (rejects with DaemonUnreachableError).
@@ -85,6 +85,10 @@ export function createControlClient (endpoint: ControlEndpoint): ControlClient {
     unsubscribe: async (name) => json(await call(endpoint, 'POST', '/subscriptions/remove', { name })),
     plan: async (ref) => json(await call(endpoint, 'GET', `/images/plan?${new URLSearchParams({ ref }).toString()}`)),
     swarmStatus: async () => json(await call(endpoint, 'GET', '/swarm')),
+    personalStatus: async () => json<PersonalStatusInfo[]>(await call(endpoint, 'GET', '/personal')),
+    personalLog: async (user) => json<PersonalSnapshotInfo[]>(await call(endpoint, 'GET', `/personal/log?${new URLSearchParams({ user }).toString()}`)),
+    personalSnapshot: async (user) => json<PersonalSnapshotResultInfo>(await call(endpoint, 'POST', '/personal/snapshot', { user })),
+    personalRestore: async (request) => json<PersonalRestoreResultInfo>(await call(endpoint, 'POST', '/personal/restore', request)),
     watchStatus: async (onStatus, options = {}) => {
       const response = await call(endpoint, 'GET', '/events', undefined, options.signal)
       if (!response.ok || response.body === null) await json<unknown>(response)

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { isCacheCloudError, type ProgressEvent } from '@cachecloud/core'
-import type { CachePointApi, ChangeSource, ProgressSink, StreamLine, SwarmApi } from './api.js'
+import type { CachePointApi, ChangeSource, PersonalApi, ProgressSink, StreamLine, SwarmApi } from './api.js'
 import { API_PREFIX, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
 import { BadRequestError, UnauthorizedError } from './errors.js'
 import { serveEvents } from './events.js'
@@ -123,7 +123,26 @@ function routes (api: CachePointApi, changes?: ChangeSource): Map<string, Handle
   ])
   if (changes !== undefined) table.set('GET /events', async (req, res) => { await serveEvents(req, res, changes) })
   addSwarmRoutes(table, api as CachePointApi & Partial<SwarmApi>)
+  addPersonalRoutes(table, api as CachePointApi & Partial<PersonalApi>)
   return table
+}
+
+/** Personal-folder routes (status, log, snapshot, restore), when the API offers them. */
+function addPersonalRoutes (table: Map<string, Handler>, api: CachePointApi & Partial<PersonalApi>): void {
+  const { personalStatus, personalLog, personalSnapshot, personalRestore } = api
+  if (personalStatus === undefined || personalLog === undefined || personalSnapshot === undefined || personalRestore === undefined) return
+  table.set('GET /personal', async (_req, res) => { sendJson(res, 200, await personalStatus.call(api)) })
+  table.set('GET /personal/log', async (_req, res, url) => {
+    const user = url.searchParams.get('user')
+    if (user === null || user === '') throw new BadRequestError('log needs ?user=USER')
+    sendJson(res, 200, await personalLog.call(api, user))
+  })
+  table.set('POST /personal/snapshot', async (req, res) => {
+    sendJson(res, 200, await personalSnapshot.call(api, validate.personalSnapshotRequest(await readJson(req)).user))
+  })
+  table.set('POST /personal/restore', async (req, res) => {
+    sendJson(res, 200, await personalRestore.call(api, validate.personalRestoreRequest(await readJson(req))))
+  })
 }
 
 /** Swarm routes (publish, subscriptions, plan, swarm status), when the API offers them. */

@@ -1,5 +1,5 @@
 import { BadRequestError } from './errors.js'
-import type { ExportRequest, ImportRequest, PullRequest } from './api.js'
+import type { ExportRequest, ImportRequest, PersonalRestoreRequest, PullRequest } from './api.js'
 
 type Json = Record<string, unknown>
 
@@ -43,4 +43,18 @@ export function pullRequest (input: unknown): PullRequest {
 export function exportRequest (input: unknown): ExportRequest {
   const body = object(input)
   return { ref: string(body, 'ref'), file: string(body, 'file'), overwrite: optional(body, 'overwrite', isBoolean, 'true or false') }
+}
+
+export function personalRestoreRequest (input: unknown): PersonalRestoreRequest {
+  const body = object(input)
+  const isString = (v: unknown): v is string => typeof v === 'string'
+  const isTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v))
+  const path = optional(body, 'path', isString, 'a path inside the folder')
+  const at = optional(body, 'at', isTime, 'a time such as 2026-11-20T12:00:00Z')
+  const to = optional(body, 'to', (v: unknown): v is string => typeof v === 'string' && v.startsWith('/'), 'an absolute directory path')
+  return { user: string(body, 'user'), ...(path === undefined ? {} : { path }), ...(at === undefined ? {} : { at }), ...(to === undefined ? {} : { to }) }
+}
+
+export function personalSnapshotRequest (input: unknown): { user: string } {
+  return { user: string(object(input), 'user') }
 }

@@ -6,10 +6,11 @@ import { loadOrCreatePeerKey, parseMultiaddr } from '@cachecloud/network'
 import { loadOrCreateToken } from '@cachecloud/control'
 import { CONFIG_FILE, DEFAULT_LISTEN_ADDRESS, PEER_KEY_FILE, PUBLISHER_KEY_FILE } from './constants.js'
 import { AlreadyInitializedError, ConfigError, NotInitializedError } from './errors.js'
+import { parsePersonalConfig, type PersonalConfig } from './personal-config.js'
 import { parseSwarmConfig, type SwarmConfig } from './swarm-config.js'
 
 /** The CachePoint config file (JSON). Every field but `dataDir` has a default. */
-export interface CachePointConfig extends SwarmConfig {
+export interface CachePointConfig extends SwarmConfig, PersonalConfig {
   /** Data directory (block store, catalog, keys, token); relative paths are relative to the config file. */
   dataDir: string
   /** libp2p listen multiaddrs. */
@@ -72,7 +73,8 @@ export function parseConfig (text: string, path: string): CachePointConfig {
     controlPort,
     blockSize,
     logLevel: logLevel as CachePointConfig['logLevel'],
-    ...parseSwarmConfig(doc, path)
+    ...parseSwarmConfig(doc, path),
+    ...parsePersonalConfig(doc, path)
   }
 }
 
@@ -109,6 +111,9 @@ export interface InitOptions {
   trustedPublishers?: string[]
   controlPort?: number
   blockSize?: number
+  /** Personal folders and their store (see PersonalConfig). */
+  personalization?: PersonalConfig['personalization']
+  personalStore?: PersonalConfig['personalStore']
 }
 
 export interface InitResult {
@@ -132,6 +137,8 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
     trustedPublishers: options.trustedPublishers ?? [],
     controlPort: options.controlPort ?? 0,
     ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
+    ...(options.personalization === undefined ? {} : { personalization: options.personalization }),
+    ...(options.personalStore === undefined ? {} : { personalStore: options.personalStore }),
     logLevel: 'info'
   })
   const config = parseConfig(text, configPath)

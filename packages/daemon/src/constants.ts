@@ -19,3 +19,5 @@ export const PEER_PROBE_INTERVAL_MS = 10_000
 export const PEER_PROBE_TIMEOUT_MS = 5_000
 /** Store figures in event-stream snapshots are refreshed in the background at most this often (a full count stats every block). */
 export const STORE_STATS_MAX_AGE_MS = 5_000
+/** Per-user personal-folder state (user key, scan cache, snapshot log) inside the data directory. */
+export const PERSONAL_DIR = 'personal'

@@ -3,7 +3,8 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import {
   createControlServer, publishEndpoint, withdrawEndpoint, loadOrCreateToken,
   type CachePointApi, type ControlServer, type DiffInfo, type ExportRequest, type ExportResultInfo, type GcResultInfo,
-  type ChangeSource, type ImageVersionInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
+  type ChangeSource, type ImageVersionInfo, type PersonalApi, type PersonalRestoreRequest, type PersonalRestoreResultInfo,
+  type PersonalSnapshotInfo, type PersonalSnapshotResultInfo, type PersonalStatusInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
   type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
@@ -19,6 +20,7 @@ import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS } from './c
 import { JobTracker } from './jobs.js'
 import { lockDataDir } from './lock.js'
 import { PeerMonitor } from './peer-monitor.js'
+import { PersonalFolders } from './personal.js'
 import { Pulls } from './pulls.js'
 
 export interface DaemonInit {
@@ -50,12 +52,13 @@ interface Running {
   control: ControlServer
   pulls: Pulls
   monitor: PeerMonitor
+  personal: PersonalFolders
   publisherKey: PublisherKey
   unlock: () => Promise<void>
 }
 
 /** A CachePoint: block store, catalog, libp2p host, transfer protocols and the control API. */
-export interface CachePointDaemon extends CachePointApi, SwarmApi, ChangeSource {
+export interface CachePointDaemon extends CachePointApi, SwarmApi, PersonalApi, ChangeSource {
   /** Locks the data directory and starts every part; resolves once the control API is reachable. */
   start(): Promise<{ controlUrl: string, peerId: string, addresses: string[] }>
   /** Stops every part and releases the data directory. */
@@ -118,11 +121,13 @@ class DefaultDaemon implements CachePointDaemon {
       })
       await pulls.start()
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
+      const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
-      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, publisherKey, unlock }
+      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, publisherKey, unlock }
       const { url } = await control.start()
       monitor.start()
+      await personal.start()
       await publishEndpoint(dataDir, { url, pid: process.pid })
       const addresses = libp2p.getMultiaddrs().map(String)
       this.logger.info({ peerId: libp2p.peerId.toString(), addresses, controlUrl: url, publisherKey: formatPublicKey(publisherKey.publicKey) }, 'CachePoint started')
@@ -140,6 +145,8 @@ class DefaultDaemon implements CachePointDaemon {
     await withdrawEndpoint(this.config.dataDir)
     parts.monitor.stop()
     await parts.control.stop()
+    // personal syncs write to the block store and replicate over libp2p: stop them first
+    await parts.personal.stop()
     await parts.swarm.stop()
     await parts.transfer.stop()
     await parts.libp2p.stop()
@@ -168,8 +175,9 @@ class DefaultDaemon implements CachePointDaemon {
   }
 
   private async describe (stats: { blocks: number, bytes: number }): Promise<StatusInfo> {
-    const { catalog, libp2p, publisherKey, pulls, monitor } = this.running
+    const { catalog, libp2p, publisherKey, pulls, monitor, personal } = this.running
     const entries = await catalog.list()
+    const personalStatus = await personal.personalStatus()
     return {
       peerId: libp2p.peerId.toString(),
       addresses: libp2p.getMultiaddrs().map(String),
@@ -185,7 +193,8 @@ class DefaultDaemon implements CachePointDaemon {
       online: monitor.online,
       peersConfigured: monitor.configured,
       peersReachable: monitor.reachableCount,
-      pending: entries.filter(e => e.state === 'pulling').length
+      pending: entries.filter(e => e.state === 'pulling').length,
+      personal: personalStatus
     }
   }
 
@@ -288,10 +297,16 @@ class DefaultDaemon implements CachePointDaemon {
     return [...byId.values()]
   }
 
+  async personalStatus (): Promise<PersonalStatusInfo[]> { return this.running.personal.personalStatus() }
+  async personalLog (user: string): Promise<PersonalSnapshotInfo[]> { return this.running.personal.personalLog(user) }
+  async personalSnapshot (user: string): Promise<PersonalSnapshotResultInfo> { return this.running.personal.personalSnapshot(user) }
+  async personalRestore (request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo> { return this.running.personal.personalRestore(request) }
+
   async gc (): Promise<GcResultInfo> {
-    const { blockstore, catalog } = this.running
+    const { blockstore, catalog, personal } = this.running
     const live = await catalog.liveCids()
-    const result = await blockstore.gc(cid => live.has(cid.toString()))
+    // personal snapshots share the block store: their sealed chunks and directory blocks are live too
+    const result = await personal.collect(async personalLive => blockstore.gc(cid => live.has(cid.toString()) || personalLive.has(cid.toString())))
     this.logger.info(result, 'garbage collected')
     return result
   }

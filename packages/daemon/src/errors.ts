@@ -24,3 +24,9 @@ export class NoPeersError extends CacheCloudError {
   static override name = 'NoPeersError'
   constructor (message: string) { super(message, 'ERR_NO_PEERS') }
 }
+
+/** A personal-folder request names a user this node does not version (config "personalization"). */
+export class PersonalUserNotFoundError extends CacheCloudError {
+  static override name = 'PersonalUserNotFoundError'
+  constructor (message: string) { super(message, 'ERR_USER_NOT_FOUND') }
+}

@@ -17,4 +17,5 @@
 export * from './constants.js'
 export * from './errors.js'
 export * from './config.js'
+export type { PersonalConfig } from './personal-config.js'
 export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.js'

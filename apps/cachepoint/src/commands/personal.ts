@@ -1,0 +1,80 @@
+import { resolve } from 'node:path'
+import type { Command } from 'commander'
+import type { ControlClient, PersonalStatusInfo } from '@cachecloud/control'
+import { daemonClient, output } from '../context.js'
+import { UsageError } from '../errors.js'
+import { formatBytes, table } from '../format.js'
+import type { GlobalOptions } from '../paths.js'
+
+/** The user a command is about: --user, else the only configured one. */
+async function userOf (client: ControlClient, user: string | undefined): Promise<string> {
+  if (user !== undefined) return user
+  const users = (await client.personalStatus()).map(s => s.user)
+  if (users.length === 1) return users[0]
+  throw new UsageError(users.length === 0 ? 'this CachePoint versions no personal folder (config "personalization")' : `name the user with --user (${users.join(', ')})`)
+}
+
+function statusLines (list: PersonalStatusInfo[]): string {
+  if (list.length === 0) return 'no personal folders (config "personalization")'
+  return table(['USER', 'FOLDER', 'SNAPSHOTS', 'LAST', 'PENDING', 'ERROR'], list.map(s => [
+    s.user, s.folder, String(s.snapshots), s.lastSnapshot ?? 'never',
+    s.pendingSnapshots === 0 ? 'none' : `${s.pendingSnapshots} (${formatBytes(s.pendingBytes)})`, s.lastError ?? ''
+  ]))
+}
+
+/** `personal status|log|snapshot|restore`: users' folders versioned on this node and replicated to the store. */
+export function registerPersonal (program: Command, globals: () => GlobalOptions): void {
+  const personal = program.command('personal').description('personal folders: snapshots taken here (offline too) and replicated to the data-center store')
+
+  personal.command('status')
+    .description('each user\'s folder: snapshots, last one, and what is not yet at the store')
+    .action(async () => {
+      const g = globals()
+      const list = await (await daemonClient(g)).personalStatus()
+      output(g, list, () => statusLines(list))
+    })
+
+  personal.command('log')
+    .description('snapshots of a user\'s folder taken on this node, oldest first')
+    .option('--user <user>', 'user (default: the only one configured)')
+    .action(async (o: { user?: string }) => {
+      const g = globals()
+      const client = await daemonClient(g)
+      const log = await client.personalLog(await userOf(client, o.user))
+      output(g, log, () => log.length === 0 ? 'no snapshots yet' : table(['TIME', 'SNAPSHOT', 'FILES', 'SIZE', 'NEW', 'AT STORE'], log.map(s => [
+        s.time, s.cid, String(s.files), formatBytes(s.bytes), formatBytes(s.newBytes), s.replicated ? 'yes' : 'pending'
+      ])))
+    })
+
+  personal.command('snapshot')
+    .description('snapshot a user\'s folder now (works offline), then send pending snapshots to the store if it is reachable')
+    .option('--user <user>', 'user (default: the only one configured)')
+    .action(async (o: { user?: string }) => {
+      const g = globals()
+      const client = await daemonClient(g)
+      const r = await client.personalSnapshot(await userOf(client, o.user))
+      output(g, r, () => [
+        `${r.created ? 'snapshot' : 'unchanged since'} ${r.cid} (${r.time}): ${r.files} files, ${formatBytes(r.bytes)}, ${formatBytes(r.newBytes)} new`,
+        r.replicateError === undefined ? `at the store: ${r.replicated ? 'yes' : 'pending'}` : `kept here, not yet at the store: ${r.replicateError}`
+      ].join('\n'))
+    })
+
+  personal.command('restore')
+    .description('restore a file or directory (default: the whole folder) from the last snapshot, or the last one at or before --at')
+    .argument('[path]', 'path inside the folder')
+    .option('--user <user>', 'user (default: the only one configured)')
+    .option('--at <time>', 'a time such as 2026-11-20T12:00:00Z')
+    .option('--to <dir>', 'write into this directory instead of the folder itself')
+    .action(async (path: string | undefined, o: { user?: string, at?: string, to?: string }) => {
+      const g = globals()
+      if (o.at !== undefined && Number.isNaN(Date.parse(o.at))) throw new UsageError(`--at must be a time such as 2026-11-20T12:00:00Z, got ${JSON.stringify(o.at)}`)
+      const client = await daemonClient(g)
+      const r = await client.personalRestore({
+        user: await userOf(client, o.user),
+        ...(path === undefined ? {} : { path }),
+        ...(o.at === undefined ? {} : { at: new Date(o.at).toISOString() }),
+        ...(o.to === undefined ? {} : { to: resolve(o.to) })
+      })
+      output(g, r, () => `restored ${r.files} files (${formatBytes(r.bytes)}) from snapshot ${r.snapshot.cid} of ${r.snapshot.time}`)
+    })
+}

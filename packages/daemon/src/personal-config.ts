@@ -1,0 +1,48 @@
+import { parseMultiaddr } from '@cachecloud/network'
+import { parseX25519Key } from '@cachecloud/personal'
+import { ConfigError } from './errors.js'
+
+/** Config of personal folders (docs/formats/personal.md); both fields optional. */
+export interface PersonalConfig {
+  /** Users' folders versioned on this node: `[{ "user": "alice", "path": "/home/alice/Documents" }]`. */
+  personalization?: Array<{ user: string, path: string }>
+  /** The data-center store snapshots replicate to; without it they stay local. */
+  personalStore?: { address?: string, discoveryKey: string }
+}
+
+function fail (path: string, why: string): never {
+  throw new ConfigError(`config ${path}: ${why}`)
+}
+
+/** Reads and checks the personal-folder fields of a config document; each problem is one line naming the field. */
+export function parsePersonalConfig (doc: Record<string, unknown>, path: string): PersonalConfig {
+  const out: PersonalConfig = {}
+  if (doc.personalization !== undefined) {
+    const list = doc.personalization
+    if (!Array.isArray(list)) fail(path, '"personalization" must be a list of { "user": ..., "path": ... }')
+    const users = new Set<string>()
+    out.personalization = list.map((e: { user?: unknown, path?: unknown }) => {
+      if (typeof e?.user !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(e.user)) fail(path, '"personalization": every entry needs a "user" of letters, digits, ".", "_", "@" or "-"')
+      if (typeof e.path !== 'string' || !e.path.startsWith('/')) fail(path, `"personalization": the "path" of ${e.user} must be an absolute path`)
+      if (users.has(e.user)) fail(path, `"personalization": user ${e.user} is listed twice`)
+      users.add(e.user)
+      return { user: e.user, path: e.path }
+    })
+  }
+  if (doc.personalStore !== undefined) {
+    const s = doc.personalStore as { address?: unknown, discoveryKey?: unknown }
+    if (typeof s !== 'object' || s === null) fail(path, '"personalStore" must be an object like { "address": "/ip4/.../p2p/...", "discoveryKey": "x25519:..." }')
+    if (typeof s.discoveryKey !== 'string') fail(path, '"personalStore.discoveryKey" must be the organization\'s discovery key (x25519:...)')
+    try { parseX25519Key(s.discoveryKey) } catch (err) { fail(path, `"personalStore.discoveryKey": ${(err as Error).message}`) }
+    if (s.address !== undefined) {
+      if (typeof s.address !== 'string') fail(path, '"personalStore.address" must be a multiaddr ending in /p2p/<peer id>')
+      try { parseMultiaddr(s.address) } catch (err) { fail(path, `"personalStore.address": ${(err as Error).message}`) }
+      if (!s.address.includes('/p2p/')) fail(path, '"personalStore.address" must end in /p2p/<peer id>')
+    }
+    out.personalStore = { ...(s.address === undefined ? {} : { address: s.address as string }), discoveryKey: s.discoveryKey }
+  }
+  if (out.personalization !== undefined && out.personalization.length > 0 && out.personalStore === undefined) {
+    fail(path, '"personalization" needs "personalStore" with at least the "discoveryKey" (snapshots seal the user key for it)')
+  }
+  return out
+}

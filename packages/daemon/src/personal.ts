@@ -1,0 +1,134 @@
+import { join } from 'node:path'
+import type { Blockstore } from '@cachecloud/blockstore'
+import type { PersonalApi, PersonalRestoreRequest, PersonalRestoreResultInfo, PersonalSnapshotInfo, PersonalSnapshotResultInfo, PersonalStatusInfo } from '@cachecloud/control'
+import type { CachePointLibp2p } from '@cachecloud/network'
+import { createPersonalSync, type PersonalSync, type SnapshotInfo } from '@cachecloud/personal'
+import type { Logger } from 'pino'
+import { PERSONAL_DIR } from './constants.js'
+import { PersonalUserNotFoundError } from './errors.js'
+import type { PersonalConfig } from './personal-config.js'
+
+export interface PersonalFoldersInit {
+  config: PersonalConfig & { dataDir: string }
+  blockstore: Blockstore
+  libp2p: CachePointLibp2p
+  logger: Logger
+  /** Called on progress (snapshot, replication): status may have changed. */
+  onChange: () => void
+}
+
+function snapshotInfo (s: SnapshotInfo): PersonalSnapshotInfo {
+  return { cid: s.cid.toString(), time: s.time, root: s.root.toString(), parent: s.parent?.toString() ?? null, files: s.files, bytes: s.bytes, newBytes: s.newBytes, replicated: s.replicated }
+}
+
+/** The personal folders of a daemon: one PersonalSync per configured user, sharing the node's block store and libp2p host. */
+export class PersonalFolders implements PersonalApi {
+  private readonly syncs = new Map<string, PersonalSync>()
+  /** Set while block-store GC runs: snapshots wait for it. */
+  private collecting: Promise<unknown> | undefined
+  private readonly startErrors = new Map<string, string>()
+  private readonly logger: Logger
+
+  constructor (init: PersonalFoldersInit) {
+    const { config, blockstore, libp2p, logger, onChange } = init
+    this.logger = logger
+    const store = config.personalStore
+    for (const { user, path } of config.personalization ?? []) {
+      this.syncs.set(user, createPersonalSync({
+        user,
+        folder: path,
+        stateDir: join(config.dataDir, PERSONAL_DIR, user),
+        blockstore,
+        node: libp2p.peerId.toString(),
+        // parsePersonalConfig refuses personalization without personalStore
+        discoveryKey: store?.discoveryKey ?? '',
+        libp2p,
+        ...(store?.address === undefined ? {} : { store: store.address }),
+        log: logger.child({ user }),
+        onProgress: () => { onChange() }
+      }))
+    }
+  }
+
+  /** A folder that cannot be watched (e.g. not mounted) is reported in its status; it does not stop the node. */
+  async start (): Promise<void> {
+    for (const [user, sync] of this.syncs) {
+      try {
+        await sync.start()
+        this.startErrors.delete(user)
+      } catch (err) {
+        this.startErrors.set(user, `start: ${(err as Error).message}`)
+        this.logger.warn({ err, user }, 'personal folder not started')
+      }
+    }
+  }
+
+  async stop (): Promise<void> {
+    await Promise.all([...this.syncs.values()].map(async s => s.stop()))
+  }
+
+  /**
+   * Runs block-store GC with the syncs stopped, so no snapshot writes blocks
+   * that its log does not name yet; `collect` gets the CIDs every local
+   * snapshot needs. The syncs start again after (a rescan of unchanged files is cheap).
+   */
+  async collect<T> (collect: (live: Set<string>) => Promise<T>): Promise<T> {
+    while (this.collecting !== undefined) await this.collecting.catch(() => {})
+    const run = (async () => {
+      await this.stop()
+      try {
+        return await collect(await this.liveBlocks())
+      } finally {
+        await this.start()
+      }
+    })()
+    this.collecting = run
+    try { return await run } finally { this.collecting = undefined }
+  }
+
+  private async liveBlocks (): Promise<Set<string>> {
+    const live = new Set<string>()
+    for (const sync of this.syncs.values()) for (const cid of await sync.liveBlocks()) live.add(cid)
+    return live
+  }
+
+  private sync (user: string): PersonalSync {
+    const sync = this.syncs.get(user)
+    if (sync === undefined) throw new PersonalUserNotFoundError(`no personal folder for user ${user} on this node (config "personalization")`)
+    return sync
+  }
+
+  async personalStatus (): Promise<PersonalStatusInfo[]> {
+    return Promise.all([...this.syncs.values()].map(async s => {
+      const status = await s.status()
+      return { ...status, lastError: this.startErrors.get(status.user) ?? status.lastError }
+    }))
+  }
+
+  async personalLog (user: string): Promise<PersonalSnapshotInfo[]> {
+    return (await this.sync(user).log()).map(snapshotInfo)
+  }
+
+  async personalSnapshot (user: string): Promise<PersonalSnapshotResultInfo> {
+    const sync = this.sync(user)
+    while (this.collecting !== undefined) await this.collecting.catch(() => {})
+    const s = await sync.snapshot()
+    const result: PersonalSnapshotResultInfo = { ...snapshotInfo(s), created: s.created }
+    try {
+      result.sent = (await sync.replicate()).replicated
+      result.replicated = (await sync.log()).find(x => x.cid.equals(s.cid))?.replicated ?? s.replicated
+    } catch (err) {
+      // offline is normal: the snapshot is kept and sent later
+      result.replicateError = (err as Error).message
+    }
+    return result
+  }
+
+  async personalRestore (request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo> {
+    const r = await this.sync(request.user).restore(request.path ?? '', {
+      ...(request.at === undefined ? {} : { at: request.at }),
+      ...(request.to === undefined ? {} : { to: request.to })
+    })
+    return { user: request.user, snapshot: snapshotInfo(r.snapshot), files: r.files, bytes: r.bytes, paths: r.paths }
+  }
+}

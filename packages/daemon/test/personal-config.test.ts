@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { formatX25519Key, generateX25519KeyPair } from '@cachecloud/personal'
+import { ConfigError, parseConfig } from '../src/index.js'
+
+const KEY = formatX25519Key(generateX25519KeyPair().publicKey)
+const parse = (extra: Record<string, unknown>): ReturnType<typeof parseConfig> => parseConfig(JSON.stringify({ dataDir: '/d', ...extra }), '/d/config.json')
+
+function refuses (extra: Record<string, unknown>, pattern: RegExp): void {
+  assert.throws(() => parse(extra), (err: Error) => {
+    assert.ok(err instanceof ConfigError)
+    assert.equal(err.message.split('\n').length, 1)
+    assert.match(err.message, pattern)
+    return true
+  })
+}
+
+describe('personal config', () => {
+  it('reads personalization and personalStore', () => {
+    const store = { address: '/ip4/10.0.0.9/tcp/4100/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf', discoveryKey: KEY }
+    const c = parse({ personalization: [{ user: 'alice', path: '/home/alice/Documents' }], personalStore: store })
+    assert.deepEqual(c.personalization, [{ user: 'alice', path: '/home/alice/Documents' }])
+    assert.deepEqual(c.personalStore, store)
+    assert.equal(parse({}).personalization, undefined)
+  })
+
+  it('refuses bad entries with one line naming the field', () => {
+    const personalStore = { discoveryKey: KEY }
+    refuses({ personalization: {}, personalStore }, /"personalization" must be a list/)
+    refuses({ personalization: [{ path: '/x' }], personalStore }, /needs a "user"/)
+    refuses({ personalization: [{ user: 'alice', path: 'rel' }], personalStore }, /absolute path/)
+    refuses({ personalization: [{ user: 'a', path: '/x' }, { user: 'a', path: '/y' }], personalStore }, /listed twice/)
+    refuses({ personalization: [{ user: 'a', path: '/x' }] }, /needs "personalStore"/)
+    refuses({ personalStore: { discoveryKey: 'nope' } }, /personalStore.discoveryKey/)
+    refuses({ personalStore: { discoveryKey: KEY, address: '/ip4/10.0.0.9/tcp/4100' } }, /\/p2p\//)
+  })
+})

@@ -1,0 +1,106 @@
+import '@cachecloud/core/polyfill'
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdir, unlink, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { after, before, describe, it } from 'node:test'
+import type { PersonalRestoreResultInfo, PersonalSnapshotResultInfo, PersonalStatusInfo } from '@cachecloud/control'
+import { CLI_PATH, type LaunchedCachePoint } from 'cachepoint/launcher'
+import { createTestCluster, type TestCluster } from './nodes.js'
+import { DCSTORE_CLI, freePort, launch, run, treeHashes, type Proc } from './personal-procs.js'
+
+interface CliRun { code: number | null, stdout: string, stderr: string }
+
+async function cli (dataDir: string, ...args: string[]): Promise<CliRun> {
+  const child = spawn(process.execPath, [CLI_PATH, '--data-dir', dataDir, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  return { code, stdout, stderr }
+}
+
+async function cliJson<T> (dataDir: string, ...args: string[]): Promise<T> {
+  const r = await cli(dataDir, ...args)
+  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
+  return JSON.parse(r.stdout) as T
+}
+
+async function until<T> (what: string, get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const value = await get()
+    if (ok(value)) return value
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`)
+    await sleep(200)
+  }
+}
+
+describe('personal folders through a real cachepoint daemon and a real dcstore', () => {
+  let cluster: TestCluster
+  let node: LaunchedCachePoint
+  let store: Proc | undefined
+  let storeData: string
+  let keyFile: string
+  let storeListen: string
+  let folder: string
+
+  before(async () => {
+    cluster = await createTestCluster('personal-daemon')
+    storeData = join(cluster.dir, 'store')
+    keyFile = join(cluster.dir, 'discovery.key')
+    const discoveryKey = (await run(DCSTORE_CLI, ['keygen', '--out', keyFile])).trim()
+    const storePeer = (await run(DCSTORE_CLI, ['--data', storeData, 'peer-id'])).trim()
+    storeListen = `/ip4/127.0.0.1/tcp/${await freePort()}`
+    folder = join(cluster.dir, 'alice-docs')
+    await mkdir(join(folder, 'reports'), { recursive: true })
+    await writeFile(join(folder, 'reports', 'q3.txt'), 'quarterly numbers\n'.repeat(20_000))
+    node = await cluster.start('node', {
+      personalization: [{ user: 'alice', path: folder }],
+      personalStore: { address: `${storeListen}/p2p/${storePeer}`, discoveryKey }
+    })
+    await run(DCSTORE_CLI, ['--data', storeData, 'enroll', node.status.peerId, '--user', 'alice'])
+  })
+
+  after(async () => {
+    await cluster.close()
+    if (store !== undefined) { store.child.kill('SIGTERM'); await store.exited }
+  })
+
+  it('snapshots offline, replicates when the store comes up, restores a deleted file, and image gc keeps personal blocks', async () => {
+    const before = await treeHashes(folder)
+    // offline: the first snapshot is taken at start and waits for the store
+    const offline = await until('an offline snapshot', async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0]?.pendingSnapshots >= 1)
+    assert.equal(offline[0].user, 'alice')
+    assert.ok(offline[0].pendingBytes > 0 && offline[0].lastSnapshot !== null)
+
+    store = launch(DCSTORE_CLI, ['--data', storeData, '--discovery-key', keyFile, 'serve', '--listen', storeListen])
+    await store.waitFor(e => e.peerId !== undefined)
+    const snap = await cliJson<PersonalSnapshotResultInfo>(node.dataDir, 'personal', 'snapshot', '--user', 'alice')
+    assert.equal(snap.replicateError, undefined)
+    await until('replication', async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0].pendingSnapshots === 0)
+    const log = await cliJson<Array<{ replicated: boolean }>>(node.dataDir, 'personal', 'log')
+    assert.ok(log.length >= 1 && log.every(s => s.replicated))
+
+    // the watcher may snapshot the deletion: restore as of before it
+    const at = new Date().toISOString()
+    await sleep(20)
+    await unlink(join(folder, 'reports', 'q3.txt'))
+    const restored = await cliJson<PersonalRestoreResultInfo>(node.dataDir, 'personal', 'restore', 'reports/q3.txt', '--at', at)
+    assert.equal(restored.files, 1)
+    assert.deepEqual(await treeHashes(folder), before)
+
+    // no image holds these blocks: only the personal snapshots keep them alive
+    const gc = await cliJson<{ removed: number, kept: number }>(node.dataDir, 'image', 'gc')
+    assert.equal(gc.removed, 0)
+    assert.ok(gc.kept > 0)
+    const out = join(cluster.dir, 'after-gc')
+    await cliJson(node.dataDir, 'personal', 'restore', '--at', at, '--to', out)
+    assert.deepEqual(await treeHashes(out), before)
+
+    const unknown = await cli(node.dataDir, 'personal', 'log', '--user', 'bob')
+    assert.equal(unknown.code, 4, unknown.stderr)
+  })
+})
