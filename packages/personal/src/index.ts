@@ -19,7 +19,7 @@
  * await sync.start()                       // watch + periodic scan + replicate when reachable
  * await sync.snapshot()                    // now, offline
  * await sync.restore('report.docx', { at: '2026-11-20T12:00:00Z', to: '/tmp/out' })
- * console.log(await sync.status())         // pending snapshots and bytes
+ * const { pendingSnapshots } = await sync.status()  // what waits for the data center
  * await sync.stop()
  * ```
  */
