@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { open, readFile, rename, rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
+import { processAlive, writeFileAtomic } from '@cachecloud/core'
 import { join } from 'node:path'
 import { CONTROL_FILE, TOKEN_FILE } from './constants.js'
 import { DaemonUnreachableError } from './errors.js'
@@ -9,18 +10,6 @@ export interface ControlEndpoint {
   url: string
   pid: number
   token: string
-}
-
-async function writeAtomic (path: string, data: string, mode: number): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`
-  const handle = await open(tmp, 'w', mode)
-  try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
 }
 
 /** The token in the data directory, created (random, mode 0600) when missing. */
@@ -33,25 +22,16 @@ export async function loadOrCreateToken (dataDir: string): Promise<string> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   const token = randomBytes(32).toString('base64url')
-  await writeAtomic(path, token + '\n', 0o600)
+  await writeFileAtomic(path, token + '\n', { mode: 0o600 })
   return token
 }
 
 export async function publishEndpoint (dataDir: string, endpoint: Omit<ControlEndpoint, 'token'>): Promise<void> {
-  await writeAtomic(join(dataDir, CONTROL_FILE), JSON.stringify(endpoint) + '\n', 0o644)
+  await writeFileAtomic(join(dataDir, CONTROL_FILE), JSON.stringify(endpoint) + '\n')
 }
 
 export async function withdrawEndpoint (dataDir: string): Promise<void> {
   await rm(join(dataDir, CONTROL_FILE), { force: true })
-}
-
-function processAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 /** Reads the endpoint of the daemon serving `dataDir`, or explains in one line why there is none. */

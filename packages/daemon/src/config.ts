@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename, stat } from 'node:fs/promises'
+import { mkdir, readFile, stat } from 'node:fs/promises'
 import { dirname, isAbsolute, join, resolve } from 'node:path'
+import { writeFileAtomic } from '@cachecloud/core'
 import { formatPublicKey, generatePublisherKey, loadPublisherKey, parsePublicKey, savePublisherKey } from '@cachecloud/manifest'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreatePeerKey, parseMultiaddr } from '@cachecloud/network'
@@ -94,15 +95,7 @@ export async function loadConfig (path: string): Promise<CachePointConfig> {
 export async function saveConfig (path: string, config: CachePointConfig): Promise<void> {
   const { dataDir, ...rest } = config
   const relative = resolve(dirname(path)) === resolve(dataDir) ? '.' : dataDir
-  const tmp = `${path}.tmp-${process.pid}`
-  const handle = await open(tmp, 'w', 0o644)
-  try {
-    await handle.writeFile(JSON.stringify({ dataDir: relative, ...rest }, null, 2) + '\n')
-    await handle.sync()
-  } finally {
-    await handle.close()
-  }
-  await rename(tmp, path)
+  await writeFileAtomic(path, JSON.stringify({ dataDir: relative, ...rest }, null, 2) + '\n')
 }
 
 export interface InitOptions {

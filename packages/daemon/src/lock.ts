@@ -1,16 +1,8 @@
 import { open, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { processAlive } from '@cachecloud/core'
 import { LOCK_FILE } from './constants.js'
 import { DataDirLockedError } from './errors.js'
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 /**
  * One daemon per data directory: an exclusive lock file holding the pid.
@@ -27,7 +19,7 @@ export async function lockDataDir (dataDir: string): Promise<() => Promise<void>
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
       const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10)
-      if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
         throw new DataDirLockedError(`another CachePoint daemon (pid ${pid}) is using ${dataDir}`)
       }
       await rm(path, { force: true })

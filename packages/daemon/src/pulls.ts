@@ -1,7 +1,7 @@
-import { open, readFile, rename } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { PausedError, PullPausedError, type PauseResultInfo, type ProgressSink, type PullRequest, type PullResultInfo, type SyncResultInfo } from '@cachecloud/control'
-import { parseVersionRef, formatVersionRef } from '@cachecloud/core'
+import { formatVersionRef, parseVersionRef, writeFileAtomic } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import { parseMultiaddr } from '@cachecloud/network'
 import type { Transfer } from '@cachecloud/transfer'
@@ -152,14 +152,6 @@ export class Pulls {
   }
 
   private async save (): Promise<void> {
-    const tmp = `${this.init.stateFile}.tmp-${process.pid}`
-    const handle = await open(tmp, 'w', 0o644)
-    try {
-      await handle.writeFile(JSON.stringify({ paused: this.paused }) + '\n')
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(tmp, this.init.stateFile)
+    await writeFileAtomic(this.init.stateFile, JSON.stringify({ paused: this.paused }) + '\n')
   }
 }
