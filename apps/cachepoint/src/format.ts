@@ -1,15 +1,4 @@
-const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-
-export function formatBytes (bytes: number): string {
-  let value = bytes
-  let unit = 0
-  while (Math.abs(value) >= 1024 && unit < UNITS.length - 1) { value /= 1024; unit++ }
-  return unit === 0 ? `${value} B` : `${value.toFixed(value >= 100 ? 0 : 1)} ${UNITS[unit]}`
-}
-
-export function formatRate (bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`
-}
+export { formatBytes, formatRate } from '@cachecloud/core/units'
 
 export function formatDuration (seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '?'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { inflateSync } from 'node:zlib'
 import { describe, it } from 'node:test'
-import type { ImageVersionInfo, JobInfo, StatusInfo } from '@cachecloud/control'
+import type { ImageVersionInfo, JobInfo, PersonalStatusInfo, StatusInfo, SwarmPullInfo } from '@cachecloud/control'
 import { iconPng } from '../src/icons.js'
 import { trayNotifications, trayView, type IconName, type MenuAction } from '../src/model.js'
 
@@ -12,11 +12,18 @@ const job = (ref: string, state: JobInfo['state'], done: number, total: number, 
   id, kind: 'pull', ref, state, done, total, unit: 'bytes', rate: 0, etaSeconds: null, startedAt: '2026-01-01T00:00:00Z',
   ...(state === 'failed' ? { error: { code: 'ERR_PULL_FAILED', message: 'peer went away' } } : {})
 })
+const swarmPull = (ref: string, state: SwarmPullInfo['state'], bytesDone: number, bytesTotal: number): SwarmPullInfo => ({
+  ref, cid: `cid-${ref}`, state, blocksDone: bytesDone, blocksTotal: bytesTotal, bytesDone, bytesTotal, lanBytes: bytesDone, wanBytes: 0,
+  peers: [], rate: 1, etaSeconds: 10, startedAt: '2026-01-01T00:00:00Z', ...(state === 'failed' ? { error: 'no peer offers os@v2' } : {})
+})
+const personal = (pendingSnapshots: number): PersonalStatusInfo => ({
+  user: 'alice', folder: '/home/alice', snapshots: 3, pendingSnapshots, pendingBytes: 1000 * pendingSnapshots, lastSnapshot: '2026-01-01T00:00:00Z', lastScan: null, lastError: null
+})
 function status (patch: Partial<StatusInfo>): StatusInfo {
   return {
     peerId: '12D3KooWtest', addresses: [], publisherKey: 'ed25519:x', trustedPublishers: [], dataDir: '/d', uptimeSeconds: 1,
     store: { blocks: 0, physicalBytes: 0, logicalBytes: 0 }, versions: [], jobs: [], connections: 1,
-    paused: false, online: true, peersConfigured: 1, peersReachable: 1, pending: 0, ...patch
+    paused: false, online: true, peersConfigured: 1, peersReachable: 1, pending: 0, personal: [], swarm: { site: '', subscriptions: [], pulls: [] }, ...patch
   }
 }
 const enabled = (s: StatusInfo | undefined): MenuAction[] => trayView(s).menu.filter(i => i.enabled).map(i => i.action)
@@ -41,6 +48,23 @@ describe('tray model', () => {
       assert.deepEqual(enabled(c.status), c.enabled)
     })
   }
+
+  it('a swarm pull (a subscription, no job) shows as syncing with its percent; a failed one as an error that retries', () => {
+    const pulling = status({ versions: [version('os', 'pulling')], pending: 1, swarm: { site: 'paris', subscriptions: [{ name: 'os', policy: 'auto' }], pulls: [swarmPull('os@v1', 'pulling', 40, 100)] } })
+    assert.equal(trayView(pulling).icon, 'syncing')
+    assert.match(trayView(pulling).tooltip, /Syncing 40% \(os@v1\)/)
+    const failed = status({ versions: [version('os', 'pulling')], pending: 1, swarm: { site: 'paris', subscriptions: [], pulls: [swarmPull('os@v1', 'failed', 40, 100)] } })
+    assert.equal(trayView(failed).icon, 'error')
+    assert.match(trayView(failed).tooltip, /os@v1 failed: no peer offers os@v2 \(retrying\)/)
+    const done = status({ versions: [version('os', 'complete')], swarm: { site: 'paris', subscriptions: [], pulls: [swarmPull('os@v1', 'complete', 100, 100)] } })
+    assert.equal(trayView(done).icon, 'up-to-date')
+  })
+
+  it('personal snapshots waiting for the data center are told, offline and up to date alike', () => {
+    assert.match(trayView(status({ online: false, peersReachable: 0, personal: [personal(2)] })).tooltip, /Offline: no peer reachable, 2 snapshots waiting for the data center/)
+    assert.match(trayView(status({ personal: [personal(1)] })).tooltip, /Up to date, 1 snapshot waiting for the data center/)
+    assert.match(trayView(status({ personal: [personal(0)] })).tooltip, /^CachePoint: Up to date$/)
+  })
 
   it('paused wins over offline and syncing; syncing wins over offline', () => {
     assert.equal(trayView(status({ paused: true, online: false, jobs: [job('os@v1', 'running', 1, 2)] })).icon, 'paused')

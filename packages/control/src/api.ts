@@ -65,8 +65,10 @@ export interface StatusInfo {
   peersReachable: number
   /** Versions still being pulled (catalog state `pulling`): what a sync will fetch. */
   pending: number
-  /** Personal folders versioned on this node (config "personalization"); the daemon always sends it, empty when none (optional for other producers of StatusInfo). */
-  personal?: PersonalStatusInfo[]
+  /** Personal folders versioned on this node (config "personalization"); empty when none. */
+  personal: PersonalStatusInfo[]
+  /** The node's site, subscriptions and the swarm pulls of this run (what GET /v1/swarm answers). */
+  swarm: SwarmStatusInfo
 }
 
 export interface PeerInfo {
@@ -240,6 +242,13 @@ export interface PlanInfo {
 
 export interface SubscriptionInfo { name: string, policy: 'auto' | 'manual' }
 
+/** The swarm as status shows it: this node's site label ('' when none), its subscriptions, the swarm pulls of this run. */
+export interface SwarmStatusInfo {
+  site: string
+  subscriptions: SubscriptionInfo[]
+  pulls: SwarmPullInfo[]
+}
+
 /** Swarm distribution (issue 4): optional so that other implementations of the API need not offer it. */
 export interface SwarmApi {
   /** Announces a version held complete here to the image's subscribers. */
@@ -249,7 +258,7 @@ export interface SwarmApi {
   unsubscribe(name: string): Promise<SubscriptionInfo[]>
   plan(ref: string): Promise<PlanInfo>
   /** Swarm pulls of this run, the subscriptions and the node's site. */
-  swarmStatus(): Promise<{ site: string, subscriptions: SubscriptionInfo[], pulls: SwarmPullInfo[] }>
+  swarmStatus(): Promise<SwarmStatusInfo>
 }
 
 /** One user's personal folder as status shows it (docs/formats/personal.md). */

@@ -21,3 +21,5 @@ export const PEER_PROBE_TIMEOUT_MS = 5_000
 export const STORE_STATS_MAX_AGE_MS = 5_000
 /** Per-user personal-folder state (user key, scan cache, snapshot log) inside the data directory. */
 export const PERSONAL_DIR = 'personal'
+/** While a swarm pull runs, status listeners (the event stream) are told this often that its progress moved. */
+export const SWARM_PROGRESS_TICK_MS = 1_000

@@ -16,7 +16,7 @@ import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import { readNetworkKey, swarmApi } from './distribution.js'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
-import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS } from './constants.js'
+import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
 import { JobTracker } from './jobs.js'
 import { lockDataDir } from './lock.js'
 import { PeerMonitor } from './peer-monitor.js'
@@ -54,6 +54,8 @@ interface Running {
   monitor: PeerMonitor
   personal: PersonalFolders
   publisherKey: PublisherKey
+  /** Status listeners hear of swarm pull progress (the swarm reports only announcements and completions). */
+  swarmTicker: ReturnType<typeof setInterval>
   unlock: () => Promise<void>
 }
 
@@ -124,7 +126,11 @@ class DefaultDaemon implements CachePointDaemon {
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
-      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, publisherKey, unlock }
+      const swarmTicker = setInterval(() => {
+        if (swarm.status().some(p => p.state === 'pulling' || p.state === 'resolving')) this.changed()
+      }, SWARM_PROGRESS_TICK_MS)
+      swarmTicker.unref()
+      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, publisherKey, swarmTicker, unlock }
       const { url } = await control.start()
       monitor.start()
       await personal.start()
@@ -144,6 +150,7 @@ class DefaultDaemon implements CachePointDaemon {
     this.parts = undefined
     await withdrawEndpoint(this.config.dataDir)
     parts.monitor.stop()
+    clearInterval(parts.swarmTicker)
     await parts.control.stop()
     // personal syncs write to the block store and replicate over libp2p: stop them first
     await parts.personal.stop()
@@ -194,7 +201,8 @@ class DefaultDaemon implements CachePointDaemon {
       peersConfigured: monitor.configured,
       peersReachable: monitor.reachableCount,
       pending: entries.filter(e => e.state === 'pulling').length,
-      personal: personalStatus
+      personal: personalStatus,
+      swarm: await this.swarmStatus()
     }
   }
 

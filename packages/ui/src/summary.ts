@@ -36,13 +36,53 @@ function lastPulls (jobs: JobInfo[]): Map<string, JobInfo> {
   return last
 }
 
+/** A pull in progress, from a pull job (`cachepoint image pull`, sync) or the swarm (a subscription). */
+export interface RunningPull {
+  ref: string
+  done: number
+  total: number
+  rate: number
+  etaSeconds: number | null
+}
+
+/** Every pull running now: jobs first, then swarm pulls of refs no job is pulling. */
+export function runningPulls (status: StatusInfo): RunningPull[] {
+  const running: RunningPull[] = status.jobs.filter(j => j.kind === 'pull' && j.state === 'running')
+    .map(j => ({ ref: j.ref, done: j.done, total: j.total, rate: j.rate, etaSeconds: j.etaSeconds }))
+  for (const p of status.swarm.pulls) {
+    if ((p.state === 'pulling' || p.state === 'resolving') && !running.some(r => r.ref === p.ref)) {
+      running.push({ ref: p.ref, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds })
+    }
+  }
+  return running
+}
+
+/** The last failure of each version still pending: its last pull job, or its swarm pull (which retries on its own). */
+function pendingFailure (status: StatusInfo): { ref: string, message: string } | undefined {
+  const refs = new Set(status.versions.map(v => `${v.name}@${v.version}`))
+  const pendingRefs = new Set(status.versions.filter(v => v.state === 'pulling').map(v => `${v.name}@${v.version}`))
+  for (const job of lastPulls(status.jobs).values()) {
+    if (job.state === 'failed' && (pendingRefs.has(job.ref) || !refs.has(job.ref))) return { ref: job.ref, message: job.error?.message ?? 'failed' }
+  }
+  for (const p of status.swarm.pulls) {
+    if (p.state === 'failed' && (pendingRefs.has(p.ref) || !refs.has(p.ref))) return { ref: p.ref, message: `${p.error ?? 'failed'} (retrying)` }
+  }
+  return undefined
+}
+
+/** What waits while offline besides image versions: personal snapshots not yet in the data center. */
+function personalWaiting (status: StatusInfo): string {
+  const snapshots = status.personal.reduce((sum, p) => sum + p.pendingSnapshots, 0)
+  return snapshots > 0 ? `, ${plural(snapshots, 'snapshot', 'snapshots')} waiting for the data center` : ''
+}
+
 /** Summarizes a status snapshot; `undefined` means the daemon is not reachable. */
 export function summarize (status: StatusInfo | undefined): NodeSummary {
   if (status === undefined) return { state: 'down', percent: null, pending: 0, text: 'CachePoint not running' }
   const pending = status.pending
-  const waiting = pending > 0 ? `, ${plural(pending, 'version', 'versions')} pending` : ''
+  const waiting = (pending > 0 ? `, ${plural(pending, 'version', 'versions')} pending` : '') + personalWaiting(status)
   if (status.paused) return { state: 'paused', percent: null, pending, text: `Paused${waiting}` }
-  const running = status.jobs.filter(j => j.kind === 'pull' && j.state === 'running')
+  const running = runningPulls(status)
   if (running.length > 0) {
     const done = running.reduce((sum, j) => sum + j.done, 0)
     const total = running.reduce((sum, j) => sum + j.total, 0)
@@ -50,15 +90,10 @@ export function summarize (status: StatusInfo | undefined): NodeSummary {
     return { state: 'syncing', percent, pending, text: `Syncing ${percent}% (${running.map(j => j.ref).join(', ')})` }
   }
   if (!status.online) return { state: 'offline', percent: null, pending, text: `Offline: no peer reachable${waiting}` }
-  const pendingRefs = new Set(status.versions.filter(v => v.state === 'pulling').map(v => `${v.name}@${v.version}`))
-  for (const job of lastPulls(status.jobs).values()) {
-    if (job.state === 'failed' && (pendingRefs.has(job.ref) || !status.versions.some(v => `${v.name}@${v.version}` === job.ref))) {
-      const message = job.error?.message ?? 'failed'
-      return { state: 'error', percent: null, pending, failure: { ref: job.ref, message }, text: `Pull of ${job.ref} failed: ${message}` }
-    }
-  }
-  if (pending > 0) return { state: 'pending', percent: null, pending, text: `${plural(pending, 'version', 'versions')} waiting (sync now fetches them)` }
-  return { state: 'up-to-date', percent: null, pending: 0, text: 'Up to date' }
+  const failure = pendingFailure(status)
+  if (failure !== undefined) return { state: 'error', percent: null, pending, failure, text: `Pull of ${failure.ref} failed: ${failure.message}` }
+  if (pending > 0) return { state: 'pending', percent: null, pending, text: `${plural(pending, 'version', 'versions')} waiting (sync now fetches them)${personalWaiting(status)}` }
+  return { state: 'up-to-date', percent: null, pending: 0, text: `Up to date${personalWaiting(status)}` }
 }
 
 /** Something the user should hear about once: a version became ready, or a pull failed. */

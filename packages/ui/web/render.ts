@@ -2,18 +2,27 @@ import type { ImageVersionInfo, JobInfo, PeerInfo, StatusInfo } from '@cacheclou
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../src/format.js'
 import type { NodeSummary } from '../src/summary.js'
 import { byId, el } from './dom.js'
+import { renderPersonal, renderSwarm } from './panels.js'
 
 const refOf = (v: { name: string, version: string }): string => `${v.name}@${v.version}`
 
-/** The last pull job of each ref (jobs are listed oldest first). */
-function pullJobs (jobs: JobInfo[]): Map<string, JobInfo> {
-  const last = new Map<string, JobInfo>()
-  for (const job of jobs) if (job.kind === 'pull') last.set(job.ref, job)
+/** How far a pull of a version is: its last pull job, or its swarm pull. */
+type Progress = Pick<JobInfo, 'state' | 'done' | 'total' | 'rate' | 'etaSeconds'> & { error?: { message: string }, retry?: string }
+
+/** The last pull of each ref: pull jobs (listed oldest first), and swarm pulls where no job runs. */
+function pullProgress (status: StatusInfo): Map<string, Progress> {
+  const last = new Map<string, Progress>()
+  for (const job of status.jobs) if (job.kind === 'pull') last.set(job.ref, job)
+  for (const p of status.swarm.pulls) {
+    if (last.get(p.ref)?.state === 'running') continue
+    const state = p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : 'failed'
+    last.set(p.ref, { state, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, retry: 'the swarm retries on its own', ...(p.error === undefined ? {} : { error: { message: p.error } }) })
+  }
   return last
 }
 
 /** A progress bar always with its numbers beside it: percent, bytes, and for a running pull rate and ETA. */
-function progressCell (ref: string, job: JobInfo): HTMLElement {
+function progressCell (ref: string, job: Progress): HTMLElement {
   const percent = job.total > 0 ? Math.floor(100 * job.done / job.total) : 0
   const bar = el('progress', { attrs: { max: '100', value: String(percent), 'aria-label': `${ref}: ${percent}% pulled` } })
   const parts = [formatPercent(job.done, job.total), `${formatBytes(job.done)} of ${formatBytes(job.total)}`]
@@ -23,7 +32,7 @@ function progressCell (ref: string, job: JobInfo): HTMLElement {
   return el('td', { className: 'progress' }, bar, figures)
 }
 
-function versionRow (v: ImageVersionInfo | undefined, ref: string, job: JobInfo | undefined): HTMLTableRowElement {
+function versionRow (v: ImageVersionInfo | undefined, ref: string, job: Progress | undefined): HTMLTableRowElement {
   let badge: HTMLElement
   let progress: HTMLElement
   if (v?.state === 'complete') {
@@ -34,9 +43,9 @@ function versionRow (v: ImageVersionInfo | undefined, ref: string, job: JobInfo 
     progress = progressCell(ref, job)
   } else if (job?.state === 'failed') {
     badge = el('span', { className: 'badge failed', text: 'failed' })
-    progress = el('td', { className: 'progress', text: `failed: ${job.error?.message ?? 'unknown error'} (sync now retries)` })
+    progress = el('td', { className: 'progress', text: `failed: ${job.error?.message ?? 'unknown error'} (${job.retry ?? 'sync now retries'})` })
   } else {
-    badge = el('span', { className: 'badge paused', text: 'interrupted' })
+    badge = el('span', { className: 'badge waiting', text: 'waiting' })
     progress = el('td', { className: 'progress muted', text: 'waiting: sync now continues it from the blocks already stored' })
   }
   return el('tr', { attrs: { 'data-ref': ref, 'data-state': v?.state ?? 'starting' } },
@@ -57,7 +66,7 @@ export function renderStatus (status: StatusInfo | undefined, summary: NodeSumma
   if (status === undefined) return
 
   byId('peer-id').textContent = `peer ${status.peerId}`
-  const jobs = pullJobs(status.jobs)
+  const jobs = pullProgress(status)
   const rows: HTMLTableRowElement[] = []
   const shown = new Set<string>()
   for (const v of status.versions) {
@@ -73,6 +82,8 @@ export function renderStatus (status: StatusInfo | undefined, summary: NodeSumma
   byId('peers-summary').textContent = status.peersConfigured === 0
     ? `No peers configured; ${status.connections} connections.`
     : `${status.peersReachable} of ${status.peersConfigured} configured peers reachable (${status.online ? 'online' : 'offline'}); ${status.connections} connections.`
+  renderSwarm(status.swarm)
+  renderPersonal(status.personal)
   byId('store').textContent = `${status.store.blocks} blocks, ${formatBytes(status.store.physicalBytes)} on disk for ${formatBytes(status.store.logicalBytes)} of images; ${status.pending} ${status.pending === 1 ? 'version' : 'versions'} pending.`
 }
 

@@ -11,9 +11,7 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
       const g = globals()
       const client = await daemonClient(g)
       const s = await client.status()
-      // swarm pulls (per version: blocks, bytes per peer, LAN vs WAN, rate, ETA); older daemons have no /swarm
-      const swarm = await client.swarmStatus().catch(() => undefined)
-      output(g, swarm === undefined ? s : { ...s, swarm }, () => {
+      output(g, s, () => {
         const lines = [
           `peer id:        ${s.peerId}`,
           `addresses:      ${s.addresses.join(' ')}`,
@@ -31,7 +29,11 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
             j.state === 'running' ? formatDuration(j.etaSeconds) : '-'
           ])))
         }
-        if (swarm !== undefined) lines.push(...swarmLines(swarm.site, swarm.pulls))
+        lines.push(...swarmLines(s.swarm.site, s.swarm.pulls))
+        for (const p of s.personal) {
+          lines.push(`personal ${p.user}: ${p.snapshots} snapshots, last ${p.lastSnapshot ?? 'never'}; waiting for the store: ${p.pendingSnapshots} (${formatBytes(p.pendingBytes)})` +
+            (p.lastError === null ? '' : `; last error: ${p.lastError}`))
+        }
         return lines.join('\n')
       })
     })
