@@ -1,7 +1,7 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
-import { floodsub, type FloodSub } from '@libp2p/floodsub'
+import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
@@ -33,14 +33,18 @@ export interface NetworkInit {
   logger?: Logger
 }
 
-export type CachePointLibp2p = Libp2p<{ identify: Identify, pubsub: FloodSub }>
+/** Announcements travel by gossipsub (one topic per image); the publisher floods its own messages to every subscribed peer. */
+export type CachePointPubSub = GossipSub
+export type PubSubMessage = Message
+
+export type CachePointLibp2p = Libp2p<{ identify: Identify, pubsub: CachePointPubSub }>
 
 /** Creates and starts the libp2p host. Needs `@cachecloud/core/polyfill` loaded first on Node 20. */
 export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2p> {
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (init.bootstrap !== undefined && init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
   if (init.mdns === true) peerDiscovery.push(mdns({ interval: MDNS_INTERVAL_MS }))
-  const options: Libp2pOptions<{ identify: Identify, pubsub: FloodSub }> = {
+  const options: Libp2pOptions<{ identify: Identify, pubsub: CachePointPubSub }> = {
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? DEFAULT_LISTEN, announce: init.announce ?? [] },
     transports: [tcp()],
@@ -48,7 +52,8 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     streamMuxers: [yamux()],
     peerDiscovery,
     nodeInfo: { userAgent: `${AGENT_PREFIX}${init.site ?? ''}` },
-    services: { identify: identify(), pubsub: floodsub() }
+    // a publish with no subscriber connected yet is not an error: subscribers catch up when they connect
+    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true }) }
   }
   if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
   if (init.allowPeers !== undefined) options.connectionGater = createMembershipGater(init.allowPeers, init.logger)

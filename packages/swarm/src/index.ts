@@ -22,7 +22,7 @@
  * ```
  */
 import type { Libp2p } from '@libp2p/interface'
-import type { FloodSub } from '@libp2p/floodsub'
+import type { CachePointPubSub } from '@cachecloud/network'
 import type { Logger } from 'pino'
 import type { ImageManifest, VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
@@ -41,8 +41,8 @@ export type SwarmEvent =
   | { type: 'pulled', ref: string, cid: string }
 
 export interface SwarmInit {
-  /** The host; needs the pubsub service (`createNetwork` adds floodsub). */
-  libp2p: Libp2p<{ pubsub: FloodSub }>
+  /** The host; needs the pubsub service (`createNetwork` adds gossipsub). */
+  libp2p: Libp2p<{ pubsub: CachePointPubSub }>
   blockstore: Blockstore
   catalog: Catalog
   trust: TrustStore

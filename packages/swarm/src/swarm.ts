@@ -1,8 +1,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import type { FloodSub, Message } from '@libp2p/floodsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { formatVersionRef, type VersionRef } from '@cachecloud/core'
-import { peerSite } from '@cachecloud/network'
+import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
 import { BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
@@ -16,7 +15,7 @@ import { PullStats, type SwarmPullStatus } from './stats.js'
 import { HAVE_PROTOCOL } from './constants.js'
 
 export class CacheCloudSwarm implements Swarm {
-  private readonly libp2p: Libp2p<{ pubsub: FloodSub }>
+  private readonly libp2p: Libp2p<{ pubsub: CachePointPubSub }>
   private readonly site: string
   private readonly wan: RateBudget
   private readonly holdings: HoldingsTable
@@ -47,7 +46,7 @@ export class CacheCloudSwarm implements Swarm {
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
   }
 
-  private readonly onMessage = (evt: CustomEvent<Message>): void => {
+  private readonly onMessage = (evt: CustomEvent<PubSubMessage>): void => {
     const name = evt.detail.topic.startsWith(announceTopic('')) ? evt.detail.topic.slice(announceTopic('').length) : undefined
     const sub = name === undefined ? undefined : this.subs.get(name)
     if (sub === undefined) return
