@@ -4,6 +4,7 @@ import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { makeExt4Image } from '@cachecloud/fixtures'
@@ -96,6 +97,20 @@ describe('status page: swarm and personalization panels over real daemons (chrom
     assert.match(await page.locator('#images tr[data-ref="os@v1"] td.progress .figures').innerText(), /\d+% · .* ETA/, 'the image table shows the swarm pull too')
     assert.match(await page.locator('#swarm-summary').innerText(), /site paris, subscribed to os \(pulls new versions\)/)
     await page.screenshot({ path: join(ARTIFACTS, 'ui-panels-1-swarm.png'), fullPage: true })
+
+    // Pause stops the swarm pull too (it is no job): the counter and the store stand still
+    await page.click('#pause')
+    await page.waitForSelector(`${pull}[data-state="paused"]`, { timeout: 30_000 })
+    await page.waitForSelector('#state[data-state="paused"]')
+    assert.match(await page.locator(`${pull} .figures`).innerText(), /paused: continues on resume/)
+    const paused = await attr(page, `${pull} .figures`, 'data-done')
+    const stored = (await b.client.status()).store
+    await sleep(1500)
+    assert.equal(await attr(page, `${pull} .figures`, 'data-done'), paused, 'the swarm pull stands still')
+    assert.equal((await b.client.status()).store.physicalBytes, stored.physicalBytes, 'no block stored while paused')
+    await page.click('#resume')
+    await page.waitForSelector(`${pull}[data-state="pulling"]`, { timeout: 30_000 })
+    assert.ok(await attr(page, `${pull} .figures`, 'data-done') >= paused, 'the resumed pull continues the count')
 
     await page.waitForSelector(`${pull}[data-state="complete"]`, { timeout: 180_000 })
     const wan = await attr(page, `${pull} .lan-wan`, 'data-wan')

@@ -205,7 +205,8 @@ export type StreamLine<T> =
 export interface SwarmPullInfo {
   ref: string
   cid: string
-  state: 'resolving' | 'pulling' | 'complete' | 'failed'
+  /** `paused`: stopped by pause (POST /v1/pause); what it stored stays and the pull continues on resume. */
+  state: 'resolving' | 'pulling' | 'paused' | 'complete' | 'failed'
   blocksDone: number
   blocksTotal: number
   bytesDone: number

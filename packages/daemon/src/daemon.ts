@@ -28,6 +28,12 @@ export interface DaemonInit {
   logger: Logger
 }
 
+/** A sync's result with the swarm's restarts: a ref the swarm restarted is `started`, not skipped. */
+function withSwarm (result: SyncResultInfo, swarmStarted: string[]): SyncResultInfo {
+  const started = [...new Set([...result.started, ...swarmStarted])]
+  return { ...result, started, skipped: result.skipped.filter(s => !started.includes(s.ref)) }
+}
+
 function versionInfo (entry: CatalogEntry): ImageVersionInfo {
   return {
     name: entry.name,
@@ -117,11 +123,14 @@ class DefaultDaemon implements CachePointDaemon {
       // pulling versions are listed so peers fetch from a node still downloading
       const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget })
       await transfer.start()
-      await swarm.start()
       const pulls = new Pulls({
-        transfer, catalog, jobs: this.jobs, peers: this.config.peers, stateFile: join(dataDir, STATE_FILE), logger: this.logger.child({ component: 'pulls' }), onChange: this.changed
+        transfer, catalog, jobs: this.jobs, peers: this.config.peers, stateFile: join(dataDir, STATE_FILE), logger: this.logger.child({ component: 'pulls' }), onChange: this.changed,
+        swarmPulls: () => swarm.status().filter(p => p.state === 'pulling' || p.state === 'resolving').map(p => p.ref)
       })
       await pulls.start()
+      // a node paused before its restart stays paused: the swarm starts no pull either
+      if (pulls.paused) await swarm.pause()
+      await swarm.start()
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
@@ -233,19 +242,27 @@ class DefaultDaemon implements CachePointDaemon {
     return this.running.pulls.pull(request, onProgress)
   }
 
+  /** Pause: pull jobs and swarm pulls stop (what they stored stays); none starts until resume. */
   async pause (): Promise<PauseResultInfo> {
-    return this.running.pulls.pause()
+    const { pulls, swarm } = this.running
+    const [result, swarmStopped] = await Promise.all([pulls.pause(), swarm.pause()])
+    this.changed()
+    return { ...result, stopped: [...result.stopped, ...swarmStopped.filter(ref => !result.stopped.includes(ref))] }
   }
 
   async resume (): Promise<SyncResultInfo> {
     void this.running.monitor.probe()
-    return this.running.pulls.resume()
+    // the swarm first: versions it restarts are its own, and the pull jobs leave them to it
+    const swarmStarted = await this.running.swarm.resume()
+    return withSwarm(await this.running.pulls.resume(), swarmStarted)
   }
 
-  /** Sync now: dials the configured peers again (so online is fresh) and restarts every interrupted pull. */
+  /** Sync now: dials the configured peers again (so online is fresh), restarts every interrupted pull and asks peers for newer subscribed versions. */
   async sync (): Promise<SyncResultInfo> {
     void this.running.monitor.probe()
-    return this.running.pulls.sync()
+    if (this.running.pulls.paused) return this.running.pulls.sync() // refused: paused
+    const swarmStarted = await this.running.swarm.syncNow()
+    return withSwarm(await this.running.pulls.sync(), swarmStarted)
   }
 
   watch (onChange: () => void): Unsubscribe {

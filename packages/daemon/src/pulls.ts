@@ -18,6 +18,8 @@ export interface PullsInit {
   stateFile: string
   logger: Logger
   onChange: () => void
+  /** Refs the swarm is pulling now (subscriptions): catch-up leaves them to it instead of pulling them twice. */
+  swarmPulls?: () => string[]
 }
 
 interface ActivePull {
@@ -88,7 +90,7 @@ export class Pulls {
     for (const entry of await this.init.catalog.list()) {
       if (entry.state !== 'pulling') continue
       const ref = formatVersionRef(entry)
-      if ([...this.active].some(p => p.ref === ref)) {
+      if ([...this.active].some(p => p.ref === ref) || (this.init.swarmPulls?.() ?? []).includes(ref)) {
         result.running.push(ref)
         continue
       }

@@ -23,3 +23,9 @@ export class InvalidSwarmMessageError extends CacheCloudError {
   static override name = 'InvalidSwarmMessageError'
   constructor (message: string) { super(message, 'ERR_INVALID_MESSAGE') }
 }
+
+/** The swarm is paused: its pulls stopped (what they stored stays) and none starts until resume. */
+export class SwarmPausedError extends CacheCloudError {
+  static override name = 'SwarmPausedError'
+  constructor (message: string) { super(message, 'ERR_PULL_PAUSED') }
+}

@@ -88,6 +88,16 @@ export interface Swarm {
   subscriptions(): Subscription[]
   /** Asks connected peers (or `peers`) for newer versions of subscribed images and pulls them. */
   catchUp(): Promise<void>
+  /**
+   * Stops every swarm pull (each ends `paused`, what it stored stays) and starts none, neither on
+   * announcements nor on catch-up, until resume. Resolves once the pulls have stopped; returns their refs.
+   */
+  pause(): Promise<string[]>
+  /** Ends a pause: half-pulled versions of subscribed images continue, and peers are asked for newer ones. Returns the refs it restarted. */
+  resume(): Promise<string[]>
+  /** Sync now: half-pulled subscribed versions continue and peers are asked for newer ones (in the background). Returns the refs it restarted. */
+  syncNow(): Promise<string[]>
+  readonly paused: boolean
   /** Swarm pulls of this run: blocks, bytes by peer, LAN vs WAN, rate, ETA. */
   status(): SwarmPullStatus[]
   totals(): SwarmCounters

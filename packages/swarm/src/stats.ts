@@ -8,7 +8,7 @@ export interface PeerBytes { peer: string, site: string, lan: boolean, bytes: nu
 export interface SwarmPullStatus {
   ref: string
   cid: string
-  state: 'resolving' | 'pulling' | 'complete' | 'failed'
+  state: 'resolving' | 'pulling' | 'paused' | 'complete' | 'failed'
   blocksDone: number
   blocksTotal: number
   bytesDone: number
@@ -41,9 +41,22 @@ export class PullStats {
 
   constructor (readonly ref: string) {}
 
+  /**
+   * A pull of the same version resumed in this run (after a pause or a failure) continues its
+   * predecessor's counters: done and total both include what the earlier pull stored.
+   */
+  continues (earlier: PullStats): void {
+    this.blocksDone = earlier.blocksDone
+    this.bytesDone = earlier.bytesDone
+    this.lanBytes = earlier.lanBytes
+    this.wanBytes = earlier.wanBytes
+    for (const [id, p] of earlier.peers) this.peers.set(id, { ...p })
+  }
+
+  /** The blocks still missing when the block phase starts. */
   begin (blocks: number, bytes: number): void {
-    this.blocksTotal = blocks
-    this.bytesTotal = bytes
+    this.blocksTotal = this.blocksDone + blocks
+    this.bytesTotal = this.bytesDone + bytes
     this.state = 'pulling'
   }
 

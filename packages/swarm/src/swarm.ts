@@ -8,6 +8,7 @@ import { BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL
 import { handleHave } from './have.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
+import { SwarmPausedError } from './errors.js'
 import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
 import { RateBudget } from './rate.js'
@@ -25,7 +26,10 @@ export class CacheCloudSwarm implements Swarm {
   private readonly sites = new Map<string, string>()
   private readonly counters: SwarmCounters = { sentLanBytes: 0, sentWanBytes: 0, receivedLanBytes: 0, receivedWanBytes: 0, byPeer: {} }
   private readonly stopping = new AbortController()
+  /** Aborted by pause; a fresh one after each pause. */
+  private pausing = new AbortController()
   private started = false
+  paused = false
 
   constructor (private readonly init: SwarmInit) {
     this.libp2p = init.libp2p
@@ -72,10 +76,7 @@ export class CacheCloudSwarm implements Swarm {
     this.libp2p.addEventListener('peer:connect', this.onConnect)
     for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))
     this.started = true
-    // versions left half-pulled resume on their own
-    for (const entry of await this.init.catalog.list()) {
-      if (entry.state === 'pulling' && this.subs.get(entry.name)?.policy === 'auto') this.background(entry)
-    }
+    await this.resumeHalfPulled()
     void this.catchUp()
     // an announcement can be missed (subscription not yet known to the publisher, link down): look again now and then
     this.catchUpTimer = setInterval(() => { void this.catchUp() }, this.init.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS)
@@ -94,10 +95,45 @@ export class CacheCloudSwarm implements Swarm {
     await Promise.allSettled([...this.pulls.values()].map(async p => await p.promise))
   }
 
+  /** Versions of subscribed images left half-pulled (a restart, a pause) continue on their own; returns their refs. */
+  private async resumeHalfPulled (): Promise<string[]> {
+    if (this.paused) return []
+    const started: string[] = []
+    for (const entry of await this.init.catalog.list()) {
+      if (entry.state === 'pulling' && this.subs.get(entry.name)?.policy === 'auto') {
+        this.background(entry)
+        started.push(formatVersionRef(entry))
+      }
+    }
+    return started
+  }
+
+  async pause (): Promise<string[]> {
+    this.paused = true
+    const running = [...this.pulls.values()].filter(p => p.stats.state === 'pulling' || p.stats.state === 'resolving')
+    this.pausing.abort(new SwarmPausedError('swarm pulls paused; they continue on resume'))
+    await Promise.allSettled(running.map(async p => await p.promise))
+    this.pausing = new AbortController()
+    if (running.length > 0) this.init.logger?.info({ stopped: running.map(p => p.stats.ref) }, 'swarm pulls paused')
+    return running.map(p => p.stats.ref)
+  }
+
+  async resume (): Promise<string[]> {
+    this.paused = false
+    return this.started ? await this.syncNow() : []
+  }
+
+  async syncNow (): Promise<string[]> {
+    const started = await this.resumeHalfPulled()
+    void this.catchUp()
+    return started
+  }
+
   /** Pulls a subscribed version on its own, retrying with backoff while no peer offers it yet or the pull fails. */
   private background (ref: VersionRef, attempt = 0): void {
+    if (this.paused) return
     this.pull(ref).catch((err: Error) => {
-      if (this.stopping.signal.aborted) return
+      if (this.stopping.signal.aborted || this.paused) return
       const delay = Math.min(BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS * 2 ** attempt)
       this.init.logger?.warn({ err, ref: formatVersionRef(ref), retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', formatVersionRef(ref), delay, err.message)
       setTimeout(() => { if (!this.stopping.signal.aborted) this.background(ref, attempt + 1) }, delay).unref()
@@ -106,7 +142,7 @@ export class CacheCloudSwarm implements Swarm {
 
   async catchUp (peers?: PeerId[]): Promise<void> {
     for (const sub of this.subs.values()) {
-      if (!this.started || sub.policy !== 'auto') continue
+      if (!this.started || this.paused || sub.policy !== 'auto') continue
       if ([...this.pulls.values()].some(p => p.stats.ref.startsWith(`${sub.name}@`) && (p.stats.state === 'pulling' || p.stats.state === 'resolving'))) continue
       try {
         const ref = await newestOffered({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, sub.name, peers)
@@ -119,9 +155,11 @@ export class CacheCloudSwarm implements Swarm {
 
   async pull (ref: VersionRef, options: SwarmPullOptions = {}): Promise<SwarmPullResult> {
     const key = formatVersionRef(ref)
+    if (this.paused) throw new SwarmPausedError(`the swarm is paused: ${key} is not pulled until resume`)
     const running = this.pulls.get(key)
-    if (running !== undefined && running.stats.state !== 'failed' && running.stats.state !== 'complete') return await running.promise
+    if (running !== undefined && (running.stats.state === 'pulling' || running.stats.state === 'resolving')) return await running.promise
     const stats = new PullStats(key)
+    if (running !== undefined && running.stats.state !== 'complete') stats.continues(running.stats)
     const promise = this.runPull(ref, stats, options)
     this.pulls.set(key, { stats, promise })
     return await promise
@@ -129,7 +167,8 @@ export class CacheCloudSwarm implements Swarm {
 
   private async runPull (ref: VersionRef, stats: PullStats, options: SwarmPullOptions): Promise<SwarmPullResult> {
     const started = performance.now()
-    const signal = options.signal === undefined ? this.stopping.signal : AbortSignal.any([options.signal, this.stopping.signal])
+    const pausing = this.pausing.signal
+    const signal = AbortSignal.any([this.stopping.signal, pausing, ...(options.signal === undefined ? [] : [options.signal])])
     try {
       await Promise.resolve()
       const { cid, manifest } = await resolveManifest({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, ref, signal)
@@ -151,6 +190,11 @@ export class CacheCloudSwarm implements Swarm {
       this.init.onEvent?.({ type: 'pulled', ref: status.ref, cid: status.cid })
       return { ...status, manifest, durationMs: performance.now() - started }
     } catch (err) {
+      if (pausing.aborted) {
+        // whatever the abort surfaced as (a reset stream, libp2p's AbortError), a pause is a pause
+        stats.state = 'paused'
+        throw pausing.reason as Error
+      }
       stats.state = 'failed'
       stats.error = (err as Error).message
       throw err

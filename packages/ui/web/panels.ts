@@ -9,7 +9,7 @@ function swarmPull (p: SwarmPullInfo): HTMLElement {
   const percent = p.bytesTotal > 0 ? Math.floor(100 * p.bytesDone / p.bytesTotal) : 0
   const figures = [`${formatPercent(p.bytesDone, p.bytesTotal)}`, `${p.blocksDone} of ${p.blocksTotal} blocks`, `${formatBytes(p.bytesDone)} of ${formatBytes(p.bytesTotal)}`]
   if (p.state === 'pulling') figures.push(formatRate(p.rate), `ETA ${formatDuration(p.etaSeconds)}`)
-  else figures.push(p.state === 'failed' ? `failed: ${p.error ?? 'unknown error'} (retrying)` : p.state)
+  else figures.push(p.state === 'failed' ? `failed: ${p.error ?? 'unknown error'} (retrying)` : p.state === 'paused' ? 'paused: continues on resume' : p.state)
   const peers = [...p.peers].sort((a, b) => b.bytes - a.bytes).map(x => el('li', { attrs: { 'data-peer': x.peer } },
     el('strong', { text: x.lan ? 'LAN' : 'WAN' }), ` ${formatBytes(x.bytes)} from peer ${shortPeer(x.peer)}`,
     el('span', { className: 'addr', text: x.site === '' ? 'no site label' : `site ${x.site}` })))

@@ -15,7 +15,7 @@ function pullProgress (status: StatusInfo): Map<string, Progress> {
   for (const job of status.jobs) if (job.kind === 'pull') last.set(job.ref, job)
   for (const p of status.swarm.pulls) {
     if (last.get(p.ref)?.state === 'running') continue
-    const state = p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : 'failed'
+    const state = p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : p.state
     last.set(p.ref, { state, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, retry: 'the swarm retries on its own', ...(p.error === undefined ? {} : { error: { message: p.error } }) })
   }
   return last
