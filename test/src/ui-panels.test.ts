@@ -1,22 +1,18 @@
 /// <reference lib="dom" />
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { makeExt4Image } from '@cachecloud/fixtures'
 import { createUiServer, type UiServer } from '@cachecloud/ui'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
+import { ARTIFACTS, launchBrowser, skipWithoutBrowser } from './browser.js'
 import { createTestCluster, type TestCluster } from './nodes.js'
 import { DCSTORE_CLI, freePort, run } from './personal-procs.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
-const ARTIFACTS = resolve(process.cwd(), 'test-artifacts')
-const skip = !existsSync(CHROMIUM) && process.getuid?.() !== 0 ? `${CHROMIUM} missing (apt-get install chromium, as root)` : false
 
 /** Adds fields to a stopped node's config.json (site, WAN budget: what `cachepoint init` flags would write). */
 async function configure (dataDir: string, patch: Record<string, unknown>): Promise<void> {
@@ -26,7 +22,7 @@ async function configure (dataDir: string, patch: Record<string, unknown>): Prom
 
 const attr = async (page: Page, selector: string, name: string): Promise<number> => Number(await page.locator(selector).first().getAttribute(name, { timeout: 30_000 }))
 
-describe('status page: swarm and personalization panels over real daemons (chromium)', { skip }, () => {
+describe('status page: swarm and personalization panels over real daemons (chromium)', { skip: skipWithoutBrowser }, () => {
   let cluster: TestCluster
   let a: LaunchedCachePoint & { publisherKey: string }
   let b: LaunchedCachePoint
@@ -35,7 +31,6 @@ describe('status page: swarm and personalization panels over real daemons (chrom
   let page: Page
 
   before(async () => {
-    await mkdir(ARTIFACTS, { recursive: true })
     cluster = await createTestCluster('ui-panels')
     // the data-center store is enrolled but never started: alice's snapshots wait for it
     const storeData = join(cluster.dir, 'store')
@@ -61,7 +56,7 @@ describe('status page: swarm and personalization panels over real daemons (chrom
     b = await cluster.restart('b')
     ui = createUiServer({ dataDir: b.dataDir })
     const { openUrl } = await ui.start()
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+    browser = await launchBrowser()
     page = await (await browser.newContext({ viewport: { width: 1100, height: 900 } })).newPage()
     await page.goto(openUrl)
   })

@@ -2,23 +2,17 @@
 /// <reference lib="dom.iterable" />
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
-import { mkdir } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { makeExt4Image } from '@cachecloud/fixtures'
 import { createUiServer, type UiServer } from '@cachecloud/ui'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
+import { ARTIFACTS, launchBrowser, skipWithoutBrowser } from './browser.js'
 import { createTestCluster, type TestCluster } from './nodes.js'
 
-const CHROMIUM = '/usr/bin/chromium'
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
-const ARTIFACTS = resolve(process.cwd(), 'test-artifacts')
-// CI runs as root and installs chromium (.ci/run): there a missing browser is a failure, not a skip
-const skip = !existsSync(CHROMIUM) && process.getuid?.() !== 0 ? `${CHROMIUM} missing (apt-get install chromium, as root)` : false
 
 async function freePort (): Promise<number> {
   const server = createServer()
@@ -51,7 +45,7 @@ async function assertNoBareSpinner (page: Page): Promise<void> {
   assert.equal(bare, 0)
 }
 
-describe('status page in a real browser (chromium) over a real pull', { skip }, () => {
+describe('status page in a real browser (chromium) over a real pull', { skip: skipWithoutBrowser }, () => {
   let cluster: TestCluster
   let a: LaunchedCachePoint & { publisherKey: string }
   let b: LaunchedCachePoint
@@ -61,7 +55,6 @@ describe('status page in a real browser (chromium) over a real pull', { skip }, 
   let openUrl: string
 
   before(async () => {
-    await mkdir(ARTIFACTS, { recursive: true })
     cluster = await createTestCluster('ui')
     const imageFile = join(cluster.dir, 'big.raw')
     await makeExt4Image({ path: imageFile, sizeMiB: 1024, seed: 'ui', fill: 0.6 })
@@ -71,7 +64,7 @@ describe('status page in a real browser (chromium) over a real pull', { skip }, 
     b = await cluster.start('b', { trustedPublishers: [a.publisherKey], peers: [a.address] })
     ui = createUiServer({ dataDir: b.dataDir })
     openUrl = (await ui.start()).openUrl
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true })
+    browser = await launchBrowser()
     page = await (await browser.newContext({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 })).newPage()
   })
 
