@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { daemonClient, output } from '../context.js'
 import { formatBytes, formatDuration, formatRate, table } from '../format.js'
 import type { GlobalOptions } from '../paths.js'
+import { exportLines } from './serve.js'
 import { swarmLines } from './swarm.js'
 
 export function registerStatus (program: Command, globals: () => GlobalOptions): void {
@@ -13,7 +14,9 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
       const s = await client.status()
       // swarm pulls (per version: blocks, bytes per peer, LAN vs WAN, rate, ETA); older daemons have no /swarm
       const swarm = await client.swarmStatus().catch(() => undefined)
-      output(g, swarm === undefined ? s : { ...s, swarm }, () => {
+      // NBD exports: on-demand reads, their latency, background pull (older daemons have no /exports)
+      const exports = await client.exports().catch(() => undefined)
+      output(g, { ...s, ...(swarm === undefined ? {} : { swarm }), ...(exports === undefined ? {} : { exports }) }, () => {
         const lines = [
           `peer id:        ${s.peerId}`,
           `addresses:      ${s.addresses.join(' ')}`,
@@ -32,6 +35,7 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
           ])))
         }
         if (swarm !== undefined) lines.push(...swarmLines(swarm.site, swarm.pulls))
+        if (exports !== undefined) lines.push(...exportLines(exports))
         return lines.join('\n')
       })
     })
