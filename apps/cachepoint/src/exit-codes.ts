@@ -12,7 +12,8 @@ export const EXIT = {
   network: 7,
   diskFull: 8,
   config: 9,
-  paused: 10
+  paused: 10,
+  inUse: 11
 } as const
 
 const BY_CODE: Array<[RegExp, number]> = [
@@ -20,6 +21,7 @@ const BY_CODE: Array<[RegExp, number]> = [
   [/^ERR_(INVALID_CONFIG|INVALID_PEER_KEY_FILE|INVALID_PUBLISHER_KEY_FILE)$/, EXIT.config],
   [/^ERR_DISK_FULL$/, EXIT.diskFull],
   [/^ERR_(PAUSED|PULL_PAUSED)$/, EXIT.paused],
+  [/^ERR_(ADDRESS_IN_USE|OVERLAY_IN_USE|OVERLAY_MISMATCH)$/, EXIT.inUse],
   [/NOT_FOUND$|^ERR_IMAGE_FILE$|^ERR_VERSION_INCOMPLETE$/, EXIT.notFound],
   [/EXISTS$|^ERR_ALREADY_INITIALIZED$/, EXIT.exists],
   [/^ERR_(INVALID_MANIFEST|UNTRUSTED_PUBLISHER|INVALID_SIGNATURE|BLOCK_CORRUPT|CORRUPT_MANIFEST|DECRYPTION_FAILED|CONTENT_MISMATCH|INVALID_PERSONAL_FORMAT)$/, EXIT.integrity],

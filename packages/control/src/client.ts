@@ -5,11 +5,12 @@ import type {
   ImportResultInfo, PauseResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine, SyncResultInfo
 } from './api.js'
 import { API_PREFIX } from './constants.js'
+import type { ExportInfo, ExportsApi, OverlayInfo } from './exports-api.js'
 import { DaemonUnreachableError, RemoteError } from './errors.js'
 import { readEndpoint, type ControlEndpoint } from './endpoint.js'
 import { parseEventStream, STATUS_EVENT } from './events.js'
 
-export interface ControlClient extends CachePointApi, SwarmApi, PersonalApi {
+export interface ControlClient extends CachePointApi, SwarmApi, PersonalApi, ExportsApi {
   /**
    * Follows GET /v1/events: calls `onStatus` with every snapshot until `signal`
    * aborts (resolves) or the stream ends or fails (rejects with DaemonUnreachableError).
@@ -89,6 +90,11 @@ export function createControlClient (endpoint: ControlEndpoint): ControlClient {
     personalLog: async (user) => json<PersonalSnapshotInfo[]>(await call(endpoint, 'GET', `/personal/log?${new URLSearchParams({ user }).toString()}`)),
     personalSnapshot: async (user) => json<PersonalSnapshotResultInfo>(await call(endpoint, 'POST', '/personal/snapshot', { user })),
     personalRestore: async (request) => json<PersonalRestoreResultInfo>(await call(endpoint, 'POST', '/personal/restore', request)),
+    serve: async (request) => json<ExportInfo>(await call(endpoint, 'POST', '/exports', request)),
+    exports: async () => json<ExportInfo[]>(await call(endpoint, 'GET', '/exports')),
+    unserve: async (id) => json<ExportInfo>(await call(endpoint, 'POST', '/exports/stop', { id })),
+    overlays: async () => json<OverlayInfo[]>(await call(endpoint, 'GET', '/overlays')),
+    discardOverlay: async (name) => json<OverlayInfo>(await call(endpoint, 'POST', '/overlays/discard', { name })),
     watchStatus: async (onStatus, options = {}) => {
       const response = await call(endpoint, 'GET', '/events', undefined, options.signal)
       if (!response.ok || response.body === null) await json<unknown>(response)

@@ -6,6 +6,8 @@ import type { CachePointApi, ChangeSource, PersonalApi, ProgressSink, StreamLine
 import { API_PREFIX, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
 import { BadRequestError, UnauthorizedError } from './errors.js'
 import { serveEvents } from './events.js'
+import type { ExportsApi } from './exports-api.js'
+import { addExportRoutes } from './exports-routes.js'
 import * as validate from './validate.js'
 
 /** Structured logger shape (pino's), so this package does not depend on pino. */
@@ -38,7 +40,7 @@ function httpStatus (code: string): number {
   if (code === 'ERR_UNAUTHORIZED') return 401
   if (code === 'ERR_BAD_REQUEST' || code.startsWith('ERR_INVALID')) return 400
   if (code.endsWith('NOT_FOUND')) return 404
-  if (code.endsWith('EXISTS') || code === 'ERR_PAUSED' || code === 'ERR_PULL_PAUSED') return 409
+  if (code.endsWith('EXISTS') || code.endsWith('IN_USE') || code === 'ERR_PAUSED' || code === 'ERR_PULL_PAUSED') return 409
   return 500
 }
 
@@ -124,6 +126,7 @@ function routes (api: CachePointApi, changes?: ChangeSource): Map<string, Handle
   if (changes !== undefined) table.set('GET /events', async (req, res) => { await serveEvents(req, res, changes) })
   addSwarmRoutes(table, api as CachePointApi & Partial<SwarmApi>)
   addPersonalRoutes(table, api as CachePointApi & Partial<PersonalApi>)
+  addExportRoutes(table, api as CachePointApi & Partial<ExportsApi>, { readJson, sendJson })
   return table
 }
 

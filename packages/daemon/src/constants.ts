@@ -23,3 +23,7 @@ export const STORE_STATS_MAX_AGE_MS = 5_000
 export const PERSONAL_DIR = 'personal'
 /** While a swarm pull runs, status listeners (the event stream) are told this often that its progress moved. */
 export const SWARM_PROGRESS_TICK_MS = 1_000
+/** Copy-on-write overlays of NBD exports, one directory each, under the data directory. */
+export const OVERLAYS_DIR = 'overlays'
+/** A failed background pull behind an export is tried again after this long (doubling, at most 30 s). */
+export const EXPORT_PULL_RETRY_MS = 2_000

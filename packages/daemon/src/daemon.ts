@@ -5,7 +5,7 @@ import {
   type CachePointApi, type ControlServer, type DiffInfo, type ExportRequest, type ExportResultInfo, type GcResultInfo,
   type ChangeSource, type ImageVersionInfo, type PersonalApi, type PersonalRestoreRequest, type PersonalRestoreResultInfo,
   type PersonalSnapshotInfo, type PersonalSnapshotResultInfo, type PersonalStatusInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
-  type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
+  type ExportsApi, type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
 import { createCatalog, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
@@ -14,6 +14,7 @@ import { createNetwork, parseMultiaddr, type CachePointLibp2p } from '@cacheclou
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
 import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import { readNetworkKey, swarmApi } from './distribution.js'
+import { exportsApi, NbdExports } from './exports.js'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
 import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
@@ -59,6 +60,7 @@ interface Running {
   pulls: Pulls
   monitor: PeerMonitor
   personal: PersonalFolders
+  exports: NbdExports
   publisherKey: PublisherKey
   /** Status listeners hear of swarm pull progress (the swarm reports only announcements and completions). */
   swarmTicker: ReturnType<typeof setInterval>
@@ -66,7 +68,7 @@ interface Running {
 }
 
 /** A CachePoint: block store, catalog, libp2p host, transfer protocols and the control API. */
-export interface CachePointDaemon extends CachePointApi, SwarmApi, PersonalApi, ChangeSource {
+export interface CachePointDaemon extends CachePointApi, SwarmApi, PersonalApi, ExportsApi, ChangeSource {
   /** Locks the data directory and starts every part; resolves once the control API is reachable. */
   start(): Promise<{ controlUrl: string, peerId: string, addresses: string[] }>
   /** Stops every part and releases the data directory. */
@@ -77,8 +79,8 @@ export function createDaemon (init: DaemonInit): CachePointDaemon {
   return new DefaultDaemon(init)
 }
 
-// the swarm methods come from swarmApi (distribution.ts), assigned in the constructor
-interface DefaultDaemon extends SwarmApi {}
+// the swarm methods come from swarmApi (distribution.ts), the export methods from exportsApi (exports.ts), assigned in the constructor
+interface DefaultDaemon extends SwarmApi, ExportsApi {}
 class DefaultDaemon implements CachePointDaemon {
   private readonly config: CachePointConfig
   private readonly logger: Logger
@@ -94,6 +96,7 @@ class DefaultDaemon implements CachePointDaemon {
     this.config = init.config
     this.logger = init.logger
     Object.assign(this, swarmApi(() => this.running.swarm, this.config))
+    Object.assign(this, exportsApi(() => this.running.exports))
   }
 
   private get running (): Running {
@@ -133,13 +136,14 @@ class DefaultDaemon implements CachePointDaemon {
       await swarm.start()
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
+      const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
       const swarmTicker = setInterval(() => {
         if (swarm.status().some(p => p.state === 'pulling' || p.state === 'resolving')) this.changed()
       }, SWARM_PROGRESS_TICK_MS)
       swarmTicker.unref()
-      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, publisherKey, swarmTicker, unlock }
+      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, exports, publisherKey, swarmTicker, unlock }
       const { url } = await control.start()
       monitor.start()
       await personal.start()
@@ -161,6 +165,8 @@ class DefaultDaemon implements CachePointDaemon {
     parts.monitor.stop()
     clearInterval(parts.swarmTicker)
     await parts.control.stop()
+    // exports read through the swarm and the block store; overlays are flushed
+    await parts.exports.stop()
     // personal syncs write to the block store and replicate over libp2p: stop them first
     await parts.personal.stop()
     await parts.swarm.stop()

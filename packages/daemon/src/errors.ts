@@ -30,3 +30,27 @@ export class PersonalUserNotFoundError extends CacheCloudError {
   static override name = 'PersonalUserNotFoundError'
   constructor (message: string) { super(message, 'ERR_USER_NOT_FOUND') }
 }
+
+/** No NBD export at that address. */
+export class ExportNotFoundError extends CacheCloudError {
+  static override name = 'ExportNotFoundError'
+  constructor (message: string) { super(message, 'ERR_EXPORT_NOT_FOUND') }
+}
+
+/** No overlay of that name. */
+export class OverlayNotFoundError extends CacheCloudError {
+  static override name = 'OverlayNotFoundError'
+  constructor (message: string) { super(message, 'ERR_OVERLAY_NOT_FOUND') }
+}
+
+/** The overlay is attached to a running export (stop it first). */
+export class OverlayInUseError extends CacheCloudError {
+  static override name = 'OverlayInUseError'
+  constructor (message: string) { super(message, 'ERR_OVERLAY_IN_USE') }
+}
+
+/** An overlay name that is not a plain file name. */
+export class InvalidOverlayNameError extends CacheCloudError {
+  static override name = 'InvalidOverlayNameError'
+  constructor (message: string) { super(message, 'ERR_INVALID_OVERLAY_NAME') }
+}

@@ -24,7 +24,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { CachePointPubSub } from '@cachecloud/network'
 import type { Logger } from 'pino'
-import type { ImageManifest, VersionRef } from '@cachecloud/core'
+import type { CID, ImageManifest, VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog } from '@cachecloud/image'
 import type { TrustStore } from '@cachecloud/manifest'
@@ -79,6 +79,13 @@ export interface Swarm {
   stop(): Promise<void>
   /** Pulls a version from every peer that holds its blocks (one pull per version at a time). */
   pull(ref: VersionRef, options?: SwarmPullOptions): Promise<SwarmPullResult>
+  /**
+   * The trusted manifest of a version, from the catalog or from a peer; a version new here is
+   * recorded as `pulling` (nothing else is fetched). For readers that fetch blocks on demand.
+   */
+  resolve(ref: VersionRef, options?: { signal?: AbortSignal }): Promise<{ cid: CID, manifest: ImageManifest }>
+  /** A block of the version with manifest CID `manifest` was stored outside the pull (fetched on demand): the running pull skips it. */
+  blockStored(manifest: CID, block: CID): void
   /** What a pull would fetch, and how much of it this site already holds (LAN) vs must cross the WAN. */
   plan(ref: VersionRef, options?: { signal?: AbortSignal }): Promise<PullPlan>
   /** Announces a version held complete here on the image's topic. */

@@ -24,6 +24,8 @@ export interface SwarmPullContext {
   log?: Logger
   /** Bitmaps of pulls in progress, answered on the have protocol. */
   live: Map<string, Bitmap>
+  /** Per pull in progress (by manifest CID): tells it a block was stored outside it, so it is not fetched twice. */
+  storedElsewhere: Map<string, (block: CID) => void>
 }
 
 export interface SwarmPullOptions {
@@ -50,6 +52,12 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     wants,
     wan: ctx.wan,
     onPenalty: (peer, why) => { ctx.log?.warn({ peer, why, ref: formatVersionRef(ref) }, 'deprioritized peer %s: %s', peer, why) }
+  })
+  ctx.storedElsewhere.set(cid.toString(), (block) => {
+    const key = blockKey(block)
+    if (!scheduler.skip(block)) return
+    for (const i of indexes.get(key) ?? []) held.set(i)
+    stats.storedElsewhere(wants.find(w => w.cid.equals(block))?.length ?? 0)
   })
   const sessions = new Map<string, Promise<void>>()
   const failures = new Map<string, number>()
@@ -142,6 +150,7 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     commits = commits.then(async () => { await ctx.blockstore.sync() })
     await commits.catch((err: Error) => { fatal ??= err })
     ctx.live.delete(cid.toString())
+    ctx.storedElsewhere.delete(cid.toString())
   }
   if (fatal !== undefined) throw fatal
 }

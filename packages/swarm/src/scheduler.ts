@@ -128,6 +128,20 @@ export class SwarmScheduler implements PullScheduler {
     this.notify()
   }
 
+  /**
+   * The block is stored already (an on-demand read fetched it ahead of this pull): it is not
+   * requested again. Returns false when it was done or unknown. A copy in flight is let arrive.
+   */
+  skip (cid: BlockWant['cid']): boolean {
+    const w = this.wants.find(x => !x.done && x.want.cid.equals(cid))
+    if (w === undefined) return false
+    w.done = true
+    this.remaining--
+    this.lastProgress = performance.now()
+    this.notify()
+    return true
+  }
+
   /** Deprioritizes `peer` for a while (doubling on each repeat). */
   penalize (peer: string, why: string): void {
     const p = this.peers.get(peer)

@@ -79,6 +79,12 @@ export class PullStats {
     while (this.recent.length > 0 && now - this.recent[0].at > RATE_WINDOW_MS) this.recent.shift()
   }
 
+  /** A block of this pull was stored outside it (an on-demand read fetched it first). */
+  storedElsewhere (bytes: number): void {
+    this.blocksDone++
+    this.bytesDone += bytes
+  }
+
   get rate (): number {
     if (this.recent.length < 2) return 0
     const span = Math.max(1, Date.now() - this.recent[0].at)

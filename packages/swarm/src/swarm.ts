@@ -1,6 +1,6 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { formatVersionRef, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
@@ -45,7 +45,8 @@ export class CacheCloudSwarm implements Swarm {
       haveIntervalMs: init.haveIntervalMs ?? DEFAULT_HAVE_INTERVAL_MS,
       timeoutMs: init.timeoutMs ?? DEFAULT_HAVE_TIMEOUT_MS,
       log: init.logger,
-      live: this.holdings.live
+      live: this.holdings.live,
+      storedElsewhere: new Map()
     }
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
   }
@@ -199,6 +200,17 @@ export class CacheCloudSwarm implements Swarm {
       stats.error = (err as Error).message
       throw err
     }
+  }
+
+  async resolve (ref: VersionRef, options: { signal?: AbortSignal } = {}): Promise<{ cid: CID, manifest: ImageManifest }> {
+    const signal = options.signal === undefined ? this.stopping.signal : AbortSignal.any([options.signal, this.stopping.signal])
+    const resolved = await resolveManifest({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, ref, signal)
+    if (await this.init.catalog.find(ref) === undefined) await this.init.catalog.add(resolved.manifest, 'pulling')
+    return resolved
+  }
+
+  blockStored (manifest: CID, block: CID): void {
+    this.ctx.storedElsewhere.get(manifest.toString())?.(block)
   }
 
   async plan (ref: VersionRef, options: { signal?: AbortSignal } = {}): Promise<PullPlan> {

@@ -7,6 +7,7 @@ import { formatBytes, formatRate, table } from '../format.js'
 import { collect, parseSize } from '../options.js'
 import type { GlobalOptions } from '../paths.js'
 import { createProgressRenderer } from '../progress.js'
+import { registerServeCommands } from './serve.js'
 import { registerSwarmCommands } from './swarm.js'
 
 async function withProgress<T> (label: string, g: GlobalOptions, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>): Promise<T> {
@@ -115,4 +116,5 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
     })
 
   registerSwarmCommands(image, globals)
+  registerServeCommands(image, globals)
 }

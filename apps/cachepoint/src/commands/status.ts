@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { daemonClient, output } from '../context.js'
 import { formatBytes, formatDuration, formatRate, table } from '../format.js'
 import type { GlobalOptions } from '../paths.js'
+import { exportLines } from './serve.js'
 import { swarmLines } from './swarm.js'
 
 export function registerStatus (program: Command, globals: () => GlobalOptions): void {
@@ -11,7 +12,9 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
       const g = globals()
       const client = await daemonClient(g)
       const s = await client.status()
-      output(g, s, () => {
+      // NBD exports: on-demand reads, their latency, background pull (older daemons have no /exports)
+      const exports = await client.exports().catch(() => undefined)
+      output(g, exports === undefined ? s : { ...s, exports }, () => {
         const lines = [
           `peer id:        ${s.peerId}`,
           `addresses:      ${s.addresses.join(' ')}`,
@@ -34,6 +37,7 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
           lines.push(`personal ${p.user}: ${p.snapshots} snapshots, last ${p.lastSnapshot ?? 'never'}; waiting for the store: ${p.pendingSnapshots} (${formatBytes(p.pendingBytes)})` +
             (p.lastError === null ? '' : `; last error: ${p.lastError}`))
         }
+        if (exports !== undefined) lines.push(...exportLines(exports))
         return lines.join('\n')
       })
     })

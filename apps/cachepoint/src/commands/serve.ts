@@ -1,0 +1,101 @@
+import type { Command } from 'commander'
+import type { ExportInfo } from '@cachecloud/control'
+import { parseVersionRef } from '@cachecloud/core'
+import { daemonClient, output } from '../context.js'
+import { UsageError } from '../errors.js'
+import { formatBytes, formatDuration, formatRate, table } from '../format.js'
+import type { GlobalOptions } from '../paths.js'
+
+/** `--nbd` value: PORT, HOST:PORT or [IPV6]:PORT. */
+export function parseNbdAddress (text: string): { host: string, port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]:|([0-9.]+):)?(\d{1,5})$/.exec(text.trim())
+  const port = m === null ? NaN : Number(m[3])
+  if (m === null || port > 65535) throw new UsageError(`--nbd ${text}: expected PORT, HOST:PORT or [IPV6]:PORT (e.g. 127.0.0.1:10809)`)
+  return { host: m[1] ?? m[2] ?? '127.0.0.1', port }
+}
+
+function pct (done: number, total: number): string { return total === 0 ? '-' : `${Math.floor(100 * done / total)}%` }
+
+function backgroundText (e: ExportInfo): string {
+  const b = e.background
+  if (b.state === 'complete') return 'complete (all reads local)'
+  if (b.state === 'off') return 'off (only blocks read are fetched)'
+  if (b.state === 'failed') return `failed: ${b.error ?? ''} (retrying)`
+  if (b.state === 'resolving') return 'starting'
+  return `${pct(b.bytesDone, b.bytesTotal)} of ${formatBytes(b.bytesTotal)} missing at start, ${formatRate(b.rate)}, ETA ${formatDuration(b.etaSeconds)}`
+}
+
+function latencyText (e: ExportInfo): string {
+  const l = e.reads.onDemandLatencyMs
+  return l === null ? '-' : `p50 ${l.p50.toFixed(1)} ms, p95 ${l.p95.toFixed(1)} ms, max ${l.max.toFixed(0)} ms`
+}
+
+/** Status lines of NBD exports: reads local and on demand, on-demand latency, background pull. */
+export function exportLines (exports: ExportInfo[]): string[] {
+  if (exports.length === 0) return []
+  return ['', 'NBD exports:', table(['EXPORT', 'IMAGE', 'MODE', 'CLIENTS', 'READS', 'ON DEMAND', 'LATENCY (ON DEMAND)', 'FAILED', 'BACKGROUND PULL'], exports.map(e => [
+    e.uri, e.ref, e.writable ? `overlay ${e.overlay ?? ''}` : 'read-only', String(e.clients),
+    `${e.reads.reads} (${formatBytes(e.reads.readBytes)})`, `${e.reads.onDemandReads} reads, ${formatBytes(e.reads.fetchedBytes)}`,
+    latencyText(e), String(e.reads.failedReads), backgroundText(e)
+  ]))]
+}
+
+/** `image serve|exports|unserve|overlays|discard-overlay`: a version as an NBD disk before it has arrived. */
+export function registerServeCommands (image: Command, globals: () => GlobalOptions): void {
+  image.command('serve')
+    .description('serve a version as an NBD export now: blocks not yet here are fetched from peers when read, the rest is pulled in the background')
+    .argument('<ref>', 'NAME@VERSION (held, pulling, or offered by a peer)')
+    .requiredOption('--nbd <address>', 'listen address, PORT or HOST:PORT (loopback by default), e.g. 127.0.0.1:10809')
+    .option('--writable <overlay>', 'writable export: writes go to this copy-on-write overlay (created if missing, kept after unserve)')
+    .option('--no-pull', 'do not pull the rest of the version in the background: fetch only what is read')
+    .option('--timeout <seconds>', 'a read whose blocks no peer delivers in this time fails with an I/O error', '10')
+    .action(async (ref: string, opts: { nbd: string, writable?: string, pull: boolean, timeout: string }) => {
+      const g = globals()
+      parseVersionRef(ref)
+      const { host, port } = parseNbdAddress(opts.nbd)
+      const timeout = Number(opts.timeout)
+      if (!(timeout > 0) || timeout > 3600) throw new UsageError(`--timeout ${opts.timeout}: expected seconds, more than 0 and at most 3600`)
+      const e = await (await daemonClient(g)).serve({ ref, host, port, overlay: opts.writable, pull: opts.pull, fetchTimeoutMs: Math.round(timeout * 1000) })
+      output(g, e, () => [
+        `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.writable ? `writable, overlay ${e.overlay ?? ''}` : 'read-only'})`,
+        `  background pull: ${backgroundText(e)}`,
+        `  e.g. qemu-img convert -f raw ${e.uri} out.raw; stop with: cachepoint image unserve ${e.id}`
+      ].join('\n'))
+    })
+
+  image.command('exports')
+    .description('NBD exports served by this node: reads local and on demand, latency, background pull')
+    .action(async () => {
+      const g = globals()
+      const list = await (await daemonClient(g)).exports()
+      output(g, list, () => list.length === 0 ? 'no exports (start one with: cachepoint image serve NAME@VERSION --nbd 127.0.0.1:10809)' : exportLines(list).slice(2).join('\n'))
+    })
+
+  image.command('unserve')
+    .description('stop an NBD export (its clients are disconnected; an overlay is flushed and kept)')
+    .argument('<export>', 'HOST:PORT or PORT, as `image exports` lists it')
+    .action(async (id: string) => {
+      const g = globals()
+      const e = await (await daemonClient(g)).unserve(id)
+      output(g, e, () => `stopped ${e.uri} (${e.ref}): ${e.reads.reads} reads, ${formatBytes(e.reads.fetchedBytes)} fetched on demand`)
+    })
+
+  image.command('overlays')
+    .description('copy-on-write overlays of writable exports')
+    .action(async () => {
+      const g = globals()
+      const list = await (await daemonClient(g)).overlays()
+      output(g, list, () => list.length === 0 ? 'no overlays' : table(['OVERLAY', 'IMAGE', 'WRITTEN', 'CREATED', 'IN USE BY'], list.map(o => [
+        o.name, o.ref, formatBytes(o.writtenBytes), o.createdAt, o.inUseBy ?? '-'
+      ])))
+    })
+
+  image.command('discard-overlay')
+    .description('delete an overlay and the writes it holds (it must not be in use)')
+    .argument('<name>', 'overlay name')
+    .action(async (name: string) => {
+      const g = globals()
+      const o = await (await daemonClient(g)).discardOverlay(name)
+      output(g, o, () => `discarded overlay ${o.name} of ${o.ref} (${formatBytes(o.writtenBytes)} of writes)`)
+    })
+}

@@ -1,0 +1,89 @@
+/** Serving image versions as NBD exports (docs/formats/control-api.md, "Exports"). */
+
+export interface ServeRequest {
+  /** NAME@VERSION: held here, pulling, or offered by a peer. */
+  ref: string
+  /** Listen address; loopback by default. */
+  host?: string
+  /** 0 lets the OS choose. */
+  port: number
+  /** Name of a copy-on-write overlay (created if missing): the export is writable, writes go there. */
+  overlay?: string
+  /** Pull the rest of the version in the background while serving (default true). */
+  pull?: boolean
+  /** A read whose missing blocks no peer delivers within this long fails with EIO. Default 10 s. */
+  fetchTimeoutMs?: number
+}
+
+/** Reads through one export: local, on demand (fetched from peers), holes; on-demand latency. */
+export interface ExportReadStats {
+  reads: number
+  readBytes: number
+  onDemandReads: number
+  fetchedBlocks: number
+  fetchedBytes: number
+  wireBytes: number
+  localBlocks: number
+  holeBlocks: number
+  failedReads: number
+  onDemandLatencyMs: { mean: number, p50: number, p95: number, max: number } | null
+  localLatencyMs: number | null
+}
+
+/** The version behind an export: arrived blocks, and the background pull filling in the rest. */
+export interface ExportBackground {
+  /** `off`: serving only what is read (pull: false); `complete`: every read is local. */
+  state: 'complete' | 'resolving' | 'pulling' | 'paused' | 'failed' | 'off'
+  blocksDone: number
+  blocksTotal: number
+  bytesDone: number
+  bytesTotal: number
+  rate: number
+  etaSeconds: number | null
+  error?: string
+}
+
+export interface ExportInfo {
+  /** HOST:PORT, what unserve takes. */
+  id: string
+  ref: string
+  /** Manifest CID. */
+  cid: string
+  /** e.g. nbd://127.0.0.1:10809 (the export is also served under the empty name). */
+  uri: string
+  host: string
+  port: number
+  size: number
+  writable: boolean
+  overlay: string | null
+  /** Clients connected now, and connections since start. */
+  clients: number
+  connections: number
+  startedAt: string
+  reads: ExportReadStats
+  background: ExportBackground
+}
+
+export interface OverlayInfo {
+  name: string
+  /** NAME@VERSION of the base image. */
+  ref: string
+  baseCid: string
+  size: number
+  /** Bytes of written chunks. */
+  writtenBytes: number
+  createdAt: string
+  /** The export using it now, if any (HOST:PORT). */
+  inUseBy: string | null
+}
+
+export interface ExportsApi {
+  /** Starts an NBD export of a version (fetching what is read on demand); returns at once. */
+  serve(request: ServeRequest): Promise<ExportInfo>
+  exports(): Promise<ExportInfo[]>
+  /** Stops the export at HOST:PORT (or PORT); its overlay is flushed and kept. */
+  unserve(id: string): Promise<ExportInfo>
+  overlays(): Promise<OverlayInfo[]>
+  /** Deletes an overlay not in use. */
+  discardOverlay(name: string): Promise<OverlayInfo>
+}

@@ -1,0 +1,140 @@
+import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises'
+import { join } from 'node:path'
+import { writeFileAtomic } from '@cachecloud/core'
+import { OVERLAY_CHUNK_BYTES, OVERLAY_FORMAT } from './constants.js'
+import { OverlayMismatchError } from './errors.js'
+import type { BlockDevice } from './index.js'
+
+export interface OverlayInit {
+  /** Directory of the overlay: meta.json, data (sparse, image-sized) and map (written chunks). Created if missing. */
+  dir: string
+  base: BlockDevice
+  /** Identity of the base (e.g. a manifest CID): an existing overlay over another base is refused. */
+  baseId: string
+  /** Shown in listings (e.g. NAME@VERSION). */
+  label?: string
+}
+
+/** What an overlay's meta.json holds (docs/formats/nbd.md, "Overlays"). */
+export interface OverlayInfo {
+  format: typeof OVERLAY_FORMAT
+  baseId: string
+  label: string
+  size: number
+  chunkBytes: number
+  createdAt: string
+}
+
+export interface Overlay extends BlockDevice {
+  write(offset: number, data: Uint8Array): Promise<void>
+  flush(): Promise<void>
+  /** Chunks written (each OVERLAY_CHUNK_BYTES). */
+  readonly writtenChunks: number
+  /** Flushes and closes the data file. */
+  close(): Promise<void>
+}
+
+export async function readOverlayInfo (dir: string): Promise<OverlayInfo> {
+  const info = JSON.parse(await readFile(join(dir, 'meta.json'), 'utf8')) as OverlayInfo
+  if (info.format !== OVERLAY_FORMAT) throw new OverlayMismatchError(`${dir} is not an overlay (format ${String(info.format)})`)
+  return info
+}
+
+/** Opens (or creates) a copy-on-write overlay: reads of unwritten chunks go to the base, writes to a local delta. */
+export async function createOverlay (init: OverlayInit): Promise<Overlay> {
+  await mkdir(init.dir, { recursive: true })
+  let info: OverlayInfo
+  try {
+    info = await readOverlayInfo(init.dir)
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err
+    info = { format: OVERLAY_FORMAT, baseId: init.baseId, label: init.label ?? init.baseId, size: init.base.size, chunkBytes: OVERLAY_CHUNK_BYTES, createdAt: new Date().toISOString() }
+    await writeFileAtomic(join(init.dir, 'meta.json'), JSON.stringify(info, null, 2) + '\n')
+  }
+  if (info.baseId !== init.baseId || info.size !== init.base.size) {
+    throw new OverlayMismatchError(`overlay ${init.dir} belongs to ${info.label} (${info.baseId}), not to this image; discard it or choose another name`)
+  }
+  const chunks = Math.ceil(info.size / info.chunkBytes)
+  const map = new Uint8Array(Math.ceil(chunks / 8))
+  try {
+    map.set((await readFile(join(init.dir, 'map'))).subarray(0, map.byteLength))
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ENOENT') throw err
+  }
+  const fh = await open(join(init.dir, 'data'), 'a+').then(async h => { await h.close(); return await open(join(init.dir, 'data'), 'r+') })
+  if ((await stat(join(init.dir, 'data'))).size !== info.size) await fh.truncate(info.size)
+  return new CopyOnWrite(init.dir, init.base, fh, map, info.chunkBytes, info.size)
+}
+
+class CopyOnWrite implements Overlay {
+  private writes: Promise<unknown> = Promise.resolve()
+  private dirty = false
+  private written: number
+
+  constructor (private readonly dir: string, private readonly base: BlockDevice, private readonly fh: FileHandle, private readonly map: Uint8Array, private readonly chunk: number, readonly size: number) {
+    this.written = 0
+    for (const byte of map) for (let b = byte; b !== 0; b &= b - 1) this.written++
+  }
+
+  get writtenChunks (): number { return this.written }
+
+  private has (c: number): boolean { return (this.map[c >> 3] & (1 << (c & 7))) !== 0 }
+
+  async read (offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
+    const out = new Uint8Array(length)
+    const end = offset + length
+    // runs of chunks from the same side: one read each
+    let pos = offset
+    while (pos < end) {
+      const local = this.has(Math.floor(pos / this.chunk))
+      let next = (Math.floor(pos / this.chunk) + 1) * this.chunk
+      while (next < end && this.has(Math.floor(next / this.chunk)) === local) next += this.chunk
+      const runEnd = Math.min(end, next)
+      if (local) await this.fh.read(out, pos - offset, runEnd - pos, pos)
+      else out.set(await this.base.read(pos, runEnd - pos, signal), pos - offset)
+      pos = runEnd
+    }
+    return out
+  }
+
+  async write (offset: number, data: Uint8Array): Promise<void> {
+    const run = this.writes.then(async () => { await this.writeNow(offset, data) })
+    this.writes = run.catch(() => {})
+    await run
+  }
+
+  private async writeNow (offset: number, data: Uint8Array): Promise<void> {
+    const end = offset + data.byteLength
+    const first = Math.floor(offset / this.chunk)
+    const last = Math.floor((end - 1) / this.chunk)
+    // a chunk written in part for the first time takes the rest of its bytes from the base
+    for (const c of new Set([first, last])) {
+      const start = c * this.chunk
+      const stop = Math.min(this.size, start + this.chunk)
+      if (this.has(c) || (offset <= start && end >= stop)) continue
+      await this.fh.write(await this.base.read(start, stop - start), 0, stop - start, start)
+    }
+    await this.fh.write(data, 0, data.byteLength, offset)
+    for (let c = first; c <= last; c++) {
+      if (!this.has(c)) { this.map[c >> 3] |= 1 << (c & 7); this.written++ }
+    }
+    this.dirty = true
+  }
+
+  async flush (): Promise<void> {
+    const run = this.writes.then(async () => {
+      if (!this.dirty) return
+      this.dirty = false
+      // data first, then the map that points at it: a crash loses at most unflushed writes
+      await this.fh.datasync()
+      await writeFileAtomic(join(this.dir, 'map'), this.map)
+    })
+    this.writes = run.catch(() => {})
+    await run
+  }
+
+  async close (): Promise<void> {
+    await this.flush()
+    await this.fh.close()
+  }
+}
