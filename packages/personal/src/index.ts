@@ -60,6 +60,8 @@ export interface PersonalSyncInit {
    * other machines' snapshots are merged into the folder. Wins over `userKey`.
    */
   userPrivateKey?: Uint8Array | string
+  /** A file holding the user's key pair (`{ "privateKey": "x25519:...", "publicKey": "x25519:..." }`, mode 0600), read at start; instead of `userPrivateKey`. */
+  userKeyFile?: string
   /** Merge the other nodes' snapshots of this user into the folder. Default: true when `userPrivateKey` is given. */
   merge?: boolean
   /** libp2p host and the store to replicate to; without them snapshots stay local. */
@@ -155,7 +157,8 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
     ...(init.userPublicKey === undefined ? {} : { userPublicKey: key(init.userPublicKey) }),
     ...(init.userKey === undefined ? {} : { userKey: init.userKey }),
     ...(init.userPrivateKey === undefined ? {} : { userPrivateKey: key(init.userPrivateKey) }),
-    merge: init.merge ?? init.userPrivateKey !== undefined,
+    ...(init.userKeyFile === undefined ? {} : { userKeyFile: init.userKeyFile }),
+    merge: init.merge ?? (init.userPrivateKey !== undefined || init.userKeyFile !== undefined),
     ...(init.libp2p === undefined ? {} : { libp2p: init.libp2p }),
     ...(store === undefined ? {} : { store }),
     timing: {
@@ -180,6 +183,7 @@ export * from './walk.js'
 export * from './wire.js'
 export * from './read-wire.js'
 export { StoreReader, fetchSnapshot, type RemoteSnapshot, type StoreReaderInit } from './store-reader.js'
+export { readUserKeyFile, writeUserKeyFile } from './user-key.js'
 export { restoreTree, writeRestoredFile, type RestoreResult } from './restore.js'
 export { replicateSnapshot, type ReplicateInit, type ReplicateResult } from './replicate.js'
 export type { ScanStats } from './scan.js'

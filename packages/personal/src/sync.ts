@@ -18,7 +18,7 @@ import {
   appendReplicated, appendSnapshotLog, loadScanCache, loadSyncBase, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
 } from './state.js'
 import { encodeRecord, type SnapshotRecord } from './tree.js'
-import { loadOrCreateUserKey } from './user-key.js'
+import { loadOrCreateUserKey, readUserKeyFile } from './user-key.js'
 import type { PersonalSyncInit, PersonalSync, PersonalStatus, RestoreOptions, SnapshotInfo, SnapshotResult } from './index.js'
 
 
@@ -34,6 +34,7 @@ export interface ResolvedInit {
   userPublicKey?: Uint8Array
   userKey?: Uint8Array
   userPrivateKey?: Uint8Array
+  userKeyFile?: string
   merge: boolean
   libp2p?: Libp2p
   store?: PeerId | Multiaddr
@@ -64,7 +65,7 @@ export class DefaultPersonalSync implements PersonalSync {
 
   private async ready (): Promise<UserKeys> {
     if (this.keys === undefined) {
-      const priv = this.c.userPrivateKey
+      const priv = this.c.userPrivateKey ?? (this.c.userKeyFile === undefined ? undefined : await readUserKeyFile(this.c.userKeyFile))
       const userKey = await loadOrCreateUserKey(this.path('userKey'), priv === undefined ? this.c.userKey : deriveUserKeyFromPrivate(priv, this.c.user))
       this.keys = deriveUserKeys(userKey)
       const userPublic = this.c.userPublicKey ?? (priv === undefined ? undefined : x25519PublicKey(priv))
@@ -94,7 +95,7 @@ export class DefaultPersonalSync implements PersonalSync {
     }
     this.timers.push(setInterval(() => { background('snapshot', async () => { await this.snapshotThenReplicate() }) }, this.c.timing.scanIntervalMs))
     if (this.c.libp2p !== undefined && this.c.store !== undefined) {
-      this.timers.push(setInterval(() => { background('replicate', async () => { await this.replicate() }) }, this.c.timing.replicateIntervalMs))
+      this.timers.push(setInterval(() => { background('replicate', async () => { await this.syncWithStore() }) }, this.c.timing.replicateIntervalMs))
     }
     background('snapshot', async () => { await this.snapshotThenReplicate() })
   }
@@ -110,7 +111,11 @@ export class DefaultPersonalSync implements PersonalSync {
 
   private async snapshotThenReplicate (): Promise<void> {
     await this.snapshot()
-    if (this.c.libp2p === undefined || this.c.store === undefined) return
+    if (this.c.libp2p !== undefined && this.c.store !== undefined) await this.syncWithStore()
+  }
+
+  /** Sends pending snapshots, then (when merging) takes in the other nodes' changes and sends the merged folder. */
+  private async syncWithStore (): Promise<void> {
     await this.replicate()
     if (!this.c.merge) return
     const pulled = await this.pull()
