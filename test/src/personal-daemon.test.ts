@@ -46,20 +46,26 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
   let keyFile: string
   let storeListen: string
   let folder: string
+  let userKeyFile: string
+  let storeConfig: { address?: string, discoveryKey: string }
 
   before(async () => {
     cluster = await createTestCluster('personal-daemon')
     storeData = join(cluster.dir, 'store')
     keyFile = join(cluster.dir, 'discovery.key')
     const discoveryKey = (await run(DCSTORE_CLI, ['keygen', '--out', keyFile])).trim()
+    // the user's key pair, the same file on each of the user's machines (any X25519 key-pair file will do)
+    await run(DCSTORE_CLI, ['keygen', '--out', userKeyFile = join(cluster.dir, 'alice.key')])
+    storeConfig = { discoveryKey }
     const storePeer = (await run(DCSTORE_CLI, ['--data', storeData, 'peer-id'])).trim()
     storeListen = `/ip4/127.0.0.1/tcp/${await freePort()}`
     folder = join(cluster.dir, 'alice-docs')
     await mkdir(join(folder, 'reports'), { recursive: true })
     await writeFile(join(folder, 'reports', 'q3.txt'), 'quarterly numbers\n'.repeat(20_000))
+    storeConfig.address = `${storeListen}/p2p/${storePeer}`
     node = await cluster.start('node', {
-      personalization: [{ user: 'alice', path: folder }],
-      personalStore: { address: `${storeListen}/p2p/${storePeer}`, discoveryKey }
+      personalization: [{ user: 'alice', path: folder, keyFile: userKeyFile }],
+      personalStore: storeConfig
     })
     await run(DCSTORE_CLI, ['--data', storeData, 'enroll', node.status.peerId, '--user', 'alice'])
   })
@@ -102,5 +108,25 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
 
     const unknown = await cli(node.dataDir, 'personal', 'log', '--user', 'bob')
     assert.equal(unknown.code, 4, unknown.stderr)
+  })
+
+  it('a new machine of the user restores the folder from the store, then keeps its own folder in step', async () => {
+    // the first machine's folder as it is now, at the store
+    await cliJson<PersonalSnapshotResultInfo>(node.dataDir, 'personal', 'snapshot')
+    const expected = await treeHashes(folder)
+    const folder2 = join(cluster.dir, 'alice-docs-2')
+    await mkdir(folder2)
+    const node2 = await cluster.start('node2', { personalization: [{ user: 'alice', path: folder2, keyFile: userKeyFile }], personalStore: storeConfig })
+    await run(DCSTORE_CLI, ['--data', storeData, 'enroll', node2.status.peerId, '--user', 'alice'])
+    const out = join(cluster.dir, 'from-store')
+    const restored = await cliJson<PersonalRestoreResultInfo>(node2.dataDir, 'personal', 'restore', '--from-store', '--to', out)
+    assert.equal(restored.snapshot.cid, (await cliJson<Array<{ cid: string }>>(node.dataDir, 'personal', 'log')).at(-1)?.cid)
+    assert.deepEqual(await treeHashes(out), expected)
+    // its own (empty) folder converges: a snapshot also merges the user's other machines
+    const snap = await cliJson<PersonalSnapshotResultInfo>(node2.dataDir, 'personal', 'snapshot')
+    assert.ok((snap.merged?.applied ?? 0) >= 1, JSON.stringify(snap))
+    assert.deepEqual(await treeHashes(folder2), expected)
+    const unenrolled = await cli(node2.dataDir, 'personal', 'restore', '--from-store', '--user', 'bob')
+    assert.notEqual(unenrolled.code, 0)
   })
 })

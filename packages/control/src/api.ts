@@ -294,6 +294,8 @@ export interface PersonalSnapshotResultInfo extends PersonalSnapshotInfo {
   created: boolean
   /** Snapshots sent to the store right after; absent with the error when the store was not reached. */
   sent?: number
+  /** With a user key file: the other machines' changes merged into the folder, and the conflict copies written. */
+  merged?: { applied: number, conflicts: string[] }
   replicateError?: string
 }
 
@@ -305,6 +307,8 @@ export interface PersonalRestoreRequest {
   at?: string
   /** Directory to write into; default: the folder itself. */
   to?: string
+  /** Restore from the user's latest snapshot at the data-center store (any of the user's nodes), e.g. on a new machine. */
+  fromStore?: boolean
 }
 
 export interface PersonalRestoreResultInfo {

@@ -52,7 +52,8 @@ export function personalRestoreRequest (input: unknown): PersonalRestoreRequest 
   const path = optional(body, 'path', isString, 'a path inside the folder')
   const at = optional(body, 'at', isTime, 'a time such as 2026-11-20T12:00:00Z')
   const to = optional(body, 'to', (v: unknown): v is string => typeof v === 'string' && v.startsWith('/'), 'an absolute directory path')
-  return { user: string(body, 'user'), ...(path === undefined ? {} : { path }), ...(at === undefined ? {} : { at }), ...(to === undefined ? {} : { to }) }
+  const fromStore = optional(body, 'fromStore', isBoolean, 'true or false')
+  return { user: string(body, 'user'), ...(path === undefined ? {} : { path }), ...(at === undefined ? {} : { at }), ...(to === undefined ? {} : { to }), ...(fromStore === undefined ? {} : { fromStore }) }
 }
 
 export function personalSnapshotRequest (input: unknown): { user: string } {

@@ -4,8 +4,12 @@ import { ConfigError } from './errors.js'
 
 /** Config of personal folders (docs/formats/personal.md); both fields optional. */
 export interface PersonalConfig {
-  /** Users' folders versioned on this node: `[{ "user": "alice", "path": "/home/alice/Documents" }]`. */
-  personalization?: Array<{ user: string, path: string }>
+  /**
+   * Users' folders versioned on this node: `[{ "user": "alice", "path": "/home/alice/Documents", "keyFile": "/etc/cachecloud/alice.key" }]`.
+   * `keyFile` (optional): the user's X25519 key pair, the same file on each of the user's machines; with it the
+   * machines share one user key and merge each other's changes into the folder (docs/formats/personal.md#convergence).
+   */
+  personalization?: Array<{ user: string, path: string, keyFile?: string }>
   /** The data-center store snapshots replicate to; without it they stay local. */
   personalStore?: { address?: string, discoveryKey: string }
 }
@@ -21,12 +25,13 @@ export function parsePersonalConfig (doc: Record<string, unknown>, path: string)
     const list = doc.personalization
     if (!Array.isArray(list)) fail(path, '"personalization" must be a list of { "user": ..., "path": ... }')
     const users = new Set<string>()
-    out.personalization = list.map((e: { user?: unknown, path?: unknown }) => {
+    out.personalization = list.map((e: { user?: unknown, path?: unknown, keyFile?: unknown }) => {
       if (typeof e?.user !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/.test(e.user)) fail(path, '"personalization": every entry needs a "user" of letters, digits, ".", "_", "@" or "-"')
       if (typeof e.path !== 'string' || !e.path.startsWith('/')) fail(path, `"personalization": the "path" of ${e.user} must be an absolute path`)
       if (users.has(e.user)) fail(path, `"personalization": user ${e.user} is listed twice`)
+      if (e.keyFile !== undefined && (typeof e.keyFile !== 'string' || !e.keyFile.startsWith('/'))) fail(path, `"personalization": the "keyFile" of ${e.user} must be an absolute path`)
       users.add(e.user)
-      return { user: e.user, path: e.path }
+      return { user: e.user, path: e.path, ...(e.keyFile === undefined ? {} : { keyFile: e.keyFile as string }) }
     })
   }
   if (doc.personalStore !== undefined) {

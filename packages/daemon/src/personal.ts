@@ -24,6 +24,8 @@ function snapshotInfo (s: SnapshotInfo): PersonalSnapshotInfo {
 /** The personal folders of a daemon: one PersonalSync per configured user, sharing the node's block store and libp2p host. */
 export class PersonalFolders implements PersonalApi {
   private readonly syncs = new Map<string, PersonalSync>()
+  /** Users whose folder merges their other machines' changes (a key file is configured). */
+  private readonly merging = new Set<string>()
   /** Set while block-store GC runs: snapshots wait for it. */
   private collecting: Promise<unknown> | undefined
   private readonly startErrors = new Map<string, string>()
@@ -33,7 +35,8 @@ export class PersonalFolders implements PersonalApi {
     const { config, blockstore, libp2p, logger, onChange } = init
     this.logger = logger
     const store = config.personalStore
-    for (const { user, path } of config.personalization ?? []) {
+    for (const { user, path, keyFile } of config.personalization ?? []) {
+      if (keyFile !== undefined) this.merging.add(user)
       this.syncs.set(user, createPersonalSync({
         user,
         folder: path,
@@ -42,6 +45,7 @@ export class PersonalFolders implements PersonalApi {
         node: libp2p.peerId.toString(),
         // parsePersonalConfig refuses personalization without personalStore
         discoveryKey: store?.discoveryKey ?? '',
+        ...(keyFile === undefined ? {} : { userKeyFile: keyFile }),
         libp2p,
         ...(store?.address === undefined ? {} : { store: store.address }),
         log: logger.child({ user }),
@@ -116,6 +120,12 @@ export class PersonalFolders implements PersonalApi {
     const result: PersonalSnapshotResultInfo = { ...snapshotInfo(s), created: s.created }
     try {
       result.sent = (await sync.replicate()).replicated
+      if (this.merging.has(user)) {
+        // the user's other machines: their changes come into the folder, and the merged folder goes out
+        const pulled = await sync.pull()
+        result.merged = { applied: pulled.applied, conflicts: pulled.conflicts }
+        if (pulled.applied > 0 || pulled.conflicts.length > 0) result.sent += (await sync.replicate()).replicated
+      }
       result.replicated = (await sync.log()).find(x => x.cid.equals(s.cid))?.replicated ?? s.replicated
     } catch (err) {
       // offline is normal: the snapshot is kept and sent later
@@ -127,7 +137,8 @@ export class PersonalFolders implements PersonalApi {
   async personalRestore (request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo> {
     const r = await this.sync(request.user).restore(request.path ?? '', {
       ...(request.at === undefined ? {} : { at: request.at }),
-      ...(request.to === undefined ? {} : { to: request.to })
+      ...(request.to === undefined ? {} : { to: request.to }),
+      ...(request.fromStore === undefined ? {} : { fromStore: request.fromStore })
     })
     return { user: request.user, snapshot: snapshotInfo(r.snapshot), files: r.files, bytes: r.bytes, paths: r.paths }
   }

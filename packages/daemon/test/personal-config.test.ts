@@ -22,6 +22,8 @@ describe('personal config', () => {
     assert.deepEqual(c.personalization, [{ user: 'alice', path: '/home/alice/Documents' }])
     assert.deepEqual(c.personalStore, store)
     assert.equal(parse({}).personalization, undefined)
+    const keyed = parse({ personalization: [{ user: 'alice', path: '/home/alice/Documents', keyFile: '/etc/cachecloud/alice.key' }], personalStore: store })
+    assert.deepEqual(keyed.personalization, [{ user: 'alice', path: '/home/alice/Documents', keyFile: '/etc/cachecloud/alice.key' }])
   })
 
   it('refuses bad entries with one line naming the field', () => {
@@ -31,6 +33,7 @@ describe('personal config', () => {
     refuses({ personalization: [{ user: 'alice', path: 'rel' }], personalStore }, /absolute path/)
     refuses({ personalization: [{ user: 'a', path: '/x' }, { user: 'a', path: '/y' }], personalStore }, /listed twice/)
     refuses({ personalization: [{ user: 'a', path: '/x' }] }, /needs "personalStore"/)
+    refuses({ personalization: [{ user: 'a', path: '/x', keyFile: 'alice.key' }], personalStore }, /"keyFile" of a must be an absolute path/)
     refuses({ personalStore: { discoveryKey: 'nope' } }, /personalStore.discoveryKey/)
     refuses({ personalStore: { discoveryKey: KEY, address: '/ip4/10.0.0.9/tcp/4100' } }, /\/p2p\//)
   })

@@ -9,6 +9,7 @@ import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.
 import { DiscoveryKeyRequiredError } from './errors.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { ReplicationServer } from './server.js'
+import { ReadServer } from './read-server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
 import { PgVersionIndex } from './pg-index.js'
 import type { PoolConfig } from 'pg'
@@ -32,6 +33,7 @@ export class DefaultDcStore implements DcStore {
   private readonly enrollments: Enrollment
   private readonly stores = new Map<string, Promise<Blockstore>>()
   private server?: ReplicationServer
+  private reads?: ReadServer
 
   constructor (private readonly init: DcStoreInit) {
     this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
@@ -70,11 +72,18 @@ export class DefaultDcStore implements DcStore {
         timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS, commitBytes: this.init.commitBytes ?? DEFAULT_COMMIT_BYTES, ...(this.init.log === undefined ? {} : { log: this.init.log })
       })
       await this.server.start()
+      this.reads = new ReadServer({
+        libp2p: this.init.libp2p, enrollment: this.enrollments, index: this.index, blocksFor: async user => await this.blocksFor(user),
+        maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS, timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+        ...(this.init.log === undefined ? {} : { log: this.init.log })
+      })
+      await this.reads.start()
     }
   }
 
   async stop (): Promise<void> {
     await this.server?.stop()
+    await this.reads?.stop()
     for (const s of this.stores.values()) await (await s).stop()
     this.stores.clear()
     await this.index.stop()

@@ -7,11 +7,15 @@ export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
 export const DIR_FORMAT = 'cachecloud/personal-dir/3'
 /** Replication protocol: node offers a snapshot, store wants what it lacks. */
 export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.0.0'
+/** Read protocol: an enrolled node asks the store for a user's latest snapshots and their blocks. */
+export const PERSONAL_READ_PROTOCOL = '/cachecloud/personal-read/1.0.0'
 
 /** HKDF info strings: separate keys for chunk encryption and for the convergent nonce PRF. */
 export const KDF_CHUNK_KEY = 'cachecloud/personal/chunk-key/1'
 export const KDF_NONCE_KEY = 'cachecloud/personal/chunk-nonce/1'
 export const KDF_WRAP_KEY = 'cachecloud/personal/wrap/1'
+/** HKDF info prefix deriving a user key from the user's X25519 private key (then the user name). */
+export const KDF_USER_KEY = 'cachecloud/personal/user-key/1'
 /** Bytes of a user key, an XChaCha20 nonce, a Poly1305 tag, an X25519 key. */
 export const USER_KEY_BYTES = 32
 export const NONCE_BYTES = 24
@@ -52,4 +56,7 @@ export const DEFAULT_REPLICATE_INTERVAL_MS = 60_000
 /** A replication stream fails after this long without progress. */
 export const DEFAULT_TIMEOUT_MS = 60_000
 /** Name of the per-folder state files inside the state directory. */
-export const STATE_FILES = { userKey: 'user.key', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl' } as const
+export const STATE_FILES = { userKey: 'user.key', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl', syncBase: 'sync-base.json' } as const
+/** Conflict copies are named `<stem>.conflict-<node>-<time><ext>`; `<node>` is the last NODE_TAG_CHARS of the peer id. */
+export const CONFLICT_MARKER = '.conflict-'
+export const NODE_TAG_CHARS = 8

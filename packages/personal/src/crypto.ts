@@ -3,7 +3,7 @@ import { hchacha } from '@noble/ciphers/chacha.js'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { base58btc } from 'multiformats/bases/base58'
 import {
-  KDF_CHUNK_KEY, KDF_NONCE_KEY, KDF_WRAP_KEY, NONCE_BYTES, TAG_BYTES, USER_KEY_BYTES, WRAPPED_KEY_BYTES, X25519_KEY_BYTES, X25519_KEY_PREFIX
+  KDF_CHUNK_KEY, KDF_NONCE_KEY, KDF_USER_KEY, KDF_WRAP_KEY, NONCE_BYTES, TAG_BYTES, USER_KEY_BYTES, WRAPPED_KEY_BYTES, X25519_KEY_BYTES, X25519_KEY_PREFIX
 } from './constants.js'
 import { DecryptionFailedError, InvalidPersonalFormatError } from './errors.js'
 
@@ -74,6 +74,17 @@ export function deriveUserKeys (userKey: Uint8Array): UserKeys {
   if (userKey.byteLength !== USER_KEY_BYTES) throw new InvalidPersonalFormatError(`a user key is ${USER_KEY_BYTES} bytes, got ${userKey.byteLength}`)
   const derive = (info: string): Uint8Array => new Uint8Array(hkdfSync('sha256', userKey, new Uint8Array(0), info, 32))
   return { userKey, chunkKey: derive(KDF_CHUNK_KEY), nonceKey: derive(KDF_NONCE_KEY) }
+}
+
+/**
+ * The user key of a user whose X25519 key pair is given to each of their
+ * machines: HKDF-SHA256(private key, empty salt, info KDF_USER_KEY || 0x00 || user).
+ * Every machine holding the pair derives the same key, with no exchange, so
+ * their snapshots deduplicate and each can open (and authenticate) the others'.
+ */
+export function deriveUserKeyFromPrivate (privateKey: Uint8Array, user: string): Uint8Array {
+  if (privateKey.byteLength !== X25519_KEY_BYTES) throw new InvalidPersonalFormatError(`an X25519 private key is ${X25519_KEY_BYTES} bytes, got ${privateKey.byteLength}`)
+  return new Uint8Array(hkdfSync('sha256', privateKey, new Uint8Array(0), `${KDF_USER_KEY}\0${user}`, USER_KEY_BYTES))
 }
 
 export function generateUserKey (): Uint8Array {

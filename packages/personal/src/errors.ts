@@ -42,3 +42,10 @@ export class ProtocolError extends CacheCloudError {
   static override name = 'ProtocolError'
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PERSONAL_PROTOCOL', options) }
 }
+
+/** The store refused a read: node not enrolled for the user, or a block it does not hold. */
+export class ReadRefusedError extends CacheCloudError {
+  static override name = 'ReadRefusedError'
+  readonly reason: string
+  constructor (reason: string, message: string) { super(message, 'ERR_READ_REFUSED'); this.reason = reason }
+}

@@ -34,6 +34,7 @@ import {
 import { parseX25519Key } from './crypto.js'
 import type { RestoreResult } from './restore.js'
 import type { ScanStats } from './scan.js'
+import type { PullResult } from './pull.js'
 import { DefaultPersonalSync, parseStoreTarget } from './sync.js'
 
 export interface PersonalSyncInit {
@@ -53,6 +54,16 @@ export interface PersonalSyncInit {
   userPublicKey?: Uint8Array | string
   /** A provisioned user key (32 bytes), e.g. the same on a user's laptop and desktop; else created in stateDir. */
   userKey?: Uint8Array
+  /**
+   * The user's X25519 private key (raw or `x25519:...`), given to each of the user's machines: the user key
+   * is derived from it (the same on every machine), the user key is wrapped for its public key, and the
+   * other machines' snapshots are merged into the folder. Wins over `userKey`.
+   */
+  userPrivateKey?: Uint8Array | string
+  /** A file holding the user's key pair (`{ "privateKey": "x25519:...", "publicKey": "x25519:..." }`, mode 0600), read at start; instead of `userPrivateKey`. */
+  userKeyFile?: string
+  /** Merge the other nodes' snapshots of this user into the folder. Default: true when `userPrivateKey` is given. */
+  merge?: boolean
   /** libp2p host and the store to replicate to; without them snapshots stay local. */
   libp2p?: Libp2p
   store?: PeerId | Multiaddr | string
@@ -118,7 +129,19 @@ export interface PersonalSync {
   /** CIDs of every block the local snapshots need: the daemon's block-store GC must keep them (`gc(cid => live.has(cid.toString()) || ...)`). */
   liveBlocks(): Promise<Set<string>>
   /** Restores PATH ('' = all) from the last snapshot at or before `at` into `to` (default: the folder itself). */
-  restore(path?: string, options?: { at?: Date | string, to?: string }): Promise<RestoreResult & { snapshot: SnapshotInfo }>
+  restore(path?: string, options?: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }>
+  /**
+   * Merges the latest snapshot of each other node of this user (from the store) into the folder:
+   * remote changes applied where the local file is unchanged since the base, conflicts kept as copies.
+   */
+  pull(): Promise<PullResult>
+}
+
+export interface RestoreOptions {
+  at?: Date | string
+  to?: string
+  /** Restore from the user's latest snapshot at the store (any of the user's nodes), fetching what this node lacks. */
+  fromStore?: boolean
 }
 
 export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
@@ -133,6 +156,9 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
     discoveryKey: key(init.discoveryKey),
     ...(init.userPublicKey === undefined ? {} : { userPublicKey: key(init.userPublicKey) }),
     ...(init.userKey === undefined ? {} : { userKey: init.userKey }),
+    ...(init.userPrivateKey === undefined ? {} : { userPrivateKey: key(init.userPrivateKey) }),
+    ...(init.userKeyFile === undefined ? {} : { userKeyFile: init.userKeyFile }),
+    merge: init.merge ?? (init.userPrivateKey !== undefined || init.userKeyFile !== undefined),
     ...(init.libp2p === undefined ? {} : { libp2p: init.libp2p }),
     ...(store === undefined ? {} : { store }),
     timing: {
@@ -155,6 +181,11 @@ export * from './crypto.js'
 export * from './tree.js'
 export * from './walk.js'
 export * from './wire.js'
+export * from './read-wire.js'
+export { StoreReader, fetchSnapshot, type RemoteSnapshot, type StoreReaderInit } from './store-reader.js'
+export { readUserKeyFile, writeUserKeyFile } from './user-key.js'
 export { restoreTree, writeRestoredFile, type RestoreResult } from './restore.js'
 export { replicateSnapshot, type ReplicateInit, type ReplicateResult } from './replicate.js'
 export type { ScanStats } from './scan.js'
+export type { PullResult } from './pull.js'
+export { planMerge, conflictName, versionKey, type MergePlan, type MergeAction } from './merge.js'

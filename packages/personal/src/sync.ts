@@ -5,19 +5,21 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
-import type { ProgressEvent } from '@cachecloud/core'
+import { parseCid, type ProgressEvent } from '@cachecloud/core'
 import { SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
-import { deriveUserKeys, wrapUserKey, type UserKeys } from './crypto.js'
-import { SnapshotNotFoundError } from './errors.js'
+import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
+import { DecryptionFailedError, SnapshotNotFoundError } from './errors.js'
+import { opensWith, pullRemotes, type PullResult } from './pull.js'
+import { fetchSnapshot, StoreReader } from './store-reader.js'
 import { reachable, replicateSnapshot } from './replicate.js'
 import { restoreTree, type RestoreResult } from './restore.js'
 import { scanFolder, type ScanStats } from './scan.js'
 import {
-  appendReplicated, appendSnapshotLog, loadScanCache, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
+  appendReplicated, appendSnapshotLog, loadScanCache, loadSyncBase, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
 } from './state.js'
 import { encodeRecord, type SnapshotRecord } from './tree.js'
-import { loadOrCreateUserKey } from './user-key.js'
-import type { PersonalSyncInit, PersonalSync, PersonalStatus, SnapshotInfo, SnapshotResult } from './index.js'
+import { loadOrCreateUserKey, readUserKeyFile } from './user-key.js'
+import type { PersonalSyncInit, PersonalSync, PersonalStatus, RestoreOptions, SnapshotInfo, SnapshotResult } from './index.js'
 
 
 
@@ -31,6 +33,9 @@ export interface ResolvedInit {
   discoveryKey: Uint8Array
   userPublicKey?: Uint8Array
   userKey?: Uint8Array
+  userPrivateKey?: Uint8Array
+  userKeyFile?: string
+  merge: boolean
   libp2p?: Libp2p
   store?: PeerId | Multiaddr
   timing: { scanIntervalMs: number, debounceMs: number, replicateIntervalMs: number, timeoutMs: number }
@@ -60,9 +65,11 @@ export class DefaultPersonalSync implements PersonalSync {
 
   private async ready (): Promise<UserKeys> {
     if (this.keys === undefined) {
-      const userKey = await loadOrCreateUserKey(this.path('userKey'), this.c.userKey)
+      const priv = this.c.userPrivateKey ?? (this.c.userKeyFile === undefined ? undefined : await readUserKeyFile(this.c.userKeyFile))
+      const userKey = await loadOrCreateUserKey(this.path('userKey'), priv === undefined ? this.c.userKey : deriveUserKeyFromPrivate(priv, this.c.user))
       this.keys = deriveUserKeys(userKey)
-      this.wrapped = { discovery: wrapUserKey(userKey, this.c.discoveryKey), user: this.c.userPublicKey === undefined ? null : wrapUserKey(userKey, this.c.userPublicKey) }
+      const userPublic = this.c.userPublicKey ?? (priv === undefined ? undefined : x25519PublicKey(priv))
+      this.wrapped = { discovery: wrapUserKey(userKey, this.c.discoveryKey), user: userPublic === undefined ? null : wrapUserKey(userKey, userPublic) }
     }
     return this.keys
   }
@@ -88,7 +95,7 @@ export class DefaultPersonalSync implements PersonalSync {
     }
     this.timers.push(setInterval(() => { background('snapshot', async () => { await this.snapshotThenReplicate() }) }, this.c.timing.scanIntervalMs))
     if (this.c.libp2p !== undefined && this.c.store !== undefined) {
-      this.timers.push(setInterval(() => { background('replicate', async () => { await this.replicate() }) }, this.c.timing.replicateIntervalMs))
+      this.timers.push(setInterval(() => { background('replicate', async () => { await this.syncWithStore() }) }, this.c.timing.replicateIntervalMs))
     }
     background('snapshot', async () => { await this.snapshotThenReplicate() })
   }
@@ -104,39 +111,74 @@ export class DefaultPersonalSync implements PersonalSync {
 
   private async snapshotThenReplicate (): Promise<void> {
     await this.snapshot()
-    if (this.c.libp2p !== undefined && this.c.store !== undefined) await this.replicate()
+    if (this.c.libp2p !== undefined && this.c.store !== undefined) await this.syncWithStore()
+  }
+
+  /** Sends pending snapshots, then (when merging) takes in the other nodes' changes and sends the merged folder. */
+  private async syncWithStore (): Promise<void> {
+    await this.replicate()
+    if (!this.c.merge) return
+    const pulled = await this.pull()
+    if (pulled.applied > 0 || pulled.conflicts.length > 0) await this.replicate()
+  }
+
+  pull (): Promise<PullResult> {
+    return this.exclusive(async () => {
+      const keys = await this.ready()
+      const reader = await this.openReader()
+      try {
+        const result = await pullRemotes({
+          reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
+          snapshotNow: async () => await this.snapshotNow(false), ...(this.c.log === undefined ? {} : { log: this.c.log })
+        })
+        // the merged folder becomes a snapshot of its own, replicated like any other
+        if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
+        return result
+      } finally {
+        await reader.close()
+      }
+    })
+  }
+
+  private async openReader (): Promise<StoreReader> {
+    const { libp2p, store } = this.c
+    if (libp2p === undefined || store === undefined) throw new SnapshotNotFoundError('no store configured: there is nothing to read from')
+    return await StoreReader.open({ libp2p, store, timeoutMs: this.c.timing.timeoutMs })
   }
 
   snapshot (options: { force?: boolean } = {}): Promise<SnapshotResult> {
-    return this.exclusive(async () => {
-      const keys = await this.ready()
-      this.cache ??= await loadScanCache(this.path('scanCache'))
-      const time = new Date().toISOString()
-      const onProgress = this.c.onProgress
-      const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker, keys, previous: this.cache, concurrency: this.c.concurrency, ...(onProgress === undefined ? {} : { onProgress }) })
-      this.lastScan = stats
-      const log = await readSnapshotLog(this.path('log'))
-      const last = log.at(-1)
-      if (last !== undefined && last.root.equals(root) && options.force !== true) {
-        this.cache = cache
-        // nothing read and nothing sealed: the cache on disk already says all this
-        if (stats.hashedFiles > 0 || stats.sealedDirs > 0) await saveScanCache(this.path('scanCache'), cache)
-        return { ...toInfo(last, true), created: false, stats }
-      }
-      const record: SnapshotRecord = {
-        format: SNAPSHOT_FORMAT, user: this.c.user, node: this.c.node, time, parent: last?.cid ?? null, root,
-        chunker: CHUNKER_ID, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
-      }
-      const encoded = encodeRecord(record)
-      await this.c.blockstore.put(encoded.cid, encoded.bytes)
-      await this.c.blockstore.sync()
-      const logged: LoggedSnapshot = { cid: encoded.cid, time, root, parent: record.parent, files: stats.files, bytes: stats.bytes, newBytes: stats.newBytes + encoded.bytes.byteLength }
-      await appendSnapshotLog(this.path('log'), logged)
+    return this.exclusive(async () => await this.snapshotNow(options.force === true))
+  }
+
+  /** Scans and records a snapshot if anything changed; callers hold the exclusive section. */
+  private async snapshotNow (force: boolean): Promise<SnapshotResult> {
+    const keys = await this.ready()
+    this.cache ??= await loadScanCache(this.path('scanCache'))
+    const time = new Date().toISOString()
+    const onProgress = this.c.onProgress
+    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker, keys, previous: this.cache, concurrency: this.c.concurrency, ...(onProgress === undefined ? {} : { onProgress }) })
+    this.lastScan = stats
+    const log = await readSnapshotLog(this.path('log'))
+    const last = log.at(-1)
+    if (last !== undefined && last.root.equals(root) && !force) {
       this.cache = cache
-      await saveScanCache(this.path('scanCache'), cache)
-      this.c.log?.info({ user: this.c.user, snapshot: encoded.cid.toString(), ...stats }, 'personal snapshot')
-      return { ...toInfo(logged, false), created: true, stats }
-    })
+      // nothing read and nothing sealed: the cache on disk already says all this
+      if (stats.hashedFiles > 0 || stats.sealedDirs > 0) await saveScanCache(this.path('scanCache'), cache)
+      return { ...toInfo(last, true), created: false, stats }
+    }
+    const record: SnapshotRecord = {
+      format: SNAPSHOT_FORMAT, user: this.c.user, node: this.c.node, time, parent: last?.cid ?? null, root,
+      chunker: CHUNKER_ID, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
+    }
+    const encoded = encodeRecord(record)
+    await this.c.blockstore.put(encoded.cid, encoded.bytes)
+    await this.c.blockstore.sync()
+    const logged: LoggedSnapshot = { cid: encoded.cid, time, root, parent: record.parent, files: stats.files, bytes: stats.bytes, newBytes: stats.newBytes + encoded.bytes.byteLength }
+    await appendSnapshotLog(this.path('log'), logged)
+    this.cache = cache
+    await saveScanCache(this.path('scanCache'), cache)
+    this.c.log?.info({ user: this.c.user, snapshot: encoded.cid.toString(), ...stats }, 'personal snapshot')
+    return { ...toInfo(logged, false), created: true, stats }
   }
 
   replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number }> {
@@ -168,6 +210,11 @@ export class DefaultPersonalSync implements PersonalSync {
       live.add(s.cid.toString())
       await reachable(this.c.blockstore, s.root, live)
     }
+    // the other nodes' snapshots last merged: the base of the next merge
+    for (const m of Object.values((await loadSyncBase(this.path('syncBase'))).merged)) {
+      live.add(m.cid)
+      await reachable(this.c.blockstore, parseCid(m.root), live)
+    }
     return live
   }
 
@@ -191,9 +238,10 @@ export class DefaultPersonalSync implements PersonalSync {
     }
   }
 
-  restore (path = '', options: { at?: Date | string, to?: string } = {}): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+  restore (path = '', options: RestoreOptions = {}): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
     return this.exclusive(async () => {
       const keys = await this.ready()
+      if (options.fromStore === true) return await this.restoreFromStore(keys, path, options)
       const at = options.at === undefined ? Infinity : new Date(options.at).getTime()
       const log = await this.log()
       const snapshot = log.filter(s => Date.parse(s.time) <= at).at(-1)
@@ -202,6 +250,28 @@ export class DefaultPersonalSync implements PersonalSync {
       return { ...result, snapshot }
     })
   }
+
+  private async restoreFromStore (keys: UserKeys, path: string, options: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+    const reader = await this.openReader()
+    try { return await restoreFromStoreWith(reader, keys, path, options, this.c) } finally { await reader.close() }
+  }
+}
+
+/**
+ * Restores from the last snapshot of any of the user's nodes at the store at
+ * or before `at`: its missing blocks are fetched first (a new machine holds
+ * none), then it is restored like a local one.
+ */
+async function restoreFromStoreWith (reader: StoreReader, keys: UserKeys, path: string, options: RestoreOptions, c: ResolvedInit): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+  const at = options.at === undefined ? undefined : new Date(options.at).getTime()
+  const heads = (await reader.heads(c.user, at)).sort((a, b) => Date.parse(a.record.time) - Date.parse(b.record.time))
+  const latest = heads.at(-1)
+  if (latest === undefined) throw new SnapshotNotFoundError(`the store has no snapshot of ${c.user} at or before ${at === undefined ? 'now' : new Date(at).toISOString()}`)
+  if (!await opensWith(reader, c.blockstore, keys, latest)) throw new DecryptionFailedError(`snapshot ${latest.cid.toString()} of ${c.user} is sealed with another user key: give this node the user's key pair`)
+  await fetchSnapshot(reader, c.blockstore, latest)
+  const r = latest.record
+  const result = await restoreTree(c.blockstore, keys, r.root, path, options.to ?? c.folder)
+  return { ...result, snapshot: { cid: latest.cid, time: r.time, root: r.root, parent: r.parent, files: r.files, bytes: r.bytes, newBytes: 0, replicated: true } }
 }
 
 function toInfo (s: LoggedSnapshot, replicated: boolean): SnapshotInfo {

@@ -55,7 +55,8 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
       const r = await client.personalSnapshot(await userOf(client, o.user))
       output(g, r, () => [
         `${r.created ? 'snapshot' : 'unchanged since'} ${r.cid} (${r.time}): ${r.files} files, ${formatBytes(r.bytes)}, ${formatBytes(r.newBytes)} new`,
-        r.replicateError === undefined ? `at the store: ${r.replicated ? 'yes' : 'pending'}` : `kept here, not yet at the store: ${r.replicateError}`
+        r.replicateError === undefined ? `at the store: ${r.replicated ? 'yes' : 'pending'}` : `kept here, not yet at the store: ${r.replicateError}`,
+        ...(r.merged === undefined ? [] : [`from the user's other machines: ${r.merged.applied} changes${r.merged.conflicts.length === 0 ? '' : `, conflict copies: ${r.merged.conflicts.join(', ')}`}`])
       ].join('\n'))
     })
 
@@ -65,7 +66,8 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
     .option('--user <user>', 'user (default: the only one configured)')
     .option('--at <time>', 'a time such as 2026-11-20T12:00:00Z')
     .option('--to <dir>', 'write into this directory instead of the folder itself')
-    .action(async (path: string | undefined, o: { user?: string, at?: string, to?: string }) => {
+    .option('--from-store', 'restore from the user\'s latest snapshot at the data-center store (any of the user\'s machines), e.g. on a new machine')
+    .action(async (path: string | undefined, o: { user?: string, at?: string, to?: string, fromStore?: boolean }) => {
       const g = globals()
       if (o.at !== undefined && Number.isNaN(Date.parse(o.at))) throw new UsageError(`--at must be a time such as 2026-11-20T12:00:00Z, got ${JSON.stringify(o.at)}`)
       const client = await daemonClient(g)
@@ -73,8 +75,9 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
         user: await userOf(client, o.user),
         ...(path === undefined ? {} : { path }),
         ...(o.at === undefined ? {} : { at: new Date(o.at).toISOString() }),
-        ...(o.to === undefined ? {} : { to: resolve(o.to) })
+        ...(o.to === undefined ? {} : { to: resolve(o.to) }),
+        ...(o.fromStore === true ? { fromStore: true } : {})
       })
-      output(g, r, () => `restored ${r.files} files (${formatBytes(r.bytes)}) from snapshot ${r.snapshot.cid} of ${r.snapshot.time}`)
+      output(g, r, () => `restored ${r.files} files (${formatBytes(r.bytes)}) from snapshot ${r.snapshot.cid} of ${r.snapshot.time}${o.fromStore === true ? ' at the store' : ''}`)
     })
 }

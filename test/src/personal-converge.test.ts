@@ -1,0 +1,163 @@
+import '@cachecloud/core/polyfill'
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import { mkdir, mkdtemp, readdir, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
+import { createPersonalSync, formatX25519Key, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { DCSTORE_CLI, launch, run, treeHashes, type Proc } from './personal-procs.js'
+
+const sha = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex')
+
+interface Machine { host: CachePointLibp2p, blockstore: Blockstore, sync: PersonalSync, folder: string }
+
+// One user on two machines that both hold the user's X25519 key pair: the
+// live folders converge through the store (a real process), conflicting
+// edits keep both versions (one in place, one as a conflict copy, both in
+// history), and a third machine restores everything from the store alone.
+describe('live folders of one user converge through the store', () => {
+  let dir: string
+  let store: Proc
+  let storeData: string
+  let storeAddr: string
+  let discoveryKey: string
+  const machines: Machine[] = []
+  const userPair = generateX25519KeyPair()
+  const bigFile = randomBytes(300_000)
+  let beforeEdits = ''
+
+  const machine = async (name: string, options: { merge?: boolean, enroll?: boolean } = {}): Promise<Machine> => {
+    const folder = join(dir, name, 'Documents')
+    await mkdir(folder, { recursive: true })
+    const host = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const blockstore = createBlockstore({ path: join(dir, name, 'blocks') })
+    await blockstore.start()
+    if (options.enroll !== false) await run(DCSTORE_CLI, ['--data', storeData, 'enroll', host.peerId.toString(), '--user', 'alice'])
+    const sync = createPersonalSync({
+      user: 'alice', folder, stateDir: join(dir, name, 'state'), blockstore, node: host.peerId.toString(), discoveryKey,
+      userPrivateKey: formatX25519Key(userPair.privateKey), libp2p: host, store: storeAddr, watch: false,
+      ...(options.merge === undefined ? {} : { merge: options.merge })
+    })
+    const m = { host, blockstore, sync, folder }
+    machines.push(m)
+    return m
+  }
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'personal-converge-'))
+    storeData = join(dir, 'store')
+    const keyFile = join(dir, 'discovery.key')
+    discoveryKey = (await run(DCSTORE_CLI, ['keygen', '--out', keyFile])).trim()
+    store = launch(DCSTORE_CLI, ['--data', storeData, '--discovery-key', keyFile, 'serve', '--listen', '/ip4/127.0.0.1/tcp/0'])
+    storeAddr = `${((await store.waitFor(e => e.peerId !== undefined)).addrs as string[])[0]}`
+  })
+
+  after(async () => {
+    for (const m of machines) { await m.blockstore.stop(); await m.host.stop() }
+    store.child.kill('SIGTERM')
+    await store.exited
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('a second machine with an empty folder gets the user\'s files, sending next to nothing back', async () => {
+    const laptop = await machine('laptop')
+    await mkdir(join(laptop.folder, 'notes'))
+    await writeFile(join(laptop.folder, 'shared.txt'), 'first draft\n'.repeat(5000))
+    await writeFile(join(laptop.folder, 'notes', 'a.txt'), 'note a\n')
+    await writeFile(join(laptop.folder, 'b.txt'), 'file b\n')
+    await writeFile(join(laptop.folder, 'big.bin'), bigFile)
+    await laptop.sync.snapshot()
+    await laptop.sync.replicate()
+    beforeEdits = new Date().toISOString()
+
+    const desktop = await machine('desktop')
+    await desktop.sync.snapshot()
+    await desktop.sync.replicate()
+    const pulled = await desktop.sync.pull()
+    assert.equal(pulled.merged, 1)
+    assert.equal(pulled.applied, 4)
+    assert.deepEqual(pulled.conflicts, [])
+    assert.deepEqual(await treeHashes(desktop.folder), await treeHashes(laptop.folder))
+    // same user key on both machines: the merged folder seals to chunks the store already holds
+    const back = await desktop.sync.replicate()
+    assert.equal(back.replicated, 1)
+    assert.ok(back.bytesSent < 20_000, `desktop sent ${back.bytesSent} bytes after taking the laptop's files`)
+    // nothing new anywhere: a second pull does nothing
+    assert.equal((await laptop.sync.pull()).applied, 0)
+    assert.equal((await desktop.sync.pull()).applied, 0)
+  })
+
+  it('concurrent edits: the folders converge, the later edit in place, the other as a conflict copy, both in history', async () => {
+    const [laptop, desktop] = machines
+    const laptopText = 'edited on the laptop\n'
+    const desktopText = 'edited on the desktop\n'
+    await writeFile(join(laptop.folder, 'shared.txt'), laptopText)
+    const earlier = new Date(Date.now() - 60_000)
+    await utimes(join(laptop.folder, 'shared.txt'), earlier, earlier)
+    await writeFile(join(laptop.folder, 'notes', 'a.txt'), 'note a, laptop edit\n')
+    await writeFile(join(desktop.folder, 'shared.txt'), desktopText)
+    await unlink(join(desktop.folder, 'b.txt'))
+    await writeFile(join(desktop.folder, 'new.txt'), 'made on the desktop\n')
+    for (const m of [laptop, desktop]) { await m.sync.snapshot(); await m.sync.replicate() }
+
+    // both merge before either sends its merged folder: each resolves the conflict alone, and alike
+    const first = await laptop.sync.pull()
+    const second = await desktop.sync.pull()
+    assert.equal(first.conflicts.length, 1, JSON.stringify(first))
+    assert.deepEqual(second.conflicts, first.conflicts, 'both machines name the conflict copy alike')
+    for (const m of [laptop, desktop]) await m.sync.replicate()
+    for (const m of [laptop, desktop]) assert.deepEqual((await m.sync.pull()).conflicts, [])
+
+    const l = await treeHashes(laptop.folder)
+    assert.deepEqual(await treeHashes(desktop.folder), l)
+    const copies = Object.keys(l).filter(p => p.includes('.conflict-'))
+    assert.equal(copies.length, 1, `one conflict copy: ${JSON.stringify(Object.keys(l))}`)
+    assert.match(copies[0], /^shared\.conflict-[1-9A-Za-z]{8}-\d{8}-\d{6}\.txt$/)
+    assert.equal(l['shared.txt'], sha(desktopText), 'the later edit stays in place')
+    assert.equal(l[copies[0]], sha(laptopText), 'the earlier edit is the conflict copy')
+    assert.equal(l['notes/a.txt'], sha('note a, laptop edit\n'))
+    assert.equal(l['new.txt'], sha('made on the desktop\n'))
+    assert.equal(l['big.bin'], sha(bigFile))
+    assert.equal(l['b.txt'], undefined, 'the deletion reached the laptop')
+    assert.ok(!(await readdir(laptop.folder)).some(n => n.includes('.restore-')), 'no temporary file left')
+
+    // history at the store: both edits, and the deleted file's last version
+    const versions = JSON.parse(await run(DCSTORE_CLI, ['--data', storeData, '--json', 'discover', 'search', '--glob', 'shared*'])) as Array<{ sha256: string }>
+    const hashes = new Set(versions.map(v => v.sha256))
+    for (const text of ['first draft\n'.repeat(5000), laptopText, desktopText]) assert.ok(hashes.has(sha(text)), `store history has ${JSON.stringify(text.slice(0, 20))}`)
+    const b = JSON.parse(await run(DCSTORE_CLI, ['--data', storeData, '--json', 'discover', 'search', '--glob', 'b.txt'])) as Array<{ sha256: string }>
+    assert.ok(b.some(v => v.sha256 === sha('file b\n')))
+
+    // after converging, a later edit on one machine is a plain update on the other
+    await writeFile(join(desktop.folder, 'notes', 'a.txt'), 'note a, desktop follow-up\n')
+    await desktop.sync.snapshot(); await desktop.sync.replicate()
+    const follow = await laptop.sync.pull()
+    assert.deepEqual([follow.applied, follow.conflicts.length], [1, 0])
+    assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, desktop follow-up\n')
+  })
+
+  it('a new machine restores the folder from the store alone, now and at an earlier time', async () => {
+    const [laptop] = machines
+    const fresh = await machine('fresh', { merge: false })
+    const now = join(dir, 'restored-now')
+    const r = await fresh.sync.restore('', { fromStore: true, to: now })
+    assert.ok(r.files >= 5)
+    assert.deepEqual(await treeHashes(now), await treeHashes(laptop.folder))
+    const then = join(dir, 'restored-then')
+    await fresh.sync.restore('', { fromStore: true, to: then, at: beforeEdits })
+    const t = await treeHashes(then)
+    assert.equal(t['shared.txt'], sha('first draft\n'.repeat(5000)))
+    assert.equal(t['b.txt'], sha('file b\n'))
+    assert.equal(await readFile(join(then, 'notes', 'a.txt'), 'utf8'), 'note a\n')
+  })
+
+  it('a node not enrolled for the user reads nothing', async () => {
+    const stranger = await machine('stranger', { enroll: false })
+    await assert.rejects(stranger.sync.restore('', { fromStore: true, to: join(dir, 'stolen') }), (err: Error) => err.name === 'ReadRefusedError' && /not enrolled/.test(err.message))
+    await assert.rejects(readdir(join(dir, 'stolen')), { code: 'ENOENT' })
+  })
+})
