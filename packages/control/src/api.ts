@@ -1,4 +1,5 @@
 import type { ProgressEvent } from '@cachecloud/core'
+import type { PullPlan, SwarmPullStatus } from '@cachecloud/swarm'
 
 /** One image version held by a CachePoint, as the API shows it. */
 export interface ImageVersionInfo {
@@ -201,45 +202,11 @@ export type StreamLine<T> =
   | { result: T }
   | { error: { code: string, message: string } }
 
-/** A swarm pull (multi-source, site-aware) as status shows it. */
-export interface SwarmPullInfo {
-  ref: string
-  cid: string
-  /** `paused`: stopped by pause (POST /v1/pause); what it stored stays and the pull continues on resume. */
-  state: 'resolving' | 'pulling' | 'paused' | 'complete' | 'failed'
-  blocksDone: number
-  blocksTotal: number
-  bytesDone: number
-  bytesTotal: number
-  /** Block bytes from peers of this node's site, and from other sites. */
-  lanBytes: number
-  wanBytes: number
-  /** Block bytes by peer, with the peer's site. */
-  peers: Array<{ peer: string, site: string, lan: boolean, bytes: number }>
-  /** Bytes per second over the last seconds, and seconds left at that rate. */
-  rate: number
-  etaSeconds: number | null
-  startedAt: string
-  error?: string
-}
+/** A swarm pull (multi-source, site-aware) as status shows it: blocks, bytes by peer and site, LAN vs WAN, rate, ETA. */
+export type SwarmPullInfo = SwarmPullStatus
 
-/** What pulling a version would cost, before anything moves. */
-export interface PlanInfo {
-  ref: string
-  cid: string
-  blocks: number
-  bytes: number
-  missingBlocks: number
-  missingBytes: number
-  /** Missing blocks a peer of this node's site holds. */
-  lanBlocks: number
-  lanBytes: number
-  /** Missing blocks that must cross the WAN. */
-  wanBlocks: number
-  wanBytes: number
-  unavailableBlocks: number
-  peers: Array<{ peer: string, site: string, lan: boolean, state: 'none' | 'complete' | 'partial' }>
-}
+/** What pulling a version would cost, before anything moves: missing blocks, from this site (LAN) vs over the WAN. */
+export type PlanInfo = PullPlan
 
 export interface SubscriptionInfo { name: string, policy: 'auto' | 'manual' }
 

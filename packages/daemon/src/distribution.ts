@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
-import type { PlanInfo, SubscriptionInfo, SwarmApi, SwarmPullInfo } from '@cachecloud/control'
+import type { PlanInfo, SubscriptionInfo, SwarmApi } from '@cachecloud/control'
 import { parseVersionRef } from '@cachecloud/core'
 import type { Swarm } from '@cachecloud/swarm'
 import { loadConfig, saveConfig, type CachePointConfig } from './config.js'
@@ -40,7 +40,7 @@ export function swarmApi (swarm: () => Swarm, config: CachePointConfig): SwarmAp
       return await swarm().plan(parseVersionRef(ref))
     },
     async swarmStatus () {
-      return { site: config.site ?? '', subscriptions: swarm().subscriptions(), pulls: swarm().status() as SwarmPullInfo[] }
+      return { site: config.site ?? '', subscriptions: swarm().subscriptions(), pulls: swarm().status() }
     }
   }
 }
