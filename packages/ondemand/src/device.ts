@@ -16,6 +16,7 @@ export class SwarmImageDevice implements ImageDevice {
   private readonly onDemand = new Latency()
   private readonly local = new Latency()
   private readonly closing = new AbortController()
+  private readonly byPeer = new Map<string, number>()
   private readonly counters = { reads: 0, readBytes: 0, onDemandReads: 0, fetchedBlocks: 0, fetchedBytes: 0, wireBytes: 0, localBlocks: 0, holeBlocks: 0, failedReads: 0 }
 
   constructor (private readonly init: ImageDeviceInit) {
@@ -32,6 +33,7 @@ export class SwarmImageDevice implements ImageDevice {
       onStored: (peer, want) => {
         this.counters.fetchedBlocks++
         this.counters.fetchedBytes += want.length
+        this.byPeer.set(peer, (this.byPeer.get(peer) ?? 0) + want.length)
         init.onBlockStored?.(want.cid, peer)
       },
       onWire: (bytes) => { this.counters.wireBytes += bytes }
@@ -113,7 +115,7 @@ export class SwarmImageDevice implements ImageDevice {
   }
 
   stats (): ImageDeviceStats {
-    return { ...this.counters, onDemandLatencyMs: this.onDemand.summary(), localLatencyMs: this.local.mean }
+    return { ...this.counters, fetchedByPeer: Object.fromEntries(this.byPeer), onDemandLatencyMs: this.onDemand.summary(), localLatencyMs: this.local.mean }
   }
 
   close (): void { this.closing.abort(new Error('image device closed')) }
