@@ -157,6 +157,48 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
     assert.ok(r.fetchedBytes < 0.1 * e.size, `fetched ${r.fetchedBytes} bytes of a ${e.size}-byte image: most blocks stay remote`)
   })
 
+  it('the CLI: serve, a writable overlay, exports and overlays listed, one-line errors and exit codes for bad input', async () => {
+    const cli = async (...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> =>
+      await run('node', [join(process.cwd(), 'apps/cachepoint/dist/src/cli.js'), '--data-dir', c.dataDir, ...args])
+    const served = await cli('--json', 'image', 'serve', 'os@mid', '--nbd', '127.0.0.1:0', '--writable', 'vm1', '--no-pull')
+    assert.equal(served.code, 0, served.stderr)
+    const e = JSON.parse(served.stdout) as ExportInfo
+    assert.equal(e.writable, true)
+    assert.equal(e.overlay, 'vm1')
+    await runOk('qemu-io', ['-f', 'raw', e.uri, '-c', 'write -P 0x5a 1048576 65536', '-c', 'flush'])
+    await runOk('qemu-io', ['-f', 'raw', '-r', e.uri, '-c', 'read -P 0x5a 1048576 65536'])
+    const inUse = await cli('image', 'serve', 'os@mid', '--nbd', `127.0.0.1:${e.port}`)
+    assert.equal(inUse.code, 11, inUse.stderr)
+    assert.match(inUse.stderr, /already in use/)
+    assert.equal(inUse.stderr.trim().split('\n').length, 1, 'one line')
+    const twice = await cli('image', 'serve', 'os@mid', '--nbd', '127.0.0.1:0', '--writable', 'vm1')
+    assert.equal(twice.code, 11)
+    assert.match(twice.stderr, /in use by the export at/)
+    const unknown = await cli('image', 'serve', 'os@nope', '--nbd', '127.0.0.1:0')
+    assert.equal(unknown.code, 7, unknown.stderr)
+    assert.match(unknown.stderr, /os@nope/)
+    const bad = await cli('image', 'serve', 'os@mid', '--nbd', 'localhost:99999')
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /--nbd localhost:99999/)
+    const list = await cli('image', 'exports')
+    assert.match(list.stdout, new RegExp(`nbd://127.0.0.1:${e.port}.*os@mid.*overlay vm1`))
+    const overlays = JSON.parse((await cli('--json', 'image', 'overlays')).stdout) as Array<{ name: string, inUseBy: string | null, writtenBytes: number }>
+    assert.deepEqual(overlays.map(o => [o.name, o.inUseBy, o.writtenBytes]), [['vm1', e.id, 65536]])
+    const busy = await cli('image', 'discard-overlay', 'vm1')
+    assert.equal(busy.code, 11)
+    assert.equal((await cli('image', 'unserve', e.id)).code, 0)
+    assert.equal((await cli('image', 'unserve', e.id)).code, 4, 'gone')
+    // the overlay survives unserve: served again, the write is there
+    const again = JSON.parse((await cli('--json', 'image', 'serve', 'os@mid', '--nbd', '127.0.0.1:0', '--writable', 'vm1', '--no-pull')).stdout) as ExportInfo
+    await runOk('qemu-io', ['-f', 'raw', '-r', again.uri, '-c', 'read -P 0x5a 1048576 65536'])
+    await cli('image', 'unserve', again.id)
+    const discarded = await cli('image', 'discard-overlay', 'vm1')
+    assert.equal(discarded.code, 0, discarded.stderr)
+    assert.equal((await cli('image', 'discard-overlay', 'vm1')).code, 4)
+    const status = JSON.parse((await cli('--json', 'status')).stdout) as { exports: ExportInfo[] }
+    assert.deepEqual(status.exports.map(x => x.ref), ['os@big'])
+  })
+
   it('a peer dying mid-read: the read completes from another peer; with no peer left, reads fail with EIO within the timeout', async () => {
     const d = await cluster.start('d', { trustedPublishers: [a.publisherKey], peers: [a.address] })
     await d.client.pull({ ref: 'os@mid', from: [a.address] }, () => {})
