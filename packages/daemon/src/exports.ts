@@ -61,7 +61,10 @@ export class NbdExports implements ExportsApi {
     const { cid, manifest } = await swarm.resolve(ref)
     const device = createImageDevice({
       libp2p, blockstore, manifest, manifestCid: cid, site: this.init.site, fetchTimeoutMs: request.fetchTimeoutMs,
-      logger: logger.child({ export: name }), onBlockStored: (block) => { swarm.blockStored(cid, block) }
+      logger: logger.child({ export: name }),
+      // reads come first: blocks they fetch are not pulled again, and the background pull yields while they fetch
+      onBlockStored: (block) => { swarm.blockStored(cid, block) },
+      onFetch: () => swarm.holdBack(cid)
     })
     let overlay: Overlay | undefined
     try {

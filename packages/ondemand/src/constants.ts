@@ -13,5 +13,7 @@ export const MAX_SOURCES = 2
 export const SESSION_SILENCE_MS = 4_000
 /** Decoded blocks kept in memory, so that small reads inside one block hash it once. */
 export const BLOCK_CACHE_ENTRIES = 32
+/** Bytes fetched on demand between two commits of the block store (in the background, off the read's path). */
+export const COMMIT_BYTES = 64 * 1024 * 1024
 /** Latency samples kept for percentiles. */
 export const LATENCY_SAMPLES = 1024

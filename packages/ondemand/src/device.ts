@@ -1,6 +1,6 @@
 import type { CID } from '@cachecloud/core'
 import type { ImageDevice, ImageDeviceInit } from './index.js'
-import { BLOCK_CACHE_ENTRIES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS } from './constants.js'
+import { BLOCK_CACHE_ENTRIES, COMMIT_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS } from './constants.js'
 import { fetchNow, type FetcherInit, type IndexedWant } from './fetcher.js'
 import { Holders } from './holders.js'
 import { Latency, type ImageDeviceStats } from './stats.js'
@@ -17,6 +17,7 @@ export class SwarmImageDevice implements ImageDevice {
   private readonly local = new Latency()
   private readonly closing = new AbortController()
   private readonly byPeer = new Map<string, number>()
+  private sinceCommit = 0
   private readonly counters = { reads: 0, readBytes: 0, onDemandReads: 0, fetchedBlocks: 0, fetchedBytes: 0, wireBytes: 0, localBlocks: 0, holeBlocks: 0, failedReads: 0 }
 
   constructor (private readonly init: ImageDeviceInit) {
@@ -34,6 +35,12 @@ export class SwarmImageDevice implements ImageDevice {
         this.counters.fetchedBlocks++
         this.counters.fetchedBytes += want.length
         this.byPeer.set(peer, (this.byPeer.get(peer) ?? 0) + want.length)
+        this.sinceCommit += want.length
+        if (this.sinceCommit >= COMMIT_BYTES) {
+          // blocks fetched on demand are kept like pulled ones; a crash before the commit only means fetching them again
+          this.sinceCommit = 0
+          init.blockstore.sync().catch((err: Error) => { init.logger?.warn({ err }, 'committing blocks fetched on demand failed: %s', err.message) })
+        }
         init.onBlockStored?.(want.cid, peer)
       },
       onWire: (bytes) => { this.counters.wireBytes += bytes }
@@ -106,7 +113,8 @@ export class SwarmImageDevice implements ImageDevice {
       else if (!wants.some(w => w.cid.toString() === key)) wants.push({ cid: blocks[i] as CID, length: Math.min(this.blockSize, this.size - i * this.blockSize), index: i })
     }
     if (wants.length > 0) {
-      const run = fetchNow(this.fetcher, wants, signal)
+      const release = this.init.onFetch?.()
+      const run = fetchNow(this.fetcher, wants, signal).finally(() => { release?.() })
       for (const w of wants) this.inFlight.set(w.cid.toString(), run)
       void run.catch(() => {}).finally(() => { for (const w of wants) if (this.inFlight.get(w.cid.toString()) === run) this.inFlight.delete(w.cid.toString()) })
       waits.push(run)
