@@ -77,6 +77,7 @@ export class NbdExports implements ExportsApi {
       })
       const { host, port } = await server.start()
       const id = `${host}:${port}`
+      if (!isLoopback(host)) logger.warn({ id, ref: name }, 'NBD export %s of %s is reachable from other hosts: NBD has no authentication', id, name)
       const s: Served = {
         id, ref, cid, host, port, server, device, pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
         ...(overlay === undefined ? {} : { overlay: { name: request.overlay as string, device: overlay } })
@@ -215,3 +216,5 @@ export function exportsApi (exports: () => NbdExports): ExportsApi {
     discardOverlay: async (name) => await exports().discardOverlay(name)
   }
 }
+
+function isLoopback (host: string): boolean { return host.startsWith('127.') || host === '::1' }

@@ -1,6 +1,6 @@
 import type { CID } from '@cachecloud/core'
 import type { ImageDevice, ImageDeviceInit } from './index.js'
-import { BLOCK_CACHE_ENTRIES, COMMIT_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS } from './constants.js'
+import { BLOCK_CACHE_ENTRIES, COMMIT_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS, MAX_CONCURRENT_FETCHES } from './constants.js'
 import { fetchNow, type FetcherInit, type IndexedWant } from './fetcher.js'
 import { Holders } from './holders.js'
 import { Latency, type ImageDeviceStats } from './stats.js'
@@ -113,13 +113,36 @@ export class SwarmImageDevice implements ImageDevice {
       else if (!wants.some(w => w.cid.toString() === key)) wants.push({ cid: blocks[i] as CID, length: Math.min(this.blockSize, this.size - i * this.blockSize), index: i })
     }
     if (wants.length > 0) {
-      const release = this.init.onFetch?.()
-      const run = fetchNow(this.fetcher, wants, signal).finally(() => { release?.() })
+      const run = this.limited(async () => {
+        const release = this.init.onFetch?.()
+        try {
+          await fetchNow(this.fetcher, wants, signal)
+        } finally {
+          release?.()
+        }
+      })
       for (const w of wants) this.inFlight.set(w.cid.toString(), run)
       void run.catch(() => {}).finally(() => { for (const w of wants) if (this.inFlight.get(w.cid.toString()) === run) this.inFlight.delete(w.cid.toString()) })
       waits.push(run)
     }
     await Promise.all(waits)
+  }
+
+  private running = 0
+  private readonly queue: Array<() => void> = []
+
+  /** Runs `fn` when fewer than MAX_CONCURRENT_FETCHES fetches are in progress. */
+  private async limited (fn: () => Promise<void>): Promise<void> {
+    // a finished fetch hands its slot straight to the next one waiting
+    if (this.running >= MAX_CONCURRENT_FETCHES) await new Promise<void>(resolve => { this.queue.push(resolve) })
+    else this.running++
+    try {
+      await fn()
+    } finally {
+      const next = this.queue.shift()
+      if (next !== undefined) next()
+      else this.running--
+    }
   }
 
   stats (): ImageDeviceStats {
