@@ -1,6 +1,6 @@
 import type { CID } from '@cachecloud/core'
 import type { ImageDevice, ImageDeviceInit } from './index.js'
-import { BLOCK_CACHE_ENTRIES, COMMIT_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS, MAX_CONCURRENT_FETCHES } from './constants.js'
+import { BLOCK_CACHE_ENTRIES, COMMIT_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS, HOLD_GRACE_MS, MAX_CONCURRENT_FETCHES } from './constants.js'
 import { fetchNow, type FetcherInit, type IndexedWant } from './fetcher.js'
 import { Holders } from './holders.js'
 import { Latency, type ImageDeviceStats } from './stats.js'
@@ -118,7 +118,7 @@ export class SwarmImageDevice implements ImageDevice {
         try {
           await fetchNow(this.fetcher, wants, signal)
         } finally {
-          release?.()
+          if (release !== undefined) setTimeout(release, this.closing.signal.aborted ? 0 : HOLD_GRACE_MS).unref()
         }
       })
       for (const w of wants) this.inFlight.set(w.cid.toString(), run)
