@@ -101,8 +101,13 @@ export class NbdExports implements ExportsApi {
       if (entry.state === 'complete') return
       await this.init.swarm.pull(s.ref, { signal: s.stopped.signal })
       this.init.onChange()
-    }).catch((err: Error) => {
+    }).catch((err: Error & { code?: string }) => {
       if (s.stopped.signal.aborted) return
+      if (err.code === 'ERR_PULL_PAUSED') {
+        // paused by the user: reads on demand go on, the pull waits for resume without filling the log
+        setTimeout(() => { this.pullBehind(s, 0) }, EXPORT_PULL_RETRY_MS).unref()
+        return
+      }
       const delay = Math.min(30_000, EXPORT_PULL_RETRY_MS * 2 ** attempt)
       this.init.logger.warn({ err, ref: formatVersionRef(s.ref), retryInMs: delay }, 'background pull of %s failed, retrying in %d ms: %s', formatVersionRef(s.ref), delay, err.message)
       setTimeout(() => { this.pullBehind(s, attempt + 1) }, delay).unref()
