@@ -80,6 +80,8 @@ export async function run (): Promise<BenchResult[]> {
     await qemuRead(e.uri, ranges)
     const fileMs = performance.now() - t0
     const reads = (await fresh.client.exports())[0].reads
+    // its background pull would compete with the runs below: stop the node
+    await fresh.stop()
 
     // the same reads with no background pull (serve --no-pull): what reads alone cost
     const lazy = await node(dir, 'lazy', [src.address], [init.publisherKey])
