@@ -200,6 +200,18 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
     assert.deepEqual(status.exports.map(x => x.ref), ['os@big'])
   })
 
+  it('exports survive a daemon restart, at the same address; blocks fetched before are local', async () => {
+    const [before] = await c.client.exports()
+    await c.stop()
+    c = await cluster.restart('c')
+    const after = await c.client.exports()
+    assert.deepEqual(after.map(x => [x.ref, x.id, x.background.state]), [['os@big', before.id, 'off']])
+    const out = join(cluster.dir, 'c-8m-again.raw')
+    await runOk('qemu-img', ['dd', '-f', 'raw', '-O', 'raw', 'bs=1M', 'count=8', `if=${after[0].uri}`, `of=${out}`])
+    assert.equal(await sha256File(out), createHash('sha256').update((await readFile(big)).subarray(0, 8 * MiB)).digest('hex'))
+    assert.equal((await c.client.exports())[0].reads.fetchedBytes, 0, 'read from the blocks fetched before the restart')
+  })
+
   it('a peer dying mid-read: the read completes from another peer; with no peer left, reads fail with EIO within the timeout', async () => {
     const d = await cluster.start('d', { trustedPublishers: [a.publisherKey], peers: [a.address] })
     await d.client.pull({ ref: 'os@mid', from: [a.address] }, () => {})

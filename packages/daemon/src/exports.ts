@@ -4,12 +4,12 @@ import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { ExportBackground, ExportInfo, ExportsApi, OverlayInfo, ServeRequest } from '@cachecloud/control'
-import { formatVersionRef, parseVersionRef, type CID, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, parseVersionRef, writeFileAtomic, type CID, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import { createNbdServer, createOverlay, readOverlayInfo, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
-import { EXPORT_PULL_RETRY_MS, OVERLAYS_DIR } from './constants.js'
+import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
 import { ExportNotFoundError, InvalidOverlayNameError, OverlayInUseError, OverlayNotFoundError } from './errors.js'
 
 export interface ExportsInit {
@@ -25,6 +25,8 @@ export interface ExportsInit {
 
 interface Served {
   id: string
+  /** What serves it again after a restart (the port the OS chose, if 0 was asked). */
+  request: ServeRequest
   ref: VersionRef
   cid: CID
   host: string
@@ -79,11 +81,12 @@ export class NbdExports implements ExportsApi {
       const id = `${host}:${port}`
       if (!isLoopback(host)) logger.warn({ id, ref: name }, 'NBD export %s of %s is reachable from other hosts: NBD has no authentication', id, name)
       const s: Served = {
-        id, ref, cid, host, port, server, device, pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
+        id, request: { ...request, ref: name, host, port }, ref, cid, host, port, server, device, pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
         ...(overlay === undefined ? {} : { overlay: { name: request.overlay as string, device: overlay } })
       }
       this.served.set(id, s)
       if (s.pull) this.pullBehind(s)
+      await this.persist()
       logger.info({ id, ref: name, cid: cid.toString(), overlay: request.overlay, pull: s.pull }, 'serving %s at nbd://%s', name, id)
       this.init.onChange()
       return await this.info(s)
@@ -160,6 +163,7 @@ export class NbdExports implements ExportsApi {
     const s = this.find(id)
     const info = await this.info(s)
     await this.close(s)
+    await this.persist()
     this.init.logger.info({ id: s.id, ref: info.ref }, 'stopped serving %s at %s', info.ref, s.id)
     this.init.onChange()
     return info
@@ -196,6 +200,39 @@ export class NbdExports implements ExportsApi {
     await rm(dir, { recursive: true, force: true })
     this.init.logger.info({ overlay: name, ref: info.ref }, 'discarded overlay %s', name)
     return info
+  }
+
+  /** Records the exports to serve again at the next start (unserve removes them; shutdown keeps them). */
+  private async persist (): Promise<void> {
+    if (this.restoring) return
+    const list = [...this.served.values()].map(s => s.request)
+    await writeFileAtomic(join(this.init.dataDir, EXPORTS_FILE), JSON.stringify(list, null, 2) + '\n')
+  }
+
+  private restoring = false
+
+  /** Serves again the exports of the last run, at the same addresses; one that cannot be served is logged and dropped. */
+  async restore (): Promise<void> {
+    let list: ServeRequest[]
+    try {
+      list = JSON.parse(await readFile(join(this.init.dataDir, EXPORTS_FILE), 'utf8')) as ServeRequest[]
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') this.init.logger.warn({ err }, 'cannot read %s: %s', EXPORTS_FILE, (err as Error).message)
+      return
+    }
+    this.restoring = true
+    try {
+      for (const request of list) {
+        try {
+          await this.serve(request)
+        } catch (err) {
+          this.init.logger.warn({ err, ref: request.ref, port: request.port }, 'cannot serve %s at %s:%d again: %s', request.ref, request.host ?? '127.0.0.1', request.port, (err as Error).message)
+        }
+      }
+    } finally {
+      this.restoring = false
+    }
+    await this.persist()
   }
 
   /** Stops every export (daemon shutdown); overlays are flushed. */
