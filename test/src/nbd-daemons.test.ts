@@ -106,9 +106,11 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
     const data = (await dataBlocks(mid, 0, Math.ceil(done.size / BLOCK))).length * BLOCK
     const pulled = (await b.client.swarmStatus()).pulls.find(p => p.ref === 'os@mid')
     assert.ok(pulled !== undefined)
-    // each block crossed once: on demand or by the pull, not both (a few copies in flight on both sides at most)
+    // each block crossed once: on demand or by the pull, not both; a block the pull had requested when a
+    // read needed it may cross twice (at most the pull's window, 16 MiB per peer)
     const moved = done.reads.fetchedBytes + pulled.lanBytes + pulled.wanBytes
-    assert.ok(moved >= data && moved <= data + 16 * BLOCK, `moved ${moved} bytes for ${data} bytes of data`)
+    t.diagnostic(`moved ${moved} bytes for ${data} bytes of data (${done.reads.fetchedBytes} on demand)`)
+    assert.ok(moved >= data && moved <= data + 64 * BLOCK, `moved ${moved} bytes for ${data} bytes of data`)
     // complete: reads are local only
     const before = done.reads.fetchedBytes
     await runOk('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', e.uri, out])
