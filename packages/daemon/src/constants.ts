@@ -21,9 +21,9 @@ export const PEER_PROBE_TIMEOUT_MS = 5_000
 export const STORE_STATS_MAX_AGE_MS = 5_000
 /** Per-user personal-folder state (user key, scan cache, snapshot log) inside the data directory. */
 export const PERSONAL_DIR = 'personal'
-/** NBD exports to serve again when the daemon starts: `[{ref, host, port, overlay?, pull, fetchTimeoutMs?}]`. */
-export const EXPORTS_FILE = 'exports.json'
 /** Copy-on-write overlays of NBD exports, one directory each, under the data directory. */
 export const OVERLAYS_DIR = 'overlays'
 /** A failed background pull behind an export is tried again after this long (doubling, at most 30 s). */
 export const EXPORT_PULL_RETRY_MS = 2_000
+/** NBD exports to serve again when the daemon starts: `[{ref, host, port, overlay?, pull, fetchTimeoutMs?}]`. */
+export const EXPORTS_FILE = 'exports.json'
