@@ -22,6 +22,8 @@ export interface ExportReadStats {
   onDemandReads: number
   fetchedBlocks: number
   fetchedBytes: number
+  /** Bytes fetched for reads, by peer id. */
+  fetchedByPeer: Record<string, number>
   wireBytes: number
   localBlocks: number
   holeBlocks: number

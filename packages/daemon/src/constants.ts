@@ -27,3 +27,5 @@ export const SWARM_PROGRESS_TICK_MS = 1_000
 export const OVERLAYS_DIR = 'overlays'
 /** A failed background pull behind an export is tried again after this long (doubling, at most 30 s). */
 export const EXPORT_PULL_RETRY_MS = 2_000
+/** NBD exports to serve again when the daemon starts: `[{ref, host, port, overlay?, pull, fetchTimeoutMs?}]`. */
+export const EXPORTS_FILE = 'exports.json'

@@ -147,6 +147,8 @@ class DefaultDaemon implements CachePointDaemon {
       const { url } = await control.start()
       monitor.start()
       await personal.start()
+      // exports of the last run, at the same addresses: a hypervisor's client reconnects
+      await exports.restore()
       await publishEndpoint(dataDir, { url, pid: process.pid })
       const addresses = libp2p.getMultiaddrs().map(String)
       this.logger.info({ peerId: libp2p.peerId.toString(), addresses, controlUrl: url, publisherKey: formatPublicKey(publisherKey.publicKey) }, 'CachePoint started')

@@ -4,12 +4,12 @@ import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { ExportBackground, ExportInfo, ExportsApi, OverlayInfo, ServeRequest } from '@cachecloud/control'
-import { formatVersionRef, parseVersionRef, type CID, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, parseVersionRef, writeFileAtomic, type CID, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import { createNbdServer, createOverlay, readOverlayInfo, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
-import { EXPORT_PULL_RETRY_MS, OVERLAYS_DIR } from './constants.js'
+import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
 import { ExportNotFoundError, InvalidOverlayNameError, OverlayInUseError, OverlayNotFoundError } from './errors.js'
 
 export interface ExportsInit {
@@ -25,6 +25,8 @@ export interface ExportsInit {
 
 interface Served {
   id: string
+  /** What serves it again after a restart (the port the OS chose, if 0 was asked). */
+  request: ServeRequest
   ref: VersionRef
   cid: CID
   host: string
@@ -61,7 +63,10 @@ export class NbdExports implements ExportsApi {
     const { cid, manifest } = await swarm.resolve(ref)
     const device = createImageDevice({
       libp2p, blockstore, manifest, manifestCid: cid, site: this.init.site, fetchTimeoutMs: request.fetchTimeoutMs,
-      logger: logger.child({ export: name }), onBlockStored: (block) => { swarm.blockStored(cid, block) }
+      logger: logger.child({ export: name }),
+      // reads come first: blocks they fetch are not pulled again, and the background pull yields while they fetch
+      onBlockStored: (block) => { swarm.blockStored(cid, block) },
+      onFetch: () => swarm.holdBack(cid)
     })
     let overlay: Overlay | undefined
     try {
@@ -74,12 +79,14 @@ export class NbdExports implements ExportsApi {
       })
       const { host, port } = await server.start()
       const id = `${host}:${port}`
+      if (!isLoopback(host)) logger.warn({ id, ref: name }, 'NBD export %s of %s is reachable from other hosts: NBD has no authentication', id, name)
       const s: Served = {
-        id, ref, cid, host, port, server, device, pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
+        id, request: { ...request, ref: name, host, port }, ref, cid, host, port, server, device, pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
         ...(overlay === undefined ? {} : { overlay: { name: request.overlay as string, device: overlay } })
       }
       this.served.set(id, s)
       if (s.pull) this.pullBehind(s)
+      await this.persist()
       logger.info({ id, ref: name, cid: cid.toString(), overlay: request.overlay, pull: s.pull }, 'serving %s at nbd://%s', name, id)
       this.init.onChange()
       return await this.info(s)
@@ -97,8 +104,13 @@ export class NbdExports implements ExportsApi {
       if (entry.state === 'complete') return
       await this.init.swarm.pull(s.ref, { signal: s.stopped.signal })
       this.init.onChange()
-    }).catch((err: Error) => {
+    }).catch((err: Error & { code?: string }) => {
       if (s.stopped.signal.aborted) return
+      if (err.code === 'ERR_PULL_PAUSED') {
+        // paused by the user: reads on demand go on, the pull waits for resume without filling the log
+        setTimeout(() => { this.pullBehind(s, 0) }, EXPORT_PULL_RETRY_MS).unref()
+        return
+      }
       const delay = Math.min(30_000, EXPORT_PULL_RETRY_MS * 2 ** attempt)
       this.init.logger.warn({ err, ref: formatVersionRef(s.ref), retryInMs: delay }, 'background pull of %s failed, retrying in %d ms: %s', formatVersionRef(s.ref), delay, err.message)
       setTimeout(() => { this.pullBehind(s, attempt + 1) }, delay).unref()
@@ -151,6 +163,7 @@ export class NbdExports implements ExportsApi {
     const s = this.find(id)
     const info = await this.info(s)
     await this.close(s)
+    await this.persist()
     this.init.logger.info({ id: s.id, ref: info.ref }, 'stopped serving %s at %s', info.ref, s.id)
     this.init.onChange()
     return info
@@ -189,6 +202,39 @@ export class NbdExports implements ExportsApi {
     return info
   }
 
+  /** Records the exports to serve again at the next start (unserve removes them; shutdown keeps them). */
+  private async persist (): Promise<void> {
+    if (this.restoring) return
+    const list = [...this.served.values()].map(s => s.request)
+    await writeFileAtomic(join(this.init.dataDir, EXPORTS_FILE), JSON.stringify(list, null, 2) + '\n')
+  }
+
+  private restoring = false
+
+  /** Serves again the exports of the last run, at the same addresses; one that cannot be served is logged and dropped. */
+  async restore (): Promise<void> {
+    let list: ServeRequest[]
+    try {
+      list = JSON.parse(await readFile(join(this.init.dataDir, EXPORTS_FILE), 'utf8')) as ServeRequest[]
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'ENOENT') this.init.logger.warn({ err }, 'cannot read %s: %s', EXPORTS_FILE, (err as Error).message)
+      return
+    }
+    this.restoring = true
+    try {
+      for (const request of list) {
+        try {
+          await this.serve(request)
+        } catch (err) {
+          this.init.logger.warn({ err, ref: request.ref, port: request.port }, 'cannot serve %s at %s:%d again: %s', request.ref, request.host ?? '127.0.0.1', request.port, (err as Error).message)
+        }
+      }
+    } finally {
+      this.restoring = false
+    }
+    await this.persist()
+  }
+
   /** Stops every export (daemon shutdown); overlays are flushed. */
   async stop (): Promise<void> {
     await Promise.allSettled([...this.served.values()].map(async s => { await this.close(s) }))
@@ -212,3 +258,5 @@ export function exportsApi (exports: () => NbdExports): ExportsApi {
     discardOverlay: async (name) => await exports().discardOverlay(name)
   }
 }
+
+function isLoopback (host: string): boolean { return host.startsWith('127.') || host === '::1' }

@@ -75,6 +75,8 @@ export const MAX_OPTIONS = 64
 export const PREFERRED_BLOCK_SIZE = 4096
 /** Requests handled at once per connection; the next is read when one finishes. */
 export const DEFAULT_CONCURRENCY = 16
+/** Bytes of READ and WRITE requests in progress per connection (memory bound); a larger one waits for others to finish. */
+export const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024
 /** Connections served at once; more are closed at accept. */
 export const DEFAULT_MAX_CLIENTS = 32
 /** A client that has not finished the handshake after this long is disconnected. */

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net'
 import {
-  CMD_DISC, CMD_FLAG_FUA, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, MAX_REQUEST_BYTES, NBD_EINVAL, NBD_EIO, NBD_ENOSPC, NBD_ENOTSUP, NBD_EPERM,
+  CMD_DISC, CMD_FLAG_FUA, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, MAX_IN_FLIGHT_BYTES, MAX_REQUEST_BYTES, NBD_EINVAL, NBD_EIO, NBD_ENOSPC, NBD_ENOTSUP, NBD_EPERM,
   NBD_ESHUTDOWN, REPLY_HEADER_BYTES, REQUEST_HEADER_BYTES, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC
 } from './constants.js'
 import { DeviceError, NbdProtocolError } from './errors.js'
@@ -33,6 +33,7 @@ function errnoOf (err: unknown): number {
 export async function transmit (init: TransmissionInit): Promise<void> {
   const { socket, reader, device } = init
   const running = new Set<Promise<void>>()
+  let inFlightBytes = 0
   let writes: Promise<unknown> = Promise.resolve()
   const writable = device.write !== undefined
 
@@ -112,7 +113,10 @@ export async function transmit (init: TransmissionInit): Promise<void> {
       if (type === CMD_DISC) break
       if ((flags & ~CMD_FLAG_FUA) !== 0) { reply(handle, NBD_ENOTSUP); continue }
       if (!Number.isSafeInteger(offset)) { reply(handle, NBD_EINVAL); continue }
-      const p = run(type, flags, handle, offset, length, payload).finally(() => { running.delete(p) })
+      const bytes = type === CMD_READ || type === CMD_WRITE ? Math.min(length, MAX_REQUEST_BYTES) : 0
+      while (inFlightBytes > 0 && inFlightBytes + bytes > MAX_IN_FLIGHT_BYTES) await Promise.race(running)
+      inFlightBytes += bytes
+      const p = run(type, flags, handle, offset, length, payload).finally(() => { running.delete(p); inFlightBytes -= bytes })
       running.add(p)
       if (socket.writableNeedDrain) await new Promise(resolve => { socket.once('drain', resolve); socket.once('close', resolve) })
     }

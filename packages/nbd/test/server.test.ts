@@ -83,6 +83,54 @@ describe('NBD server against real clients (qemu-img, qemu-io, nbdinfo)', () => {
     await assert.rejects(other.start(), (err: Error) => err instanceof AddressInUseError && /already in use/.test(err.message))
   })
 
+  it('DISC answers the requests in progress first; extra clients over maxClients and silent clients are closed', async () => {
+    let release: (() => void) | undefined
+    const slow: BlockDevice = { size: 1 << 20, async read (_o, l) { await new Promise<void>(resolve => { release = resolve }); return new Uint8Array(l).fill(7) } }
+    const s = createNbdServer({ exports: [{ name: 's', device: slow }], maxClients: 1, handshakeTimeoutMs: 300 })
+    const p = (await s.start()).port
+    const c = await TestNbdClient.connect(p)
+    const reply = c.request(0, 0, 4096)
+    await new Promise(resolve => setTimeout(resolve, 50))
+    // a second client is refused while the first is connected
+    const { connect } = await import('node:net')
+    const extra = connect(p, '127.0.0.1')
+    await new Promise<void>(resolve => { extra.on('close', () => { resolve() }); extra.on('error', () => {}) })
+    // DISC while a read is in progress: the read is answered, then the connection closes
+    const h = Buffer.alloc(28); h.writeUInt32BE(0x25609513, 0); h.writeUInt16BE(2, 6)
+    c.socket.write(h)
+    release?.()
+    const { error, data } = await reply
+    assert.equal(error, 0)
+    assert.ok(data?.every(b => b === 7))
+    await new Promise(resolve => setTimeout(resolve, 100))
+    assert.ok(c.closed)
+    // a client that never finishes the handshake is dropped after handshakeTimeoutMs
+    const idle = connect(p, '127.0.0.1')
+    const t0 = Date.now()
+    await new Promise<void>(resolve => { idle.on('close', () => { resolve() }); idle.on('error', () => {}); idle.resume() })
+    assert.ok(Date.now() - t0 < 2000)
+    await s.stop()
+  })
+
+  it('LIST and ABORT with a raw client; an unknown export name in GO is refused with a message', async () => {
+    const { connect } = await import('node:net')
+    const socket = connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    socket.on('data', (d: Buffer) => chunks.push(d))
+    await new Promise(resolve => socket.once('connect', resolve))
+    const opt = (o: number, data = Buffer.alloc(0)): Buffer => { const h = Buffer.alloc(16); h.writeBigUInt64BE(0x49484156454f5054n, 0); h.writeUInt32BE(o, 8); h.writeUInt32BE(data.byteLength, 12); return Buffer.concat([h, data]) }
+    const go = Buffer.alloc(4 + 4 + 2); go.writeUInt32BE(4, 0); go.write('nope', 4); go.writeUInt16BE(0, 8)
+    socket.write(Buffer.concat([Buffer.from([0, 0, 0, 3]), opt(3), opt(7, go), opt(2)]))
+    await new Promise(resolve => socket.once('close', resolve))
+    const all = Buffer.concat(chunks)
+    const text = all.toString('latin1')
+    assert.ok(text.includes('img@v1') && text.includes('broken'), 'LIST names both exports')
+    assert.ok(text.includes('no export named "nope"'))
+    // the last reply is the ACK of ABORT
+    assert.equal(all.readUInt32BE(all.byteLength - 12), 2)
+    assert.equal(all.readUInt32BE(all.byteLength - 8), 1)
+  })
+
   it('a copy-on-write overlay takes writes (qemu-io), leaves the base untouched and keeps them across reopen', async () => {
     const base = memoryDevice(image)
     const baseSha = sha(image)
@@ -107,5 +155,14 @@ describe('NBD server against real clients (qemu-img, qemu-io, nbdinfo)', () => {
     assert.equal(overlay.writtenChunks, 1 + 2)
     await overlay.close()
     await assert.rejects(createOverlay({ dir: odir, base, baseId: 'img-v2' }), { code: 'ERR_OVERLAY_MISMATCH' })
+    // a write across a chunk boundary, covering neither chunk whole, keeps the rest of both from the base
+    const o2 = await createOverlay({ dir: join(dir, 'overlay2'), base, baseId: 'img-v1' })
+    await o2.write(3 * 65536 - 100, Buffer.alloc(200, 0xee))
+    const around = await o2.read(2 * 65536, 2 * 65536)
+    const want = Buffer.from(image.subarray(2 * 65536, 4 * 65536))
+    want.fill(0xee, 65536 - 100, 65536 + 100)
+    assert.deepEqual(Buffer.from(around), want)
+    assert.equal(o2.writtenChunks, 2)
+    await o2.close()
   })
 })

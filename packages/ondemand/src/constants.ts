@@ -11,7 +11,13 @@ export const HAVE_REQUEST_TIMEOUT_MS = 2_000
 export const MAX_SOURCES = 2
 /** A block stream with blocks requested and nothing received for this long is given up (the peer hung). */
 export const SESSION_SILENCE_MS = 4_000
+/** The background pull resumes this long after the last read fetch ends (a sequential reader's next read comes first). */
+export const HOLD_GRACE_MS = 500
+/** Fetches in progress at once per device (each opens up to MAX_SOURCES block streams; peers accept 32 per connection). */
+export const MAX_CONCURRENT_FETCHES = 6
 /** Decoded blocks kept in memory, so that small reads inside one block hash it once. */
 export const BLOCK_CACHE_ENTRIES = 32
+/** Bytes fetched on demand between two commits of the block store (in the background, off the read's path). */
+export const COMMIT_BYTES = 64 * 1024 * 1024
 /** Latency samples kept for percentiles. */
 export const LATENCY_SAMPLES = 1024

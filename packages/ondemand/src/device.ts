@@ -1,6 +1,6 @@
 import type { CID } from '@cachecloud/core'
 import type { ImageDevice, ImageDeviceInit } from './index.js'
-import { BLOCK_CACHE_ENTRIES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS } from './constants.js'
+import { BLOCK_CACHE_ENTRIES, COMMIT_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS, HOLD_GRACE_MS, MAX_CONCURRENT_FETCHES } from './constants.js'
 import { fetchNow, type FetcherInit, type IndexedWant } from './fetcher.js'
 import { Holders } from './holders.js'
 import { Latency, type ImageDeviceStats } from './stats.js'
@@ -16,6 +16,8 @@ export class SwarmImageDevice implements ImageDevice {
   private readonly onDemand = new Latency()
   private readonly local = new Latency()
   private readonly closing = new AbortController()
+  private readonly byPeer = new Map<string, number>()
+  private sinceCommit = 0
   private readonly counters = { reads: 0, readBytes: 0, onDemandReads: 0, fetchedBlocks: 0, fetchedBytes: 0, wireBytes: 0, localBlocks: 0, holeBlocks: 0, failedReads: 0 }
 
   constructor (private readonly init: ImageDeviceInit) {
@@ -32,6 +34,13 @@ export class SwarmImageDevice implements ImageDevice {
       onStored: (peer, want) => {
         this.counters.fetchedBlocks++
         this.counters.fetchedBytes += want.length
+        this.byPeer.set(peer, (this.byPeer.get(peer) ?? 0) + want.length)
+        this.sinceCommit += want.length
+        if (this.sinceCommit >= COMMIT_BYTES) {
+          // blocks fetched on demand are kept like pulled ones; a crash before the commit only means fetching them again
+          this.sinceCommit = 0
+          init.blockstore.sync().catch((err: Error) => { init.logger?.warn({ err }, 'committing blocks fetched on demand failed: %s', err.message) })
+        }
         init.onBlockStored?.(want.cid, peer)
       },
       onWire: (bytes) => { this.counters.wireBytes += bytes }
@@ -104,7 +113,14 @@ export class SwarmImageDevice implements ImageDevice {
       else if (!wants.some(w => w.cid.toString() === key)) wants.push({ cid: blocks[i] as CID, length: Math.min(this.blockSize, this.size - i * this.blockSize), index: i })
     }
     if (wants.length > 0) {
-      const run = fetchNow(this.fetcher, wants, signal)
+      const run = this.limited(async () => {
+        const release = this.init.onFetch?.()
+        try {
+          await fetchNow(this.fetcher, wants, signal)
+        } finally {
+          if (release !== undefined) setTimeout(release, this.closing.signal.aborted ? 0 : HOLD_GRACE_MS).unref()
+        }
+      })
       for (const w of wants) this.inFlight.set(w.cid.toString(), run)
       void run.catch(() => {}).finally(() => { for (const w of wants) if (this.inFlight.get(w.cid.toString()) === run) this.inFlight.delete(w.cid.toString()) })
       waits.push(run)
@@ -112,8 +128,25 @@ export class SwarmImageDevice implements ImageDevice {
     await Promise.all(waits)
   }
 
+  private running = 0
+  private readonly queue: Array<() => void> = []
+
+  /** Runs `fn` when fewer than MAX_CONCURRENT_FETCHES fetches are in progress. */
+  private async limited (fn: () => Promise<void>): Promise<void> {
+    // a finished fetch hands its slot straight to the next one waiting
+    if (this.running >= MAX_CONCURRENT_FETCHES) await new Promise<void>(resolve => { this.queue.push(resolve) })
+    else this.running++
+    try {
+      await fn()
+    } finally {
+      const next = this.queue.shift()
+      if (next !== undefined) next()
+      else this.running--
+    }
+  }
+
   stats (): ImageDeviceStats {
-    return { ...this.counters, onDemandLatencyMs: this.onDemand.summary(), localLatencyMs: this.local.mean }
+    return { ...this.counters, fetchedByPeer: Object.fromEntries(this.byPeer), onDemandLatencyMs: this.onDemand.summary(), localLatencyMs: this.local.mean }
   }
 
   close (): void { this.closing.abort(new Error('image device closed')) }

@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { runBlockSession, type BlockWant } from '@cachecloud/transfer'
+import { DEFAULT_BATCH_BYTES, DEFAULT_MAX_IN_FLIGHT_BYTES, DEFAULT_PUT_CONCURRENCY, runBlockSession, type BlockWant } from '@cachecloud/transfer'
 import { MAX_SOURCES, SESSION_SILENCE_MS } from './constants.js'
 import { BlockUnavailableError } from './errors.js'
 import type { Holders } from './holders.js'
@@ -46,9 +46,9 @@ export async function fetchNow (init: FetcherInit, wants: IndexedWant[], signal:
     blockstore: init.blockstore,
     scheduler,
     signal: sessionSignal,
-    maxInFlightBytes: 16 * 1024 * 1024,
-    batchBytes: 1024 * 1024,
-    putConcurrency: 8,
+    maxInFlightBytes: DEFAULT_MAX_IN_FLIGHT_BYTES,
+    batchBytes: DEFAULT_BATCH_BYTES,
+    putConcurrency: DEFAULT_PUT_CONCURRENCY,
     timeoutMs: Math.min(SESSION_SILENCE_MS, init.timeoutMs),
     onConnect: () => {},
     onWire: (_peer: string, bytes: number) => { init.onWire(bytes) },

@@ -37,6 +37,8 @@ export interface ImageDeviceInit {
   logger?: Logger
   /** A block was fetched from `peer` for a read and stored (e.g. tell the background pull with swarm.blockStored). */
   onBlockStored?: (block: CID, peer: string) => void
+  /** A fetch for a read starts; the function returned is called HOLD_GRACE_MS after it ends (e.g. swarm.holdBack: the background pull yields meanwhile). */
+  onFetch?: () => () => void
 }
 
 export interface ImageDevice extends BlockDevice {

@@ -10,6 +10,8 @@ export interface ImageDeviceStats {
   /** Blocks (and bytes) fetched for reads, verified and stored. */
   fetchedBlocks: number
   fetchedBytes: number
+  /** Bytes fetched for reads, by peer id. */
+  fetchedByPeer: Record<string, number>
   /** Bytes read off block streams for reads, framing included. */
   wireBytes: number
   /** Blocks read from the local store, and holes (zeros, no store, no network). */

@@ -38,6 +38,21 @@ describe('image device: reads fetch missing blocks from peers on demand', () => 
     assert.equal(device.stats().fetchedBlocks, all.fetchedBlocks, 'every block local now: no network')
   })
 
+  it('concurrent reads of the same missing blocks fetch them once', async () => {
+    const blocks = randomImage(32)
+    const manifest = makeManifest('v5', blocks)
+    const a = await start()
+    const b = await start()
+    const cid = await addVersion(a, manifest, blocks)
+    await b.libp2p.dial(a.libp2p.getMultiaddrs()[0])
+    const device = createImageDevice({ libp2p: b.libp2p, blockstore: b.blockstore, manifest, manifestCid: cid })
+    const reads = await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(async i => await device.read(i * 1000, 8 * BLOCK)))
+    for (const [i, r] of reads.entries()) assert.deepEqual(Buffer.from(r), concat(blocks).subarray(i * 1000, i * 1000 + 8 * BLOCK))
+    const s = device.stats()
+    assert.equal(s.fetchedBlocks, 9, 'blocks 0-8, each once')
+    assert.equal(s.reads, 8)
+  })
+
   it('a read the background pull also wants is fetched once: the pull skips blocks read on demand', async () => {
     const blocks = randomImage(160) // 10 MiB
     const manifest = makeManifest('v2', blocks)

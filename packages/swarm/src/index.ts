@@ -86,6 +86,11 @@ export interface Swarm {
   resolve(ref: VersionRef, options?: { signal?: AbortSignal }): Promise<{ cid: CID, manifest: ImageManifest }>
   /** A block of the version with manifest CID `manifest` was stored outside the pull (fetched on demand): the running pull skips it. */
   blockStored(manifest: CID, block: CID): void
+  /**
+   * Reads on demand of that version are fetching: its running pull requests no new blocks (they
+   * get the bandwidth) until the returned function is called. Blocks already requested still arrive.
+   */
+  holdBack(manifest: CID): () => void
   /** What a pull would fetch, and how much of it this site already holds (LAN) vs must cross the WAN. */
   plan(ref: VersionRef, options?: { signal?: AbortSignal }): Promise<PullPlan>
   /** Announces a version held complete here on the image's topic. */

@@ -24,8 +24,8 @@ export interface SwarmPullContext {
   log?: Logger
   /** Bitmaps of pulls in progress, answered on the have protocol. */
   live: Map<string, Bitmap>
-  /** Per pull in progress (by manifest CID): tells it a block was stored outside it, so it is not fetched twice. */
-  storedElsewhere: Map<string, (block: CID) => void>
+  /** Per pull in progress (by manifest CID), for reads on demand: a block stored outside it (not fetched twice), and holding it back while they fetch. */
+  onDemand: Map<string, { stored: (block: CID) => void, hold: () => () => void }>
 }
 
 export interface SwarmPullOptions {
@@ -53,11 +53,13 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     wan: ctx.wan,
     onPenalty: (peer, why) => { ctx.log?.warn({ peer, why, ref: formatVersionRef(ref) }, 'deprioritized peer %s: %s', peer, why) }
   })
-  ctx.storedElsewhere.set(cid.toString(), (block) => {
-    const key = blockKey(block)
-    if (!scheduler.skip(block)) return
-    for (const i of indexes.get(key) ?? []) held.set(i)
-    stats.storedElsewhere(wants.find(w => w.cid.equals(block))?.length ?? 0)
+  ctx.onDemand.set(cid.toString(), {
+    stored: (block) => {
+      if (!scheduler.skip(block)) return
+      for (const i of indexes.get(blockKey(block)) ?? []) held.set(i)
+      stats.storedElsewhere(wants.find(w => w.cid.equals(block))?.length ?? 0)
+    },
+    hold: () => scheduler.hold()
   })
   const sessions = new Map<string, Promise<void>>()
   const failures = new Map<string, number>()
@@ -150,7 +152,7 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     commits = commits.then(async () => { await ctx.blockstore.sync() })
     await commits.catch((err: Error) => { fatal ??= err })
     ctx.live.delete(cid.toString())
-    ctx.storedElsewhere.delete(cid.toString())
+    ctx.onDemand.delete(cid.toString())
   }
   if (fatal !== undefined) throw fatal
 }

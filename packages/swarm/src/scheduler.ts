@@ -142,6 +142,20 @@ export class SwarmScheduler implements PullScheduler {
     return true
   }
 
+  private holds = 0
+
+  /** No new blocks are handed out until the returned function is called (more urgent fetches run). */
+  hold (): () => void {
+    this.holds++
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.holds--
+      this.notify()
+    }
+  }
+
   /** Deprioritizes `peer` for a while (doubling on each repeat). */
   penalize (peer: string, why: string): void {
     const p = this.peers.get(peer)
@@ -204,7 +218,7 @@ export class SwarmScheduler implements PullScheduler {
   take (peer: string, maxBytes: number, maxCount: number): BlockWant[] {
     const p = this.peers.get(peer)
     const now = performance.now()
-    if (p === undefined || p.penaltyUntil > now) return []
+    if (p === undefined || p.penaltyUntil > now || this.holds > 0) return []
     const budget = Math.min(maxBytes, this.window(p) - p.inFlight)
     if (budget <= 0) return []
     // over the WAN, wait a moment first: same-site peers that got the same announcement show up as pulling

@@ -46,7 +46,7 @@ export class CacheCloudSwarm implements Swarm {
       timeoutMs: init.timeoutMs ?? DEFAULT_HAVE_TIMEOUT_MS,
       log: init.logger,
       live: this.holdings.live,
-      storedElsewhere: new Map()
+      onDemand: new Map()
     }
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
   }
@@ -210,7 +210,11 @@ export class CacheCloudSwarm implements Swarm {
   }
 
   blockStored (manifest: CID, block: CID): void {
-    this.ctx.storedElsewhere.get(manifest.toString())?.(block)
+    this.ctx.onDemand.get(manifest.toString())?.stored(block)
+  }
+
+  holdBack (manifest: CID): () => void {
+    return this.ctx.onDemand.get(manifest.toString())?.hold() ?? (() => {})
   }
 
   async plan (ref: VersionRef, options: { signal?: AbortSignal } = {}): Promise<PullPlan> {
