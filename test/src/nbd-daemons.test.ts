@@ -1,5 +1,6 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { spawn } from 'node:child_process'
 import { open, mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -140,6 +141,7 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
 
   it('debugfs reads a file out of the ext4 inside the export (through nbdfuse) while most blocks are still remote', async (t) => {
     if (await findTool('nbdfuse') === undefined || await findTool('fusermount3') === undefined) { t.skip('needs nbdfuse (libnbd-bin) and fusermount3 (fuse3)'); return }
+    if (!existsSync('/dev/fuse')) { t.skip('needs /dev/fuse (FUSE in this container)'); return }
     const e = (await c.client.exports()).find(x => x.ref === 'os@big')
     assert.ok(e !== undefined)
     const mnt = join(cluster.dir, 'mnt')
