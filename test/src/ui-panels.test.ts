@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import type { Browser, Page } from 'playwright-core'
-import { makeExt4Image } from '@cachecloud/fixtures'
+import { makeExt4Image, runOk, sha256File, updateImage } from '@cachecloud/fixtures'
 import { createUiServer, type UiServer } from '@cachecloud/ui'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { ARTIFACTS, launchBrowser, skipWithoutBrowser } from './browser.js'
@@ -29,9 +29,11 @@ describe('status page: swarm and personalization panels over real daemons (chrom
   let ui: UiServer
   let browser: Browser
   let page: Page
+  let image: string
 
   before(async () => {
     cluster = await createTestCluster('ui-panels')
+    image = join(cluster.dir, 'os.raw')
     // the data-center store is enrolled but never started: alice's snapshots wait for it
     const storeData = join(cluster.dir, 'store')
     const discoveryKey = (await run(DCSTORE_CLI, ['keygen', '--out', join(cluster.dir, 'discovery.key')])).trim()
@@ -76,7 +78,6 @@ describe('status page: swarm and personalization panels over real daemons (chrom
   })
 
   it('follows a swarm pull of a subscribed image: progress, WAN bytes from the data center by peer and site', async () => {
-    const image = join(cluster.dir, 'os.raw')
     await makeExt4Image({ path: image, sizeMiB: 512, seed: 'ui-panels', fill: 0.5 })
     await b.client.subscribe('os', 'auto')
     await a.client.importImage({ file: image, name: 'os', version: 'v1' }, () => {})
@@ -117,5 +118,25 @@ describe('status page: swarm and personalization panels over real daemons (chrom
     assert.match(await peer.innerText(), /WAN [\d.]+ \w?i?B from peer …\w{8}\s+site dc/)
     assert.equal(await page.locator('#images tr[data-ref="os@v1"]').getAttribute('data-state'), 'complete')
     await page.screenshot({ path: join(ARTIFACTS, 'ui-panels-2-complete.png'), fullPage: true })
+  })
+
+  it('shows a disk export of a version not pulled here: reads fetched on demand, with their latency', async () => {
+    await b.client.unsubscribe('os') // v2 is to be fetched only where it is read
+    const v2 = join(cluster.dir, 'os-v2.raw')
+    await copyFile(image, v2)
+    await updateImage(v2, { seed: 'ui-panels-v2', changedFiles: 3, newFiles: 2, newBytes: 2 * 1024 * 1024 })
+    await a.client.importImage({ file: v2, name: 'os', version: 'v2' }, () => {})
+    const served = await b.client.serve({ ref: 'os@v2', port: 0, pull: false })
+    const out = join(cluster.dir, 'read-through-export.raw')
+    await runOk('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', served.uri, out])
+    assert.equal(await sha256File(out), await sha256File(v2), 'the export reads as the image')
+    const item = `#exports li[data-export="${served.id}"]`
+    await page.waitForFunction((sel) => Number(document.querySelector(sel)?.getAttribute('data-on-demand') ?? 0) > 0, item, { timeout: 30_000 })
+    const text = await page.locator(item).innerText()
+    assert.match(text, /os@v2 at nbd:\/\/127\.0\.0\.1:\d+ \(read-only\)/)
+    assert.match(text, /\d+ reads, [1-9]\d* on demand \(p50 \d+ ms, p95 \d+ ms\), [\d.]+ \w?i?B fetched from peers/)
+    assert.match(text, /no background pull: only what is read is fetched/)
+    assert.equal(Number(await page.locator(item).getAttribute('data-fetched')), (await b.client.exports())[0].reads.fetchedBytes)
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-panels-3-export.png'), fullPage: true })
   })
 })

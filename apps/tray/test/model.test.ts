@@ -23,7 +23,7 @@ function status (patch: Partial<StatusInfo>): StatusInfo {
   return {
     peerId: '12D3KooWtest', addresses: [], publisherKey: 'ed25519:x', trustedPublishers: [], dataDir: '/d', uptimeSeconds: 1,
     store: { blocks: 0, physicalBytes: 0, logicalBytes: 0 }, versions: [], jobs: [], connections: 1,
-    paused: false, online: true, peersConfigured: 1, peersReachable: 1, pending: 0, personal: [], swarm: { site: '', subscriptions: [], pulls: [] }, ...patch
+    paused: false, online: true, peersConfigured: 1, peersReachable: 1, pending: 0, personal: [], swarm: { site: '', subscriptions: [], pulls: [] }, exports: [], ...patch
   }
 }
 const enabled = (s: StatusInfo | undefined): MenuAction[] => trayView(s).menu.filter(i => i.enabled).map(i => i.action)

@@ -1,5 +1,6 @@
 import type { ProgressEvent } from '@cachecloud/core'
 import type { PullPlan, SwarmPullStatus } from '@cachecloud/swarm'
+import type { ExportInfo } from './exports-api.js'
 
 /** One image version held by a CachePoint, as the API shows it. */
 export interface ImageVersionInfo {
@@ -70,6 +71,8 @@ export interface StatusInfo {
   personal: PersonalStatusInfo[]
   /** The node's site, subscriptions and the swarm pulls of this run (what GET /v1/swarm answers). */
   swarm: SwarmStatusInfo
+  /** NBD exports served now: reads on demand, their latency, the background pull (what GET /v1/exports answers). */
+  exports: ExportInfo[]
 }
 
 export interface PeerInfo {

@@ -1,4 +1,5 @@
 /** Serving image versions as NBD exports (docs/formats/control-api.md, "Exports"). */
+import type { ImageDeviceStats } from '@cachecloud/ondemand'
 
 export interface ServeRequest {
   /** NAME@VERSION: held here, pulling, or offered by a peer. */
@@ -16,21 +17,7 @@ export interface ServeRequest {
 }
 
 /** Reads through one export: local, on demand (fetched from peers), holes; on-demand latency. */
-export interface ExportReadStats {
-  reads: number
-  readBytes: number
-  onDemandReads: number
-  fetchedBlocks: number
-  fetchedBytes: number
-  /** Bytes fetched for reads, by peer id. */
-  fetchedByPeer: Record<string, number>
-  wireBytes: number
-  localBlocks: number
-  holeBlocks: number
-  failedReads: number
-  onDemandLatencyMs: { mean: number, p50: number, p95: number, max: number } | null
-  localLatencyMs: number | null
-}
+export type ExportReadStats = ImageDeviceStats
 
 /** The version behind an export: arrived blocks, and the background pull filling in the rest. */
 export interface ExportBackground {

@@ -62,7 +62,7 @@ interface Running {
   personal: PersonalFolders
   exports: NbdExports
   publisherKey: PublisherKey
-  /** Status listeners hear of swarm pull progress (the swarm reports only announcements and completions). */
+  /** Status listeners hear of swarm pull progress and export reads (neither reports each step). */
   swarmTicker: ReturnType<typeof setInterval>
   unlock: () => Promise<void>
 }
@@ -140,7 +140,7 @@ class DefaultDaemon implements CachePointDaemon {
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
       const swarmTicker = setInterval(() => {
-        if (swarm.status().some(p => p.state === 'pulling' || p.state === 'resolving')) this.changed()
+        if (exports.serving || swarm.status().some(p => p.state === 'pulling' || p.state === 'resolving')) this.changed()
       }, SWARM_PROGRESS_TICK_MS)
       swarmTicker.unref()
       this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, exports, publisherKey, swarmTicker, unlock }
@@ -219,7 +219,8 @@ class DefaultDaemon implements CachePointDaemon {
       peersReachable: monitor.reachableCount,
       pending: entries.filter(e => e.state === 'pulling').length,
       personal: personalStatus,
-      swarm: await this.swarmStatus()
+      swarm: await this.swarmStatus(),
+      exports: await this.running.exports.exports()
     }
   }
 

@@ -149,6 +149,9 @@ export class NbdExports implements ExportsApi {
     }
   }
 
+  /** Whether any export is served now (status listeners then hear of its reads every tick). */
+  get serving (): boolean { return this.served.size > 0 }
+
   async exports (): Promise<ExportInfo[]> {
     return await Promise.all([...this.served.values()].map(async s => await this.info(s)))
   }

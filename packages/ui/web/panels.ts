@@ -1,4 +1,4 @@
-import type { PersonalStatusInfo, SwarmPullInfo, SwarmStatusInfo } from '@cachecloud/control'
+import type { ExportInfo, PersonalStatusInfo, SwarmPullInfo, SwarmStatusInfo } from '@cachecloud/control'
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../src/format.js'
 import { byId, el } from './dom.js'
 
@@ -47,4 +47,27 @@ export function renderPersonal (personal: PersonalStatusInfo[]): void {
     ? 'No personal folder is versioned on this node.'
     : `${personal.length} ${personal.length === 1 ? 'folder' : 'folders'} versioned here; ${pending === 0 ? 'nothing waits for the data center' : `${pending} waiting for the data center`}.`
   byId('personal').replaceChildren(...personal.map(personalItem))
+}
+
+/** One export: where clients connect, reads served locally vs on demand with their latency, the background pull. */
+function exportItem (e: ExportInfo): HTMLElement {
+  const r = e.reads
+  const latency = r.onDemandLatencyMs === null ? '' : ` (p50 ${Math.round(r.onDemandLatencyMs.p50)} ms, p95 ${Math.round(r.onDemandLatencyMs.p95)} ms)`
+  const b = e.background
+  const background = b.state === 'complete'
+    ? 'every block is here: reads are local'
+    : b.state === 'off'
+      ? 'no background pull: only what is read is fetched'
+      : `background pull ${b.state}: ${formatPercent(b.bytesDone, b.bytesTotal)} of ${formatBytes(b.bytesTotal)}` + (b.state === 'pulling' ? ` · ${formatRate(b.rate)} · ETA ${formatDuration(b.etaSeconds)}` : '')
+  return el('li', { attrs: { 'data-export': e.id, 'data-ref': e.ref, 'data-on-demand': String(r.onDemandReads), 'data-fetched': String(r.fetchedBytes) } },
+    el('strong', { text: e.ref }), ` at ${e.uri}${e.writable ? ` (writable, overlay ${e.overlay ?? ''})` : ' (read-only)'}, ${e.clients} ${e.clients === 1 ? 'client' : 'clients'}`,
+    el('span', { className: 'figures', text: `${r.reads} reads, ${r.onDemandReads} on demand${latency}, ${formatBytes(r.fetchedBytes)} fetched from peers${r.failedReads > 0 ? `, ${r.failedReads} failed` : ''}` }),
+    el('span', { className: 'addr', text: background }))
+}
+
+export function renderExports (exports: ExportInfo[]): void {
+  byId('exports-summary').textContent = exports.length === 0
+    ? 'No image served as a disk (cachepoint image serve NAME@VERSION --nbd 127.0.0.1:PORT).'
+    : `${exports.length === 1 ? '1 version served as a disk' : `${exports.length} versions served as disks`}; blocks not here yet are fetched from peers when read.`
+  byId('exports').replaceChildren(...exports.map(exportItem))
 }

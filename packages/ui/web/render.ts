@@ -2,7 +2,7 @@ import type { ImageVersionInfo, JobInfo, PeerInfo, StatusInfo } from '@cacheclou
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../src/format.js'
 import type { NodeSummary } from '../src/summary.js'
 import { byId, el } from './dom.js'
-import { renderPersonal, renderSwarm } from './panels.js'
+import { renderExports, renderPersonal, renderSwarm } from './panels.js'
 
 const refOf = (v: { name: string, version: string }): string => `${v.name}@${v.version}`
 
@@ -84,6 +84,7 @@ export function renderStatus (status: StatusInfo | undefined, summary: NodeSumma
     : `${status.peersReachable} of ${status.peersConfigured} configured peers reachable (${status.online ? 'online' : 'offline'}); ${status.connections} connections.`
   renderSwarm(status.swarm)
   renderPersonal(status.personal)
+  renderExports(status.exports)
   byId('store').textContent = `${status.store.blocks} blocks, ${formatBytes(status.store.physicalBytes)} on disk for ${formatBytes(status.store.logicalBytes)} of images; ${status.pending} ${status.pending === 1 ? 'version' : 'versions'} pending.`
 }
 

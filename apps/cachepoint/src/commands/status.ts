@@ -12,9 +12,7 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
       const g = globals()
       const client = await daemonClient(g)
       const s = await client.status()
-      // NBD exports: on-demand reads, their latency, background pull (older daemons have no /exports)
-      const exports = await client.exports().catch(() => undefined)
-      output(g, exports === undefined ? s : { ...s, exports }, () => {
+      output(g, s, () => {
         const lines = [
           `peer id:        ${s.peerId}`,
           `addresses:      ${s.addresses.join(' ')}`,
@@ -37,7 +35,7 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
           lines.push(`personal ${p.user}: ${p.snapshots} snapshots, last ${p.lastSnapshot ?? 'never'}; waiting for the store: ${p.pendingSnapshots} (${formatBytes(p.pendingBytes)})` +
             (p.lastError === null ? '' : `; last error: ${p.lastError}`))
         }
-        if (exports !== undefined) lines.push(...exportLines(exports))
+        lines.push(...exportLines(s.exports))
         return lines.join('\n')
       })
     })
