@@ -46,7 +46,7 @@ function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.st
 async function main (): Promise<void> {
   const config = JSON.parse(await readFile(process.argv[2], 'utf8')) as NodeConfig
   await mkdir(config.dataDir, { recursive: true })
-  const logger = pino({ level: 'info' }, createWriteStream(join(config.dataDir, 'node.log'), { flags: 'a' }))
+  const logger = pino({ level: 'debug' }, createWriteStream(join(config.dataDir, 'node.log'), { flags: 'a' }))
   const blockstore = createBlockstore({ path: join(config.dataDir, 'blocks') })
   await blockstore.start()
   const catalog = createCatalog({ path: join(config.dataDir, 'catalog'), blockstore })

@@ -1,0 +1,133 @@
+import { FENCE_MARGIN_MS, FENCE_WAIT_MS, HAVE_FAILURES_BEFORE_FORGET } from './constants.js'
+
+/** Requests sent this close together went out in the same polling round. */
+const SAME_MOMENT_MS = 250
+
+/** What this node knows of one same-site peer for one version (kept when the peer vanishes). */
+interface Member {
+  /** Its last have answer said it is pulling (partial). */
+  pulling: boolean
+  /** When it first and last asked this node's holdings. */
+  lastPolled?: number
+  firstPolled?: number
+  /** It answered a have request sent after it knew this node is pulling: its claims are known. */
+  fenced: boolean
+  firstSeen: number
+  /** Send times of have requests to it that failed since its last answer. */
+  failedSends: number[]
+  /** Blocks it held at its last answer, and when that number last grew. */
+  held: number
+  grewAt: number
+}
+
+/**
+ * This node's view of the site's pulling group for one version, and the fence that keeps two
+ * members from fetching one block over the WAN.
+ *
+ * Membership: a same-site peer is a member while it is pulling and keeps asking this node's
+ * holdings (a killed or cut member keeps its share `stallMs`). Each block's WAN fetcher is its
+ * member by rendezvous hashing. Two members can only both think they own a block when one does
+ * not count the other; so before any WAN request, a pull waits until every same-site puller it
+ * can reach has asked this node's holdings (from then on it counts this node) and then answered
+ * a have request (whose claimed bitmap lists every block it requested over the WAN before).
+ */
+export class SiteGroup {
+  private readonly members = new Map<string, Member>()
+  /** Send times of recent have requests that peers answered (this node's own link worked then). */
+  private readonly answeredSends: number[] = []
+
+  constructor (private readonly self: string, private readonly stallMs: number) {}
+
+  /** `peer` asked this node's holdings of the version (from the have handler). */
+  polledBy (peer: string, at: number): void {
+    const m = this.members.get(peer)
+    if (m === undefined) { if (!this.pendingPolls.has(peer)) this.pendingPolls.set(peer, at); return }
+    this.notePoll(m, at)
+  }
+
+  private readonly pendingPolls = new Map<string, number>()
+  private notePoll (m: Member, at: number): void {
+    m.firstPolled ??= at
+    m.lastPolled = at
+  }
+
+  /** A have answer of a same-site peer to a request sent at `sentAt`, holding `held` blocks. */
+  answered (peer: string, sentAt: number, pulling: boolean, held: number, now: number): void {
+    let m = this.members.get(peer)
+    if (m === undefined) {
+      m = { pulling, fenced: false, firstSeen: now, failedSends: [], held, grewAt: now }
+      this.members.set(peer, m)
+      const early = this.pendingPolls.get(peer)
+      this.pendingPolls.delete(peer)
+      if (early !== undefined) this.notePoll(m, early)
+    }
+    if (held > m.held) m.grewAt = now
+    m.held = held
+    m.pulling = pulling
+    m.failedSends = []
+    if (m.firstPolled !== undefined && sentAt >= m.firstPolled + FENCE_MARGIN_MS) m.fenced = true
+    this.reached(sentAt)
+  }
+
+  /** Any peer (same site or not) answered a request sent at `sentAt`: this node's link worked then. */
+  reached (sentAt: number): void {
+    this.answeredSends.push(sentAt)
+    if (this.answeredSends.length > 256) this.answeredSends.splice(0, 128)
+  }
+
+  /** A have request to a same-site peer, sent at `sentAt`, failed. */
+  failed (peer: string, sentAt: number): void {
+    this.members.get(peer)?.failedSends.push(sentAt)
+  }
+
+  /**
+   * Gone for good: requests to it failed while requests sent at the same moment to other peers
+   * were answered (so the failures are its, not this node's link). A node whose own link was cut
+   * (every request failing) does not forget its site this way.
+   */
+  isGone (peer: string): boolean {
+    const m = this.members.get(peer)
+    if (m === undefined) return false
+    const own = m.failedSends.filter(f => this.answeredSends.some(a => Math.abs(a - f) <= SAME_MOMENT_MS))
+    return own.length >= HAVE_FAILURES_BEFORE_FORGET
+  }
+
+  /**
+   * This node and the same-site peers pulling and asking its holdings in the last `stallMs`,
+   * sorted; `active`: only those whose holdings grew within `activeMs` (a pull that got nothing
+   * for long shares the WAN with the members still making progress, not with one that stalls).
+   */
+  group (now: number, excluded: (peer: string) => boolean, activeMs?: number): string[] {
+    const out = [this.self]
+    for (const [id, m] of this.members) {
+      if (!m.pulling || m.lastPolled === undefined || now - m.lastPolled >= this.stallMs || excluded(id)) continue
+      if (activeMs !== undefined && now - m.grewAt > activeMs) continue
+      out.push(id)
+    }
+    return out.sort()
+  }
+
+  /** Why no WAN request may start now (undefined: it may). */
+  blocker (now: number): string | undefined {
+    let reachable = 0
+    let failing: string | undefined
+    for (const [id, m] of this.members) {
+      if (!m.pulling || this.isGone(id)) continue
+      const failingFor = m.failedSends.length > 0 ? Math.max(0, now - m.failedSends[0]) : -1
+      if (failingFor >= 0) failing ??= id; else reachable++
+      // its answers stopped long enough that it may have dropped this node from its group (this node's link, or the peer)
+      if (failingFor >= this.stallMs / 2 && m.lastPolled !== undefined && now - m.lastPolled < this.stallMs) return `same-site peer ${id} unreachable for ${Math.round(failingFor)} ms`
+      if (m.lastPolled !== undefined && now - m.lastPolled < this.stallMs) {
+        if (!m.fenced) return `waiting for same-site peer ${id} to count this node`
+      } else if (now - m.firstSeen < FENCE_WAIT_MS) {
+        return `waiting for same-site peer ${id} to ask this node's holdings`
+      }
+    }
+    // every same-site puller unreachable: this node's own link is probably down, and what they hold is unknown
+    if (failing !== undefined && reachable === 0) return `no same-site peer reachable (${failing} and others)`
+    return undefined
+  }
+
+  /** Same-site peers ever seen for this version. */
+  get size (): number { return this.members.size }
+}
