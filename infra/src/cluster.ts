@@ -23,6 +23,7 @@ export async function initDaemonDir (config: NodeConfig): Promise<string> {
     mdns: config.mdns,
     ...(config.bootstrap !== undefined ? { bootstrap: config.bootstrap } : {}),
     ...(config.networkKeyFile !== undefined ? { networkKey: config.networkKeyFile } : {}),
+    ...(config.allowPeers !== undefined ? { allowPeers: config.allowPeers } : {}),
     ...(config.wan !== undefined ? { wan: config.wan } : {}),
     subscriptions: (config.subscriptions ?? []).map(s => ({ name: s.name, policy: s.policy ?? 'auto' }))
   })

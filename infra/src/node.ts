@@ -28,6 +28,8 @@ export interface NodeConfig {
   /** Publisher key file (only on the publisher). */
   publisherKeyFile?: string
   networkKeyFile?: string
+  /** Peer ids allowed to connect (the allow-list instead of, or beside, the network key). */
+  allowPeers?: string[]
   bootstrap?: string[]
   mdns?: boolean
   wan?: WanRateConfig
@@ -58,6 +60,7 @@ async function main (): Promise<void> {
     bootstrap: config.bootstrap,
     mdns: config.mdns,
     networkKey: config.networkKeyFile !== undefined ? await readFile(config.networkKeyFile) : undefined,
+    allowPeers: config.allowPeers,
     logger
   })
   const trust = createTrustStore(config.trust)

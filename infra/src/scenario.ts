@@ -1,9 +1,10 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
 import { formatPublicKey, generatePublisherKey, savePublisherKey } from '@cachecloud/manifest'
-import { generateNetworkKey } from '@cachecloud/network'
+import { generateNetworkKey, loadOrCreatePeerKey } from '@cachecloud/network'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { initDaemonDir, SimNode } from './cluster.js'
 import { countFetches, duplicates, readWanFetches } from './wanlog.js'
 import { createTopology, destroyTopology, setLink, wanCounters, type SiteSpec, type Topology } from './netns.js'
@@ -26,6 +27,11 @@ export interface ScenarioInit {
   versions?: Array<'v1' | 'v2'>
   /** Called with the built network and the image file before the nodes stop (the benchmark's HTTP baseline). */
   beforeTeardown?: (topo: Topology, v1File: string) => Promise<void>
+  /**
+   * Who may connect: `networkKey` (default: one shared private-network key; every byte also goes
+   * through its XSalsa20 cipher) or `allowList` (every node's peer id, made beforehand; Noise only).
+   */
+  membership?: 'networkKey' | 'allowList'
   /** `daemon` (default): real `cachepoint daemon` processes; `runner`: the lighter node.ts. */
   nodes?: 'daemon' | 'runner'
   /** Fail when a node has not pulled a version after this long. Default: 600 s. */
@@ -82,9 +88,13 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
     const key = generatePublisherKey()
     await savePublisherKey(join(dir, 'publisher.key'), key)
     await writeFile(join(dir, 'swarm.key'), generateNetworkKey())
+    // the allow-list needs every peer id up front: make each node's identity now (init and node.ts load it)
+    const allowPeers = init.membership === 'allowList'
+      ? await Promise.all(topo.hosts.map(async h => { await mkdir(join(dir, h.name), { recursive: true }); return peerIdFromPrivateKey(await loadOrCreatePeerKey(join(dir, h.name, 'peer.key'))).toString() }))
+      : undefined
     const base = (host: (typeof net.hosts)[number]) => ({
       dataDir: join(dir, host.name), listen: ['/ip4/0.0.0.0/tcp/4001'], site: host.site, trust: [formatPublicKey(key.publicKey)],
-      networkKeyFile: join(dir, 'swarm.key'), mdns: true, subscriptions: [{ name: 'os' }]
+      ...(allowPeers !== undefined ? { allowPeers } : { networkKeyFile: join(dir, 'swarm.key') }), mdns: true, subscriptions: [{ name: 'os' }]
     })
     const [pubHost, ...others] = topo.hosts
     const kind = init.nodes ?? 'daemon'

@@ -8,7 +8,7 @@ import { decodeHaveResponse, encodeHaveResponse, type HaveAnswer } from './have-
 /** What this node holds of a version, by manifest CID. */
 export type Holdings = (cid: CID, peer: string) => Promise<HaveAnswer>
 
-/** Answers /cachecloud/have/1.0.0: one request (the manifest CID, as in the manifest protocol), one response. */
+/** Answers /cachecloud/have/1.1.0: one request (the manifest CID, as in the manifest protocol), one response. */
 export async function handleHave (libp2p: Libp2p, holdings: Holdings, timeoutMs: number, log?: Logger): Promise<void> {
   await libp2p.handle(HAVE_PROTOCOL, async (stream: Stream, connection) => {
     const signal = AbortSignal.timeout(timeoutMs)

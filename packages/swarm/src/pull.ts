@@ -133,12 +133,16 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     for (const [id, peer] of targets) if (!polling.has(id)) void poll(peer)
   }
 
+  let lastBlocker: string | undefined
   const done = (async () => { while (scheduler.remaining > 0 && !signal.aborted) await scheduler.changed() })()
   try {
     while (scheduler.remaining > 0) {
       if (fatal !== undefined) throw fatal
       signal.throwIfAborted()
       pollAll()
+      const blocker = scheduler.wanBlocker()
+      if (blocker !== lastBlocker) ctx.log?.debug({ ref: formatVersionRef(ref), wanBlocker: blocker ?? null }, 'WAN requests %s', blocker === undefined ? 'may start' : `wait: ${blocker}`)
+      lastBlocker = blocker
       if (options.idleTimeoutMs !== undefined && Date.now() - lastBlockAt > options.idleTimeoutMs) {
         throw new SwarmPullFailedError(`${scheduler.remaining} of ${wants.length} blocks of ${formatVersionRef(ref)} not received for ${options.idleTimeoutMs} ms (${ctx.libp2p.getPeers().length} peers connected)`)
       }
