@@ -173,7 +173,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
   } finally {
     await Promise.all(nodes.map(async n => { await n.stop() }))
     await destroyTopology(prefix)
-    if (init.keep === true) log(`kept ${dir}`)
+    if (init.keep === true || process.env.CACHECLOUD_SIM_KEEP === '1') log(`kept ${dir}`)
     else await rm(dir, { recursive: true, force: true })
   }
 }

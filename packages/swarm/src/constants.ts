@@ -28,7 +28,7 @@ export const WAN_INITIAL_WINDOW_BYTES = 512 * 1024
 /** Most bytes requested and unanswered from one peer. */
 export const DEFAULT_MAX_WINDOW_BYTES = 16 * 1024 * 1024
 /** A same-site peer that has not asked this node's holdings for this long no longer gets a share of the site's WAN fetching (a killed or cut member keeps its share that long). */
-export const DEFAULT_STALL_MS = 8_000
+export const DEFAULT_STALL_MS = 12_000
 /**
  * Fence: before fetching over the WAN, a pull waits until each same-site peer pulling the same
  * version has asked its holdings and then answered a have request sent at least this long after
@@ -38,6 +38,8 @@ export const DEFAULT_STALL_MS = 8_000
 export const FENCE_MARGIN_MS = 300
 /** A same-site peer holding part of the version that has not asked this node's holdings within this long is taken as not pulling (no share, no fence). */
 export const FENCE_WAIT_MS = 3_000
+/** A connected same-site peer (by identify) that has not answered a have request blocks WAN requests this long at most. */
+export const LAN_ANSWER_WAIT_MS = 10_000
 /** A pull that knows no same-site peer waits this long before its first WAN request (a restarted node finding its site over mDNS). */
 export const DEFAULT_LAN_WAIT_MS = 4_000
 /** Endgame: a block requested this long ago and not received may be asked of a second peer. */

@@ -1,5 +1,6 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { peerSite } from '@cachecloud/network'
 import type { Logger } from 'pino'
 import { formatVersionRef, type CID, type ImageManifest, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
@@ -125,9 +126,17 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
       polling.delete(id)
     }
   }
+  const sitePeers = new Set<string>()
   const pollAll = (): void => {
     const targets = new Map<string, PeerId>()
-    for (const peer of ctx.libp2p.getPeers()) targets.set(peer.toString(), peer)
+    for (const peer of ctx.libp2p.getPeers()) {
+      const id = peer.toString()
+      targets.set(id, peer)
+      // identify says which connected peers are in this site before they answer: their holdings are not known yet
+      if (ctx.site !== '' && !sitePeers.has(id)) {
+        void peerSite(ctx.libp2p, peer).then(site => { if (site === ctx.site && !sitePeers.has(id)) { sitePeers.add(id); scheduler.expectSitePeer(id) } })
+      }
+    }
     // peers no longer connected are asked too (the dial fails): a vanished peer is forgotten that way
     for (const id of scheduler.knownPeers()) if (!targets.has(id)) targets.set(id, peerIdFromString(id))
     for (const [id, peer] of targets) if (!polling.has(id)) void poll(peer)

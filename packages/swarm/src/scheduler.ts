@@ -122,7 +122,7 @@ export class SwarmScheduler implements PullScheduler {
       for (let i = 0; i < this.wants.length; i++) held += p.holds[i]
       this.site.answered(peer, sentAt, answer.state === 'partial', held, performance.now())
     }
-    else this.site.reached(sentAt)
+    else this.site.reached(sentAt, peer)
     this.notify()
   }
 
@@ -174,10 +174,16 @@ export class SwarmScheduler implements PullScheduler {
   /** Bytes per second measured from `peer`. */
   rateOf (peer: string): number { return this.peers.get(peer)?.rate ?? 0 }
 
-  /** The site's pulling group: this node and the same-site peers pulling and asking its holdings (stalled: those making progress). */
+  /**
+   * The site's pulling group: this node and the same-site peers pulling and asking its holdings (stalled: those
+   * making progress). A penalized member stays in: the penalty is about fetching from it, and it still fetches its share.
+   */
   private group (now: number, stalled: boolean): string[] {
-    return this.site.group(now, id => (this.peers.get(id)?.penaltyUntil ?? 0) > now, stalled ? DEADLOCK_MS : undefined)
+    return this.site.group(now, () => false, stalled ? DEADLOCK_MS : undefined)
   }
+
+  /** Identify says `peer` is in this node's site: until it answers a have request, what it holds is unknown. */
+  expectSitePeer (peer: string): void { this.site.expect(peer, performance.now()) }
 
   /** Rendezvous hashing: a member joining or leaving moves only its own share, never another member's. */
   private owner (w: WantState, group: string[]): string {

@@ -1,4 +1,4 @@
-import { FENCE_MARGIN_MS, FENCE_WAIT_MS, HAVE_FAILURES_BEFORE_FORGET } from './constants.js'
+import { FENCE_MARGIN_MS, FENCE_WAIT_MS, HAVE_FAILURES_BEFORE_FORGET, LAN_ANSWER_WAIT_MS } from './constants.js'
 
 /** Requests sent this close together went out in the same polling round. */
 const SAME_MOMENT_MS = 250
@@ -15,6 +15,8 @@ interface Member {
   firstSeen: number
   /** Send times of have requests to it that failed since its last answer. */
   failedSends: number[]
+  /** Send time of the latest request it answered: it counts this node until at least `stallMs` after (the lease). */
+  answeredSent: number
   /** Blocks it held at its last answer, and when that number last grew. */
   held: number
   grewAt: number
@@ -41,11 +43,15 @@ export class SiteGroup {
   /** `peer` asked this node's holdings of the version (from the have handler). */
   polledBy (peer: string, at: number): void {
     const m = this.members.get(peer)
-    if (m === undefined) { if (!this.pendingPolls.has(peer)) this.pendingPolls.set(peer, at); return }
+    if (m === undefined) { if (!this.pendingPolls.has(peer) && !this.otherSites.has(peer)) this.pendingPolls.set(peer, at); return }
     this.notePoll(m, at)
   }
 
   private readonly pendingPolls = new Map<string, number>()
+  /** Connected peers of this site (identify) that have not answered yet, and since when. */
+  private readonly expected = new Map<string, number>()
+  /** Peers that answered with another site (their polls say nothing about this site's group). */
+  private readonly otherSites = new Set<string>()
   private notePoll (m: Member, at: number): void {
     m.firstPolled ??= at
     m.lastPolled = at
@@ -54,8 +60,9 @@ export class SiteGroup {
   /** A have answer of a same-site peer to a request sent at `sentAt`, holding `held` blocks. */
   answered (peer: string, sentAt: number, pulling: boolean, held: number, now: number): void {
     let m = this.members.get(peer)
+    this.expected.delete(peer)
     if (m === undefined) {
-      m = { pulling, fenced: false, firstSeen: now, failedSends: [], held, grewAt: now }
+      m = { pulling, fenced: false, firstSeen: now, failedSends: [], held, grewAt: now, answeredSent: sentAt }
       this.members.set(peer, m)
       const early = this.pendingPolls.get(peer)
       this.pendingPolls.delete(peer)
@@ -65,12 +72,19 @@ export class SiteGroup {
     m.held = held
     m.pulling = pulling
     m.failedSends = []
+    m.answeredSent = Math.max(m.answeredSent, sentAt)
     if (m.firstPolled !== undefined && sentAt >= m.firstPolled + FENCE_MARGIN_MS) m.fenced = true
     this.reached(sentAt)
   }
 
+  /** A connected peer whose identify says it is in this site, not yet answered. */
+  expect (peer: string, now: number): void {
+    if (!this.members.has(peer) && !this.expected.has(peer)) this.expected.set(peer, now)
+  }
+
   /** Any peer (same site or not) answered a request sent at `sentAt`: this node's link worked then. */
-  reached (sentAt: number): void {
+  reached (sentAt: number, peer?: string): void {
+    if (peer !== undefined) { this.pendingPolls.delete(peer); this.otherSites.add(peer) }
     this.answeredSends.push(sentAt)
     if (this.answeredSends.length > 256) this.answeredSends.splice(0, 128)
   }
@@ -113,16 +127,22 @@ export class SiteGroup {
     let failing: string | undefined
     for (const [id, m] of this.members) {
       if (!m.pulling || this.isGone(id)) continue
-      const failingFor = m.failedSends.length > 0 ? Math.max(0, now - m.failedSends[0]) : -1
-      if (failingFor >= 0) failing ??= id; else reachable++
-      // its answers stopped long enough that it may have dropped this node from its group (this node's link, or the peer)
-      if (failingFor >= this.stallMs / 2 && m.lastPolled !== undefined && now - m.lastPolled < this.stallMs) return `same-site peer ${id} unreachable for ${Math.round(failingFor)} ms`
+      if (m.failedSends.length > 0) failing ??= id; else reachable++
+      // the lease: it counts this node for stallMs after it handled this node's last answered request; half of
+      // that gone (a slow or unreachable peer, or this node's link), it may soon drop this node and take its share
+      // (only while it is in this node's group: a member silent both ways for stallMs is gone from the group, its share moves)
+      const silent = now - m.answeredSent
+      if (silent >= this.stallMs / 2 && m.lastPolled !== undefined && now - m.lastPolled < this.stallMs) return `same-site peer ${id} has not answered for ${Math.round(silent)} ms`
       if (m.lastPolled !== undefined && now - m.lastPolled < this.stallMs) {
         if (!m.fenced) return `waiting for same-site peer ${id} to count this node`
       } else if (now - m.firstSeen < FENCE_WAIT_MS) {
         return `waiting for same-site peer ${id} to ask this node's holdings`
       }
     }
+    // a same-site peer that has not answered yet may hold or claim any block (a slow peer, a node back from a cut)
+    for (const [id, since] of this.expected) if (now - since < LAN_ANSWER_WAIT_MS) return `waiting for the first answer of same-site peer ${id}`
+    // a peer asked what this node holds and its own answer (its site) is not in yet: it may be a same-site puller
+    for (const [id, at] of this.pendingPolls) if (now - at < FENCE_WAIT_MS) return `waiting for the answer of ${id}, which asked this node's holdings`
     // every same-site puller unreachable: this node's own link is probably down, and what they hold is unknown
     if (failing !== undefined && reachable === 0) return `no same-site peer reachable (${failing} and others)`
     return undefined
