@@ -15,8 +15,9 @@ interface Member {
   firstSeen: number
   /** Send times of have requests to it that failed since its last answer. */
   failedSends: number[]
-  /** Send time of the latest request it answered: it counts this node until at least `stallMs` after (the lease). */
+  /** Send time of the latest request it answered, and when that answer arrived. */
   answeredSent: number
+  answeredAt: number
   /** Blocks it held at its last answer, and when that number last grew. */
   held: number
   grewAt: number
@@ -62,7 +63,7 @@ export class SiteGroup {
     let m = this.members.get(peer)
     this.expected.delete(peer)
     if (m === undefined) {
-      m = { pulling, fenced: false, firstSeen: now, failedSends: [], held, grewAt: now, answeredSent: sentAt }
+      m = { pulling, fenced: false, firstSeen: now, failedSends: [], held, grewAt: now, answeredSent: sentAt, answeredAt: now }
       this.members.set(peer, m)
       const early = this.pendingPolls.get(peer)
       this.pendingPolls.delete(peer)
@@ -73,6 +74,7 @@ export class SiteGroup {
     m.pulling = pulling
     m.failedSends = []
     m.answeredSent = Math.max(m.answeredSent, sentAt)
+    m.answeredAt = now
     if (m.firstPolled !== undefined && sentAt >= m.firstPolled + FENCE_MARGIN_MS) m.fenced = true
     this.reached(sentAt)
   }
@@ -106,15 +108,20 @@ export class SiteGroup {
     return own.length >= HAVE_FAILURES_BEFORE_FORGET
   }
 
+  /** A member still counts: it has asked this node's holdings, and it asked or answered within `stallMs`. */
+  private live (m: Member, now: number): boolean {
+    return m.pulling && m.lastPolled !== undefined && (now - m.lastPolled < this.stallMs || now - m.answeredAt < this.stallMs)
+  }
+
   /**
-   * This node and the same-site peers pulling and asking its holdings in the last `stallMs`,
-   * sorted; `active`: only those whose holdings grew within `activeMs` (a pull that got nothing
+   * This node and the same-site peers pulling that asked its holdings and asked or answered in
+   * the last `stallMs`, sorted; `active`: only those whose holdings grew within `activeMs` (a pull that got nothing
    * for long shares the WAN with the members still making progress, not with one that stalls).
    */
   group (now: number, excluded: (peer: string) => boolean, activeMs?: number): string[] {
     const out = [this.self]
     for (const [id, m] of this.members) {
-      if (!m.pulling || m.lastPolled === undefined || now - m.lastPolled >= this.stallMs || excluded(id)) continue
+      if (!this.live(m, now) || excluded(id)) continue
       if (activeMs !== undefined && now - m.grewAt > activeMs) continue
       out.push(id)
     }
@@ -128,12 +135,13 @@ export class SiteGroup {
     for (const [id, m] of this.members) {
       if (!m.pulling || this.isGone(id)) continue
       if (m.failedSends.length > 0) failing ??= id; else reachable++
-      // the lease: it counts this node for stallMs after it handled this node's last answered request; half of
-      // that gone (a slow or unreachable peer, or this node's link), it may soon drop this node and take its share
-      // (only while it is in this node's group: a member silent both ways for stallMs is gone from the group, its share moves)
-      const silent = now - m.answeredSent
-      if (silent >= this.stallMs / 2 && m.lastPolled !== undefined && now - m.lastPolled < this.stallMs) return `same-site peer ${id} has not answered for ${Math.round(silent)} ms`
-      if (m.lastPolled !== undefined && now - m.lastPolled < this.stallMs) {
+      // the lease: it counts this node for stallMs after it last handled this node's request or got this node's
+      // answer (both no earlier than the times below); half of that gone (a slow or unreachable peer, or this
+      // node's link), it may soon drop this node and take its share (only while it is in this node's group: a
+      // member silent both ways for stallMs is gone from the group, and its share moves)
+      const silent = now - Math.max(m.answeredSent, m.lastPolled ?? 0)
+      if (silent >= this.stallMs / 2 && this.live(m, now)) return `same-site peer ${id} silent for ${Math.round(silent)} ms`
+      if (this.live(m, now)) {
         if (!m.fenced) return `waiting for same-site peer ${id} to count this node`
       } else if (now - m.firstSeen < FENCE_WAIT_MS) {
         return `waiting for same-site peer ${id} to ask this node's holdings`
