@@ -179,7 +179,7 @@ export class SwarmScheduler implements PullScheduler {
    * making progress). A penalized member stays in: the penalty is about fetching from it, and it still fetches its share.
    */
   private group (now: number, stalled: boolean): string[] {
-    return this.site.group(now, () => false, stalled ? DEADLOCK_MS : undefined)
+    return this.site.group(now, stalled ? DEADLOCK_MS : undefined)
   }
 
   /** Identify says `peer` is in this node's site: until it answers a have request, what it holds is unknown. */

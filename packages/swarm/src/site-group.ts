@@ -118,10 +118,10 @@ export class SiteGroup {
    * the last `stallMs`, sorted; `active`: only those whose holdings grew within `activeMs` (a pull that got nothing
    * for long shares the WAN with the members still making progress, not with one that stalls).
    */
-  group (now: number, excluded: (peer: string) => boolean, activeMs?: number): string[] {
+  group (now: number, activeMs?: number): string[] {
     const out = [this.self]
     for (const [id, m] of this.members) {
-      if (!this.live(m, now) || excluded(id)) continue
+      if (!this.live(m, now)) continue
       if (activeMs !== undefined && now - m.grewAt > activeMs) continue
       out.push(id)
     }
