@@ -5,7 +5,8 @@ import type { BenchResult } from './types.js'
 /**
  * Swarm distribution over shaped links in network namespaces (issue 4): runs
  * infra/dist/src/bench.js (root needed: otherwise one skipped line) and reads
- * its results. Size and rate: BENCH_SWARM_MIB, BENCH_SWARM_RATE.
+ * its results. Size, rate and HTTP baseline: BENCH_SWARM_MIB (default 1024), BENCH_SWARM_RATE
+ * (default 20mbit), BENCH_SWARM_HTTP (measure, default, or bound); see infra/README.md.
  */
 export async function run (): Promise<BenchResult[]> {
   const script = fileURLToPath(new URL('../../../infra/dist/src/bench.js', import.meta.url))

@@ -17,10 +17,13 @@ export async function initDaemonDir (config: NodeConfig): Promise<string> {
   const path = join(config.dataDir, 'config.json')
   const doc = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>
   Object.assign(doc, {
+    // debug: the per-block WAN lines the harness counts (wanlog.ts)
+    logLevel: 'debug',
     site: config.site,
     mdns: config.mdns,
     ...(config.bootstrap !== undefined ? { bootstrap: config.bootstrap } : {}),
     ...(config.networkKeyFile !== undefined ? { networkKey: config.networkKeyFile } : {}),
+    ...(config.allowPeers !== undefined ? { allowPeers: config.allowPeers } : {}),
     ...(config.wan !== undefined ? { wan: config.wan } : {}),
     subscriptions: (config.subscriptions ?? []).map(s => ({ name: s.name, policy: s.policy ?? 'auto' }))
   })

@@ -28,6 +28,8 @@ export interface NodeConfig {
   /** Publisher key file (only on the publisher). */
   publisherKeyFile?: string
   networkKeyFile?: string
+  /** Peer ids allowed to connect (the allow-list instead of, or beside, the network key). */
+  allowPeers?: string[]
   bootstrap?: string[]
   mdns?: boolean
   wan?: WanRateConfig
@@ -46,7 +48,7 @@ function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.st
 async function main (): Promise<void> {
   const config = JSON.parse(await readFile(process.argv[2], 'utf8')) as NodeConfig
   await mkdir(config.dataDir, { recursive: true })
-  const logger = pino({ level: 'info' }, createWriteStream(join(config.dataDir, 'node.log'), { flags: 'a' }))
+  const logger = pino({ level: 'debug' }, createWriteStream(join(config.dataDir, 'node.log'), { flags: 'a' }))
   const blockstore = createBlockstore({ path: join(config.dataDir, 'blocks') })
   await blockstore.start()
   const catalog = createCatalog({ path: join(config.dataDir, 'catalog'), blockstore })
@@ -58,6 +60,7 @@ async function main (): Promise<void> {
     bootstrap: config.bootstrap,
     mdns: config.mdns,
     networkKey: config.networkKeyFile !== undefined ? await readFile(config.networkKeyFile) : undefined,
+    allowPeers: config.allowPeers,
     logger
   })
   const trust = createTrustStore(config.trust)

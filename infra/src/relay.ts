@@ -12,7 +12,7 @@ import type { Command } from './node.js'
 function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.stringify(msg) + '\n') }
 
 async function connect (dataDir: string): Promise<ControlClient> {
-  const end = Date.now() + 30_000
+  const end = Date.now() + 120_000
   while (true) {
     try {
       const client = await connectToDaemon(dataDir)

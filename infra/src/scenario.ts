@@ -1,10 +1,12 @@
-import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
 import { formatPublicKey, generatePublisherKey, savePublisherKey } from '@cachecloud/manifest'
-import { generateNetworkKey } from '@cachecloud/network'
+import { generateNetworkKey, loadOrCreatePeerKey } from '@cachecloud/network'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { initDaemonDir, SimNode } from './cluster.js'
+import { countFetches, duplicates, readWanFetches } from './wanlog.js'
 import { createTopology, destroyTopology, setLink, wanCounters, type SiteSpec, type Topology } from './netns.js'
 
 export interface ScenarioInit {
@@ -25,6 +27,11 @@ export interface ScenarioInit {
   versions?: Array<'v1' | 'v2'>
   /** Called with the built network and the image file before the nodes stop (the benchmark's HTTP baseline). */
   beforeTeardown?: (topo: Topology, v1File: string) => Promise<void>
+  /**
+   * Who may connect: `networkKey` (default: one shared private-network key; every byte also goes
+   * through its XSalsa20 cipher) or `allowList` (every node's peer id, made beforehand; Noise only).
+   */
+  membership?: 'networkKey' | 'allowList'
   /** `daemon` (default): real `cachepoint daemon` processes; `runner`: the lighter node.ts. */
   nodes?: 'daemon' | 'runner'
   /** Fail when a node has not pulled a version after this long. Default: 600 s. */
@@ -38,7 +45,17 @@ export interface ScenarioInit {
 }
 
 export interface NodeRow { node: string, site: string, version: string, seconds: number, lanBytes: number, wanBytes: number, sha256Ok: boolean }
-export interface SiteRow { site: string, version: string, wanRxBytes: number, swarmWanBytes: number, deltaBytes: number }
+export interface SiteRow {
+  site: string
+  version: string
+  wanRxBytes: number
+  swarmWanBytes: number
+  deltaBytes: number
+  /** Blocks stored from other sites by the site's nodes (all runs of a restarted node), and how many of them more than once. */
+  wanBlocks: number
+  dupBlocks: number
+  dupFetches: number
+}
 export interface ScenarioReport { nodes: NodeRow[], sites: SiteRow[], versions: Array<{ version: string, deltaBytes: number, seconds: number }> }
 
 /**
@@ -71,9 +88,13 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
     const key = generatePublisherKey()
     await savePublisherKey(join(dir, 'publisher.key'), key)
     await writeFile(join(dir, 'swarm.key'), generateNetworkKey())
+    // the allow-list needs every peer id up front: make each node's identity now (init and node.ts load it)
+    const allowPeers = init.membership === 'allowList'
+      ? await Promise.all(topo.hosts.map(async h => { await mkdir(join(dir, h.name), { recursive: true }); return peerIdFromPrivateKey(await loadOrCreatePeerKey(join(dir, h.name, 'peer.key'))).toString() }))
+      : undefined
     const base = (host: (typeof net.hosts)[number]) => ({
       dataDir: join(dir, host.name), listen: ['/ip4/0.0.0.0/tcp/4001'], site: host.site, trust: [formatPublicKey(key.publicKey)],
-      networkKeyFile: join(dir, 'swarm.key'), mdns: true, subscriptions: [{ name: 'os' }]
+      ...(allowPeers !== undefined ? { allowPeers } : { networkKeyFile: join(dir, 'swarm.key') }), mdns: true, subscriptions: [{ name: 'os' }]
     })
     const [pubHost, ...others] = topo.hosts
     const kind = init.nodes ?? 'daemon'
@@ -136,10 +157,13 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
         await rm(file, { force: true })
         report.nodes.push({ node: d.n.host.name, site: d.n.host.site, version, seconds: d.seconds, lanBytes: d.status.lanBytes, wanBytes: d.status.wanBytes, sha256Ok: ok })
       }
-      topo.sites.forEach((s, i) => {
+      for (const [i, s] of topo.sites.entries()) {
+        const members = subscribers.filter(n => n.host.site === s.name)
         const swarmWan = done.filter(d => d.n.host.site === s.name).reduce((sum, d) => sum + d.status.wanBytes, 0)
-        report.sites.push({ site: s.name, version, wanRxBytes: after[i].rx - before[i].rx, swarmWanBytes: swarmWan, deltaBytes: imported.newBytes })
-      })
+        const counts = countFetches(await Promise.all(members.map(async n => await readWanFetches(n.config.dataDir, n.kind, ref))))
+        const dup = duplicates(counts)
+        report.sites.push({ site: s.name, version, wanRxBytes: after[i].rx - before[i].rx, swarmWanBytes: swarmWan, deltaBytes: imported.newBytes, wanBlocks: counts.size, dupBlocks: dup.blocks, dupFetches: dup.extra })
+      }
     }
     if (init.beforeTeardown !== undefined) {
       await Promise.all(nodes.map(async n => { await n.stop() }))
@@ -149,7 +173,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
   } finally {
     await Promise.all(nodes.map(async n => { await n.stop() }))
     await destroyTopology(prefix)
-    if (init.keep === true) log(`kept ${dir}`)
+    if (init.keep === true || process.env.CACHECLOUD_SIM_KEEP === '1') log(`kept ${dir}`)
     else await rm(dir, { recursive: true, force: true })
   }
 }
@@ -160,10 +184,10 @@ const mib = (b: number): string => (b / 2 ** 20).toFixed(1)
 export function formatReport (r: ScenarioReport): string {
   const lines = ['node            site  ver   time s   LAN MiB   WAN MiB  sha256']
   for (const n of r.nodes) lines.push(`${n.node.padEnd(15)} ${n.site.padEnd(5)} ${n.version.padEnd(4)} ${n.seconds.toFixed(1).padStart(7)} ${mib(n.lanBytes).padStart(9)} ${mib(n.wanBytes).padStart(9)}  ${n.sha256Ok ? 'ok' : 'MISMATCH'}`)
-  lines.push('', 'site  ver   delta MiB  WAN in MiB (link)  WAN MiB (swarm)  WAN in / delta')
+  lines.push('', 'site  ver   delta MiB  WAN in MiB (link)  WAN MiB (swarm)  WAN in / delta  WAN blocks  fetched twice+')
   for (const s of r.sites) {
     if (s.site === 'dc') continue
-    lines.push(`${s.site.padEnd(5)} ${s.version.padEnd(4)} ${mib(s.deltaBytes).padStart(10)} ${mib(s.wanRxBytes).padStart(18)} ${mib(s.swarmWanBytes).padStart(16)} ${(s.wanRxBytes / s.deltaBytes).toFixed(2).padStart(15)}`)
+    lines.push(`${s.site.padEnd(5)} ${s.version.padEnd(4)} ${mib(s.deltaBytes).padStart(10)} ${mib(s.wanRxBytes).padStart(18)} ${mib(s.swarmWanBytes).padStart(16)} ${(s.wanRxBytes / s.deltaBytes).toFixed(2).padStart(15)} ${String(s.wanBlocks).padStart(11)} ${`${s.dupBlocks} (+${s.dupFetches})`.padStart(15)}`)
   }
   for (const v of r.versions) lines.push(`${v.version}: every node done in ${v.seconds.toFixed(1)} s`)
   return lines.join('\n')

@@ -25,6 +25,8 @@ try {
     sizeMiB: Number(arg('size') ?? 64),
     wanRate: arg('rate') ?? '40mbit',
     laptopCutMs: Number(arg('laptop-cut-ms') ?? 3000),
+    hostsPerBranch: Number(arg('hosts') ?? 3),
+    ...(arg('kill-after-ms') !== undefined ? { killAfterMs: Number(arg('kill-after-ms')) } : {}),
     keep: process.argv.includes('--keep'),
     nodes: process.argv.includes('--runner') ? 'runner' : 'daemon',
     log: line => { console.error(`[sim] ${line}`) }

@@ -107,6 +107,8 @@ export interface InitOptions {
   /** Personal folders and their store (see PersonalConfig). */
   personalization?: PersonalConfig['personalization']
   personalStore?: PersonalConfig['personalStore']
+  /** Swarm fields (site, wan, networkKey, allowPeers, bootstrap, mdns, subscriptions), checked like the config file's. */
+  swarm?: SwarmConfig
 }
 
 export interface InitResult {
@@ -132,6 +134,7 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
     ...(options.blockSize === undefined ? {} : { blockSize: options.blockSize }),
     ...(options.personalization === undefined ? {} : { personalization: options.personalization }),
     ...(options.personalStore === undefined ? {} : { personalStore: options.personalStore }),
+    ...options.swarm,
     logLevel: 'info'
   })
   const config = parseConfig(text, configPath)

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { parseMultiaddr, parseNetworkKey } from '@cachecloud/network'
 import { parseRate, type WanRateConfig } from '@cachecloud/swarm'
 import { ConfigError } from './errors.js'
@@ -20,12 +22,15 @@ export interface SwarmConfig {
   subscriptions?: Array<{ name: string, policy: 'auto' | 'manual' }>
 }
 
-function fail (path: string, why: string): never {
-  throw new ConfigError(`config ${path}: ${why}`)
-}
-
 /** Reads and checks the swarm fields of a config document; each problem is one line naming the field. */
 export function parseSwarmConfig (doc: Record<string, unknown>, path: string): SwarmConfig {
+  return parseSwarmFields(doc, why => { throw new ConfigError(`config ${path}: ${why}`) })
+}
+
+/** The checks of parseSwarmConfig, reporting the first problem (one line naming the field) to `reject`, which throws. */
+export function parseSwarmFields (doc: Record<string, unknown>, reject: (why: string) => never): SwarmConfig {
+  const fail: (path: string, why: string) => never = (_path, why) => reject(why)
+  const path = ''
   const out: SwarmConfig = {}
   if (doc.site !== undefined) {
     if (typeof doc.site !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(doc.site)) fail(path, '"site" must be a label of letters, digits, ".", "_" or "-"')
@@ -54,7 +59,11 @@ export function parseSwarmConfig (doc: Record<string, unknown>, path: string): S
     out[key] = v as string[]
   }
   for (const addr of out.bootstrap ?? []) {
-    try { parseMultiaddr(addr) } catch (err) { fail(path, (err as Error).message) }
+    try { parseMultiaddr(addr) } catch (err) { fail(path, `"bootstrap": ${(err as Error).message}`) }
+    if (!addr.includes('/p2p/')) fail(path, `"bootstrap": ${addr} must end in /p2p/<peer id>`)
+  }
+  for (const id of out.allowPeers ?? []) {
+    try { peerIdFromString(id) } catch { fail(path, `"allowPeers": ${JSON.stringify(id)} is not a peer id (expected e.g. 12D3KooW...)`) }
   }
   if (doc.mdns !== undefined) {
     if (typeof doc.mdns !== 'boolean') fail(path, '"mdns" must be true or false')
@@ -71,4 +80,15 @@ export function parseSwarmConfig (doc: Record<string, unknown>, path: string): S
     })
   }
   return out
+}
+
+/** Checks that a network key file exists and holds a key (`cachepoint init --network-key`); one-line ConfigError otherwise. */
+export async function checkNetworkKeyFile (path: string): Promise<void> {
+  let text: string
+  try {
+    text = await readFile(path, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read network key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+  try { parseNetworkKey(text) } catch (err) { throw new ConfigError(`network key ${path}: ${(err as Error).message}`) }
 }

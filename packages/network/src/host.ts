@@ -3,7 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
-import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -58,13 +58,23 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
   if (init.allowPeers !== undefined) options.connectionGater = createMembershipGater(init.allowPeers, init.logger)
   const node = await createLibp2p(options)
-  if (init.mdns === true) {
-    // discovery only finds peers; connecting is ours to do
+  if (peerDiscovery.length > 0) {
+    // discovery (mDNS, bootstrap) only finds peers; connecting is ours to do. A peer is announced once: a dial that
+    // fails (a loaded machine, a link down) is retried, or a same-site peer stays unknown for good
+    const discovered = new Map<string, PeerId>()
+    const dial = (peer: PeerId): void => {
+      if (node.status !== 'started' || node.getConnections(peer).length > 0) return
+      node.dial(peer).catch((err: Error) => { init.logger?.debug({ peer: peer.toString(), err }, 'dial of discovered peer failed') })
+    }
     node.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail.id
-      if (peer.equals(node.peerId) || node.getConnections(peer).length > 0) return
-      node.dial(peer).catch((err: Error) => { init.logger?.debug({ peer: peer.toString(), err }, 'dial of discovered peer failed') })
+      if (peer.equals(node.peerId)) return
+      discovered.set(peer.toString(), peer)
+      dial(peer)
     })
+    const redial = setInterval(() => { for (const peer of discovered.values()) dial(peer) }, 2 * MDNS_INTERVAL_MS)
+    redial.unref()
+    node.addEventListener('stop', () => { clearInterval(redial) })
   }
   return node
 }

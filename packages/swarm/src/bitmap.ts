@@ -16,6 +16,12 @@ export class Bitmap {
     this.held++
   }
 
+  clear (i: number): void {
+    if (!this.has(i)) return
+    this.bytes[i >> 3] &= ~(1 << (i & 7))
+    this.held--
+  }
+
   /** Indexes set. */
   get count (): number { return this.held }
 }

@@ -1,15 +1,15 @@
 // Protocol ids, limits and defaults of the swarm; messages are specified in docs/formats/protocols.md.
 
-/** Which blocks of a version a peer holds, and the peer's site. */
-export const HAVE_PROTOCOL = '/cachecloud/have/1.0.0'
+/** Which blocks of a version a peer holds and has claimed (requested over the WAN), and the peer's site. */
+export const HAVE_PROTOCOL = '/cachecloud/have/1.1.0'
 /** Pubsub topic of an image's announcements: this prefix, then the image name. */
 export const ANNOUNCE_TOPIC_PREFIX = '/cachecloud/announce/1.0.0/'
 /** Largest have request: type byte and a manifest CID. */
 export const MAX_HAVE_REQUEST_BYTES = 1 + 8 + 128
 /** Most manifest entries a have bitmap may cover (a 1 TiB image of 256 KiB blocks). */
 export const MAX_HAVE_BLOCKS = 4 * 1024 * 1024
-/** Largest have response: status, site, count and the bitmap. */
-export const MAX_HAVE_RESPONSE_BYTES = 1 + 1 + 128 + 8 + MAX_HAVE_BLOCKS / 8
+/** Largest have response: status, site, count and the two bitmaps (held, claimed). */
+export const MAX_HAVE_RESPONSE_BYTES = 1 + 1 + 128 + 8 + 2 * MAX_HAVE_BLOCKS / 8
 /** Largest announcement message. */
 export const MAX_ANNOUNCE_BYTES = 1024
 /** Longest site label. */
@@ -25,12 +25,23 @@ export const DEFAULT_PIPELINE_SECONDS = 0.5
 export const DEFAULT_INITIAL_WINDOW_BYTES = 2 * 1024 * 1024
 /** Bytes requested from a peer of another site before its rate is measured. */
 export const WAN_INITIAL_WINDOW_BYTES = 512 * 1024
-/** Endgame over the WAN waits this many times longer (a second copy costs WAN bytes). */
-export const WAN_ENDGAME_FACTOR = 4
 /** Most bytes requested and unanswered from one peer. */
 export const DEFAULT_MAX_WINDOW_BYTES = 16 * 1024 * 1024
-/** A same-site peer that gains no block for this long no longer gets a share of the site's WAN fetching. */
-export const DEFAULT_STALL_MS = 8_000
+/** A same-site peer that has not asked this node's holdings for this long no longer gets a share of the site's WAN fetching (a killed or cut member keeps its share that long). */
+export const DEFAULT_STALL_MS = 12_000
+/**
+ * Fence: before fetching over the WAN, a pull waits until each same-site peer pulling the same
+ * version has asked its holdings and then answered a have request sent at least this long after
+ * (so the peer counts this node in the site's group, and the answer lists every block it claimed
+ * before). Covers the peer's processing of the answer.
+ */
+export const FENCE_MARGIN_MS = 300
+/** A same-site peer holding part of the version that has not asked this node's holdings within this long is taken as not pulling (no share, no fence). */
+export const FENCE_WAIT_MS = 3_000
+/** A connected same-site peer (by identify) that has not answered a have request blocks WAN requests this long at most. */
+export const LAN_ANSWER_WAIT_MS = 10_000
+/** A pull that knows no same-site peer waits this long before its first WAN request (a restarted node finding its site over mDNS). */
+export const DEFAULT_LAN_WAIT_MS = 4_000
 /** Endgame: a block requested this long ago and not received may be asked of a second peer. */
 export const DEFAULT_ENDGAME_AFTER_MS = 1_500
 /** A peer that lied (wrong bytes, a block it advertised and refused) is not asked again for this long; doubled on each repeat. */

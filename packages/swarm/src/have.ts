@@ -6,9 +6,9 @@ import { HAVE_PROTOCOL, MAX_HAVE_REQUEST_BYTES, MAX_HAVE_RESPONSE_BYTES } from '
 import { decodeHaveResponse, encodeHaveResponse, type HaveAnswer } from './have-wire.js'
 
 /** What this node holds of a version, by manifest CID. */
-export type Holdings = (cid: CID) => Promise<HaveAnswer>
+export type Holdings = (cid: CID, peer: string) => Promise<HaveAnswer>
 
-/** Answers /cachecloud/have/1.0.0: one request (the manifest CID, as in the manifest protocol), one response. */
+/** Answers /cachecloud/have/1.1.0: one request (the manifest CID, as in the manifest protocol), one response. */
 export async function handleHave (libp2p: Libp2p, holdings: Holdings, timeoutMs: number, log?: Logger): Promise<void> {
   await libp2p.handle(HAVE_PROTOCOL, async (stream: Stream, connection) => {
     const signal = AbortSignal.timeout(timeoutMs)
@@ -17,7 +17,7 @@ export async function handleHave (libp2p: Libp2p, holdings: Holdings, timeoutMs:
     try {
       const body = await new FrameReader(stream, MAX_HAVE_REQUEST_BYTES).next()
       if (body === undefined) throw new Error('stream closed without a request')
-      const answer = await holdings(decodeManifestRequest(body))
+      const answer = await holdings(decodeManifestRequest(body), connection.remotePeer.toString())
       if (!stream.send(encodeHaveResponse(answer))) await stream.onDrain()
       await stream.close()
     } catch (err) {

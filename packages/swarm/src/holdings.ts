@@ -28,33 +28,46 @@ export async function scanHeld (manifest: ImageManifest, blockstore: Blockstore)
   return bitmap
 }
 
+/** A pull in progress as the have protocol answers it. */
+export interface LivePull {
+  held: Bitmap
+  /** Manifest indexes requested from other sites and not yet received. */
+  claims: Bitmap
+  /** A peer asked what this node holds of the version (it counts this node as pulling from now on). */
+  onAsked: (peer: string) => void
+}
+
 /**
  * What this node holds per version, for the have protocol: complete versions
  * from the catalog, live bitmaps of pulls in progress, and (cached) scans of
  * versions left half-pulled.
  */
 export class HoldingsTable {
-  /** Bitmaps of pulls in progress, by manifest CID. */
-  readonly live = new Map<string, Bitmap>()
+  /** Pulls in progress, by manifest CID. */
+  readonly live = new Map<string, LivePull>()
   private readonly scanned = new Map<string, { at: number, bitmap: Bitmap }>()
 
   constructor (private readonly catalog: Catalog, private readonly blockstore: Blockstore, private readonly site: string) {}
 
-  async answer (cid: CID): Promise<HaveAnswer> {
+  async answer (cid: CID, peer: string): Promise<HaveAnswer> {
     const entry = (await this.catalog.list()).find(e => e.cid.equals(cid))
     if (entry === undefined) return { state: 'none', site: this.site }
     if (entry.state === 'complete') return { state: 'complete', site: this.site }
     const key = cid.toString()
-    let bitmap = this.live.get(key)
-    if (bitmap === undefined) {
-      const cached = this.scanned.get(key)
-      if (cached !== undefined && Date.now() - cached.at < 10_000) bitmap = cached.bitmap
-      else {
-        bitmap = await scanHeld(await this.catalog.manifest(entry), this.blockstore)
-        this.scanned.set(key, { at: Date.now(), bitmap })
-      }
+    const live = this.live.get(key)
+    if (live !== undefined) {
+      // recorded before the answer is built: the answer lists every claim made before the peer counted this node
+      live.onAsked(peer)
+      return { state: 'partial', site: this.site, count: live.held.size, bitmap: live.held.bytes.slice(), claimed: live.claims.bytes.slice() }
     }
-    return { state: 'partial', site: this.site, count: bitmap.size, bitmap: bitmap.bytes.slice() }
+    let bitmap: Bitmap
+    const cached = this.scanned.get(key)
+    if (cached !== undefined && Date.now() - cached.at < 10_000) bitmap = cached.bitmap
+    else {
+      bitmap = await scanHeld(await this.catalog.manifest(entry), this.blockstore)
+      this.scanned.set(key, { at: Date.now(), bitmap })
+    }
+    return { state: 'partial', site: this.site, count: bitmap.size, bitmap: bitmap.bytes.slice(), claimed: new Uint8Array(bitmap.bytes.byteLength) }
   }
 }
 

@@ -1,14 +1,16 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { peerSite } from '@cachecloud/network'
 import type { Logger } from 'pino'
 import { formatVersionRef, type CID, type ImageManifest, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
 import { runBlockSession, withTimeout, type BlockWant } from '@cachecloud/transfer'
 import { Bitmap } from './bitmap.js'
-import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY, HAVE_FAILURES_BEFORE_FORGET } from './constants.js'
+import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY } from './constants.js'
 import { SwarmPullFailedError } from './errors.js'
 import { requestHave } from './have.js'
-import { blockKey, indexesByBlock, scanHeld } from './holdings.js'
+import { blockKey, indexesByBlock, scanHeld, type LivePull } from './holdings.js'
 import type { RateBudget } from './rate.js'
 import { SwarmScheduler, type SwarmWant } from './scheduler.js'
 import { PullStats } from './stats.js'
@@ -22,8 +24,8 @@ export interface SwarmPullContext {
   haveIntervalMs: number
   timeoutMs: number
   log?: Logger
-  /** Bitmaps of pulls in progress, answered on the have protocol. */
-  live: Map<string, Bitmap>
+  /** Pulls in progress, answered on the have protocol. */
+  live: Map<string, LivePull>
   /** Per pull in progress (by manifest CID), for reads on demand: a block stored outside it (not fetched twice), and holding it back while they fetch. */
   onDemand: Map<string, { stored: (block: CID) => void, hold: () => () => void }>
 }
@@ -41,7 +43,7 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
   const missing = await missingBlocks(manifest, async c => await ctx.blockstore.has(c), { signal: options.signal })
   const wants: SwarmWant[] = missing.blocks.map(b => ({ ...b, index: (indexes.get(blockKey(b.cid)) as number[])[0] }))
   const held = await scanHeld(manifest, ctx.blockstore)
-  ctx.live.set(cid.toString(), held)
+  const claims = new Bitmap(held.size)
   stats.begin(wants.length, missing.bytes)
   const controller = new AbortController()
   const signal = options.signal === undefined ? controller.signal : AbortSignal.any([options.signal, controller.signal])
@@ -51,8 +53,10 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     self,
     wants,
     wan: ctx.wan,
+    claims,
     onPenalty: (peer, why) => { ctx.log?.warn({ peer, why, ref: formatVersionRef(ref) }, 'deprioritized peer %s: %s', peer, why) }
   })
+  ctx.live.set(cid.toString(), { held, claims, onAsked: peer => { scheduler.polledBy(peer) } })
   ctx.onDemand.set(cid.toString(), {
     stored: (block) => {
       if (!scheduler.skip(block)) return
@@ -62,7 +66,7 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     hold: () => scheduler.hold()
   })
   const sessions = new Map<string, Promise<void>>()
-  const failures = new Map<string, number>()
+  const polling = new Set<string>()
   let fatal: Error | undefined
   let sinceCommit = 0
   let commits: Promise<void> = Promise.resolve()
@@ -82,7 +86,10 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     onStored: (peer: string, want: BlockWant) => {
       lastBlockAt = Date.now()
       for (const i of indexes.get(blockKey(want.cid)) ?? []) held.set(i)
-      stats.stored(peer, lanPeers.has(peer), want.length)
+      const lan = lanPeers.has(peer)
+      stats.stored(peer, lan, want.length)
+      // one line per block stored from another site: the harness counts WAN fetches per block and site from these
+      if (!lan) ctx.log?.debug({ wanBlock: want.cid.toString(), peer, ref: formatVersionRef(ref) }, 'stored block from another site')
       sinceCommit += want.length
       if (sinceCommit >= DEFAULT_COMMIT_BYTES) {
         sinceCommit = 0
@@ -100,41 +107,61 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
       if (signal.aborted) return
       ctx.log?.warn({ peer: id, err, ref: formatVersionRef(ref) }, 'block exchange with %s failed: %s', id, err.message)
       if (err.code === 'ERR_PEER_MISBEHAVED') scheduler.penalize(id, err.message)
+      // a same-site peer's claims stay known until have requests to it fail for good
+      else if (lanPeers.has(id)) scheduler.haveFailed(id, performance.now())
       else scheduler.removePeer(id)
     }).finally(() => { sessions.delete(id) })
     sessions.set(id, run)
   }
 
-  const poll = async (): Promise<void> => {
-    await Promise.all(ctx.libp2p.getPeers().map(async peer => {
+  // each peer is asked on its own schedule: one slow or unreachable peer does not age the view of the others
+  const poll = async (peer: PeerId): Promise<void> => {
+    const id = peer.toString()
+    polling.add(id)
+    const sentAt = performance.now()
+    try {
+      const answer = await requestHave(ctx.libp2p, peer, cid, withTimeout(ctx.timeoutMs, signal))
+      const lan = ctx.site !== '' && answer.site === ctx.site
+      if (lan) lanPeers.add(id); else lanPeers.delete(id)
+      stats.peerSite(id, answer.site, lan)
+      scheduler.updatePeer(id, lan, answer, sentAt)
+      if (answer.state !== 'none' && scheduler.remaining > 0) startSession(peer)
+    } catch (err) {
+      if (signal.aborted) return
+      ctx.log?.debug({ peer: id, err }, 'have of %s failed: %s', id, (err as Error).message)
+      // a same-site peer unreachable for a moment (this node's own link cut) keeps its place: forgetting what it
+      // holds would send its blocks over the WAN; the scheduler forgets it once other peers answer and it does not
+      scheduler.haveFailed(id, sentAt)
+    } finally {
+      polling.delete(id)
+    }
+  }
+  const sitePeers = new Set<string>()
+  const pollAll = (): void => {
+    const targets = new Map<string, PeerId>()
+    for (const peer of ctx.libp2p.getPeers()) {
       const id = peer.toString()
-      try {
-        const answer = await requestHave(ctx.libp2p, peer, cid, withTimeout(ctx.timeoutMs, signal))
-        const lan = ctx.site !== '' && answer.site === ctx.site
-        if (lan) lanPeers.add(id); else lanPeers.delete(id)
-        stats.peerSite(id, answer.site, lan)
-        scheduler.updatePeer(id, lan, answer)
-        if (answer.state !== 'none' && scheduler.remaining > 0) startSession(peer)
-        failures.delete(id)
-      } catch (err) {
-        if (signal.aborted) return
-        ctx.log?.debug({ peer: id, err }, 'have of %s failed: %s', id, (err as Error).message)
-        // a peer unreachable for a moment (this node's own link cut) keeps its place: forgetting what same-site
-        // peers hold would send their blocks over the WAN
-        const n = (failures.get(id) ?? 0) + 1
-        failures.set(id, n)
-        if (n >= HAVE_FAILURES_BEFORE_FORGET) scheduler.removePeer(id)
+      targets.set(id, peer)
+      // identify says which connected peers are in this site before they answer: their holdings are not known yet
+      if (ctx.site !== '' && !sitePeers.has(id)) {
+        void peerSite(ctx.libp2p, peer).then(site => { if (site === ctx.site && !sitePeers.has(id)) { sitePeers.add(id); scheduler.expectSitePeer(id) } })
       }
-    }))
+    }
+    // peers no longer connected are asked too (the dial fails): a vanished peer is forgotten that way
+    for (const id of scheduler.knownPeers()) if (!targets.has(id)) targets.set(id, peerIdFromString(id))
+    for (const [id, peer] of targets) if (!polling.has(id)) void poll(peer)
   }
 
+  let lastBlocker: string | undefined
   const done = (async () => { while (scheduler.remaining > 0 && !signal.aborted) await scheduler.changed() })()
   try {
     while (scheduler.remaining > 0) {
       if (fatal !== undefined) throw fatal
       signal.throwIfAborted()
-      await poll()
-      if (scheduler.remaining === 0) break
+      pollAll()
+      const blocker = scheduler.wanBlocker()
+      if (blocker !== lastBlocker) ctx.log?.debug({ ref: formatVersionRef(ref), wanBlocker: blocker ?? null }, 'WAN requests %s', blocker === undefined ? 'may start' : `wait: ${blocker}`)
+      lastBlocker = blocker
       if (options.idleTimeoutMs !== undefined && Date.now() - lastBlockAt > options.idleTimeoutMs) {
         throw new SwarmPullFailedError(`${scheduler.remaining} of ${wants.length} blocks of ${formatVersionRef(ref)} not received for ${options.idleTimeoutMs} ms (${ctx.libp2p.getPeers().length} peers connected)`)
       }

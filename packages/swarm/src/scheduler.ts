@@ -1,11 +1,12 @@
 import type { BlockWant, PullScheduler } from '@cachecloud/transfer'
+import type { Bitmap } from './bitmap.js'
 import {
-  DEFAULT_ENDGAME_AFTER_MS, DEFAULT_INITIAL_WINDOW_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PENALTY_MS,
-  DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, DEFAULT_WAN_START_DELAY_MS, DEADLOCK_MS, LIES_BEFORE_PENALTY
+  DEFAULT_ENDGAME_AFTER_MS, DEFAULT_INITIAL_WINDOW_BYTES, DEFAULT_LAN_WAIT_MS, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PENALTY_MS,
+  DEFAULT_PIPELINE_SECONDS, DEFAULT_STALL_MS, DEFAULT_WAN_START_DELAY_MS, DEADLOCK_MS, LIES_BEFORE_PENALTY, WAN_INITIAL_WINDOW_BYTES
 } from './constants.js'
 import type { HaveAnswer } from './have-wire.js'
-import { WAN_ENDGAME_FACTOR, WAN_INITIAL_WINDOW_BYTES } from './constants.js'
 import type { RateBudget } from './rate.js'
+import { SiteGroup } from './site-group.js'
 
 /** A block to fetch and the first manifest index holding it (where peers' bitmaps say whether they hold it). */
 export interface SwarmWant extends BlockWant { index: number }
@@ -24,6 +25,10 @@ export interface SwarmSchedulerInit {
   penaltyMs?: number
   /** Before taking blocks from other sites, wait this long for same-site peers to show up. Default: DEFAULT_WAN_START_DELAY_MS. */
   wanStartDelayMs?: number
+  /** With no same-site peer known, wait this long before the first WAN request. Default: DEFAULT_LAN_WAIT_MS. */
+  lanWaitMs?: number
+  /** This node's claims (manifest indexes requested from other sites and not yet received), answered on the have protocol. */
+  claims?: Bitmap
   /** A peer was deprioritized (lied or failed). */
   onPenalty?: (peer: string, why: string) => void
 }
@@ -46,6 +51,8 @@ interface PeerState {
   lan: boolean
   state: HaveAnswer['state']
   holds: Uint8Array
+  /** Blocks it requested from other sites (same-site peers only). */
+  claims: Uint8Array
   inFlight: number
   rate: number
   windowStart: number
@@ -53,9 +60,6 @@ interface PeerState {
   penaltyUntil: number
   penalties: number
   lies: number
-  /** Last time this peer was seen gaining blocks (a same-site peer that stops gaining leaves the group). */
-  shareGrowth: number
-  shareHeld: number
 }
 
 /**
@@ -68,20 +72,20 @@ export class SwarmScheduler implements PullScheduler {
   private readonly wants: WantState[]
   private readonly indexOf = new Map<BlockWant, number>()
   private readonly peers = new Map<string, PeerState>()
-  /** Same-site members gone from view, and since when. */
-  private readonly departed = new Map<string, number>()
+  private readonly site: SiteGroup
   private waiters: Array<() => void> = []
   private timer: ReturnType<typeof setTimeout> | undefined
   remaining: number
   private lastProgress = performance.now()
   private readonly createdAt = performance.now()
-  private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty'>> & Pick<SwarmSchedulerInit, 'onPenalty'>
+  private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty' | 'claims'>> & Pick<SwarmSchedulerInit, 'onPenalty' | 'claims'>
 
   constructor (init: SwarmSchedulerInit) {
     this.o = {
       pipelineSeconds: DEFAULT_PIPELINE_SECONDS, initialWindowBytes: DEFAULT_INITIAL_WINDOW_BYTES, maxWindowBytes: DEFAULT_MAX_WINDOW_BYTES,
-      endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, wanStartDelayMs: DEFAULT_WAN_START_DELAY_MS, ...init
+      endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, wanStartDelayMs: DEFAULT_WAN_START_DELAY_MS, lanWaitMs: DEFAULT_LAN_WAIT_MS, ...init
     }
+    this.site = new SiteGroup(init.self, this.o.stallMs)
     this.wants = init.wants.map(want => {
       const d = want.cid.multihash.digest
       return { want, done: false, at: new Map(), holders: 0, rank: Math.random(), hash: ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0 }
@@ -90,39 +94,57 @@ export class SwarmScheduler implements PullScheduler {
     this.remaining = this.wants.length
   }
 
-  /** Records what `peer` holds (from its have answer) and whether it is in this node's site. */
-  updatePeer (peer: string, lan: boolean, answer: HaveAnswer): void {
-    this.departed.delete(peer)
+  /**
+   * Records what `peer` holds and claims (its have answer to a request sent at `sentAt`,
+   * performance.now() time) and whether it is in this node's site.
+   */
+  updatePeer (peer: string, lan: boolean, answer: HaveAnswer, sentAt = performance.now()): void {
     let p = this.peers.get(peer)
     if (p === undefined) {
-      p = { lan, state: 'none', holds: new Uint8Array(this.wants.length), inFlight: 0, rate: 0, windowStart: performance.now(), windowBytes: 0, penaltyUntil: 0, penalties: 0, lies: 0, shareGrowth: performance.now(), shareHeld: 0 }
+      p = { lan, state: 'none', holds: new Uint8Array(this.wants.length), claims: new Uint8Array(this.wants.length), inFlight: 0, rate: 0, windowStart: performance.now(), windowBytes: 0, penaltyUntil: 0, penalties: 0, lies: 0 }
       this.peers.set(peer, p)
     }
     p.lan = lan
     p.state = answer.state
+    const count = answer.state === 'partial' ? answer.count : 0
+    const bit = (bytes: Uint8Array, i: number): boolean => i < count && (bytes[i >> 3] & (1 << (i & 7))) !== 0
     for (let i = 0; i < this.wants.length; i++) {
       const w = this.wants[i]
-      const holds = answer.state === 'complete' || (answer.state === 'partial' && w.want.index < answer.count && (answer.bitmap[w.want.index >> 3] & (1 << (w.want.index & 7))) !== 0)
+      p.claims[i] = lan && answer.state === 'partial' && bit(answer.claimed, w.want.index) ? 1 : 0
+      const holds = answer.state === 'complete' || (answer.state === 'partial' && bit(answer.bitmap, w.want.index))
       const had = p.holds[i] === 1
       if (holds === had || w.refusedBy?.has(peer) === true) continue
       p.holds[i] = holds ? 1 : 0
       w.holders += holds ? 1 : -1
     }
-    if (lan && answer.state === 'partial') {
+    if (lan) {
       let held = 0
       for (let i = 0; i < this.wants.length; i++) held += p.holds[i]
-      if (held > p.shareHeld || p.shareHeld === 0) p.shareGrowth = performance.now()
-      p.shareHeld = held
+      this.site.answered(peer, sentAt, answer.state === 'partial', held, performance.now())
     }
+    else this.site.reached(sentAt, peer)
     this.notify()
   }
 
-  /** `peer` is gone: it holds nothing we can reach. */
+  /** `peer` asked this node's holdings of the version (it is pulling too, and now counts this node). */
+  polledBy (peer: string, at = performance.now()): void {
+    this.site.polledBy(peer, at)
+    this.notify()
+  }
+
+  /** A have request to `peer`, sent at `sentAt`, failed; a same-site peer failing for good is forgotten. */
+  haveFailed (peer: string, sentAt: number): void {
+    const p = this.peers.get(peer)
+    if (p?.lan !== true) { this.removePeer(peer); return }
+    this.site.failed(peer, sentAt)
+    if (this.site.isGone(peer)) this.removePeer(peer)
+    this.notify()
+  }
+
+  /** `peer` is gone: it holds nothing we can reach (a same-site member keeps its share while it asked recently). */
   removePeer (peer: string): void {
     const p = this.peers.get(peer)
     if (p === undefined) return
-    // a same-site member keeps its share for stallMs: killed and restarted, or its link back, it fetches it itself
-    if (p.lan && p.state === 'partial') this.departed.set(peer, performance.now())
     for (let i = 0; i < this.wants.length; i++) if (p.holds[i] === 1) this.wants[i].holders--
     this.peers.delete(peer)
     this.notify()
@@ -156,6 +178,16 @@ export class SwarmScheduler implements PullScheduler {
     }
   }
 
+  /** Peers this pull knows of (the pull keeps asking them, connected or not). */
+  knownPeers (): string[] { return [...this.peers.keys()] }
+
+  /** Why the pull may not fetch from other sites now, or undefined. */
+  wanBlocker (now = performance.now()): string | undefined {
+    if (now - this.createdAt < this.o.wanStartDelayMs) return 'start delay'
+    if (this.site.size === 0 && now - this.createdAt < this.o.lanWaitMs) return 'no same-site peer known yet'
+    return this.site.blocker(now)
+  }
+
   /** Deprioritizes `peer` for a while (doubling on each repeat). */
   penalize (peer: string, why: string): void {
     const p = this.peers.get(peer)
@@ -170,16 +202,16 @@ export class SwarmScheduler implements PullScheduler {
   /** Bytes per second measured from `peer`. */
   rateOf (peer: string): number { return this.peers.get(peer)?.rate ?? 0 }
 
-  /** The site's pulling group: this node and the same-site peers still pulling and making progress on their share. */
-  private group (): string[] {
-    const now = performance.now()
-    const members = [this.o.self]
-    for (const [id, p] of this.peers) {
-      if (p.lan && p.state === 'partial' && p.penaltyUntil <= now && now - p.shareGrowth < this.o.stallMs) members.push(id)
-    }
-    for (const [id, since] of this.departed) if (now - since < this.o.stallMs && !members.includes(id)) members.push(id)
-    return members.sort()
+  /**
+   * The site's pulling group: this node and the same-site peers pulling and asking its holdings (stalled: those
+   * making progress). A penalized member stays in: the penalty is about fetching from it, and it still fetches its share.
+   */
+  private group (now: number, stalled: boolean): string[] {
+    return this.site.group(now, stalled ? DEADLOCK_MS : undefined)
   }
+
+  /** Identify says `peer` is in this node's site: until it answers a have request, what it holds is unknown. */
+  expectSitePeer (peer: string): void { this.site.expect(peer, performance.now()) }
 
   /** Rendezvous hashing: a member joining or leaving moves only its own share, never another member's. */
   private owner (w: WantState, group: string[]): string {
@@ -203,9 +235,14 @@ export class SwarmScheduler implements PullScheduler {
     return seed
   }
 
-  private lanHolds (i: number): boolean {
+  /** A same-site peer holds block i, or has requested it from another site. */
+  private siteHasOrClaims (i: number): boolean {
     const now = performance.now()
-    for (const [id, p] of this.peers) if (p.lan && p.holds[i] === 1 && p.penaltyUntil <= now && this.wants[i].refusedBy?.has(id) !== true) return true
+    for (const [id, p] of this.peers) {
+      if (!p.lan) continue
+      if (p.claims[i] === 1) return true
+      if (p.holds[i] === 1 && p.penaltyUntil <= now && this.wants[i].refusedBy?.has(id) !== true) return true
+    }
     return false
   }
 
@@ -221,26 +258,25 @@ export class SwarmScheduler implements PullScheduler {
     if (p === undefined || p.penaltyUntil > now || this.holds > 0) return []
     const budget = Math.min(maxBytes, this.window(p) - p.inFlight)
     if (budget <= 0) return []
-    // over the WAN, wait a moment first: same-site peers that got the same announcement show up as pulling
-    if (!p.lan && now - this.createdAt < this.o.wanStartDelayMs) { this.wakeIn(this.o.wanStartDelayMs - (now - this.createdAt)); return [] }
-    const group = p.lan ? [] : this.group()
     const stalled = now - this.lastProgress > DEADLOCK_MS
+    // over the WAN only once same-site pullers count this node and their claims are known (the fence)
+    if (!p.lan && !stalled && this.wanBlocker(now) !== undefined) { this.wakeIn(250); return [] }
+    const group = p.lan ? [] : this.group(now, stalled)
     const eligible = (i: number): boolean => {
       const w = this.wants[i]
       if (w.done || p.holds[i] !== 1 || w.refusedBy?.has(peer) === true || w.at.has(peer)) return false
-      // over the WAN only what no same-site peer holds, and only this node's share of the site's group
-      // members' views of the group may disagree (each thinks the other owns a block): after DEADLOCK_MS without progress, fetch any WAN block
-      return p.lan || (!this.lanHolds(i) && (stalled || this.owner(w, group) === this.o.self))
+      // over the WAN only what no same-site peer holds or claims, and only this node's share of the site's group
+      // (after DEADLOCK_MS without progress, of the members still making progress: a member that never fetches loses its share)
+      return p.lan || (!this.siteHasOrClaims(i) && this.owner(w, group) === this.o.self)
     }
     let candidates: number[] = []
     for (let i = 0; i < this.wants.length; i++) if (this.wants[i].at.size === 0 && eligible(i)) candidates.push(i)
     if (candidates.length === 0) {
-      // endgame: blocks requested elsewhere a while ago, asked of a second peer
+      // endgame: blocks requested elsewhere a while ago, asked of a second same-site peer (never a second WAN copy:
+      // a WAN request that stalls is released by the session's timeout)
       for (let i = 0; i < this.wants.length; i++) {
         const w = this.wants[i]
-        // a second copy over the WAN costs WAN bytes: only for a request much older
-        const wait = p.lan ? this.o.endgameAfterMs : WAN_ENDGAME_FACTOR * this.o.endgameAfterMs
-        if (w.at.size === 1 && eligible(i) && now - [...w.at.values()][0] > wait) candidates.push(i)
+        if (p.lan && w.at.size === 1 && eligible(i) && now - [...w.at.values()][0] > this.o.endgameAfterMs) candidates.push(i)
       }
       if (candidates.length === 0 && this.wants.some(w => !w.done && w.at.size > 0)) this.wakeIn(this.o.endgameAfterMs)
     }
@@ -252,6 +288,7 @@ export class SwarmScheduler implements PullScheduler {
       if (!p.lan && !this.o.wan.tryTake(this.wants[i].want.length)) { this.wakeIn(this.o.wan.waitMs()); break }
       const w = this.wants[i]
       w.at.set(peer, now)
+      if (!p.lan) this.o.claims?.set(w.want.index)
       out.push(w.want)
       bytes += w.want.length
     }
@@ -264,6 +301,7 @@ export class SwarmScheduler implements PullScheduler {
     const p = this.peers.get(peer)
     if (w === undefined || !w.at.delete(peer)) return undefined
     if (p !== undefined) p.inFlight -= want.length
+    if (![...w.at.keys()].some(id => this.peers.get(id)?.lan === false)) this.o.claims?.clear(w.want.index)
     return w
   }
 
@@ -294,7 +332,7 @@ export class SwarmScheduler implements PullScheduler {
     if (w !== undefined) {
       (w.refusedBy ??= new Set()).add(peer)
       const i = this.indexOf.get(want as SwarmWant) as number
-      if (p !== undefined && p.holds[i] === 1) {
+      if (p !== undefined && p.holds[i] === 1 && !w.done) {
         p.holds[i] = 0
         w.holders--
         // it advertised the block: a lie, or a block it lost; either way ask it less

@@ -72,7 +72,7 @@ export class CacheCloudSwarm implements Swarm {
   }
 
   async start (): Promise<void> {
-    await handleHave(this.libp2p, async cid => await this.holdings.answer(cid), this.ctx.timeoutMs, this.init.logger)
+    await handleHave(this.libp2p, async (cid, peer) => await this.holdings.answer(cid, peer), this.ctx.timeoutMs, this.init.logger)
     this.libp2p.services.pubsub.addEventListener('message', this.onMessage)
     this.libp2p.addEventListener('peer:connect', this.onConnect)
     for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))

@@ -5,30 +5,100 @@ import { cidOf } from '@cachecloud/core'
 import { InvalidRateError, parseRate } from '../src/index.js'
 import { RateBudget } from '../src/rate.js'
 import { SwarmScheduler, type SwarmWant } from '../src/scheduler.js'
+import { Bitmap } from '../src/bitmap.js'
+import { FENCE_MARGIN_MS } from '../src/constants.js'
+import type { HaveAnswer } from '../src/have-wire.js'
 
 const wants = (n: number): SwarmWant[] => Array.from({ length: n }, (_, i) => ({ cid: cidOf(randomBytes(16)), length: 1024, index: i }))
 const bitmap = (n: number, held: number[]): Uint8Array => { const b = new Uint8Array(Math.ceil(n / 8)); for (const i of held) b[i >> 3] |= 1 << (i & 7); return b }
+
+const partial = (n: number, held: number[], claimed: number[]): HaveAnswer => ({ state: 'partial', site: 'b', count: n, bitmap: bitmap(n, held), claimed: bitmap(n, claimed) })
 
 describe('swarm scheduler', () => {
   it('takes the rarest blocks first', () => {
     const w = wants(4)
     const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0 })
     s.updatePeer('a', true, { state: 'complete', site: 'x' })
-    s.updatePeer('b', true, { state: 'partial', site: 'x', count: 4, bitmap: bitmap(4, [0, 1, 2]) })
+    s.updatePeer('b', true, { state: 'partial', site: 'x', count: 4, bitmap: bitmap(4, [0, 1, 2]), claimed: bitmap(4, []) })
     // block 3 is held by one peer only, 0-2 by two: a asks for 3 first
     assert.equal(s.take('a', 1024, 1)[0], w[3])
   })
 
-  it('over the WAN takes only what no same-site peer holds, and only this node share of the site', () => {
+  it('over the WAN takes only what no same-site peer holds or claims, and only this node share of the site, after the fence', () => {
     const w = wants(64)
-    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20 })
+    const claims = new Bitmap(64)
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, claims })
     s.updatePeer('dc', false, { state: 'complete', site: 'dc' })
-    s.updatePeer('sibling', true, { state: 'partial', site: 'b', count: 64, bitmap: bitmap(64, [0, 1, 2, 3]) })
-    const taken = s.take('dc', 1 << 20, 1024)
-    assert.ok(taken.length > 8 && taken.length < 56, `took ${taken.length} of 60 over the WAN: about half is the sibling's share`)
-    for (const t of taken) assert.ok(!w.slice(0, 4).includes(t as SwarmWant), 'never a block the sibling holds')
-    // the sibling's share is not taken over the WAN by this node while the sibling is alive
+    const t0 = performance.now()
+    s.updatePeer('sibling', true, partial(64, [0, 1, 2, 3], [4, 5, 6, 7]), t0)
+    // the sibling has not asked what this node holds: it may not count this node yet
     assert.equal(s.take('dc', 1 << 20, 1024).length, 0)
+    assert.match(s.wanBlocker() ?? '', /to ask this node's holdings/)
+    s.polledBy('sibling', t0)
+    // asked, but its answer predates that: its later claims are unknown
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 0)
+    s.updatePeer('sibling', true, partial(64, [0, 1, 2, 3], [4, 5, 6, 7]), t0 + FENCE_MARGIN_MS)
+    assert.equal(s.wanBlocker(), undefined)
+    const taken = s.take('dc', 1 << 20, 1024)
+    assert.ok(taken.length > 8 && taken.length < 52, `took ${taken.length} of 56 over the WAN: about half is the sibling's share`)
+    for (const t of taken) assert.ok(!w.slice(0, 8).includes(t as SwarmWant), 'never a block the sibling holds or claims')
+    // this node's claims are what it requested over the WAN, answered to its site
+    assert.equal(claims.count, taken.length)
+    s.received('dc', taken[0])
+    assert.equal(claims.count, taken.length - 1)
+    // the sibling's share is not taken over the WAN by this node while the sibling keeps asking
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 0)
+  })
+
+  it('a member that stops asking (killed) keeps its share for stallMs, then loses it, and gets it back when it asks again', async () => {
+    const w = wants(64)
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, stallMs: 300 })
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' })
+    const t0 = performance.now()
+    s.polledBy('sibling', t0)
+    s.updatePeer('sibling', true, partial(64, [], []), t0 + FENCE_MARGIN_MS)
+    const share = s.take('dc', 1 << 20, 1024)
+    const mine = share.length
+    assert.ok(mine > 0 && mine < 64)
+    for (const want of w) s.release('dc', [want])
+    // killed: have requests fail while the dc still answers, then the sibling is forgotten
+    const t1 = performance.now()
+    s.haveFailed('sibling', t1)
+    assert.match(s.wanBlocker() ?? '', /reachable/)
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t1 + 1)
+    s.haveFailed('sibling', t1)
+    s.haveFailed('sibling', t1)
+    assert.equal(s.wanBlocker(), undefined, 'gone for good')
+    // within stallMs it keeps its share
+    assert.equal(s.take('dc', 1 << 20, 1024).length, mine)
+    await new Promise(resolve => setTimeout(resolve, 350))
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 64 - mine, 'then this node takes the rest')
+    for (const want of w) s.release('dc', [want])
+    // back (restarted): it asks again and answers; its claims are respected
+    const t2 = performance.now()
+    s.polledBy('sibling', t2)
+    s.updatePeer('sibling', true, partial(64, [], [1, 2]), t2)
+    const again = s.take('dc', 1 << 20, 1024)
+    assert.deepEqual(new Set(again), new Set(share.filter(t => t !== w[1] && t !== w[2])), 'its own share again, never what the sibling claims')
+  })
+
+  it('a node whose own link is cut does not forget its site, and fetches nothing over the WAN until its site answers again', () => {
+    const w = wants(32)
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20 })
+    const t0 = performance.now()
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+    s.polledBy('sibling', t0)
+    s.updatePeer('sibling', true, partial(32, [0, 1, 2, 3, 4, 5, 6, 7], []), t0 + FENCE_MARGIN_MS)
+    // cut: every request fails, the data center's too; nothing answered after them
+    for (let i = 0; i < 5; i++) { s.haveFailed('sibling', t0 + 1000 + i); s.haveFailed('dc', t0 + 1000 + i) }
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0 + 2000)
+    // back: the data center answers first; the sibling's failures came from this node's own link
+    assert.match(s.wanBlocker() ?? '', /no same-site peer reachable/)
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 0)
+    s.updatePeer('sibling', true, partial(32, [0, 1, 2, 3, 4, 5, 6, 7], []), t0 + 2001)
+    const taken = s.take('dc', 1 << 20, 1024)
+    assert.ok(taken.length > 0)
+    for (const t of taken) assert.ok(!w.slice(0, 8).includes(t as SwarmWant), 'what the site holds stays LAN')
   })
 
   it('deprioritizes a peer that refuses blocks it advertised', () => {

@@ -2,8 +2,10 @@ import type { Command } from 'commander'
 import { output } from '../context.js'
 import { collect, parseCount, parseSize } from '../options.js'
 import { dataDirOf, type GlobalOptions } from '../paths.js'
+import { UsageError } from '../errors.js'
+import { swarmConfigFromFlags, type SwarmFlags } from '../swarm-flags.js'
 
-interface InitOptions {
+interface InitOptions extends SwarmFlags {
   listen?: string[]
   peer?: string[]
   trust?: string[]
@@ -19,16 +21,29 @@ export function registerInit (program: Command, globals: () => GlobalOptions): v
     .option('--trust <key>', 'trusted publisher key ed25519:... (repeatable)', collect)
     .option('--control-port <port>', 'control API port on 127.0.0.1 (default: chosen by the OS)')
     .option('--block-size <bytes>', 'block size of images imported here')
+    .option('--site <label>', 'site label, e.g. branch-paris: peers with the same label are LAN')
+    .option('--wan-max-rate <rate>', 'WAN rate budget, e.g. 20mbit or 2MB (bytes/s); LAN is not limited')
+    .option('--wan-schedule <from-to=rate>', 'WAN rate for hours of the day, e.g. 8-18=2mbit (repeatable; needs --wan-max-rate)', collect)
+    .option('--network-key <file>', 'organization network key file (swarm.key): only nodes with it can connect')
+    .option('--allow-peer <peer id>', 'accept connections only from these peer ids (repeatable)', collect)
+    .option('--bootstrap <multiaddr>', 'peer dialled at start, ending in /p2p/<peer id> (repeatable)', collect)
+    .option('--mdns', 'find same-network CachePoints with mDNS')
+    .option('--subscribe <name[:policy]>', 'pull every announced version of an image (policy auto, or manual: only record) (repeatable)', collect)
     .action(async (opts: InitOptions) => {
       const g = globals()
       const dataDir = dataDirOf(g)
-      const { initDataDir } = await import('@cachecloud/daemon')
+      const swarm = await swarmConfigFromFlags(opts)
+      const { initDataDir, checkNetworkKeyFile } = await import('@cachecloud/daemon')
+      if (swarm.networkKey !== undefined && !swarm.networkKey.startsWith('/key/swarm/')) {
+        await checkNetworkKeyFile(swarm.networkKey).catch((err: Error) => { throw new UsageError(`--network-key: ${err.message}`) })
+      }
       const { configPath, config, peerId, publisherKey } = await initDataDir(dataDir, {
         listen: opts.listen,
         peers: opts.peer,
         trustedPublishers: opts.trust,
         controlPort: opts.controlPort === undefined ? undefined : parseCount(opts.controlPort, '--control-port'),
-        blockSize: opts.blockSize === undefined ? undefined : parseSize(opts.blockSize, '--block-size')
+        blockSize: opts.blockSize === undefined ? undefined : parseSize(opts.blockSize, '--block-size'),
+        swarm
       })
       const result = { dataDir: config.dataDir, configPath, peerId, publisherKey }
       output(g, result, () => [
