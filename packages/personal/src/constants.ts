@@ -4,9 +4,9 @@
 /** Format tag of a snapshot record (plaintext dag-cbor). */
 export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
 /** Format tag inside a sealed directory node. */
-export const DIR_FORMAT = 'cachecloud/personal-dir/3'
+export const DIR_FORMAT = 'cachecloud/personal-dir/4'
 /** Replication protocol: node offers a snapshot, store wants what it lacks. */
-export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.0.0'
+export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.1.0'
 /** Read protocol: an enrolled node asks the store for a user's latest snapshots and their blocks. */
 export const PERSONAL_READ_PROTOCOL = '/cachecloud/personal-read/1.0.0'
 
@@ -28,8 +28,9 @@ export const X25519_KEY_PREFIX = 'x25519:'
 
 /** A directory of more entries than this is split into pages. */
 export const PAGE_THRESHOLD = 32
-/** A page ends after an entry whose keyed name hash's first byte is below 256 / PAGE_BOUNDARY_ODDS (about 1 in 16)... */
+/** A page of at least PAGE_MIN_ENTRIES ends after an entry whose keyed name hash's first byte is below 256 / PAGE_BOUNDARY_ODDS (about 1 in 16)... */
 export const PAGE_BOUNDARY_ODDS = 16
+export const PAGE_MIN_ENTRIES = 4
 /** ... or after this many entries. */
 export const PAGE_MAX_ENTRIES = 64
 /** Largest directory block (dag-cbor: links and sealed entries). */

@@ -121,8 +121,11 @@ export interface PersonalSync {
   stop(): Promise<void>
   /** Scans now and records a snapshot if anything changed (or `force`). Works offline. */
   snapshot(options?: { force?: boolean }): Promise<SnapshotResult>
-  /** Sends every snapshot not yet committed by the store, oldest first. `bytesSent`: block bytes; `wireBytes`: all frames both ways (before Noise/yamux). */
-  replicate(): Promise<{ replicated: number, bytesSent: number, wireBytes: number }>
+  /**
+   * Sends every snapshot not yet committed by the store, oldest first. `bytesSent`: block bytes (a delta counts its size);
+   * `wireBytes`: all frames both ways (before Noise/yamux); `deltas`: directory blocks sent as deltas of the parent's.
+   */
+  replicate(): Promise<{ replicated: number, bytesSent: number, wireBytes: number, deltas: number }>
   /** Snapshots taken on this node, oldest first. */
   log(): Promise<SnapshotInfo[]>
   status(): Promise<PersonalStatus>
@@ -182,6 +185,7 @@ export * from './tree.js'
 export * from './walk.js'
 export * from './wire.js'
 export * from './read-wire.js'
+export { applyDirDelta, encodeDirDelta, type DirDelta } from './delta.js'
 export { StoreReader, fetchSnapshot, type RemoteSnapshot, type StoreReaderInit } from './store-reader.js'
 export { readUserKeyFile, writeUserKeyFile } from './user-key.js'
 export { restoreTree, writeRestoredFile, type RestoreResult } from './restore.js'

@@ -9,6 +9,7 @@ import { parseCid, type ProgressEvent } from '@cachecloud/core'
 import { SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
 import { DecryptionFailedError, SnapshotNotFoundError } from './errors.js'
+import { pairDirBlocks } from './pair.js'
 import { opensWith, pullRemotes, type PullResult } from './pull.js'
 import { fetchSnapshot, StoreReader } from './store-reader.js'
 import { reachable, replicateSnapshot } from './replicate.js'
@@ -181,7 +182,7 @@ export class DefaultPersonalSync implements PersonalSync {
     return { ...toInfo(logged, false), created: true, stats }
   }
 
-  replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number }> {
+  replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number, deltas: number }> {
     const run = this.exclusive(async () => {
       const { libp2p, store } = this.c
       if (libp2p === undefined || store === undefined) throw new SnapshotNotFoundError('no store configured: snapshots stay local')
@@ -189,16 +190,27 @@ export class DefaultPersonalSync implements PersonalSync {
       let replicated = 0
       let bytesSent = 0
       let wireBytes = 0
-      for (const s of await readSnapshotLog(this.path('log'))) {
+      let deltas = 0
+      const keys = await this.ready()
+      const log = await readSnapshotLog(this.path('log'))
+      const roots = new Map(log.map(s => [s.cid.toString(), s.root]))
+      for (const s of log) {
         if (done.has(s.cid.toString())) continue
         const bytes = await this.c.blockstore.get(s.cid)
         const onProgress = this.c.onProgress
-        const r = await replicateSnapshot({ libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs, ...(onProgress === undefined ? {} : { onProgress }) })
+        // changed directory blocks go as deltas of the parent's, which the store committed
+        const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
+        const deltaBases = parentRoot === undefined ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
+        const r = await replicateSnapshot({
+          libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs,
+          ...(deltaBases === undefined ? {} : { deltaBases }), ...(onProgress === undefined ? {} : { onProgress })
+        })
+        done.add(s.cid.toString())
         await appendReplicated(this.path('replicated'), s.cid)
-        replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn
+        replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn; deltas += r.deltas
       }
       this.lastError = undefined
-      return { replicated, bytesSent, wireBytes }
+      return { replicated, bytesSent, wireBytes, deltas }
     })
     this.replicating = run.catch(() => {})
     return run
