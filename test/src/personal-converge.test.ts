@@ -123,7 +123,7 @@ describe('live folders of one user converge through the store', () => {
     assert.equal(l['new.txt'], sha('made on the desktop\n'))
     assert.equal(l['big.bin'], sha(bigFile))
     assert.equal(l['b.txt'], undefined, 'the deletion reached the laptop')
-    assert.ok(!(await readdir(laptop.folder)).some(n => n.includes('.restore-')), 'no temporary file left')
+    assert.ok(!(await readdir(laptop.folder)).some(n => n.includes('.cachecloud-tmp-')), 'no temporary file left')
 
     // history at the store: both edits, and the deleted file's last version
     const versions = JSON.parse(await run(DCSTORE_CLI, ['--data', storeData, '--json', 'discover', 'search', '--glob', 'shared*'])) as Array<{ sha256: string }>

@@ -60,4 +60,6 @@ export const DEFAULT_TIMEOUT_MS = 60_000
 export const STATE_FILES = { userKey: 'user.key', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl', syncBase: 'sync-base.json' } as const
 /** Conflict copies are named `<stem>.conflict-<node>-<time><ext>`; `<node>` is the last NODE_TAG_CHARS of the peer id. */
 export const CONFLICT_MARKER = '.conflict-'
+/** Temporary files of a restore or merge are named `.<name>` + TEMP_MARKER + pid; scans skip them, so one left by a crash is never versioned. */
+export const TEMP_MARKER = '.cachecloud-tmp-'
 export const NODE_TAG_CHARS = 8

@@ -49,3 +49,9 @@ export class ReadRefusedError extends CacheCloudError {
   readonly reason: string
   constructor (reason: string, message: string) { super(message, 'ERR_READ_REFUSED'); this.reason = reason }
 }
+
+/** The data-center store could not be reached (offline, wrong address, not running). */
+export class StoreUnreachableError extends CacheCloudError {
+  static override name = 'StoreUnreachableError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_STORE_UNREACHABLE', options) }
+}

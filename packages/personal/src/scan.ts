@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, type CID, type ProgressOptions } from '@cachecloud/core'
+import { TEMP_MARKER } from './constants.js'
 import { sealBlock, type UserKeys } from './crypto.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
@@ -140,7 +141,8 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   }
 
   const scanDir = async (abs: string, rel: string): Promise<CID> => {
-    const names = (await readdir(abs)).sort()
+    // a restore's or merge's temporary file (one a crash left behind) is not the user's
+    const names = (await readdir(abs)).filter(n => !n.includes(TEMP_MARKER)).sort()
     const items = await mapLimit(names, init.concurrency, async (name): Promise<Entry | undefined> => {
       const childAbs = join(abs, name)
       const childRel = rel === '' ? name : `${rel}/${name}`

@@ -22,6 +22,8 @@ describe('personal sync (offline)', () => {
     await writeFile(join(folder, 'docs/deep/big.bin'), Buffer.alloc(3 * 1024 * 1024, 7))
     await writeFile(join(folder, 'notes.md'), '# notes\n')
     await symlink('docs/letter.txt', join(folder, 'latest'))
+    // a temporary file a crashed restore or merge left behind is not the user's: not versioned (3 files, not 4)
+    await writeFile(join(folder, 'docs', '.letter.txt.cachecloud-tmp-4242'), 'half written')
     blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
     await blockstore.start()
     sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
@@ -42,6 +44,7 @@ describe('personal sync (offline)', () => {
     assert.equal(again.stats.hashedFiles, 0)
     assert.equal(again.stats.newBlocks, 0)
     assert.ok(again.cid.equals(first.cid))
+    await rm(join(folder, 'docs', '.letter.txt.cachecloud-tmp-4242'))
   })
 
   it('an edit re-hashes only that file; restore brings back a deleted and an overwritten file from an older snapshot', async () => {
