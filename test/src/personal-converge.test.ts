@@ -140,6 +140,20 @@ describe('live folders of one user converge through the store', () => {
     assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, desktop follow-up\n')
   })
 
+  it('an edit made after taking the other machine\'s edit is an update there, not a conflict', async () => {
+    const [laptop, desktop] = machines
+    await writeFile(join(laptop.folder, 'notes', 'a.txt'), 'note a, v2 (laptop)\n')
+    await laptop.sync.snapshot(); await laptop.sync.replicate()
+    assert.equal((await desktop.sync.pull()).applied, 1)
+    await desktop.sync.replicate()
+    await writeFile(join(desktop.folder, 'notes', 'a.txt'), 'note a, v3 (desktop, after v2)\n')
+    await desktop.sync.snapshot(); await desktop.sync.replicate()
+    // the laptop never merged the desktop snapshot that held v2: the desktop's history shows v3 follows v2
+    const r = await laptop.sync.pull()
+    assert.deepEqual([r.applied, r.conflicts], [1, []])
+    assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, v3 (desktop, after v2)\n')
+  })
+
   it('a new machine restores the folder from the store alone, now and at an earlier time', async () => {
     const [laptop] = machines
     const fresh = await machine('fresh', { merge: false })

@@ -63,3 +63,5 @@ export const CONFLICT_MARKER = '.conflict-'
 /** Temporary files of a restore or merge are named `.<name>` + TEMP_MARKER + pid; scans skip them, so one left by a crash is never versioned. */
 export const TEMP_MARKER = '.cachecloud-tmp-'
 export const NODE_TAG_CHARS = 8
+/** Before calling two edits a conflict, a merge looks this many snapshots back in the remote node's history for the local version. */
+export const MAX_HISTORY_SNAPSHOTS = 32

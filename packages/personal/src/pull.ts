@@ -4,6 +4,7 @@ import type { CID } from '@cachecloud/core'
 import { applyMerge } from './apply.js'
 import type { UserKeys } from './crypto.js'
 import { DecryptionFailedError } from './errors.js'
+import { resolveSequential } from './history.js'
 import { flattenTree, planMerge } from './merge.js'
 import { loadSyncBase, saveSyncBase } from './state.js'
 import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
@@ -73,6 +74,7 @@ export async function pullRemotes (init: PullInit): Promise<PullResult> {
     const local = await init.snapshotNow()
     const [mine, theirs] = await Promise.all([flattenTree(init.blockstore, init.keys, local.root), flattenTree(init.blockstore, init.keys, remote.record.root)])
     const plan = planMerge(mine, theirs, base.paths, init.node, node)
+    plan.actions = await resolveSequential(init.reader, init.blockstore, init.keys, remote, base.merged[node]?.cid, plan.actions)
     const applied = await applyMerge({ folder: init.folder, blocks: init.blockstore, keys: init.keys, remote: theirs, ...(init.log === undefined ? {} : { log: init.log }) }, plan, base.paths)
     base.paths = applied.base
     // a skipped path must be merged again: the snapshot is not marked merged
