@@ -25,7 +25,7 @@ export interface ServerInit {
 class Refusal extends Error { constructor (readonly reason: RefusalReason, message: string) { super(message) } }
 
 /**
- * Answers /cachecloud/personal/1.0.0: checks enrollment, walks the offered
+ * Answers /cachecloud/personal/1.1.0: checks enrollment, walks the offered
  * snapshot's DAG from its root, wants every block it lacks (a held directory
  * block is read locally and walked too, so a cut replication resumes without
  * resending), verifies each block against its CID, then makes the blocks

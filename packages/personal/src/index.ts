@@ -5,7 +5,7 @@
  * immutable snapshots (content-defined chunks sealed with the user's key,
  * directory blocks whose entries are sealed too, a plaintext record naming the
  * root), kept in the node's block store and replicated to the data-center
- * store over `/cachecloud/personal/1.0.0`. A watcher and a periodic full scan
+ * store over `/cachecloud/personal/1.1.0`; with the user's key pair it also merges the user's other machines' snapshots into the folder (`/cachecloud/personal-read/1.0.0`). A watcher and a periodic full scan
  * take snapshots; an unchanged file (size, mtime, ctime, inode) is not read
  * again. Formats: docs/formats/personal.md.
  *

@@ -7,7 +7,7 @@ import { MAX_WANTS } from './constants.js'
 import { deltaBody, parseDeltaBody, type DirDelta } from './delta.js'
 import { ProtocolError } from './errors.js'
 
-// Messages of /cachecloud/personal/1.0.0 (docs/formats/personal.md#protocol):
+// Messages of /cachecloud/personal/1.1.0 (docs/formats/personal.md#protocol):
 // each is one frame, an unsigned LEB128 length then a dag-cbor map whose `t`
 // names the message.
 
