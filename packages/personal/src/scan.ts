@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs'
-import { lstat, open, readdir, readlink } from 'node:fs/promises'
+import { lstat, open, readdir, readlink, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
-import { parseCid, type CID, type ProgressOptions } from '@cachecloud/core'
+import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
 import { TEMP_MARKER } from './constants.js'
 import { sealBlock, type UserKeys } from './crypto.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
@@ -141,8 +141,13 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   }
 
   const scanDir = async (abs: string, rel: string): Promise<CID> => {
-    // a restore's or merge's temporary file (one a crash left behind) is not the user's
-    const names = (await readdir(abs)).filter(n => !n.includes(TEMP_MARKER)).sort()
+    // a restore's or merge's temporary file is not the user's; one a killed process left behind is removed
+    const all = await readdir(abs)
+    for (const n of all.filter(n => n.includes(TEMP_MARKER))) {
+      const pid = Number(n.slice(n.lastIndexOf(TEMP_MARKER) + TEMP_MARKER.length))
+      if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) await rm(join(abs, n), { force: true })
+    }
+    const names = all.filter(n => !n.includes(TEMP_MARKER)).sort()
     const items = await mapLimit(names, init.concurrency, async (name): Promise<Entry | undefined> => {
       const childAbs = join(abs, name)
       const childRel = rel === '' ? name : `${rel}/${name}`
@@ -172,7 +177,9 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       const st = await lstat(childAbs).catch(() => undefined)
       if (st?.isDirectory() === true) {
         const dir = await scanDir(childAbs, rel === '' ? name : `${rel}/${name}`)
-        entries.push({ kind: 'dir', name, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), dir })
+        // its metadata after its contents: the scan itself may have removed a leftover temporary file
+        const after = await lstat(childAbs).catch(() => st)
+        entries.push({ kind: 'dir', name, mode: after.mode & 0o7777, mtimeMs: Math.floor(after.mtimeMs), dir })
       }
     }
     init.onProgress?.({ type: 'personal:scan', done: stats.files, total: 0, detail: { dir: rel, hashedFiles: stats.hashedFiles } })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
@@ -22,8 +22,9 @@ describe('personal sync (offline)', () => {
     await writeFile(join(folder, 'docs/deep/big.bin'), Buffer.alloc(3 * 1024 * 1024, 7))
     await writeFile(join(folder, 'notes.md'), '# notes\n')
     await symlink('docs/letter.txt', join(folder, 'latest'))
-    // a temporary file a crashed restore or merge left behind is not the user's: not versioned (3 files, not 4)
-    await writeFile(join(folder, 'docs', '.letter.txt.cachecloud-tmp-4242'), 'half written')
+    // a restore's or merge's temporary file is not the user's: not versioned (3 files, not 5); one of a dead process is removed
+    await writeFile(join(folder, 'docs', `.letter.txt.cachecloud-tmp-${process.pid}`), 'being written')
+    await writeFile(join(folder, 'docs', '.old.txt.cachecloud-tmp-999999'), 'left by a killed process')
     blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
     await blockstore.start()
     sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
@@ -44,7 +45,8 @@ describe('personal sync (offline)', () => {
     assert.equal(again.stats.hashedFiles, 0)
     assert.equal(again.stats.newBlocks, 0)
     assert.ok(again.cid.equals(first.cid))
-    await rm(join(folder, 'docs', '.letter.txt.cachecloud-tmp-4242'))
+    await assert.rejects(stat(join(folder, 'docs', '.old.txt.cachecloud-tmp-999999')), { code: 'ENOENT' })
+    await rm(join(folder, 'docs', `.letter.txt.cachecloud-tmp-${process.pid}`))
   })
 
   it('an edit re-hashes only that file; restore brings back a deleted and an overwritten file from an older snapshot', async () => {
