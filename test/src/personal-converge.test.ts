@@ -111,6 +111,8 @@ describe('live folders of one user converge through the store', () => {
     assert.deepEqual(second.conflicts, first.conflicts, 'both machines name the conflict copy alike')
     for (const m of [laptop, desktop]) await m.sync.replicate()
     for (const m of [laptop, desktop]) assert.deepEqual((await m.sync.pull()).conflicts, [])
+    // status names the conflict copy as long as it is there
+    assert.deepEqual((await laptop.sync.status()).conflicts, first.conflicts)
 
     const l = await treeHashes(laptop.folder)
     assert.deepEqual(await treeHashes(desktop.folder), l)

@@ -65,3 +65,5 @@ export const TEMP_MARKER = '.cachecloud-tmp-'
 export const NODE_TAG_CHARS = 8
 /** Before calling two edits a conflict, a merge looks this many snapshots back in the remote node's history for the local version. */
 export const MAX_HISTORY_SNAPSHOTS = 32
+/** Status lists at most this many conflict copies (the latest). */
+export const MAX_REPORTED_CONFLICTS = 20

@@ -112,6 +112,10 @@ export interface PersonalStatus {
   lastSnapshot: string | null
   lastScan: ScanStats | null
   lastError: string | null
+  /** The last merge of the other nodes' snapshots: when, and the changes applied. */
+  lastMerge: { at: string, applied: number } | null
+  /** Conflict copies written by merges since start (the last MAX_REPORTED_CONFLICTS) still in the folder, relative paths. */
+  conflicts: string[]
 }
 
 export interface PersonalSync {

@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs'
+import { lstat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -6,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
-import { SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
+import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
 import { DecryptionFailedError, SnapshotNotFoundError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
@@ -58,6 +59,8 @@ export class DefaultPersonalSync implements PersonalSync {
   private debounce?: NodeJS.Timeout
   private lastError?: string
   private lastScan?: ScanStats
+  private lastMerge?: PersonalStatus['lastMerge']
+  private conflicts: string[] = []
   private replicating?: Promise<unknown>
 
   constructor (private readonly c: ResolvedInit) {}
@@ -134,6 +137,8 @@ export class DefaultPersonalSync implements PersonalSync {
         })
         // the merged folder becomes a snapshot of its own, replicated like any other
         if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
+        if (result.merged > 0) this.lastMerge = { at: new Date().toISOString(), applied: result.applied }
+        this.conflicts = [...this.conflicts, ...result.conflicts].slice(-MAX_REPORTED_CONFLICTS)
         return result
       } finally {
         await reader.close()
@@ -246,7 +251,9 @@ export class DefaultPersonalSync implements PersonalSync {
       pendingBytes: pending.reduce((n, s) => n + s.newBytes, 0),
       lastSnapshot: log.at(-1)?.time ?? null,
       lastScan: this.lastScan ?? null,
-      lastError: this.lastError ?? null
+      lastError: this.lastError ?? null,
+      lastMerge: this.lastMerge ?? null,
+      conflicts: (await Promise.all(this.conflicts.map(async c => await lstat(join(this.c.folder, c)).then(() => c, () => undefined)))).filter(c => c !== undefined)
     }
   }
 
