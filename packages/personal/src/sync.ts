@@ -9,10 +9,11 @@ import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
 import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
-import { DecryptionFailedError, SnapshotNotFoundError } from './errors.js'
+import { SnapshotNotFoundError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
-import { opensWith, pullRemotes, type PullResult } from './pull.js'
-import { fetchSnapshot, StoreReader } from './store-reader.js'
+import { pullRemotes, type PullResult } from './pull.js'
+import { restoreFromStore } from './restore-remote.js'
+import { StoreReader } from './store-reader.js'
 import { reachable, replicateSnapshot } from './replicate.js'
 import { restoreTree, type RestoreResult } from './restore.js'
 import { scanFolder, type ScanStats } from './scan.js'
@@ -260,7 +261,7 @@ export class DefaultPersonalSync implements PersonalSync {
   restore (path = '', options: RestoreOptions = {}): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
     return this.exclusive(async () => {
       const keys = await this.ready()
-      if (options.fromStore === true) return await this.restoreFromStore(keys, path, options)
+      if (options.fromStore === true) return await this.restoreRemote(keys, path, options)
       const at = options.at === undefined ? Infinity : new Date(options.at).getTime()
       const log = await this.log()
       const snapshot = log.filter(s => Date.parse(s.time) <= at).at(-1)
@@ -270,27 +271,10 @@ export class DefaultPersonalSync implements PersonalSync {
     })
   }
 
-  private async restoreFromStore (keys: UserKeys, path: string, options: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+  private async restoreRemote (keys: UserKeys, path: string, options: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
     const reader = await this.openReader()
-    try { return await restoreFromStoreWith(reader, keys, path, options, this.c) } finally { await reader.close() }
+    try { return await restoreFromStore(reader, this.c.blockstore, keys, this.c.user, path, { ...options, to: options.to ?? this.c.folder }) } finally { await reader.close() }
   }
-}
-
-/**
- * Restores from the last snapshot of any of the user's nodes at the store at
- * or before `at`: its missing blocks are fetched first (a new machine holds
- * none), then it is restored like a local one.
- */
-async function restoreFromStoreWith (reader: StoreReader, keys: UserKeys, path: string, options: RestoreOptions, c: ResolvedInit): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
-  const at = options.at === undefined ? undefined : new Date(options.at).getTime()
-  const heads = (await reader.heads(c.user, at)).sort((a, b) => Date.parse(a.record.time) - Date.parse(b.record.time))
-  const latest = heads.at(-1)
-  if (latest === undefined) throw new SnapshotNotFoundError(`the store has no snapshot of ${c.user} at or before ${at === undefined ? 'now' : new Date(at).toISOString()}`)
-  if (!await opensWith(reader, c.blockstore, keys, latest)) throw new DecryptionFailedError(`snapshot ${latest.cid.toString()} of ${c.user} is sealed with another user key: give this node the user's key pair`)
-  await fetchSnapshot(reader, c.blockstore, latest)
-  const r = latest.record
-  const result = await restoreTree(c.blockstore, keys, r.root, path, options.to ?? c.folder)
-  return { ...result, snapshot: { cid: latest.cid, time: r.time, root: r.root, parent: r.parent, files: r.files, bytes: r.bytes, newBytes: 0, replicated: true } }
 }
 
 function toInfo (s: LoggedSnapshot, replicated: boolean): SnapshotInfo {
