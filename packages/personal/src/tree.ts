@@ -92,9 +92,19 @@ function linksOfEntry (e: Entry): CID[] {
 
 export interface SealedBlock { cid: CID, bytes: Uint8Array }
 
-/** SHA-256 binding a block's links and sealed entries (kept in its sealed header). */
+/**
+ * SHA-256 binding a block's links and sealed entries (kept in its sealed header):
+ * over u32be(link count), then each link's CID bytes after a u8 length, then
+ * u32be(entry count), then each sealed entry after a u32be length.
+ */
 function bodyHash (links: CID[], entries: Uint8Array[]): Uint8Array {
-  return createHash('sha256').update(dagCbor.encode([links, entries])).digest()
+  const hash = createHash('sha256')
+  const u32 = (n: number): Uint8Array => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
+  hash.update(u32(links.length))
+  for (const l of links) { hash.update(Uint8Array.of(l.bytes.byteLength)); hash.update(l.bytes) }
+  hash.update(u32(entries.length))
+  for (const e of entries) { hash.update(u32(e.byteLength)); hash.update(e) }
+  return hash.digest()
 }
 
 function encodeDirBlock (keys: UserKeys, links: CID[], entries: Uint8Array[], paged: boolean): SealedBlock {
