@@ -120,3 +120,29 @@ describe('personal sync: watcher', () => {
     }
   })
 })
+
+describe('user key from the user key pair', () => {
+  it('two syncs with the same key pair seal alike; a folder versioned with another key refuses it in one line', async () => {
+    const dir = await tempDir('personal-keypair-')
+    try {
+      const pair = generateX25519KeyPair()
+      const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+      await blockstore.start()
+      const make = (name: string, withPair: boolean): PersonalSync => createPersonalSync({
+        user: 'alice', folder: join(dir.path, 'home'), stateDir: join(dir.path, name), blockstore, node: name, discoveryKey: generateX25519KeyPair().publicKey, watch: false,
+        ...(withPair ? { userPrivateKey: pair.privateKey } : {})
+      })
+      await mkdir(join(dir.path, 'home'))
+      await writeFile(join(dir.path, 'home', 'a.txt'), 'same content on both machines\n')
+      const a = await make('laptop', true).snapshot()
+      const b = await make('desktop', true).snapshot()
+      assert.ok(a.root.equals(b.root), 'same user key: the same tree seals to the same blocks')
+      const c = await make('old', false).snapshot()
+      assert.ok(!c.root.equals(a.root), 'a random key seals differently')
+      await assert.rejects(make('old', true).snapshot(), (err: Error) => err.name === 'InvalidPersonalFormatError' && /move its state directory aside/.test(err.message) && !err.message.includes('\n'))
+      await blockstore.stop()
+    } finally {
+      await dir.cleanup()
+    }
+  })
+})
