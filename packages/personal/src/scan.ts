@@ -6,6 +6,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
 import { TEMP_MARKER } from './constants.js'
+import { FolderUnavailableError } from './errors.js'
 import { sealBlock, type UserKeys } from './crypto.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
@@ -200,6 +201,13 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     return block.cid
   }
 
+  // a folder whose disk is not mounted looks empty: recording that would delete everything on the user's other machines
+  const device = (await lstat(init.folder, { bigint: true })).dev.toString()
+  const previous = init.previous.device
+  if (previous !== undefined && previous !== device && init.previous.files.size > 0 && (await readdir(init.folder)).length === 0) {
+    throw new FolderUnavailableError(`${init.folder} is empty and on another device than at the last scan (is its disk mounted?): not snapshotted`)
+  }
+  cache.device = device
   const root = await scanDir(init.folder, '')
   return { root, cache, stats }
 }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { appendFile, mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -142,6 +144,34 @@ describe('user key from the user key pair', () => {
       await assert.rejects(make('old', true).snapshot(), (err: Error) => err.name === 'InvalidPersonalFormatError' && /move its state directory aside/.test(err.message) && !err.message.includes('\n'))
       await blockstore.stop()
     } finally {
+      await dir.cleanup()
+    }
+  })
+})
+
+describe('a folder whose disk is missing', () => {
+  it('is not snapshotted as empty (which would delete everything on the user\'s other machines)', async (t) => {
+    const dir = await tempDir('personal-mount-')
+    const folder = join(dir.path, 'home')
+    await mkdir(folder)
+    const run = promisify(execFile)
+    try { await run('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', folder]) } catch (err) {
+      t.skip(`cannot mount a tmpfs here: ${(err as Error).message.split('\n')[0]}`)
+      await dir.cleanup()
+      return
+    }
+    const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+    await blockstore.start()
+    try {
+      await writeFile(join(folder, 'a.txt'), 'on the mounted disk\n')
+      const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'n', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+      assert.equal((await sync.snapshot()).files, 1)
+      await run('umount', [folder])
+      await assert.rejects(sync.snapshot(), (err: Error) => err.name === 'FolderUnavailableError' && /is its disk mounted/.test(err.message))
+      assert.equal((await sync.log()).length, 1)
+    } finally {
+      await run('umount', [folder]).catch(() => {})
+      await blockstore.stop()
       await dir.cleanup()
     }
   })
