@@ -5,6 +5,10 @@
 export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
 /** Format tag inside a sealed directory node. */
 export const DIR_FORMAT = 'cachecloud/personal-dir/4'
+/** The previous directory format: still read (snapshots written before format 4), never written. */
+export const DIR_FORMAT_V3 = 'cachecloud/personal-dir/3'
+/** Entry kinds in directory blocks (`k`). */
+export const ENTRY_KIND = { file: 0, dir: 1, symlink: 2 } as const
 /** Replication protocol: node offers a snapshot, store wants what it lacks. */
 export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.1.0'
 /** Read protocol: an enrolled node asks the store for a user's latest snapshots and their blocks. */

@@ -1,10 +1,11 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
-import { CID as CIDClass } from 'multiformats/cid'
 import { createHash, createHmac } from 'node:crypto'
-import { DIR_FORMAT, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { DIR_FORMAT, ENTRY_KIND, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
 import { InvalidPersonalFormatError } from './errors.js'
+import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
+import { openV3 } from './tree-v3.js'
 
 // The snapshot tree (docs/formats/personal.md#tree): a plaintext record names
 // the root directory block; each directory block is dag-cbor
@@ -38,19 +39,8 @@ export interface SnapshotRecord {
   bytes: number
 }
 
-const KIND = { file: 0, dir: 1, symlink: 2 } as const
+const KIND = ENTRY_KIND
 
-type Obj = Record<string, unknown>
-const fail = (what: string): never => { throw new InvalidPersonalFormatError(what) }
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
-const cid = (v: unknown, what: string): CID => CIDClass.asCID(v) ?? fail(`${what}: not a CID`)
-const int = (v: unknown, what: string): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? v : fail(`${what}: not a non-negative integer`)
-const str = (v: unknown, what: string): string => typeof v === 'string' ? v : fail(`${what}: not a string`)
-const bytes = (v: unknown, what: string): Uint8Array => v instanceof Uint8Array ? v : fail(`${what}: not bytes`)
-
-function decodeCbor (data: Uint8Array, what: string): unknown {
-  try { return dagCbor.decode(data) } catch (err) { throw new InvalidPersonalFormatError(`${what}: not dag-cbor`, { cause: err }) }
-}
 
 // Format 4: each entry is sealed on its own (an unchanged entry seals to the
 // same bytes, so a changed block can be sent as a delta of its previous
@@ -156,47 +146,59 @@ export function encodeDirParts (parts: DirBlockParts): Uint8Array {
   return dagCbor.encode({ l: parts.l, e: parts.e, s: parts.s })
 }
 
-/** The plaintext links of a directory block: what the store walks, without a key. */
+/** The plaintext links of a directory block (format 3 or 4): what the store walks, without a key. */
 export function dirLinks (block: Uint8Array): CID[] {
-  return decodeDirParts(block).l
+  const v = decodeCbor(block, 'directory block')
+  if (!isObj(v) || !Array.isArray(v.l)) return fail('directory block: no link list')
+  return (v.l as unknown[]).map(c => cid(c, 'link'))
 }
 
-function openNode (keys: UserKeys, block: Uint8Array): { links: CID[], paged: boolean, entries: Uint8Array[] } {
+/** An opened directory block: a paged top names its pages, any other block its entries. */
+export interface OpenedDir { paged: boolean, pages: CID[], entries: Entry[] }
+
+function openV4 (keys: UserKeys, block: Uint8Array): OpenedDir {
   const { l, e, s } = decodeDirParts(block)
   const header = decodeCbor(openBlock(keys, s, 'directory header'), 'directory header')
   if (!isObj(header) || header.f !== DIR_FORMAT) return fail(`directory header: format is not ${DIR_FORMAT}`)
   const h = bytes(header.h, 'body hash')
   if (!Buffer.from(h).equals(bodyHash(l, e))) fail('directory block: links or entries do not match its sealed header')
-  const paged = header.g === true
-  if (paged && e.length > 0) fail('a paged directory has no entries of its own')
-  return { links: l, paged, entries: e }
+  if (header.g === true) {
+    if (e.length > 0) fail('a paged directory has no entries of its own')
+    return { paged: true, pages: l, entries: [] }
+  }
+  const at = { i: 0 }
+  const entries = e.map(sealed => decodeEntry(decodeCbor(openBlock(keys, sealed, 'directory entry'), 'directory entry'), l, at))
+  if (at.i !== l.length) fail('directory block has links no entry names')
+  return { paged: false, pages: [], entries }
+}
+
+/** Opens a directory block of format 4, or of format 3 (read only: blocks written before format 4). */
+export function openDirBlock (keys: UserKeys, block: Uint8Array): OpenedDir {
+  const v = decodeCbor(block, 'directory block')
+  if (isObj(v) && v.e === undefined) return openV3(keys, v)
+  return openV4(keys, block)
 }
 
 /** Opens one directory block or page: its entries (empty for the top block of a paged directory). */
 export function openDir (keys: UserKeys, block: Uint8Array): Entry[] {
-  const { links, entries } = openNode(keys, block)
-  const at = { i: 0 }
-  const out = entries.map(sealed => decodeEntry(decodeCbor(openBlock(keys, sealed, 'directory entry'), 'directory entry'), links, at))
-  if (at.i !== links.length) fail('directory block has links no entry names')
-  return out
+  return openDirBlock(keys, block).entries
 }
 
 /** The pages of a directory block (itself when it is not paged). */
 export function dirPages (keys: UserKeys, dir: CID, block: Uint8Array): CID[] {
-  const node = openNode(keys, block)
-  return node.paged ? node.links : [dir]
+  const node = openDirBlock(keys, block)
+  return node.paged ? node.pages : [dir]
 }
 
 /** Reads a whole directory by CID, following its pages. */
 export async function readDir (blocks: { get: (cid: CID) => Promise<Uint8Array> }, keys: UserKeys, dir: CID): Promise<Entry[]> {
-  const block = await blocks.get(dir)
-  const node = openNode(keys, block)
-  if (!node.paged) return openDir(keys, block)
+  const node = openDirBlock(keys, await blocks.get(dir))
+  if (!node.paged) return node.entries
   const entries: Entry[] = []
-  for (const page of node.links) {
-    const pageBlock = await blocks.get(page)
-    if (openNode(keys, pageBlock).paged) fail('a page cannot have pages')
-    entries.push(...openDir(keys, pageBlock))
+  for (const page of node.pages) {
+    const opened = openDirBlock(keys, await blocks.get(page))
+    if (opened.paged) fail('a page cannot have pages')
+    entries.push(...opened.entries)
   }
   return entries
 }

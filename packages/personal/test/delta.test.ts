@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
-import { applyDirDelta, deriveUserKeys, encodeDirDelta, generateUserKey, openDir, sealDir, type Entry } from '../src/index.js'
+import { applyDirDelta, deriveUserKeys, dirLinks, encodeDirDelta, generateUserKey, openDir, readDir, sealBlock, sealDir, type Entry } from '../src/index.js'
 
 const keys = deriveUserKeys(generateUserKey())
 const chunk = (s: string): CID => cidOf(new TextEncoder().encode(s))
@@ -42,5 +42,29 @@ describe('directory blocks (format 4) and their deltas', () => {
     assert.throws(() => openDir(keys, swapped), { name: 'InvalidPersonalFormatError' })
     const relinked = dagCbor.encode({ l: [v.l[1], v.l[0], ...v.l.slice(2)], e: v.e, s: v.s })
     assert.throws(() => openDir(keys, relinked), { name: 'InvalidPersonalFormatError' })
+  })
+})
+
+describe('directory blocks of format 3 (written before format 4)', () => {
+  it('are still read, paged or not, with their chunks and subdirectories', async () => {
+    const sha = createHash('sha256').update('old').digest()
+    const c1 = chunk('old-1')
+    const sub = chunk('a subdirectory block')
+    const links = [c1, sub].sort((a, b) => a.toString() < b.toString() ? -1 : 1)
+    const at = (c: CID): number => links.findIndex(l => l.equals(c))
+    const sealedEntries = sealBlock(keys, dagCbor.encode({ f: 'cachecloud/personal-dir/3', e: [
+      { n: 'old.txt', k: 0, p: 0o644, m: 1000, s: 3, h: sha, c: [at(c1)] },
+      { n: 'sub', k: 1, p: 0o755, m: 2000, d: at(sub) }
+    ] }))
+    const page = dagCbor.encode({ l: links, s: sealedEntries })
+    const pageCid = cidOf(page, DAG_CBOR_CODEC)
+    const top = dagCbor.encode({ l: [pageCid], s: sealBlock(keys, dagCbor.encode({ f: 'cachecloud/personal-dir/3', e: [], g: [0] })) })
+    const topCid = cidOf(top, DAG_CBOR_CODEC)
+    const blocks = new Map([[pageCid.toString(), page], [topCid.toString(), top]])
+    const entries = await readDir({ get: async (c: CID) => blocks.get(c.toString())! }, keys, topCid)
+    assert.deepEqual(entries.map(e => e.name), ['old.txt', 'sub'])
+    assert.ok(entries[0].kind === 'file' && entries[0].chunks[0].equals(c1) && entries[0].size === 3)
+    assert.ok(entries[1].kind === 'dir' && entries[1].dir.equals(sub))
+    assert.deepEqual(dirLinks(top).map(String), [pageCid.toString()])
   })
 })
