@@ -156,6 +156,30 @@ describe('live folders of one user converge through the store', () => {
     assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, v3 (desktop, after v2)\n')
   })
 
+  it('a third machine that is merely behind reverts nothing on the others', async () => {
+    const [laptop, desktop] = machines
+    const tablet = await machine('tablet')
+    await tablet.sync.pull()
+    await tablet.sync.replicate()
+    assert.deepEqual(await treeHashes(tablet.folder), await treeHashes(laptop.folder))
+    await writeFile(join(laptop.folder, 'b2.txt'), 'new on the laptop\n')
+    await writeFile(join(laptop.folder, 'new.txt'), 'new.txt, edited on the laptop\n')
+    await laptop.sync.snapshot(); await laptop.sync.replicate()
+    // the desktop takes the laptop's edit, then merges the tablet, which has not seen it yet
+    await desktop.sync.pull()
+    assert.equal(await readFile(join(desktop.folder, 'new.txt'), 'utf8'), 'new.txt, edited on the laptop\n')
+    await tablet.sync.snapshot(); await tablet.sync.replicate()
+    await desktop.sync.pull()
+    assert.equal(await readFile(join(desktop.folder, 'new.txt'), 'utf8'), 'new.txt, edited on the laptop\n', 'the tablet\'s older version did not come back')
+    assert.equal(await readFile(join(desktop.folder, 'b2.txt'), 'utf8'), 'new on the laptop\n')
+    // and all three converge
+    for (let round = 0; round < 2; round++) for (const m of [laptop, desktop, tablet]) { await m.sync.pull(); await m.sync.replicate() }
+    const l = await treeHashes(laptop.folder)
+    assert.deepEqual(await treeHashes(desktop.folder), l)
+    assert.deepEqual(await treeHashes(tablet.folder), l)
+    assert.equal(Object.keys(l).filter(p => p.includes('.conflict-')).length, 1, JSON.stringify(Object.keys(l)))
+  })
+
   it('a new machine restores the folder from the store alone, now and at an earlier time', async () => {
     const [laptop] = machines
     const fresh = await machine('fresh', { merge: false })

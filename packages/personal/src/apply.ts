@@ -21,8 +21,6 @@ export interface ApplyResult {
   conflicts: string[]
   /** Paths changed on disk since the scan (or that failed): left alone, merged again next time. */
   skipped: string[]
-  /** The base to keep: the plan's, with skipped paths at their old value. */
-  base: Map<string, string>
 }
 
 /** Whether the path still holds what the scan saw (undefined: nothing). Compared by kind, size and mtime (ms), like the scan cache. */
@@ -73,16 +71,14 @@ async function syncAll (files: Set<string>, dirs: Set<string>): Promise<void> {
  * it right now) the path is left alone and merged again next time. The local
  * version of a lost conflict is renamed to its conflict copy, never deleted.
  */
-export async function applyMerge (init: ApplyInit, plan: MergePlan, oldBase: Map<string, string>): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: 0, conflicts: [], skipped: [], base: new Map(plan.base) }
+export async function applyMerge (init: ApplyInit, plan: MergePlan): Promise<ApplyResult> {
+  const result: ApplyResult = { applied: 0, conflicts: [], skipped: [] }
   const files = new Set<string>()
   const dirs = new Set<string>()
   const abs = (p: string): string => join(init.folder, p)
   const wrote = (p: string): void => { files.add(abs(p)); dirs.add(dirname(abs(p))) }
   const skip = (a: MergeAction, why: string): void => {
     result.skipped.push(a.path)
-    const old = oldBase.get(a.path)
-    if (old === undefined) result.base.delete(a.path); else result.base.set(a.path, old)
     init.log?.info({ path: a.path, why }, 'merge left a path for later')
   }
   for (const a of plan.actions) {

@@ -48,3 +48,23 @@ export async function resolveSequential (reader: StoreReader, blockstore: Blocks
   }
   return actions.map(a => a.type === 'conflict' && sequential.has(a.path) ? { type: 'write', path: a.path, entry: a.remote, local: a.local } : a)
 }
+
+/**
+ * Drops the conflicts where the remote version is one this node had before
+ * (in one of its own last MAX_HISTORY_SNAPSHOTS snapshots, newest first): the
+ * remote node is merely behind (e.g. merged for the first time), and the
+ * local version follows its own. Local blocks only.
+ */
+export async function dropStale (blocks: BlockSource, keys: UserKeys, localRoots: CID[], actions: MergeAction[]): Promise<MergeAction[]> {
+  const conflicts = actions.filter(a => a.type === 'conflict')
+  if (conflicts.length === 0) return actions
+  const stale = new Set<string>()
+  for (const root of localRoots.slice(0, MAX_HISTORY_SNAPSHOTS)) {
+    for (const a of conflicts) {
+      if (stale.has(a.path)) continue
+      const entry = await findEntry(blocks, keys, root, a.path).catch((err: Error) => { if (err instanceof PathNotFoundError) return undefined; throw err })
+      if (entry !== undefined && entry.kind !== 'dir' && versionKey(entry) === versionKey(a.remote)) stale.add(a.path)
+    }
+  }
+  return actions.filter(a => !(a.type === 'conflict' && stale.has(a.path)))
+}

@@ -134,7 +134,9 @@ export class DefaultPersonalSync implements PersonalSync {
       try {
         const result = await pullRemotes({
           reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
-          snapshotNow: async () => await this.snapshotNow(false), ...(this.c.log === undefined ? {} : { log: this.c.log })
+          snapshotNow: async () => await this.snapshotNow(false),
+          localRoots: async () => (await readSnapshotLog(this.path('log'))).map(s => s.root).reverse(),
+          ...(this.c.log === undefined ? {} : { log: this.c.log })
         })
         // the merged folder becomes a snapshot of its own, replicated like any other
         if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
