@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { lstat, mkdir, open, readlink, rename, rm, rmdir, symlink } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import type { Logger } from 'pino'
@@ -30,6 +32,17 @@ async function stillIs (abs: string, e: Leaf | undefined): Promise<boolean> {
   if (st === undefined) return false
   if (e.kind === 'symlink') return st.isSymbolicLink() && await readlink(abs) === e.target
   return st.isFile() && st.size === BigInt(e.size) && Number(st.mtimeNs / 1_000_000n) === e.mtimeMs
+}
+
+/** Whether the path holds exactly this version (content hash for a file, target for a symlink). */
+async function holds (abs: string, e: Leaf): Promise<boolean> {
+  const st = await lstat(abs).catch(() => undefined)
+  if (st === undefined) return false
+  if (e.kind === 'symlink') return st.isSymbolicLink() && await readlink(abs) === e.target
+  if (!st.isFile() || st.size !== e.size) return false
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(abs)) hash.update(piece as Buffer)
+  return hash.digest().equals(e.sha256)
 }
 
 async function place (init: ApplyInit, e: Leaf, abs: string, label: string): Promise<void> {
@@ -90,8 +103,11 @@ export async function applyMerge (init: ApplyInit, plan: MergePlan): Promise<App
         await rm(abs(a.path)); dirs.add(dirname(abs(a.path))); result.applied++
         await pruneEmpty(init, a.path)
       } else if (a.winner === 'remote') {
-        const copy = await freeName(abs(a.copyPath))
-        await rename(abs(a.path), copy); files.add(copy); dirs.add(dirname(copy))
+        // the copy may be there already (the other node resolved first and its copy was merged just before): then it keeps our version
+        if (!await holds(abs(a.copyPath), a.local)) {
+          const copy = await freeName(abs(a.copyPath))
+          await rename(abs(a.path), copy); files.add(copy); dirs.add(dirname(copy))
+        }
         await place(init, a.remote, abs(a.path), a.path); wrote(a.path)
         result.conflicts.push(a.copyPath)
       } else {
