@@ -111,6 +111,8 @@ describe('live folders of one user converge through the store', () => {
     assert.deepEqual(second.conflicts, first.conflicts, 'both machines name the conflict copy alike')
     for (const m of [laptop, desktop]) await m.sync.replicate()
     for (const m of [laptop, desktop]) assert.deepEqual((await m.sync.pull()).conflicts, [])
+    // status names the conflict copy as long as it is there
+    assert.deepEqual((await laptop.sync.status()).conflicts, first.conflicts)
 
     const l = await treeHashes(laptop.folder)
     assert.deepEqual(await treeHashes(desktop.folder), l)
@@ -123,7 +125,7 @@ describe('live folders of one user converge through the store', () => {
     assert.equal(l['new.txt'], sha('made on the desktop\n'))
     assert.equal(l['big.bin'], sha(bigFile))
     assert.equal(l['b.txt'], undefined, 'the deletion reached the laptop')
-    assert.ok(!(await readdir(laptop.folder)).some(n => n.includes('.restore-')), 'no temporary file left')
+    assert.ok(!(await readdir(laptop.folder)).some(n => n.includes('.cachecloud-tmp-')), 'no temporary file left')
 
     // history at the store: both edits, and the deleted file's last version
     const versions = JSON.parse(await run(DCSTORE_CLI, ['--data', storeData, '--json', 'discover', 'search', '--glob', 'shared*'])) as Array<{ sha256: string }>
@@ -138,6 +140,66 @@ describe('live folders of one user converge through the store', () => {
     const follow = await laptop.sync.pull()
     assert.deepEqual([follow.applied, follow.conflicts.length], [1, 0])
     assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, desktop follow-up\n')
+  })
+
+  it('when the machine with the later edit merges first, the other takes its conflict copy as is (no second copy)', async () => {
+    const [laptop, desktop] = machines
+    await writeFile(join(laptop.folder, 'plan.txt'), 'plan, laptop\n')
+    const earlier = new Date(Date.now() - 120_000)
+    await utimes(join(laptop.folder, 'plan.txt'), earlier, earlier)
+    await writeFile(join(desktop.folder, 'plan.txt'), 'plan, desktop\n')
+    for (const m of [laptop, desktop]) { await m.sync.snapshot(); await m.sync.replicate() }
+    const d = await desktop.sync.pull()
+    assert.equal(d.conflicts.length, 1)
+    await desktop.sync.replicate()
+    // the laptop's own version is already at the copy's name in what it merges: it is not copied again
+    await laptop.sync.pull()
+    await laptop.sync.replicate()
+    await desktop.sync.pull()
+    const l = await treeHashes(laptop.folder)
+    assert.deepEqual(await treeHashes(desktop.folder), l)
+    const copies = Object.keys(l).filter(p => p.startsWith('plan.conflict-'))
+    assert.deepEqual(copies, d.conflicts)
+    assert.equal(l[copies[0]], sha('plan, laptop\n'))
+    assert.equal(l['plan.txt'], sha('plan, desktop\n'))
+  })
+
+  it('an edit made after taking the other machine\'s edit is an update there, not a conflict', async () => {
+    const [laptop, desktop] = machines
+    await writeFile(join(laptop.folder, 'notes', 'a.txt'), 'note a, v2 (laptop)\n')
+    await laptop.sync.snapshot(); await laptop.sync.replicate()
+    assert.equal((await desktop.sync.pull()).applied, 1)
+    await desktop.sync.replicate()
+    await writeFile(join(desktop.folder, 'notes', 'a.txt'), 'note a, v3 (desktop, after v2)\n')
+    await desktop.sync.snapshot(); await desktop.sync.replicate()
+    // the laptop never merged the desktop snapshot that held v2: the desktop's history shows v3 follows v2
+    const r = await laptop.sync.pull()
+    assert.deepEqual([r.applied, r.conflicts], [1, []])
+    assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, v3 (desktop, after v2)\n')
+  })
+
+  it('a third machine that is merely behind reverts nothing on the others', async () => {
+    const [laptop, desktop] = machines
+    const tablet = await machine('tablet')
+    await tablet.sync.pull()
+    await tablet.sync.replicate()
+    assert.deepEqual(await treeHashes(tablet.folder), await treeHashes(laptop.folder))
+    await writeFile(join(laptop.folder, 'b2.txt'), 'new on the laptop\n')
+    await writeFile(join(laptop.folder, 'new.txt'), 'new.txt, edited on the laptop\n')
+    await laptop.sync.snapshot(); await laptop.sync.replicate()
+    // the desktop takes the laptop's edit, then merges the tablet, which has not seen it yet
+    await desktop.sync.pull()
+    assert.equal(await readFile(join(desktop.folder, 'new.txt'), 'utf8'), 'new.txt, edited on the laptop\n')
+    await tablet.sync.snapshot(); await tablet.sync.replicate()
+    await desktop.sync.pull()
+    assert.equal(await readFile(join(desktop.folder, 'new.txt'), 'utf8'), 'new.txt, edited on the laptop\n', 'the tablet\'s older version did not come back')
+    assert.equal(await readFile(join(desktop.folder, 'b2.txt'), 'utf8'), 'new on the laptop\n')
+    // and all three converge
+    for (let round = 0; round < 2; round++) for (const m of [laptop, desktop, tablet]) { await m.sync.pull(); await m.sync.replicate() }
+    const l = await treeHashes(laptop.folder)
+    assert.deepEqual(await treeHashes(desktop.folder), l)
+    assert.deepEqual(await treeHashes(tablet.folder), l)
+    assert.deepEqual(Object.keys(l).filter(p => p.includes('.conflict-')).map(p => p.split('.')[0]), ['plan', 'shared'], 'one copy per conflict, none new')
   })
 
   it('a new machine restores the folder from the store alone, now and at an earlier time', async () => {

@@ -1,7 +1,8 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { mkdir, unlink, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
@@ -9,6 +10,8 @@ import type { PersonalRestoreResultInfo, PersonalSnapshotResultInfo, PersonalSta
 import { CLI_PATH, type LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
 import { DCSTORE_CLI, freePort, launch, run, treeHashes, type Proc } from './personal-procs.js'
+
+const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
 
 interface CliRun { code: number | null, stdout: string, stderr: string }
 
@@ -128,5 +131,23 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
     assert.deepEqual(await treeHashes(folder2), expected)
     const unenrolled = await cli(node2.dataDir, 'personal', 'restore', '--from-store', '--user', 'bob')
     assert.notEqual(unenrolled.code, 0)
+
+    // the same file edited on both machines: both folders end up with the later edit and one conflict copy
+    await writeFile(join(folder, 'reports', 'q3.txt'), 'q3, revised on the first machine\n')
+    const earlier = new Date(Date.now() - 60_000)
+    await utimes(join(folder, 'reports', 'q3.txt'), earlier, earlier)
+    await writeFile(join(folder2, 'reports', 'q3.txt'), 'q3, revised on the second machine\n')
+    const converged = async (): Promise<[Record<string, string>, Record<string, string>]> => {
+      for (const n of [node, node2]) await cliJson<PersonalSnapshotResultInfo>(n.dataDir, 'personal', 'snapshot')
+      return [await treeHashes(folder), await treeHashes(folder2)]
+    }
+    const [a, b] = await until('both folders alike', converged, ([x, y]) => JSON.stringify(x) === JSON.stringify(y), 60_000)
+    assert.deepEqual(a, b)
+    const copies = Object.keys(a).filter(p => p.startsWith('reports/q3.conflict-'))
+    assert.equal(copies.length, 1, JSON.stringify(Object.keys(a)))
+    assert.equal(a['reports/q3.txt'], sha('q3, revised on the second machine\n'))
+    assert.equal(a[copies[0]], sha('q3, revised on the first machine\n'))
+    const status = await cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status')
+    assert.ok(status[0].conflicts?.includes(copies[0]) === true || (await cliJson<PersonalStatusInfo[]>(node2.dataDir, 'personal', 'status'))[0].conflicts?.includes(copies[0]) === true)
   })
 })

@@ -5,6 +5,7 @@
  *   node personal-node.js peer-id   --home DIR
  *   node personal-node.js snapshot  --home DIR --folder DIR --user U --discovery x25519:...
  *   node personal-node.js replicate --home DIR --folder DIR --user U --discovery x25519:... --store MULTIADDR
+ *   node personal-node.js pull      --home DIR --folder DIR --user U --discovery x25519:... --store MULTIADDR --key-file FILE
  */
 import '@cachecloud/core/polyfill'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
@@ -15,7 +16,7 @@ import { createPersonalSync } from '@cachecloud/personal'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { home: { type: 'string' }, folder: { type: 'string' }, user: { type: 'string' }, discovery: { type: 'string' }, store: { type: 'string' } }
+  options: { home: { type: 'string' }, folder: { type: 'string' }, user: { type: 'string' }, discovery: { type: 'string' }, store: { type: 'string' }, 'key-file': { type: 'string' } }
 })
 const home = values.home ?? '.'
 const emit = (event: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(event) + '\n') }
@@ -35,10 +36,11 @@ if (positionals[0] === 'peer-id') {
 } else {
   const blockstore = createBlockstore({ path: join(home, 'blocks') })
   await blockstore.start()
-  const libp2p = positionals[0] === 'replicate' ? await (await network()).createNetwork({ privateKey: await loadKey(), listen: ['/ip4/127.0.0.1/tcp/0'] }) : undefined
+  const libp2p = positionals[0] === 'replicate' || positionals[0] === 'pull' ? await (await network()).createNetwork({ privateKey: await loadKey(), listen: ['/ip4/127.0.0.1/tcp/0'] }) : undefined
   const sync = createPersonalSync({
     user: values.user ?? 'alice', folder: values.folder ?? '.', stateDir: join(home, 'personal'), blockstore, node,
     discoveryKey: values.discovery ?? '', watch: false,
+    ...(values['key-file'] === undefined ? {} : { userKeyFile: values['key-file'] }),
     ...(libp2p === undefined ? {} : { libp2p, store: values.store ?? '' }),
     onProgress: e => { if (e.type === 'personal:replicate') emit({ event: 'progress', bytes: e.done }) }
   })
@@ -46,6 +48,10 @@ if (positionals[0] === 'peer-id') {
     if (positionals[0] === 'snapshot') {
       const s = await sync.snapshot()
       emit({ event: 'snapshot', cid: s.cid.toString(), time: s.time, created: s.created, files: s.files, newBytes: s.newBytes, hashedFiles: s.stats.hashedFiles })
+    } else if (positionals[0] === 'pull') {
+      emit({ event: 'pulling' })
+      const r = await sync.pull()
+      emit({ event: 'pulled', ...r })
     } else {
       const r = await sync.replicate()
       emit({ event: 'replicated', ...r })

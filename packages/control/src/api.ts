@@ -245,6 +245,10 @@ export interface PersonalStatusInfo {
   lastScan: { files: number, bytes: number, hashedFiles: number, hashedBytes: number, newBlocks: number, newBytes: number, sealedDirs: number } | null
   /** Last background failure (e.g. store unreachable); snapshots go on offline. */
   lastError: string | null
+  /** The last merge of the user's other machines' changes (with a user key file): when, and the changes applied. */
+  lastMerge?: { at: string, applied: number } | null
+  /** Conflict copies merges wrote (since the daemon started, the last 20) that are still in the folder: they need the user's attention. */
+  conflicts?: string[]
 }
 
 /** One snapshot of a user's folder. */

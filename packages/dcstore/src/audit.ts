@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
+import { readFile, truncate } from 'node:fs/promises'
 import { AUDIT_GENESIS } from './constants.js'
 import { AuditChainBrokenError } from './errors.js'
 import { appendDurable, writeFileAtomic600 as writeFileAtomic } from './fs.js'
+import { withLockFile } from './lock.js'
 
 /** One audit entry (docs/formats/personal.md#audit-log). */
 export interface AuditEntry {
@@ -38,17 +39,43 @@ export class AuditLog {
   constructor (private readonly path: string, private readonly headPath: string) {}
 
   append (who: string, action: string, params: Record<string, unknown>, result: Record<string, unknown>): Promise<AuditEntry> {
-    const run = this.queue.then(async () => {
-      // re-read the head each time: the server and discovery commands append from different processes
-      const tail = await this.head()
+    // one writer at a time across processes (the server and discovery commands), and within this one
+    const run = this.queue.then(async () => await withLockFile(this.path + '.lock', async () => {
+      const tail = await this.recover()
       const base = { seq: tail.seq + 1, at: new Date().toISOString(), who, action, params, result }
       const entry: AuditEntry = { ...base, prev: tail.hash, hash: entryHash(tail.hash, base) }
       await appendDurable(this.path, JSON.stringify(entry) + '\n')
       await writeFileAtomic(this.headPath, JSON.stringify({ seq: entry.seq, hash: entry.hash }) + '\n')
       return entry
-    })
+    }))
     this.queue = run.catch(() => {})
     return run
+  }
+
+  /**
+   * The head to append after, under the lock, repairing what a writer killed
+   * mid-append left: a torn last line (never acknowledged) is cut off, and an
+   * entry appended whose head was not yet rewritten (it chains from the head)
+   * moves the head forward. Anything else is left for `verify` to report.
+   */
+  private async recover (): Promise<{ seq: number, hash: string }> {
+    const head = await this.head()
+    const text = await readText(this.path)
+    let complete = text
+    if (text !== '' && !text.endsWith('\n')) {
+      complete = text.slice(0, text.lastIndexOf('\n') + 1)
+      await truncate(this.path, Buffer.byteLength(complete))
+    }
+    const last = complete.trimEnd().split('\n').at(-1) ?? ''
+    if (last === '') return head
+    let e: AuditEntry
+    try { e = JSON.parse(last) as AuditEntry } catch { return head }
+    if (e.seq === head.seq + 1 && e.prev === head.hash && entryHash(head.hash, e) === e.hash) {
+      const moved = { seq: e.seq, hash: e.hash }
+      await writeFileAtomic(this.headPath, JSON.stringify(moved) + '\n')
+      return moved
+    }
+    return head
   }
 
   private async head (): Promise<{ seq: number, hash: string }> {

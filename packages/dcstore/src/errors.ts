@@ -29,3 +29,9 @@ export class ExportTargetNotEmptyError extends CacheCloudError {
   static override name = 'ExportTargetNotEmptyError'
   constructor (message: string) { super(message, 'ERR_EXPORT_TARGET_NOT_EMPTY') }
 }
+
+/** Another process holds a store lock (e.g. the audit log's) for too long. */
+export class LockTimeoutError extends CacheCloudError {
+  static override name = 'LockTimeoutError'
+  constructor (message: string) { super(message, 'ERR_LOCK_TIMEOUT') }
+}

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
   parent TEXT, root TEXT NOT NULL, files BIGINT NOT NULL, bytes BIGINT NOT NULL, committed_ms BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS snapshots_user_time ON snapshots ("user", time_ms);
+CREATE INDEX IF NOT EXISTS snapshots_user_node_time ON snapshots ("user", node, time_ms);
 CREATE TABLE IF NOT EXISTS files (
   snapshot TEXT NOT NULL REFERENCES snapshots (cid), "user" TEXT NOT NULL, node TEXT NOT NULL, path TEXT NOT NULL,
   kind TEXT NOT NULL, size BIGINT NOT NULL, sha256 TEXT NOT NULL, mtime_ms BIGINT NOT NULL, mode INTEGER NOT NULL,
@@ -118,6 +119,12 @@ export class PgVersionIndex implements VersionIndex {
     if (q.toMs !== undefined) add('time_ms <= ?', q.toMs)
     const sql = `SELECT * FROM snapshots ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, cid COLLATE "C"`
     return (await this.p.query(sql, args)).rows.map(toSnapshot)
+  }
+
+  async latestSnapshots (user: string, atMs: number): Promise<SnapshotRow[]> {
+    const sql = `SELECT s.* FROM snapshots s JOIN (SELECT node, MAX(time_ms) AS t FROM snapshots WHERE "user" = $1 AND time_ms <= $2 GROUP BY node) m
+      ON s.node = m.node AND s.time_ms = m.t WHERE s."user" = $1 ORDER BY s.time_ms, s.cid COLLATE "C"`
+    return (await this.p.query(sql, [user, atMs])).rows.map(toSnapshot)
   }
 
   async files (snapshot: string): Promise<FileRow[]> {

@@ -88,7 +88,7 @@ export class ReadServer {
   /** The record of the last committed snapshot of each node at or before `atMs`. */
   private async heads (blocks: Blockstore, user: string, atMs: number): Promise<Uint8Array[]> {
     const last = new Map<string, string>()
-    for (const s of await this.init.index.snapshots({ user, toMs: atMs })) last.set(s.node, s.cid)
+    for (const s of await this.init.index.latestSnapshots(user, atMs)) last.set(s.node, s.cid)
     return await Promise.all([...last.values()].map(async cid => await blocks.get(parseCid(cid))))
   }
 

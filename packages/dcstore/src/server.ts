@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import {
-  decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
+  applyDirDelta, decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
   MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason
 } from '@cachecloud/personal'
 import type { Enrollment } from './enrollment.js'
@@ -25,7 +25,7 @@ export interface ServerInit {
 class Refusal extends Error { constructor (readonly reason: RefusalReason, message: string) { super(message) } }
 
 /**
- * Answers /cachecloud/personal/1.0.0: checks enrollment, walks the offered
+ * Answers /cachecloud/personal/1.1.0: checks enrollment, walks the offered
  * snapshot's DAG from its root, wants every block it lacks (a held directory
  * block is read locally and walked too, so a cut replication resumes without
  * resending), verifies each block against its CID, then makes the blocks
@@ -104,6 +104,8 @@ export class ReplicationServer {
     const queue: CID[] = [root]
     const seen = new Set<string>([root.toString()])
     let uncommitted = 0
+    /** Blocks whose delta named a base this store lacks: wanted again, whole. */
+    const whole = new Set<string>()
     const enqueue = (links: CID[]): void => {
       for (const l of links) { const k = l.toString(); if (!seen.has(k)) { seen.add(k); queue.push(l) } }
     }
@@ -118,16 +120,26 @@ export class ReplicationServer {
         }
       }
       if (wants.length === 0) continue
-      const outstanding = new Map(wants.map(c => [c.toString(), c]))
-      await send({ t: 'want', cids: wants })
+      let answered = 0
+      await send({ t: 'want', cids: wants, whole: wants.filter(c => whole.has(c.toString())) })
       let last = false
       while (!last) {
         const m = await next()
         if (m.t !== 'blocks') throw new ProtocolError(`expected blocks, got ${m.t}`)
         last = m.last
-        for (const [cid, bytes] of m.blocks) {
-          if (!outstanding.delete(cid.toString())) throw new ProtocolError(`unrequested block ${cid.toString()}`)
+        for (const payload of m.blocks) {
+          // blocks come in the order wanted
+          const cid = wants[answered++]
+          if (cid === undefined) throw new ProtocolError('more blocks than wanted')
           const isDir = cid.code === DAG_CBOR_CODEC
+          let bytes: Uint8Array
+          if (payload instanceof Uint8Array) {
+            bytes = payload
+          } else {
+            if (!isDir || whole.has(cid.toString())) throw new ProtocolError(`block ${cid.toString()} must be sent whole`)
+            if (!await blocks.has(payload.base)) { whole.add(cid.toString()); queue.push(cid); continue }
+            bytes = applyDirDelta(await blocks.get(payload.base), payload)
+          }
           if (bytes.byteLength > (isDir ? MAX_DIR_BLOCK_BYTES : MAX_CHUNK_BLOCK_BYTES)) throw new ProtocolError(`block ${cid.toString()} too large`)
           if (!bytesMatchCid(cid, bytes)) throw new ProtocolError(`block ${cid.toString()} does not match its CID`)
           await blocks.put(cid, bytes)
@@ -137,7 +149,7 @@ export class ReplicationServer {
         // commit point: blocks made durable here are not wanted again if the replication is cut
         if (uncommitted >= this.init.commitBytes) { await blocks.sync(); uncommitted = 0 }
       }
-      if (outstanding.size > 0) throw new ProtocolError(`${outstanding.size} wanted blocks were not sent`)
+      if (answered < wants.length) throw new ProtocolError(`${wants.length - answered} wanted blocks were not sent`)
     }
   }
 }

@@ -9,6 +9,7 @@ CREATE TABLE IF NOT EXISTS snapshots (
   parent TEXT, root TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL, committed_ms INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS snapshots_user_time ON snapshots (user, time_ms);
+CREATE INDEX IF NOT EXISTS snapshots_user_node_time ON snapshots (user, node, time_ms);
 CREATE TABLE IF NOT EXISTS files (
   snapshot TEXT NOT NULL REFERENCES snapshots (cid), user TEXT NOT NULL, node TEXT NOT NULL, path TEXT NOT NULL,
   kind TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL, mtime_ms INTEGER NOT NULL, mode INTEGER NOT NULL,
@@ -78,6 +79,12 @@ export class SqliteVersionIndex implements VersionIndex {
     if (q.toMs !== undefined) { where.push('time_ms <= ?'); args.push(q.toMs) }
     const sql = `SELECT * FROM snapshots ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY time_ms, cid`
     return (this.d.prepare(sql).all(...args) as SnapshotSql[]).map(toSnapshot)
+  }
+
+  async latestSnapshots (user: string, atMs: number): Promise<SnapshotRow[]> {
+    const sql = `SELECT s.* FROM snapshots s JOIN (SELECT node, MAX(time_ms) AS t FROM snapshots WHERE user = ? AND time_ms <= ? GROUP BY node) m
+      ON s.node = m.node AND s.time_ms = m.t WHERE s.user = ? ORDER BY s.time_ms, s.cid`
+    return (this.d.prepare(sql).all(user, atMs, user) as SnapshotSql[]).map(toSnapshot)
   }
 
   async files (snapshot: string): Promise<FileRow[]> {

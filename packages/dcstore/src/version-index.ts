@@ -57,6 +57,8 @@ export interface VersionIndex {
   commitSnapshot(snapshot: SnapshotRow, files: FileRow[]): Promise<boolean>
   /** Snapshots by time, oldest first. */
   snapshots(query: SnapshotQuery): Promise<SnapshotRow[]>
+  /** The last snapshot of each node of `user` at or before `atMs`, oldest first: what the user's machines read (no scan of the user's whole history). */
+  latestSnapshots(user: string, atMs: number): Promise<SnapshotRow[]>
   /** Files of one snapshot, by path. */
   files(snapshot: string): Promise<FileRow[]>
   /** File versions by path glob and/or content hash, oldest first. */

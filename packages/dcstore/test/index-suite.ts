@@ -45,6 +45,16 @@ export function versionIndexSuite (name: string, create: () => Promise<{ index: 
       assert.deepEqual(await index.snapshots({ node: 'n2' }), [s3])
     })
 
+    it('gives the last snapshot of each node of a user at or before a time', async () => {
+      const other = snap('s4', 'alice', 'n3', 1800)
+      await index.commitSnapshot(other, [file(other, 'c.txt', 'ee')])
+      assert.deepEqual((await index.latestSnapshots('alice', 5000)).map(s => s.cid), ['s4', 's2'])
+      assert.deepEqual((await index.latestSnapshots('alice', 1900)).map(s => s.cid), ['s1', 's4'])
+      assert.deepEqual(await index.latestSnapshots('alice', 999), [])
+      assert.deepEqual((await index.latestSnapshots('bob', 5000)).map(s => s.cid), ['s3'])
+      assert.equal(await index.removeSnapshots(['s4']), 1)
+    })
+
     it('searches by glob and by hash, across users or for one', async () => {
       assert.deepEqual((await index.search({ glob: 'docs/*' })).map(f => f.snapshot), ['s1', 's2'])
       assert.deepEqual((await index.search({ glob: '*.txt', user: 'bob' })).map(f => f.sha256), ['cc'])

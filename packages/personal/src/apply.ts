@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { lstat, mkdir, open, readlink, rename, rm, rmdir, symlink } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import type { Logger } from 'pino'
@@ -21,8 +23,6 @@ export interface ApplyResult {
   conflicts: string[]
   /** Paths changed on disk since the scan (or that failed): left alone, merged again next time. */
   skipped: string[]
-  /** The base to keep: the plan's, with skipped paths at their old value. */
-  base: Map<string, string>
 }
 
 /** Whether the path still holds what the scan saw (undefined: nothing). Compared by kind, size and mtime (ms), like the scan cache. */
@@ -32,6 +32,17 @@ async function stillIs (abs: string, e: Leaf | undefined): Promise<boolean> {
   if (st === undefined) return false
   if (e.kind === 'symlink') return st.isSymbolicLink() && await readlink(abs) === e.target
   return st.isFile() && st.size === BigInt(e.size) && Number(st.mtimeNs / 1_000_000n) === e.mtimeMs
+}
+
+/** Whether the path holds exactly this version (content hash for a file, target for a symlink). */
+async function holds (abs: string, e: Leaf): Promise<boolean> {
+  const st = await lstat(abs).catch(() => undefined)
+  if (st === undefined) return false
+  if (e.kind === 'symlink') return st.isSymbolicLink() && await readlink(abs) === e.target
+  if (!st.isFile() || st.size !== e.size) return false
+  const hash = createHash('sha256')
+  for await (const piece of createReadStream(abs)) hash.update(piece as Buffer)
+  return hash.digest().equals(e.sha256)
 }
 
 async function place (init: ApplyInit, e: Leaf, abs: string, label: string): Promise<void> {
@@ -73,16 +84,14 @@ async function syncAll (files: Set<string>, dirs: Set<string>): Promise<void> {
  * it right now) the path is left alone and merged again next time. The local
  * version of a lost conflict is renamed to its conflict copy, never deleted.
  */
-export async function applyMerge (init: ApplyInit, plan: MergePlan, oldBase: Map<string, string>): Promise<ApplyResult> {
-  const result: ApplyResult = { applied: 0, conflicts: [], skipped: [], base: new Map(plan.base) }
+export async function applyMerge (init: ApplyInit, plan: MergePlan): Promise<ApplyResult> {
+  const result: ApplyResult = { applied: 0, conflicts: [], skipped: [] }
   const files = new Set<string>()
   const dirs = new Set<string>()
   const abs = (p: string): string => join(init.folder, p)
   const wrote = (p: string): void => { files.add(abs(p)); dirs.add(dirname(abs(p))) }
   const skip = (a: MergeAction, why: string): void => {
     result.skipped.push(a.path)
-    const old = oldBase.get(a.path)
-    if (old === undefined) result.base.delete(a.path); else result.base.set(a.path, old)
     init.log?.info({ path: a.path, why }, 'merge left a path for later')
   }
   for (const a of plan.actions) {
@@ -94,8 +103,11 @@ export async function applyMerge (init: ApplyInit, plan: MergePlan, oldBase: Map
         await rm(abs(a.path)); dirs.add(dirname(abs(a.path))); result.applied++
         await pruneEmpty(init, a.path)
       } else if (a.winner === 'remote') {
-        const copy = await freeName(abs(a.copyPath))
-        await rename(abs(a.path), copy); files.add(copy); dirs.add(dirname(copy))
+        // the copy may be there already (the other node resolved first and its copy was merged just before): then it keeps our version
+        if (!await holds(abs(a.copyPath), a.local)) {
+          const copy = await freeName(abs(a.copyPath))
+          await rename(abs(a.path), copy); files.add(copy); dirs.add(dirname(copy))
+        }
         await place(init, a.remote, abs(a.path), a.path); wrote(a.path)
         result.conflicts.push(a.copyPath)
       } else {

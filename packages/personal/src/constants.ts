@@ -4,9 +4,13 @@
 /** Format tag of a snapshot record (plaintext dag-cbor). */
 export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
 /** Format tag inside a sealed directory node. */
-export const DIR_FORMAT = 'cachecloud/personal-dir/3'
+export const DIR_FORMAT = 'cachecloud/personal-dir/4'
+/** The previous directory format: still read (snapshots written before format 4), never written. */
+export const DIR_FORMAT_V3 = 'cachecloud/personal-dir/3'
+/** Entry kinds in directory blocks (`k`). */
+export const ENTRY_KIND = { file: 0, dir: 1, symlink: 2 } as const
 /** Replication protocol: node offers a snapshot, store wants what it lacks. */
-export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.0.0'
+export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.1.0'
 /** Read protocol: an enrolled node asks the store for a user's latest snapshots and their blocks. */
 export const PERSONAL_READ_PROTOCOL = '/cachecloud/personal-read/1.0.0'
 
@@ -28,8 +32,9 @@ export const X25519_KEY_PREFIX = 'x25519:'
 
 /** A directory of more entries than this is split into pages. */
 export const PAGE_THRESHOLD = 32
-/** A page ends after an entry whose keyed name hash's first byte is below 256 / PAGE_BOUNDARY_ODDS (about 1 in 16)... */
+/** A page of at least PAGE_MIN_ENTRIES ends after an entry whose keyed name hash's first byte is below 256 / PAGE_BOUNDARY_ODDS (about 1 in 16)... */
 export const PAGE_BOUNDARY_ODDS = 16
+export const PAGE_MIN_ENTRIES = 4
 /** ... or after this many entries. */
 export const PAGE_MAX_ENTRIES = 64
 /** Largest directory block (dag-cbor: links and sealed entries). */
@@ -59,4 +64,10 @@ export const DEFAULT_TIMEOUT_MS = 60_000
 export const STATE_FILES = { userKey: 'user.key', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl', syncBase: 'sync-base.json' } as const
 /** Conflict copies are named `<stem>.conflict-<node>-<time><ext>`; `<node>` is the last NODE_TAG_CHARS of the peer id. */
 export const CONFLICT_MARKER = '.conflict-'
+/** Temporary files of a restore or merge are named `.<name>` + TEMP_MARKER + pid; scans skip them, so one left by a crash is never versioned. */
+export const TEMP_MARKER = '.cachecloud-tmp-'
 export const NODE_TAG_CHARS = 8
+/** Before calling two edits a conflict, a merge looks this many snapshots back in the remote node's history for the local version. */
+export const MAX_HISTORY_SNAPSHOTS = 32
+/** Status lists at most this many conflict copies (the latest). */
+export const MAX_REPORTED_CONFLICTS = 20

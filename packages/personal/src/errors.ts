@@ -49,3 +49,15 @@ export class ReadRefusedError extends CacheCloudError {
   readonly reason: string
   constructor (reason: string, message: string) { super(message, 'ERR_READ_REFUSED'); this.reason = reason }
 }
+
+/** The data-center store could not be reached (offline, wrong address, not running). */
+export class StoreUnreachableError extends CacheCloudError {
+  static override name = 'StoreUnreachableError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_STORE_UNREACHABLE', options) }
+}
+
+/** The folder looks unavailable (empty, on another device than before: a missing mount); no snapshot is taken. */
+export class FolderUnavailableError extends CacheCloudError {
+  static override name = 'FolderUnavailableError'
+  constructor (message: string) { super(message, 'ERR_FOLDER_UNAVAILABLE') }
+}

@@ -5,7 +5,7 @@
  * immutable snapshots (content-defined chunks sealed with the user's key,
  * directory blocks whose entries are sealed too, a plaintext record naming the
  * root), kept in the node's block store and replicated to the data-center
- * store over `/cachecloud/personal/1.0.0`. A watcher and a periodic full scan
+ * store over `/cachecloud/personal/1.1.0`; with the user's key pair it also merges the user's other machines' snapshots into the folder (`/cachecloud/personal-read/1.0.0`). A watcher and a periodic full scan
  * take snapshots; an unchanged file (size, mtime, ctime, inode) is not read
  * again. Formats: docs/formats/personal.md.
  *
@@ -112,6 +112,10 @@ export interface PersonalStatus {
   lastSnapshot: string | null
   lastScan: ScanStats | null
   lastError: string | null
+  /** The last merge of the other nodes' snapshots: when, and the changes applied. */
+  lastMerge: { at: string, applied: number } | null
+  /** Conflict copies written by merges since start (the last MAX_REPORTED_CONFLICTS) still in the folder, relative paths. */
+  conflicts: string[]
 }
 
 export interface PersonalSync {
@@ -121,8 +125,11 @@ export interface PersonalSync {
   stop(): Promise<void>
   /** Scans now and records a snapshot if anything changed (or `force`). Works offline. */
   snapshot(options?: { force?: boolean }): Promise<SnapshotResult>
-  /** Sends every snapshot not yet committed by the store, oldest first. `bytesSent`: block bytes; `wireBytes`: all frames both ways (before Noise/yamux). */
-  replicate(): Promise<{ replicated: number, bytesSent: number, wireBytes: number }>
+  /**
+   * Sends every snapshot not yet committed by the store, oldest first. `bytesSent`: block bytes (a delta counts its size);
+   * `wireBytes`: all frames both ways (before Noise/yamux); `deltas`: directory blocks sent as deltas of the parent's.
+   */
+  replicate(): Promise<{ replicated: number, bytesSent: number, wireBytes: number, deltas: number }>
   /** Snapshots taken on this node, oldest first. */
   log(): Promise<SnapshotInfo[]>
   status(): Promise<PersonalStatus>
@@ -182,6 +189,7 @@ export * from './tree.js'
 export * from './walk.js'
 export * from './wire.js'
 export * from './read-wire.js'
+export { applyDirDelta, encodeDirDelta, type DirDelta } from './delta.js'
 export { StoreReader, fetchSnapshot, type RemoteSnapshot, type StoreReaderInit } from './store-reader.js'
 export { readUserKeyFile, writeUserKeyFile } from './user-key.js'
 export { restoreTree, writeRestoredFile, type RestoreResult } from './restore.js'

@@ -7,8 +7,8 @@ import { walkTree, type BlockSource } from './walk.js'
 
 // Three-way merge of another node's snapshot into the live folder
 // (docs/formats/personal.md#convergence). Per path, three versions: the local
-// one (the snapshot just taken), the remote one, and the base (what this node
-// last took from any other node for that path). Only a remote change is
+// one (the snapshot just taken), the remote one, and the base (the same
+// node's snapshot this node merged last time). Only a remote change is
 // acted on; a change on both sides to different content is a conflict: one
 // version stays at the path, the other is written beside it as a conflict
 // copy, and both stay in history.
@@ -23,6 +23,11 @@ export interface FlatTree { leaves: Map<string, Leaf>, dirs: Set<string> }
 export function versionKey (e: Leaf | undefined): string | undefined {
   if (e === undefined) return undefined
   return e.kind === 'file' ? 'f:' + Buffer.from(e.sha256).toString('hex') : 'l:' + e.target
+}
+
+/** The version key of every path of a tree: a merge's base. */
+export function versionsOf (tree: FlatTree): Map<string, string> {
+  return new Map([...tree.leaves].map(([path, e]) => [path, versionKey(e)!]))
 }
 
 export async function flattenTree (blocks: BlockSource, keys: UserKeys, root: CID): Promise<FlatTree> {
@@ -45,8 +50,6 @@ export type MergeAction =
 
 export interface MergePlan {
   actions: MergeAction[]
-  /** The base after every action succeeded. */
-  base: Map<string, string>
 }
 
 /** `report.docx` -> `report.conflict-<node tag>-<YYYYMMDD-HHMMSS>.docx`, from the losing version's node and mtime: both nodes name it alike. */
@@ -66,7 +69,6 @@ function localWins (local: Leaf, localNode: string, remote: Leaf, remoteNode: st
 }
 
 export function planMerge (local: FlatTree, remote: FlatTree, base: Map<string, string>, localNode: string, remoteNode: string): MergePlan {
-  const next = new Map(base)
   const actions: MergeAction[] = []
   const paths = new Set([...local.leaves.keys(), ...remote.leaves.keys(), ...base.keys()])
   for (const path of [...paths].sort()) {
@@ -76,7 +78,6 @@ export function planMerge (local: FlatTree, remote: FlatTree, base: Map<string, 
     const rk = versionKey(r)
     const bk = base.get(path)
     if (rk === bk) continue // the remote did not change it: whatever is here stands
-    if (rk === undefined) next.delete(path); else next.set(path, rk)
     if (lk === rk) continue // same change on both sides
     if (lk === bk) {
       // only the remote changed it
@@ -91,5 +92,5 @@ export function planMerge (local: FlatTree, remote: FlatTree, base: Map<string, 
     const loser = winner === 'local' ? { node: remoteNode, e: r } : { node: localNode, e: l }
     actions.push({ type: 'conflict', path, winner, copyPath: conflictName(path, loser.node, loser.e.mtimeMs), local: l, remote: r })
   }
-  return { actions, base: next }
+  return { actions }
 }

@@ -4,7 +4,9 @@ import type { CID } from '@cachecloud/core'
 import { applyMerge } from './apply.js'
 import type { UserKeys } from './crypto.js'
 import { DecryptionFailedError } from './errors.js'
-import { flattenTree, planMerge } from './merge.js'
+import { dropStale, resolveSequential } from './history.js'
+import { flattenTree, planMerge, versionsOf } from './merge.js'
+import { parseCid } from '@cachecloud/core'
 import { loadSyncBase, saveSyncBase } from './state.js'
 import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
 import { openDir } from './tree.js'
@@ -20,6 +22,8 @@ export interface PullInit {
   basePath: string
   /** Takes a local snapshot now (inside the caller's exclusive section): the local side of the merge. */
   snapshotNow: () => Promise<{ root: CID }>
+  /** Roots of this node's snapshots, newest first: a remote version found there is one the remote is merely behind on. */
+  localRoots: () => Promise<CID[]>
   log?: Logger
 }
 
@@ -71,13 +75,21 @@ export async function pullRemotes (init: PullInit): Promise<PullResult> {
     }
     result.fetchedBytes += (await fetchSnapshot(init.reader, init.blockstore, remote)).bytes
     const local = await init.snapshotNow()
-    const [mine, theirs] = await Promise.all([flattenTree(init.blockstore, init.keys, local.root), flattenTree(init.blockstore, init.keys, remote.record.root)])
-    const plan = planMerge(mine, theirs, base.paths, init.node, node)
-    const applied = await applyMerge({ folder: init.folder, blocks: init.blockstore, keys: init.keys, remote: theirs, ...(init.log === undefined ? {} : { log: init.log }) }, plan, base.paths)
-    base.paths = applied.base
-    // a skipped path must be merged again: the snapshot is not marked merged
-    if (applied.skipped.length === 0) base.merged[node] = { cid: remote.cid.toString(), root: remote.record.root.toString(), time: remote.record.time }
-    await saveSyncBase(init.basePath, base)
+    // the base: this node's snapshot merged last time, so a node that is merely behind reverts nothing
+    const last = base.merged[node]
+    const [mine, theirs, before] = await Promise.all([
+      flattenTree(init.blockstore, init.keys, local.root), flattenTree(init.blockstore, init.keys, remote.record.root),
+      last === undefined ? undefined : flattenTree(init.blockstore, init.keys, parseCid(last.root))
+    ])
+    const plan = planMerge(mine, theirs, before === undefined ? new Map() : versionsOf(before), init.node, node)
+    plan.actions = await resolveSequential(init.reader, init.blockstore, init.keys, remote, base.merged[node]?.cid, plan.actions)
+    plan.actions = await dropStale(init.blockstore, init.keys, await init.localRoots(), plan.actions)
+    const applied = await applyMerge({ folder: init.folder, blocks: init.blockstore, keys: init.keys, remote: theirs, ...(init.log === undefined ? {} : { log: init.log }) }, plan)
+    // a skipped path must be merged again: the snapshot is not marked merged (the next merge against the same base finds the rest done)
+    if (applied.skipped.length === 0) {
+      base.merged[node] = { cid: remote.cid.toString(), root: remote.record.root.toString(), time: remote.record.time }
+      await saveSyncBase(init.basePath, base)
+    }
     result.merged++; result.applied += applied.applied; result.conflicts.push(...applied.conflicts); result.skipped += applied.skipped.length
     init.log?.info({ node, snapshot: remote.cid.toString(), applied: applied.applied, conflicts: applied.conflicts.length, skipped: applied.skipped.length }, 'merged snapshot of another node')
   }

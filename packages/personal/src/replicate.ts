@@ -4,7 +4,9 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { DAG_CBOR_CODEC, type CID, type ProgressOptions } from '@cachecloud/core'
 import { BLOCKS_FRAME_BYTES, MAX_FRAME_BYTES, PERSONAL_PROTOCOL } from './constants.js'
 import { ProtocolError, ReplicationRefusedError } from './errors.js'
+import { deltaBody, encodeDirDelta, type DirDelta } from './delta.js'
 import { dirLinks } from './tree.js'
+import * as dagCbor from '@ipld/dag-cbor'
 import { decodeMessage, encodeMessage, FrameReader } from './wire.js'
 
 export interface ReplicateInit extends ProgressOptions<'personal:replicate'> {
@@ -16,13 +18,17 @@ export interface ReplicateInit extends ProgressOptions<'personal:replicate'> {
   record: { cid: CID, bytes: Uint8Array, root: CID }
   signal?: AbortSignal
   timeoutMs: number
+  /** Per directory block of the snapshot, a block the store holds to send it as a delta of (pairDirBlocks against the last committed snapshot). */
+  deltaBases?: Map<string, CID>
 }
 
 export interface ReplicateResult {
   status: 'committed' | 'present'
   blocksSent: number
-  /** Block bytes sent (sealed chunks and directory blocks). */
+  /** Block bytes sent (sealed chunks and directory blocks; a delta counts its encoded size). */
   bytesSent: number
+  /** Directory blocks sent as deltas. */
+  deltas: number
   /** Bytes of every frame sent: offer, blocks and their framing. */
   wireBytesOut: number
   /** Bytes read from the stream: the store's WANTs and answer. */
@@ -58,7 +64,7 @@ export async function replicateSnapshot (init: ReplicateInit): Promise<Replicate
   const reader = new FrameReader(stream, MAX_FRAME_BYTES)
   const onAbort = (): void => { stream.abort(signal.reason as Error) }
   signal.addEventListener('abort', onAbort)
-  const result: ReplicateResult = { status: 'committed', blocksSent: 0, bytesSent: 0, wireBytesOut: 0, wireBytesIn: 0 }
+  const result: ReplicateResult = { status: 'committed', blocksSent: 0, bytesSent: 0, deltas: 0, wireBytesOut: 0, wireBytesIn: 0 }
   const send = async (frame: ReturnType<typeof encodeMessage>): Promise<void> => {
     result.wireBytesOut += frame.byteLength
     if (!stream.send(frame)) await stream.onDrain({ signal })
@@ -75,13 +81,18 @@ export async function replicateSnapshot (init: ReplicateInit): Promise<Replicate
       }
       if (msg.t === 'refused') throw new ReplicationRefusedError(msg.reason, `store refused snapshot ${init.record.cid.toString()}: ${msg.message}`)
       if (msg.t !== 'want') throw new ProtocolError(`unexpected ${msg.t} from the store`)
-      let batch: Array<[CID, Uint8Array]> = []
+      let batch: Array<Uint8Array | DirDelta> = []
       let batchBytes = 0
+      const whole = new Set((msg.whole ?? []).map(c => c.toString()))
       for (const [i, cid] of msg.cids.entries()) {
         if (!allowed.has(cid.toString())) throw new ProtocolError(`store wants ${cid.toString()}, which is not in the snapshot`)
         const bytes = await init.blockstore.get(cid)
-        batch.push([cid, bytes]); batchBytes += bytes.byteLength
-        result.blocksSent++; result.bytesSent += bytes.byteLength
+        const base = whole.has(cid.toString()) ? undefined : init.deltaBases?.get(cid.toString())
+        const delta = base === undefined ? undefined : encodeDirDelta(base, await init.blockstore.get(base), bytes)
+        const size = delta === undefined ? bytes.byteLength : dagCbor.encode(deltaBody(delta)).byteLength
+        batch.push(delta ?? bytes); batchBytes += size
+        result.blocksSent++; result.bytesSent += size
+        if (delta !== undefined) result.deltas++
         const last = i === msg.cids.length - 1
         if (last || batchBytes >= BLOCKS_FRAME_BYTES) {
           await send(encodeMessage({ t: 'blocks', blocks: batch, last }))

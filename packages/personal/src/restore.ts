@@ -1,5 +1,6 @@
 import { lstat, mkdir, open, rename, rm, symlink, utimes, chmod } from 'node:fs/promises'
-import { dirname, join, resolve, sep } from 'node:path'
+import { basename, dirname, join, resolve, sep } from 'node:path'
+import { TEMP_MARKER } from './constants.js'
 import type { CID } from '@cachecloud/core'
 import type { UserKeys } from './crypto.js'
 import { PathNotFoundError } from './errors.js'
@@ -23,7 +24,7 @@ export interface RestoreResult {
  */
 export async function writeRestoredFile (blocks: BlockSource, keys: UserKeys, entry: FileEntry, target: string, label: string): Promise<void> {
   await mkdir(dirname(target), { recursive: true })
-  const tmp = `${target}.restore-${process.pid}`
+  const tmp = join(dirname(target), `.${basename(target)}${TEMP_MARKER}${process.pid}`)
   const handle = await open(tmp, 'w', 0o600)
   try {
     for await (const piece of readFileContent(blocks, keys, entry, label)) await handle.write(piece)

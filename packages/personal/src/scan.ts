@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs'
-import { lstat, open, readdir, readlink } from 'node:fs/promises'
+import { lstat, open, readdir, readlink, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
-import { parseCid, type CID, type ProgressOptions } from '@cachecloud/core'
+import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
+import { TEMP_MARKER } from './constants.js'
+import { FolderUnavailableError } from './errors.js'
 import { sealBlock, type UserKeys } from './crypto.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
@@ -140,7 +142,13 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   }
 
   const scanDir = async (abs: string, rel: string): Promise<CID> => {
-    const names = (await readdir(abs)).sort()
+    // a restore's or merge's temporary file is not the user's; one a killed process left behind is removed
+    const all = await readdir(abs)
+    for (const n of all.filter(n => n.includes(TEMP_MARKER))) {
+      const pid = Number(n.slice(n.lastIndexOf(TEMP_MARKER) + TEMP_MARKER.length))
+      if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) await rm(join(abs, n), { force: true })
+    }
+    const names = all.filter(n => !n.includes(TEMP_MARKER)).sort()
     const items = await mapLimit(names, init.concurrency, async (name): Promise<Entry | undefined> => {
       const childAbs = join(abs, name)
       const childRel = rel === '' ? name : `${rel}/${name}`
@@ -170,7 +178,9 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       const st = await lstat(childAbs).catch(() => undefined)
       if (st?.isDirectory() === true) {
         const dir = await scanDir(childAbs, rel === '' ? name : `${rel}/${name}`)
-        entries.push({ kind: 'dir', name, mode: st.mode & 0o7777, mtimeMs: Math.floor(st.mtimeMs), dir })
+        // its metadata after its contents: the scan itself may have removed a leftover temporary file
+        const after = await lstat(childAbs).catch(() => st)
+        entries.push({ kind: 'dir', name, mode: after.mode & 0o7777, mtimeMs: Math.floor(after.mtimeMs), dir })
       }
     }
     init.onProgress?.({ type: 'personal:scan', done: stats.files, total: 0, detail: { dir: rel, hashedFiles: stats.hashedFiles } })
@@ -191,6 +201,13 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     return block.cid
   }
 
+  // a folder whose disk is not mounted looks empty: recording that would delete everything on the user's other machines
+  const device = (await lstat(init.folder, { bigint: true })).dev.toString()
+  const previous = init.previous.device
+  if (previous !== undefined && previous !== device && init.previous.files.size > 0 && (await readdir(init.folder)).length === 0) {
+    throw new FolderUnavailableError(`${init.folder} is empty and on another device than at the last scan (is its disk mounted?): not snapshotted`)
+  }
+  cache.device = device
   const root = await scanDir(init.folder, '')
   return { root, cache, stats }
 }

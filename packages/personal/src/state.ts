@@ -26,6 +26,8 @@ export interface CachedDir {
 export interface ScanCache {
   files: Map<string, CachedFile>
   dirs: Map<string, CachedDir>
+  /** Device id (decimal) of the folder at the last scan: an empty folder on another device is a missing mount. */
+  device?: string
 }
 
 export function emptyScanCache (): ScanCache {
@@ -45,15 +47,15 @@ export async function loadScanCache (path: string): Promise<ScanCache> {
   const text = await readIfExists(path)
   if (text === undefined) return emptyScanCache()
   try {
-    const json = JSON.parse(text) as { files?: Record<string, CachedFile>, dirs?: Record<string, CachedDir> }
-    return { files: new Map(Object.entries(json.files ?? {})), dirs: new Map(Object.entries(json.dirs ?? {})) }
+    const json = JSON.parse(text) as { files?: Record<string, CachedFile>, dirs?: Record<string, CachedDir>, device?: string }
+    return { files: new Map(Object.entries(json.files ?? {})), dirs: new Map(Object.entries(json.dirs ?? {})), ...(json.device === undefined ? {} : { device: json.device }) }
   } catch {
     return emptyScanCache() // a damaged cache only costs a full re-hash
   }
 }
 
 export async function saveScanCache (path: string, cache: ScanCache): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs) }), { mode: 0o600 })
+  await writeFileAtomic(path, JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs), device: cache.device }), { mode: 0o600 })
 }
 
 /** One line of the node's snapshot log. */
@@ -112,19 +114,17 @@ export { readIfExists }
 
 /** What this node last merged from other nodes (docs/formats/personal.md#node-state). */
 export interface SyncBase {
-  /** Per remote node: the last snapshot merged completely (its blocks are kept locally). */
+  /** Per remote node: the last snapshot merged completely, the base of the next merge with that node (its blocks are kept locally). */
   merged: Record<string, { cid: string, root: string, time: string }>
-  /** Per path: the version last taken from another node (`f:<sha256>` or `l:<target>`). */
-  paths: Map<string, string>
 }
 
 export async function loadSyncBase (path: string): Promise<SyncBase> {
   const text = await readIfExists(path)
-  if (text === undefined) return { merged: {}, paths: new Map() }
-  const json = JSON.parse(text) as { merged?: SyncBase['merged'], paths?: Record<string, string> }
-  return { merged: json.merged ?? {}, paths: new Map(Object.entries(json.paths ?? {})) }
+  if (text === undefined) return { merged: {} }
+  const json = JSON.parse(text) as { merged?: SyncBase['merged'] }
+  return { merged: json.merged ?? {} }
 }
 
 export async function saveSyncBase (path: string, base: SyncBase): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ merged: base.merged, paths: Object.fromEntries(base.paths) }), { mode: 0o600 })
+  await writeFileAtomic(path, JSON.stringify({ merged: base.merged }), { mode: 0o600 })
 }

@@ -3,7 +3,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES, MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_READ_PROTOCOL } from './constants.js'
-import { ProtocolError, ReadRefusedError } from './errors.js'
+import { ProtocolError, ReadRefusedError, StoreUnreachableError } from './errors.js'
 import { decodeReadMessage, encodeReadMessage, type ReadMessage } from './read-wire.js'
 import { decodeRecord, dirLinks, type SnapshotRecord } from './tree.js'
 import { FrameReader } from './wire.js'
@@ -37,8 +37,14 @@ export class StoreReader {
 
   static async open (init: StoreReaderInit): Promise<StoreReader> {
     const signal = AbortSignal.timeout(init.timeoutMs)
-    const connection = await init.libp2p.dial(init.store, { signal })
-    const stream = await connection.newStream(PERSONAL_READ_PROTOCOL, { signal })
+    let stream: Stream
+    try {
+      const connection = await init.libp2p.dial(init.store, { signal })
+      stream = await connection.newStream(PERSONAL_READ_PROTOCOL, { signal })
+    } catch (err) {
+      const why = (err as Error).message.split('\n')[0]
+      throw new StoreUnreachableError(`data-center store ${init.store.toString()} not reachable: ${why}`, { cause: err })
+    }
     return new StoreReader(stream, new FrameReader(stream, MAX_FRAME_BYTES), init.timeoutMs)
   }
 

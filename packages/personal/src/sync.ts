@@ -1,4 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs'
+import { lstat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -6,11 +7,13 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
-import { SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
+import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
-import { DecryptionFailedError, SnapshotNotFoundError } from './errors.js'
-import { opensWith, pullRemotes, type PullResult } from './pull.js'
-import { fetchSnapshot, StoreReader } from './store-reader.js'
+import { SnapshotNotFoundError } from './errors.js'
+import { pairDirBlocks } from './pair.js'
+import { pullRemotes, type PullResult } from './pull.js'
+import { restoreFromStore } from './restore-remote.js'
+import { StoreReader } from './store-reader.js'
 import { reachable, replicateSnapshot } from './replicate.js'
 import { restoreTree, type RestoreResult } from './restore.js'
 import { scanFolder, type ScanStats } from './scan.js'
@@ -57,6 +60,8 @@ export class DefaultPersonalSync implements PersonalSync {
   private debounce?: NodeJS.Timeout
   private lastError?: string
   private lastScan?: ScanStats
+  private lastMerge?: PersonalStatus['lastMerge']
+  private conflicts: string[] = []
   private replicating?: Promise<unknown>
 
   constructor (private readonly c: ResolvedInit) {}
@@ -129,10 +134,14 @@ export class DefaultPersonalSync implements PersonalSync {
       try {
         const result = await pullRemotes({
           reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
-          snapshotNow: async () => await this.snapshotNow(false), ...(this.c.log === undefined ? {} : { log: this.c.log })
+          snapshotNow: async () => await this.snapshotNow(false),
+          localRoots: async () => (await readSnapshotLog(this.path('log'))).map(s => s.root).reverse(),
+          ...(this.c.log === undefined ? {} : { log: this.c.log })
         })
         // the merged folder becomes a snapshot of its own, replicated like any other
         if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
+        if (result.merged > 0) this.lastMerge = { at: new Date().toISOString(), applied: result.applied }
+        this.conflicts = [...this.conflicts, ...result.conflicts].slice(-MAX_REPORTED_CONFLICTS)
         return result
       } finally {
         await reader.close()
@@ -181,7 +190,7 @@ export class DefaultPersonalSync implements PersonalSync {
     return { ...toInfo(logged, false), created: true, stats }
   }
 
-  replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number }> {
+  replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number, deltas: number }> {
     const run = this.exclusive(async () => {
       const { libp2p, store } = this.c
       if (libp2p === undefined || store === undefined) throw new SnapshotNotFoundError('no store configured: snapshots stay local')
@@ -189,16 +198,27 @@ export class DefaultPersonalSync implements PersonalSync {
       let replicated = 0
       let bytesSent = 0
       let wireBytes = 0
-      for (const s of await readSnapshotLog(this.path('log'))) {
+      let deltas = 0
+      const keys = await this.ready()
+      const log = await readSnapshotLog(this.path('log'))
+      const roots = new Map(log.map(s => [s.cid.toString(), s.root]))
+      for (const s of log) {
         if (done.has(s.cid.toString())) continue
         const bytes = await this.c.blockstore.get(s.cid)
         const onProgress = this.c.onProgress
-        const r = await replicateSnapshot({ libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs, ...(onProgress === undefined ? {} : { onProgress }) })
+        // changed directory blocks go as deltas of the parent's, which the store committed
+        const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
+        const deltaBases = parentRoot === undefined ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
+        const r = await replicateSnapshot({
+          libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs,
+          ...(deltaBases === undefined ? {} : { deltaBases }), ...(onProgress === undefined ? {} : { onProgress })
+        })
+        done.add(s.cid.toString())
         await appendReplicated(this.path('replicated'), s.cid)
-        replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn
+        replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn; deltas += r.deltas
       }
       this.lastError = undefined
-      return { replicated, bytesSent, wireBytes }
+      return { replicated, bytesSent, wireBytes, deltas }
     })
     this.replicating = run.catch(() => {})
     return run
@@ -234,14 +254,16 @@ export class DefaultPersonalSync implements PersonalSync {
       pendingBytes: pending.reduce((n, s) => n + s.newBytes, 0),
       lastSnapshot: log.at(-1)?.time ?? null,
       lastScan: this.lastScan ?? null,
-      lastError: this.lastError ?? null
+      lastError: this.lastError ?? null,
+      lastMerge: this.lastMerge ?? null,
+      conflicts: (await Promise.all(this.conflicts.map(async c => await lstat(join(this.c.folder, c)).then(() => c, () => undefined)))).filter(c => c !== undefined)
     }
   }
 
   restore (path = '', options: RestoreOptions = {}): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
     return this.exclusive(async () => {
       const keys = await this.ready()
-      if (options.fromStore === true) return await this.restoreFromStore(keys, path, options)
+      if (options.fromStore === true) return await this.restoreRemote(keys, path, options)
       const at = options.at === undefined ? Infinity : new Date(options.at).getTime()
       const log = await this.log()
       const snapshot = log.filter(s => Date.parse(s.time) <= at).at(-1)
@@ -251,27 +273,10 @@ export class DefaultPersonalSync implements PersonalSync {
     })
   }
 
-  private async restoreFromStore (keys: UserKeys, path: string, options: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+  private async restoreRemote (keys: UserKeys, path: string, options: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
     const reader = await this.openReader()
-    try { return await restoreFromStoreWith(reader, keys, path, options, this.c) } finally { await reader.close() }
+    try { return await restoreFromStore(reader, this.c.blockstore, keys, this.c.user, path, { ...options, to: options.to ?? this.c.folder }) } finally { await reader.close() }
   }
-}
-
-/**
- * Restores from the last snapshot of any of the user's nodes at the store at
- * or before `at`: its missing blocks are fetched first (a new machine holds
- * none), then it is restored like a local one.
- */
-async function restoreFromStoreWith (reader: StoreReader, keys: UserKeys, path: string, options: RestoreOptions, c: ResolvedInit): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
-  const at = options.at === undefined ? undefined : new Date(options.at).getTime()
-  const heads = (await reader.heads(c.user, at)).sort((a, b) => Date.parse(a.record.time) - Date.parse(b.record.time))
-  const latest = heads.at(-1)
-  if (latest === undefined) throw new SnapshotNotFoundError(`the store has no snapshot of ${c.user} at or before ${at === undefined ? 'now' : new Date(at).toISOString()}`)
-  if (!await opensWith(reader, c.blockstore, keys, latest)) throw new DecryptionFailedError(`snapshot ${latest.cid.toString()} of ${c.user} is sealed with another user key: give this node the user's key pair`)
-  await fetchSnapshot(reader, c.blockstore, latest)
-  const r = latest.record
-  const result = await restoreTree(c.blockstore, keys, r.root, path, options.to ?? c.folder)
-  return { ...result, snapshot: { cid: latest.cid, time: r.time, root: r.root, parent: r.parent, files: r.files, bytes: r.bytes, newBytes: 0, replicated: true } }
 }
 
 function toInfo (s: LoggedSnapshot, replicated: boolean): SnapshotInfo {

@@ -1,10 +1,11 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
-import { CID as CIDClass } from 'multiformats/cid'
-import { createHmac } from 'node:crypto'
-import { DIR_FORMAT, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { createHash, createHmac } from 'node:crypto'
+import { DIR_FORMAT, ENTRY_KIND, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
 import { InvalidPersonalFormatError } from './errors.js'
+import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
+import { openV3 } from './tree-v3.js'
 
 // The snapshot tree (docs/formats/personal.md#tree): a plaintext record names
 // the root directory block; each directory block is dag-cbor
@@ -38,31 +39,29 @@ export interface SnapshotRecord {
   bytes: number
 }
 
-const KIND = { file: 0, dir: 1, symlink: 2 } as const
+const KIND = ENTRY_KIND
 
-type Obj = Record<string, unknown>
-const fail = (what: string): never => { throw new InvalidPersonalFormatError(what) }
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
-const cid = (v: unknown, what: string): CID => CIDClass.asCID(v) ?? fail(`${what}: not a CID`)
-const int = (v: unknown, what: string): number => (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) ? v : fail(`${what}: not a non-negative integer`)
-const str = (v: unknown, what: string): string => typeof v === 'string' ? v : fail(`${what}: not a string`)
-const bytes = (v: unknown, what: string): Uint8Array => v instanceof Uint8Array ? v : fail(`${what}: not bytes`)
 
-function decodeCbor (data: Uint8Array, what: string): unknown {
-  try { return dagCbor.decode(data) } catch (err) { throw new InvalidPersonalFormatError(`${what}: not dag-cbor`, { cause: err }) }
-}
+// Format 4: each entry is sealed on its own (an unchanged entry seals to the
+// same bytes, so a changed block can be sent as a delta of its previous
+// version), and the block's links are the entries' links in entry order: a
+// file's chunks, then a directory's block, each entry consuming as many as it
+// names. A sealed header authenticates the links and entries together.
 
-// Chunks and child directories are referenced by their index in the block's
-// plaintext link list: a CID appears once per block (~40 bytes saved per file).
-function encodeEntry (e: Entry, index: Map<string, number>): Obj {
+function encodeEntry (e: Entry): Obj {
   const base = { n: e.name, k: KIND[e.kind], p: e.mode, m: e.mtimeMs }
-  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks.map(c => index.get(c.toString())!) }
-  if (e.kind === 'dir') return { ...base, d: index.get(e.dir.toString())! }
+  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks.length }
+  if (e.kind === 'dir') return base
   return { ...base, t: e.target }
 }
 
-function decodeEntry (v: unknown, links: CID[]): Entry {
-  const link = (i: unknown): CID => links[int(i, 'link index')] ?? fail(`link index ${String(i)} out of range`)
+/** Decodes one entry, taking its links from `links` at `at.i` (advanced). */
+function decodeEntry (v: unknown, links: CID[], at: { i: number }): Entry {
+  const take = (n: number): CID[] => {
+    if (at.i + n > links.length) fail('entry names more links than the block has')
+    const out = links.slice(at.i, at.i + n); at.i += n
+    return out
+  }
   if (!isObj(v)) return fail('directory entry: not a map')
   const name = str(v.n, 'entry name')
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) fail(`entry name ${JSON.stringify(name)}`)
@@ -70,37 +69,44 @@ function decodeEntry (v: unknown, links: CID[]): Entry {
   if (v.k === KIND.file) {
     const sha = bytes(v.h, 'sha256')
     if (sha.byteLength !== 32) fail('sha256 of a file is 32 bytes')
-    if (!Array.isArray(v.c)) fail('chunks: not a list')
-    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: (v.c as unknown[]).map(link) }
+    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: take(int(v.c, 'chunk count')) }
   }
-  if (v.k === KIND.dir) return { kind: 'dir', ...base, dir: link(v.d) }
+  if (v.k === KIND.dir) return { kind: 'dir', ...base, dir: take(1)[0] }
   if (v.k === KIND.symlink) return { kind: 'symlink', ...base, target: str(v.t, 'target') }
   return fail(`unknown entry kind ${String(v.k)}`)
 }
 
-/** Every CID an entry list points to, sorted and without repeats: the plaintext links of its block. */
-function linksOf (entries: Entry[]): CID[] {
-  const seen = new Map<string, CID>()
-  for (const e of entries) {
-    if (e.kind === 'file') for (const c of e.chunks) seen.set(c.toString(), c)
-    else if (e.kind === 'dir') seen.set(e.dir.toString(), e.dir)
-  }
-  return [...seen.keys()].sort().map(k => seen.get(k)!)
+function linksOfEntry (e: Entry): CID[] {
+  return e.kind === 'file' ? e.chunks : e.kind === 'dir' ? [e.dir] : []
 }
 
 export interface SealedBlock { cid: CID, bytes: Uint8Array }
 
-function encodeDirBlock (keys: UserKeys, links: CID[], body: Obj): SealedBlock {
-  const block = dagCbor.encode({ l: links, s: sealBlock(keys, dagCbor.encode({ f: DIR_FORMAT, ...body })) })
+/**
+ * SHA-256 binding a block's links and sealed entries (kept in its sealed header):
+ * over u32be(link count), then each link's CID bytes after a u8 length, then
+ * u32be(entry count), then each sealed entry after a u32be length.
+ */
+function bodyHash (links: CID[], entries: Uint8Array[]): Uint8Array {
+  const hash = createHash('sha256')
+  const u32 = (n: number): Uint8Array => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
+  hash.update(u32(links.length))
+  for (const l of links) { hash.update(Uint8Array.of(l.bytes.byteLength)); hash.update(l.bytes) }
+  hash.update(u32(entries.length))
+  for (const e of entries) { hash.update(u32(e.byteLength)); hash.update(e) }
+  return hash.digest()
+}
+
+function encodeDirBlock (keys: UserKeys, links: CID[], entries: Uint8Array[], paged: boolean): SealedBlock {
+  const header = { f: DIR_FORMAT, h: bodyHash(links, entries), ...(paged ? { g: true } : {}) }
+  const block = dagCbor.encode({ l: links, e: entries, s: sealBlock(keys, dagCbor.encode(header)) })
   if (block.byteLength > MAX_DIR_BLOCK_BYTES) throw new InvalidPersonalFormatError(`directory block of ${block.byteLength} bytes exceeds ${MAX_DIR_BLOCK_BYTES}`)
   return { cid: cidOf(block, DAG_CBOR_CODEC), bytes: block }
 }
 
 /** One block holding `sorted` entries. */
 function sealEntries (keys: UserKeys, sorted: Entry[]): SealedBlock {
-  const links = linksOf(sorted)
-  const index = new Map(links.map((l, i) => [l.toString(), i]))
-  return encodeDirBlock(keys, links, { e: sorted.map(e => encodeEntry(e, index)) })
+  return encodeDirBlock(keys, sorted.flatMap(linksOfEntry), sorted.map(e => sealBlock(keys, dagCbor.encode(encodeEntry(e)))), false)
 }
 
 /**
@@ -119,47 +125,80 @@ export function sealDir (keys: UserKeys, entries: Entry[]): SealedBlock & { page
     const page = groups[groups.length - 1]
     page.push(e)
     const boundary = createHmac('sha256', keys.nonceKey).update('page\0' + e.name).digest()[0] < 256 / PAGE_BOUNDARY_ODDS
-    if (boundary || page.length >= PAGE_MAX_ENTRIES) groups.push([])
+    if ((boundary && page.length >= PAGE_MIN_ENTRIES) || page.length >= PAGE_MAX_ENTRIES) groups.push([])
   }
   if (groups[groups.length - 1].length === 0) groups.pop()
   const pages = groups.map(g => sealEntries(keys, g))
-  const top = encodeDirBlock(keys, pages.map(p => p.cid), { e: [], g: pages.map((_, i) => i) })
+  const top = encodeDirBlock(keys, pages.map(p => p.cid), [], true)
   return { ...top, pages }
 }
 
-/** The plaintext links of a directory block: what the store walks, without a key. */
+/** The plaintext parts of a directory block: what the store walks (and deltas act on), without a key. */
+export interface DirBlockParts { l: CID[], e: Uint8Array[], s: Uint8Array }
+
+export function decodeDirParts (block: Uint8Array): DirBlockParts {
+  const v = decodeCbor(block, 'directory block')
+  if (!isObj(v) || !Array.isArray(v.l) || !Array.isArray(v.e)) return fail('directory block: no link or entry list')
+  return { l: (v.l as unknown[]).map(c => cid(c, 'link')), e: (v.e as unknown[]).map(b => bytes(b, 'sealed entry')), s: bytes(v.s, 'sealed header') }
+}
+
+export function encodeDirParts (parts: DirBlockParts): Uint8Array {
+  return dagCbor.encode({ l: parts.l, e: parts.e, s: parts.s })
+}
+
+/** The plaintext links of a directory block (format 3 or 4): what the store walks, without a key. */
 export function dirLinks (block: Uint8Array): CID[] {
   const v = decodeCbor(block, 'directory block')
   if (!isObj(v) || !Array.isArray(v.l)) return fail('directory block: no link list')
-  bytes(v.s, 'sealed entries')
   return (v.l as unknown[]).map(c => cid(c, 'link'))
 }
 
-function openNode (keys: UserKeys, block: Uint8Array): { links: CID[], node: Obj } {
+/** An opened directory block: a paged top names its pages, any other block its entries. */
+export interface OpenedDir { paged: boolean, pages: CID[], entries: Entry[] }
+
+function openV4 (keys: UserKeys, block: Uint8Array): OpenedDir {
+  const { l, e, s } = decodeDirParts(block)
+  const header = decodeCbor(openBlock(keys, s, 'directory header'), 'directory header')
+  if (!isObj(header) || header.f !== DIR_FORMAT) return fail(`directory header: format is not ${DIR_FORMAT}`)
+  const h = bytes(header.h, 'body hash')
+  if (!Buffer.from(h).equals(bodyHash(l, e))) fail('directory block: links or entries do not match its sealed header')
+  if (header.g === true) {
+    if (e.length > 0) fail('a paged directory has no entries of its own')
+    return { paged: true, pages: l, entries: [] }
+  }
+  const at = { i: 0 }
+  const entries = e.map(sealed => decodeEntry(decodeCbor(openBlock(keys, sealed, 'directory entry'), 'directory entry'), l, at))
+  if (at.i !== l.length) fail('directory block has links no entry names')
+  return { paged: false, pages: [], entries }
+}
+
+/** Opens a directory block of format 4, or of format 3 (read only: blocks written before format 4). */
+export function openDirBlock (keys: UserKeys, block: Uint8Array): OpenedDir {
   const v = decodeCbor(block, 'directory block')
-  if (!isObj(v) || !Array.isArray(v.l)) return fail('directory block: not a map with links')
-  const links = (v.l as unknown[]).map(c => cid(c, 'link'))
-  const node = decodeCbor(openBlock(keys, bytes(v.s, 'sealed entries'), 'directory'), 'sealed directory')
-  if (!isObj(node) || node.f !== DIR_FORMAT || !Array.isArray(node.e)) return fail('sealed directory: bad format')
-  return { links, node }
+  if (isObj(v) && v.e === undefined) return openV3(keys, v)
+  return openV4(keys, block)
 }
 
 /** Opens one directory block or page: its entries (empty for the top block of a paged directory). */
 export function openDir (keys: UserKeys, block: Uint8Array): Entry[] {
-  const { links, node } = openNode(keys, block)
-  return (node.e as unknown[]).map(e => decodeEntry(e, links))
+  return openDirBlock(keys, block).entries
+}
+
+/** The pages of a directory block (itself when it is not paged). */
+export function dirPages (keys: UserKeys, dir: CID, block: Uint8Array): CID[] {
+  const node = openDirBlock(keys, block)
+  return node.paged ? node.pages : [dir]
 }
 
 /** Reads a whole directory by CID, following its pages. */
 export async function readDir (blocks: { get: (cid: CID) => Promise<Uint8Array> }, keys: UserKeys, dir: CID): Promise<Entry[]> {
-  const { links, node } = openNode(keys, await blocks.get(dir))
-  if (!Array.isArray(node.g)) return (node.e as unknown[]).map(e => decodeEntry(e, links))
+  const node = openDirBlock(keys, await blocks.get(dir))
+  if (!node.paged) return node.entries
   const entries: Entry[] = []
-  for (const i of node.g as unknown[]) {
-    const page = links[int(i, 'page index')] ?? fail(`page index ${String(i)} out of range`)
-    const pageBlock = await blocks.get(page)
-    if (Array.isArray(openNode(keys, pageBlock).node.g)) fail('a page cannot have pages')
-    entries.push(...openDir(keys, pageBlock))
+  for (const page of node.pages) {
+    const opened = openDirBlock(keys, await blocks.get(page))
+    if (opened.paged) fail('a page cannot have pages')
+    entries.push(...opened.entries)
   }
   return entries
 }

@@ -4,9 +4,10 @@ import { encodeFrame } from '@cachecloud/transfer'
 import { CID as CIDClass } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_WANTS } from './constants.js'
+import { deltaBody, parseDeltaBody, type DirDelta } from './delta.js'
 import { ProtocolError } from './errors.js'
 
-// Messages of /cachecloud/personal/1.0.0 (docs/formats/personal.md#protocol):
+// Messages of /cachecloud/personal/1.1.0 (docs/formats/personal.md#protocol):
 // each is one frame, an unsigned LEB128 length then a dag-cbor map whose `t`
 // names the message.
 
@@ -17,8 +18,10 @@ export type RefusalReason = 'node-not-enrolled' | 'user-not-enrolled' | 'node-mi
 
 export type Message =
   | { t: 'offer', record: Uint8Array }
-  | { t: 'want', cids: CID[] }
-  | { t: 'blocks', blocks: Array<[CID, Uint8Array]>, last: boolean }
+  /** `whole`: wanted blocks that must not come as a delta (the store lacks their base). */
+  | { t: 'want', cids: CID[], whole?: CID[] }
+  /** The wanted blocks in the WANT's order, without their CIDs; a directory block may come as a delta of a block the store holds (protocol 1.1). */
+  | { t: 'blocks', blocks: Array<Uint8Array | DirDelta>, last: boolean }
   | { t: 'done', status: 'committed' | 'present', files: number }
   | { t: 'refused', reason: RefusalReason, message: string }
 
@@ -26,8 +29,8 @@ export function encodeMessage (m: Message): Uint8ArrayList {
   let body: Record<string, unknown>
   switch (m.t) {
     case 'offer': body = { t: 'offer', r: m.record }; break
-    case 'want': body = { t: 'want', c: m.cids }; break
-    case 'blocks': body = { t: 'blocks', b: m.blocks, e: m.last }; break
+    case 'want': body = { t: 'want', c: m.cids, ...(m.whole === undefined || m.whole.length === 0 ? {} : { f: m.whole }) }; break
+    case 'blocks': body = { t: 'blocks', b: m.blocks.map(v => v instanceof Uint8Array ? v : deltaBody(v)), e: m.last }; break
     case 'done': body = { t: 'done', s: m.status, n: m.files }; break
     case 'refused': body = { t: 'refused', r: m.reason, m: m.message }; break
   }
@@ -47,14 +50,12 @@ export function decodeMessage (frame: Uint8ArrayList | Uint8Array): Message {
       return { t: 'offer', record: o.r instanceof Uint8Array ? o.r : fail('offer: record') }
     case 'want': {
       if (!Array.isArray(o.c) || o.c.length === 0 || o.c.length > MAX_WANTS) return fail('want: 1-1024 CIDs')
-      return { t: 'want', cids: (o.c as unknown[]).map(asCid) }
+      if (o.f !== undefined && !Array.isArray(o.f)) return fail('want: whole is not a list')
+      return { t: 'want', cids: (o.c as unknown[]).map(asCid), ...(o.f === undefined ? {} : { whole: (o.f as unknown[]).map(asCid) }) }
     }
     case 'blocks': {
       if (!Array.isArray(o.b) || typeof o.e !== 'boolean') return fail('blocks: shape')
-      const blocks = (o.b as unknown[]).map((pair): [CID, Uint8Array] => {
-        if (!Array.isArray(pair) || pair.length !== 2 || !(pair[1] instanceof Uint8Array)) return fail('blocks: pair')
-        return [asCid(pair[0]), pair[1]]
-      })
+      const blocks = (o.b as unknown[]).map((v): Uint8Array | DirDelta => v instanceof Uint8Array ? v : parseDeltaBody(v))
       return { t: 'blocks', blocks, last: o.e }
     }
     case 'done':

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict'
-import { appendFile, mkdir, rm, symlink, writeFile } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { appendFile, mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
@@ -22,6 +24,9 @@ describe('personal sync (offline)', () => {
     await writeFile(join(folder, 'docs/deep/big.bin'), Buffer.alloc(3 * 1024 * 1024, 7))
     await writeFile(join(folder, 'notes.md'), '# notes\n')
     await symlink('docs/letter.txt', join(folder, 'latest'))
+    // a restore's or merge's temporary file is not the user's: not versioned (3 files, not 5); one of a dead process is removed
+    await writeFile(join(folder, 'docs', `.letter.txt.cachecloud-tmp-${process.pid}`), 'being written')
+    await writeFile(join(folder, 'docs', '.old.txt.cachecloud-tmp-999999'), 'left by a killed process')
     blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
     await blockstore.start()
     sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
@@ -42,6 +47,8 @@ describe('personal sync (offline)', () => {
     assert.equal(again.stats.hashedFiles, 0)
     assert.equal(again.stats.newBlocks, 0)
     assert.ok(again.cid.equals(first.cid))
+    await assert.rejects(stat(join(folder, 'docs', '.old.txt.cachecloud-tmp-999999')), { code: 'ENOENT' })
+    await rm(join(folder, 'docs', `.letter.txt.cachecloud-tmp-${process.pid}`))
   })
 
   it('an edit re-hashes only that file; restore brings back a deleted and an overwritten file from an older snapshot', async () => {
@@ -110,6 +117,60 @@ describe('personal sync: watcher', () => {
       assert.equal((await sync.status()).lastError, null)
     } finally {
       await sync.stop()
+      await blockstore.stop()
+      await dir.cleanup()
+    }
+  })
+})
+
+describe('user key from the user key pair', () => {
+  it('two syncs with the same key pair seal alike; a folder versioned with another key refuses it in one line', async () => {
+    const dir = await tempDir('personal-keypair-')
+    try {
+      const pair = generateX25519KeyPair()
+      const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+      await blockstore.start()
+      const make = (name: string, withPair: boolean): PersonalSync => createPersonalSync({
+        user: 'alice', folder: join(dir.path, 'home'), stateDir: join(dir.path, name), blockstore, node: name, discoveryKey: generateX25519KeyPair().publicKey, watch: false,
+        ...(withPair ? { userPrivateKey: pair.privateKey } : {})
+      })
+      await mkdir(join(dir.path, 'home'))
+      await writeFile(join(dir.path, 'home', 'a.txt'), 'same content on both machines\n')
+      const a = await make('laptop', true).snapshot()
+      const b = await make('desktop', true).snapshot()
+      assert.ok(a.root.equals(b.root), 'same user key: the same tree seals to the same blocks')
+      const c = await make('old', false).snapshot()
+      assert.ok(!c.root.equals(a.root), 'a random key seals differently')
+      await assert.rejects(make('old', true).snapshot(), (err: Error) => err.name === 'InvalidPersonalFormatError' && /move its state directory aside/.test(err.message) && !err.message.includes('\n'))
+      await blockstore.stop()
+    } finally {
+      await dir.cleanup()
+    }
+  })
+})
+
+describe('a folder whose disk is missing', () => {
+  it('is not snapshotted as empty (which would delete everything on the user\'s other machines)', async (t) => {
+    const dir = await tempDir('personal-mount-')
+    const folder = join(dir.path, 'home')
+    await mkdir(folder)
+    const run = promisify(execFile)
+    try { await run('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', folder]) } catch (err) {
+      t.skip(`cannot mount a tmpfs here: ${(err as Error).message.split('\n')[0]}`)
+      await dir.cleanup()
+      return
+    }
+    const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+    await blockstore.start()
+    try {
+      await writeFile(join(folder, 'a.txt'), 'on the mounted disk\n')
+      const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'n', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+      assert.equal((await sync.snapshot()).files, 1)
+      await run('umount', [folder])
+      await assert.rejects(sync.snapshot(), (err: Error) => err.name === 'FolderUnavailableError' && /is its disk mounted/.test(err.message))
+      assert.equal((await sync.log()).length, 1)
+    } finally {
+      await run('umount', [folder]).catch(() => {})
       await blockstore.stop()
       await dir.cleanup()
     }

@@ -16,10 +16,13 @@ async function userOf (client: ControlClient, user: string | undefined): Promise
 
 function statusLines (list: PersonalStatusInfo[]): string {
   if (list.length === 0) return 'no personal folders (config "personalization")'
-  return table(['USER', 'FOLDER', 'SNAPSHOTS', 'LAST', 'PENDING', 'ERROR'], list.map(s => [
+  const lines = table(['USER', 'FOLDER', 'SNAPSHOTS', 'LAST', 'PENDING', 'ERROR'], list.map(s => [
     s.user, s.folder, String(s.snapshots), s.lastSnapshot ?? 'never',
     s.pendingSnapshots === 0 ? 'none' : `${s.pendingSnapshots} (${formatBytes(s.pendingBytes)})`, s.lastError ?? ''
   ]))
+  // conflict copies need the user's attention: name them
+  const conflicts = list.flatMap(s => (s.conflicts ?? []).map(c => `conflict copy in ${s.user}'s folder: ${c}`))
+  return [lines, ...conflicts].join('\n')
 }
 
 /** `personal status|log|snapshot|restore`: users' folders versioned on this node and replicated to the store. */

@@ -23,7 +23,7 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
     })
 
   program.command('serve')
-    .description('run the store: accept snapshots from enrolled CachePoints over /cachecloud/personal/1.0.0')
+    .description('run the store: accept snapshots from enrolled CachePoints over /cachecloud/personal/1.1.0, and their reads of the snapshots of their users over /cachecloud/personal-read/1.0.0')
     .option('--listen <multiaddr...>', 'addresses to listen on', ['/ip4/0.0.0.0/tcp/4100'])
     .action(async (o: { listen: string[] }) => {
       const g = globals()

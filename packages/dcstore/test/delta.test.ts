@@ -1,0 +1,105 @@
+import '@cachecloud/core/polyfill'
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { after, before, describe, it } from 'node:test'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
+import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { createDcStore, type DcStore } from '../src/index.js'
+
+const DIRS = 3
+const PER_DIR = 60
+const sha = (data: string): string => createHash('sha256').update(data).digest('hex')
+const body = (d: number, f: number, v: string): string => `${v} ${d}/${f} `.repeat(400)
+
+// Changed directory blocks travel as deltas of the parent snapshot's blocks;
+// the store rebuilds them with no key, checks each against its CID, and
+// wants a block whole when it no longer holds the base.
+describe('directory blocks as deltas (real libp2p on loopback)', () => {
+  let dir: string
+  const discovery = generateX25519KeyPair()
+  let storeHost: CachePointLibp2p
+  let nodeHost: CachePointLibp2p
+  let store: DcStore
+  let blockstore: Blockstore
+  let sync: PersonalSync
+  let folder: string
+  const expected: Record<string, string> = {}
+
+  const edit = async (v: string): Promise<number> => {
+    let bytes = 0
+    for (let d = 0; d < DIRS; d++) {
+      const text = body(d, 7, v)
+      await writeFile(join(folder, `d${d}`, 'f7.txt'), text)
+      expected[`d${d}/f7.txt`] = sha(text)
+      bytes += text.length
+    }
+    return bytes
+  }
+
+  const files = async (at: string): Promise<Record<string, string>> =>
+    Object.fromEntries((await store.discovery.treeAt('alice', at)).files.map(f => [f.path, f.sha256]))
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dcstore-delta-'))
+    folder = join(dir, 'alice')
+    for (let d = 0; d < DIRS; d++) {
+      await mkdir(join(folder, `d${d}`), { recursive: true })
+      for (let f = 0; f < PER_DIR; f++) {
+        const text = body(d, f, 'v1')
+        await writeFile(join(folder, `d${d}`, `f${f}.txt`), text)
+        expected[`d${d}/f${f}.txt`] = sha(text)
+      }
+    }
+    storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
+    await store.start()
+    await store.enroll(nodeHost.peerId.toString(), ['alice'])
+    blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
+    await blockstore.start()
+    sync = createPersonalSync({
+      user: 'alice', folder, stateDir: join(dir, 'node-state'), blockstore, node: nodeHost.peerId.toString(),
+      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
+    })
+  })
+
+  after(async () => {
+    await store.stop()
+    await blockstore.stop()
+    await nodeHost.stop()
+    await storeHost.stop()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('sends a first snapshot whole, then only deltas of the changed directories', async () => {
+    await sync.snapshot()
+    const first = await sync.replicate()
+    assert.equal(first.deltas, 0)
+    const changed = await edit('v2')
+    const s2 = await sync.snapshot()
+    const second = await sync.replicate()
+    assert.ok(second.deltas >= DIRS + 1, `deltas: ${second.deltas}`)
+    assert.ok(second.wireBytes < changed * 1.5, `sent ${second.wireBytes} bytes for ${changed} changed`)
+    assert.deepEqual(await files(s2.time), expected)
+  })
+
+  it('wants a block whole when its base is gone (retention removed the parent)', async () => {
+    const changed = await edit('v3')
+    await sleep(5)
+    const s3 = await sync.snapshot()
+    const removed = await store.retention(s3.time, true)
+    assert.equal(removed.snapshots.length, 2)
+    const third = await sync.replicate()
+    assert.equal(third.replicated, 1)
+    // the node sent deltas of blocks the store no longer holds; the store wanted those again, whole
+    assert.ok(third.deltas > 0)
+    assert.ok(third.bytesSent > changed * 10, 'the whole folder was sent again')
+    assert.deepEqual(await files(s3.time), expected)
+  })
+})
