@@ -136,6 +136,7 @@ class DefaultDaemon implements CachePointDaemon {
       await swarm.start()
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
+      if (pulls.paused) personal.setPaused(true)
       const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
@@ -251,9 +252,10 @@ class DefaultDaemon implements CachePointDaemon {
     return this.running.pulls.pull(request, onProgress)
   }
 
-  /** Pause: pull jobs and swarm pulls stop (what they stored stays); none starts until resume. */
+  /** Pause: pull jobs and swarm pulls stop (what they stored stays), none starts until resume; personal snapshots are kept here, not sent. */
   async pause (): Promise<PauseResultInfo> {
-    const { pulls, swarm } = this.running
+    const { pulls, swarm, personal } = this.running
+    personal.setPaused(true)
     const [result, swarmStopped] = await Promise.all([pulls.pause(), swarm.pause()])
     this.changed()
     return { ...result, stopped: [...result.stopped, ...swarmStopped.filter(ref => !result.stopped.includes(ref))] }
@@ -263,6 +265,7 @@ class DefaultDaemon implements CachePointDaemon {
     void this.running.monitor.probe()
     // the swarm first: versions it restarts are its own, and the pull jobs leave them to it
     const swarmStarted = await this.running.swarm.resume()
+    this.running.personal.setPaused(false)
     return withSwarm(await this.running.pulls.resume(), swarmStarted)
   }
 
@@ -271,6 +274,7 @@ class DefaultDaemon implements CachePointDaemon {
     void this.running.monitor.probe()
     if (this.running.pulls.paused) return this.running.pulls.sync() // refused: paused
     const swarmStarted = await this.running.swarm.syncNow()
+    this.running.personal.replicateNow()
     return withSwarm(await this.running.pulls.sync(), swarmStarted)
   }
 

@@ -113,11 +113,31 @@ export class PersonalFolders implements PersonalApi {
     return (await this.sync(user).log()).map(snapshotInfo)
   }
 
+  /** The CachePoint's pause: snapshots go on, replication and merging wait for resume. */
+  setPaused (paused: boolean): void {
+    this.paused = paused
+    for (const sync of this.syncs.values()) sync.setPaused(paused)
+  }
+
+  private paused = false
+
+  /** Sync now: sends what waits for the store, in the background (offline, it keeps waiting). */
+  replicateNow (): void {
+    if (this.paused) return
+    for (const [user, sync] of this.syncs) {
+      sync.replicate().catch((err: Error) => { this.logger.info({ user, err: err.message }, 'personal snapshots of %s wait for the store: %s', user, err.message) })
+    }
+  }
+
   async personalSnapshot (user: string): Promise<PersonalSnapshotResultInfo> {
     const sync = this.sync(user)
     while (this.collecting !== undefined) await this.collecting.catch(() => {})
     const s = await sync.snapshot()
     const result: PersonalSnapshotResultInfo = { ...snapshotInfo(s), created: s.created }
+    if (this.paused) {
+      result.replicateError = 'this CachePoint is paused: the snapshot is kept here and sent on resume (cachepoint resume)'
+      return result
+    }
     try {
       result.sent = (await sync.replicate()).replicated
       if (this.merging.has(user)) {

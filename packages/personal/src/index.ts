@@ -130,6 +130,13 @@ export interface PersonalSync {
    * `wireBytes`: all frames both ways (before Noise/yamux); `deltas`: directory blocks sent as deltas of the parent's.
    */
   replicate(): Promise<{ replicated: number, bytesSent: number, wireBytes: number, deltas: number }>
+  /**
+   * Pauses (true) or resumes (false) the traffic with the store: while paused, snapshots are still taken
+   * and kept here (offline-first) but none is sent and no other machine's change is merged; resuming sends
+   * what waits at once.
+   */
+  setPaused(paused: boolean): void
+  readonly paused: boolean
   /** Snapshots taken on this node, oldest first. */
   log(): Promise<SnapshotInfo[]>
   status(): Promise<PersonalStatus>

@@ -59,6 +59,8 @@ export class DefaultPersonalSync implements PersonalSync {
   private timers: NodeJS.Timeout[] = []
   private debounce?: NodeJS.Timeout
   private lastError?: string
+  /** Paused (the CachePoint's pause): snapshots go on here, nothing goes to or comes from the store. */
+  private networkPaused = false
   private lastScan?: ScanStats
   private lastMerge?: PersonalStatus['lastMerge']
   private conflicts: string[] = []
@@ -100,7 +102,7 @@ export class DefaultPersonalSync implements PersonalSync {
     }
     this.timers.push(setInterval(() => { background('snapshot', async () => { await this.snapshotThenReplicate() }) }, this.c.timing.scanIntervalMs))
     if (this.c.libp2p !== undefined && this.c.store !== undefined) {
-      this.timers.push(setInterval(() => { background('replicate', async () => { await this.syncWithStore() }) }, this.c.timing.replicateIntervalMs))
+      this.timers.push(setInterval(() => { if (!this.networkPaused) background('replicate', async () => { await this.syncWithStore() }) }, this.c.timing.replicateIntervalMs))
     }
     background('snapshot', async () => { await this.snapshotThenReplicate() })
   }
@@ -116,8 +118,18 @@ export class DefaultPersonalSync implements PersonalSync {
 
   private async snapshotThenReplicate (): Promise<void> {
     await this.snapshot()
-    if (this.c.libp2p !== undefined && this.c.store !== undefined) await this.syncWithStore()
+    if (this.c.libp2p !== undefined && this.c.store !== undefined && !this.networkPaused) await this.syncWithStore()
   }
+
+  setPaused (paused: boolean): void {
+    const resumed = this.networkPaused && !paused
+    this.networkPaused = paused
+    if (resumed && this.c.libp2p !== undefined && this.c.store !== undefined) {
+      this.syncWithStore().catch(err => { this.lastError = `replicate: ${(err as Error).message}` })
+    }
+  }
+
+  get paused (): boolean { return this.networkPaused }
 
   /** Sends pending snapshots, then (when merging) takes in the other nodes' changes and sends the merged folder. */
   private async syncWithStore (): Promise<void> {
