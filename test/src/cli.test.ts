@@ -1,24 +1,12 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { makeSparseImage } from '@cachecloud/fixtures'
-import { CLI_PATH, type LaunchedCachePoint } from 'cachepoint/launcher'
+import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
-
-interface CliRun { code: number | null, stdout: string, stderr: string }
-
-async function cli (dataDir: string, ...args: string[]): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI_PATH, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
+import { cli, type CliRun } from './cli-run.js'
 
 function oneLineError (run: CliRun, pattern: RegExp): void {
   const lines = run.stderr.trim().split('\n')

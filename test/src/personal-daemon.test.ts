@@ -1,35 +1,17 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdir, unlink, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import type { PersonalRestoreResultInfo, PersonalSnapshotResultInfo, PersonalStatusInfo } from '@cachecloud/control'
-import { CLI_PATH, type LaunchedCachePoint } from 'cachepoint/launcher'
+import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
 import { DCSTORE_CLI, freePort, launch, run, treeHashes, type Proc } from './personal-procs.js'
+import { cli, cliJson } from './cli-run.js'
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
-
-interface CliRun { code: number | null, stdout: string, stderr: string }
-
-async function cli (dataDir: string, ...args: string[]): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI_PATH, '--data-dir', dataDir, '--json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
-
-async function cliJson<T> (dataDir: string, ...args: string[]): Promise<T> {
-  const r = await cli(dataDir, ...args)
-  assert.equal(r.code, 0, `${args.join(' ')}: ${r.stderr}`)
-  return JSON.parse(r.stdout) as T
-}
 
 async function until<T> (what: string, get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs

@@ -1,6 +1,5 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,18 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import { CLI_PATH, launchCachePoint } from 'cachepoint/launcher'
 import { generateNetworkKey } from '@cachecloud/network'
 import { loadConfig } from '@cachecloud/daemon'
-
-interface CliRun { code: number | null, stdout: string, stderr: string }
-
-async function cli (dataDir: string, ...args: string[]): Promise<CliRun> {
-  const child = spawn(process.execPath, [CLI_PATH, '--data-dir', dataDir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
+import { cli } from './cli-run.js'
 
 const PEER = '12D3KooWJWoaqZhDaoEFshF7Rh1bpY9ohihFhzcW6d69Lr2NASuq'
 
