@@ -1,11 +1,10 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdtemp, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { CLI_PATH, launchCachePoint } from 'cachepoint/launcher'
-import { generateNetworkKey } from '@cachecloud/network'
 import { loadConfig } from '@cachecloud/daemon'
 import { cli } from './cli-run.js'
 
@@ -17,7 +16,13 @@ describe('cachepoint init: swarm flags', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'cc-init-swarm-'))
     keyFile = join(dir, 'swarm.key')
-    await writeFile(keyFile, generateNetworkKey())
+    // the organization's key, made by the CLI (mode 600), never overwritten
+    const made = await cli(dir, 'network-key', '--out', keyFile)
+    assert.equal(made.code, 0, made.stderr)
+    assert.equal((await stat(keyFile)).mode & 0o777, 0o600)
+    const again = await cli(dir, 'network-key', '--out', keyFile)
+    assert.equal(again.code, 5, again.stderr)
+    assert.match(again.stderr, /^cachepoint: .*swarm\.key already exists: a network key is not overwritten.*\n$/)
   })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 

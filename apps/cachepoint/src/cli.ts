@@ -5,6 +5,7 @@ import { registerControl } from './commands/control.js'
 import { registerDaemon } from './commands/daemon.js'
 import { registerImage } from './commands/image.js'
 import { registerInit } from './commands/init.js'
+import { registerNetworkKey } from './commands/network-key.js'
 import { registerPersonal } from './commands/personal.js'
 import { registerStatus } from './commands/status.js'
 import { registerUi } from './commands/ui.js'
@@ -21,6 +22,7 @@ const program = new Command('cachepoint')
 
 const globals = (): GlobalOptions => program.opts<GlobalOptions>()
 registerInit(program, globals)
+registerNetworkKey(program, globals)
 registerDaemon(program, globals)
 registerImage(program, globals)
 registerStatus(program, globals)

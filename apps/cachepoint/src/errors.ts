@@ -5,3 +5,9 @@ export class UsageError extends CacheCloudError {
   static override name = 'UsageError'
   constructor (message: string) { super(message, 'ERR_USAGE') }
 }
+
+/** A file the command would create exists already (and is not overwritten). */
+export class FileExistsError extends CacheCloudError {
+  static override name = 'FileExistsError'
+  constructor (message: string) { super(message, 'ERR_FILE_EXISTS') }
+}

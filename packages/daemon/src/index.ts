@@ -19,4 +19,6 @@ export * from './errors.js'
 export * from './config.js'
 export type { PersonalConfig } from './personal-config.js'
 export { parseSwarmFields, checkNetworkKeyFile, type SwarmConfig } from './swarm-config.js'
+/** A new organization network key (swarm.key text), for `cachepoint network-key`. */
+export { generateNetworkKey } from '@cachecloud/network'
 export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.js'
