@@ -6,20 +6,14 @@
  * Run: node bench/dist/src/personal-overhead.js [files]
  */
 import '@cachecloud/core/polyfill'
-import { createCipheriv, createHash } from 'node:crypto'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createBlockstore } from '@cachecloud/blockstore'
 import { DAG_CBOR_CODEC } from '@cachecloud/core'
-import { createDcStore } from '@cachecloud/dcstore'
-import { createNetwork } from '@cachecloud/network'
-import { createPersonalSync, dirLinks, generateX25519KeyPair } from '@cachecloud/personal'
+import { dirLinks } from '@cachecloud/personal'
+import { content, editOnePercent, PER_DIR, startPersonalPair } from './personal-pair.js'
 
 const FILES = Number(process.argv[2] ?? 20_000)
-const PER_DIR = 100
-const content = (seed: string, size: number): Buffer => createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16)).update(Buffer.alloc(size))
 
 const dir = await mkdtemp(join(tmpdir(), 'cc-overhead-'))
 try {
@@ -31,25 +25,11 @@ try {
       await writeFile(join(folder, `dir${d}`, `f${f}.dat`), content(`v1/${d}/${f}`, size))
     }
   }
-  const discovery = generateX25519KeyPair()
-  const storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-  const nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-  const store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'bench' })
-  await store.start()
-  await store.enroll(nodeHost.peerId.toString(), ['alice'])
-  const blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
-  await blockstore.start()
-  const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir, 'state'), blockstore, node: nodeHost.peerId.toString(), discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false })
+  const pair = await startPersonalPair(dir, folder)
+  const { sync, blockstore } = pair
   const first = await sync.snapshot()
   await sync.replicate()
-  const edited = Math.max(1, Math.floor(FILES / 100))
-  let changed = 0
-  for (let i = 0; i < edited; i++) {
-    const k = Math.floor(i * FILES / edited)
-    const data = content(`edit/${k}`, 8 * 1024)
-    await writeFile(join(folder, `dir${Math.floor(k / PER_DIR)}`, `f${k % PER_DIR}.dat`), data)
-    changed += data.byteLength
-  }
+  const { edited, changed } = await editOnePercent(folder, FILES)
   const second = await sync.snapshot()
   const r = await sync.replicate()
   // the blocks new in the second snapshot, by kind
@@ -75,7 +55,7 @@ try {
   await walk(second.root, new Set(), kinds)
   const record = (await blockstore.get(second.cid)).byteLength
   console.log(JSON.stringify({ files: FILES, edited, changed, wireBytes: r.wireBytes, ratio: +(r.wireBytes / changed).toFixed(4), blockBytes: r.bytesSent, framingAndWants: r.wireBytes - r.bytesSent - record, record, kinds }, null, 1))
-  await store.stop(); await blockstore.stop(); await nodeHost.stop(); await storeHost.stop()
+  await pair.stop()
 } finally {
   await rm(dir, { recursive: true, force: true })
 }

@@ -10,28 +10,20 @@
  */
 import '@cachecloud/core/polyfill'
 import { execFile } from 'node:child_process'
-import { createCipheriv, createHash } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore } from '@cachecloud/blockstore'
-import { createDcStore } from '@cachecloud/dcstore'
 import { findTool } from '@cachecloud/fixtures'
-import { createNetwork } from '@cachecloud/network'
-import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { createPersonalSync } from '@cachecloud/personal'
+import { content, editOnePercent, PER_DIR, startPersonalPair } from './personal-pair.js'
 import type { BenchResult } from './types.js'
 
 const run$ = promisify(execFile)
 const FILES = Number(process.env.BENCH_PERSONAL_FILES ?? 20_000)
 const SCALE_FILES = Number(process.env.BENCH_PERSONAL_SCALE_FILES ?? 50_000)
 const SCALE_BYTES = Number(process.env.BENCH_PERSONAL_SCALE_GIB ?? 2) * 1024 ** 3
-const PER_DIR = 100
-
-function content (seed: string, size: number): Buffer {
-  return createCipheriv('aes-256-ctr', createHash('sha256').update(seed).digest(), Buffer.alloc(16)).update(Buffer.alloc(size))
-}
 
 /** `count` files of about `avg` bytes (0.25x-1.75x), PER_DIR per directory; returns their total bytes. */
 async function makeTree (root: string, count: number, avg: number, seed: string): Promise<number> {
@@ -76,18 +68,8 @@ export async function run (): Promise<BenchResult[]> {
   try {
     const folder = join(dir, 'home')
     const bytes = await makeTree(folder, FILES, 8 * 1024, 'v1')
-    const discovery = generateX25519KeyPair()
-    const storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    const nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    const store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'bench' })
-    await store.start()
-    await store.enroll(nodeHost.peerId.toString(), ['alice'])
-    const blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
-    await blockstore.start()
-    const sync: PersonalSync = createPersonalSync({
-      user: 'alice', folder, stateDir: join(dir, 'state'), blockstore, node: nodeHost.peerId.toString(),
-      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
-    })
+    const pair = await startPersonalPair(dir, folder)
+    const { sync, discovery } = pair
     try {
       const first = await seconds(async () => await sync.snapshot())
       const rerun = await seconds(async () => await sync.snapshot())
@@ -103,14 +85,7 @@ export async function run (): Promise<BenchResult[]> {
       })
 
       await sync.replicate()
-      const edited = Math.max(1, Math.floor(FILES / 100))
-      let changed = 0
-      for (let i = 0; i < edited; i++) {
-        const k = Math.floor(i * FILES / edited)
-        const data = content(`edit/${k}`, 8 * 1024)
-        await writeFile(join(folder, `dir${Math.floor(k / PER_DIR)}`, `f${k % PER_DIR}.dat`), data)
-        changed += data.byteLength
-      }
+      const { edited, changed } = await editOnePercent(folder, FILES)
       await sync.snapshot()
       const r = await sync.replicate()
       // restic's repository growth for the same edit: what it would upload to a remote repository
@@ -126,10 +101,7 @@ export async function run (): Promise<BenchResult[]> {
         note: `block bytes ${(r.bytesSent / MB).toFixed(2)} MB, ${r.deltas} directory blocks as deltas; the rest is WANTs and framing (breakdown: bench/dist/src/personal-overhead.js)${resticBytes === undefined ? '' : `; restic's repository grew ${(resticBytes / MB).toFixed(2)} MB for the same edit (${(resticBytes / changed).toFixed(2)}x changed bytes)`}`
       })
     } finally {
-      await store.stop()
-      await blockstore.stop()
-      await nodeHost.stop()
-      await storeHost.stop()
+      await pair.stop()
     }
 
     if (SCALE_FILES > 0) {
