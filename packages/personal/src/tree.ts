@@ -5,6 +5,7 @@ import { DIR_FORMAT, ENTRY_KIND, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOU
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
 import { InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
+import { decodeEntryWith } from './entry-decode.js'
 import { openV3 } from './tree-v3.js'
 
 // The snapshot tree (docs/formats/personal.md#tree): a plaintext record names
@@ -62,18 +63,7 @@ function decodeEntry (v: unknown, links: CID[], at: { i: number }): Entry {
     const out = links.slice(at.i, at.i + n); at.i += n
     return out
   }
-  if (!isObj(v)) return fail('directory entry: not a map')
-  const name = str(v.n, 'entry name')
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) fail(`entry name ${JSON.stringify(name)}`)
-  const base = { name, mode: int(v.p, 'mode'), mtimeMs: int(v.m, 'mtime') }
-  if (v.k === KIND.file) {
-    const sha = bytes(v.h, 'sha256')
-    if (sha.byteLength !== 32) fail('sha256 of a file is 32 bytes')
-    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: take(int(v.c, 'chunk count')) }
-  }
-  if (v.k === KIND.dir) return { kind: 'dir', ...base, dir: take(1)[0] }
-  if (v.k === KIND.symlink) return { kind: 'symlink', ...base, target: str(v.t, 'target') }
-  return fail(`unknown entry kind ${String(v.k)}`)
+  return decodeEntryWith(v, { chunks: e => take(int(e.c, 'chunk count')), dir: () => take(1)[0] })
 }
 
 function linksOfEntry (e: Entry): CID[] {
