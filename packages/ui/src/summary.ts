@@ -36,25 +36,28 @@ function lastPulls (jobs: JobInfo[]): Map<string, JobInfo> {
   return last
 }
 
-/** A pull in progress, from a pull job (`cachepoint image pull`, sync) or the swarm (a subscription). */
-export interface RunningPull {
-  ref: string
-  done: number
-  total: number
-  rate: number
-  etaSeconds: number | null
+/** How far the last pull of a version is: its last pull job (`cachepoint image pull`, sync), or its swarm pull (a subscription). */
+export interface PullProgress extends Pick<JobInfo, 'state' | 'done' | 'total' | 'rate' | 'etaSeconds'> {
+  error?: { message: string }
+  /** Who tries again after a failure, when not sync now. */
+  retry?: string
 }
 
-/** Every pull running now: jobs first, then swarm pulls of refs no job is pulling. */
-export function runningPulls (status: StatusInfo): RunningPull[] {
-  const running: RunningPull[] = status.jobs.filter(j => j.kind === 'pull' && j.state === 'running')
-    .map(j => ({ ref: j.ref, done: j.done, total: j.total, rate: j.rate, etaSeconds: j.etaSeconds }))
+/** The last pull of each ref: pull jobs (listed oldest first), then swarm pulls of refs no job is pulling now. */
+export function pullProgress (status: StatusInfo): Map<string, PullProgress> {
+  const last = new Map<string, PullProgress>()
+  for (const job of status.jobs) if (job.kind === 'pull') last.set(job.ref, job)
   for (const p of status.swarm.pulls) {
-    if ((p.state === 'pulling' || p.state === 'resolving') && !running.some(r => r.ref === p.ref)) {
-      running.push({ ref: p.ref, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds })
-    }
+    if (last.get(p.ref)?.state === 'running') continue
+    const state = p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : p.state
+    last.set(p.ref, { state, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, retry: 'the swarm retries on its own', ...(p.error === undefined ? {} : { error: { message: p.error } }) })
   }
-  return running
+  return last
+}
+
+/** Every pull running now, by ref. */
+export function runningPulls (status: StatusInfo): Array<PullProgress & { ref: string }> {
+  return [...pullProgress(status)].filter(([, p]) => p.state === 'running').map(([ref, p]) => ({ ref, ...p }))
 }
 
 /** The last failure of each version still pending: its last pull job, or its swarm pull (which retries on its own). */

@@ -1,25 +1,10 @@
-import type { ImageVersionInfo, JobInfo, PeerInfo, StatusInfo } from '@cachecloud/control'
+import type { ImageVersionInfo, PeerInfo, StatusInfo } from '@cachecloud/control'
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../src/format.js'
-import type { NodeSummary } from '../src/summary.js'
+import { pullProgress, type NodeSummary, type PullProgress as Progress } from '../src/summary.js'
 import { byId, el } from './dom.js'
 import { renderExports, renderPersonal, renderSwarm } from './panels.js'
 
 const refOf = (v: { name: string, version: string }): string => `${v.name}@${v.version}`
-
-/** How far a pull of a version is: its last pull job, or its swarm pull. */
-type Progress = Pick<JobInfo, 'state' | 'done' | 'total' | 'rate' | 'etaSeconds'> & { error?: { message: string }, retry?: string }
-
-/** The last pull of each ref: pull jobs (listed oldest first), and swarm pulls where no job runs. */
-function pullProgress (status: StatusInfo): Map<string, Progress> {
-  const last = new Map<string, Progress>()
-  for (const job of status.jobs) if (job.kind === 'pull') last.set(job.ref, job)
-  for (const p of status.swarm.pulls) {
-    if (last.get(p.ref)?.state === 'running') continue
-    const state = p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : p.state
-    last.set(p.ref, { state, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, retry: 'the swarm retries on its own', ...(p.error === undefined ? {} : { error: { message: p.error } }) })
-  }
-  return last
-}
 
 /** A progress bar always with its numbers beside it: percent, bytes, and for a running pull rate and ETA. */
 function progressCell (ref: string, job: Progress): HTMLElement {
