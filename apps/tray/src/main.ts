@@ -6,16 +6,17 @@
  */
 import { homedir } from 'node:os'
 import { join, resolve } from 'node:path'
-import { app, BrowserWindow, Menu, nativeImage, Notification, Tray } from 'electron'
 import { connectToDaemon, type StatusInfo } from '@cachecloud/control'
 import { createUiServer } from '@cachecloud/ui'
+import { loadElectron, type BrowserWindowLike } from './electron-api.js'
 import { followDaemon } from './follow.js'
 import { iconPng } from './icons.js'
 import { trayNotifications, trayView, type MenuAction } from './model.js'
 
 const dataDir = resolve(process.env.CACHEPOINT_HOME ?? join(homedir(), '.cachepoint'))
 const stopping = new AbortController()
-let window: BrowserWindow | undefined
+const { app, BrowserWindow, Menu, nativeImage, Notification, Tray } = await loadElectron()
+let window: BrowserWindowLike | undefined
 let last: StatusInfo | undefined
 
 await app.whenReady()
