@@ -11,7 +11,7 @@ export interface PackInfo {
   size: number
   /** Length recorded by the last commit that wrote to the pack. */
   committed: number
-  /** Content bytes and count of the blocks whose entry points into the pack. */
+  /** Stored bytes and count of the blocks whose entry points into the pack. */
   liveBytes: number
   blocks: number
 }
@@ -21,8 +21,10 @@ export class BlockIndex {
   readonly packs = new Map<number, PackInfo>()
   /** Changes since the last commit, in order. */
   pending: IndexOp[] = []
-  /** Content bytes of all entries. */
+  /** Raw (decoded) content bytes of all entries. */
   bytes = 0
+  /** Stored bytes of all entries (what the records hold, compressed or not). */
+  storedBytes = 0
   nextPackId = 1
 
   get (key: string): Location | undefined {
@@ -50,7 +52,8 @@ export class BlockIndex {
     info.size = Math.max(info.size, location.offset + location.length)
     info.liveBytes += location.length
     info.blocks++
-    this.bytes += location.length
+    this.bytes += location.rawLength
+    this.storedBytes += location.length
     this.pending.push({ type: 'put', key, ...location })
   }
 
@@ -66,7 +69,7 @@ export class BlockIndex {
     this.nextPackId = Math.max(this.nextPackId, batch.nextPackId)
     for (const { id, size } of batch.packs) this.pack(id).committed = size
     for (const op of batch.ops) {
-      if (op.type === 'put') this.set(op.key, { pack: op.pack, offset: op.offset, length: op.length })
+      if (op.type === 'put') this.set(op.key, { pack: op.pack, offset: op.offset, length: op.length, codec: op.codec, rawLength: op.rawLength, legacy: op.legacy })
       else this.remove(op.key)
     }
     this.pending = []
@@ -76,7 +79,7 @@ export class BlockIndex {
   snapshot (): Batch {
     const packs = [...this.packs].map(([id, info]) => ({ id, size: info.committed }))
     const ops: IndexOp[] = []
-    for (const [key, { pack, offset, length }] of this.entries) ops.push({ type: 'put', key, pack, offset, length })
+    for (const [key, location] of this.entries) ops.push({ type: 'put', key, ...location })
     return { nextPackId: this.nextPackId, packs, ops }
   }
 
@@ -87,7 +90,8 @@ export class BlockIndex {
     const info = this.pack(old.pack)
     info.liveBytes -= old.length
     info.blocks--
-    this.bytes -= old.length
+    this.bytes -= old.rawLength
+    this.storedBytes -= old.length
     return old
   }
 }

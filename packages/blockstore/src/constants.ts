@@ -1,7 +1,9 @@
 /** Layout version of a block store on disk; see docs/formats/blockstore.md. */
-export const BLOCKSTORE_FORMAT_VERSION = 2
-/** Exact contents of the format version file of a version-2 (pack file) store. */
+export const BLOCKSTORE_FORMAT_VERSION = 3
+/** Exact contents of the format version file of a version-3 (compressed records) store. */
 export const BLOCKSTORE_VERSION_TEXT = `cachecloud-blockstore ${BLOCKSTORE_FORMAT_VERSION}\n`
+/** The version file of a format-2 store: its packs and log are read as they are, and the file is rewritten to format 3 at start. */
+export const BLOCKSTORE_VERSION_2_TEXT = 'cachecloud-blockstore 2\n'
 /** Name of the format version file, at the store's root. */
 export const VERSION_FILE = 'VERSION'
 /** Directory of pack files. */

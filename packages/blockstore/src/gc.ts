@@ -16,6 +16,7 @@ import { fsyncPath } from './fs-util.js'
 import type { Location } from './pack-appender.js'
 import { PACK_HEADER, packFileName } from './pack-format.js'
 import type { OpenStore } from './pack-blockstore.js'
+import { readRecord } from './record-read.js'
 import type { GcResult } from './index.js'
 
 export interface GcInit {
@@ -38,7 +39,7 @@ export async function collectGarbage (open: OpenStore, init: GcInit): Promise<Gc
     } else {
       index.remove(key)
       result.removed++
-      result.freedBytes += entry.length
+      result.freedBytes += entry.rawLength
     }
   }
   await init.commit(false)
@@ -75,15 +76,16 @@ async function reclaim (open: OpenStore, init: GcInit): Promise<void> {
   }
 }
 
-/** Copies one live block to the active pack, verified; a corrupt copy is dropped instead. */
+/** Copies one live block's record to the active pack as it is stored (checked by crc32, format-2 records by hash); a corrupt copy is dropped instead. */
 async function move (open: OpenStore, key: string, entry: Location): Promise<void> {
   const { index, readers, appender } = open
   if (index.get(key) !== entry) return
   const cid = cidOfKey(key)
-  const bytes = await readers.read(entry.pack, entry.offset, entry.length).catch(() => undefined)
-  if (bytes?.byteLength !== entry.length || !bytesMatchCid(cid, bytes)) {
+  const block = await readRecord(readers, key, entry).catch(() => undefined)
+  if (block === undefined || (entry.legacy && !bytesMatchCid(cid, block.bytes))) {
     if (index.get(key) === entry) index.remove(key)
     return
   }
-  await appender.append(cid, bytes, location => { if (index.get(key) === entry) index.set(key, location) })
+  const form = { codec: block.codec, data: block.bytes, rawLength: block.length }
+  await appender.append(cid, form, location => { if (index.get(key) === entry) index.set(key, location) })
 }

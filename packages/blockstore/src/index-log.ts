@@ -8,16 +8,20 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
+import { CODEC_RAW, isCodec, type Codec } from '@cachecloud/codec'
 import { fsyncPath, isNotFound } from './fs-util.js'
 
 const BATCH_MAGIC = 0x43434958 // "CCIX"
 const BATCH_HEADER_BYTES = 12
 const BATCH_TRAILER_BYTES = 32
+/** A format-2 record: pack, offset, length. */
 const OP_PUT = 1
 const OP_DELETE = 2
+/** A format-3 record: pack, offset, stored length, codec, raw length. */
+const OP_PUT3 = 3
 
 export type IndexOp =
-  | { type: 'put', key: string, pack: number, offset: number, length: number }
+  | { type: 'put', key: string, pack: number, offset: number, length: number, codec: Codec, rawLength: number, legacy: boolean }
   | { type: 'delete', key: string }
 
 export interface Batch {
@@ -39,7 +43,7 @@ function readU64 (buf: Buffer, at: number): number {
 
 export function encodeBatch (seq: number, batch: Batch): Buffer {
   let body = 4 + 4 + batch.packs.length * 12 + 4
-  for (const op of batch.ops) body += 2 + op.key.length + (op.type === 'put' ? 16 : 0)
+  for (const op of batch.ops) body += 2 + op.key.length + (op.type === 'put' ? (op.legacy ? 16 : 21) : 0)
   const buf = Buffer.allocUnsafe(BATCH_HEADER_BYTES + body + BATCH_TRAILER_BYTES)
   buf.writeUInt32BE(BATCH_MAGIC, 0)
   buf.writeUInt32BE(seq, 4)
@@ -54,7 +58,7 @@ export function encodeBatch (seq: number, batch: Batch): Buffer {
   }
   at = buf.writeUInt32BE(batch.ops.length, at)
   for (const op of batch.ops) {
-    buf[at++] = op.type === 'put' ? OP_PUT : OP_DELETE
+    buf[at++] = op.type === 'put' ? (op.legacy ? OP_PUT : OP_PUT3) : OP_DELETE
     buf[at++] = op.key.length
     at += buf.write(op.key, at, 'latin1')
     if (op.type === 'put') {
@@ -62,6 +66,10 @@ export function encodeBatch (seq: number, batch: Batch): Buffer {
       writeU64(buf, at, op.offset)
       at += 8
       at = buf.writeUInt32BE(op.length, at)
+      if (!op.legacy) {
+        buf[at++] = op.codec
+        at = buf.writeUInt32BE(op.rawLength, at)
+      }
     }
   }
   createHash('sha256').update(buf.subarray(0, at)).digest().copy(buf, at)
@@ -107,8 +115,14 @@ function decodeBody (buf: Buffer): Batch | undefined {
       const key = buf.toString('latin1', at + 2, at + 2 + keyLength)
       at += 2 + keyLength
       if (type === OP_PUT) {
-        ops.push({ type: 'put', key, pack: buf.readUInt32BE(at), offset: readU64(buf, at + 4), length: buf.readUInt32BE(at + 12) })
+        const length = buf.readUInt32BE(at + 12)
+        ops.push({ type: 'put', key, pack: buf.readUInt32BE(at), offset: readU64(buf, at + 4), length, codec: CODEC_RAW, rawLength: length, legacy: true })
         at += 16
+      } else if (type === OP_PUT3) {
+        const codec = buf[at + 16] as number
+        if (!isCodec(codec)) return undefined
+        ops.push({ type: 'put', key, pack: buf.readUInt32BE(at), offset: readU64(buf, at + 4), length: buf.readUInt32BE(at + 12), codec, rawLength: buf.readUInt32BE(at + 17), legacy: false })
+        at += 21
       } else if (type === OP_DELETE) {
         ops.push({ type: 'delete', key })
       } else {

@@ -22,6 +22,7 @@
  */
 import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '@cachecloud/core'
+import type { EncodedBlock } from '@cachecloud/codec'
 import { createPackBlockstore } from './pack-blockstore.js'
 
 export interface BlockstoreInit {
@@ -35,13 +36,17 @@ export interface BlockstoreInit {
   repackThreshold?: number
   /** Start a background fdatasync of the pack every this many appended bytes (0: never), so a commit has little left to flush. Default: DEFAULT_WRITEBACK_BYTES. */
   writebackBytes?: number
+  /** zstd level blocks are kept at on disk (0: raw). A block that does not shrink is kept raw. Default: DEFAULT_ZSTD_LEVEL (@cachecloud/codec). */
+  compressionLevel?: number
 }
 
 export interface BlockstoreStats {
   /** Number of distinct blocks held. */
   blocks: number
-  /** Bytes of block content held (each distinct block once). */
+  /** Bytes of block content held (each distinct block once), decoded. */
   bytes: number
+  /** Bytes the blocks take in their records (compressed where that paid). */
+  storedBytes: number
 }
 
 export interface GcResult {
@@ -62,8 +67,12 @@ export interface Blockstore {
   has(cid: CID, options?: AbortOptions): Promise<boolean>
   /** The block's bytes, verified against its CID. Throws BlockNotFoundError or BlockCorruptError (the corrupt copy is dropped). */
   get(cid: CID, options?: AbortOptions): Promise<Uint8Array>
-  /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise); a block already held is not rewritten. Returns true when newly written. `bytes` is written after it is hashed, without a copy: do not modify it until the promise settles. */
+  /** The block as stored (compressed or raw), checked against its record's crc32 but not decoded: what a server sends as it is. Throws BlockNotFoundError or BlockCorruptError. */
+  getEncoded(cid: CID, options?: AbortOptions): Promise<EncodedBlock>
+  /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise), compressed where that pays; a block already held is not rewritten. Returns true when newly written. `bytes` may be written without a copy: do not modify it until the promise settles. */
   put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
+  /** Stores an encoded block as it is, after decoding it (bounded by its `length`) and checking the result hashes to `cid`: BlockCorruptError when it does not decode or hash. Returns true when newly written. */
+  putEncoded(cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean>
   /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. As with `put`, do not modify `bytes` until the promise settles. */
   putBytes(bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }>
   /** Removes a block; no error if absent. Durable at the next commit; the space is reclaimed by `gc`. */

@@ -12,18 +12,23 @@ import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { MAX_APPEND_BYTES, MAX_APPEND_RECORDS } from './constants.js'
 import { mapDiskFull } from './fs-util.js'
-import { PACK_HEADER, packFileName, recordHeaderBytes, writeRecordHeader } from './pack-format.js'
+import type { Codec } from '@cachecloud/codec'
+import { PACK_HEADER, packFileName, recordHeaderBytes, writeRecordHeader, type StoredForm } from './pack-format.js'
 
-/** Where a block's data lies: `length` bytes at `offset` of pack `pack`. */
+/** Where a block's stored bytes lie: `length` bytes at `offset` of pack `pack`, decoding with `codec` to `rawLength` bytes. */
 export interface Location {
   pack: number
   offset: number
   length: number
+  codec: Codec
+  rawLength: number
+  /** A format-2 record (no codec, no crc): verified by hashing only. */
+  legacy: boolean
 }
 
 interface Job {
   cid: CID
-  data: Uint8Array
+  form: StoredForm
   /** Called synchronously once the record is written, before any later commit can start. */
   onWritten: (location: Location) => void
   resolve: () => void
@@ -85,8 +90,8 @@ export class PackAppender {
     return this.dirty.has(id) || this.active?.id === id
   }
 
-  async append (cid: CID, data: Uint8Array, onWritten: (location: Location) => void): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => { this.queue.push({ cid, data, onWritten, resolve, reject }) })
+  async append (cid: CID, form: StoredForm, onWritten: (location: Location) => void): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => { this.queue.push({ cid, form, onWritten, resolve, reject }) })
     this.kick()
     await done
   }
@@ -138,7 +143,7 @@ export class PackAppender {
       let n = 0
       while (n < this.queue.length && n < MAX_APPEND_RECORDS && (n === 0 || bytes < MAX_APPEND_BYTES)) {
         const job = this.queue[n++] as Job
-        bytes += recordHeaderBytes(job.cid.bytes.byteLength) + job.data.byteLength
+        bytes += recordHeaderBytes(job.cid.bytes.byteLength) + job.form.data.byteLength
       }
       await this.write(this.queue.splice(0, n), bytes)
     }
@@ -159,11 +164,12 @@ export class PackAppender {
     let headerAt = 0
     let offset = pack.size
     for (const job of jobs) {
-      const headerBytes = writeRecordHeader(headers, headerAt, job.cid.bytes, job.data.byteLength)
-      iovecs.push(headers.subarray(headerAt, headerAt + headerBytes), job.data)
+      const { data, codec, rawLength } = job.form
+      const headerBytes = writeRecordHeader(headers, headerAt, job.cid.bytes, job.form)
+      iovecs.push(headers.subarray(headerAt, headerAt + headerBytes), data)
       headerAt += headerBytes
-      locations.push({ pack: pack.id, offset: offset + headerBytes, length: job.data.byteLength })
-      offset += headerBytes + job.data.byteLength
+      locations.push({ pack: pack.id, offset: offset + headerBytes, length: data.byteLength, codec, rawLength, legacy: false })
+      offset += headerBytes + data.byteLength
     }
     try {
       await writevFully(pack.handle, iovecs, pack.size)
@@ -235,7 +241,7 @@ export class PackAppender {
 }
 
 function describe (job: Job, root: string): string {
-  return `writing block ${job.cid.toString()} (${job.data.byteLength} bytes) to ${root}`
+  return `writing block ${job.cid.toString()} (${job.form.data.byteLength} bytes) to ${root}`
 }
 
 /** Positional writev that finishes short writes. */

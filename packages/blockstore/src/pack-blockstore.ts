@@ -2,10 +2,11 @@ import fs from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
+import { BlockDecodeError, decodeBlock, DEFAULT_ZSTD_LEVEL, encodeBlock, type EncodedBlock } from '@cachecloud/codec'
 import { BlockIndex } from './block-index.js'
 import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
 import {
-  BLOCKSTORE_VERSION_TEXT, DEFAULT_OPEN_PACKS, DEFAULT_WRITEBACK_BYTES, DEFAULT_PACK_BYTES, DEFAULT_REPACK_THRESHOLD, INDEX_COMPACT_MIN_BYTES, INDEX_FILE,
+  BLOCKSTORE_VERSION_2_TEXT, BLOCKSTORE_VERSION_TEXT, DEFAULT_OPEN_PACKS, DEFAULT_WRITEBACK_BYTES, DEFAULT_PACK_BYTES, DEFAULT_REPACK_THRESHOLD, INDEX_COMPACT_MIN_BYTES, INDEX_FILE,
   MAX_BLOCK_BYTES, PACKS_DIR, VERSION_FILE
 } from './constants.js'
 import {
@@ -14,9 +15,10 @@ import {
 import { fsyncPath, isNotFound, mapDiskFull, writeFileDurably } from './fs-util.js'
 import { collectGarbage } from './gc.js'
 import { IndexLog } from './index-log.js'
-import { PackAppender } from './pack-appender.js'
-import { packFileName } from './pack-format.js'
+import { PackAppender, type Location } from './pack-appender.js'
+import { packFileName, type StoredForm } from './pack-format.js'
 import { PackReaders } from './pack-readers.js'
+import { readRecord } from './record-read.js'
 import { recoverPacks, type RecoveryResult } from './recover.js'
 import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult } from './index.js'
 
@@ -38,6 +40,7 @@ class PackBlockstore implements Blockstore {
   private readonly openPacks: number
   private readonly repackThreshold: number
   private readonly writebackBytes: number
+  private readonly compressionLevel: number
   private open: OpenStore | undefined
   /** Puts in progress by key: a concurrent put of the same block waits for it and reports "not new". */
   private readonly writing = new Map<string, Promise<void>>()
@@ -53,6 +56,7 @@ class PackBlockstore implements Blockstore {
     this.openPacks = init.openPacks ?? DEFAULT_OPEN_PACKS
     this.repackThreshold = init.repackThreshold ?? DEFAULT_REPACK_THRESHOLD
     this.writebackBytes = init.writebackBytes ?? DEFAULT_WRITEBACK_BYTES
+    this.compressionLevel = init.compressionLevel ?? DEFAULT_ZSTD_LEVEL
   }
 
   async start (): Promise<void> {
@@ -101,40 +105,52 @@ class PackBlockstore implements Blockstore {
   }
 
   async get (cid: CID, options?: AbortOptions): Promise<Uint8Array> {
-    const { index, readers } = this.opened(options)
-    if (!isSupportedCid(cid)) throw new BlockNotFoundError(`block ${cid.toString()} not found (unsupported CID)`)
-    const key = keyOf(cid)
-    for (let attempt = 0; ; attempt++) {
-      const entry = index.get(key)
-      if (entry === undefined) throw new BlockNotFoundError(`block ${cid.toString()} not found`)
-      let bytes: Buffer | undefined
-      try {
-        bytes = await readers.read(entry.pack, entry.offset, entry.length)
-      } catch (err) {
-        if (!isNotFound(err)) throw err
-      }
-      options?.signal?.throwIfAborted()
-      if (bytes?.byteLength === entry.length && bytesMatchCid(cid, bytes)) return bytes
-      // gc may have moved the block (and deleted its old pack) while we read: look again.
-      if (index.get(key) !== entry && attempt < 3) continue
-      if (index.get(key) === entry) index.remove(key)
-      throw new BlockCorruptError(`block ${cid.toString()} was corrupt on disk and has been removed`)
+    const { block, entry } = await this.read(cid, options, false)
+    let bytes: Uint8Array | undefined
+    try {
+      bytes = decodeBlock(block, MAX_BLOCK_BYTES)
+    } catch (err) {
+      if (!(err instanceof BlockDecodeError)) throw err
     }
+    if (bytes !== undefined && bytesMatchCid(cid, bytes)) return bytes
+    this.drop(cid, entry)
+    throw new BlockCorruptError(`block ${cid.toString()} was corrupt on disk and has been removed`)
+  }
+
+  async getEncoded (cid: CID, options?: AbortOptions): Promise<EncodedBlock> {
+    return (await this.read(cid, options, true)).block
   }
 
   async put (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean> {
     const open = this.opened(options)
     if (!isSupportedCid(cid)) throw new UnsupportedCidError(`cannot store ${cid.toString()}: only CIDv1 with sha2-256`)
-    assertSize(bytes)
+    assertSize(bytes.byteLength)
     if (!bytesMatchCid(cid, bytes)) throw new BlockCorruptError(`bytes do not hash to ${cid.toString()}`)
-    return await this.store(open, cid, bytes)
+    if (open.index.has(keyOf(cid))) return false
+    return await this.store(open, cid, this.encode(bytes))
+  }
+
+  async putEncoded (cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean> {
+    const open = this.opened(options)
+    if (!isSupportedCid(cid)) throw new UnsupportedCidError(`cannot store ${cid.toString()}: only CIDv1 with sha2-256`)
+    assertSize(block.length)
+    let raw: Uint8Array
+    try {
+      raw = decodeBlock(block, MAX_BLOCK_BYTES)
+    } catch (err) {
+      if (err instanceof BlockDecodeError) throw new BlockCorruptError(`block ${cid.toString()} does not decode: ${(err as Error).message}`)
+      throw err
+    }
+    if (!bytesMatchCid(cid, raw)) throw new BlockCorruptError(`bytes do not hash to ${cid.toString()}`)
+    return await this.store(open, cid, { codec: block.codec, data: block.bytes, rawLength: block.length })
   }
 
   async putBytes (bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }> {
     const open = this.opened(options)
-    assertSize(bytes)
+    assertSize(bytes.byteLength)
     const cid = cidOf(bytes)
-    return { cid, written: await this.store(open, cid, bytes) }
+    if (open.index.has(keyOf(cid))) return { cid, written: false }
+    return { cid, written: await this.store(open, cid, this.encode(bytes)) }
   }
 
   async delete (cid: CID): Promise<void> {
@@ -159,7 +175,7 @@ class PackBlockstore implements Blockstore {
 
   async stats (options?: AbortOptions): Promise<BlockstoreStats> {
     const { index } = this.opened(options)
-    return { blocks: index.entries.size, bytes: index.bytes }
+    return { blocks: index.entries.size, bytes: index.bytes, storedBytes: index.storedBytes }
   }
 
   async gc (isLive: (cid: CID) => boolean, options?: AbortOptions): Promise<GcResult> {
@@ -175,8 +191,38 @@ class PackBlockstore implements Blockstore {
     return await run
   }
 
+  /** The stored form of a block held, checked against its record's crc32 (format-2 records: hashed). Throws BlockNotFoundError or BlockCorruptError (the record is dropped). */
+  private async read (cid: CID, options: AbortOptions | undefined, hashLegacy: boolean): Promise<{ block: EncodedBlock, entry: Location }> {
+    const { index, readers } = this.opened(options)
+    if (!isSupportedCid(cid)) throw new BlockNotFoundError(`block ${cid.toString()} not found (unsupported CID)`)
+    const key = keyOf(cid)
+    for (let attempt = 0; ; attempt++) {
+      const entry = index.get(key)
+      if (entry === undefined) throw new BlockNotFoundError(`block ${cid.toString()} not found`)
+      const block = await readRecord(readers, key, entry)
+      options?.signal?.throwIfAborted()
+      if (block !== undefined && (!entry.legacy || !hashLegacy || bytesMatchCid(cid, block.bytes))) return { block, entry }
+      // gc may have moved the block (and deleted its old pack) while we read: look again.
+      if (index.get(key) !== entry && attempt < 3) continue
+      this.drop(cid, entry)
+      throw new BlockCorruptError(`block ${cid.toString()} was corrupt on disk and has been removed`)
+    }
+  }
+
+  /** Removes a corrupt copy's entry, unless gc has moved the block meanwhile. */
+  private drop (cid: CID, entry: Location): void {
+    const { index } = this.opened()
+    const key = keyOf(cid)
+    if (index.get(key) === entry) index.remove(key)
+  }
+
+  private encode (raw: Uint8Array): StoredForm {
+    const block = encodeBlock(raw, { level: this.compressionLevel })
+    return { codec: block.codec, data: block.bytes, rawLength: block.length }
+  }
+
   /** Writes a verified block unless already held (committed or not); true when newly written. */
-  private async store (open: OpenStore, cid: CID, bytes: Uint8Array): Promise<boolean> {
+  private async store (open: OpenStore, cid: CID, form: StoredForm): Promise<boolean> {
     const { index, appender } = open
     const key = keyOf(cid)
     for (;;) {
@@ -185,7 +231,7 @@ class PackBlockstore implements Blockstore {
       if (inFlight === undefined) break
       await inFlight.catch(() => {})
     }
-    const write = appender.append(cid, bytes, location => { index.set(key, location) })
+    const write = appender.append(cid, form, location => { index.set(key, location) })
     this.writing.set(key, write)
     try {
       await write
@@ -248,7 +294,11 @@ class PackBlockstore implements Blockstore {
       // The version file goes first, so a half-initialized store is still recognized.
       await writeFileDurably(versionFile, this.root, BLOCKSTORE_VERSION_TEXT)
     } else if (version === 'cachecloud-blockstore 1\n') {
-      throw new BlockstoreFormatError(`${this.root} holds a format-1 block store (one file per block); this version reads only format 2 (pack files): move it aside, then import or pull the images again`)
+      throw new BlockstoreFormatError(`${this.root} holds a format-1 block store (one file per block); this version reads only formats 2 and 3 (pack files): move it aside, then import or pull the images again`)
+    } else if (version === BLOCKSTORE_VERSION_2_TEXT) {
+      // Format 3 reads format-2 packs and log entries as they are; from now on records of format 3 are appended,
+      // which a format-2 reader would cut as garbage: so the version moves on first.
+      await writeFileDurably(versionFile, this.root, BLOCKSTORE_VERSION_TEXT)
     } else if (version !== BLOCKSTORE_VERSION_TEXT) {
       throw new BlockstoreFormatError(`${this.root} is a block store of unknown format ${JSON.stringify(version.trim())}; this version reads ${JSON.stringify(BLOCKSTORE_VERSION_TEXT.trim())}`)
     }
@@ -276,9 +326,9 @@ function snapshotBytes (index: BlockIndex): number {
   return 64 + index.packs.size * 12 + index.entries.size * 54
 }
 
-function assertSize (bytes: Uint8Array): void {
-  if (bytes.byteLength > MAX_BLOCK_BYTES) {
-    throw new BlockTooLargeError(`block of ${bytes.byteLength} bytes exceeds the limit of ${MAX_BLOCK_BYTES}`)
+function assertSize (length: number): void {
+  if (length > MAX_BLOCK_BYTES) {
+    throw new BlockTooLargeError(`block of ${length} bytes exceeds the limit of ${MAX_BLOCK_BYTES}`)
   }
 }
 

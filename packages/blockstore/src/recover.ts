@@ -14,7 +14,10 @@ import { bytesMatchCid } from '@cachecloud/core'
 import type { BlockIndex } from './block-index.js'
 import { decodeSupportedCid } from './cid-key.js'
 import { fsyncPath } from './fs-util.js'
-import { MAX_RECORD_HEADER_BYTES, PACK_HEADER, packFileName, packIdOf, parseRecordHeader } from './pack-format.js'
+import { decodeBlock } from '@cachecloud/codec'
+import type { CID } from 'multiformats/cid'
+import { MAX_BLOCK_BYTES } from './constants.js'
+import { crcMatches, isPackHeader, MAX_RECORD_HEADER_BYTES, PACK_HEADER, packFileName, packIdOf, parseRecordHeader, type RecordHeader } from './pack-format.js'
 
 export interface RecoveryResult {
   /** Bytes cut from the end of the index log (a torn or damaged last commit). */
@@ -67,7 +70,7 @@ export async function recoverPacks (dir: string, index: BlockIndex, result: Reco
     }
     const handle = await fs.open(join(dir, packFileName(id)), 'r+')
     try {
-      const headerOk = (await readAt(handle, 0, PACK_HEADER.byteLength)).equals(PACK_HEADER)
+      const headerOk = isPackHeader(await readAt(handle, 0, PACK_HEADER.byteLength))
       // A pack with a damaged header is not scanned; it is cut to what the index still uses.
       const end = headerOk ? await salvageTail(handle, id, start, size, index, result) : ends.has(id) ? start : 0
       if (end < size) {
@@ -103,15 +106,24 @@ async function salvageTail (handle: FileHandle, id: number, start: number, size:
     const cid = decodeSupportedCid(header.cid)
     if (cid === undefined || end > size) break
     const data = await readAt(handle, at + header.headerBytes, header.dataLength)
-    if (!bytesMatchCid(cid, data)) break
+    if (!crcMatches(header, data) || !decodesTo(cid, header, data)) break
     const key = header.cid.toString('latin1')
     if (!index.has(key)) {
-      index.set(key, { pack: id, offset: at + header.headerBytes, length: header.dataLength })
+      index.set(key, { pack: id, offset: at + header.headerBytes, length: header.dataLength, codec: header.codec, rawLength: header.rawLength, legacy: header.legacy })
       result.salvaged++
     }
     at = end
   }
   return at
+}
+
+/** A record written after the last commit is taken back only if its bytes decode to its CID. */
+function decodesTo (cid: CID, header: RecordHeader, data: Buffer): boolean {
+  try {
+    return bytesMatchCid(cid, decodeBlock({ codec: header.codec, bytes: data, length: header.rawLength }, MAX_BLOCK_BYTES))
+  } catch {
+    return false
+  }
 }
 
 async function readAt (handle: FileHandle, position: number, length: number): Promise<Buffer> {

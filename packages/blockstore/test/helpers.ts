@@ -22,22 +22,42 @@ export interface ScannedRecord {
   start: number
   /** Offset of the block's bytes. */
   dataOffset: number
+  /** Stored bytes of the record's data. */
   length: number
   end: number
+  /** 0 raw, 1 zstd. */
+  codec: number
+  rawLength: number
 }
 
 /** Parses a pack file as docs/formats/blockstore.md specifies it, independently of the implementation; stops at the first malformed record. */
 export function scanPack (bytes: Buffer): { records: ScannedRecord[], end: number } {
-  if (bytes.toString('latin1', 0, 8) !== 'CCPACK2\n') return { records: [], end: 0 }
+  const header = bytes.toString('latin1', 0, 8)
+  if (header !== 'CCPACK2\n' && header !== 'CCPACK3\n') return { records: [], end: 0 }
   const records: ScannedRecord[] = []
   let at = 8
-  while (at + 9 <= bytes.byteLength && bytes.toString('latin1', at, at + 4) === 'CCBK') {
+  while (at + 9 <= bytes.byteLength) {
+    const magic = bytes.toString('latin1', at, at + 4)
     const cidLength = bytes[at + 4] as number
-    const length = bytes.readUInt32BE(at + 5)
-    const dataOffset = at + 9 + cidLength
+    let fixed: number
+    let length: number
+    let codec = 0
+    let rawLength: number
+    if (magic === 'CCBK') {
+      fixed = 9
+      length = rawLength = bytes.readUInt32BE(at + 5)
+    } else if (magic === 'CCB3' && at + 18 <= bytes.byteLength) {
+      fixed = 18
+      codec = bytes[at + 5] as number
+      length = bytes.readUInt32BE(at + 6)
+      rawLength = bytes.readUInt32BE(at + 10)
+    } else {
+      break
+    }
+    const dataOffset = at + fixed + cidLength
     const end = dataOffset + length
     if (end > bytes.byteLength) break
-    records.push({ cid: CID.decode(bytes.subarray(at + 9, dataOffset)), start: at, dataOffset, length, end })
+    records.push({ cid: CID.decode(bytes.subarray(at + fixed, dataOffset)), start: at, dataOffset, length, end, codec, rawLength })
     at = end
   }
   return { records, end: at }
@@ -54,4 +74,11 @@ export async function allRecords (root: string): Promise<Array<ScannedRecord & {
     for (const record of scanPack(await readFile(file)).records) all.push({ ...record, file })
   }
   return all
+}
+
+/** Blocks and raw bytes held, and a check that stored bytes equal raw bytes (the tests' random blocks do not compress). */
+export async function rawStats (store: { stats: () => Promise<{ blocks: number, bytes: number, storedBytes: number }> }): Promise<{ blocks: number, bytes: number }> {
+  const { blocks, bytes, storedBytes } = await store.stats()
+  if (storedBytes < bytes) throw new Error(`stored ${storedBytes} < raw ${bytes}: the test's blocks compressed`)
+  return { blocks, bytes }
 }

@@ -158,8 +158,8 @@ describe('import and export', () => {
       (err: Error) => err instanceof VersionIncompleteError && (err as VersionIncompleteError).code === 'ERR_VERSION_INCOMPLETE' && err.message.includes('os@v1') && err.message.includes(victim.toString()))
     assert.deepEqual((await readdir(files)).filter((f) => f.includes('incomplete')), [], 'no partial file left behind')
 
-    // Wherever the store keeps it (its own file, or a record in a pack), damage the manifest's bytes in place.
-    const manifestBytes = encodeManifest(manifest).bytes
+    // Wherever the store keeps it (its own file, or a record in a pack, compressed or not), damage the manifest's stored bytes in place.
+    const manifestBytes = (await blockstore.getEncoded(encodeManifest(manifest).cid)).bytes
     const found = await findFileHolding(join(dir, 'blocks'), manifestBytes)
     assert.ok(found !== undefined, 'manifest bytes found in the block store')
     const damaged = await readFile(found.path)

@@ -1,6 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { BLOCKS_PROTOCOL, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_VARINT_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
+import { CODEC_RAW, CODEC_ZSTD } from '@cachecloud/codec'
+import { BLOCKS_PROTOCOL, DEFAULT_BLOCK_PROTOCOLS, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_VARINT_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
 import { FrameTooLargeError, InvalidMessageError, PeerMisbehavedError } from './errors.js'
 import type { PeerTarget } from './client.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
@@ -15,9 +16,11 @@ export interface BlockSessionInit {
   batchBytes: number
   putConcurrency: number
   timeoutMs: number
+  /** Block protocol versions to ask for, preferred first; default DEFAULT_BLOCK_PROTOCOLS (tests restrict it to act as an older node). */
+  blockProtocols?: readonly string[]
   /** The peer's id once connected. */
   onConnect(peer: string): void
-  /** Bytes read from the stream, framing included. */
+  /** Bytes read from the stream, framing included (compressed, where blocks came compressed). */
   onWire(peer: string, bytes: number): void
   /** A block was verified and stored (the scheduler is told separately). */
   onStored(peer: string, want: BlockWant): void
@@ -41,7 +44,9 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
   const connection = await libp2p.dial(target, { signal })
   const peer = connection.remotePeer.toString()
   init.onConnect(peer)
-  const stream = await connection.newStream(BLOCKS_PROTOCOL, { signal })
+  const stream = await connection.newStream([...(init.blockProtocols ?? DEFAULT_BLOCK_PROTOCOLS)], { signal })
+  // blocks/1.1.0: blocks may come as zstd frames, and raw ones are stored as they come (the sender found them incompressible)
+  const encoded = stream.protocol === BLOCKS_PROTOCOL
   const reader = new FrameReader(stream, MAX_FRAME_BYTES)
   const outstanding: BlockWant[] = []
   let head = 0
@@ -78,8 +83,11 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     }
   }
 
-  const store = (want: BlockWant, bytes: Uint8Array): void => {
-    const put = blockstore.put(want.cid, bytes).then(() => {
+  const store = (want: BlockWant, response: Required<BlockResponse>): void => {
+    const written = encoded
+      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length })
+      : blockstore.put(want.cid, response.bytes)
+    const put = written.then(() => {
       init.onStored(peer, want)
       scheduler.received(peer, want)
     }, (err: Error & { code?: string }) => {
@@ -101,7 +109,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
         })
       ])
       if (body === undefined) throw misbehaved(`closed the stream with ${outstanding.length - head} blocks unanswered`)
-      return decodeBlockResponse(body)
+      return decodeBlockResponse(body, encoded)
     } catch (err) {
       if (failure !== undefined) throw failure
       if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError) throw misbehaved((err as Error).message, err)
@@ -125,8 +133,12 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
       const want = outstanding[head]
       const expected: boolean = response.cid.equals(want.cid)
       if (!expected) throw misbehaved(`sent block ${response.cid.toString()}, expected ${want.cid.toString()}`)
-      if (response.bytes !== undefined && response.bytes.byteLength !== want.length) {
+      if (response.bytes !== undefined && response.codec === CODEC_RAW && response.bytes.byteLength !== want.length) {
         throw misbehaved(`sent ${response.bytes.byteLength} bytes for block ${want.cid.toString()} of ${want.length} bytes`)
+      }
+      // a compressed block is sent only where it is smaller (the in-flight bound counts raw lengths)
+      if (response.bytes !== undefined && response.codec === CODEC_ZSTD && response.bytes.byteLength >= want.length) {
+        throw misbehaved(`sent a ${response.bytes.byteLength}-byte zstd frame for block ${want.cid.toString()} of ${want.length} bytes`)
       }
       head++
       inFlightBytes -= want.length
@@ -135,7 +147,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
         scheduler.notFound(peer, want)
         continue
       }
-      store(want, response.bytes)
+      store(want, { cid: response.cid, bytes: response.bytes, codec: response.codec })
       while (puts.size >= init.putConcurrency) await Promise.race(puts)
     }
     await Promise.all(puts)

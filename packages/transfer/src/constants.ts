@@ -7,8 +7,12 @@ import { MAX_MANIFEST_BYTES } from '@cachecloud/manifest'
 export const CATALOG_PROTOCOL = '/cachecloud/catalog/1.0.0'
 /** Fetches a manifest by its CID. */
 export const MANIFEST_PROTOCOL = '/cachecloud/manifest/1.0.0'
-/** Fetches blocks by CID, pipelined, in batches. */
-export const BLOCKS_PROTOCOL = '/cachecloud/blocks/1.0.0'
+/** Fetches blocks by CID, pipelined, in batches; a block travels as it is stored: one zstd frame, or raw (docs/formats/protocols.md). */
+export const BLOCKS_PROTOCOL = '/cachecloud/blocks/1.1.0'
+/** The previous version: every block travels raw. Still spoken to and for peers that lack 1.1.0. */
+export const BLOCKS_PROTOCOL_V1 = '/cachecloud/blocks/1.0.0'
+/** Block protocols a node speaks, preferred first. */
+export const DEFAULT_BLOCK_PROTOCOLS: readonly string[] = [BLOCKS_PROTOCOL, BLOCKS_PROTOCOL_V1]
 
 /** Largest block exchanged: the largest block size an image may use. */
 export const MAX_BLOCK_BYTES = MAX_BLOCK_SIZE

@@ -49,6 +49,7 @@ export interface PullContext {
   commitBytes: number
   putConcurrency: number
   timeoutMs: number
+  blockProtocols?: readonly string[]
 }
 
 interface Offer { target: PeerTarget, peer: string, version: RemoteVersion }
@@ -189,6 +190,7 @@ class BlockFetch {
       batchBytes: this.ctx.batchBytes,
       putConcurrency: this.ctx.putConcurrency,
       timeoutMs: this.ctx.timeoutMs,
+      blockProtocols: this.ctx.blockProtocols,
       onConnect: (peer: string) => { this.bytesByPeer[peer] ??= 0 },
       onWire: (_peer: string, bytes: number) => { this.wireBytes += bytes },
       onStored: (peer: string, want: BlockWant) => { this.stored(peer, want) },

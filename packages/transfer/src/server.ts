@@ -3,11 +3,12 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import type { Logger } from 'pino'
 import type { CID } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
+import { CODEC_RAW, type EncodedBlock } from '@cachecloud/codec'
 import type { Catalog } from '@cachecloud/image'
 import { encodeManifest } from '@cachecloud/manifest'
 import {
-  BLOCKS_PROTOCOL, CATALOG_PROTOCOL, COALESCE_BYTES, MANIFEST_PROTOCOL, MAX_BLOCK_BYTES, MAX_CATALOG_REQUEST_BYTES,
-  MAX_MANIFEST_REQUEST_BYTES, MAX_OUTSTANDING_WANTS, MAX_REQUEST_BYTES
+  BLOCKS_PROTOCOL, BLOCKS_PROTOCOL_V1, CATALOG_PROTOCOL, COALESCE_BYTES, MANIFEST_PROTOCOL, MAX_BLOCK_BYTES, MAX_CATALOG_REQUEST_BYTES,
+  MAX_MANIFEST_REQUEST_BYTES, MAX_OUTSTANDING_WANTS, MAX_REQUEST_BYTES, DEFAULT_BLOCK_PROTOCOLS
 } from './constants.js'
 import { InvalidMessageError } from './errors.js'
 import {
@@ -26,6 +27,8 @@ export interface ServerInit {
   timeoutMs: number
   /** Waits until `bytes` of blocks may be sent to `peer` (a rate budget); unset: no limit. */
   sendBudget?: (peer: string, bytes: number) => Promise<void>
+  /** Block protocol versions answered; default DEFAULT_BLOCK_PROTOCOLS (tests restrict it to act as an older node). */
+  blockProtocols?: readonly string[]
 }
 
 /** Answers the three protocols from the local catalog and blockstore. */
@@ -36,11 +39,18 @@ export class TransferServer {
     const options = { maxInboundStreams: this.init.maxInboundStreams }
     await this.init.libp2p.handle(CATALOG_PROTOCOL, async (stream, connection) => { await this.guard('catalog', stream, connection, async () => { await this.serveCatalog(stream) }) }, options)
     await this.init.libp2p.handle(MANIFEST_PROTOCOL, async (stream, connection) => { await this.guard('manifest', stream, connection, async () => { await this.serveManifest(stream) }) }, options)
-    await this.init.libp2p.handle(BLOCKS_PROTOCOL, async (stream, connection) => { await this.guard('blocks', stream, connection, async () => { await this.serveBlocks(stream, connection.remotePeer.toString()) }) }, options)
+    for (const protocol of this.blockProtocols()) {
+      const encoded = protocol === BLOCKS_PROTOCOL
+      await this.init.libp2p.handle(protocol, async (stream, connection) => { await this.guard('blocks', stream, connection, async () => { await this.serveBlocks(stream, connection.remotePeer.toString(), encoded) }) }, options)
+    }
   }
 
   async stop (): Promise<void> {
-    await this.init.libp2p.unhandle([CATALOG_PROTOCOL, MANIFEST_PROTOCOL, BLOCKS_PROTOCOL])
+    await this.init.libp2p.unhandle([CATALOG_PROTOCOL, MANIFEST_PROTOCOL, ...this.blockProtocols()])
+  }
+
+  private blockProtocols (): readonly string[] {
+    return (this.init.blockProtocols ?? DEFAULT_BLOCK_PROTOCOLS).filter(p => p === BLOCKS_PROTOCOL || p === BLOCKS_PROTOCOL_V1)
   }
 
   /** Any failure resets the stream and is logged; a handler never throws into libp2p. */
@@ -96,9 +106,12 @@ export class TransferServer {
   /**
    * Reads WANT requests while answering earlier ones in order, reading up to
    * `readAhead` blocks from the store ahead of the socket. Only blocks held
-   * (and verified on read) are sent; anything else is answered not-found.
+   * (and checked on read) are sent; anything else is answered not-found.
+   * `encoded` (blocks/1.1.0): a block goes as it is stored, compressed or not,
+   * checked by its record's crc32 (the receiver hashes it); blocks/1.0.0: raw,
+   * decoded and verified against its CID.
    */
-  private async serveBlocks (stream: Stream, peer: string): Promise<void> {
+  private async serveBlocks (stream: Stream, peer: string, encoded: boolean): Promise<void> {
     const wants: CID[] = []
     let wantHead = 0
     let ended = false
@@ -126,15 +139,15 @@ export class TransferServer {
     }
     const reading = readRequests()
 
-    const get = async (cid: CID): Promise<Uint8Array | undefined> => {
+    const get = async (cid: CID): Promise<EncodedBlock | undefined> => {
       try {
-        const bytes = await this.init.blockstore.get(cid)
-        return bytes.byteLength <= MAX_BLOCK_BYTES ? bytes : undefined
+        const block: EncodedBlock = encoded ? await this.init.blockstore.getEncoded(cid) : rawBlock(await this.init.blockstore.get(cid))
+        return block.bytes.byteLength <= MAX_BLOCK_BYTES ? block : undefined
       } catch {
         return undefined
       }
     }
-    interface Read { cid: CID, bytes: Promise<Uint8Array | undefined>, done: boolean, value?: Uint8Array }
+    interface Read { cid: CID, bytes: Promise<EncodedBlock | undefined>, done: boolean, value?: EncodedBlock }
     const pending: Read[] = []
     while (failed === undefined) {
       while (pending.length < this.init.readAhead && wantHead < wants.length) {
@@ -151,10 +164,11 @@ export class TransferServer {
       // one write of every response already read : fewer, larger writes down the stack
       const frames = new Uint8ArrayList()
       const first = pending.shift()!
-      frames.append(encodeBlockResponse(first.cid, await first.bytes))
+      const block = await first.bytes
+      frames.append(encodeBlockResponse(first.cid, block?.bytes, block?.codec))
       while (pending.length > 0 && pending[0].done && frames.byteLength < COALESCE_BYTES) {
         const next = pending.shift()!
-        frames.append(encodeBlockResponse(next.cid, next.value))
+        frames.append(encodeBlockResponse(next.cid, next.value?.bytes, next.value?.codec))
       }
       if (this.init.sendBudget !== undefined) await this.init.sendBudget(peer, frames.byteLength)
       if (stream.writeStatus !== 'writable') break
@@ -164,4 +178,8 @@ export class TransferServer {
     if (failed !== undefined) throw failed
     if (stream.writeStatus === 'writable') await stream.close()
   }
+}
+
+function rawBlock (bytes: Uint8Array): EncodedBlock {
+  return { codec: CODEC_RAW, bytes, length: bytes.byteLength }
 }

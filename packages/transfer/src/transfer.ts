@@ -29,7 +29,8 @@ export class CacheCloudTransfer implements Transfer {
       readAhead: init.serverReadAhead ?? DEFAULT_SERVER_READ_AHEAD,
       maxInboundStreams: init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
       timeoutMs: this.timeoutMs,
-      sendBudget: init.sendBudget
+      sendBudget: init.sendBudget,
+      blockProtocols: init.blockProtocols
     })
     this.context = {
       libp2p: init.libp2p,
@@ -42,7 +43,8 @@ export class CacheCloudTransfer implements Transfer {
       batchBytes: init.batchBytes ?? DEFAULT_BATCH_BYTES,
       commitBytes: init.commitBytes ?? DEFAULT_COMMIT_BYTES,
       putConcurrency: init.putConcurrency ?? DEFAULT_PUT_CONCURRENCY,
-      timeoutMs: this.timeoutMs
+      timeoutMs: this.timeoutMs,
+      blockProtocols: init.blockProtocols
     }
   }
 

@@ -1,4 +1,5 @@
 import { assertValidLabel, decodeCid, type CID } from '@cachecloud/core'
+import { CODEC_RAW, CODEC_ZSTD, type Codec } from '@cachecloud/codec'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_BLOCK_BYTES, MAX_CID_BYTES, MAX_WANTS_PER_REQUEST } from './constants.js'
 import { InvalidMessageError } from './errors.js'
@@ -14,6 +15,8 @@ export const MSG_LIST = 0x01
 export const MSG_GET_MANIFEST = 0x01
 export const STATUS_OK = 0x00
 export const STATUS_NOT_FOUND = 0x01
+/** blocks/1.1.0 only: the block follows as one zstd frame. */
+export const STATUS_OK_ZSTD = 0x02
 const STATE_COMPLETE = 0x00
 const STATE_PULLING = 0x01
 
@@ -29,10 +32,11 @@ export interface RemoteVersion {
   blockSize: number
 }
 
-/** A block response: `bytes` is absent when the server does not hold the block. */
+/** A block response: `bytes` is absent when the server does not hold the block; `codec` says how they are encoded. */
 export interface BlockResponse {
   cid: CID
   bytes?: Uint8Array
+  codec: Codec
 }
 
 const encoder = new TextEncoder()
@@ -121,7 +125,7 @@ function contiguous (body: Uint8ArrayList | Uint8Array): Uint8Array {
   return body instanceof Uint8Array ? body : body.subarray()
 }
 
-// --- /cachecloud/blocks/1.0.0 ---
+// --- /cachecloud/blocks/1.1.0 (and 1.0.0: the same messages without STATUS_OK_ZSTD) ---
 
 export function encodeWant (cids: CID[]): Uint8ArrayList {
   if (cids.length === 0 || cids.length > MAX_WANTS_PER_REQUEST) throw new RangeError(`a WANT carries 1-${MAX_WANTS_PER_REQUEST} CIDs`)
@@ -141,19 +145,25 @@ export function decodeWant (body: Uint8ArrayList | Uint8Array): CID[] {
   return cids
 }
 
-/** A block response frame; the block itself is not copied. */
-export function encodeBlockResponse (cid: CID, bytes?: Uint8Array): Uint8ArrayList {
-  const head = new BodyWriter().byte(bytes === undefined ? STATUS_NOT_FOUND : STATUS_OK).bytes(cid.bytes).finish()
+/** A block response frame; the block itself is not copied. A zstd frame (`codec` CODEC_ZSTD) is for blocks/1.1.0 streams only. */
+export function encodeBlockResponse (cid: CID, bytes?: Uint8Array, codec: Codec = CODEC_RAW): Uint8ArrayList {
+  const status = bytes === undefined ? STATUS_NOT_FOUND : codec === CODEC_ZSTD ? STATUS_OK_ZSTD : STATUS_OK
+  const head = new BodyWriter().byte(status).bytes(cid.bytes).finish()
   return bytes === undefined ? encodeFrame(head) : encodeFrame(head, bytes)
 }
 
-/** Decodes a block response; copies the block only when it spans several received chunks. */
-export function decodeBlockResponse (body: Uint8ArrayList): BlockResponse {
+/**
+ * Decodes a block response; copies the block only when it spans several
+ * received chunks. `encoded`: the stream is blocks/1.1.0, where a block may
+ * come as a zstd frame (decoded and checked by the receiver's store, bounded
+ * by the block's length from the manifest).
+ */
+export function decodeBlockResponse (body: Uint8ArrayList, encoded = false): BlockResponse {
   const what = 'block response'
   const length = body.byteLength
   if (length < 2) throw new InvalidMessageError(`${what}: truncated`)
   const status = body.get(0)
-  if (status !== STATUS_OK && status !== STATUS_NOT_FOUND) throw new InvalidMessageError(`${what}: unknown status ${status}`)
+  if (status !== STATUS_OK && status !== STATUS_NOT_FOUND && !(encoded && status === STATUS_OK_ZSTD)) throw new InvalidMessageError(`${what}: unknown status ${status}`)
   const prefix = readVarint(i => body.get(i), length, 1)
   if (prefix === undefined) throw new InvalidMessageError(`${what}: truncated varint`)
   const cidEnd = prefix.next + prefix.value
@@ -161,10 +171,10 @@ export function decodeBlockResponse (body: Uint8ArrayList): BlockResponse {
   const cid = parseCid(body.subarray(prefix.next, cidEnd), what)
   if (status === STATUS_NOT_FOUND) {
     if (cidEnd !== length) throw new InvalidMessageError(`${what}: not-found carries ${length - cidEnd} trailing bytes`)
-    return { cid }
+    return { cid, codec: CODEC_RAW }
   }
   if (length - cidEnd > MAX_BLOCK_BYTES) throw new InvalidMessageError(`${what}: block exceeds ${MAX_BLOCK_BYTES} bytes`)
-  return { cid, bytes: body.subarray(cidEnd) }
+  return { cid, bytes: body.subarray(cidEnd), codec: status === STATUS_OK_ZSTD ? CODEC_ZSTD : CODEC_RAW }
 }
 
 // --- /cachecloud/catalog/1.0.0 ---

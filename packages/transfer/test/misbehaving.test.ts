@@ -2,7 +2,9 @@ import './helpers.js'
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Stream } from '@libp2p/interface'
+import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
+import { CODEC_ZSTD, encodeBlock } from '@cachecloud/codec'
 import { Uint8ArrayList } from 'uint8arraylist'
 import {
   BLOCKS_PROTOCOL, decodeWant, encodeBlockResponse, encodeFrame, FrameReader, FrameTooLargeError, MAX_REQUEST_BYTES,
@@ -11,7 +13,12 @@ import {
 import { encodeVarint } from '../src/frame.js'
 import { addVersion, countHeld, makeManifest, distinctBytes, randomBlocks, startNode, verifyAll, waitFor, type TestNode } from './helpers.js'
 
-type Mode = 'corrupt' | 'unrequested' | 'oversized' | 'garbage'
+type Mode = 'corrupt' | 'unrequested' | 'oversized' | 'garbage' | 'zstd-bomb' | 'zstd-truncated' | 'zstd-other-block' | 'zstd-garbage'
+
+/** Compressible bytes of `length` that are not any block of the test. */
+function textOf (length: number, seed: number): Uint8Array {
+  return new TextEncoder().encode(Array.from({ length: Math.ceil(length / 8) }, (_v, i) => `w${(i * seed) % 997}`.padEnd(8, ' ')).join('').slice(0, length))
+}
 
 /** Replaces a node's blocks handler with one that answers every WANT wrongly, and records how its streams end. */
 async function misbehave (node: TestNode, mode: Mode): Promise<{ ended: string[] }> {
@@ -31,6 +38,16 @@ async function misbehave (node: TestNode, mode: Mode): Promise<{ ended: string[]
           } else if (mode === 'unrequested') {
             const other = cids[(i + 1) % cids.length]
             frame = encodeBlockResponse(other, await node.blockstore.get(other))
+          } else if (mode === 'zstd-bomb') {
+            // a few hundred bytes that would inflate to 16 MiB: refused from the frame's content size, before inflating
+            frame = encodeBlockResponse(cid, encodeBlock(new Uint8Array(16 * 1024 * 1024)).bytes, CODEC_ZSTD)
+          } else if (mode === 'zstd-truncated') {
+            const whole = encodeBlock(textOf(bytes.byteLength, 7)).bytes
+            frame = encodeBlockResponse(cid, whole.subarray(0, whole.byteLength - 9), CODEC_ZSTD)
+          } else if (mode === 'zstd-other-block') {
+            frame = encodeBlockResponse(cid, encodeBlock(textOf(bytes.byteLength, 11)).bytes, CODEC_ZSTD)
+          } else if (mode === 'zstd-garbage') {
+            frame = encodeBlockResponse(cid, randomBytes(1000), CODEC_ZSTD)
           } else if (mode === 'oversized') {
             frame = new Uint8ArrayList(encodeVarint(2 ** 31), new Uint8Array(100)) // a prefix claiming a 2 GiB frame, then a few bytes
           } else {
@@ -59,7 +76,7 @@ describe('misbehaving peers', () => {
   })
   after(async () => { await honest?.stop() })
 
-  for (const mode of ['corrupt', 'unrequested', 'oversized', 'garbage'] as const) {
+  for (const mode of ['corrupt', 'unrequested', 'oversized', 'garbage', 'zstd-bomb', 'zstd-truncated', 'zstd-other-block', 'zstd-garbage'] as const) {
     it(`resets a peer sending ${mode} responses and completes from an honest peer`, async () => {
       const evil = await startNode()
       b = await startNode()

@@ -60,7 +60,8 @@ describe('pull between two nodes', () => {
     const missing = 6 * 64 * 1024
     assert.equal(result.fetchedBlocks, 6)
     assert.equal(result.fetchedBytes, missing)
-    assert.ok(result.wireBytes >= missing && result.wireBytes <= missing * 1.05, `wire ${result.wireBytes}`)
+    // the changed blocks are constant bytes: they travel as zstd frames of a few dozen bytes each
+    assert.ok(result.wireBytes > 0 && result.wireBytes < missing / 100, `wire ${result.wireBytes}`)
     assert.equal(result.heldBlocks, distinctBytes(v2).count - 6)
     assert.equal((await b.catalog.get({ name: 'disk', version: 'v2' })).state, 'complete')
   })

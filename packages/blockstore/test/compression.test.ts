@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { cidOf } from '@cachecloud/core'
+import { CODEC_RAW, CODEC_ZSTD, encodeBlock } from '@cachecloud/codec'
+import { createBlockstore, type Blockstore, type BlockstoreInit } from '../src/index.js'
+import { allRecords, tempDir } from './helpers.js'
+
+async function started (path: string, init: Partial<BlockstoreInit> = {}): Promise<Blockstore> {
+  const store = createBlockstore({ ...init, path })
+  await store.start()
+  return store
+}
+
+/** 256 KiB of text-like bytes: compressible, not trivially. */
+function textBlock (seed: number, length = 256 * 1024): Buffer {
+  const words = ['block', 'image', 'kernel', 'module', 'swarm', 'version', 'library', 'package', 'config', 'daemon']
+  const parts: string[] = []
+  let x = seed
+  let n = 0
+  while (n < length) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff
+    const w = `${words[x % words.length] as string}${x % 97} `
+    parts.push(w)
+    n += w.length
+  }
+  return Buffer.from(parts.join('').slice(0, length))
+}
+
+describe('block store: blocks kept compressed at rest', () => {
+  it('stores a compressible block as one zstd record, reads it back exactly, and counts raw and stored bytes', async () => {
+    const root = await tempDir()
+    const store = await started(root)
+    const text = textBlock(1)
+    const random = randomBytes(256 * 1024)
+    const a = await store.putBytes(text)
+    const b = await store.putBytes(random)
+    await store.sync()
+    const records = await allRecords(root)
+    assert.deepEqual(records.map(r => r.codec), [CODEC_ZSTD, CODEC_RAW])
+    assert.ok((records[0]?.length ?? Infinity) < text.byteLength / 2, `text stored in ${records[0]?.length} bytes`)
+    assert.equal(records[1]?.length, random.byteLength, 'random data stays raw')
+    assert.deepEqual(Buffer.from(await store.get(a.cid)), text)
+    assert.deepEqual(Buffer.from(await store.get(b.cid)), random)
+    const stats = await store.stats()
+    assert.equal(stats.bytes, text.byteLength + random.byteLength)
+    assert.equal(stats.storedBytes, (records[0]?.length ?? 0) + random.byteLength)
+    const encoded = await store.getEncoded(a.cid)
+    assert.equal(encoded.codec, CODEC_ZSTD)
+    assert.equal(encoded.length, text.byteLength)
+    await store.stop()
+    const again = await started(root)
+    assert.deepEqual(Buffer.from(await again.get(a.cid)), text, 'and after a restart (index log entries of format 3)')
+    await again.stop()
+  })
+
+  it('compressionLevel 0 keeps every block raw', async () => {
+    const root = await tempDir()
+    const store = await started(root, { compressionLevel: 0 })
+    await store.putBytes(textBlock(2))
+    await store.sync()
+    assert.deepEqual((await allRecords(root)).map(r => r.codec), [CODEC_RAW])
+    await store.stop()
+  })
+
+  it('putEncoded stores a peer\'s frame as it is, after decoding and hashing it', async () => {
+    const store = await started(await tempDir())
+    const text = textBlock(3)
+    const cid = cidOf(text)
+    const frame = encodeBlock(text)
+    assert.equal(await store.putEncoded(cid, frame), true)
+    const back = await store.getEncoded(cid)
+    assert.deepEqual(Buffer.from(back.bytes), Buffer.from(frame.bytes), 'served as received, not recompressed')
+    assert.deepEqual(Buffer.from(await store.get(cid)), text)
+    await store.stop()
+  })
+
+  it('putEncoded refuses a frame that inflates beyond its length, a truncated frame, another block\'s frame and garbage, and stores nothing', async () => {
+    const store = await started(await tempDir())
+    const text = textBlock(4)
+    const cid = cidOf(text)
+    const frame = encodeBlock(text)
+    const other = encodeBlock(textBlock(5))
+    const attempts = [
+      { ...frame, length: text.byteLength - 1 }, // decodes to more than it claims
+      { ...frame, bytes: frame.bytes.subarray(0, frame.bytes.byteLength - 7) },
+      other,
+      { codec: CODEC_ZSTD, bytes: randomBytes(5000), length: text.byteLength } as const,
+      { codec: CODEC_RAW, bytes: randomBytes(text.byteLength), length: text.byteLength } as const
+    ]
+    for (const block of attempts) await assert.rejects(store.putEncoded(cid, block), { code: 'ERR_BLOCK_CORRUPT' })
+    assert.deepEqual(await store.stats(), { blocks: 0, bytes: 0, storedBytes: 0 })
+    await store.stop()
+  })
+
+  it('a damaged compressed record is found by its crc32, never served, and dropped', async () => {
+    const root = await tempDir()
+    const store = await started(root)
+    const { cid } = await store.putBytes(textBlock(6))
+    await store.stop()
+    const [record] = await allRecords(root)
+    assert.ok(record !== undefined)
+    const pack = await readFile(record.file)
+    pack[record.dataOffset + 100] = (pack[record.dataOffset + 100] as number) ^ 0x01
+    await writeFile(record.file, pack)
+    const again = await started(root)
+    await assert.rejects(again.getEncoded(cid), { code: 'ERR_BLOCK_CORRUPT' })
+    assert.equal(await again.has(cid), false)
+    await again.stop()
+  })
+
+  it('opens a format-2 store: its raw records are read, and the store moves to format 3', async () => {
+    const root = await tempDir()
+    await mkdir(join(root, 'packs'), { recursive: true })
+    const blocks = [randomBytes(3000), textBlock(7, 10_000)]
+    const records = blocks.map(bytes => {
+      const cid = cidOf(bytes).bytes
+      const header = Buffer.alloc(9)
+      header.write('CCBK', 0, 'latin1')
+      header[4] = cid.byteLength
+      header.writeUInt32BE(bytes.byteLength, 5)
+      return Buffer.concat([header, cid, bytes])
+    })
+    await writeFile(join(root, 'VERSION'), 'cachecloud-blockstore 2\n')
+    await writeFile(join(root, 'packs', '00000001.pack'), Buffer.concat([Buffer.from('CCPACK2\n', 'latin1'), ...records]))
+    await writeFile(join(root, 'index.log'), Buffer.alloc(0))
+    const store = await started(root)
+    for (const bytes of blocks) assert.deepEqual(Buffer.from(await store.get(cidOf(bytes))), bytes)
+    assert.equal(await readFile(join(root, 'VERSION'), 'utf8'), 'cachecloud-blockstore 3\n')
+    const added = await store.putBytes(textBlock(8))
+    await store.stop()
+    const again = await started(root)
+    for (const bytes of blocks) assert.deepEqual(Buffer.from(await again.get(cidOf(bytes))), bytes)
+    assert.equal((await again.get(added.cid)).byteLength, 256 * 1024)
+    await again.stop()
+  })
+})

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { describe, it } from 'node:test'
+import { BlockDecodeError, CODEC_RAW, CODEC_ZSTD, decodeBlock, encodeBlock, UnknownCodecError, type Codec } from '../src/index.js'
+
+const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog '.repeat(6000))
+
+describe('block codec', () => {
+  it('compresses what shrinks and round-trips it exactly', () => {
+    const block = encodeBlock(text)
+    assert.equal(block.codec, CODEC_ZSTD)
+    assert.equal(block.length, text.byteLength)
+    assert.ok(block.bytes.byteLength < text.byteLength / 10)
+    assert.deepEqual(Buffer.from(decodeBlock(block, text.byteLength)), Buffer.from(text))
+  })
+
+  it('keeps random bytes raw, without a copy', () => {
+    const raw = randomBytes(256 * 1024)
+    const block = encodeBlock(raw)
+    assert.equal(block.codec, CODEC_RAW)
+    assert.equal(block.bytes, raw)
+  })
+
+  it('level 0 never compresses', () => {
+    assert.equal(encodeBlock(text, { level: 0 }).codec, CODEC_RAW)
+  })
+
+  it('refuses, before inflating, a frame larger than the bound or than its stated length', () => {
+    const bomb = encodeBlock(new Uint8Array(16 * 1024 * 1024))
+    assert.ok(bomb.bytes.byteLength < 4096)
+    assert.throws(() => decodeBlock(bomb, 256 * 1024), BlockDecodeError)
+    assert.throws(() => decodeBlock({ ...bomb, length: 256 * 1024 }, 256 * 1024), BlockDecodeError)
+  })
+
+  it('refuses truncated frames, trailing bytes, garbage and unknown codecs with typed errors', () => {
+    const block = encodeBlock(text)
+    const cases = [
+      { ...block, bytes: block.bytes.subarray(0, block.bytes.byteLength - 3) },
+      { ...block, bytes: Buffer.concat([block.bytes, Buffer.from([1, 2, 3])]) },
+      { ...block, bytes: randomBytes(500) },
+      { codec: CODEC_RAW, bytes: text.subarray(1), length: text.byteLength } as const
+    ]
+    for (const bad of cases) assert.throws(() => decodeBlock(bad, text.byteLength), (err: Error) => err instanceof BlockDecodeError && (err as BlockDecodeError).code === 'ERR_BLOCK_DECODE')
+    assert.throws(() => decodeBlock({ codec: 9 as Codec, bytes: text, length: text.byteLength }, text.byteLength), UnknownCodecError)
+  })
+})
