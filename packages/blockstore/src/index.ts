@@ -38,6 +38,8 @@ export interface BlockstoreInit {
   writebackBytes?: number
   /** zstd level blocks are kept at on disk (0: raw). A block that does not shrink is kept raw. Default: DEFAULT_ZSTD_LEVEL (@cachecloud/codec). */
   compressionLevel?: number
+  /** Threads that compress blocks put or imported (0: on the calling thread). Default: all cores but one (@cachecloud/codec defaultEncoderThreads). */
+  encoderThreads?: number
 }
 
 export interface BlockstoreStats {

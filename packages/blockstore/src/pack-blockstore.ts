@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
-import { BlockDecodeError, decodeBlock, DEFAULT_ZSTD_LEVEL, encodeBlock, type EncodedBlock } from '@cachecloud/codec'
+import { BlockDecodeError, createEncoderPool, decodeBlock, DEFAULT_ZSTD_LEVEL, encodeBlock, type EncodedBlock, type EncoderPool } from '@cachecloud/codec'
 import { BlockIndex } from './block-index.js'
 import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
 import {
@@ -41,6 +41,8 @@ class PackBlockstore implements Blockstore {
   private readonly repackThreshold: number
   private readonly writebackBytes: number
   private readonly compressionLevel: number
+  private readonly encoderThreads: number | undefined
+  private encoder: EncoderPool | undefined
   private open: OpenStore | undefined
   /** Puts in progress by key: a concurrent put of the same block waits for it and reports "not new". */
   private readonly writing = new Map<string, Promise<void>>()
@@ -57,6 +59,7 @@ class PackBlockstore implements Blockstore {
     this.repackThreshold = init.repackThreshold ?? DEFAULT_REPACK_THRESHOLD
     this.writebackBytes = init.writebackBytes ?? DEFAULT_WRITEBACK_BYTES
     this.compressionLevel = init.compressionLevel ?? DEFAULT_ZSTD_LEVEL
+    this.encoderThreads = init.encoderThreads
   }
 
   async start (): Promise<void> {
@@ -94,6 +97,8 @@ class PackBlockstore implements Blockstore {
     if (open === undefined) return
     await this.commit(open)
     this.open = undefined
+    await this.encoder?.close()
+    this.encoder = undefined
     await open.appender.close()
     await open.readers.close()
     await open.log.close()
@@ -127,7 +132,7 @@ class PackBlockstore implements Blockstore {
     assertSize(bytes.byteLength)
     if (!bytesMatchCid(cid, bytes)) throw new BlockCorruptError(`bytes do not hash to ${cid.toString()}`)
     if (open.index.has(keyOf(cid))) return false
-    return await this.store(open, cid, this.encode(bytes))
+    return await this.store(open, cid, await this.encode(bytes))
   }
 
   async putEncoded (cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean> {
@@ -150,7 +155,7 @@ class PackBlockstore implements Blockstore {
     assertSize(bytes.byteLength)
     const cid = cidOf(bytes)
     if (open.index.has(keyOf(cid))) return { cid, written: false }
-    return { cid, written: await this.store(open, cid, this.encode(bytes)) }
+    return { cid, written: await this.store(open, cid, await this.encode(bytes)) }
   }
 
   async delete (cid: CID): Promise<void> {
@@ -216,8 +221,15 @@ class PackBlockstore implements Blockstore {
     if (index.get(key) === entry) index.remove(key)
   }
 
-  private encode (raw: Uint8Array): StoredForm {
-    const block = encodeBlock(raw, { level: this.compressionLevel })
+  /** The block's stored form: compressed on the encoder threads (started on first use), or here when `encoderThreads` is 0. */
+  private async encode (raw: Uint8Array): Promise<StoredForm> {
+    let block: EncodedBlock
+    if (this.compressionLevel <= 0 || this.encoderThreads === 0) {
+      block = encodeBlock(raw, { level: this.compressionLevel })
+    } else {
+      this.encoder ??= createEncoderPool({ level: this.compressionLevel, threads: this.encoderThreads })
+      block = await this.encoder.encode(raw)
+    }
     return { codec: block.codec, data: block.bytes, rawLength: block.length }
   }
 

@@ -16,6 +16,7 @@
  */
 import { CODEC_RAW, CODEC_ZSTD, DEFAULT_ZSTD_LEVEL, MIN_SAVING } from './constants.js'
 import { BlockDecodeError, UnknownCodecError } from './errors.js'
+import { defaultEncoderThreads, WorkerEncoderPool } from './pool.js'
 import { zstdCompress, zstdDecompress } from './zstd.js'
 
 export type Codec = typeof CODEC_RAW | typeof CODEC_ZSTD
@@ -57,6 +58,25 @@ export function decodeBlock (block: EncodedBlock, maxLength: number): Uint8Array
   }
   if (block.codec === CODEC_ZSTD) return zstdDecompress(block.bytes, block.length)
   throw new UnknownCodecError(`unknown block codec ${String(block.codec)}`)
+}
+
+/** Encodes blocks off the calling thread. */
+export interface EncoderPool {
+  /** `encodeBlock` on a worker thread. */
+  encode(raw: Uint8Array): Promise<EncodedBlock>
+  /** Ends the threads; pending encodes fail. */
+  close(): Promise<void>
+}
+
+export interface EncoderPoolInit {
+  /** zstd level. Default: DEFAULT_ZSTD_LEVEL. */
+  level?: number
+  /** Worker threads, started on first use. Default: all cores but one, at least one, at most 8. */
+  threads?: number
+}
+
+export function createEncoderPool (init: EncoderPoolInit = {}): EncoderPool {
+  return new WorkerEncoderPool(init.level ?? DEFAULT_ZSTD_LEVEL, init.threads ?? defaultEncoderThreads())
 }
 
 /** True for a codec id this version reads. */

@@ -11,6 +11,7 @@ import {
   MAX_MANIFEST_REQUEST_BYTES, MAX_OUTSTANDING_WANTS, MAX_REQUEST_BYTES, DEFAULT_BLOCK_PROTOCOLS
 } from './constants.js'
 import { InvalidMessageError } from './errors.js'
+import { ServableBlocks } from './servable.js'
 import {
   decodeCatalogRequest, decodeManifestRequest, decodeWant, encodeBlockResponse, encodeCatalogResponse,
   encodeManifestResponse, FrameReader, type RemoteVersion
@@ -33,7 +34,11 @@ export interface ServerInit {
 
 /** Answers the three protocols from the local catalog and blockstore. */
 export class TransferServer {
-  constructor (private readonly init: ServerInit) {}
+  private readonly servable: ServableBlocks
+
+  constructor (private readonly init: ServerInit) {
+    this.servable = new ServableBlocks(init.catalog)
+  }
 
   async start (): Promise<void> {
     const options = { maxInboundStreams: this.init.maxInboundStreams }
@@ -106,7 +111,8 @@ export class TransferServer {
   /**
    * Reads WANT requests while answering earlier ones in order, reading up to
    * `readAhead` blocks from the store ahead of the socket. Only blocks held
-   * (and checked on read) are sent; anything else is answered not-found.
+   * (and checked on read) that belong to a catalogued version are sent;
+   * anything else is answered not-found.
    * `encoded` (blocks/1.1.0): a block goes as it is stored, compressed or not,
    * checked by its record's crc32 (the receiver hashes it); blocks/1.0.0: raw,
    * decoded and verified against its CID.
@@ -139,8 +145,11 @@ export class TransferServer {
     }
     const reading = readRequests()
 
+    await this.servable.refresh()
     const get = async (cid: CID): Promise<EncodedBlock | undefined> => {
       try {
+        // only blocks of catalogued versions: whatever else the store holds is not served here
+        if (!await this.servable.has(cid)) return undefined
         const block: EncodedBlock = encoded ? await this.init.blockstore.getEncoded(cid) : rawBlock(await this.init.blockstore.get(cid))
         return block.bytes.byteLength <= MAX_BLOCK_BYTES ? block : undefined
       } catch {
