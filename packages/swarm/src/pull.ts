@@ -82,7 +82,7 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
     putConcurrency: DEFAULT_PUT_CONCURRENCY,
     timeoutMs: DEFAULT_BLOCK_TIMEOUT_MS,
     onConnect: () => {},
-    onWire: () => {},
+    onWire: (peer: string, bytes: number) => { stats.wire(peer, lanPeers.has(peer), bytes) },
     onStored: (peer: string, want: BlockWant) => {
       lastBlockAt = Date.now()
       for (const i of indexes.get(blockKey(want.cid)) ?? []) held.set(i)

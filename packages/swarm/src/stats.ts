@@ -1,8 +1,8 @@
 import type { ProgressEvent } from '@cachecloud/core'
 import { RATE_WINDOW_MS } from './constants.js'
 
-/** Per peer: site, whether it is in this node's site, and block bytes received from it. */
-export interface PeerBytes { peer: string, site: string, lan: boolean, bytes: number }
+/** Per peer: site, whether it is in this node's site, block bytes received from it, and the bytes that crossed the link for them (compressed). */
+export interface PeerBytes { peer: string, site: string, lan: boolean, bytes: number, wireBytes: number }
 
 /** A swarm pull as status shows it. */
 export interface SwarmPullStatus {
@@ -13,8 +13,12 @@ export interface SwarmPullStatus {
   blocksTotal: number
   bytesDone: number
   bytesTotal: number
+  /** Block (raw) bytes stored from peers of this site, and of other sites. */
   lanBytes: number
   wanBytes: number
+  /** Bytes that crossed the link for them: compressed blocks and framing (what the WAN budget charges). */
+  lanWireBytes: number
+  wanWireBytes: number
   peers: PeerBytes[]
   /** Block bytes per second over the last few seconds. */
   rate: number
@@ -32,6 +36,8 @@ export class PullStats {
   private bytesDone = 0
   private lanBytes = 0
   private wanBytes = 0
+  private lanWireBytes = 0
+  private wanWireBytes = 0
   private readonly peers = new Map<string, PeerBytes>()
   private readonly recent: Array<{ at: number, bytes: number }> = []
   state: SwarmPullStatus['state'] = 'resolving'
@@ -50,6 +56,8 @@ export class PullStats {
     this.bytesDone = earlier.bytesDone
     this.lanBytes = earlier.lanBytes
     this.wanBytes = earlier.wanBytes
+    this.lanWireBytes = earlier.lanWireBytes
+    this.wanWireBytes = earlier.wanWireBytes
     for (const [id, p] of earlier.peers) this.peers.set(id, { ...p })
   }
 
@@ -62,7 +70,7 @@ export class PullStats {
 
   peerSite (peer: string, site: string, lan: boolean): void {
     const p = this.peers.get(peer)
-    if (p === undefined) this.peers.set(peer, { peer, site, lan, bytes: 0 })
+    if (p === undefined) this.peers.set(peer, { peer, site, lan, bytes: 0, wireBytes: 0 })
     else { p.site = site; p.lan = lan }
   }
 
@@ -71,12 +79,21 @@ export class PullStats {
     this.bytesDone += bytes
     if (lan) this.lanBytes += bytes
     else this.wanBytes += bytes
-    const p = this.peers.get(peer) ?? { peer, site: '', lan, bytes: 0 }
+    const p = this.peers.get(peer) ?? { peer, site: '', lan, bytes: 0, wireBytes: 0 }
     p.bytes += bytes
     this.peers.set(peer, p)
     const now = Date.now()
     this.recent.push({ at: now, bytes })
     while (this.recent.length > 0 && now - this.recent[0].at > RATE_WINDOW_MS) this.recent.shift()
+  }
+
+  /** Bytes read from a peer's block stream (compressed blocks and framing). */
+  wire (peer: string, lan: boolean, bytes: number): void {
+    if (lan) this.lanWireBytes += bytes
+    else this.wanWireBytes += bytes
+    const p = this.peers.get(peer) ?? { peer, site: '', lan, bytes: 0, wireBytes: 0 }
+    p.wireBytes += bytes
+    this.peers.set(peer, p)
   }
 
   /** A block of this pull was stored outside it (an on-demand read fetched it first). */
@@ -97,7 +114,7 @@ export class PullStats {
       done: this.bytesDone,
       total: this.bytesTotal,
       unit: 'bytes',
-      detail: { blocksDone: this.blocksDone, blocksTotal: this.blocksTotal, lanBytes: this.lanBytes, wanBytes: this.wanBytes, peer }
+      detail: { blocksDone: this.blocksDone, blocksTotal: this.blocksTotal, lanBytes: this.lanBytes, wanBytes: this.wanBytes, lanWireBytes: this.lanWireBytes, wanWireBytes: this.wanWireBytes, peer }
     }
   }
 
@@ -113,6 +130,8 @@ export class PullStats {
       bytesTotal: this.bytesTotal,
       lanBytes: this.lanBytes,
       wanBytes: this.wanBytes,
+      lanWireBytes: this.lanWireBytes,
+      wanWireBytes: this.wanWireBytes,
       peers: [...this.peers.values()].filter(p => p.bytes > 0),
       rate,
       etaSeconds: rate > 0 ? Math.ceil((this.bytesTotal - this.bytesDone) / rate) : null,
