@@ -77,6 +77,8 @@ export interface Blockstore {
   putEncoded(cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean>
   /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. As with `put`, do not modify `bytes` until the promise settles. */
   putBytes(bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }>
+  /** Bytes the block takes as stored (what blocks/1.1.0 sends), from the index; undefined when not held. */
+  storedSize(cid: CID): Promise<number | undefined>
   /** Removes a block; no error if absent. Durable at the next commit; the space is reclaimed by `gc`. */
   delete(cid: CID): Promise<void>
   /** Commit point: makes every block put (and deleted) so far durable: fsync of the packs written, then of the index log. */

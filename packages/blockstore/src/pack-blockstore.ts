@@ -158,6 +158,11 @@ class PackBlockstore implements Blockstore {
     return { cid, written: await this.store(open, cid, await this.encode(bytes)) }
   }
 
+  async storedSize (cid: CID, options?: AbortOptions): Promise<number | undefined> {
+    const { index } = this.opened(options)
+    return isSupportedCid(cid) ? index.get(keyOf(cid))?.length : undefined
+  }
+
   async delete (cid: CID): Promise<void> {
     const { index } = this.opened()
     if (!isSupportedCid(cid)) return

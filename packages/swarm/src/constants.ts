@@ -10,6 +10,11 @@ export const MAX_HAVE_REQUEST_BYTES = 1 + 8 + 128
 export const MAX_HAVE_BLOCKS = 4 * 1024 * 1024
 /** Largest have response: status, site, count and the two bitmaps (held, claimed). */
 export const MAX_HAVE_RESPONSE_BYTES = 1 + 1 + 128 + 8 + 2 * MAX_HAVE_BLOCKS / 8
+/** How many bytes each block of a version takes as a peer would send it (compressed), for plans. */
+export const SIZES_PROTOCOL = '/cachecloud/sizes/1.0.0'
+/** Largest sizes response: status, count and a varint (at most 4 bytes for 16 MiB) per manifest entry. */
+export const MAX_SIZES_RESPONSE_BYTES = 1 + 8 + 4 * MAX_HAVE_BLOCKS
+
 /** Largest announcement message. */
 export const MAX_ANNOUNCE_BYTES = 1024
 /** Longest site label. */

@@ -9,6 +9,7 @@ import { requestHave } from './have.js'
 import type { HaveAnswer } from './have-wire.js'
 import { blockKey, indexesByBlock } from './holdings.js'
 import { resolveManifest } from './offers.js'
+import { requestSizes } from './sizes.js'
 
 /** What pulling a version would cost this node, before anything moves. */
 export interface PullPlan {
@@ -20,12 +21,15 @@ export interface PullPlan {
   /** Of those, the ones this node lacks. */
   missingBlocks: number
   missingBytes: number
-  /** Missing blocks that a peer of this node's site holds (they would come over the LAN). */
+  /** Missing blocks that a peer of this node's site holds (they would come over the LAN); `lanBytes`: what would cross the link for them (compressed, as the holders store them). */
   lanBlocks: number
   lanBytes: number
-  /** Missing blocks no peer of this site holds: they must cross the WAN (once for the site). */
+  /** Missing blocks no peer of this site holds: they must cross the WAN (once for the site); `wanBytes`: what would cross the link (compressed, as the holders store them). */
   wanBlocks: number
   wanBytes: number
+  /** The same blocks' raw bytes. */
+  lanRawBytes: number
+  wanRawBytes: number
   /** Missing blocks no connected peer holds yet. */
   unavailableBlocks: number
   peers: Array<{ peer: string, site: string, lan: boolean, state: HaveAnswer['state'] }>
@@ -40,13 +44,17 @@ export async function planPull (
   const indexes = indexesByBlock(manifest)
   const missing = await missingBlocks(manifest, async c => await ctx.blockstore.has(c), { signal })
   const answers: PullPlan['peers'] = []
-  const holds: Array<{ lan: boolean, answer: HaveAnswer }> = []
+  const holds: Array<{ lan: boolean, answer: HaveAnswer, sizes?: number[] }> = []
   await Promise.all(ctx.libp2p.getPeers().map(async peer => {
     try {
       const answer = await requestHave(ctx.libp2p, peer, cid, withTimeout(ctx.timeoutMs, signal))
       const lan = ctx.site !== '' && answer.site === ctx.site
       answers.push({ peer: peer.toString(), site: answer.site, lan, state: answer.state })
-      holds.push({ lan, answer })
+      // what its blocks take on the wire; a peer of an older version (no sizes protocol) counts raw bytes
+      const sizes = answer.state === 'none'
+        ? undefined
+        : await requestSizes(ctx.libp2p, peer, cid, manifest.blocks.length, manifest.blockSize, withTimeout(ctx.timeoutMs, signal)).catch(() => undefined)
+      holds.push({ lan, answer, ...(sizes !== undefined ? { sizes } : {}) })
     } catch (err) {
       ctx.log?.debug({ peer: peer.toString(), err }, 'plan: have of %s failed', peer.toString())
     }
@@ -63,15 +71,28 @@ export async function planPull (
     lanBytes: 0,
     wanBlocks: 0,
     wanBytes: 0,
+    lanRawBytes: 0,
+    wanRawBytes: 0,
     unavailableBlocks: 0,
     peers: answers
   }
   for (const list of indexes.values()) plan.bytes += blockBytes(manifest, list[0])
+  // the stored size a holder of block i reported (a block crosses the link as its sender stores it), else its raw length
+  const wireSize = (lan: boolean, i: number, raw: number): number => {
+    const size = holds.find(h => h.lan === lan && held(h.answer, i) && (h.sizes?.[i] ?? 0) > 0)?.sizes?.[i]
+    return size ?? raw
+  }
   for (const block of missing.blocks) {
     const i = (indexes.get(blockKey(block.cid)) as number[])[0]
-    if (holds.some(h => h.lan && held(h.answer, i))) { plan.lanBlocks++; plan.lanBytes += block.length; continue }
+    if (holds.some(h => h.lan && held(h.answer, i))) {
+      plan.lanBlocks++
+      plan.lanRawBytes += block.length
+      plan.lanBytes += wireSize(true, i, block.length)
+      continue
+    }
     plan.wanBlocks++
-    plan.wanBytes += block.length
+    plan.wanRawBytes += block.length
+    plan.wanBytes += wireSize(false, i, block.length)
     if (!holds.some(h => held(h.answer, i))) plan.unavailableBlocks++
   }
   return plan

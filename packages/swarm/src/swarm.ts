@@ -6,6 +6,7 @@ import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } f
 import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
 import { BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
+import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
 import { SwarmPausedError } from './errors.js'
@@ -13,7 +14,7 @@ import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
 import { RateBudget } from './rate.js'
 import { PullStats, type SwarmPullStatus } from './stats.js'
-import { HAVE_PROTOCOL } from './constants.js'
+import { HAVE_PROTOCOL, SIZES_PROTOCOL } from './constants.js'
 
 export class CacheCloudSwarm implements Swarm {
   private readonly libp2p: Libp2p<{ pubsub: CachePointPubSub }>
@@ -73,6 +74,7 @@ export class CacheCloudSwarm implements Swarm {
 
   async start (): Promise<void> {
     await handleHave(this.libp2p, async (cid, peer) => await this.holdings.answer(cid, peer), this.ctx.timeoutMs, this.init.logger)
+    await handleSizes(this.libp2p, async cid => await this.storedSizes(cid), this.ctx.timeoutMs, this.init.logger)
     this.libp2p.services.pubsub.addEventListener('message', this.onMessage)
     this.libp2p.addEventListener('peer:connect', this.onConnect)
     for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))
@@ -92,8 +94,16 @@ export class CacheCloudSwarm implements Swarm {
     this.stopping.abort(new Error('swarm stopped'))
     this.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
     this.libp2p.removeEventListener('peer:connect', this.onConnect)
-    await this.libp2p.unhandle(HAVE_PROTOCOL)
+    await this.libp2p.unhandle([HAVE_PROTOCOL, SIZES_PROTOCOL])
     await Promise.allSettled([...this.pulls.values()].map(async p => await p.promise))
+  }
+
+  /** Stored size of each entry of a catalogued version's manifest (0: a hole or a block not held). */
+  private async storedSizes (cid: CID): Promise<number[] | undefined> {
+    const entry = (await this.init.catalog.list()).find(e => e.cid.equals(cid))
+    if (entry === undefined) return undefined
+    const manifest = await this.init.catalog.manifest(entry)
+    return await Promise.all(manifest.blocks.map(async block => block === null ? 0 : await this.init.blockstore.storedSize(block) ?? 0))
   }
 
   /** Versions of subscribed images left half-pulled (a restart, a pause) continue on their own; returns their refs. */
