@@ -1,17 +1,30 @@
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
+import { lstat, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 
-const run$ = promisify(execFile)
-
-/** Size of a directory tree: apparent (sum of file lengths) and allocated (disk blocks), as `du` counts them. */
-export interface TreeSize { apparent: number, allocated: number }
+/**
+ * Size of a directory tree: apparent (sum of regular files' lengths: what is
+ * stored, without directory entries, which casync's 4-hex-digit fan-out has
+ * thousands of) and allocated (disk blocks of files and directories, as `du`).
+ */
+export interface TreeSize { apparent: number, allocated: number, files: number }
 
 export async function du (path: string): Promise<TreeSize> {
-  const bytes = async (flag: string): Promise<number> => {
-    const { stdout } = await run$('du', ['-s', flag, path])
-    return Number(stdout.split(/\s/)[0])
+  const size: TreeSize = { apparent: 0, allocated: 0, files: 0 }
+  const walk = async (dir: string): Promise<void> => {
+    size.allocated += (await lstat(dir)).blocks * 512
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) await walk(path)
+      else if (entry.isFile()) {
+        const stat = await lstat(path)
+        size.apparent += stat.size
+        size.allocated += stat.blocks * 512
+        size.files++
+      }
+    }
   }
-  return { apparent: await bytes('-b'), allocated: await bytes('-B1') }
+  await walk(path)
+  return size
 }
 
 /** Wall-clock milliseconds of `fn`, with its result. */

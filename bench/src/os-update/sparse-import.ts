@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises'
+import { open, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createBlockstore } from '@cachecloud/blockstore'
 import { createCatalog, importImage } from '@cachecloud/image'
@@ -14,6 +14,23 @@ export interface SparseImportFigures {
   sparseMs: number
   denseSize: number
   denseMs: number
+  /** Reading the whole sparse file in 1 MiB preads, holes included, and nothing else: what an importer without SEEK_DATA pays. */
+  readAllMs: number
+}
+
+async function readAllMs (file: string): Promise<number> {
+  const started = performance.now()
+  const handle = await open(file, 'r')
+  try {
+    const buffer = Buffer.allocUnsafe(MiB)
+    for (let position = 0; ; position += MiB) {
+      const { bytesRead } = await handle.read(buffer, 0, MiB, position)
+      if (bytesRead === 0) break
+    }
+  } finally {
+    await handle.close()
+  }
+  return performance.now() - started
 }
 
 async function importMs (dir: string, file: string): Promise<number> {
@@ -47,9 +64,10 @@ export async function measureSparseImport (dir: string, sparseGiB = 4, dataMiB =
   await makeSparseImage(dense, dataMiB * MiB, Array.from({ length: regions }, (_, i) => ({ offset: i * length, length })), 'bench-sparse')
   try {
     await importMs(dir, dense) // warm the page cache and the code paths
-    const denseMs = await importMs(dir, dense)
-    const sparseMs = await importMs(dir, sparse)
-    return { sparseSize, sparseAllocated: await allocatedBytes(sparse), sparseMs, denseSize: dataMiB * MiB, denseMs }
+    // The best of two each: other jobs share the cores.
+    const denseMs = Math.min(await importMs(dir, dense), await importMs(dir, dense))
+    const sparseMs = Math.min(await importMs(dir, sparse), await importMs(dir, sparse))
+    return { sparseSize, sparseAllocated: await allocatedBytes(sparse), sparseMs, denseSize: dataMiB * MiB, denseMs, readAllMs: await readAllMs(sparse) }
   } finally {
     await rm(sparse, { force: true })
     await rm(dense, { force: true })
