@@ -6,6 +6,7 @@ import { MAX_BLOCK_BYTES, type Blockstore } from '@cachecloud/blockstore'
 import { assertValidBlockSize, isZero, pipelineDepth } from './blocks.js'
 import type { Catalog } from './catalog.js'
 import { DEFAULT_BLOCK_SIZE, MAX_PIPELINE_BLOCKS } from './constants.js'
+import { dataRanges, isHoleRange, type DataRange } from './data-ranges.js'
 import { ImageFileError, InvalidBlockSizeError, VersionExistsError } from './errors.js'
 import { throttledProgress } from './progress.js'
 
@@ -40,6 +41,8 @@ export interface ImportStats {
   newBytes: number
   /** Non-hole blocks already held (in the store, or earlier in this image). */
   dedupedBlocks: number
+  /** Bytes read from the file: its allocated bytes where the file system tells them (sparse files), else its size. */
+  bytesRead: number
   durationMs: number
 }
 
@@ -83,7 +86,8 @@ export async function importImage (init: ImportInit): Promise<ImportResult> {
     if (count * MAX_ENTRY_BYTES > manifestLimit) {
       throw new InvalidBlockSizeError(`block size ${blockSize} is too small for ${init.file} (${size} bytes): its manifest could exceed ${manifestLimit} bytes; use a larger block size`)
     }
-    const { blocks, stats } = await storeBlocks(handle, init, { size, blockSize }, count)
+    const ranges = await dataRanges(init.file, size, (await handle.stat()).blocks * 512)
+    const { blocks, stats } = await storeBlocks(handle, init, { size, blockSize, ranges }, count)
     signal?.throwIfAborted()
     await blockstore.sync()
 
@@ -128,7 +132,7 @@ interface Chunk {
   pending: number
 }
 
-type BlockStats = Pick<ImportStats, 'holes' | 'newBlocks' | 'newBytes' | 'dedupedBlocks'>
+type BlockStats = Pick<ImportStats, 'holes' | 'newBlocks' | 'newBytes' | 'dedupedBlocks' | 'bytesRead'>
 
 /**
  * Reads the file in chunks of whole blocks (at least 1 MiB, so small blocks do
@@ -138,18 +142,18 @@ type BlockStats = Pick<ImportStats, 'holes' | 'newBlocks' | 'newBytes' | 'dedupe
 async function storeBlocks (
   handle: FileHandle,
   init: ImportInit,
-  meta: { size: number, blockSize: number },
+  meta: { size: number, blockSize: number, ranges: DataRange[] | undefined },
   count: number
 ): Promise<{ blocks: Array<CID | null>, stats: BlockStats }> {
   const { blockstore, signal } = init
-  const { size, blockSize } = meta
+  const { size, blockSize, ranges } = meta
   const blocksPerChunk = Math.max(1, Math.floor((1024 * 1024) / blockSize))
   const chunkBytes = blocksPerChunk * blockSize
   const maxPuts = pipelineDepth(blockSize, init.concurrency)
   const poolSize = Math.max(2, Math.min(MAX_PIPELINE_BLOCKS, Math.ceil(maxPuts / blocksPerChunk) + 1))
   const free: Chunk[] = Array.from({ length: poolSize }, () => ({ buffer: Buffer.allocUnsafe(chunkBytes), pending: 0 }))
   const blocks: Array<CID | null> = new Array(count).fill(null)
-  const stats: BlockStats = { holes: 0, newBlocks: 0, newBytes: 0, dedupedBlocks: 0 }
+  const stats: BlockStats = { holes: 0, newBlocks: 0, newBytes: 0, dedupedBlocks: 0, bytesRead: 0 }
   const progress = throttledProgress('import:block', size, init.onProgress)
 
   let puts = 0
@@ -160,6 +164,14 @@ async function storeBlocks (
 
   try {
     for (let first = 0; first < count; first += blocksPerChunk) {
+      const position = first * blockSize
+      const length = Math.min(chunkBytes, size - position)
+      if (ranges !== undefined && isHoleRange(ranges, position, position + length)) {
+        // unallocated: zeros, not read
+        stats.holes += Math.min(count, first + blocksPerChunk) - first
+        progress(position + length)
+        continue
+      }
       while (free.length === 0 && failure === undefined) await waitForSettle()
       if (failure !== undefined) throw failure
       signal?.throwIfAborted()
@@ -167,9 +179,8 @@ async function storeBlocks (
       // Held by this loop until every block of it is handed out: a put settling meanwhile must not return it to the pool.
       chunk.pending = 1
       const release = (): void => { if (--chunk.pending === 0) free.push(chunk) }
-      const position = first * blockSize
-      const length = Math.min(chunkBytes, size - position)
       await readFully(handle, chunk.buffer, length, position, init.file)
+      stats.bytesRead += length
 
       const last = Math.min(count, first + blocksPerChunk)
       for (let index = first; index < last; index++) {
