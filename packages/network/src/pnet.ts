@@ -120,9 +120,8 @@ class PskConnection extends AbstractMultiaddrConnection {
   private fail (err: unknown): void {
     if (this.failed) return
     this.failed = true
-    const error = err instanceof PnetByteLimitError || err instanceof PnetCipherError
-      ? err
-      : new PnetCipherError(`private-network connection to ${this.remoteAddr.toString()} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+    // ours (limit, cipher), or the socket's own (a send on a closed socket): either way only this connection ends
+    const error = err instanceof Error ? err : new PnetCipherError(`private-network connection to ${this.remoteAddr.toString()} failed: ${String(err)}`)
     this.log.error('aborting the connection - %e', error)
     queueMicrotask(() => {
       try { this.abort(error) } catch (abortErr) { this.log.error('abort failed - %e', abortErr); this.maConn.abort(error) }
