@@ -28,14 +28,14 @@ describe('control API of a real daemon', () => {
 
   it('answers malformed requests with 400 and a one-line reason', async () => {
     const response = await fetch(`${endpoint.url}${API_PREFIX}/images/import`, {
-      method: 'POST', headers: { authorization: `Bearer ${endpoint.token}` }, body: '{"file": 42}'
+      method: 'POST', headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json' }, body: '{"file": 42}'
     })
     assert.equal(response.status, 400)
     const body = await response.json() as { error: { code: string, message: string } }
     assert.equal(body.error.code, 'ERR_BAD_REQUEST')
     assert.match(body.error.message, /"file" must be a non-empty string/)
     const notJson = await fetch(`${endpoint.url}${API_PREFIX}/images/pull`, {
-      method: 'POST', headers: { authorization: `Bearer ${endpoint.token}` }, body: 'pull please'
+      method: 'POST', headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json' }, body: 'pull please'
     })
     assert.equal(notJson.status, 400)
   })

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import '@cachecloud/core/polyfill'
 import { Command, CommanderError } from 'commander'
+import { escapeControl } from '@cachecloud/core/escape'
 import { registerControl } from './commands/control.js'
 import { registerDaemon } from './commands/daemon.js'
 import { registerImage } from './commands/image.js'
@@ -42,7 +43,7 @@ try {
     if (globals().json === true) {
       process.stdout.write(JSON.stringify({ error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL', message } }) + '\n')
     }
-    process.stderr.write(`cachepoint: ${message}\n`)
+    process.stderr.write(`cachepoint: ${escapeControl(message)}\n`)
     if (code === EXIT.failure && process.env.CACHEPOINT_DEBUG !== undefined) process.stderr.write(`${(err as Error).stack ?? ''}\n`)
     process.exitCode = code
   }

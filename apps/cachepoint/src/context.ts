@@ -1,4 +1,5 @@
 import { connectToDaemon, type ControlClient } from '@cachecloud/control'
+import { escapeTerminal } from '@cachecloud/core/escape'
 import { configPathOf, dataDirOf, type GlobalOptions } from './paths.js'
 
 /** The data directory in effect: from an explicit config file if one is named, else from --data-dir and the defaults. */
@@ -16,5 +17,6 @@ export async function daemonClient (options: GlobalOptions): Promise<ControlClie
 
 /** Prints a result: JSON for scripts with --json, else the human text. */
 export function output (options: GlobalOptions, value: unknown, human: () => string): void {
-  process.stdout.write((options.json === true ? JSON.stringify(value, null, 2) : human()) + '\n')
+  // JSON escapes control characters itself; human text may carry names from peers (site labels, errors, paths)
+  process.stdout.write((options.json === true ? JSON.stringify(value, null, 2) : escapeTerminal(human())) + '\n')
 }

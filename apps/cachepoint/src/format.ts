@@ -1,3 +1,5 @@
+import { escapeControl } from '@cachecloud/core/escape'
+
 export { formatBytes, formatRate } from '@cachecloud/core/units'
 
 export function formatDuration (seconds: number | null): string {
@@ -7,8 +9,9 @@ export function formatDuration (seconds: number | null): string {
   return m < 60 ? `${m}m${Math.round(seconds % 60)}s` : `${Math.floor(m / 60)}h${m % 60}m`
 }
 
-/** A plain text table: columns padded to their widest cell. */
-export function table (header: string[], rows: string[][]): string {
+/** A plain text table: columns padded to their widest cell; control characters in cells (names from peers, stores, files) shown escaped. */
+export function table (header: string[], cells: string[][]): string {
+  const rows = cells.map(r => r.map(escapeControl))
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)))
   const line = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
   return [line(header), ...rows.map(line)].join('\n')

@@ -31,3 +31,15 @@ export class PullPausedError extends CacheCloudError {
   static override name = 'PullPausedError'
   constructor (message: string) { super(message, 'ERR_PULL_PAUSED') }
 }
+
+/** A request body not declared `application/json` (a form post, text/plain): refused before it is read. */
+export class UnsupportedMediaTypeError extends CacheCloudError {
+  static override name = 'UnsupportedMediaTypeError'
+  constructor (message: string) { super(message, 'ERR_UNSUPPORTED_MEDIA_TYPE') }
+}
+
+/** The Host header is not a loopback name with the API's port (DNS rebinding). */
+export class ControlWrongHostError extends CacheCloudError {
+  static override name = 'ControlWrongHostError'
+  constructor (message: string) { super(message, 'ERR_CONTROL_WRONG_HOST') }
+}

@@ -4,10 +4,14 @@ import type { ImageDeviceStats } from '@cachecloud/ondemand'
 export interface ServeRequest {
   /** NAME@VERSION: held here, pulling, or offered by a peer. */
   ref: string
-  /** Listen address; loopback by default. */
+  /** TCP listen address, with `port`; default 127.0.0.1. */
   host?: string
-  /** 0 lets the OS choose. */
-  port: number
+  /**
+   * Serve on TCP at this port (0 lets the OS choose). Without it the export is
+   * served on a Unix socket (mode 0600) in the data directory: NBD has no
+   * authentication, so TCP only when asked.
+   */
+  port?: number
   /** Name of a copy-on-write overlay (created if missing): the export is writable, writes go there. */
   overlay?: string
   /** Pull the rest of the version in the background while serving (default true). */
@@ -33,15 +37,18 @@ export interface ExportBackground {
 }
 
 export interface ExportInfo {
-  /** HOST:PORT, what unserve takes. */
+  /** HOST:PORT, or the socket's path: what unserve takes. */
   id: string
   ref: string
   /** Manifest CID. */
   cid: string
-  /** e.g. nbd://127.0.0.1:10809 (the export is also served under the empty name). */
+  /** e.g. nbd+unix:///?socket=/var/lib/cachepoint/nbd/win11@v2.sock or nbd://127.0.0.1:10809 (the export is also served under the empty name). */
   uri: string
+  /** TCP address; '' and 0 on a Unix socket. */
   host: string
   port: number
+  /** The Unix socket's path (mode 0600), or null on TCP. */
+  socket: string | null
   size: number
   writable: boolean
   overlay: string | null
@@ -70,7 +77,7 @@ export interface ExportsApi {
   /** Starts an NBD export of a version (fetching what is read on demand); returns at once. */
   serve(request: ServeRequest): Promise<ExportInfo>
   exports(): Promise<ExportInfo[]>
-  /** Stops the export at HOST:PORT (or PORT); its overlay is flushed and kept. */
+  /** Stops the export at HOST:PORT (or PORT, or its socket's path or file name); its overlay is flushed and kept. */
   unserve(id: string): Promise<ExportInfo>
   overlays(): Promise<OverlayInfo[]>
   /** Deletes an overlay not in use. */

@@ -8,12 +8,13 @@ type Io = { readJson: (request: IncomingMessage) => Promise<unknown>, sendJson: 
 function serveRequest (body: unknown): ServeRequest {
   const b = (body ?? {}) as Record<string, unknown>
   if (typeof b.ref !== 'string' || b.ref === '') throw new BadRequestError('"ref" must be NAME@VERSION')
-  if (typeof b.port !== 'number' || !Number.isInteger(b.port) || b.port < 0 || b.port > 65535) throw new BadRequestError('"port" must be an integer in 0-65535')
+  if (b.port !== undefined && (typeof b.port !== 'number' || !Number.isInteger(b.port) || b.port < 0 || b.port > 65535)) throw new BadRequestError('"port" must be an integer in 0-65535')
   if (b.host !== undefined && typeof b.host !== 'string') throw new BadRequestError('"host" must be a string')
+  if (b.host !== undefined && b.port === undefined) throw new BadRequestError('"host" needs "port" (TCP); without both the export is served on a Unix socket')
   if (b.overlay !== undefined && typeof b.overlay !== 'string') throw new BadRequestError('"overlay" must be a string')
   if (b.pull !== undefined && typeof b.pull !== 'boolean') throw new BadRequestError('"pull" must be true or false')
   if (b.fetchTimeoutMs !== undefined && (typeof b.fetchTimeoutMs !== 'number' || !(b.fetchTimeoutMs > 0) || b.fetchTimeoutMs > 3_600_000)) throw new BadRequestError('"fetchTimeoutMs" must be a number of milliseconds, at most one hour')
-  return { ref: b.ref, port: b.port, host: b.host as string | undefined, overlay: b.overlay as string | undefined, pull: b.pull as boolean | undefined, fetchTimeoutMs: b.fetchTimeoutMs as number | undefined }
+  return { ref: b.ref, port: b.port as number | undefined, host: b.host as string | undefined, overlay: b.overlay as string | undefined, pull: b.pull as boolean | undefined, fetchTimeoutMs: b.fetchTimeoutMs as number | undefined }
 }
 
 function field (body: unknown, key: string): string {

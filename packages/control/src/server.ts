@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { isCacheCloudError, type ProgressEvent } from '@cachecloud/core'
 import type { CachePointApi, ChangeSource, PersonalApi, ProgressSink, StreamLine, SwarmApi } from './api.js'
 import { API_PREFIX, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
-import { BadRequestError, UnauthorizedError } from './errors.js'
+import { BadRequestError, ControlWrongHostError, UnauthorizedError, UnsupportedMediaTypeError } from './errors.js'
 import { serveEvents } from './events.js'
 import type { ExportsApi } from './exports-api.js'
 import { addExportRoutes } from './exports-routes.js'
@@ -38,6 +38,8 @@ type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) =>
 /** HTTP status for an error code: the API's callers (CLI, tray) branch on the code, people read the message. */
 function httpStatus (code: string): number {
   if (code === 'ERR_UNAUTHORIZED') return 401
+  if (code === 'ERR_UNSUPPORTED_MEDIA_TYPE') return 415
+  if (code === 'ERR_CONTROL_WRONG_HOST') return 421
   if (code === 'ERR_BAD_REQUEST' || code.startsWith('ERR_INVALID')) return 400
   if (code.endsWith('NOT_FOUND')) return 404
   if (code.endsWith('EXISTS') || code.endsWith('IN_USE') || code === 'ERR_PAUSED' || code === 'ERR_PULL_PAUSED') return 409
@@ -49,7 +51,33 @@ function errorBody (err: unknown): { code: string, message: string } {
   return { code: 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) }
 }
 
+/** True when the request has a body (a length above zero, or chunked). */
+function hasBody (request: IncomingMessage): boolean {
+  if (request.headers['transfer-encoding'] !== undefined) return true
+  const length = request.headers['content-length']
+  return length !== undefined && length !== '0'
+}
+
+/**
+ * Every body must be declared JSON. A web page may send text/plain or a form
+ * to any origin without a CORS preflight, but not application/json: so this
+ * check keeps a page from driving the API through anything that adds the token.
+ */
+function assertJson (request: IncomingMessage): void {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  if (type !== 'application/json') throw new UnsupportedMediaTypeError(`request bodies must be application/json, not ${JSON.stringify(type === '' ? 'none' : type.slice(0, 100))}`)
+}
+
+/** The Host must be a loopback name with this server's port: a DNS name rebound to 127.0.0.1 is refused. */
+function assertLoopbackHost (request: IncomingMessage, port: number): void {
+  const host = request.headers.host ?? ''
+  if (!['127.0.0.1', 'localhost', '[::1]'].some(name => host === `${name}:${port}`)) {
+    throw new ControlWrongHostError(`the control API answers only as 127.0.0.1:${port} (Host was ${JSON.stringify(host.slice(0, 100))})`)
+  }
+}
+
 async function readJson (request: IncomingMessage): Promise<unknown> {
+  assertJson(request)
   const chunks: Buffer[] = []
   let length = 0
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -183,11 +211,14 @@ export function createControlServer (init: ControlServerInit): ControlServer {
   const table = routes(init.api, init.changes)
   const token = Buffer.from(init.token)
   let server: Server | undefined
+  let port = 0
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const url = new URL(request.url ?? '/', 'http://localhost')
     try {
+      assertLoopbackHost(request, port)
       if (!tokenMatches(request.headers.authorization, token)) throw new UnauthorizedError()
+      if (hasBody(request)) assertJson(request)
       const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : ''
       const handler = table.get(`${request.method ?? 'GET'} ${path}`)
       if (handler === undefined) {
@@ -200,6 +231,7 @@ export function createControlServer (init: ControlServerInit): ControlServer {
       if (body.code === 'ERR_INTERNAL') init.logger?.warn({ err, path: url.pathname }, 'control API request failed')
       if (!response.headersSent) sendJson(response, httpStatus(body.code), { error: body })
       else response.end()
+      request.resume() // drain a body left unread, so the answer is not held up
     }
   }
 
@@ -212,6 +244,7 @@ export function createControlServer (init: ControlServerInit): ControlServer {
         s.listen(init.port ?? 0, init.host ?? '127.0.0.1', () => { s.off('error', reject); resolve() })
       })
       const address = s.address() as AddressInfo
+      port = address.port
       const url = `http://${address.address}:${address.port}`
       init.logger?.info({ url }, 'control API listening')
       return { url }

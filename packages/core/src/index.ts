@@ -14,6 +14,7 @@
  */
 export * from './cid.js'
 export * from './errors.js'
+export * from './escape.js'
 export * from './fs-atomic.js'
 export * from './manifest.js'
 export * from './process.js'

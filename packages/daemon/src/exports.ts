@@ -1,12 +1,13 @@
-import { readdir, readFile, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { createHash } from 'node:crypto'
+import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { ExportBackground, ExportInfo, ExportsApi, OverlayInfo, ServeRequest } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef, writeFileAtomic, type CID, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
-import { createNbdServer, createOverlay, readOverlayInfo, type NbdServer, type Overlay } from '@cachecloud/nbd'
+import { AddressInUseError, createNbdServer, createOverlay, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
 import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
@@ -23,7 +24,11 @@ export interface ExportsInit {
   onChange: () => void
 }
 
+/** Directory of the exports' Unix sockets, inside the data directory: mode 0700, each socket 0600. */
+const SOCKETS_DIR = 'nbd'
+
 interface Served {
+  /** HOST:PORT, or the socket's path. */
   id: string
   /** What serves it again after a restart (the port the OS chose, if 0 was asked). */
   request: ServeRequest
@@ -31,6 +36,7 @@ interface Served {
   cid: CID
   host: string
   port: number
+  socket?: string
   server: NbdServer
   device: ImageDevice
   overlay?: { name: string, device: Overlay }
@@ -52,10 +58,23 @@ export class NbdExports implements ExportsApi {
     return join(this.init.dataDir, OVERLAYS_DIR, name)
   }
 
+  /** Where a version (and overlay) is served when no TCP port is asked: DATA_DIR/nbd/NAME@VERSION[.overlay-NAME].sock. */
+  private async socketPath (name: string, overlay: string | undefined): Promise<string> {
+    const dir = join(this.init.dataDir, SOCKETS_DIR)
+    await mkdir(dir, { recursive: true, mode: 0o700 })
+    await chmod(dir, 0o700) // nobody else may reach a socket in it, not even between its listen and its chmod
+    const file = `${name}${overlay === undefined ? '' : `.overlay-${overlay}`}.sock`
+    const path = join(dir, file)
+    if (Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES) return path
+    return join(dir, `${createHash('sha256').update(file).digest('hex').slice(0, 16)}.sock`)
+  }
+
   async serve (request: ServeRequest): Promise<ExportInfo> {
     const { swarm, libp2p, blockstore, logger } = this.init
     const ref = parseVersionRef(request.ref)
     const name = formatVersionRef(ref)
+    const socketPath = request.port === undefined ? await this.socketPath(name, request.overlay) : undefined
+    if (socketPath !== undefined && this.served.has(socketPath)) throw new AddressInUseError(`${name} is already served at ${socketPath} (serve it again on TCP with --nbd 127.0.0.1:PORT, or stop it with: cachepoint image unserve ${basename(socketPath)})`)
     const dir = request.overlay === undefined ? undefined : this.overlayDir(request.overlay)
     const user = [...this.served.values()].find(s => s.overlay?.name === request.overlay)
     if (request.overlay !== undefined && user !== undefined) throw new OverlayInUseError(`overlay ${request.overlay} is in use by the export at ${user.id} (stop it with: cachepoint image unserve ${user.id})`)
@@ -73,21 +92,21 @@ export class NbdExports implements ExportsApi {
       if (dir !== undefined) overlay = await createOverlay({ dir, base: device, baseId: cid.toString(), label: name })
       const server = createNbdServer({
         exports: [{ name, description: `CacheCloud ${name}${overlay === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? device }],
-        host: request.host ?? '127.0.0.1',
-        port: request.port,
+        ...(socketPath === undefined ? { host: request.host ?? '127.0.0.1', port: request.port } : { socketPath }),
         logger: logger.child({ component: 'nbd', export: name })
       })
       const { host, port } = await server.start()
-      const id = `${host}:${port}`
-      if (!isLoopback(host)) logger.warn({ id, ref: name }, 'NBD export %s of %s is reachable from other hosts: NBD has no authentication', id, name)
+      const id = socketPath ?? `${host}:${port}`
+      if (socketPath === undefined && !isLoopback(host)) logger.warn({ id, ref: name }, 'NBD export %s of %s is reachable from other hosts: NBD has no authentication', id, name)
       const s: Served = {
-        id, request: { ...request, ref: name, host, port }, ref, cid, host, port, server, device, pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
+        id, request: socketPath === undefined ? { ...request, ref: name, host, port } : { ...request, ref: name }, ref, cid, host, port, server, device,
+        ...(socketPath === undefined ? {} : { socket: socketPath }), pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
         ...(overlay === undefined ? {} : { overlay: { name: request.overlay as string, device: overlay } })
       }
       this.served.set(id, s)
       if (s.pull) this.pullBehind(s)
       await this.persist()
-      logger.info({ id, ref: name, cid: cid.toString(), overlay: request.overlay, pull: s.pull }, 'serving %s at nbd://%s', name, id)
+      logger.info({ id, ref: name, cid: cid.toString(), overlay: request.overlay, pull: s.pull }, 'serving %s at %s', name, uriOf(s))
       this.init.onChange()
       return await this.info(s)
     } catch (err) {
@@ -135,9 +154,10 @@ export class NbdExports implements ExportsApi {
       id: s.id,
       ref: formatVersionRef(s.ref),
       cid: s.cid.toString(),
-      uri: `nbd://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`,
+      uri: uriOf(s),
       host: s.host,
       port: s.port,
+      socket: s.socket ?? null,
       size: s.device.size,
       writable: s.overlay !== undefined,
       overlay: s.overlay?.name ?? null,
@@ -157,7 +177,7 @@ export class NbdExports implements ExportsApi {
   }
 
   private find (id: string): Served {
-    const s = this.served.get(id) ?? [...this.served.values()].find(x => String(x.port) === id)
+    const s = this.served.get(id) ?? [...this.served.values()].find(x => (x.socket === undefined ? String(x.port) : basename(x.socket)) === id)
     if (s === undefined) throw new ExportNotFoundError(`no export at ${id} (list them with: cachepoint image exports)`)
     return s
   }
@@ -229,7 +249,8 @@ export class NbdExports implements ExportsApi {
         try {
           await this.serve(request)
         } catch (err) {
-          this.init.logger.warn({ err, ref: request.ref, port: request.port }, 'cannot serve %s at %s:%d again: %s', request.ref, request.host ?? '127.0.0.1', request.port, (err as Error).message)
+          const where = request.port === undefined ? 'its Unix socket' : `${request.host ?? '127.0.0.1'}:${request.port}`
+          this.init.logger.warn({ err, ref: request.ref, port: request.port }, 'cannot serve %s at %s again: %s', request.ref, where, (err as Error).message)
         }
       }
     } finally {
@@ -260,6 +281,12 @@ export function exportsApi (exports: () => NbdExports): ExportsApi {
     overlays: async () => await exports().overlays(),
     discardOverlay: async (name) => await exports().discardOverlay(name)
   }
+}
+
+/** nbd+unix:///?socket=PATH (qemu, qemu-io, nbdinfo, nbdfuse) or nbd://HOST:PORT. */
+function uriOf (s: Served): string {
+  if (s.socket !== undefined) return `nbd+unix:///?socket=${s.socket.replace(/[^A-Za-z0-9/._~@-]/g, (c) => encodeURIComponent(c))}`
+  return `nbd://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
 }
 
 function isLoopback (host: string): boolean { return host.startsWith('127.') || host === '::1' }

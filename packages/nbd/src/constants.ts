@@ -88,3 +88,10 @@ export const DEFAULT_NBD_PORT = 10809
 export const OVERLAY_CHUNK_BYTES = 64 * 1024
 /** `format` of an overlay's meta.json. */
 export const OVERLAY_FORMAT = 'cachecloud-overlay/1'
+/** Mode of an NBD Unix socket: only the daemon's user may connect. */
+export const SOCKET_MODE = 0o600
+/** Longest Unix socket path (sun_path is 108 bytes on Linux, with its terminating NUL). */
+export const MAX_SOCKET_PATH_BYTES = 107
+/** Mode of an overlay's files (meta.json, map, data: a guest's disk writes) and of its directory. */
+export const OVERLAY_FILE_MODE = 0o600
+export const OVERLAY_DIR_MODE = 0o700

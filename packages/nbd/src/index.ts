@@ -12,6 +12,8 @@
  * ```ts
  * const server = createNbdServer({ exports: [{ name: 'win11@v2', device }], host: '127.0.0.1', port: 10809 })
  * await server.start()          // qemu-img convert -f raw nbd://127.0.0.1:10809 out.raw
+ * // or, so that only this user may connect (NBD has no authentication):
+ * createNbdServer({ exports, socketPath: '/var/lib/cachepoint/nbd/win11@v2.sock' })  // nbd+unix:///?socket=...
  * ```
  */
 import { DefaultNbdServer } from './server.js'
@@ -50,7 +52,9 @@ export interface NbdLogger {
 export interface NbdServerInit {
   /** The first one is also served under the empty name (what `nbd://host:port` asks for). */
   exports: NbdExport[]
-  /** Default 127.0.0.1. */
+  /** Listen on this Unix socket (mode 0600) instead of TCP; not with host or port. */
+  socketPath?: string
+  /** TCP listen address. Default 127.0.0.1. */
   host?: string
   /** Default 0 (the OS chooses; start() returns it). */
   port?: number
@@ -65,8 +69,8 @@ export interface NbdServerInit {
 }
 
 export interface NbdServer {
-  /** Listens; throws AddressInUseError or InvalidAddressError. */
-  start(): Promise<{ host: string, port: number }>
+  /** Listens; throws AddressInUseError or InvalidAddressError. On a Unix socket, host is '' and port 0. */
+  start(): Promise<{ host: string, port: number, socketPath?: string }>
   /** Closes every connection (requests in progress are abandoned) and the listener. */
   stop(): Promise<void>
   /** Connections open now. */

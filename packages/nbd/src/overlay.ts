@@ -1,7 +1,7 @@
-import { mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises'
+import { chmod, mkdir, open, readFile, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { writeFileAtomic } from '@cachecloud/core'
-import { OVERLAY_CHUNK_BYTES, OVERLAY_FORMAT } from './constants.js'
+import { OVERLAY_CHUNK_BYTES, OVERLAY_DIR_MODE, OVERLAY_FILE_MODE, OVERLAY_FORMAT } from './constants.js'
 import { OverlayMismatchError } from './errors.js'
 import type { BlockDevice } from './index.js'
 
@@ -42,14 +42,16 @@ export async function readOverlayInfo (dir: string): Promise<OverlayInfo> {
 
 /** Opens (or creates) a copy-on-write overlay: reads of unwritten chunks go to the base, writes to a local delta. */
 export async function createOverlay (init: OverlayInit): Promise<Overlay> {
-  await mkdir(init.dir, { recursive: true })
+  // a guest's disk writes: readable by the daemon's user only (overlays made before were 0644: tightened here)
+  await mkdir(init.dir, { recursive: true, mode: OVERLAY_DIR_MODE })
+  await chmod(init.dir, OVERLAY_DIR_MODE)
   let info: OverlayInfo
   try {
     info = await readOverlayInfo(init.dir)
   } catch (err) {
     if ((err as { code?: string }).code !== 'ENOENT') throw err
     info = { format: OVERLAY_FORMAT, baseId: init.baseId, label: init.label ?? init.baseId, size: init.base.size, chunkBytes: OVERLAY_CHUNK_BYTES, createdAt: new Date().toISOString() }
-    await writeFileAtomic(join(init.dir, 'meta.json'), JSON.stringify(info, null, 2) + '\n')
+    await writeFileAtomic(join(init.dir, 'meta.json'), JSON.stringify(info, null, 2) + '\n', { mode: OVERLAY_FILE_MODE })
   }
   if (info.baseId !== init.baseId || info.size !== init.base.size) {
     throw new OverlayMismatchError(`overlay ${init.dir} belongs to ${info.label} (${info.baseId}), not to this image; discard it or choose another name`)
@@ -61,7 +63,8 @@ export async function createOverlay (init: OverlayInit): Promise<Overlay> {
   } catch (err) {
     if ((err as { code?: string }).code !== 'ENOENT') throw err
   }
-  const fh = await open(join(init.dir, 'data'), 'a+').then(async h => { await h.close(); return await open(join(init.dir, 'data'), 'r+') })
+  const fh = await open(join(init.dir, 'data'), 'a+', OVERLAY_FILE_MODE).then(async h => { await h.close(); return await open(join(init.dir, 'data'), 'r+') })
+  for (const file of ['data', 'meta.json', 'map']) await chmod(join(init.dir, file), OVERLAY_FILE_MODE).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
   if ((await stat(join(init.dir, 'data'))).size !== info.size) await fh.truncate(info.size)
   return new CopyOnWrite(init.dir, init.base, fh, map, info.chunkBytes, info.size)
 }
@@ -127,7 +130,7 @@ class CopyOnWrite implements Overlay {
       this.dirty = false
       // data first, then the map that points at it: a crash loses at most unflushed writes
       await this.fh.datasync()
-      await writeFileAtomic(join(this.dir, 'map'), this.map)
+      await writeFileAtomic(join(this.dir, 'map'), this.map, { mode: OVERLAY_FILE_MODE })
     })
     this.writes = run.catch(() => {})
     await run

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises'
 import { createServer, isIP, type Server, type Socket } from 'node:net'
 import {
   DEFAULT_CONCURRENCY, DEFAULT_HANDSHAKE_TIMEOUT_MS, DEFAULT_MAX_CLIENTS, TFLAG_CAN_MULTI_CONN, TFLAG_HAS_FLAGS, TFLAG_READ_ONLY,
@@ -8,6 +9,7 @@ import { negotiate, sendGreeting, type HandshakeExport } from './handshake.js'
 import type { NbdExport, NbdServer, NbdServerInit } from './index.js'
 import { SocketReader } from './socket-reader.js'
 import { transmit } from './transmission.js'
+import { listenUnix } from './unix-socket.js'
 
 function flagsOf (e: NbdExport): number {
   const writable = e.device.write !== undefined
@@ -65,10 +67,12 @@ export class DefaultNbdServer implements NbdServer {
     }
   }
 
-  async start (): Promise<{ host: string, port: number }> {
+  async start (): Promise<{ host: string, port: number, socketPath?: string }> {
+    const socketPath = this.init.socketPath
     const host = this.init.host ?? '127.0.0.1'
-    if (isIP(host) === 0) throw new InvalidAddressError(`NBD listen host "${host}" is not an IP address`)
+    if (socketPath === undefined && isIP(host) === 0) throw new InvalidAddressError(`NBD listen host "${host}" is not an IP address`)
     const port = this.init.port ?? 0
+    if (socketPath !== undefined && (this.init.host !== undefined || this.init.port !== undefined)) throw new InvalidAddressError('an NBD server listens on a Unix socket or on HOST:PORT, not both')
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidAddressError(`NBD port ${port} is not in 0-65535`)
     const server = createServer({ noDelay: true }, (socket) => {
       if (this.sockets.size >= (this.init.maxClients ?? DEFAULT_MAX_CLIENTS)) { socket.destroy(); return }
@@ -78,6 +82,16 @@ export class DefaultNbdServer implements NbdServer {
       socket.once('close', () => { this.sockets.delete(socket) })
       void this.serve(socket)
     })
+    if (socketPath !== undefined) {
+      try {
+        await listenUnix(server, socketPath)
+      } catch (err) {
+        server.close()
+        throw err
+      }
+      this.server = server
+      return { host: '', port: 0, socketPath }
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: Error & { code?: string }) => {
         if (err.code === 'EADDRINUSE') reject(new AddressInUseError(`${host}:${port} is already in use (choose another --nbd port)`, { cause: err }))
@@ -98,5 +112,6 @@ export class DefaultNbdServer implements NbdServer {
     this.stopping.abort(new Error('NBD server stopped'))
     for (const socket of this.sockets) socket.destroy()
     await new Promise<void>(resolve => { server.close(() => { resolve() }) })
+    if (this.init.socketPath !== undefined) await rm(this.init.socketPath, { force: true })
   }
 }

@@ -8,3 +8,12 @@ export const AGENT_PREFIX = 'cachecloud/1 site='
 export const MDNS_INTERVAL_MS = 2_000
 /** First line of a network key file (libp2p private network, swarm.key format). */
 export const NETWORK_KEY_HEADER = '/key/swarm/psk/1.0.0/'
+/**
+ * Bytes one connection of the private network carries in one direction before
+ * it is closed: XSalsa20's block counter (as noble implements it) ends at
+ * 2^32-1 blocks of 64 bytes, about 256 GiB; this stops 16 GiB before that.
+ * libp2p dials again and the new connection has new nonces.
+ */
+export const PNET_MAX_BYTES_PER_DIRECTION = 240 * 2 ** 30
+/** The cipher's own limit (noble throws at this block counter): no configured limit may exceed it. */
+export const PNET_CIPHER_MAX_BYTES = (2 ** 32 - 1) * 64

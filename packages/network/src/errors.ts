@@ -14,3 +14,15 @@ export class InvalidNetworkKeyError extends CacheCloudError {
   static override name = 'InvalidNetworkKeyError'
   constructor (message: string) { super(message, 'ERR_INVALID_NETWORK_KEY') }
 }
+
+/** A connection of the private network reached its cipher's byte limit in one direction: it is closed, a new one starts a new key stream. */
+export class PnetByteLimitError extends CacheCloudError {
+  static override name = 'PnetByteLimitError'
+  constructor (message: string) { super(message, 'ERR_PNET_BYTE_LIMIT') }
+}
+
+/** The private network's cipher failed on one connection (which is aborted). */
+export class PnetCipherError extends CacheCloudError {
+  static override name = 'PnetCipherError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PNET_CIPHER', options) }
+}

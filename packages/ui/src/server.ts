@@ -4,8 +4,11 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { API_PREFIX, readEndpoint } from '@cachecloud/control'
-import { LAUNCH_KEY_PARAM, SESSION_COOKIE, SESSION_PATH, WEB_FILES } from './constants.js'
+import { isCacheCloudError } from '@cachecloud/core'
+import { readEndpoint, UnauthorizedError } from '@cachecloud/control'
+import { LAUNCH_KEY_PARAM, MAX_SESSION_BODY_BYTES, PROXIED_ROUTES, SESSION_COOKIE, SESSION_PATH, WEB_FILES } from './constants.js'
+import { UiRouteNotFoundError, WrongHostError } from './errors.js'
+import { assertJsonBody, assertSameOrigin, requestOrigin } from './guard.js'
 
 export interface UiServerInit {
   /** Data directory of the CachePoint whose daemon the page shows (its control.json and control.token). */
@@ -32,6 +35,13 @@ function sendError (response: ServerResponse, status: number, code: string, mess
   response.end(JSON.stringify({ error: { code, message } }))
 }
 
+/** HTTP status of an error this server raises (its errors carry one); a wrong session is 401. */
+function statusOf (err: unknown): number {
+  if (err instanceof UnauthorizedError) return 401
+  const status = (err as { status?: unknown }).status
+  return typeof status === 'number' ? status : 500
+}
+
 function same (a: string, b: string): boolean {
   const x = Buffer.from(a)
   const y = Buffer.from(b)
@@ -56,9 +66,13 @@ function cookie (request: IncomingMessage, name: string): string | undefined {
  * page's URL with the key in its fragment (`#key=...`, which browsers do not
  * send to servers nor to Referer). The page posts the key once to /session and
  * gets an HttpOnly, SameSite=Strict cookie; every /v1 request, the event stream
- * included, then carries that cookie. Other web sites cannot use it (SameSite,
- * and the Host header must name this server: no DNS rebinding), and other
- * local users cannot read the key unless they can read the launching
+ * included, then carries that cookie. SameSite does not separate ports, so
+ * a page served from another port of 127.0.0.1 would send the cookie too:
+ * every request must therefore come from this server's own origin (guard.ts:
+ * Origin on anything but GET, Sec-Fetch-Site where sent), bodies must be
+ * JSON, the Host header must be a loopback name with this port (no DNS
+ * rebinding), and only the routes the page uses are proxied (PROXIED_ROUTES).
+ * Other local users cannot read the key unless they can read the launching
  * terminal. The proxy reads the daemon's endpoint on every request, so it
  * follows a restarted daemon (new port).
  */
@@ -67,7 +81,7 @@ export function createUiServer (init: UiServerInit): UiServer {
   const launchKey = randomBytes(24).toString('base64url')
   const sessions = new Set<string>()
   let server: Server | undefined
-  let origin = ''
+  let port = 0
 
   const serveFile = async (response: ServerResponse, name: string): Promise<void> => {
     let body: Buffer
@@ -92,14 +106,11 @@ export function createUiServer (init: UiServerInit): UiServer {
     let body = ''
     for await (const chunk of request as AsyncIterable<Buffer>) {
       body += chunk.toString('utf8')
-      if (body.length > 4096) break
+      if (body.length > MAX_SESSION_BODY_BYTES) break
     }
     let key: unknown
     try { key = (JSON.parse(body) as Record<string, unknown>)[LAUNCH_KEY_PARAM] } catch { key = undefined }
-    if (typeof key !== 'string' || !same(key, launchKey)) {
-      sendError(response, 401, 'ERR_UNAUTHORIZED', 'wrong or missing launch key: open the URL that cachepoint ui printed')
-      return
-    }
+    if (typeof key !== 'string' || !same(key, launchKey)) throw new UnauthorizedError('wrong or missing launch key: open the URL that cachepoint ui printed')
     const session = randomBytes(24).toString('base64url')
     sessions.add(session)
     response.writeHead(204, { 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`, 'cache-control': 'no-store' })
@@ -136,39 +147,39 @@ export function createUiServer (init: UiServerInit): UiServer {
   }
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const origin = requestOrigin(request, port)
     const url = new URL(request.url ?? '/', origin)
-    // the Host header must name this server: a rebound DNS name pointing here does not
-    if (`http://${request.headers.host ?? ''}` !== origin) {
-      sendError(response, 421, 'ERR_WRONG_HOST', `this server answers only as ${origin}`)
-      return
-    }
     const file = WEB_FILES[url.pathname]
     if (request.method === 'GET' && file !== undefined) { await serveFile(response, file); return }
-    if (request.method === 'POST' && url.pathname === SESSION_PATH) { await startSession(request, response); return }
-    if (url.pathname.startsWith(`${API_PREFIX}/`)) {
-      const session = cookie(request, SESSION_COOKIE)
-      if (session === undefined || !sessions.has(session)) {
-        sendError(response, 401, 'ERR_UNAUTHORIZED', 'no UI session: open the URL that cachepoint ui printed')
-        return
-      }
-      await proxy(request, response)
-      return
-    }
-    sendError(response, 404, 'ERR_NO_SUCH_ROUTE', `no route ${request.method ?? ''} ${url.pathname}`)
+    const route = `${request.method ?? 'GET'} ${url.pathname}`
+    if (route !== `POST ${SESSION_PATH}` && !PROXIED_ROUTES.has(route)) throw new UiRouteNotFoundError(`no route ${route} (this server serves the status page and proxies only what it uses)`)
+    assertSameOrigin(request, origin)
+    assertJsonBody(request)
+    if (route === `POST ${SESSION_PATH}`) { await startSession(request, response); return }
+    const session = cookie(request, SESSION_COOKIE)
+    if (session === undefined || !sessions.has(session)) throw new UnauthorizedError('no UI session: open the URL that cachepoint ui printed')
+    await proxy(request, response)
   }
 
   return {
     async start () {
+      const host = init.host ?? '127.0.0.1'
+      if (!['127.0.0.1', '::1', 'localhost'].includes(host)) throw new WrongHostError(`the UI server listens on loopback only, not ${host}`)
       server = createServer((request, response) => {
-        handle(request, response).catch((err: Error) => { sendError(response, 500, 'ERR_INTERNAL', err.message) })
+        handle(request, response).catch((err: unknown) => {
+          const code = isCacheCloudError(err) ? err.code : 'ERR_INTERNAL'
+          sendError(response, statusOf(err), code, err instanceof Error ? err.message : String(err))
+          request.resume() // an unread body must not keep the connection waiting
+        })
       })
       const s = server
       await new Promise<void>((resolve, reject) => {
         s.once('error', reject)
-        s.listen(init.port ?? 0, init.host ?? '127.0.0.1', () => { s.off('error', reject); resolve() })
+        s.listen(init.port ?? 0, host, () => { s.off('error', reject); resolve() })
       })
       const address = s.address() as AddressInfo
-      origin = `http://${address.address}:${address.port}`
+      port = address.port
+      const origin = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${port}`
       return { url: origin, openUrl: `${origin}/#${LAUNCH_KEY_PARAM}=${launchKey}` }
     },
     async stop () {

@@ -1,5 +1,26 @@
 import type { Command } from 'commander'
+import type { Logger } from 'pino'
+import { EXIT } from '../exit-codes.js'
 import { configPathOf, type GlobalOptions } from '../paths.js'
+
+/**
+ * The daemon's last resort for an error that escaped everything: one that
+ * belongs to a single peer connection (isConnectionScopedError) costs that
+ * connection only and the daemon keeps serving; anything else is logged as
+ * fatal and the process exits with EXIT.failure (1, "unexpected failure").
+ */
+function installLastResort (logger: Logger, isConnectionScoped: (err: unknown) => boolean): void {
+  const onError = (kind: string) => (err: unknown): void => {
+    if (isConnectionScoped(err)) {
+      logger.error({ err, kind }, 'an error of one peer connection escaped its handler: that connection is lost, the daemon keeps serving')
+      return
+    }
+    logger.fatal({ err, kind }, 'unexpected error: the daemon exits')
+    process.exit(EXIT.failure)
+  }
+  process.on('uncaughtException', onError('uncaughtException'))
+  process.on('unhandledRejection', onError('unhandledRejection'))
+}
 
 export function registerDaemon (program: Command, globals: () => GlobalOptions): void {
   program.command('daemon')
@@ -7,9 +28,11 @@ export function registerDaemon (program: Command, globals: () => GlobalOptions):
     .option('--log-level <level>', 'override the config\'s logLevel (fatal, error, warn, info, debug, trace)')
     .action(async (opts: { logLevel?: string }) => {
       const { createDaemon, loadConfig } = await import('@cachecloud/daemon')
+      const { isConnectionScopedError } = await import('@cachecloud/network')
       const { pino } = await import('pino')
       const config = await loadConfig(await configPathOf(globals()))
       const logger = pino({ level: opts.logLevel ?? config.logLevel, base: { pid: process.pid } })
+      installLastResort(logger, isConnectionScopedError)
       const daemon = createDaemon({ config, logger })
       await daemon.start()
       await new Promise<void>((resolve) => {

@@ -45,21 +45,22 @@ export function registerServeCommands (image: Command, globals: () => GlobalOpti
   image.command('serve')
     .description('serve a version as an NBD export now: blocks not yet here are fetched from peers when read, the rest is pulled in the background')
     .argument('<ref>', 'NAME@VERSION (held, pulling, or offered by a peer)')
-    .requiredOption('--nbd <address>', 'listen address, PORT or HOST:PORT (loopback by default), e.g. 127.0.0.1:10809')
+    .option('--nbd <address>', 'serve on TCP at PORT or HOST:PORT instead of the default Unix socket (mode 0600, in the data directory); NBD has no authentication, so anyone who reaches the port can read the disk')
     .option('--writable <overlay>', 'writable export: writes go to this copy-on-write overlay (created if missing, kept after unserve)')
     .option('--no-pull', 'do not pull the rest of the version in the background: fetch only what is read')
     .option('--timeout <seconds>', 'a read whose blocks no peer delivers in this time fails with an I/O error', '10')
-    .action(async (ref: string, opts: { nbd: string, writable?: string, pull: boolean, timeout: string }) => {
+    .action(async (ref: string, opts: { nbd?: string, writable?: string, pull: boolean, timeout: string }) => {
       const g = globals()
       parseVersionRef(ref)
-      const { host, port } = parseNbdAddress(opts.nbd)
+      const address = opts.nbd === undefined ? {} : parseNbdAddress(opts.nbd)
       const timeout = Number(opts.timeout)
       if (!(timeout > 0) || timeout > 3600) throw new UsageError(`--timeout ${opts.timeout}: expected seconds, more than 0 and at most 3600`)
-      const e = await (await daemonClient(g)).serve({ ref, host, port, overlay: opts.writable, pull: opts.pull, fetchTimeoutMs: Math.round(timeout * 1000) })
+      const e = await (await daemonClient(g)).serve({ ref, ...address, overlay: opts.writable, pull: opts.pull, fetchTimeoutMs: Math.round(timeout * 1000) })
+      const stopId = e.socket === null ? e.id : e.socket.slice(e.socket.lastIndexOf('/') + 1)
       output(g, e, () => [
-        `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.writable ? `writable, overlay ${e.overlay ?? ''}` : 'read-only'})`,
+        `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.writable ? `writable, overlay ${e.overlay ?? ''}` : 'read-only'}${e.socket === null ? '' : ', only this user may connect'})`,
         `  background pull: ${backgroundText(e)}`,
-        `  e.g. qemu-img convert -f raw ${e.uri} out.raw; stop with: cachepoint image unserve ${e.id}`
+        `  e.g. qemu-img convert -f raw '${e.uri}' out.raw; stop with: cachepoint image unserve ${stopId}`
       ].join('\n'))
     })
 
@@ -68,12 +69,12 @@ export function registerServeCommands (image: Command, globals: () => GlobalOpti
     .action(async () => {
       const g = globals()
       const list = await (await daemonClient(g)).exports()
-      output(g, list, () => list.length === 0 ? 'no exports (start one with: cachepoint image serve NAME@VERSION --nbd 127.0.0.1:10809)' : exportLines(list).slice(2).join('\n'))
+      output(g, list, () => list.length === 0 ? 'no exports (start one with: cachepoint image serve NAME@VERSION)' : exportLines(list).slice(2).join('\n'))
     })
 
   image.command('unserve')
     .description('stop an NBD export (its clients are disconnected; an overlay is flushed and kept)')
-    .argument('<export>', 'HOST:PORT or PORT, as `image exports` lists it')
+    .argument('<export>', 'HOST:PORT, PORT, or the socket file\'s name or path, as `image exports` lists it')
     .action(async (id: string) => {
       const g = globals()
       const e = await (await daemonClient(g)).unserve(id)
