@@ -13,7 +13,7 @@ const job = (ref: string, state: JobInfo['state'], done: number, total: number, 
   ...(state === 'failed' ? { error: { code: 'ERR_PULL_FAILED', message: 'peer went away' } } : {})
 })
 const swarmPull = (ref: string, state: SwarmPullInfo['state'], bytesDone: number, bytesTotal: number): SwarmPullInfo => ({
-  ref, cid: `cid-${ref}`, state, blocksDone: bytesDone, blocksTotal: bytesTotal, bytesDone, bytesTotal, lanBytes: bytesDone, wanBytes: 0,
+  ref, cid: `cid-${ref}`, state, blocksDone: bytesDone, blocksTotal: bytesTotal, bytesDone, bytesTotal, lanBytes: bytesDone, wanBytes: 0, lanWireBytes: bytesDone, wanWireBytes: 0,
   peers: [], rate: 1, etaSeconds: 10, startedAt: '2026-01-01T00:00:00Z', ...(state === 'failed' ? { error: 'no peer offers os@v2' } : {})
 })
 const personal = (pendingSnapshots: number): PersonalStatusInfo => ({
