@@ -42,6 +42,11 @@ export interface BlockstoreInit {
   encoderThreads?: number
 }
 
+export interface PutOptions extends AbortOptions {
+  /** zstd level for this block instead of the store's (e.g. a publisher importing an image for thin WAN links once at a high level; the frame is then served as it is to every peer). 0: keep it raw (sealed, incompressible data). */
+  compressionLevel?: number
+}
+
 export interface BlockstoreStats {
   /** Number of distinct blocks held. */
   blocks: number
@@ -72,11 +77,11 @@ export interface Blockstore {
   /** The block as stored (compressed or raw), checked against its record's crc32 but not decoded: what a server sends as it is. Throws BlockNotFoundError or BlockCorruptError. */
   getEncoded(cid: CID, options?: AbortOptions): Promise<EncodedBlock>
   /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise), compressed where that pays; a block already held is not rewritten. Returns true when newly written. `bytes` may be written without a copy: do not modify it until the promise settles. */
-  put(cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean>
+  put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<boolean>
   /** Stores an encoded block as it is, after decoding it (bounded by its `length`) and checking the result hashes to `cid`: BlockCorruptError when it does not decode or hash. Returns true when newly written. */
   putEncoded(cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean>
   /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. As with `put`, do not modify `bytes` until the promise settles. */
-  putBytes(bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }>
+  putBytes(bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }>
   /** Bytes the block takes as stored (what blocks/1.1.0 sends), from the index; undefined when not held. */
   storedSize(cid: CID): Promise<number | undefined>
   /** Removes a block; no error if absent. Durable at the next commit; the space is reclaimed by `gc`. */

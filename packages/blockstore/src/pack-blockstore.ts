@@ -20,7 +20,7 @@ import { packFileName, type StoredForm } from './pack-format.js'
 import { PackReaders } from './pack-readers.js'
 import { readRecord } from './record-read.js'
 import { recoverPacks, type RecoveryResult } from './recover.js'
-import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult } from './index.js'
+import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult, PutOptions } from './index.js'
 
 /** Entries of the index log per byte of a fresh snapshot above which the log is rewritten. */
 const LOG_SLACK = 2
@@ -126,13 +126,13 @@ class PackBlockstore implements Blockstore {
     return (await this.read(cid, options, true)).block
   }
 
-  async put (cid: CID, bytes: Uint8Array, options?: AbortOptions): Promise<boolean> {
+  async put (cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<boolean> {
     const open = this.opened(options)
     if (!isSupportedCid(cid)) throw new UnsupportedCidError(`cannot store ${cid.toString()}: only CIDv1 with sha2-256`)
     assertSize(bytes.byteLength)
     if (!bytesMatchCid(cid, bytes)) throw new BlockCorruptError(`bytes do not hash to ${cid.toString()}`)
     if (open.index.has(keyOf(cid))) return false
-    return await this.store(open, cid, await this.encode(bytes))
+    return await this.store(open, cid, await this.encode(bytes, options?.compressionLevel))
   }
 
   async putEncoded (cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean> {
@@ -150,12 +150,12 @@ class PackBlockstore implements Blockstore {
     return await this.store(open, cid, { codec: block.codec, data: block.bytes, rawLength: block.length })
   }
 
-  async putBytes (bytes: Uint8Array, options?: AbortOptions): Promise<{ cid: CID, written: boolean }> {
+  async putBytes (bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }> {
     const open = this.opened(options)
     assertSize(bytes.byteLength)
     const cid = cidOf(bytes)
     if (open.index.has(keyOf(cid))) return { cid, written: false }
-    return { cid, written: await this.store(open, cid, await this.encode(bytes)) }
+    return { cid, written: await this.store(open, cid, await this.encode(bytes, options?.compressionLevel)) }
   }
 
   async storedSize (cid: CID, options?: AbortOptions): Promise<number | undefined> {
@@ -227,13 +227,13 @@ class PackBlockstore implements Blockstore {
   }
 
   /** The block's stored form: compressed on the encoder threads (started on first use), or here when `encoderThreads` is 0. */
-  private async encode (raw: Uint8Array): Promise<StoredForm> {
+  private async encode (raw: Uint8Array, level = this.compressionLevel): Promise<StoredForm> {
     let block: EncodedBlock
-    if (this.compressionLevel <= 0 || this.encoderThreads === 0) {
-      block = encodeBlock(raw, { level: this.compressionLevel })
+    if (level <= 0 || this.encoderThreads === 0) {
+      block = encodeBlock(raw, { level })
     } else {
       this.encoder ??= createEncoderPool({ level: this.compressionLevel, threads: this.encoderThreads })
-      block = await this.encoder.encode(raw)
+      block = await this.encoder.encode(raw, level)
     }
     return { codec: block.codec, data: block.bytes, rawLength: block.length }
   }

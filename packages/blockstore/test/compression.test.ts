@@ -65,6 +65,19 @@ describe('block store: blocks kept compressed at rest', () => {
     await store.stop()
   })
 
+  it('a put may choose its own level: 0 keeps it raw, a high level stores fewer bytes', async () => {
+    const root = await tempDir()
+    const store = await started(root)
+    await store.putBytes(textBlock(20), { compressionLevel: 0 })
+    await store.putBytes(textBlock(21), { compressionLevel: 1 })
+    await store.putBytes(textBlock(21).reverse(), { compressionLevel: 19 })
+    await store.sync()
+    const [raw, fast, high] = await allRecords(root)
+    assert.equal(raw?.codec, CODEC_RAW)
+    assert.ok((high?.length ?? Infinity) < (fast?.length ?? 0), `level 19: ${high?.length} bytes, level 1: ${fast?.length}`)
+    await store.stop()
+  })
+
   it('putEncoded stores a peer\'s frame as it is, after decoding and hashing it', async () => {
     const store = await started(await tempDir())
     const text = textBlock(3)

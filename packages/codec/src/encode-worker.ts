@@ -5,10 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads'
 import { encodeBlock } from './index.js'
 
-interface Request { id: number, raw: Uint8Array }
+interface Request { id: number, raw: Uint8Array, level?: number }
 
-const level = (workerData as { level: number }).level
-parentPort?.on('message', ({ id, raw }: Request) => {
+const defaultLevel = (workerData as { level: number }).level
+parentPort?.on('message', ({ id, raw, level = defaultLevel }: Request) => {
   const block = encodeBlock(raw, { level })
   const bytes = block.bytes === raw ? undefined : block.bytes
   const transfer = bytes === undefined ? [] : [bytes.buffer as ArrayBuffer]

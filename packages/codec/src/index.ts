@@ -62,8 +62,8 @@ export function decodeBlock (block: EncodedBlock, maxLength: number): Uint8Array
 
 /** Encodes blocks off the calling thread. */
 export interface EncoderPool {
-  /** `encodeBlock` on a worker thread. */
-  encode(raw: Uint8Array): Promise<EncodedBlock>
+  /** `encodeBlock` on a worker thread, at the pool's level or `level`. */
+  encode(raw: Uint8Array, level?: number): Promise<EncodedBlock>
   /** Ends the threads; pending encodes fail. */
   close(): Promise<void>
 }

@@ -21,13 +21,13 @@ export class WorkerEncoderPool {
 
   constructor (private readonly level: number, private readonly size: number) {}
 
-  async encode (raw: Uint8Array): Promise<EncodedBlock> {
+  async encode (raw: Uint8Array, level = this.level): Promise<EncodedBlock> {
     if (this.closed) throw new Error('encoder pool is closed')
     const thread = this.pick()
     const id = this.nextId++
     return await new Promise<EncodedBlock>((resolve, reject) => {
       thread.pending.set(id, { raw, resolve, reject })
-      thread.worker.postMessage({ id, raw })
+      thread.worker.postMessage({ id, raw, level })
     })
   }
 

@@ -27,6 +27,8 @@ export interface ImportInit extends ProgressOptions<'import:block'>, AbortOption
   createdAt?: Date
   /** Blocks read ahead and stored in parallel. Default: bounded by DEFAULT_PIPELINE_BYTES. */
   concurrency?: number
+  /** zstd level the blocks are kept (and later sent) at; default: the block store's. Higher levels cost the import time once and every WAN link less. */
+  compressionLevel?: number
 }
 
 export interface ImportStats {
@@ -194,7 +196,7 @@ async function storeBlocks (
         if (failure !== undefined) break
         puts++
         chunk.pending++
-        blockstore.putBytes(bytes, { signal }).then(({ cid, written }) => {
+        blockstore.putBytes(bytes, { signal, ...(init.compressionLevel !== undefined ? { compressionLevel: init.compressionLevel } : {}) }).then(({ cid, written }) => {
           blocks[index] = cid
           // The store reports `written` once per distinct block, even for concurrent puts of the same bytes.
           if (written) {
