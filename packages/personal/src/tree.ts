@@ -3,7 +3,7 @@ import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { createHash, createHmac } from 'node:crypto'
 import { DIR_FORMAT, ENTRY_KIND, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
-import { InvalidPersonalFormatError } from './errors.js'
+import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
 import { decodeEntryWith } from './entry-decode.js'
 import { openV3 } from './tree-v3.js'
@@ -143,6 +143,22 @@ export function dirLinks (block: Uint8Array): CID[] {
   return (v.l as unknown[]).map(c => cid(c, 'link'))
 }
 
+/** The order sealDir writes entries in (JavaScript string order, UTF-16 code units). */
+const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
+
+/**
+ * Entries must be sorted by name, each name once: a forged block naming `docs`
+ * twice (a symlink, then a directory) would otherwise make a restore write
+ * through the symlink.
+ */
+export function assertSortedNames (entries: Entry[], from = 0): void {
+  for (let i = Math.max(1, from); i < entries.length; i++) {
+    const order = byName(entries[i - 1].name, entries[i].name)
+    if (order === 0) throw new DirectoryOrderError(`directory names ${JSON.stringify(entries[i].name)} twice`)
+    if (order > 0) throw new DirectoryOrderError(`directory entries are not sorted by name (${JSON.stringify(entries[i - 1].name)} before ${JSON.stringify(entries[i].name)})`)
+  }
+}
+
 /** An opened directory block: a paged top names its pages, any other block its entries. */
 export interface OpenedDir { paged: boolean, pages: CID[], entries: Entry[] }
 
@@ -159,13 +175,18 @@ function openV4 (keys: UserKeys, block: Uint8Array): OpenedDir {
   const at = { i: 0 }
   const entries = e.map(sealed => decodeEntry(decodeCbor(openBlock(keys, sealed, 'directory entry'), 'directory entry'), l, at))
   if (at.i !== l.length) fail('directory block has links no entry names')
+  assertSortedNames(entries)
   return { paged: false, pages: [], entries }
 }
 
 /** Opens a directory block of format 4, or of format 3 (read only: blocks written before format 4). */
 export function openDirBlock (keys: UserKeys, block: Uint8Array): OpenedDir {
   const v = decodeCbor(block, 'directory block')
-  if (isObj(v) && v.e === undefined) return openV3(keys, v)
+  if (isObj(v) && v.e === undefined) {
+    const opened = openV3(keys, v)
+    assertSortedNames(opened.entries)
+    return opened
+  }
   return openV4(keys, block)
 }
 
@@ -188,7 +209,9 @@ export async function readDir (blocks: { get: (cid: CID) => Promise<Uint8Array> 
   for (const page of node.pages) {
     const opened = openDirBlock(keys, await blocks.get(page))
     if (opened.paged) fail('a page cannot have pages')
+    const from = entries.length
     entries.push(...opened.entries)
+    assertSortedNames(entries, from) // across the page boundary too
   }
   return entries
 }
