@@ -24,3 +24,5 @@ export const EXPORT_FORMAT = 'cachecloud/discovery-export/1'
 export const AUDIT_GENESIS = '0'.repeat(64)
 /** The store makes received blocks durable (blockstore.sync) after this many bytes: what a cut replication does not resend. */
 export const DEFAULT_COMMIT_BYTES = 4 * 1024 * 1024
+/** Invalid snapshots the replication server remembers, to refuse a re-offer without walking it again. */
+export const MAX_REJECTED_SNAPSHOTS = 1024

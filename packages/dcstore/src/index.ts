@@ -47,6 +47,8 @@ export interface DcStoreInit {
   timeoutMs?: number
   /** Default DEFAULT_COMMIT_BYTES. */
   commitBytes?: number
+  /** Most entries an offered snapshot's tree may have (walked before it is committed). Default MAX_TREE_ENTRIES. */
+  maxTreeEntries?: number
 }
 
 export interface DcStore {

@@ -1,11 +1,12 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
+import { bytesMatchCid, CacheCloudError, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import {
   applyDirDelta, decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
   MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason
 } from '@cachecloud/personal'
+import { MAX_REJECTED_SNAPSHOTS } from './constants.js'
 import type { Enrollment } from './enrollment.js'
 import { indexRows } from './ingest.js'
 import type { VersionIndex } from './version-index.js'
@@ -19,6 +20,7 @@ export interface ServerInit {
   maxInboundStreams: number
   timeoutMs: number
   commitBytes: number
+  maxTreeEntries: number
   log?: Logger
 }
 
@@ -33,7 +35,15 @@ class Refusal extends Error { constructor (readonly reason: RefusalReason, messa
  * snapshot is visible only when complete, and offering it again is a no-op.
  */
 export class ReplicationServer {
+  /** Snapshots refused as invalid (CID -> why), the latest MAX_REJECTED_SNAPSHOTS: a node re-offering one every minute costs a lookup. */
+  private readonly rejected = new Map<string, string>()
+
   constructor (private readonly init: ServerInit) {}
+
+  private reject (cid: string, why: string): void {
+    this.rejected.set(cid, why)
+    if (this.rejected.size > MAX_REJECTED_SNAPSHOTS) this.rejected.delete(this.rejected.keys().next().value!)
+  }
 
   async start (): Promise<void> {
     await this.init.libp2p.handle(PERSONAL_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: this.init.maxInboundStreams })
@@ -89,11 +99,18 @@ export class ReplicationServer {
     try { keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, this.init.discoveryPrivateKey)) } catch (err) {
       throw new Refusal('invalid', `the user key is not wrapped for this store's discovery key: ${(err as Error).message}`)
     }
+    if (this.rejected.has(cid.toString())) throw new Refusal('invalid', `snapshot ${cid.toString()} was refused before: ${this.rejected.get(cid.toString())!}`)
     const blocks = await this.init.blocksFor(record.user)
     await this.fetchMissing(blocks, record.root, next, send)
+    let rows
+    try { rows = await indexRows(blocks, keys, cid, record, this.init.maxTreeEntries) } catch (err) {
+      if (!(err instanceof CacheCloudError)) throw err
+      // a forged tree (names out of order, more entries than stated): refused, and at once when offered again
+      this.reject(cid.toString(), err.message)
+      throw new Refusal('invalid', `snapshot ${cid.toString()} is invalid: ${err.message}`)
+    }
     await blocks.put(cid, recordBytes)
     await blocks.sync()
-    const rows = await indexRows(blocks, keys, cid, record)
     const added = await index.commitSnapshot(rows.snapshot, rows.files)
     this.init.log?.info({ peer, user: record.user, snapshot: cid.toString(), files: rows.files.length, added }, 'committed snapshot')
     return { status: added ? 'committed' : 'present', files: rows.files.length }

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
 import { AuditLog } from './audit.js'
 import { DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
@@ -69,7 +70,8 @@ export class DefaultDcStore implements DcStore {
       this.server = new ReplicationServer({
         libp2p: this.init.libp2p, enrollment: this.enrollments, index: this.index, blocksFor: async user => await this.blocksFor(user),
         discoveryPrivateKey: this.init.discoveryPrivateKey, maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
-        timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS, commitBytes: this.init.commitBytes ?? DEFAULT_COMMIT_BYTES, ...(this.init.log === undefined ? {} : { log: this.init.log })
+        timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS, commitBytes: this.init.commitBytes ?? DEFAULT_COMMIT_BYTES,
+        maxTreeEntries: this.init.maxTreeEntries ?? MAX_TREE_ENTRIES, ...(this.init.log === undefined ? {} : { log: this.init.log })
       })
       await this.server.start()
       this.reads = new ReadServer({

@@ -41,6 +41,10 @@ export const PAGE_MAX_ENTRIES = 64
 export const MAX_DIR_BLOCK_BYTES = 16 * 1024 * 1024
 /** Largest chunk block: the chunker's maximum plus nonce and tag. */
 export const MAX_CHUNK_BLOCK_BYTES = 128 * 1024 + NONCE_BYTES + TAG_BYTES
+/** Most entries in one directory block (a page, or a directory of up to PAGE_THRESHOLD entries); a paged top has none. */
+export const MAX_BLOCK_ENTRIES = PAGE_MAX_ENTRIES
+/** Most entries (files, directories, symlinks, counted per path) a walk of one snapshot tree visits: a hard bound on what a tree can make a store index or a machine restore. */
+export const MAX_TREE_ENTRIES = 4_000_000
 /** Largest snapshot record. */
 export const MAX_RECORD_BYTES = 64 * 1024
 /** Largest protocol frame (a BLOCKS message may carry one directory block). */

@@ -57,7 +57,7 @@ export async function restoreTree (blocks: BlockSource, keys: UserKeys, root: CI
     // files are written RESTORE_CONCURRENCY at a time; a directory is created before anything inside it
     const inFlight = new Set<Promise<void>>()
     let failed: Error | undefined
-    for await (const item of walkTree(blocks, keys, entry.dir, clean)) {
+    for await (const item of walkTree(blocks, keys, entry.dir, { prefix: clean })) {
       if (item.entry.kind === 'dir') {
         await place(blocks, keys, item.entry, folder, item.path, result)
         dirs.push({ rel: item.path, mode: item.entry.mode, mtimeMs: item.entry.mtimeMs })

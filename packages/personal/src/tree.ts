@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { createHash, createHmac } from 'node:crypto'
-import { DIR_FORMAT, ENTRY_KIND, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { DIR_FORMAT, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
 import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
@@ -129,6 +129,7 @@ export interface DirBlockParts { l: CID[], e: Uint8Array[], s: Uint8Array }
 export function decodeDirParts (block: Uint8Array): DirBlockParts {
   const v = decodeCbor(block, 'directory block')
   if (!isObj(v) || !Array.isArray(v.l) || !Array.isArray(v.e)) return fail('directory block: no link or entry list')
+  if (v.e.length > MAX_BLOCK_ENTRIES) return fail(`directory block of ${v.e.length} entries: at most ${MAX_BLOCK_ENTRIES}`)
   return { l: (v.l as unknown[]).map(c => cid(c, 'link')), e: (v.e as unknown[]).map(b => bytes(b, 'sealed entry')), s: bytes(v.s, 'sealed header') }
 }
 
