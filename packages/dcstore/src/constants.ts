@@ -10,7 +10,9 @@ export const STORE_FILES = {
   enrollment: 'enrollment.json',
   audit: 'audit.jsonl',
   auditHead: 'audit.head',
-  peerKey: 'peer.key'
+  peerKey: 'peer.key',
+  /** The data-directory lock (pid), held by the process that opens the block stores. */
+  lock: 'store.lock'
 } as const
 /** User names: also a directory name under blocks/. */
 export const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/

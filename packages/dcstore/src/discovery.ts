@@ -101,12 +101,13 @@ export class Discovery {
     return diff
   }
 
-  /** What changed between two times. */
+  /** What changed between two times; NoSnapshotError when the user has no snapshot at or before `to`. */
   async diff (user: string, from: TimeArg, to: TimeArg): Promise<TreeDiff> {
     const a = await this.treeAtQuiet(user, toMs(from))
     const b = await this.treeAtQuiet(user, toMs(to))
     const diff = this.diffTrees(a.files, b.files)
     await this.audit('diff', { user, from: iso(a.atMs), to: iso(b.atMs) }, { added: diff.added.length, changed: diff.changed.length, deleted: diff.deleted.length })
+    if (b.snapshots.length === 0) throw new NoSnapshotError(`no snapshots for user ${user} at or before ${iso(b.atMs)}`)
     return diff
   }
 
@@ -142,12 +143,13 @@ export class Discovery {
     if (privateKey === undefined) throw new DiscoveryKeyRequiredError('exporting content needs the discovery private key (--discovery-key)')
     const existing = await readdir(toDir).catch(() => [])
     if (existing.length > 0) throw new ExportTargetNotEmptyError(`${toDir} is not empty`)
-    await mkdir(toDir, { recursive: true })
-    const folder = await SafeFolder.open(toDir)
     const tree = await this.treeAtQuiet(user, toMs(at))
     if (tree.snapshots.length === 0) throw new NoSnapshotError(`no snapshot of ${user} at or before ${iso(tree.atMs)}`)
-    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, provenance: [], files: [], symlinks: [] }
+    // the block store first: while another process serves the store this fails (StoreInUseError) before anything is written
     const blocks = await this.init.blocksFor(user)
+    await mkdir(toDir, { recursive: true })
+    const folder = await SafeFolder.open(toDir)
+    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, provenance: [], files: [], symlinks: [] }
     const perNode = tree.snapshots.length > 1
     for (const s of tree.snapshots) {
       const record = decodeRecord(await blocks.get(parseCid(s.cid)))

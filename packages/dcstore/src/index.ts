@@ -32,6 +32,8 @@ import { DefaultDcStore } from './store.js'
 export interface DcStoreInit {
   /** Data directory (a NAS/SAN mount in production). */
   path: string
+  /** Create the store when the directory holds none. Default true; false (read commands): NoStoreError instead. */
+  create?: boolean
   /** Serve replication on this host; without it the store answers discovery only. */
   libp2p?: Libp2p
   /** X25519 private key of the organization's discovery key: needed to index incoming snapshots and to export. */
@@ -51,6 +53,12 @@ export interface DcStoreInit {
   maxTreeEntries?: number
 }
 
+/**
+ * Concurrency: the process that opens the users' block stores (serving, a
+ * retention that applies, an export) holds the data directory's lock
+ * (`store.lock`); another gets StoreInUseError. Queries of the index,
+ * enrollment and the audit log need no lock and run beside a serving store.
+ */
 export interface DcStore {
   start(): Promise<void>
   stop(): Promise<void>

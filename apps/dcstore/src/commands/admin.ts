@@ -1,12 +1,12 @@
 import type { Command } from 'commander'
-import { print, withStore, type GlobalOptions } from '../context.js'
+import { print, printable, withStore, type GlobalOptions } from '../context.js'
 
 export function registerAdmin (program: Command, globals: () => GlobalOptions): void {
   program.command('enroll <peerId>')
     .description('allow a CachePoint (libp2p peer id) to replicate the given users')
     .requiredOption('--user <name...>', 'users the node may write')
     .action(async (peerId: string, o: { user: string[] }) => {
-      await withStore(globals(), async store => { await store.enroll(peerId, o.user) })
+      await withStore(globals(), async store => { await store.enroll(peerId, o.user) }, { create: true })
       print(globals(), { peerId, users: o.user }, () => [`enrolled ${peerId} for ${o.user.join(', ')}`])
     })
 
@@ -14,7 +14,7 @@ export function registerAdmin (program: Command, globals: () => GlobalOptions): 
     .description('list enrolled nodes and their users')
     .action(async () => {
       const table = await withStore(globals(), async store => store.enrollment())
-      print(globals(), table, () => Object.entries(table.nodes).map(([peer, e]) => `${peer}  ${e.users.join(',')}  since ${e.enrolledAt}`))
+      print(globals(), table, () => Object.entries(table.nodes).map(([peer, e]) => printable(`${peer}  ${e.users.join(',')}  since ${e.enrolledAt}`)))
     })
 
   program.command('retention')
