@@ -64,6 +64,8 @@ export interface DcStore {
   stop(): Promise<void>
   /** Enrolls a node (peer id) for users; audited. */
   enroll(peerId: string, users: string[]): Promise<void>
+  /** Removes a node (a lost or stolen machine; NotEnrolledError if unknown): its streams from then on are refused; audited. Returns the users it could write. */
+  unenroll(peerId: string): Promise<string[]>
   enrollment(): EnrollmentTable
   readonly discovery: Discovery
   /** Removes snapshots taken before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */

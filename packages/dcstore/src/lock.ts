@@ -11,24 +11,33 @@ const LOCK_POLL_MS = 5
 /** A held lock file; `release` removes it. */
 export interface HeldLock { path: string, release: () => Promise<void> }
 
-/** Who holds a lock file: its pid, or undefined when the file is empty or garbled (never true of a live holder). */
+const parsePid = (text: string): number | undefined => {
+  const pid = /^\d+\n?$/.test(text) ? Number.parseInt(text, 10) : undefined
+  return pid !== undefined && pid > 0 ? pid : undefined
+}
+
+/** Whether a lock file's holder is gone: no pid in it (never true of a live holder's file), or a pid no longer running. */
+const isStale = (pid: number | undefined): boolean => pid === undefined || (pid !== process.pid && !processAlive(pid))
+
+/** Who holds a lock file (undefined: nobody, it was released meanwhile): its inode and pid, undefined when empty or garbled. */
 async function holderOf (path: string): Promise<{ pid: number | undefined, ino: number } | undefined> {
   const st = await lstat(path).catch(() => undefined)
   if (st === undefined) return undefined
-  const text = await readFile(path, 'utf8').catch(() => '')
-  const pid = /^\d+\n?$/.test(text) ? Number.parseInt(text, 10) : undefined
-  return { pid: pid !== undefined && pid > 0 ? pid : undefined, ino: st.ino }
+  let text: string
+  try { text = await readFile(path, 'utf8') } catch (err) { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; throw err }
+  return { pid: parsePid(text), ino: st.ino }
 }
 
 /**
  * Removes a stale lock file, and only that one: it is renamed aside, and if
- * what was moved is not the inode judged stale (another process took the lock
- * over meanwhile) it is linked back.
+ * what was moved is not it (another inode, or a live holder's pid: another
+ * process took the lock over meanwhile) it is linked back.
  */
 async function removeStale (path: string, ino: number): Promise<void> {
   const grave = `${path}.stale-${process.pid}-${randomBytes(4).toString('hex')}`
   try { await rename(path, grave) } catch (err) { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; throw err }
-  if ((await lstat(grave)).ino !== ino) await link(grave, path).catch(() => {})
+  const moved = await lstat(grave)
+  if (moved.ino !== ino || !isStale(parsePid(await readFile(grave, 'utf8')))) await link(grave, path).catch(() => {})
   await rm(grave, { force: true })
 }
 
@@ -52,7 +61,7 @@ export async function tryLockFile (path: string): Promise<HeldLock | { heldBy: n
       }
       const holder = await holderOf(path)
       if (holder === undefined) continue // released just now
-      if (holder.pid !== undefined && (holder.pid === process.pid || processAlive(holder.pid))) return { heldBy: holder.pid }
+      if (!isStale(holder.pid)) return { heldBy: holder.pid! }
       await removeStale(path, holder.ino)
     }
     const holder = await holderOf(path)

@@ -55,8 +55,16 @@ export class ReplicationServer {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
     const send = async (m: Message): Promise<void> => { if (!stream.send(encodeMessage(m))) await stream.onDrain() }
+    // enrollment first: a node that is not enrolled gets its refusal before a byte of its offer is read
+    await this.init.enrollment.refresh()
+    if (!this.init.enrollment.isEnrolled(peer)) {
+      this.init.log?.warn({ peer, reason: 'node-not-enrolled' }, 'refused snapshot: node is not enrolled')
+      await send({ t: 'refused', reason: 'node-not-enrolled', message: `node ${peer} is not enrolled` }).catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
+    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
     let timer: NodeJS.Timeout | undefined
     const next = async (): Promise<Message> => {
       clearTimeout(timer)
@@ -87,8 +95,6 @@ export class ReplicationServer {
 
   private async receive (peer: string, recordBytes: Uint8Array, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<{ status: 'committed' | 'present', files: number }> {
     const { enrollment, index } = this.init
-    await enrollment.load()
-    if (!enrollment.isEnrolled(peer)) throw new Refusal('node-not-enrolled', `node ${peer} is not enrolled`)
     let record
     try { record = decodeRecord(recordBytes) } catch (err) { throw new Refusal('invalid', `bad snapshot record: ${(err as Error).message}`) }
     if (record.node !== peer) throw new Refusal('node-mismatch', `snapshot was taken by ${record.node}, offered by ${peer}`)

@@ -117,6 +117,12 @@ export class DefaultDcStore implements DcStore {
     await this.audit.append(this.init.operator ?? userInfo().username, 'enroll', { peer: peerId, users }, {})
   }
 
+  async unenroll (peerId: string): Promise<string[]> {
+    const users = await this.enrollments.unenroll(peerId)
+    await this.audit.append(this.init.operator ?? userInfo().username, 'unenroll', { peer: peerId }, { users })
+    return users
+  }
+
   enrollment (): EnrollmentTable {
     return this.enrollments.list()
   }

@@ -10,6 +10,13 @@ export function registerAdmin (program: Command, globals: () => GlobalOptions): 
       print(globals(), { peerId, users: o.user }, () => [`enrolled ${peerId} for ${o.user.join(', ')}`])
     })
 
+  program.command('unenroll <peerId>')
+    .description('remove a CachePoint (a lost or stolen machine): the store refuses its streams from now on, also while serving; audited')
+    .action(async (peerId: string) => {
+      const users = await withStore(globals(), async store => await store.unenroll(peerId))
+      print(globals(), { peerId, users }, () => [`unenrolled ${peerId} (could write ${users.join(', ')})`])
+    })
+
   program.command('enrollment')
     .description('list enrolled nodes and their users')
     .action(async () => {
