@@ -28,3 +28,5 @@ export const AUDIT_GENESIS = '0'.repeat(64)
 export const DEFAULT_COMMIT_BYTES = 4 * 1024 * 1024
 /** Invalid snapshots the replication server remembers, to refuse a re-offer without walking it again. */
 export const MAX_REJECTED_SNAPSHOTS = 1024
+/** How far in the future a node's snapshot time may be (clock skew) before the store refuses it. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000

@@ -68,7 +68,7 @@ export interface DcStore {
   unenroll(peerId: string): Promise<string[]>
   enrollment(): EnrollmentTable
   readonly discovery: Discovery
-  /** Removes snapshots taken before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */
+  /** Removes snapshots the store committed before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */
   retention(before: Date | string | number, apply: boolean): Promise<RetentionResult>
   /** Checks the audit chain; throws AuditChainBrokenError. */
   verifyAudit(): Promise<{ entries: number }>

@@ -4,9 +4,9 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, CacheCloudError, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import {
   applyDirDelta, decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
-  MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason
+  MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason, type SnapshotRecord
 } from '@cachecloud/personal'
-import { MAX_REJECTED_SNAPSHOTS } from './constants.js'
+import { MAX_CLOCK_SKEW_MS, MAX_REJECTED_SNAPSHOTS } from './constants.js'
 import type { Enrollment } from './enrollment.js'
 import { indexRows } from './ingest.js'
 import type { VersionIndex } from './version-index.js'
@@ -101,6 +101,7 @@ export class ReplicationServer {
     if (!enrollment.mayWrite(peer, record.user)) throw new Refusal('user-not-enrolled', `user ${record.user} is not enrolled with node ${peer}`)
     const cid = cidOf(recordBytes, DAG_CBOR_CODEC)
     if (await index.hasSnapshot(cid.toString())) return { status: 'present', files: record.files }
+    await this.checkHistory(record)
     let keys
     try { keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, this.init.discoveryPrivateKey)) } catch (err) {
       throw new Refusal('invalid', `the user key is not wrapped for this store's discovery key: ${(err as Error).message}`)
@@ -120,6 +121,24 @@ export class ReplicationServer {
     const added = await index.commitSnapshot(rows.snapshot, rows.files)
     this.init.log?.info({ peer, user: record.user, snapshot: cid.toString(), files: rows.files.length, added }, 'committed snapshot')
     return { status: added ? 'committed' : 'present', files: rows.files.length }
+  }
+
+  /**
+   * A node sets its own snapshot times and parents: a time in the future
+   * (beyond MAX_CLOCK_SKEW_MS) or before the node's latest committed snapshot,
+   * or a parent that is another node's or user's snapshot, is refused.
+   * (Retention goes by the time the store committed a snapshot, not this one.)
+   */
+  private async checkHistory (record: SnapshotRecord): Promise<void> {
+    const { index } = this.init
+    const timeMs = Date.parse(record.time)
+    if (timeMs > Date.now() + MAX_CLOCK_SKEW_MS) throw new Refusal('invalid', `snapshot time ${record.time} is in the future (the node's clock is off?)`)
+    const latest = (await index.latestSnapshots(record.user, Number.MAX_SAFE_INTEGER)).find(s => s.node === record.node)
+    if (latest !== undefined && timeMs < latest.timeMs) throw new Refusal('invalid', `snapshot time ${record.time} is before the node's previous snapshot (${new Date(latest.timeMs).toISOString()})`)
+    if (record.parent !== null && await index.hasSnapshot(record.parent.toString())) {
+      const own = (await index.snapshots({ user: record.user, node: record.node })).some(s => s.cid === record.parent!.toString())
+      if (!own) throw new Refusal('invalid', `parent ${record.parent.toString()} is not a snapshot of ${record.user} by this node`)
+    }
   }
 
   /** Walks the DAG from `root`, wanting what is missing, until every block is held. */

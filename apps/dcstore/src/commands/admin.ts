@@ -25,13 +25,13 @@ export function registerAdmin (program: Command, globals: () => GlobalOptions): 
     })
 
   program.command('retention')
-    .description('remove snapshots taken before a time, and the blocks nothing newer needs (dry run unless --apply); audited')
+    .description('remove snapshots committed (received by the store) before a time, and the blocks nothing newer needs (dry run unless --apply); audited')
     .requiredOption('--before <time>', 'ISO-8601 cut-off, e.g. seven years ago')
     .option('--apply', 'really delete')
     .action(async (o: { before: string, apply?: boolean }) => {
       if (Number.isNaN(Date.parse(o.before))) throw new Error(`not a time: ${JSON.stringify(o.before)}`)
       const r = await withStore(globals(), async store => await store.retention(o.before, o.apply === true))
-      print(globals(), r, () => [`${r.applied ? 'removed' : 'would remove'} ${r.snapshots.length} snapshots taken before ${new Date(o.before).toISOString()}${r.applied ? `, ${r.removedBlocks} blocks (${r.freedBytes} bytes)` : ''}`])
+      print(globals(), r, () => [`${r.applied ? 'removed' : 'would remove'} ${r.snapshots.length} snapshots committed before ${new Date(o.before).toISOString()}${r.applied ? `, ${r.removedBlocks} blocks (${r.freedBytes} bytes)` : ''}`])
     })
 
   const audit = program.command('audit').description('the hash-chained audit log of discovery queries and exports')
