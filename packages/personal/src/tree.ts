@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { createHash, createHmac } from 'node:crypto'
-import { DIR_FORMAT, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { DIR_FORMAT, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, RECORD_SIGNATURE_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
 import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
@@ -38,6 +38,8 @@ export interface SnapshotRecord {
   /** Regular files and their total bytes (plaintext). */
   files: number
   bytes: number
+  /** Ed25519 signature by the user's signing key (sign.ts); absent on a record of a machine without the user's key pair. */
+  sig?: Uint8Array
 }
 
 const KIND = ENTRY_KIND
@@ -230,6 +232,7 @@ export function decodeRecord (data: Uint8Array): SnapshotRecord {
   const discovery = bytes(keys.discovery, 'discovery key')
   const user = keys.user === null ? null : bytes(keys.user, 'user key')
   if (discovery.byteLength !== WRAPPED_KEY_BYTES || (user !== null && user.byteLength !== WRAPPED_KEY_BYTES)) fail('wrapped key length')
+  if (v.sig !== undefined && bytes(v.sig, 'signature').byteLength !== RECORD_SIGNATURE_BYTES) fail(`signature: not ${RECORD_SIGNATURE_BYTES} bytes`)
   const time = str(v.time, 'time')
   if (Number.isNaN(Date.parse(time))) fail('time: not ISO-8601')
   return {
@@ -242,6 +245,7 @@ export function decodeRecord (data: Uint8Array): SnapshotRecord {
     chunker: str(v.chunker, 'chunker'),
     keys: { discovery, user },
     files: int(v.files, 'files'),
-    bytes: int(v.bytes, 'bytes')
+    bytes: int(v.bytes, 'bytes'),
+    ...(v.sig === undefined ? {} : { sig: bytes(v.sig, 'signature') })
   }
 }

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto'
 import { cidOf, type CID } from '@cachecloud/core'
 import { CHUNKER_ID } from '@cachecloud/chunker'
 import {
-  deriveUserKeys, encodeRecord, generateUserKey, sealBlock, sealDir, SNAPSHOT_FORMAT, wrapUserKey,
-  type DirEntry, type Entry, type FileEntry, type SnapshotRecord, type SymlinkEntry, type UserKeys
+  deriveUserKeys, encodeRecord, generateUserKey, sealBlock, sealDir, signRecord, SNAPSHOT_FORMAT, wrapUserKey,
+  type DirEntry, type Entry, type FileEntry, type SigningKey, type SnapshotRecord, type SymlinkEntry, type UserKeys
 } from '../src/index.js'
 
 /**
@@ -43,11 +43,12 @@ export class Crafter {
   }
 
   /** A snapshot record naming `root` (its user key wrapped for the discovery key), stored with the blocks. */
-  record (init: { user: string, node: string, discoveryPublicKey: Uint8Array, root: CID, time?: string, parent?: CID | null, files?: number, bytes?: number }): { cid: CID, bytes: Uint8Array, record: SnapshotRecord } {
-    const record: SnapshotRecord = {
+  record (init: { user: string, node: string, discoveryPublicKey: Uint8Array, root: CID, time?: string, parent?: CID | null, files?: number, bytes?: number, sign?: SigningKey }): { cid: CID, bytes: Uint8Array, record: SnapshotRecord } {
+    const unsigned: SnapshotRecord = {
       format: SNAPSHOT_FORMAT, user: init.user, node: init.node, time: init.time ?? new Date().toISOString(), parent: init.parent ?? null, root: init.root,
       chunker: CHUNKER_ID, keys: { discovery: wrapUserKey(this.userKey, init.discoveryPublicKey), user: null }, files: init.files ?? 0, bytes: init.bytes ?? 0
     }
+    const record = init.sign === undefined ? unsigned : signRecord(unsigned, init.sign)
     const encoded = encodeRecord(record)
     this.put(encoded.cid, encoded.bytes)
     return { ...encoded, record }
