@@ -86,6 +86,9 @@ describe('personal replication survives kill -9 of the store and of the node (re
     assert.equal(timeline.length, 1)
     assert.equal(timeline[0].snapshot.cid, snap.cid)
     assert.equal(timeline[0].added, 240)
+    // an export opens the block stores: it needs the store stopped (the data directory's lock)
+    store!.child.kill('SIGTERM')
+    await store!.exited
     const out = join(dir, 'export')
     await run(DCSTORE_CLI, ['--data', storeData, '--discovery-key', keyFile, 'discover', 'export', '--user', 'alice', '--to', out])
     const exported = await treeHashes(out)
@@ -93,6 +96,7 @@ describe('personal replication survives kill -9 of the store and of the node (re
     assert.deepEqual(exported, expected)
 
     // 5. offering it again is a no-op
+    await startStore()
     const again = JSON.parse((await run(NODE_CHILD, ['replicate', ...common(), '--store', storeAddr])).split('\n')[0]) as { replicated: number }
     assert.equal(again.replicated, 0)
     await run(DCSTORE_CLI, ['--data', storeData, 'audit', 'verify'])

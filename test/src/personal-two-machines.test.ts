@@ -71,6 +71,9 @@ describe('one user on two machines (store as a real process, nodes on real libp2
     assert.ok(hashes.has(sha('edited on the laptop\n')) && hashes.has(sha('edited on the desktop\n')))
     assert.equal(new Set(versions.map(v => v.node)).size, 2)
 
+    // an export opens the block stores: it needs the store stopped (the data directory's lock)
+    store.child.kill('SIGTERM')
+    await store.exited
     const out = join(dir, 'export')
     await run(DCSTORE_CLI, ['--data', storeData, '--discovery-key', keyFile, 'discover', 'export', '--user', 'alice', '--to', out])
     assert.equal(await readFile(join(out, laptop.host.peerId.toString(), 'shared.txt'), 'utf8'), 'edited on the laptop\n')

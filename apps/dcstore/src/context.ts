@@ -21,11 +21,15 @@ export function dataDir (g: GlobalOptions): string {
   return resolve(g.data ?? process.env.DCSTORE_HOME ?? 'dcstore-data')
 }
 
-/** Opens the store for an admin or discovery command (no network), runs `fn`, closes it. */
-export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Promise<T>): Promise<T> {
+/**
+ * Opens the store for an admin or discovery command (no network), runs `fn`,
+ * closes it. Only `create` commands (enroll) make a new store; any other fails
+ * with NoStoreError on a directory that holds none (a typo in --data).
+ */
+export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
   const discoveryPrivateKey = g.discoveryKey === undefined ? undefined : await readDiscoveryKey(g.discoveryKey)
   const store = createDcStore({
-    path: dataDir(g), ...indexFor(g), operator: g.operator ?? process.env.DCSTORE_OPERATOR ?? userInfo().username,
+    path: dataDir(g), create: options.create ?? false, ...indexFor(g), operator: g.operator ?? process.env.DCSTORE_OPERATOR ?? userInfo().username,
     ...(discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey })
   })
   await store.start()
@@ -34,6 +38,21 @@ export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Pr
   } finally {
     await store.stop()
   }
+}
+
+/**
+ * A name from a snapshot (a path, a symlink target) made safe for a terminal:
+ * control characters (C0, DEL, C1) and backslashes are escaped (`\n`, `\x1b`),
+ * so an ANSI sequence or a newline in a file name cannot forge output lines.
+ */
+export function printable (text: string): string {
+  return text.replace(/[\\\u0000-\u001f\u007f-\u009f]/g, c => {
+    if (c === '\\') return '\\\\'
+    if (c === '\n') return '\\n'
+    if (c === '\t') return '\\t'
+    if (c === '\r') return '\\r'
+    return '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0')
+  })
 }
 
 /** Prints JSON with --json, else the text lines. */

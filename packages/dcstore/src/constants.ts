@@ -10,7 +10,9 @@ export const STORE_FILES = {
   enrollment: 'enrollment.json',
   audit: 'audit.jsonl',
   auditHead: 'audit.head',
-  peerKey: 'peer.key'
+  peerKey: 'peer.key',
+  /** The data-directory lock (pid), held by the process that opens the block stores. */
+  lock: 'store.lock'
 } as const
 /** User names: also a directory name under blocks/. */
 export const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/
@@ -24,3 +26,7 @@ export const EXPORT_FORMAT = 'cachecloud/discovery-export/1'
 export const AUDIT_GENESIS = '0'.repeat(64)
 /** The store makes received blocks durable (blockstore.sync) after this many bytes: what a cut replication does not resend. */
 export const DEFAULT_COMMIT_BYTES = 4 * 1024 * 1024
+/** Invalid snapshots the replication server remembers, to refuse a re-offer without walking it again. */
+export const MAX_REJECTED_SNAPSHOTS = 1024
+/** How far in the future a node's snapshot time may be (clock skew) before the store refuses it. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60_000

@@ -1,8 +1,8 @@
-import { mkdir, readdir, symlink } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
+import { mkdir, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { parseCid } from '@cachecloud/core'
-import { decodeRecord, deriveUserKeys, unwrapUserKey, walkTree, writeRestoredFile } from '@cachecloud/personal'
+import { decodeRecord, deriveUserKeys, SafeFolder, unwrapUserKey, walkTree, writeRestoredFile } from '@cachecloud/personal'
 import type { AuditLog } from './audit.js'
 import { EXPORT_FORMAT } from './constants.js'
 import { DiscoveryKeyRequiredError, ExportTargetNotEmptyError, NoSnapshotError } from './errors.js'
@@ -42,6 +42,14 @@ export interface ExportManifest {
   provenance: Array<{ node: string, snapshot: string, snapshotTime: string, committedAt: string }>
   /** Every file written, relative to the export folder, with its SHA-256 checked against the snapshot. */
   files: Array<{ path: string, node: string, size: number, sha256: string }>
+  /** Symlinks of the snapshot, recorded here and never created on the officer's disk (a link could point anywhere). */
+  symlinks: Array<{ path: string, node: string, target: string }>
+}
+
+/** A `sha256sum -c` line; a name with a backslash, newline or carriage return is escaped the way GNU sha256sum does (line starts with `\`). */
+export function sha256sumLine (sha256: string, path: string): string {
+  if (!/[\\\n\r]/.test(path)) return `${sha256}  ${path}\n`
+  return `\\${sha256}  ${path.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}\n`
 }
 
 export interface DiscoveryInit {
@@ -93,12 +101,13 @@ export class Discovery {
     return diff
   }
 
-  /** What changed between two times. */
+  /** What changed between two times; NoSnapshotError when the user has no snapshot at or before `to`. */
   async diff (user: string, from: TimeArg, to: TimeArg): Promise<TreeDiff> {
     const a = await this.treeAtQuiet(user, toMs(from))
     const b = await this.treeAtQuiet(user, toMs(to))
     const diff = this.diffTrees(a.files, b.files)
     await this.audit('diff', { user, from: iso(a.atMs), to: iso(b.atMs) }, { added: diff.added.length, changed: diff.changed.length, deleted: diff.deleted.length })
+    if (b.snapshots.length === 0) throw new NoSnapshotError(`no snapshots for user ${user} at or before ${iso(b.atMs)}`)
     return diff
   }
 
@@ -134,29 +143,30 @@ export class Discovery {
     if (privateKey === undefined) throw new DiscoveryKeyRequiredError('exporting content needs the discovery private key (--discovery-key)')
     const existing = await readdir(toDir).catch(() => [])
     if (existing.length > 0) throw new ExportTargetNotEmptyError(`${toDir} is not empty`)
-    await mkdir(toDir, { recursive: true })
     const tree = await this.treeAtQuiet(user, toMs(at))
     if (tree.snapshots.length === 0) throw new NoSnapshotError(`no snapshot of ${user} at or before ${iso(tree.atMs)}`)
-    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, provenance: [], files: [] }
+    // the block store first: while another process serves the store this fails (StoreInUseError) before anything is written
     const blocks = await this.init.blocksFor(user)
+    await mkdir(toDir, { recursive: true })
+    const folder = await SafeFolder.open(toDir)
+    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, provenance: [], files: [], symlinks: [] }
     const perNode = tree.snapshots.length > 1
     for (const s of tree.snapshots) {
       const record = decodeRecord(await blocks.get(parseCid(s.cid)))
       const keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, privateKey))
       manifest.provenance.push({ node: s.node, snapshot: s.cid, snapshotTime: iso(s.timeMs), committedAt: iso(s.committedMs) })
-      const base = perNode ? join(toDir, s.node) : toDir
       for await (const { path, entry } of walkTree(blocks, keys, record.root)) {
         const rel = perNode ? `${s.node}/${path}` : path
-        if (entry.kind === 'dir') await mkdir(join(base, path), { recursive: true })
-        else if (entry.kind === 'symlink') { await mkdir(dirname(join(base, path)), { recursive: true }); await symlink(entry.target, join(base, path)) }
+        if (entry.kind === 'dir') await folder.mkdirs(rel)
+        else if (entry.kind === 'symlink') manifest.symlinks.push({ path: rel, node: s.node, target: entry.target })
         else {
-          await writeRestoredFile(blocks, keys, entry, join(base, path), path)
+          await writeRestoredFile(blocks, keys, entry, folder, rel, path)
           manifest.files.push({ path: rel, node: s.node, size: entry.size, sha256: Buffer.from(entry.sha256).toString('hex') })
         }
       }
     }
     await writeFileAtomic(join(toDir, 'MANIFEST.json'), JSON.stringify(manifest, null, 2) + '\n')
-    await writeFileAtomic(join(toDir, 'SHA256SUMS'), manifest.files.map(f => `${f.sha256}  ${f.path}\n`).join(''))
+    await writeFileAtomic(join(toDir, 'SHA256SUMS'), manifest.files.map(f => sha256sumLine(f.sha256, f.path)).join(''))
     await this.audit('export', { user, at: manifest.at, to: toDir }, { files: manifest.files.length, snapshots: manifest.provenance.map(p => p.snapshot) })
     return manifest
   }

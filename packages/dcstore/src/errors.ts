@@ -35,3 +35,21 @@ export class LockTimeoutError extends CacheCloudError {
   static override name = 'LockTimeoutError'
   constructor (message: string) { super(message, 'ERR_LOCK_TIMEOUT') }
 }
+
+/** Another process (`dcstore serve`, a retention or an export) holds the data directory's lock. */
+export class StoreInUseError extends CacheCloudError {
+  static override name = 'StoreInUseError'
+  constructor (message: string) { super(message, 'ERR_STORE_IN_USE') }
+}
+
+/** The data directory holds no store (a read command never creates one). */
+export class NoStoreError extends CacheCloudError {
+  static override name = 'NoStoreError'
+  constructor (message: string) { super(message, 'ERR_NO_STORE') }
+}
+
+/** The peer id is not enrolled (unenroll of an unknown node). */
+export class NotEnrolledError extends CacheCloudError {
+  static override name = 'NotEnrolledError'
+  constructor (message: string) { super(message, 'ERR_NOT_ENROLLED') }
+}

@@ -32,6 +32,8 @@ import { DefaultDcStore } from './store.js'
 export interface DcStoreInit {
   /** Data directory (a NAS/SAN mount in production). */
   path: string
+  /** Create the store when the directory holds none. Default true; false (read commands): NoStoreError instead. */
+  create?: boolean
   /** Serve replication on this host; without it the store answers discovery only. */
   libp2p?: Libp2p
   /** X25519 private key of the organization's discovery key: needed to index incoming snapshots and to export. */
@@ -47,16 +49,26 @@ export interface DcStoreInit {
   timeoutMs?: number
   /** Default DEFAULT_COMMIT_BYTES. */
   commitBytes?: number
+  /** Most entries an offered snapshot's tree may have (walked before it is committed). Default MAX_TREE_ENTRIES. */
+  maxTreeEntries?: number
 }
 
+/**
+ * Concurrency: the process that opens the users' block stores (serving, a
+ * retention that applies, an export) holds the data directory's lock
+ * (`store.lock`); another gets StoreInUseError. Queries of the index,
+ * enrollment and the audit log need no lock and run beside a serving store.
+ */
 export interface DcStore {
   start(): Promise<void>
   stop(): Promise<void>
   /** Enrolls a node (peer id) for users; audited. */
   enroll(peerId: string, users: string[]): Promise<void>
+  /** Removes a node (a lost or stolen machine; NotEnrolledError if unknown): its streams from then on are refused; audited. Returns the users it could write. */
+  unenroll(peerId: string): Promise<string[]>
   enrollment(): EnrollmentTable
   readonly discovery: Discovery
-  /** Removes snapshots taken before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */
+  /** Removes snapshots the store committed before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */
   retention(before: Date | string | number, apply: boolean): Promise<RetentionResult>
   /** Checks the audit chain; throws AuditChainBrokenError. */
   verifyAudit(): Promise<{ entries: number }>

@@ -41,8 +41,15 @@ export class ReadServer {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
     const send = async (m: ReadMessage): Promise<void> => { if (!stream.send(encodeReadMessage(m))) await stream.onDrain() }
+    // enrollment first: nothing of a node that is not enrolled is read
+    await this.init.enrollment.refresh()
+    if (!this.init.enrollment.isEnrolled(peer)) {
+      await send({ t: 'refused', reason: 'node-not-enrolled', message: `node ${peer} is not enrolled` }).catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
+    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
     let timer: NodeJS.Timeout | undefined
     let blocks: Blockstore | undefined
     try {
@@ -79,7 +86,7 @@ export class ReadServer {
 
   private async authorize (peer: string, user: string): Promise<Blockstore> {
     const { enrollment } = this.init
-    await enrollment.load()
+    await enrollment.refresh()
     if (!enrollment.isEnrolled(peer)) throw new Refusal('node-not-enrolled', `node ${peer} is not enrolled`)
     if (!enrollment.mayWrite(peer, user)) throw new Refusal('user-not-enrolled', `user ${user} is not enrolled with node ${peer}`)
     return await this.init.blocksFor(user)

@@ -31,13 +31,14 @@ async function liveBlocks (blocks: Blockstore, snapshots: SnapshotRow[], into: S
 }
 
 /**
- * Retention, the only way data leaves the store: snapshots taken before
+ * Retention, the only way data leaves the store: snapshots committed before
  * `beforeMs` are removed from the index, then each affected user's blocks
  * that no remaining snapshot needs are deleted. A dry run (apply false) only
  * lists them. Either way the run is written to the audit log.
  */
 export async function runRetention (index: VersionIndex, audit: AuditLog, operator: string, blocksFor: (user: string) => Promise<Blockstore>, beforeMs: number, apply: boolean): Promise<RetentionResult> {
-  const old = await index.snapshots({ toMs: beforeMs - 1 })
+  // by the time the store committed each snapshot: a node's own clock cannot push its snapshots out early or keep them
+  const old = (await index.snapshots({})).filter(s => s.committedMs < beforeMs)
   const result: RetentionResult = { snapshots: old, removedBlocks: 0, freedBytes: 0, applied: apply }
   if (apply && old.length > 0) {
     await index.removeSnapshots(old.map(s => s.cid))

@@ -1,11 +1,12 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
+import { bytesMatchCid, CacheCloudError, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import {
   applyDirDelta, decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
-  MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason
+  MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason, type SnapshotRecord
 } from '@cachecloud/personal'
+import { MAX_CLOCK_SKEW_MS, MAX_REJECTED_SNAPSHOTS } from './constants.js'
 import type { Enrollment } from './enrollment.js'
 import { indexRows } from './ingest.js'
 import type { VersionIndex } from './version-index.js'
@@ -19,6 +20,7 @@ export interface ServerInit {
   maxInboundStreams: number
   timeoutMs: number
   commitBytes: number
+  maxTreeEntries: number
   log?: Logger
 }
 
@@ -33,7 +35,15 @@ class Refusal extends Error { constructor (readonly reason: RefusalReason, messa
  * snapshot is visible only when complete, and offering it again is a no-op.
  */
 export class ReplicationServer {
+  /** Snapshots refused as invalid (CID -> why), the latest MAX_REJECTED_SNAPSHOTS: a node re-offering one every minute costs a lookup. */
+  private readonly rejected = new Map<string, string>()
+
   constructor (private readonly init: ServerInit) {}
+
+  private reject (cid: string, why: string): void {
+    this.rejected.set(cid, why)
+    if (this.rejected.size > MAX_REJECTED_SNAPSHOTS) this.rejected.delete(this.rejected.keys().next().value!)
+  }
 
   async start (): Promise<void> {
     await this.init.libp2p.handle(PERSONAL_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: this.init.maxInboundStreams })
@@ -45,8 +55,16 @@ export class ReplicationServer {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
     const send = async (m: Message): Promise<void> => { if (!stream.send(encodeMessage(m))) await stream.onDrain() }
+    // enrollment first: a node that is not enrolled gets its refusal before a byte of its offer is read
+    await this.init.enrollment.refresh()
+    if (!this.init.enrollment.isEnrolled(peer)) {
+      this.init.log?.warn({ peer, reason: 'node-not-enrolled' }, 'refused snapshot: node is not enrolled')
+      await send({ t: 'refused', reason: 'node-not-enrolled', message: `node ${peer} is not enrolled` }).catch(() => {})
+      await stream.close().catch(() => {})
+      return
+    }
+    const reader = new FrameReader(stream, MAX_FRAME_BYTES)
     let timer: NodeJS.Timeout | undefined
     const next = async (): Promise<Message> => {
       clearTimeout(timer)
@@ -77,26 +95,50 @@ export class ReplicationServer {
 
   private async receive (peer: string, recordBytes: Uint8Array, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<{ status: 'committed' | 'present', files: number }> {
     const { enrollment, index } = this.init
-    await enrollment.load()
-    if (!enrollment.isEnrolled(peer)) throw new Refusal('node-not-enrolled', `node ${peer} is not enrolled`)
     let record
     try { record = decodeRecord(recordBytes) } catch (err) { throw new Refusal('invalid', `bad snapshot record: ${(err as Error).message}`) }
     if (record.node !== peer) throw new Refusal('node-mismatch', `snapshot was taken by ${record.node}, offered by ${peer}`)
     if (!enrollment.mayWrite(peer, record.user)) throw new Refusal('user-not-enrolled', `user ${record.user} is not enrolled with node ${peer}`)
     const cid = cidOf(recordBytes, DAG_CBOR_CODEC)
     if (await index.hasSnapshot(cid.toString())) return { status: 'present', files: record.files }
+    await this.checkHistory(record)
     let keys
     try { keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, this.init.discoveryPrivateKey)) } catch (err) {
       throw new Refusal('invalid', `the user key is not wrapped for this store's discovery key: ${(err as Error).message}`)
     }
+    if (this.rejected.has(cid.toString())) throw new Refusal('invalid', `snapshot ${cid.toString()} was refused before: ${this.rejected.get(cid.toString())!}`)
     const blocks = await this.init.blocksFor(record.user)
     await this.fetchMissing(blocks, record.root, next, send)
+    let rows
+    try { rows = await indexRows(blocks, keys, cid, record, this.init.maxTreeEntries) } catch (err) {
+      if (!(err instanceof CacheCloudError)) throw err
+      // a forged tree (names out of order, more entries than stated): refused, and at once when offered again
+      this.reject(cid.toString(), err.message)
+      throw new Refusal('invalid', `snapshot ${cid.toString()} is invalid: ${err.message}`)
+    }
     await blocks.put(cid, recordBytes)
     await blocks.sync()
-    const rows = await indexRows(blocks, keys, cid, record)
     const added = await index.commitSnapshot(rows.snapshot, rows.files)
     this.init.log?.info({ peer, user: record.user, snapshot: cid.toString(), files: rows.files.length, added }, 'committed snapshot')
     return { status: added ? 'committed' : 'present', files: rows.files.length }
+  }
+
+  /**
+   * A node sets its own snapshot times and parents: a time in the future
+   * (beyond MAX_CLOCK_SKEW_MS) or before the node's latest committed snapshot,
+   * or a parent that is another node's or user's snapshot, is refused.
+   * (Retention goes by the time the store committed a snapshot, not this one.)
+   */
+  private async checkHistory (record: SnapshotRecord): Promise<void> {
+    const { index } = this.init
+    const timeMs = Date.parse(record.time)
+    if (timeMs > Date.now() + MAX_CLOCK_SKEW_MS) throw new Refusal('invalid', `snapshot time ${record.time} is in the future (the node's clock is off?)`)
+    const latest = (await index.latestSnapshots(record.user, Number.MAX_SAFE_INTEGER)).find(s => s.node === record.node)
+    if (latest !== undefined && timeMs < latest.timeMs) throw new Refusal('invalid', `snapshot time ${record.time} is before the node's previous snapshot (${new Date(latest.timeMs).toISOString()})`)
+    if (record.parent !== null && await index.hasSnapshot(record.parent.toString())) {
+      const own = (await index.snapshots({ user: record.user, node: record.node })).some(s => s.cid === record.parent!.toString())
+      if (!own) throw new Refusal('invalid', `parent ${record.parent.toString()} is not a snapshot of ${record.user} by this node`)
+    }
   }
 
   /** Walks the DAG from `root`, wanting what is missing, until every block is held. */

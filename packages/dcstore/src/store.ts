@@ -1,12 +1,14 @@
-import { mkdir } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
 import { AuditLog } from './audit.js'
 import { DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
-import { DiscoveryKeyRequiredError } from './errors.js'
+import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
+import { lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { ReplicationServer } from './server.js'
 import { ReadServer } from './read-server.js'
@@ -34,6 +36,8 @@ export class DefaultDcStore implements DcStore {
   private readonly stores = new Map<string, Promise<Blockstore>>()
   private server?: ReplicationServer
   private reads?: ReadServer
+  /** The data-directory lock, taken before any block store is opened. */
+  private lock?: Promise<HeldLock>
 
   constructor (private readonly init: DcStoreInit) {
     this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
@@ -51,6 +55,7 @@ export class DefaultDcStore implements DcStore {
     let store = this.stores.get(user)
     if (store === undefined) {
       store = (async () => {
+        await this.exclusive()
         const s = createBlockstore({ path: join(this.init.path, STORE_FILES.blocks, user) })
         await s.start()
         return s
@@ -60,16 +65,31 @@ export class DefaultDcStore implements DcStore {
     return await store
   }
 
+  /** Takes the data-directory lock (once): StoreInUseError when another process holds it. */
+  private async exclusive (): Promise<void> {
+    this.lock ??= lockStore(join(this.init.path, STORE_FILES.lock), this.init.path)
+    try { await this.lock } catch (err) { this.lock = undefined; throw err }
+  }
+
   async start (): Promise<void> {
-    await mkdir(join(this.init.path, STORE_FILES.blocks), { recursive: true })
-    await this.index.start()
-    await this.enrollments.load()
+    const blocksDir = join(this.init.path, STORE_FILES.blocks)
+    if (this.init.create === false) {
+      if (!(await stat(blocksDir).catch(() => undefined))?.isDirectory()) throw new NoStoreError(`no store at ${this.init.path}`)
+    } else {
+      await mkdir(blocksDir, { recursive: true })
+    }
     if (this.init.libp2p !== undefined) {
       if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('serving replication needs the discovery private key to index snapshots')
+      await this.exclusive()
+    }
+    await this.index.start()
+    await this.enrollments.load()
+    if (this.init.libp2p !== undefined && this.init.discoveryPrivateKey !== undefined) {
       this.server = new ReplicationServer({
         libp2p: this.init.libp2p, enrollment: this.enrollments, index: this.index, blocksFor: async user => await this.blocksFor(user),
         discoveryPrivateKey: this.init.discoveryPrivateKey, maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
-        timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS, commitBytes: this.init.commitBytes ?? DEFAULT_COMMIT_BYTES, ...(this.init.log === undefined ? {} : { log: this.init.log })
+        timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS, commitBytes: this.init.commitBytes ?? DEFAULT_COMMIT_BYTES,
+        maxTreeEntries: this.init.maxTreeEntries ?? MAX_TREE_ENTRIES, ...(this.init.log === undefined ? {} : { log: this.init.log })
       })
       await this.server.start()
       this.reads = new ReadServer({
@@ -84,9 +104,12 @@ export class DefaultDcStore implements DcStore {
   async stop (): Promise<void> {
     await this.server?.stop()
     await this.reads?.stop()
-    for (const s of this.stores.values()) await (await s).stop()
+    for (const s of this.stores.values()) await (await s.catch(() => undefined))?.stop()
     this.stores.clear()
     await this.index.stop()
+    const lock = this.lock
+    this.lock = undefined
+    await (await lock?.catch(() => undefined))?.release()
   }
 
   async enroll (peerId: string, users: string[]): Promise<void> {
@@ -94,11 +117,19 @@ export class DefaultDcStore implements DcStore {
     await this.audit.append(this.init.operator ?? userInfo().username, 'enroll', { peer: peerId, users }, {})
   }
 
+  async unenroll (peerId: string): Promise<string[]> {
+    const users = await this.enrollments.unenroll(peerId)
+    await this.audit.append(this.init.operator ?? userInfo().username, 'unenroll', { peer: peerId }, { users })
+    return users
+  }
+
   enrollment (): EnrollmentTable {
     return this.enrollments.list()
   }
 
   async retention (before: Date | string | number, apply: boolean): Promise<RetentionResult> {
+    // deleting blocks while another process writes them would lose a snapshot still arriving
+    if (apply) await this.exclusive()
     return await runRetention(this.index, this.audit, this.init.operator ?? userInfo().username, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
   }
 

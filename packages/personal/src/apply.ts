@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
-import { lstat, mkdir, open, readlink, rename, rm, rmdir, symlink } from 'node:fs/promises'
-import { dirname, extname, join } from 'node:path'
+import { lstat, open, readlink, rename, rm, rmdir } from 'node:fs/promises'
+import { dirname, extname } from 'node:path'
 import type { Logger } from 'pino'
 import type { UserKeys } from './crypto.js'
 import type { FlatTree, Leaf, MergeAction, MergePlan } from './merge.js'
 import { writeRestoredFile } from './restore.js'
+import { SafeFolder } from './safe-path.js'
 import type { BlockSource } from './walk.js'
 
 export interface ApplyInit {
@@ -45,18 +46,17 @@ async function holds (abs: string, e: Leaf): Promise<boolean> {
   return hash.digest().equals(e.sha256)
 }
 
-async function place (init: ApplyInit, e: Leaf, abs: string, label: string): Promise<void> {
-  if (e.kind === 'file') { await writeRestoredFile(init.blocks, init.keys, e, abs, label); return }
-  await mkdir(dirname(abs), { recursive: true })
-  await rm(abs, { force: true })
-  await symlink(e.target, abs)
+/** Writes a remote version at `rel`, never through a symlink on the way (SafeFolder). */
+async function place (init: ApplyInit, folder: SafeFolder, e: Leaf, rel: string): Promise<void> {
+  if (e.kind === 'file') await writeRestoredFile(init.blocks, init.keys, e, folder, rel)
+  else await folder.symlink(rel, e.target)
 }
 
 /** Removes directories left empty by a deletion, up to the folder, unless the remote tree still has them. */
-async function pruneEmpty (init: ApplyInit, path: string): Promise<void> {
+async function pruneEmpty (init: ApplyInit, folder: SafeFolder, path: string): Promise<void> {
   for (let dir = dirname(path); dir !== '.' && dir !== ''; dir = dirname(dir)) {
     if (init.remote.dirs.has(dir)) return
-    try { await rmdir(join(init.folder, dir)) } catch { return } // not empty, or gone
+    try { await rmdir(await folder.resolve(dir)) } catch { return } // not empty, gone, or behind a symlink
   }
 }
 
@@ -88,30 +88,33 @@ export async function applyMerge (init: ApplyInit, plan: MergePlan): Promise<App
   const result: ApplyResult = { applied: 0, conflicts: [], skipped: [] }
   const files = new Set<string>()
   const dirs = new Set<string>()
-  const abs = (p: string): string => join(init.folder, p)
-  const wrote = (p: string): void => { files.add(abs(p)); dirs.add(dirname(abs(p))) }
+  const folder = await SafeFolder.open(init.folder)
+  // every path of the plan is checked: no symlink on the way to it (a refused one is skipped and reported)
+  const abs = async (p: string): Promise<string> => await folder.resolve(p)
+  const wrote = async (p: string): Promise<void> => { const a = await abs(p); files.add(a); dirs.add(dirname(a)) }
   const skip = (a: MergeAction, why: string): void => {
     result.skipped.push(a.path)
     init.log?.info({ path: a.path, why }, 'merge left a path for later')
   }
   for (const a of plan.actions) {
     try {
-      if (!await stillIs(abs(a.path), a.local)) { skip(a, 'changed since the scan'); continue }
+      if (!await stillIs(await abs(a.path), a.local)) { skip(a, 'changed since the scan'); continue }
       if (a.type === 'write') {
-        await place(init, a.entry, abs(a.path), a.path); wrote(a.path); result.applied++
+        await place(init, folder, a.entry, a.path); await wrote(a.path); result.applied++
       } else if (a.type === 'delete') {
-        await rm(abs(a.path)); dirs.add(dirname(abs(a.path))); result.applied++
-        await pruneEmpty(init, a.path)
+        const target = await abs(a.path)
+        await rm(target); dirs.add(dirname(target)); result.applied++
+        await pruneEmpty(init, folder, a.path)
       } else if (a.winner === 'remote') {
         // the copy may be there already (the other node resolved first and its copy was merged just before): then it keeps our version
-        if (!await holds(abs(a.copyPath), a.local)) {
-          const copy = await freeName(abs(a.copyPath))
-          await rename(abs(a.path), copy); files.add(copy); dirs.add(dirname(copy))
+        if (!await holds(await abs(a.copyPath), a.local)) {
+          const copy = await freeName(await abs(a.copyPath))
+          await rename(await abs(a.path), copy); files.add(copy); dirs.add(dirname(copy))
         }
-        await place(init, a.remote, abs(a.path), a.path); wrote(a.path)
+        await place(init, folder, a.remote, a.path); await wrote(a.path)
         result.conflicts.push(a.copyPath)
       } else {
-        await place(init, a.remote, abs(a.copyPath), a.copyPath); wrote(a.copyPath)
+        await place(init, folder, a.remote, a.copyPath); await wrote(a.copyPath)
         result.conflicts.push(a.copyPath)
       }
     } catch (err) {

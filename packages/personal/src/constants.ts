@@ -20,6 +20,12 @@ export const KDF_NONCE_KEY = 'cachecloud/personal/chunk-nonce/1'
 export const KDF_WRAP_KEY = 'cachecloud/personal/wrap/1'
 /** HKDF info prefix deriving a user key from the user's X25519 private key (then the user name). */
 export const KDF_USER_KEY = 'cachecloud/personal/user-key/1'
+/** HKDF info prefix deriving the user's Ed25519 snapshot-signing key from the user's X25519 private key (then the user name). */
+export const KDF_SIGN_KEY = 'cachecloud/personal/sign-key/1'
+/** Prefix of the bytes a snapshot record's signature covers. */
+export const SIGN_CONTEXT = 'cachecloud/personal-snapshot-sig/1\0'
+/** Bytes of an Ed25519 signature (a record's `sig`). */
+export const RECORD_SIGNATURE_BYTES = 64
 /** Bytes of a user key, an XChaCha20 nonce, a Poly1305 tag, an X25519 key. */
 export const USER_KEY_BYTES = 32
 export const NONCE_BYTES = 24
@@ -41,6 +47,10 @@ export const PAGE_MAX_ENTRIES = 64
 export const MAX_DIR_BLOCK_BYTES = 16 * 1024 * 1024
 /** Largest chunk block: the chunker's maximum plus nonce and tag. */
 export const MAX_CHUNK_BLOCK_BYTES = 128 * 1024 + NONCE_BYTES + TAG_BYTES
+/** Most entries in one directory block (a page, or a directory of up to PAGE_THRESHOLD entries); a paged top has none. */
+export const MAX_BLOCK_ENTRIES = PAGE_MAX_ENTRIES
+/** Most entries (files, directories, symlinks, counted per path) a walk of one snapshot tree visits: a hard bound on what a tree can make a store index or a machine restore. */
+export const MAX_TREE_ENTRIES = 4_000_000
 /** Largest snapshot record. */
 export const MAX_RECORD_BYTES = 64 * 1024
 /** Largest protocol frame (a BLOCKS message may carry one directory block). */

@@ -1,6 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from '@cachecloud/core'
 import { CID as CIDClass } from 'multiformats/cid'
+import { MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES } from './constants.js'
 import { ProtocolError } from './errors.js'
 import { decodeDirParts, encodeDirParts, type DirBlockParts } from './tree.js'
 
@@ -34,12 +35,30 @@ function diff<T> (base: T[], next: T[], key: (item: T) => string): ListOps<T> {
   return ops
 }
 
-function patch<T> (base: T[], ops: ListOps<T>, isLiteral: (v: unknown) => v is T): T[] {
+/** dag-cbor bytes an item adds to a list, at least: its bytes and a header (a CID also its tag and 0x00 prefix). */
+const linkBytes = (c: CID): number => c.bytes.byteLength + 5
+const entryBytes = (b: Uint8Array): number => b.byteLength + 1
+
+/**
+ * Rebuilds one list. Bounded before any copy: the output may hold at most
+ * `maxItems` items and `budget.bytes` encoded bytes (the format's largest
+ * block), checked per op from prefix sums of the base's item sizes, so a
+ * small delta of many long copy runs is refused instead of expanded.
+ */
+function patch<T> (base: T[], ops: ListOps<T>, isLiteral: (v: unknown) => v is T, size: (item: T) => number, maxItems: number, budget: { bytes: number }): T[] {
+  if (ops.length > maxItems) throw new ProtocolError(`delta: ${ops.length} ops, more than a block's ${maxItems} items`)
+  const prefix = new Float64Array(base.length + 1)
+  for (let i = 0; i < base.length; i++) prefix[i + 1] = prefix[i] + size(base[i])
   const out: T[] = []
+  const spend = (items: number, bytes: number): void => {
+    budget.bytes -= bytes
+    if (out.length + items > maxItems || budget.bytes < 0) throw new ProtocolError(`delta: the rebuilt block would exceed ${maxItems} items or ${MAX_DIR_BLOCK_BYTES} bytes`)
+  }
   for (const op of ops) {
-    if (isLiteral(op)) { out.push(op); continue }
+    if (isLiteral(op)) { spend(1, size(op)); out.push(op); continue }
     const [start, count] = op
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(count) || start < 0 || count < 1 || start + count > base.length) throw new ProtocolError('delta: copy run outside the base')
+    spend(count, prefix[start + count] - prefix[start])
     for (let k = 0; k < count; k++) out.push(base[start + k])
   }
   return out
@@ -61,11 +80,10 @@ export function encodeDirDelta (base: CID, baseBytes: Uint8Array, nextBytes: Uin
 /** Rebuilds a block from its base's bytes. The caller checks the result against the wanted CID. */
 export function applyDirDelta (baseBytes: Uint8Array, delta: DirDelta): Uint8Array {
   const a = decodeDirParts(baseBytes)
-  const parts: DirBlockParts = {
-    l: patch(a.l, delta.l, (v): v is CID => CIDClass.asCID(v) !== null),
-    e: patch(a.e, delta.e, (v): v is Uint8Array => v instanceof Uint8Array),
-    s: delta.s
-  }
+  const budget = { bytes: MAX_DIR_BLOCK_BYTES - delta.s.byteLength }
+  const l = patch(a.l, delta.l, (v): v is CID => CIDClass.asCID(v) !== null, linkBytes, MAX_DIR_BLOCK_BYTES, budget)
+  const e = patch(a.e, delta.e, (v): v is Uint8Array => v instanceof Uint8Array, entryBytes, MAX_BLOCK_ENTRIES, budget)
+  const parts: DirBlockParts = { l, e, s: delta.s }
   return encodeDirParts(parts)
 }
 

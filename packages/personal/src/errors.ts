@@ -61,3 +61,21 @@ export class FolderUnavailableError extends CacheCloudError {
   static override name = 'FolderUnavailableError'
   constructor (message: string) { super(message, 'ERR_FOLDER_UNAVAILABLE') }
 }
+
+/** A directory block names its entries out of order or twice: a forged tree (an honest one is sorted, each name once). */
+export class DirectoryOrderError extends CacheCloudError {
+  static override name = 'DirectoryOrderError'
+  constructor (message: string) { super(message, 'ERR_DIRECTORY_ORDER') }
+}
+
+/** A restore, merge or export would write through a symlink, over a special file, or outside its target folder: refused. */
+export class UnsafePathError extends CacheCloudError {
+  static override name = 'UnsafePathError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_UNSAFE_PATH', options) }
+}
+
+/** A snapshot tree holds more entries than its record says, or than MAX_TREE_ENTRIES: walked no further. */
+export class TreeTooLargeError extends CacheCloudError {
+  static override name = 'TreeTooLargeError'
+  constructor (message: string) { super(message, 'ERR_TREE_TOO_LARGE') }
+}

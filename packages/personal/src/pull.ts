@@ -9,6 +9,7 @@ import { flattenTree, planMerge, versionsOf } from './merge.js'
 import { parseCid } from '@cachecloud/core'
 import { loadSyncBase, saveSyncBase } from './state.js'
 import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
+import { verifyRecord } from './sign.js'
 import { openDir } from './tree.js'
 
 export interface PullInit {
@@ -22,6 +23,8 @@ export interface PullInit {
   basePath: string
   /** Takes a local snapshot now (inside the caller's exclusive section): the local side of the merge. */
   snapshotNow: () => Promise<{ root: CID }>
+  /** The user's snapshot-signing public key: a remote snapshot not signed with it is not merged. Without it nothing can be verified and nothing is merged. */
+  signingPublicKey?: Uint8Array
   /** Roots of this node's snapshots, newest first: a remote version found there is one the remote is merely behind on. */
   localRoots: () => Promise<CID[]>
   log?: Logger
@@ -40,6 +43,8 @@ export interface PullResult {
   fetchedBytes: number
   /** Snapshots sealed with another user key (a machine without the user's key pair): not merged. */
   foreign: string[]
+  /** Snapshots without a valid signature of the user's machines (forged, e.g. by a holder of the discovery key, or unsigned): not merged. */
+  unverified: string[]
 }
 
 /**
@@ -63,11 +68,17 @@ export async function opensWith (reader: StoreReader, blockstore: Blockstore, ke
  * next time; a path already merged is then found equal on both sides.
  */
 export async function pullRemotes (init: PullInit): Promise<PullResult> {
-  const result: PullResult = { merged: 0, applied: 0, conflicts: [], skipped: 0, fetchedBytes: 0, foreign: [] }
+  const result: PullResult = { merged: 0, applied: 0, conflicts: [], skipped: 0, fetchedBytes: 0, foreign: [], unverified: [] }
   const base = await loadSyncBase(init.basePath)
   for (const remote of await init.reader.heads(init.user)) {
     const node = remote.record.node
     if (node === init.node || base.merged[node]?.cid === remote.cid.toString()) continue
+    // signed by one of the user's machines, or not merged: the discovery key opens the user key, but cannot sign
+    if (init.signingPublicKey === undefined || !verifyRecord(remote.record, init.signingPublicKey)) {
+      result.unverified.push(remote.cid.toString())
+      init.log?.warn({ node, snapshot: remote.cid.toString() }, 'snapshot of another node is not signed by the user\'s machines: not merged')
+      continue
+    }
     if (!await opensWith(init.reader, init.blockstore, init.keys, remote)) {
       result.foreign.push(remote.cid.toString())
       init.log?.warn({ node, snapshot: remote.cid.toString() }, 'snapshot of another node is sealed with another user key: not merged')

@@ -4,16 +4,20 @@ import { DecryptionFailedError, SnapshotNotFoundError } from './errors.js'
 import type { RestoreOptions, SnapshotInfo } from './index.js'
 import { opensWith } from './pull.js'
 import { restoreTree, type RestoreResult } from './restore.js'
-import { fetchSnapshot, type StoreReader } from './store-reader.js'
+import { verifyRecord } from './sign.js'
+import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
 
 /**
  * Restores from the last snapshot of any of the user's nodes at the store at
  * or before `at`: its missing blocks are fetched first (a new machine holds
- * none), then it is restored like a local one.
+ * none), then it is restored like a local one. With the user's key pair
+ * (`signingPublicKey`) only snapshots signed by the user's machines count.
  */
-export async function restoreFromStore (reader: StoreReader, blockstore: Blockstore, keys: UserKeys, user: string, path: string, options: RestoreOptions & { to: string }): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+export async function restoreFromStore (reader: StoreReader, blockstore: Blockstore, keys: UserKeys, user: string, path: string, options: RestoreOptions & { to: string, signingPublicKey?: Uint8Array }): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
   const at = options.at === undefined ? undefined : new Date(options.at).getTime()
-  const heads = (await reader.heads(user, at)).sort((a, b) => Date.parse(a.record.time) - Date.parse(b.record.time))
+  // with the user's key pair, only snapshots the user's machines signed (a forged one is passed over)
+  const verified = (s: RemoteSnapshot): boolean => options.signingPublicKey === undefined || verifyRecord(s.record, options.signingPublicKey)
+  const heads = (await reader.heads(user, at)).filter(verified).sort((a, b) => Date.parse(a.record.time) - Date.parse(b.record.time))
   const latest = heads.at(-1)
   if (latest === undefined) throw new SnapshotNotFoundError(`the store has no snapshot of ${user} at or before ${at === undefined ? 'now' : new Date(at).toISOString()}`)
   if (!await opensWith(reader, blockstore, keys, latest)) throw new DecryptionFailedError(`snapshot ${latest.cid.toString()} of ${user} is sealed with another user key: give this node the user's key pair`)

@@ -11,6 +11,7 @@ import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES } from './constant
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
 import { SnapshotNotFoundError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
+import { deriveSigningKey, signRecord, type SigningKey } from './sign.js'
 import { pullRemotes, type PullResult } from './pull.js'
 import { restoreFromStore } from './restore-remote.js'
 import { StoreReader } from './store-reader.js'
@@ -51,6 +52,8 @@ export interface ResolvedInit {
 
 export class DefaultPersonalSync implements PersonalSync {
   private keys?: UserKeys
+  /** The user's snapshot-signing key, with the user's key pair: records are signed, other machines' verified. */
+  private signing?: SigningKey
   private wrapped?: SnapshotRecord['keys']
   private cache?: ScanCache
   private readonly chunker: Chunker = createChunker()
@@ -75,6 +78,7 @@ export class DefaultPersonalSync implements PersonalSync {
       const priv = this.c.userPrivateKey ?? (this.c.userKeyFile === undefined ? undefined : await readUserKeyFile(this.c.userKeyFile))
       const userKey = await loadOrCreateUserKey(this.path('userKey'), priv === undefined ? this.c.userKey : deriveUserKeyFromPrivate(priv, this.c.user))
       this.keys = deriveUserKeys(userKey)
+      if (priv !== undefined) this.signing = deriveSigningKey(priv, this.c.user)
       const userPublic = this.c.userPublicKey ?? (priv === undefined ? undefined : x25519PublicKey(priv))
       this.wrapped = { discovery: wrapUserKey(userKey, this.c.discoveryKey), user: userPublic === undefined ? null : wrapUserKey(userKey, userPublic) }
     }
@@ -146,6 +150,7 @@ export class DefaultPersonalSync implements PersonalSync {
       try {
         const result = await pullRemotes({
           reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
+          ...(this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }),
           snapshotNow: async () => await this.snapshotNow(false),
           localRoots: async () => (await readSnapshotLog(this.path('log'))).map(s => s.root).reverse(),
           ...(this.c.log === undefined ? {} : { log: this.c.log })
@@ -187,10 +192,11 @@ export class DefaultPersonalSync implements PersonalSync {
       if (stats.hashedFiles > 0 || stats.sealedDirs > 0) await saveScanCache(this.path('scanCache'), cache)
       return { ...toInfo(last, true), created: false, stats }
     }
-    const record: SnapshotRecord = {
+    const unsigned: SnapshotRecord = {
       format: SNAPSHOT_FORMAT, user: this.c.user, node: this.c.node, time, parent: last?.cid ?? null, root,
       chunker: CHUNKER_ID, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
     }
+    const record = this.signing === undefined ? unsigned : signRecord(unsigned, this.signing)
     const encoded = encodeRecord(record)
     await this.c.blockstore.put(encoded.cid, encoded.bytes)
     await this.c.blockstore.sync()
@@ -287,7 +293,8 @@ export class DefaultPersonalSync implements PersonalSync {
 
   private async restoreRemote (keys: UserKeys, path: string, options: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
     const reader = await this.openReader()
-    try { return await restoreFromStore(reader, this.c.blockstore, keys, this.c.user, path, { ...options, to: options.to ?? this.c.folder }) } finally { await reader.close() }
+    const verify = this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }
+    try { return await restoreFromStore(reader, this.c.blockstore, keys, this.c.user, path, { ...options, ...verify, to: options.to ?? this.c.folder }) } finally { await reader.close() }
   }
 }
 

@@ -1,9 +1,9 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { createHash, createHmac } from 'node:crypto'
-import { DIR_FORMAT, ENTRY_KIND, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { DIR_FORMAT, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, RECORD_SIGNATURE_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type UserKeys } from './crypto.js'
-import { InvalidPersonalFormatError } from './errors.js'
+import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
 import { decodeEntryWith } from './entry-decode.js'
 import { openV3 } from './tree-v3.js'
@@ -38,6 +38,8 @@ export interface SnapshotRecord {
   /** Regular files and their total bytes (plaintext). */
   files: number
   bytes: number
+  /** Ed25519 signature by the user's signing key (sign.ts); absent on a record of a machine without the user's key pair. */
+  sig?: Uint8Array
 }
 
 const KIND = ENTRY_KIND
@@ -129,6 +131,7 @@ export interface DirBlockParts { l: CID[], e: Uint8Array[], s: Uint8Array }
 export function decodeDirParts (block: Uint8Array): DirBlockParts {
   const v = decodeCbor(block, 'directory block')
   if (!isObj(v) || !Array.isArray(v.l) || !Array.isArray(v.e)) return fail('directory block: no link or entry list')
+  if (v.e.length > MAX_BLOCK_ENTRIES) return fail(`directory block of ${v.e.length} entries: at most ${MAX_BLOCK_ENTRIES}`)
   return { l: (v.l as unknown[]).map(c => cid(c, 'link')), e: (v.e as unknown[]).map(b => bytes(b, 'sealed entry')), s: bytes(v.s, 'sealed header') }
 }
 
@@ -141,6 +144,22 @@ export function dirLinks (block: Uint8Array): CID[] {
   const v = decodeCbor(block, 'directory block')
   if (!isObj(v) || !Array.isArray(v.l)) return fail('directory block: no link list')
   return (v.l as unknown[]).map(c => cid(c, 'link'))
+}
+
+/** The order sealDir writes entries in (JavaScript string order, UTF-16 code units). */
+const byName = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0
+
+/**
+ * Entries must be sorted by name, each name once: a forged block naming `docs`
+ * twice (a symlink, then a directory) would otherwise make a restore write
+ * through the symlink.
+ */
+export function assertSortedNames (entries: Entry[], from = 0): void {
+  for (let i = Math.max(1, from); i < entries.length; i++) {
+    const order = byName(entries[i - 1].name, entries[i].name)
+    if (order === 0) throw new DirectoryOrderError(`directory names ${JSON.stringify(entries[i].name)} twice`)
+    if (order > 0) throw new DirectoryOrderError(`directory entries are not sorted by name (${JSON.stringify(entries[i - 1].name)} before ${JSON.stringify(entries[i].name)})`)
+  }
 }
 
 /** An opened directory block: a paged top names its pages, any other block its entries. */
@@ -159,13 +178,18 @@ function openV4 (keys: UserKeys, block: Uint8Array): OpenedDir {
   const at = { i: 0 }
   const entries = e.map(sealed => decodeEntry(decodeCbor(openBlock(keys, sealed, 'directory entry'), 'directory entry'), l, at))
   if (at.i !== l.length) fail('directory block has links no entry names')
+  assertSortedNames(entries)
   return { paged: false, pages: [], entries }
 }
 
 /** Opens a directory block of format 4, or of format 3 (read only: blocks written before format 4). */
 export function openDirBlock (keys: UserKeys, block: Uint8Array): OpenedDir {
   const v = decodeCbor(block, 'directory block')
-  if (isObj(v) && v.e === undefined) return openV3(keys, v)
+  if (isObj(v) && v.e === undefined) {
+    const opened = openV3(keys, v)
+    assertSortedNames(opened.entries)
+    return opened
+  }
   return openV4(keys, block)
 }
 
@@ -188,7 +212,9 @@ export async function readDir (blocks: { get: (cid: CID) => Promise<Uint8Array> 
   for (const page of node.pages) {
     const opened = openDirBlock(keys, await blocks.get(page))
     if (opened.paged) fail('a page cannot have pages')
+    const from = entries.length
     entries.push(...opened.entries)
+    assertSortedNames(entries, from) // across the page boundary too
   }
   return entries
 }
@@ -206,6 +232,7 @@ export function decodeRecord (data: Uint8Array): SnapshotRecord {
   const discovery = bytes(keys.discovery, 'discovery key')
   const user = keys.user === null ? null : bytes(keys.user, 'user key')
   if (discovery.byteLength !== WRAPPED_KEY_BYTES || (user !== null && user.byteLength !== WRAPPED_KEY_BYTES)) fail('wrapped key length')
+  if (v.sig !== undefined && bytes(v.sig, 'signature').byteLength !== RECORD_SIGNATURE_BYTES) fail(`signature: not ${RECORD_SIGNATURE_BYTES} bytes`)
   const time = str(v.time, 'time')
   if (Number.isNaN(Date.parse(time))) fail('time: not ISO-8601')
   return {
@@ -218,6 +245,7 @@ export function decodeRecord (data: Uint8Array): SnapshotRecord {
     chunker: str(v.chunker, 'chunker'),
     keys: { discovery, user },
     files: int(v.files, 'files'),
-    bytes: int(v.bytes, 'bytes')
+    bytes: int(v.bytes, 'bytes'),
+    ...(v.sig === undefined ? {} : { sig: bytes(v.sig, 'signature') })
   }
 }

@@ -2,11 +2,19 @@ import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { Command } from 'commander'
-import type { FileRow } from '@cachecloud/dcstore'
-import { print, withStore, type GlobalOptions } from '../context.js'
+import { NoSnapshotError, type FileRow } from '@cachecloud/dcstore'
+import { print, printable, withStore, type GlobalOptions } from '../context.js'
 
 const run$ = promisify(execFile)
-const fileLine = (f: FileRow): string => `${f.sha256}  ${String(f.size).padStart(10)}  ${new Date(f.mtimeMs).toISOString()}  ${f.node.slice(-8)}  ${f.path}`
+const fileLine = (f: FileRow): string => `${f.sha256}  ${String(f.size).padStart(10)}  ${new Date(f.mtimeMs).toISOString()}  ${f.node.slice(-8)}  ${printable(f.path)}`
+/**
+ * A text query of a user the store has no snapshot of says so (not-found exit
+ * code) instead of printing nothing; with --json the empty answer is printed.
+ */
+const noSnapshots = (g: GlobalOptions, user: string, at?: string): void => {
+  if (g.json === true) return
+  throw new NoSnapshotError(at === undefined ? `no snapshots for user ${user}` : `no snapshots for user ${user} at or before ${at}`)
+}
 const time = (t: string): string => {
   const ms = Date.parse(t)
   if (Number.isNaN(ms)) throw new Error(`not a time: ${JSON.stringify(t)} (use ISO-8601, e.g. 2026-11-20T12:00:00Z)`)
@@ -20,6 +28,7 @@ export function registerDiscover (program: Command, globals: () => GlobalOptions
     .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString())
     .action(async (o: { user: string, at: string }) => {
       const tree = await withStore(globals(), async s => await s.discovery.treeAt(o.user, time(o.at)))
+      if (tree.snapshots.length === 0) noSnapshots(globals(), o.user, time(o.at))
       print(globals(), tree, () => [
         ...tree.snapshots.map(s => `# node ${s.node} snapshot ${s.cid} at ${new Date(s.timeMs).toISOString()}`),
         ...tree.files.map(fileLine)
@@ -31,7 +40,7 @@ export function registerDiscover (program: Command, globals: () => GlobalOptions
     .action(async (o: { user: string, from: string, to: string }) => {
       const diff = await withStore(globals(), async s => await s.discovery.diff(o.user, time(o.from), time(o.to)))
       print(globals(), diff, () => [
-        ...diff.added.map(f => `A ${f.path}`), ...diff.changed.map(c => `M ${c.after.path}`), ...diff.deleted.map(f => `D ${f.path}`)
+        ...diff.added.map(f => `A ${printable(f.path)}`), ...diff.changed.map(c => `M ${printable(c.after.path)}`), ...diff.deleted.map(f => `D ${printable(f.path)}`)
       ])
     })
 
@@ -46,6 +55,7 @@ export function registerDiscover (program: Command, globals: () => GlobalOptions
     .requiredOption('--user <name>')
     .action(async (o: { user: string }) => {
       const items = await withStore(globals(), async s => await s.discovery.timeline(o.user))
+      if (items.length === 0) noSnapshots(globals(), o.user)
       print(globals(), items, () => items.map(i => `${new Date(i.snapshot.timeMs).toISOString()}  ${i.snapshot.node.slice(-8)}  +${i.added} ~${i.changed} -${i.deleted}  ${i.snapshot.files} files  ${i.snapshot.cid}`))
     })
 
@@ -62,6 +72,9 @@ export function registerDiscover (program: Command, globals: () => GlobalOptions
       } finally {
         if (o.tar !== undefined) await rm(folder, { recursive: true, force: true })
       }
-      print(globals(), m, () => [`exported ${m.files.length} files of ${m.user} at ${m.at} to ${o.tar ?? folder}`, ...m.provenance.map(p => `  from ${p.node} snapshot ${p.snapshot} (${p.snapshotTime})`)])
+      print(globals(), m, () => [
+        `exported ${m.files.length} files of ${m.user} at ${m.at} to ${o.tar ?? folder}${m.symlinks.length > 0 ? ` (${m.symlinks.length} symlinks recorded in MANIFEST.json, not created)` : ''}`,
+        ...m.provenance.map(p => `  from ${p.node} snapshot ${p.snapshot} (${p.snapshotTime})`)
+      ])
     })
 }

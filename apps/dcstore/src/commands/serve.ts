@@ -34,7 +34,8 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
       const log = pino({ level: process.env.DCSTORE_LOG_LEVEL ?? 'info' }, pino.destination(2))
       const libp2p = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, STORE_FILES.peerKey)), listen: o.listen })
       const store = createDcStore({ path: dir, ...indexFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
-      await store.start()
+      // the data directory's lock is taken here: a second serve (or a retention, an export running) fails with "in use"
+      try { await store.start() } catch (err) { await store.stop().catch(() => {}); await libp2p.stop(); throw err }
       // one line on stdout when ready: launchers and tests wait for it
       process.stdout.write(JSON.stringify({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(a => a.toString()) }) + '\n')
       await new Promise<void>(resolve => {
