@@ -8,3 +8,13 @@ export const AGENT_PREFIX = 'cachecloud/1 site='
 export const MDNS_INTERVAL_MS = 2_000
 /** First line of a network key file (libp2p private network, swarm.key format). */
 export const NETWORK_KEY_HEADER = '/key/swarm/psk/1.0.0/'
+/** Connection encrypters this host can run; the libp2p protocol ids are `/tls/1.0.0` and `/noise`. */
+export const ENCRYPTER_NAMES = ['tls', 'noise'] as const
+export type EncrypterName = typeof ENCRYPTER_NAMES[number]
+/**
+ * Encrypters in order of preference (negotiated with multistream-select, so
+ * a Noise-only peer still connects). TLS 1.3 through Node's OpenSSL first: two
+ * processes on loopback move a libp2p stream faster and with less CPU over it
+ * than over Noise's JavaScript cipher (see `BENCH=transport npm run bench`).
+ */
+export const DEFAULT_ENCRYPTERS: readonly EncrypterName[] = ['tls', 'noise']

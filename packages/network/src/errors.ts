@@ -14,3 +14,8 @@ export class InvalidNetworkKeyError extends CacheCloudError {
   static override name = 'InvalidNetworkKeyError'
   constructor (message: string) { super(message, 'ERR_INVALID_NETWORK_KEY') }
 }
+
+export class InvalidEncryptersError extends CacheCloudError {
+  static override name = 'InvalidEncryptersError'
+  constructor (message: string) { super(message, 'ERR_INVALID_ENCRYPTERS') }
+}

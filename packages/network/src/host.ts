@@ -1,4 +1,3 @@
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
@@ -9,7 +8,8 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Logger } from 'pino'
-import { AGENT_PREFIX, DEFAULT_LISTEN, MDNS_INTERVAL_MS } from './constants.js'
+import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, type EncrypterName } from './constants.js'
+import { connectionEncrypters } from './encrypters.js'
 import { InvalidMultiaddrError } from './errors.js'
 import { createMembershipGater, networkProtector } from './membership.js'
 
@@ -29,6 +29,8 @@ export interface NetworkInit {
   bootstrap?: string[]
   /** Find peers on the local network with mDNS and connect to them. Default: false. */
   mdns?: boolean
+  /** Connection encrypters in order of preference, e.g. `['noise']` for Noise only. Default: DEFAULT_ENCRYPTERS (TLS, then Noise). */
+  encrypters?: readonly EncrypterName[]
   /** Refused connections are logged here. */
   logger?: Logger
 }
@@ -48,7 +50,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? DEFAULT_LISTEN, announce: init.announce ?? [] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: connectionEncrypters(init.encrypters ?? DEFAULT_ENCRYPTERS),
     streamMuxers: [yamux()],
     peerDiscovery,
     nodeInfo: { userAgent: `${AGENT_PREFIX}${init.site ?? ''}` },

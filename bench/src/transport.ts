@@ -1,0 +1,97 @@
+/**
+ * The transport ceiling, sender and receiver in two processes on loopback,
+ * 1 GiB in 256 KiB writes, three ways in one run: raw node:net TCP, a bare
+ * libp2p stream over TCP + Noise + yamux, and over TCP + TLS 1.3
+ * (@libp2p/tls, Node's OpenSSL) + yamux. Figures: MB/s and the CPU seconds
+ * per GiB of each process, each beside raw TCP. The libp2p stack is
+ * createNetwork's (identify and gossipsub running), only the encrypter
+ * differs.
+ *
+ * Run: node bench/dist/src/transport.js (BENCH_TRANSPORT_MIB=256 for less)
+ */
+import '@cachecloud/core/polyfill'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import type { BenchResult } from './types.js'
+
+const MiB = 1024 * 1024
+const TOTAL = Number(process.env.BENCH_TRANSPORT_MIB ?? 1024) * MiB
+const CHILD = fileURLToPath(new URL('./transport-child.js', import.meta.url))
+
+export type TransportKind = 'tcp' | 'noise' | 'tls'
+
+/** One two-process transfer: wall-clock MB/s (sender's clock, first write to the receiver's answer) and CPU s/GiB per process. */
+export interface PairMeasured { kind: TransportKind, bytes: number, MBps: number, senderCpuPerGiB: number, receiverCpuPerGiB: number }
+
+/** The JSON lines a child prints, in order; rejects with its stderr if it exits non-zero first. */
+function childLines (child: ChildProcess): () => Promise<Record<string, unknown>> {
+  const queue: Array<Record<string, unknown>> = []
+  const waiting: Array<{ resolve: (v: Record<string, unknown>) => void, reject: (e: Error) => void }> = []
+  let stderr = ''
+  let failed: Error | undefined
+  child.stderr?.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000) })
+  createInterface({ input: child.stdout! }).on('line', line => {
+    const value = JSON.parse(line) as Record<string, unknown>
+    const w = waiting.shift()
+    if (w !== undefined) w.resolve(value); else queue.push(value)
+  })
+  child.on('exit', (code) => {
+    if (code === 0) return
+    failed = new Error(`transport child exited with code ${String(code)}: ${stderr.trim()}`)
+    for (const w of waiting.splice(0)) w.reject(failed)
+  })
+  return async () => {
+    const next = queue.shift()
+    if (next !== undefined) return next
+    if (failed !== undefined) throw failed
+    return await new Promise((resolve, reject) => { waiting.push({ resolve, reject }) })
+  }
+}
+
+const exited = async (child: ChildProcess): Promise<void> => {
+  if (child.exitCode === null && child.signalCode === null) await new Promise(resolve => child.once('exit', resolve))
+}
+
+/** Moves `bytes` from one new process to another over `kind` and reports what each side measured. */
+export async function measurePair (kind: TransportKind, bytes = TOTAL): Promise<PairMeasured> {
+  const receiver = spawn(process.execPath, [CHILD, 'receive', kind, String(bytes)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let sender: ChildProcess | undefined
+  try {
+    const fromReceiver = childLines(receiver)
+    const { address } = await fromReceiver() as { address: string }
+    sender = spawn(process.execPath, [CHILD, 'send', kind, String(bytes), address], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const fromSender = childLines(sender)
+    const sent = await fromSender() as { ms: number, cpuS: number }
+    const received = await fromReceiver() as { cpuS: number, received: number }
+    await Promise.all([exited(receiver), exited(sender)])
+    const GiB = bytes / 2 ** 30
+    return { kind, bytes, MBps: bytes / 1e6 / (sent.ms / 1000), senderCpuPerGiB: sent.cpuS / GiB, receiverCpuPerGiB: received.cpuS / GiB }
+  } finally {
+    receiver.kill('SIGKILL')
+    sender?.kill('SIGKILL')
+  }
+}
+
+const LABELS: Record<TransportKind, string> = { tcp: 'raw TCP', noise: 'libp2p TCP+Noise+yamux', tls: 'libp2p TCP+TLS 1.3+yamux' }
+
+export async function run (): Promise<BenchResult[]> {
+  const raw = await measurePair('tcp')
+  const noise = await measurePair('noise')
+  const tls = await measurePair('tls')
+  const size = `${Math.round(TOTAL / MiB)} MiB, 2 procs`
+  const cpu = (m: PairMeasured): number => m.senderCpuPerGiB + m.receiverCpuPerGiB
+  const cpuNote = (m: PairMeasured): string => `sender ${m.senderCpuPerGiB.toFixed(2)} + receiver ${m.receiverCpuPerGiB.toFixed(2)} CPU s/GiB`
+  const rows: BenchResult[] = [{ name: `transport: ${LABELS.tcp} (${size})`, value: raw.MBps, unit: 'MB/s', note: cpuNote(raw) }]
+  for (const m of [noise, tls]) {
+    rows.push({ name: `transport: ${LABELS[m.kind]} (${size})`, value: m.MBps, unit: 'MB/s', baselineName: 'raw TCP', baseline: raw.MBps, ratio: m.MBps / raw.MBps, note: cpuNote(m) })
+    rows.push({ name: `transport: ${LABELS[m.kind]} CPU, both processes`, value: cpu(m), unit: 'CPU s/GiB', baselineName: 'raw TCP', baseline: cpu(raw), ratio: cpu(m) / cpu(raw) })
+  }
+  rows.push({ name: 'transport: TLS vs Noise throughput', value: tls.MBps, unit: 'MB/s', baselineName: 'Noise', baseline: noise.MBps, ratio: tls.MBps / noise.MBps, note: 'above 1: TLS first in DEFAULT_ENCRYPTERS (packages/network/src/constants.ts) is right' })
+  rows.push({ name: 'transport: TLS vs Noise CPU', value: cpu(tls), unit: 'CPU s/GiB', baselineName: 'Noise', baseline: cpu(noise), ratio: cpu(tls) / cpu(noise) })
+  return rows
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const r of await run()) process.stdout.write(JSON.stringify(r) + '\n')
+}
