@@ -60,6 +60,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
   if (init.allowPeers !== undefined) options.connectionGater = createMembershipGater(init.allowPeers, init.logger)
   const node = await createLibp2p(options)
+  trackPeerSites(node)
   if (peerDiscovery.length > 0) {
     // discovery (mDNS, bootstrap) only finds peers; connecting is ours to do. A peer is announced once: a dial that
     // fails (a loaded machine, a link down) is retried, or a same-site peer stays unknown for good
@@ -81,13 +82,32 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   return node
 }
 
+const siteOfAgent = (agent: string | undefined): string | undefined =>
+  agent !== undefined && agent.startsWith(AGENT_PREFIX) && agent.length > AGENT_PREFIX.length ? agent.slice(AGENT_PREFIX.length) : undefined
+
+/**
+ * Site labels by peer id, as identify last reported them, for hosts made by
+ * createNetwork. A sender asks for the site of its peer on every block it
+ * sends; a peer-store read per block (a lock, a protobuf decode) cost a
+ * tenth of a serving daemon's CPU. Entries go when the peer disconnects.
+ */
+const identifiedSites = new WeakMap<Libp2p, Map<string, string | undefined>>()
+
+function trackPeerSites (node: Libp2p): void {
+  const sites = new Map<string, string | undefined>()
+  identifiedSites.set(node, sites)
+  node.addEventListener('peer:identify', (evt) => { sites.set(evt.detail.peerId.toString(), siteOfAgent(evt.detail.agentVersion)) })
+  node.addEventListener('peer:disconnect', (evt) => { sites.delete(evt.detail.toString()) })
+}
+
 /** The site label a peer sent in identify's agent version, if any. */
 export async function peerSite (node: Libp2p, peer: Parameters<Libp2p['peerStore']['get']>[0]): Promise<string | undefined> {
+  const known = identifiedSites.get(node)
+  const key = peer.toString()
+  if (known?.has(key) === true) return known.get(key)
   try {
     const agent = (await node.peerStore.get(peer)).metadata.get('AgentVersion')
-    if (agent === undefined) return undefined
-    const text = new TextDecoder().decode(agent)
-    return text.startsWith(AGENT_PREFIX) && text.length > AGENT_PREFIX.length ? text.slice(AGENT_PREFIX.length) : undefined
+    return agent === undefined ? undefined : siteOfAgent(new TextDecoder().decode(agent))
   } catch {
     return undefined
   }
