@@ -26,6 +26,9 @@ const TOTAL = Number(bytesArg)
 
 function print (line: object): void { process.stdout.write(JSON.stringify(line) + '\n') }
 
+/** Done: exit once the event loop drains, or after a grace period if some handle lingers. */
+function finish (): void { setTimeout(() => { process.exit(0) }, 5_000).unref() }
+
 function cpuMeter (): () => number {
   const c0 = process.cpuUsage()
   return () => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6 }
@@ -47,6 +50,7 @@ async function receiveTcp (): Promise<void> {
         socket.end(Buffer.of(1))
         print({ cpuS, received })
         server.close()
+        finish()
       }
     })
   })
@@ -67,6 +71,7 @@ async function sendTcp (port: number): Promise<void> {
   await answered
   print({ ms: performance.now() - t0, cpuS: cpu() })
   socket.destroy()
+  finish()
 }
 
 async function receiveLibp2p (): Promise<void> {
@@ -83,6 +88,7 @@ async function receiveLibp2p (): Promise<void> {
         await stream.close()
         print({ cpuS, received })
         await node.stop()
+        finish()
         return
       }
     }
@@ -103,6 +109,7 @@ async function sendLibp2p (to: string): Promise<void> {
   await answered
   print({ ms: performance.now() - t0, cpuS: cpu() })
   await node.stop()
+  finish()
 }
 
 if (role === 'receive') {

@@ -27,7 +27,7 @@ export type TransportKind = 'tcp' | 'noise' | 'tls'
 /** One two-process transfer: wall-clock MB/s (sender's clock, first write to the receiver's answer) and CPU s/GiB per process. */
 export interface PairMeasured { kind: TransportKind, bytes: number, MBps: number, senderCpuPerGiB: number, receiverCpuPerGiB: number }
 
-/** The JSON lines a child prints, in order; rejects with its stderr if it exits non-zero first. */
+/** The JSON lines a child prints, in order; rejects (with its stderr) once it has exited and printed no more. */
 function childLines (child: ChildProcess): () => Promise<Record<string, unknown>> {
   const queue: Array<Record<string, unknown>> = []
   const waiting: Array<{ resolve: (v: Record<string, unknown>) => void, reject: (e: Error) => void }> = []
@@ -39,9 +39,9 @@ function childLines (child: ChildProcess): () => Promise<Record<string, unknown>
     const w = waiting.shift()
     if (w !== undefined) w.resolve(value); else queue.push(value)
   })
-  child.on('exit', (code) => {
-    if (code === 0) return
-    failed = new Error(`transport child exited with code ${String(code)}: ${stderr.trim()}`)
+  // 'close', not 'exit': the last lines may still be in the pipe when the process has exited
+  child.on('close', (code, signal) => {
+    failed = code === 0 ? new Error('transport child exited before reporting') : new Error(`transport child exited with code ${String(code ?? signal)}: ${stderr.trim()}`)
     for (const w of waiting.splice(0)) w.reject(failed)
   })
   return async () => {
