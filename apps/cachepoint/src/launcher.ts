@@ -28,6 +28,8 @@ export interface LaunchOptions {
   logFile?: string
   logLevel?: string
   timeoutMs?: number
+  /** Arguments for node itself, before the CLI (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
+  nodeArgs?: string[]
 }
 
 /** `cachepoint init` for a node listening on loopback only. */
@@ -43,7 +45,7 @@ async function exited (child: ChildProcess): Promise<void> {
 /** Spawns `cachepoint daemon` as a real process and waits until its control API answers. */
 export async function launchCachePoint (options: LaunchOptions): Promise<LaunchedCachePoint> {
   const logFd = openSync(options.logFile ?? join(options.dataDir, 'daemon.log'), 'a')
-  const child = spawn(process.execPath, [CLI_PATH, '--data-dir', options.dataDir, 'daemon', '--log-level', options.logLevel ?? 'info'], {
+  const child = spawn(process.execPath, [...options.nodeArgs ?? [], CLI_PATH, '--data-dir', options.dataDir, 'daemon', '--log-level', options.logLevel ?? 'info'], {
     stdio: ['ignore', logFd, logFd]
   })
   closeSync(logFd)

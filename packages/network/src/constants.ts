@@ -17,3 +17,14 @@ export const NETWORK_KEY_HEADER = '/key/swarm/psk/1.0.0/'
 export const PNET_MAX_BYTES_PER_DIRECTION = 240 * 2 ** 30
 /** The cipher's own limit (noble throws at this block counter): no configured limit may exceed it. */
 export const PNET_CIPHER_MAX_BYTES = (2 ** 32 - 1) * 64
+
+/** Connection encrypters this host can run; the libp2p protocol ids are `/tls/1.0.0` and `/noise`. */
+export const ENCRYPTER_NAMES = ['tls', 'noise'] as const
+export type EncrypterName = typeof ENCRYPTER_NAMES[number]
+/**
+ * Encrypters in order of preference (negotiated with multistream-select, so
+ * a Noise-only peer still connects). TLS 1.3 through Node's OpenSSL first: two
+ * processes on loopback move a libp2p stream faster and with less CPU over it
+ * than over Noise's JavaScript cipher (see `BENCH=transport npm run bench`).
+ */
+export const DEFAULT_ENCRYPTERS: readonly EncrypterName[] = ['tls', 'noise']

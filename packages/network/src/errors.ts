@@ -26,3 +26,9 @@ export class PnetCipherError extends CacheCloudError {
   static override name = 'PnetCipherError'
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PNET_CIPHER', options) }
 }
+
+/** The host's encrypter list names an unknown encrypter, one twice, or none. */
+export class InvalidEncryptersError extends CacheCloudError {
+  static override name = 'InvalidEncryptersError'
+  constructor (message: string) { super(message, 'ERR_INVALID_ENCRYPTERS') }
+}

@@ -1,4 +1,3 @@
-import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
@@ -9,7 +8,8 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Logger } from 'pino'
-import { AGENT_PREFIX, DEFAULT_LISTEN, MDNS_INTERVAL_MS } from './constants.js'
+import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, type EncrypterName } from './constants.js'
+import { connectionEncrypters } from './encrypters.js'
 import { InvalidMultiaddrError } from './errors.js'
 import { createMembershipGater, networkProtector } from './membership.js'
 
@@ -29,6 +29,8 @@ export interface NetworkInit {
   bootstrap?: string[]
   /** Find peers on the local network with mDNS and connect to them. Default: false. */
   mdns?: boolean
+  /** Connection encrypters in order of preference, e.g. `['noise']` for Noise only. Default: DEFAULT_ENCRYPTERS (TLS, then Noise). */
+  encrypters?: readonly EncrypterName[]
   /** Refused connections are logged here. */
   logger?: Logger
 }
@@ -48,7 +50,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? DEFAULT_LISTEN, announce: init.announce ?? [] },
     transports: [tcp()],
-    connectionEncrypters: [noise()],
+    connectionEncrypters: connectionEncrypters(init.encrypters ?? DEFAULT_ENCRYPTERS),
     streamMuxers: [yamux()],
     peerDiscovery,
     nodeInfo: { userAgent: `${AGENT_PREFIX}${init.site ?? ''}` },
@@ -58,6 +60,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
   if (init.allowPeers !== undefined) options.connectionGater = createMembershipGater(init.allowPeers, init.logger)
   const node = await createLibp2p(options)
+  trackPeerSites(node)
   if (peerDiscovery.length > 0) {
     // discovery (mDNS, bootstrap) only finds peers; connecting is ours to do. A peer is announced once: a dial that
     // fails (a loaded machine, a link down) is retried, or a same-site peer stays unknown for good
@@ -79,13 +82,32 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   return node
 }
 
+const siteOfAgent = (agent: string | undefined): string | undefined =>
+  agent !== undefined && agent.startsWith(AGENT_PREFIX) && agent.length > AGENT_PREFIX.length ? agent.slice(AGENT_PREFIX.length) : undefined
+
+/**
+ * Site labels by peer id, as identify last reported them, for hosts made by
+ * createNetwork. A sender asks for the site of its peer on every block it
+ * sends; a peer-store read per block (a lock, a protobuf decode) cost a
+ * tenth of a serving daemon's CPU. Entries go when the peer disconnects.
+ */
+const identifiedSites = new WeakMap<Libp2p, Map<string, string | undefined>>()
+
+function trackPeerSites (node: Libp2p): void {
+  const sites = new Map<string, string | undefined>()
+  identifiedSites.set(node, sites)
+  node.addEventListener('peer:identify', (evt) => { sites.set(evt.detail.peerId.toString(), siteOfAgent(evt.detail.agentVersion)) })
+  node.addEventListener('peer:disconnect', (evt) => { sites.delete(evt.detail.toString()) })
+}
+
 /** The site label a peer sent in identify's agent version, if any. */
 export async function peerSite (node: Libp2p, peer: Parameters<Libp2p['peerStore']['get']>[0]): Promise<string | undefined> {
+  const known = identifiedSites.get(node)
+  const key = peer.toString()
+  if (known?.has(key) === true) return known.get(key)
   try {
     const agent = (await node.peerStore.get(peer)).metadata.get('AgentVersion')
-    if (agent === undefined) return undefined
-    const text = new TextDecoder().decode(agent)
-    return text.startsWith(AGENT_PREFIX) && text.length > AGENT_PREFIX.length ? text.slice(AGENT_PREFIX.length) : undefined
+    return agent === undefined ? undefined : siteOfAgent(new TextDecoder().decode(agent))
   } catch {
     return undefined
   }

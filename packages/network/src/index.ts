@@ -1,7 +1,7 @@
 /**
  * @packageDocumentation
  *
- * The CachePoint's libp2p host: TCP transport, Noise encryption, yamux
+ * The CachePoint's libp2p host: TCP transport, TLS 1.3 or Noise encryption, yamux
  * multiplexing and identify, with a peer identity (ed25519) persisted in the
  * data directory so a node keeps its peer id across restarts.
  *

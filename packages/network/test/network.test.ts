@@ -17,14 +17,14 @@ describe('network', () => {
     await assert.rejects(loadOrCreatePeerKey(join(dir, 'bad.key')), InvalidPeerKeyFileError)
   })
 
-  it('connects two hosts over TCP with Noise and yamux', async () => {
+  it('connects two hosts over TCP with TLS and yamux', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'cc-network-'))
     const a = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, 'a.key')), listen: ['/ip4/127.0.0.1/tcp/0'] })
     const b = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, 'b.key')), listen: ['/ip4/127.0.0.1/tcp/0'] })
     try {
       const connection = await b.dial(a.getMultiaddrs()[0])
       assert.equal(connection.remotePeer.toString(), a.peerId.toString())
-      assert.equal(connection.encryption, '/noise')
+      assert.equal(connection.encryption, '/tls/1.0.0')
       assert.equal(connection.multiplexer, '/yamux/1.0.0')
     } finally {
       await Promise.all([a.stop(), b.stop()])
