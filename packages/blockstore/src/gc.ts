@@ -57,7 +57,8 @@ async function reclaim (open: OpenStore, init: GcInit): Promise<void> {
   }
   const candidates = [...index.packs.keys()].filter(sparse)
   if (candidates.length === 0) return
-  if (appender.activeId !== undefined && candidates.includes(appender.activeId)) appender.seal()
+  // the pack being appended to is sealed first, so that it too can be deleted or repacked (a store filled by a failed import is one active pack)
+  if (appender.activeId !== undefined && candidates.includes(appender.activeId)) await appender.seal()
   const byPack = new Map<number, Array<[string, Location]>>(candidates.map(id => [id, []]))
   for (const [key, entry] of index.entries) byPack.get(entry.pack)?.push([key, entry])
   candidates.sort((a, b) => (index.packs.get(a)?.liveBytes ?? 0) - (index.packs.get(b)?.liveBytes ?? 0))

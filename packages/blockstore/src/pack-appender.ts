@@ -53,7 +53,6 @@ export interface DirtyPack {
 export class PackAppender {
   private active: OpenPack | undefined
   private resume: { id: number, size: number } | undefined
-  private rollNext = false
   private queue: Job[] = []
   private draining: Promise<void> | undefined
   private dirty = new Map<number, DirtyPack>()
@@ -81,9 +80,20 @@ export class PackAppender {
     this.resume = { id, size }
   }
 
-  /** Start a new pack at the next append (gc: the current one may then be repacked). */
-  seal (): void {
-    this.rollNext = true
+  /**
+   * Stops appending to the current pack now (gc: it may then be repacked or
+   * deleted like any other); the next append starts a new pack. Waits for
+   * appends in flight, which belong to the old pack.
+   */
+  async seal (): Promise<void> {
+    await this.flush()
+    this.resume = undefined
+    const active = this.active
+    if (active === undefined) return
+    this.active = undefined
+    const dirty = this.dirty.get(active.id)
+    if (dirty !== undefined) dirty.sealed = true
+    else await active.handle.close()
   }
 
   isDirty (id: number): boolean {
@@ -193,14 +203,13 @@ export class PackAppender {
       if (size + bytes <= this.packBytes) this.active = { id, size, handle: await fs.open(join(this.dir, packFileName(id)), 'r+') }
     }
     const active = this.active
-    if (active !== undefined && !this.rollNext && (active.size === PACK_HEADER.byteLength || active.size + bytes <= this.packBytes)) return active
+    if (active !== undefined && (active.size === PACK_HEADER.byteLength || active.size + bytes <= this.packBytes)) return active
     if (active !== undefined) {
       this.active = undefined
       const dirty = this.dirty.get(active.id)
       if (dirty !== undefined) dirty.sealed = true
       else await active.handle.close()
     }
-    this.rollNext = false
     this.active = await this.createPack()
     return this.active
   }

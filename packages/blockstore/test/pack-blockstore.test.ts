@@ -93,6 +93,23 @@ describe('pack block store layout', () => {
 })
 
 describe('pack block store gc', () => {
+  it('frees the pack still being appended to when nothing in it is live (a failed import), and appends go on in a new pack', async () => {
+    const root = await tempDir()
+    const store = await started(root)
+    for (let i = 0; i < 8; i++) await store.putBytes(randomBytes(100_000))
+    await store.sync()
+    assert.equal((await packFiles(root)).length, 1)
+    const result = await store.gc(() => false)
+    assert.equal(result.removed, 8)
+    assert.deepEqual(await packFiles(root), [], 'the space gc reports is freed on disk')
+    const { cid } = await store.putBytes(randomBytes(1000))
+    assert.equal((await store.get(cid)).byteLength, 1000)
+    await store.stop()
+    const again = await started(root)
+    assert.equal((await again.get(cid)).byteLength, 1000)
+    await again.stop()
+  })
+
   it('deletes packs without live blocks and repacks sparse ones, crash-safely committed', async () => {
     const root = await tempDir()
     let store = await started(root, { packBytes: 100_000 })

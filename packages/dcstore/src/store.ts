@@ -56,7 +56,7 @@ export class DefaultDcStore implements DcStore {
     if (store === undefined) {
       store = (async () => {
         await this.exclusive()
-        const s = createBlockstore({ path: join(this.init.path, STORE_FILES.blocks, user) })
+        const s = createBlockstore({ path: join(this.init.path, STORE_FILES.blocks, user), compressionLevel: 0 /* sealed: ciphertext does not compress */ })
         await s.start()
         return s
       })()

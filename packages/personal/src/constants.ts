@@ -81,3 +81,6 @@ export const NODE_TAG_CHARS = 8
 export const MAX_HISTORY_SNAPSHOTS = 32
 /** Status lists at most this many conflict copies (the latest). */
 export const MAX_REPORTED_CONFLICTS = 20
+
+/** Sealed blocks are ciphertext and do not compress: the block store keeps them raw without trying (compression happens before sealing, if at all). */
+export const SEALED_PUT = { compressionLevel: 0 } as const

@@ -1,6 +1,6 @@
 import type { Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, type CID } from '@cachecloud/core'
-import { MAX_HISTORY_SNAPSHOTS } from './constants.js'
+import { MAX_HISTORY_SNAPSHOTS, SEALED_PUT } from './constants.js'
 import type { UserKeys } from './crypto.js'
 import { PathNotFoundError, ProtocolError } from './errors.js'
 import type { MergeAction } from './merge.js'
@@ -16,7 +16,7 @@ function throughStore (reader: StoreReader, blockstore: Blockstore): BlockSource
       if (await blockstore.has(cid)) return await blockstore.get(cid)
       const [[, bytes]] = await reader.get([cid])
       if (!bytesMatchCid(cid, bytes)) throw new ProtocolError(`block ${cid.toString()} does not match its CID`)
-      await blockstore.put(cid, bytes)
+      await blockstore.put(cid, bytes, SEALED_PUT)
       return bytes
     }
   }

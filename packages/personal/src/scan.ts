@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
-import { TEMP_MARKER } from './constants.js'
+import { TEMP_MARKER, SEALED_PUT } from './constants.js'
 import { FolderUnavailableError } from './errors.js'
 import { sealBlock, type UserKeys } from './crypto.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
@@ -194,9 +194,9 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     stats.sealedDirs++
     const block = sealDir(init.keys, entries)
     for (const page of block.pages) {
-      if (await init.blockstore.put(page.cid, page.bytes)) { stats.newBlocks++; stats.newBytes += page.bytes.byteLength }
+      if (await init.blockstore.put(page.cid, page.bytes, SEALED_PUT)) { stats.newBlocks++; stats.newBytes += page.bytes.byteLength }
     }
-    if (await init.blockstore.put(block.cid, block.bytes)) { stats.newBlocks++; stats.newBytes += block.bytes.byteLength }
+    if (await init.blockstore.put(block.cid, block.bytes, SEALED_PUT)) { stats.newBlocks++; stats.newBytes += block.bytes.byteLength }
     cache.dirs.set(rel, { sig, cid: block.cid.toString() })
     return block.cid
   }

@@ -2,7 +2,7 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
-import { MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES, MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_READ_PROTOCOL } from './constants.js'
+import { MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES, MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_READ_PROTOCOL, SEALED_PUT } from './constants.js'
 import { ProtocolError, ReadRefusedError, StoreUnreachableError } from './errors.js'
 import { decodeReadMessage, encodeReadMessage, type ReadMessage } from './read-wire.js'
 import { decodeRecord, dirLinks, type SnapshotRecord } from './tree.js'
@@ -130,12 +130,12 @@ export async function fetchSnapshot (reader: StoreReader, blockstore: Blockstore
     }
     if (wants.length === 0) continue
     for (const [cid, data] of await reader.get(wants)) {
-      await blockstore.put(cid, data)
+      await blockstore.put(cid, data, SEALED_PUT)
       blocks++; bytes += data.byteLength
       if (cid.code === DAG_CBOR_CODEC) enqueue(dirLinks(data))
     }
   }
-  await blockstore.put(snapshot.cid, snapshot.bytes)
+  await blockstore.put(snapshot.cid, snapshot.bytes, SEALED_PUT)
   await blockstore.sync()
   return { blocks, bytes }
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
-import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES } from './constants.js'
+import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES, SEALED_PUT } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
 import { SnapshotNotFoundError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
@@ -198,7 +198,7 @@ export class DefaultPersonalSync implements PersonalSync {
     }
     const record = this.signing === undefined ? unsigned : signRecord(unsigned, this.signing)
     const encoded = encodeRecord(record)
-    await this.c.blockstore.put(encoded.cid, encoded.bytes)
+    await this.c.blockstore.put(encoded.cid, encoded.bytes, SEALED_PUT)
     await this.c.blockstore.sync()
     const logged: LoggedSnapshot = { cid: encoded.cid, time, root, parent: record.parent, files: stats.files, bytes: stats.bytes, newBytes: stats.newBytes + encoded.bytes.byteLength }
     await appendSnapshotLog(this.path('log'), logged)
