@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { ImageVersionInfo } from '@cachecloud/control'
 import { parseVersionRef, type ProgressEvent } from '@cachecloud/core'
 import { resolve } from 'node:path'
+import { followLinks } from '../links.js'
 import { daemonClient, output } from '../context.js'
 import { formatBytes, formatRate, table } from '../format.js'
 import { collect, parseSize } from '../options.js'
@@ -78,16 +79,18 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
     })
 
   image.command('export')
-    .description('write a version back to a raw file, bit-identical to what was imported, sparse where it has holes')
+    .description('write a version to a raw file or block device, bit-identical to what was imported, sparse where it has holes')
     .argument('<ref>', 'NAME@VERSION')
-    .argument('<file>', 'target file (must not exist unless --force)')
-    .option('--force', 'overwrite the target file')
-    .action(async (ref: string, file: string, opts: { force?: boolean }) => {
+    .argument('<file>', 'target: a new file; with --force also an existing regular file or block device, written in place')
+    .option('--force', 'write over an existing regular file (in place, truncated to the image size) or block device (in place, up to the image size); character devices, FIFOs, sockets and directories are always refused (exit 2)')
+    .option('--follow-symlinks', 'if FILE is a symbolic link, write to what it points at (default: refuse it, exit 2)')
+    .action(async (ref: string, file: string, opts: { force?: boolean, followSymlinks?: boolean }) => {
       const g = globals()
       parseVersionRef(ref)
+      const target = opts.followSymlinks === true ? await followLinks(resolve(file)) : resolve(file)
       const client = await daemonClient(g)
       const result = await withProgress(`export ${ref}`, g, async (onProgress) =>
-        client.exportImage({ ref, file: resolve(file), overwrite: opts.force === true }, onProgress))
+        client.exportImage({ ref, file: target, overwrite: opts.force === true }, onProgress))
       output(g, result, () => `exported ${result.ref} to ${result.file} (${formatBytes(result.size)}, ${(result.durationMs / 1000).toFixed(1)}s)`)
     })
 
