@@ -1,9 +1,12 @@
 import type { Command } from 'commander'
 import { configPathOf, type GlobalOptions } from '../paths.js'
 
+/** After a failed start has stopped every part, the process exits by itself; this long at most, should anything linger. */
+const EXIT_GRACE_MS = 5_000
+
 export function registerDaemon (program: Command, globals: () => GlobalOptions): void {
   program.command('daemon')
-    .description('run the CachePoint: libp2p block exchange and the local control API (logs JSON to stdout)')
+    .description('run the CachePoint: libp2p block exchange and the local control API (logs JSON to stdout); SIGTERM or SIGINT stops it')
     .option('--log-level <level>', 'override the config\'s logLevel (fatal, error, warn, info, debug, trace)')
     .action(async (opts: { logLevel?: string }) => {
       const { createDaemon, loadConfig } = await import('@cachecloud/daemon')
@@ -11,14 +14,24 @@ export function registerDaemon (program: Command, globals: () => GlobalOptions):
       const config = await loadConfig(await configPathOf(globals()))
       const logger = pino({ level: opts.logLevel ?? config.logLevel, base: { pid: process.pid } })
       const daemon = createDaemon({ config, logger })
-      await daemon.start()
-      await new Promise<void>((resolve) => {
+      let starting: Promise<unknown> = Promise.resolve()
+      const stopped = new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
           logger.info({ signal }, 'stopping')
-          daemon.stop().then(resolve, (err: unknown) => { logger.error({ err }, 'error while stopping'); resolve() })
+          // a signal during start stops the daemon once start has settled (a failed start has stopped it already)
+          starting.then(async () => { await daemon.stop() }, () => {}).then(resolve, (err: unknown) => { logger.error({ err }, 'error while stopping'); resolve() })
         }
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
       })
+      starting = daemon.start()
+      try {
+        await starting
+      } catch (err) {
+        // every part is stopped: nothing should keep the process alive, but it must not linger if something does
+        setTimeout(() => { process.exit() }, EXIT_GRACE_MS).unref()
+        throw err
+      }
+      await stopped
     })
 }
