@@ -1,27 +1,12 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { CLI_PATH, initLoopbackNode } from 'cachepoint/launcher'
-import type { CliRun } from './cli-run.js'
-
-/** Runs `cachepoint daemon`; a daemon still alive after `ms` is killed and reported as such (code null). */
-async function daemonRun (dataDir: string, ms: number): Promise<CliRun & { killed: boolean }> {
-  const child = spawn(process.execPath, [CLI_PATH, '--data-dir', dataDir, 'daemon'], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  let killed = false
-  const timer = setTimeout(() => { killed = true; child.kill('SIGKILL') }, ms)
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
-  clearTimeout(timer)
-  return { code, stdout, stderr, killed }
-}
+import { initLoopbackNode } from 'cachepoint/launcher'
+import { daemonRun } from './admin-run.js'
 
 async function listening (): Promise<{ server: Server, port: number }> {
   const server = createServer()

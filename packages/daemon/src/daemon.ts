@@ -24,6 +24,8 @@ import { PeerMonitor } from './peer-monitor.js'
 import { PersonalFolders } from './personal.js'
 import { Pulls } from './pulls.js'
 import { controlListenError, listenError } from './start-errors.js'
+import { makePrivateDir } from './data-dir.js'
+import { unguardedAddresses } from './open-listen.js'
 
 export interface DaemonInit {
   config: CachePointConfig
@@ -117,6 +119,10 @@ class DefaultDaemon implements CachePointDaemon {
     const started: Stopper[] = []
     const onStop = (name: string, stop: () => Promise<void> | void): void => { started.push({ name, stop }) }
     try {
+      const looser = await makePrivateDir(dataDir)
+      if (looser !== undefined) this.logger.warn({ dataDir, mode: looser.toString(8) }, 'data directory was open to other users (mode %s): made it 0700', looser.toString(8))
+      const open = unguardedAddresses(this.config)
+      if (open.length > 0) this.logger.warn({ addresses: open }, 'insecureOpen: listening on %s with neither a network key nor an allow-list; any host that reaches it can list and download every image', open.join(', '))
       onStop('lock', await lockDataDir(dataDir))
       const { peerKey, publisherKey } = await loadKeys(dataDir)
       const trust = createTrustStore([...this.config.trustedPublishers, formatPublicKey(publisherKey.publicKey)])
