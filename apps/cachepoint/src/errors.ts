@@ -11,3 +11,9 @@ export class FileExistsError extends CacheCloudError {
   static override name = 'FileExistsError'
   constructor (message: string) { super(message, 'ERR_FILE_EXISTS') }
 }
+
+/** `config remove KEY VALUE`: the list holds no such value. */
+export class ConfigValueNotFoundError extends CacheCloudError {
+  static override name = 'ConfigValueNotFoundError'
+  constructor (message: string) { super(message, 'ERR_CONFIG_VALUE_NOT_FOUND') }
+}

@@ -64,9 +64,8 @@ export function parseConfigFields (doc: unknown, reject: (why: string) => never)
   }
 }
 
-/** Parses and checks a config document; every problem is one line naming the field (and the file). */
-export function parseConfig (text: string, path: string): CachePointConfig {
-  const reject = (why: string): never => { throw new ConfigError(`config ${path}: ${why}`) }
+/** Parses and checks a config document; every problem is one line naming the field (and the file), a ConfigError unless `reject` throws another. */
+export function parseConfig (text: string, path: string, reject: (why: string) => never = (why) => { throw new ConfigError(`config ${path}: ${why}`) }): CachePointConfig {
   let raw: unknown
   try {
     raw = JSON.parse(text)
@@ -156,4 +155,13 @@ export async function loadKeys (dataDir: string): Promise<{ peerKey: Awaited<Ret
   const peerKey = await loadOrCreatePeerKey(join(dataDir, PEER_KEY_FILE))
   const publisherKey = await loadPublisherKey(join(dataDir, PUBLISHER_KEY_FILE))
   return { peerKey, publisherKey }
+}
+
+/** The peer id and publisher key of an initialized data directory, read without starting anything (and without making a missing key). */
+export async function readIdentity (dataDir: string): Promise<{ peerId: string, publisherKey: string }> {
+  for (const file of [PEER_KEY_FILE, PUBLISHER_KEY_FILE]) {
+    if (!await stat(join(dataDir, file)).then(() => true, () => false)) throw new NotInitializedError(`no ${file} in ${dataDir} (create one with: cachepoint init)`)
+  }
+  const { peerKey, publisherKey } = await loadKeys(dataDir)
+  return { peerId: peerIdFromPrivateKey(peerKey).toString(), publisherKey: formatPublicKey(publisherKey.publicKey) }
 }
