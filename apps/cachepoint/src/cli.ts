@@ -12,6 +12,7 @@ import { registerNetworkKey } from './commands/network-key.js'
 import { registerPersonal } from './commands/personal.js'
 import { registerStatus } from './commands/status.js'
 import { registerUi } from './commands/ui.js'
+import { DaemonGoneError, isConnectionLost } from './errors.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
 import type { GlobalOptions } from './paths.js'
 
@@ -56,6 +57,7 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage
   } else {
+    if (isConnectionLost(err)) err = new DaemonGoneError('the CachePoint daemon went away before answering (crashed or stopped; see its log)', { cause: err })
     const code = exitCodeFor(err)
     const message = err instanceof Error ? err.message : String(err)
     if (globals().json === true) {

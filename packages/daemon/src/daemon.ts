@@ -181,6 +181,8 @@ class DefaultDaemon implements CachePointDaemon {
       onStop('progress ticker', () => { clearInterval(swarmTicker) })
       await publishEndpoint(dataDir, { url, pid: process.pid })
       onStop('endpoint', async () => { await withdrawEndpoint(dataDir) })
+      // direct pulls cut by the last stop (a crash, a kill) continue, as the swarm's do
+      await pulls.resumeInterrupted()
       const addresses = libp2p.getMultiaddrs().map(String)
       this.logger.info({ peerId: libp2p.peerId.toString(), addresses, controlUrl: url, publisherKey: formatPublicKey(publisherKey.publicKey) }, 'CachePoint started')
       return { controlUrl: url, peerId: libp2p.peerId.toString(), addresses }

@@ -3,6 +3,7 @@ import type { ImageVersionInfo } from '@cachecloud/control'
 import { parseVersionRef, type ProgressEvent } from '@cachecloud/core'
 import { resolve } from 'node:path'
 import { followLinks } from '../links.js'
+import { DaemonGoneError, isConnectionLost } from '../errors.js'
 import { daemonClient, output } from '../context.js'
 import { formatBytes, formatRate, table } from '../format.js'
 import { collect, parseSize } from '../options.js'
@@ -11,10 +12,14 @@ import { createProgressRenderer } from '../progress.js'
 import { registerServeCommands } from './serve.js'
 import { registerSwarmCommands } from './swarm.js'
 
-async function withProgress<T> (label: string, g: GlobalOptions, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>): Promise<T> {
+/** Runs a streamed daemon operation with a progress display; `gone` says what a daemon that dies meanwhile means for it. */
+async function withProgress<T> (label: string, g: GlobalOptions, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>, gone = 'see its log'): Promise<T> {
   const renderer = createProgressRenderer(label, { json: g.json === true })
   try {
     return await work((event) => { renderer.update(event) })
+  } catch (err) {
+    if (isConnectionLost(err)) throw new DaemonGoneError(`the CachePoint daemon went away during ${label} (crashed or stopped): ${gone}`, { cause: err })
+    throw err
   } finally {
     renderer.stop()
   }
@@ -68,7 +73,8 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
       const g = globals()
       parseVersionRef(ref)
       const client = await daemonClient(g)
-      const result = await withProgress(`pull ${ref}`, g, async (onProgress) => client.pull({ ref, from: opts.from }, onProgress))
+      const result = await withProgress(`pull ${ref}`, g, async (onProgress) => client.pull({ ref, from: opts.from }, onProgress),
+        'it continues the pull when it starts again (cachepoint daemon; cachepoint status shows it)')
       output(g, result, () => [
         `pulled ${result.ref} (${result.cid})`,
         `  fetched ${result.fetchedBlocks} blocks, ${formatBytes(result.fetchedBytes)} (${formatBytes(result.wireBytes)} on the wire)`,
