@@ -5,7 +5,7 @@ import { resolve } from 'node:path'
 import { followLinks } from '../links.js'
 import { DaemonGoneError, isConnectionLost } from '../errors.js'
 import { daemonClient, output } from '../context.js'
-import { formatBytes, formatRate, table } from '../format.js'
+import { count, formatBytes, formatRate, table } from '../format.js'
 import { collect, parseSize } from '../options.js'
 import type { GlobalOptions } from '../paths.js'
 import { createProgressRenderer } from '../progress.js'
@@ -47,8 +47,8 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
         client.importImage({ file: resolve(file), name: opts.name, version: opts.version, blockSize }, onProgress))
       output(g, result, () => [
         `imported ${result.ref} (${result.cid})`,
-        `  ${formatBytes(result.size)} in ${result.blocks} blocks, ${result.holes} holes (not stored)`,
-        `  ${result.newBlocks} new blocks (${formatBytes(result.newBytes)}), ${result.dedupedBlocks} already held`,
+        `  ${formatBytes(result.size)} in ${count(result.blocks, 'block')}, ${count(result.holes, 'hole')} (not stored)`,
+        `  ${count(result.newBlocks, 'new block')} (${formatBytes(result.newBytes)}), ${result.dedupedBlocks} already held`,
         `  ${(result.durationMs / 1000).toFixed(1)}s, ${rate(result.size, result.durationMs)}`
       ].join('\n'))
     })
@@ -77,8 +77,8 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
         'it continues the pull when it starts again (cachepoint daemon; cachepoint status shows it)')
       output(g, result, () => [
         `pulled ${result.ref} (${result.cid})`,
-        `  fetched ${result.fetchedBlocks} blocks, ${formatBytes(result.fetchedBytes)} (${formatBytes(result.wireBytes)} on the wire)`,
-        `  ${result.heldBlocks} blocks already held, ${result.holes} holes`,
+        `  fetched ${count(result.fetchedBlocks, 'block')}, ${formatBytes(result.fetchedBytes)} (${formatBytes(result.wireBytes)} on the wire)`,
+        `  ${count(result.heldBlocks, 'block')} already held, ${count(result.holes, 'hole')}`,
         `  ${(result.durationMs / 1000).toFixed(1)}s, ${rate(result.fetchedBytes, result.durationMs)}`,
         ...Object.entries(result.bytesByPeer).map(([peer, bytes]) => `  from ${peer}: ${formatBytes(bytes)}`)
       ].join('\n'))
@@ -111,8 +111,8 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
       const d = await (await daemonClient(g)).diff(a, b)
       output(g, d, () => [
         `${d.from} -> ${d.to} (block size ${formatBytes(d.blockSize)})`,
-        `  changed ${d.changedBlocks}, added ${d.addedBlocks}, removed ${d.removedBlocks}, unchanged ${d.unchangedBlocks} blocks`,
-        `  a node holding ${d.from} fetches ${d.fetchBlocks} blocks, ${formatBytes(d.fetchBytes)}`
+        `  changed ${d.changedBlocks}, added ${d.addedBlocks}, removed ${d.removedBlocks}, unchanged ${count(d.unchangedBlocks, 'block')}`,
+        `  a node holding ${d.from} fetches ${count(d.fetchBlocks, 'block')}, ${formatBytes(d.fetchBytes)}`
       ].join('\n'))
     })
 
@@ -121,7 +121,7 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
     .action(async () => {
       const g = globals()
       const r = await (await daemonClient(g)).gc()
-      output(g, r, () => `removed ${r.removed} blocks (${formatBytes(r.freedBytes)}), kept ${r.kept}`)
+      output(g, r, () => `removed ${count(r.removed, 'block')} (${formatBytes(r.freedBytes)}), kept ${r.kept}`)
     })
 
   registerSwarmCommands(image, globals)
