@@ -1,6 +1,6 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -125,5 +125,18 @@ describe('cachepoint config: checked by a schema, secure by default', () => {
       await daemon.stop()
     }
     assert.match(await readFile(join(dataDir, 'daemon.log'), 'utf8'), /data directory was open to other users \(mode 755\): made it 0700/)
+
+    // a shared directory such as /tmp is refused, not changed; an empty one (a fresh mount point) is taken over
+    const shared = join(dir, `shared${n++}`)
+    await mkdir(shared)
+    await chmod(shared, 0o1777)
+    await writeFile(join(shared, 'someone-elses.txt'), 'x')
+    oneLine(await cli(shared, 'init'), 9, /is shared \(mode 1777\) and holds other files/)
+    assert.equal((await stat(shared)).mode & 0o7777, 0o1777)
+    const mount = join(dir, `mount${n++}`)
+    await mkdir(mount)
+    await chmod(mount, 0o1777)
+    assert.equal((await cli(mount, 'init', '--listen', '/ip4/127.0.0.1/tcp/0')).code, 0)
+    assert.equal((await stat(mount)).mode & 0o7777, 0o700)
   })
 })
