@@ -180,7 +180,7 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
     assert.equal(twice.code, 11)
     assert.match(twice.stderr, /in use by the export at/)
     const unknown = await cli('image', 'serve', 'os@nope', '--nbd', '127.0.0.1:0')
-    assert.equal(unknown.code, 7, unknown.stderr)
+    assert.equal(unknown.code, 4, unknown.stderr) // an unknown version is not found (exit 4), as for pull
     assert.match(unknown.stderr, /os@nope/)
     const bad = await cli('image', 'serve', 'os@mid', '--nbd', 'localhost:99999')
     assert.equal(bad.code, 2)

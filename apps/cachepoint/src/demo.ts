@@ -11,7 +11,7 @@ import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { ProgressEvent } from '@cachecloud/core'
 import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
-import { formatBytes, formatRate, table } from './format.js'
+import { count, formatBytes, formatRate, table } from './format.js'
 import { initLoopbackNode, launchCachePoint, type LaunchedCachePoint } from './launcher.js'
 import { createProgressRenderer } from './progress.js'
 
@@ -42,7 +42,7 @@ async function main (): Promise<void> {
   say(`\n1. building a real ext4 gold image (${IMAGE_MIB} MiB, mke2fs -d) ...`)
   const v1File = join(workDir, 'gold-v1.raw')
   const image = await makeExt4Image({ path: v1File, sizeMiB: IMAGE_MIB, seed: 'demo' })
-  say(`   ${image.files.length} files, ${formatBytes(image.contentBytes)} of content in a ${formatBytes(image.size)} image`)
+  say(`   ${count(image.files.length, 'file')}, ${formatBytes(image.contentBytes)} of content in a ${formatBytes(image.size)} image`)
 
   const dc = await initLoopbackNode(join(workDir, 'dc'))
   const trust = [dc.publisherKey]
@@ -54,7 +54,7 @@ async function main (): Promise<void> {
   for (const [name, node] of [['dc', dcNode], ['branch-a', a], ['branch-b', b]] as const) say(`   ${name.padEnd(9)} ${node.address}`)
 
   const v1 = await step('import gold@v1', async (p) => dcNode.client.importImage({ file: v1File, name: 'gold', version: 'v1' }, p))
-  say(`\n3. dc imported gold@v1: ${v1.blocks} blocks, ${v1.holes} holes (never stored or sent), ${formatBytes(v1.newBytes)} stored`)
+  say(`\n3. dc imported gold@v1: ${count(v1.blocks, 'block')}, ${count(v1.holes, 'hole')} (never stored or sent), ${formatBytes(v1.newBytes)} stored`)
 
   const pullA1 = await step('branch-a pull gold@v1', async (p) => a.client.pull({ ref: 'gold@v1', from: [dcNode.address] }, p))
   const pullB1 = await step('branch-b pull gold@v1', async (p) => b.client.pull({ ref: 'gold@v1', from: [a.address] }, p))
@@ -65,10 +65,10 @@ async function main (): Promise<void> {
   const v2File = join(workDir, 'gold-v2.raw')
   await copyFile(v1File, v2File)
   const update = await updateImage(v2File, { seed: 'demo-update', changedFiles: 12, newFiles: 6, newBytes: 8 * 1024 * 1024, removedFiles: 2 })
-  say(`\n5. OS update applied with debugfs: ${update.changed.length} files replaced, ${update.added.length} added, ${update.removed.length} removed, ${formatBytes(update.writtenBytes)} written`)
+  say(`\n5. OS update applied with debugfs: ${count(update.changed.length, 'file')} replaced, ${update.added.length} added, ${update.removed.length} removed, ${formatBytes(update.writtenBytes)} written`)
   await step('import gold@v2', async (p) => dcNode.client.importImage({ file: v2File, name: 'gold', version: 'v2' }, p))
   const diff = await dcNode.client.diff('gold@v1', 'gold@v2')
-  say(`   dc published gold@v2: ${diff.changedBlocks} blocks changed, ${diff.addedBlocks} added; a v1 holder needs ${diff.fetchBlocks} blocks, ${formatBytes(diff.fetchBytes)}`)
+  say(`   dc published gold@v2: ${count(diff.changedBlocks, 'block')} changed, ${diff.addedBlocks} added; a v1 holder needs ${count(diff.fetchBlocks, 'block')}, ${formatBytes(diff.fetchBytes)}`)
 
   const pullA2 = await step('branch-a pull gold@v2', async (p) => a.client.pull({ ref: 'gold@v2', from: [dcNode.address] }, p))
   const pullB2 = await step('branch-b pull gold@v2', async (p) => b.client.pull({ ref: 'gold@v2', from: [a.address] }, p))

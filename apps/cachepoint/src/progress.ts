@@ -8,23 +8,36 @@ export interface ProgressRenderer {
   stop(): void
 }
 
-const LINE_INTERVAL_MS = 2000
+/** Without a terminal: one progress line this often, the first only once the operation has run this long (a quick one prints none). */
+const LINE_INTERVAL_MS = 5000
+
+/** Rate and ETA from what moved since the first event (a resumed pull starts with bytes already done). */
+function meter (): (event: ProgressEvent) => { rate: number | null, eta: number | null } {
+  let first: { at: number, done: number } | undefined
+  return (event) => {
+    first ??= { at: Date.now(), done: event.done }
+    const seconds = (Date.now() - first.at) / 1000
+    // unknown (shown as ?) until there is something to average over
+    const rate = seconds > 0.25 ? (event.done - first.done) / seconds : null
+    return { rate, eta: rate !== null && rate > 0 ? Math.max(0, event.total - event.done) / rate : null }
+  }
+}
 
 export function createProgressRenderer (label: string, mode: { json: boolean }): ProgressRenderer {
   if (mode.json) return { update: () => {}, stop: () => {} }
-  const started = Date.now()
-  const rateOf = (done: number): number => done / Math.max(0.001, (Date.now() - started) / 1000)
+  const measure = meter()
   if (process.stderr.isTTY) {
     let bar: SingleBar | undefined
     return {
       update (event) {
-        const payload = { label, doneText: formatBytes(event.done), totalText: formatBytes(event.total), rateText: formatRate(rateOf(event.done)) }
+        const { rate, eta } = measure(event)
+        const payload = { label, doneText: formatBytes(event.done), totalText: formatBytes(event.total), rateText: rate === null ? '? B/s' : formatRate(rate), etaText: formatDuration(eta) }
         if (bar === undefined) {
           bar = new SingleBar({
-            format: '{label} [{bar}] {percentage}% | {doneText}/{totalText} | {rateText} | ETA {eta_formatted}',
+            // our own ETA: cli-progress's prints NaN or INF before the rate is known
+            format: '{label} [{bar}] {percentage}% | {doneText}/{totalText} | {rateText} | ETA {etaText}',
             stream: process.stderr,
-            hideCursor: true,
-            etaBuffer: 50
+            hideCursor: true
           })
           bar.start(Math.max(event.total, 1), event.done, payload)
         }
@@ -34,15 +47,15 @@ export function createProgressRenderer (label: string, mode: { json: boolean }):
       stop () { bar?.stop() }
     }
   }
-  let last = 0
+  const started = Date.now()
+  let last = started
   return {
     update (event) {
+      const { rate, eta } = measure(event)
       if (Date.now() - last < LINE_INTERVAL_MS) return
       last = Date.now()
-      const rate = rateOf(event.done)
       const percent = event.total > 0 ? Math.floor(100 * event.done / event.total) : 0
-      const eta = rate > 0 ? (event.total - event.done) / rate : null
-      process.stderr.write(`${label}: ${percent}% ${formatBytes(event.done)}/${formatBytes(event.total)} ${formatRate(rate)} ETA ${formatDuration(eta)}\n`)
+      process.stderr.write(`${label}: ${percent}% ${formatBytes(event.done)}/${formatBytes(event.total)} ${rate === null ? '? B/s' : formatRate(rate)} ETA ${formatDuration(eta)}\n`)
     },
     stop () {}
   }

@@ -7,8 +7,11 @@ import { loadOrCreatePeerKey, parseMultiaddr } from '@cachecloud/network'
 import { loadOrCreateToken } from '@cachecloud/control'
 import { CONFIG_FILE, DEFAULT_LISTEN_ADDRESS, PEER_KEY_FILE, PUBLISHER_KEY_FILE } from './constants.js'
 import { AlreadyInitializedError, ConfigError, NotInitializedError } from './errors.js'
-import { parsePersonalConfig, type PersonalConfig } from './personal-config.js'
-import { parseSwarmConfig, type SwarmConfig } from './swarm-config.js'
+import { checkConfigShape } from './config-schema.js'
+import { makePrivateDir } from './data-dir.js'
+import { openListenAddress } from './open-listen.js'
+import { parsePersonalFields, type PersonalConfig } from './personal-config.js'
+import { parseSwarmFields, type SwarmConfig } from './swarm-config.js'
 
 /** The CachePoint config file (JSON). Every field but `dataDir` has a default. */
 export interface CachePointConfig extends SwarmConfig, PersonalConfig {
@@ -25,58 +28,56 @@ export interface CachePointConfig extends SwarmConfig, PersonalConfig {
   /** Block size for images imported on this node, unless the import names one. */
   blockSize?: number
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
+  /** Listen beyond loopback with neither a network key nor an allow-list: anyone who reaches the port can list and download every image. Logged at warn on every start. */
+  insecureOpen?: boolean
 }
 
-const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
-
-function fail (path: string, why: string): never {
-  throw new ConfigError(`config ${path}: ${why}`)
+/** Checks a config document or some of its keys, and fills the defaults; the first problem (one line naming the key) goes to `reject`. */
+export function parseConfigFields (doc: unknown, reject: (why: string) => never): CachePointConfig {
+  checkConfigShape(doc, reject)
+  const d = doc as Record<string, unknown> & Partial<CachePointConfig>
+  const listen = d.listen ?? [DEFAULT_LISTEN_ADDRESS]
+  const peers = d.peers ?? []
+  for (const addr of listen) {
+    try { parseMultiaddr(addr) } catch (err) { reject(`"listen": ${(err as Error).message}`) }
+  }
+  for (const addr of peers) {
+    try { parseMultiaddr(addr) } catch (err) { reject(`"peers": ${(err as Error).message}`) }
+    // without the peer id a pull cannot check it reached the right node, and the address is never dialled
+    if (!addr.includes('/p2p/')) reject(`"peers": ${addr} must end in /p2p/<peer id>`)
+  }
+  const trustedPublishers = d.trustedPublishers ?? []
+  for (const key of trustedPublishers) {
+    try { parsePublicKey(key) } catch (err) { reject(`"trustedPublishers": ${(err as Error).message}`) }
+  }
+  return {
+    dataDir: d.dataDir ?? '.',
+    listen,
+    peers,
+    trustedPublishers,
+    controlPort: d.controlPort ?? 0,
+    blockSize: d.blockSize,
+    logLevel: d.logLevel ?? 'info',
+    ...(d.insecureOpen === undefined ? {} : { insecureOpen: d.insecureOpen }),
+    ...parseSwarmFields(d, reject),
+    ...parsePersonalFields(d, reject)
+  }
 }
 
-function stringList (path: string, value: unknown, key: string): string[] {
-  if (value === undefined) return []
-  if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) fail(path, `"${key}" must be a list of strings`)
-  return value
-}
-
-/** Parses and checks a config document; every problem is one line naming the field. */
-export function parseConfig (text: string, path: string): CachePointConfig {
+/** Parses and checks a config document; every problem is one line naming the field (and the file), a ConfigError unless `reject` throws another. */
+export function parseConfig (text: string, path: string, reject: (why: string) => never = (why) => { throw new ConfigError(`config ${path}: ${why}`) }): CachePointConfig {
   let raw: unknown
   try {
     raw = JSON.parse(text)
   } catch (err) {
-    fail(path, `not valid JSON (${(err as Error).message})`)
+    reject(`not valid JSON (${(err as Error).message})`)
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(path, 'must be a JSON object')
-  const doc = raw as Record<string, unknown>
-  const dataDir = doc.dataDir ?? '.'
-  if (typeof dataDir !== 'string') fail(path, '"dataDir" must be a string')
-  const listen = doc.listen === undefined ? [DEFAULT_LISTEN_ADDRESS] : stringList(path, doc.listen, 'listen')
-  const peers = stringList(path, doc.peers, 'peers')
-  for (const addr of [...listen, ...peers]) {
-    try { parseMultiaddr(addr) } catch (err) { fail(path, (err as Error).message) }
+  const config = parseConfigFields(raw, reject)
+  const open = openListenAddress(config)
+  if (open !== undefined) {
+    reject(`"listen" ${open} is reachable beyond this host, but neither "networkKey" nor "allowPeers" is set: any host that reaches it could list and download every image (set one, listen on /ip4/127.0.0.1 only, or set "insecureOpen": true to accept that)`)
   }
-  const trustedPublishers = stringList(path, doc.trustedPublishers, 'trustedPublishers')
-  for (const key of trustedPublishers) {
-    try { parsePublicKey(key) } catch (err) { fail(path, (err as Error).message) }
-  }
-  const controlPort = doc.controlPort ?? 0
-  if (typeof controlPort !== 'number' || !Number.isInteger(controlPort) || controlPort < 0 || controlPort > 65535) fail(path, '"controlPort" must be a port number (0-65535)')
-  const blockSize = doc.blockSize
-  if (blockSize !== undefined && (typeof blockSize !== 'number' || !Number.isInteger(blockSize) || blockSize <= 0)) fail(path, '"blockSize" must be a positive integer')
-  const logLevel = doc.logLevel ?? 'info'
-  if (typeof logLevel !== 'string' || !LOG_LEVELS.has(logLevel)) fail(path, `"logLevel" must be one of ${[...LOG_LEVELS].join(', ')}`)
-  return {
-    dataDir: isAbsolute(dataDir) ? dataDir : resolve(dirname(path), dataDir),
-    listen,
-    peers,
-    trustedPublishers,
-    controlPort,
-    blockSize,
-    logLevel: logLevel as CachePointConfig['logLevel'],
-    ...parseSwarmConfig(doc, path),
-    ...parsePersonalConfig(doc, path)
-  }
+  return { ...config, dataDir: isAbsolute(config.dataDir) ? config.dataDir : resolve(dirname(path), config.dataDir) }
 }
 
 export async function loadConfig (path: string): Promise<CachePointConfig> {
@@ -104,6 +105,8 @@ export interface InitOptions {
   trustedPublishers?: string[]
   controlPort?: number
   blockSize?: number
+  /** Accept a listen address beyond loopback with neither network key nor allow-list (config "insecureOpen"). */
+  insecureOpen?: boolean
   /** Personal folders and their store (see PersonalConfig). */
   personalization?: PersonalConfig['personalization']
   personalStore?: PersonalConfig['personalStore']
@@ -124,7 +127,8 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
   if (await stat(configPath).then(() => true, () => false)) {
     throw new AlreadyInitializedError(`${configPath} already exists; this CachePoint is initialized`)
   }
-  await mkdir(dataDir, { recursive: true })
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
+  await makePrivateDir(dataDir)
   const text = JSON.stringify({
     dataDir: '.',
     listen: options.listen ?? [DEFAULT_LISTEN_ADDRESS],
@@ -135,6 +139,7 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
     ...(options.personalization === undefined ? {} : { personalization: options.personalization }),
     ...(options.personalStore === undefined ? {} : { personalStore: options.personalStore }),
     ...options.swarm,
+    ...(options.insecureOpen === true ? { insecureOpen: true } : {}),
     logLevel: 'info'
   })
   const config = parseConfig(text, configPath)
@@ -150,4 +155,13 @@ export async function loadKeys (dataDir: string): Promise<{ peerKey: Awaited<Ret
   const peerKey = await loadOrCreatePeerKey(join(dataDir, PEER_KEY_FILE))
   const publisherKey = await loadPublisherKey(join(dataDir, PUBLISHER_KEY_FILE))
   return { peerKey, publisherKey }
+}
+
+/** The peer id and publisher key of an initialized data directory, read without starting anything (and without making a missing key). */
+export async function readIdentity (dataDir: string): Promise<{ peerId: string, publisherKey: string }> {
+  for (const file of [PEER_KEY_FILE, PUBLISHER_KEY_FILE]) {
+    if (!await stat(join(dataDir, file)).then(() => true, () => false)) throw new NotInitializedError(`no ${file} in ${dataDir} (create one with: cachepoint init)`)
+  }
+  const { peerKey, publisherKey } = await loadKeys(dataDir)
+  return { peerId: peerIdFromPrivateKey(peerKey).toString(), publisherKey: formatPublicKey(publisherKey.publicKey) }
 }

@@ -5,8 +5,8 @@ export const PUBLISHER_KEY_FILE = 'publisher.pem'
 export const LOCK_FILE = 'daemon.lock'
 export const BLOCKS_DIR = 'store'
 export const CATALOG_DIR = 'catalog'
-/** Default libp2p listen address of a CachePoint. */
-export const DEFAULT_LISTEN_ADDRESS = '/ip4/0.0.0.0/tcp/4001'
+/** Default libp2p listen address of a CachePoint: loopback only (listening beyond it needs a network key or an allow-list, or insecureOpen). */
+export const DEFAULT_LISTEN_ADDRESS = '/ip4/127.0.0.1/tcp/4001'
 /** Finished jobs kept in `status` for the CLI and tray to show. */
 export const FINISHED_JOBS_KEPT = 20
 /** Window over which job rates are averaged. */
@@ -29,3 +29,5 @@ export const OVERLAYS_DIR = 'overlays'
 export const EXPORT_PULL_RETRY_MS = 2_000
 /** NBD exports to serve again when the daemon starts: `[{ref, host, port, overlay?, pull, fetchTimeoutMs?}]`. */
 export const EXPORTS_FILE = 'exports.json'
+/** Log levels of the config's "logLevel" (pino's). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const

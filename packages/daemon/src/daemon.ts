@@ -23,6 +23,9 @@ import { lockDataDir } from './lock.js'
 import { PeerMonitor } from './peer-monitor.js'
 import { PersonalFolders } from './personal.js'
 import { Pulls } from './pulls.js'
+import { controlListenError, listenError } from './start-errors.js'
+import { makePrivateDir } from './data-dir.js'
+import { unguardedAddresses } from './open-listen.js'
 
 export interface DaemonInit {
   config: CachePointConfig
@@ -62,10 +65,11 @@ interface Running {
   personal: PersonalFolders
   exports: NbdExports
   publisherKey: PublisherKey
-  /** Status listeners hear of swarm pull progress and export reads (neither reports each step). */
-  swarmTicker: ReturnType<typeof setInterval>
-  unlock: () => Promise<void>
+  /** What stop() undoes, last started first (start() undoes the same on a failure). */
+  started: Stopper[]
 }
+
+interface Stopper { name: string, stop: () => Promise<void> | void }
 
 /** A CachePoint: block store, catalog, libp2p host, transfer protocols and the control API. */
 export interface CachePointDaemon extends CachePointApi, SwarmApi, PersonalApi, ExportsApi, ChangeSource {
@@ -91,6 +95,7 @@ class DefaultDaemon implements CachePointDaemon {
   private storeStats: { at: number, value: { blocks: number, bytes: number } } | undefined
   private refreshingStats: Promise<void> | undefined
   private parts?: Running
+  private stopping?: Promise<void>
 
   constructor (init: DaemonInit) {
     this.config = init.config
@@ -104,28 +109,42 @@ class DefaultDaemon implements CachePointDaemon {
     return this.parts
   }
 
-  /** Starts every part; returns the control API URL. */
+  /**
+   * Starts every part; returns the control API URL. A failure on the way stops what was
+   * started already, in reverse order, and releases the data directory before it is thrown:
+   * no half-started daemon keeps listening.
+   */
   async start (): Promise<{ controlUrl: string, peerId: string, addresses: string[] }> {
     const { dataDir } = this.config
-    const unlock = await lockDataDir(dataDir)
+    const started: Stopper[] = []
+    const onStop = (name: string, stop: () => Promise<void> | void): void => { started.push({ name, stop }) }
     try {
+      const looser = await makePrivateDir(dataDir)
+      if (looser !== undefined) this.logger.warn({ dataDir, mode: looser.toString(8) }, 'data directory was open to other users (mode %s): made it 0700', looser.toString(8))
+      const open = unguardedAddresses(this.config)
+      if (open.length > 0) this.logger.warn({ addresses: open }, 'insecureOpen: listening on %s with neither a network key nor an allow-list; any host that reaches it can list and download every image', open.join(', '))
+      onStop('lock', await lockDataDir(dataDir))
       const { peerKey, publisherKey } = await loadKeys(dataDir)
       const trust = createTrustStore([...this.config.trustedPublishers, formatPublicKey(publisherKey.publicKey)])
       const blockstore = createBlockstore({ path: join(dataDir, BLOCKS_DIR) })
       await blockstore.start()
+      onStop('blockstore', async () => { await blockstore.stop() })
       const catalog = createCatalog({ path: join(dataDir, CATALOG_DIR), blockstore })
       await catalog.start()
+      onStop('catalog', async () => { await catalog.stop() })
       const c = this.config
       const libp2p = await createNetwork({
         privateKey: peerKey, listen: c.listen, site: c.site, networkKey: await readNetworkKey(c), allowPeers: c.allowPeers,
         bootstrap: c.bootstrap, mdns: c.mdns, logger: this.logger.child({ component: 'network' })
-      })
+      }).catch((err: unknown) => { throw listenError(err) })
+      onStop('libp2p', async () => { await libp2p.stop() })
       const swarm = createSwarm({
         libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }), onEvent: this.changed
       })
       // pulling versions are listed so peers fetch from a node still downloading
       const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget })
       await transfer.start()
+      onStop('transfer', async () => { await transfer.stop() })
       const pulls = new Pulls({
         transfer, catalog, jobs: this.jobs, peers: this.config.peers, stateFile: join(dataDir, STATE_FILE), logger: this.logger.child({ component: 'pulls' }), onChange: this.changed,
         swarmPulls: () => swarm.status().filter(p => p.state === 'pulling' || p.state === 'resolving').map(p => p.ref)
@@ -133,6 +152,7 @@ class DefaultDaemon implements CachePointDaemon {
       await pulls.start()
       // a node paused before its restart stays paused: the swarm starts no pull either
       if (pulls.paused) await swarm.pause()
+      onStop('swarm', async () => { await swarm.stop() })
       await swarm.start()
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
@@ -140,22 +160,35 @@ class DefaultDaemon implements CachePointDaemon {
       const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
+      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, exports, publisherKey, started }
+      onStop('parts', () => { this.parts = undefined })
+      monitor.start()
+      onStop('peer monitor', () => { monitor.stop() })
+      // personal syncs write to the block store and replicate over libp2p: stopped before them
+      onStop('personal folders', async () => { await personal.stop() })
+      await personal.start()
+      // exports read through the swarm and the block store; overlays are flushed on stop
+      onStop('exports', async () => { await exports.stop() })
+      // exports of the last run, at the same addresses: a hypervisor's client reconnects
+      await exports.restore()
+      // the control API stops first: no request reaches a part being stopped
+      const { url } = await control.start().catch((err: unknown) => { throw controlListenError(err, this.config.controlPort) })
+      onStop('control API', async () => { await control.stop() })
       const swarmTicker = setInterval(() => {
         if (exports.serving || swarm.status().some(p => p.state === 'pulling' || p.state === 'resolving')) this.changed()
       }, SWARM_PROGRESS_TICK_MS)
       swarmTicker.unref()
-      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, exports, publisherKey, swarmTicker, unlock }
-      const { url } = await control.start()
-      monitor.start()
-      await personal.start()
-      // exports of the last run, at the same addresses: a hypervisor's client reconnects
-      await exports.restore()
+      onStop('progress ticker', () => { clearInterval(swarmTicker) })
       await publishEndpoint(dataDir, { url, pid: process.pid })
+      onStop('endpoint', async () => { await withdrawEndpoint(dataDir) })
+      // direct pulls cut by the last stop (a crash, a kill) continue, as the swarm's do
+      await pulls.resumeInterrupted()
       const addresses = libp2p.getMultiaddrs().map(String)
       this.logger.info({ peerId: libp2p.peerId.toString(), addresses, controlUrl: url, publisherKey: formatPublicKey(publisherKey.publicKey) }, 'CachePoint started')
       return { controlUrl: url, peerId: libp2p.peerId.toString(), addresses }
     } catch (err) {
-      await unlock()
+      this.logger.error({ err: { code: (err as { code?: string }).code, message: (err as Error).message } }, 'start failed; stopping what was started')
+      await this.unwind(started)
       throw err
     }
   }
@@ -163,22 +196,20 @@ class DefaultDaemon implements CachePointDaemon {
   async stop (): Promise<void> {
     const parts = this.parts
     if (parts === undefined) return
-    this.parts = undefined
-    await withdrawEndpoint(this.config.dataDir)
-    parts.monitor.stop()
-    clearInterval(parts.swarmTicker)
-    await parts.control.stop()
-    // exports read through the swarm and the block store; overlays are flushed
-    await parts.exports.stop()
-    // personal syncs write to the block store and replicate over libp2p: stop them first
-    await parts.personal.stop()
-    await parts.swarm.stop()
-    await parts.transfer.stop()
-    await parts.libp2p.stop()
-    await parts.catalog.stop()
-    await parts.blockstore.stop()
-    await parts.unlock()
-    this.logger.info('CachePoint stopped')
+    this.stopping ??= this.unwind(parts.started).then(() => { this.logger.info('CachePoint stopped') }).finally(() => { this.stopping = undefined })
+    await this.stopping
+  }
+
+  /** Stops started parts, last started first; one failing does not keep the others (or the lock) alive. */
+  private async unwind (started: Stopper[]): Promise<void> {
+    while (started.length > 0) {
+      const { name, stop } = started.pop() as Stopper
+      try {
+        await stop()
+      } catch (err) {
+        this.logger.warn({ err, part: name }, 'stopping %s failed', name)
+      }
+    }
   }
 
   async status (): Promise<StatusInfo> {

@@ -54,3 +54,21 @@ export class InvalidOverlayNameError extends CacheCloudError {
   static override name = 'InvalidOverlayNameError'
   constructor (message: string) { super(message, 'ERR_INVALID_OVERLAY_NAME') }
 }
+
+/** The control API port (config "controlPort") is taken by another process. */
+export class ControlPortInUseError extends CacheCloudError {
+  static override name = 'ControlPortInUseError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_CONTROL_PORT_IN_USE', options) }
+}
+
+/** A libp2p listen address (config "listen") is taken by another process. */
+export class ListenAddressInUseError extends CacheCloudError {
+  static override name = 'ListenAddressInUseError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_LISTEN_ADDRESS_IN_USE', options) }
+}
+
+/** A libp2p listen address cannot be listened on for another reason (not an address of this host, no permission). */
+export class ListenFailedError extends CacheCloudError {
+  static override name = 'ListenFailedError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_LISTEN_FAILED', options) }
+}

@@ -22,3 +22,6 @@ export { parseSwarmFields, checkNetworkKeyFile, type SwarmConfig } from './swarm
 /** A new organization network key (swarm.key text), for `cachepoint network-key`. */
 export { generateNetworkKey } from '@cachecloud/network'
 export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.js'
+export { CONFIG_KEYS, nearest } from './config-schema.js'
+export { isLoopbackAddress, openListenAddress } from './open-listen.js'
+export { configKeyKind, editConfigFile, readConfigDocument, type ConfigKeyKind } from './config-edit.js'

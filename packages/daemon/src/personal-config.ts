@@ -14,12 +14,15 @@ export interface PersonalConfig {
   personalStore?: { address?: string, discoveryKey: string }
 }
 
-function fail (path: string, why: string): never {
-  throw new ConfigError(`config ${path}: ${why}`)
-}
-
 /** Reads and checks the personal-folder fields of a config document; each problem is one line naming the field. */
 export function parsePersonalConfig (doc: Record<string, unknown>, path: string): PersonalConfig {
+  return parsePersonalFields(doc, why => { throw new ConfigError(`config ${path}: ${why}`) })
+}
+
+/** The checks of parsePersonalConfig, reporting the first problem (one line naming the field) to `reject`, which throws. */
+export function parsePersonalFields (doc: Record<string, unknown>, reject: (why: string) => never): PersonalConfig {
+  const fail: (path: string, why: string) => never = (_path, why) => reject(why)
+  const path = ''
   const out: PersonalConfig = {}
   if (doc.personalization !== undefined) {
     const list = doc.personalization

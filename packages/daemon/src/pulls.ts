@@ -26,13 +26,20 @@ interface ActivePull {
   ref: string
   controller: AbortController
   settled: Promise<unknown>
+  /** Every client waiting on this pull hears its progress (a pull asked for while one of the ref runs joins it). */
+  listeners: Set<ProgressSink>
+  result: Promise<PullResultInfo>
 }
+
+/** daemon-state.json: the pause, and the sources of direct pulls not finished yet (resumed at start). */
+interface DaemonState { paused?: unknown, pulls?: unknown }
 
 /**
  * The pulls of a daemon and the pause: every pull runs with an AbortSignal;
  * pause aborts them (their jobs end `paused`, what they stored stays, and the
  * transfer's pull resumes from it), resume and sync start a pull of every
- * version still `pulling` as a daemon job.
+ * version still `pulling` as a daemon job. The sources of unfinished pulls are
+ * kept in the state file: a pull cut by a crash continues at the next start.
  */
 export class Pulls {
   paused = false
@@ -44,11 +51,41 @@ export class Pulls {
 
   async start (): Promise<void> {
     try {
-      this.paused = (JSON.parse(await readFile(this.init.stateFile, 'utf8')) as { paused?: unknown }).paused === true
+      const state = JSON.parse(await readFile(this.init.stateFile, 'utf8')) as DaemonState
+      this.paused = state.paused === true
+      for (const [ref, sources] of Object.entries(typeof state.pulls === 'object' && state.pulls !== null ? state.pulls : {})) {
+        if (Array.isArray(sources) && sources.length > 0 && sources.every(s => typeof s === 'string')) this.sources.set(ref, sources as string[])
+      }
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.init.logger.warn({ err }, 'ignoring unreadable daemon state file')
     }
     if (this.paused) this.init.logger.info('CachePoint is paused: pulls wait for resume')
+  }
+
+  /** At start: continues the direct pulls the last run did not finish (a crash, a kill), unless paused. */
+  async resumeInterrupted (): Promise<string[]> {
+    if (this.paused) return []
+    const started: string[] = []
+    for (const entry of await this.init.catalog.list()) {
+      const ref = formatVersionRef(entry)
+      const sources = this.sources.get(ref)
+      if (entry.state !== 'pulling' || sources === undefined || (this.init.swarmPulls?.() ?? []).includes(ref)) continue
+      started.push(ref)
+      this.background(ref, sources)
+    }
+    if (started.length > 0) this.init.logger.info({ refs: started }, 'resuming pulls interrupted by the last stop: %s', started.join(', '))
+    // sources of pulls that never made an entry (a version no peer had) are not kept forever
+    const pulling = new Set((await this.init.catalog.list()).filter(e => e.state === 'pulling').map(e => formatVersionRef(e)))
+    const stale = [...this.sources.keys()].filter(ref => !pulling.has(ref) && ![...this.active].some(p => p.ref === ref))
+    for (const ref of stale) this.sources.delete(ref)
+    if (stale.length > 0) await this.save()
+    return started
+  }
+
+  private background (ref: string, sources: string[]): void {
+    this.run(ref, sources, () => {}).catch((err: Error & { code?: string }) => {
+      if (err.code !== 'ERR_PULL_PAUSED') this.init.logger.warn({ ref, err }, 'background pull of %s failed: %s', ref, err.message)
+    })
   }
 
   /** A pull asked for through the API: refused while paused; its stream ends with ERR_PULL_PAUSED if paused meanwhile. */
@@ -100,26 +137,51 @@ export class Pulls {
         continue
       }
       result.started.push(ref)
-      this.run(ref, sources, () => {}).catch((err: Error & { code?: string }) => {
-        if (err.code !== 'ERR_PULL_PAUSED') this.init.logger.warn({ ref, err }, 'background pull of %s failed: %s', ref, err.message)
-      })
+      this.background(ref, sources)
     }
     this.init.logger.info(result, 'catch-up')
     return result
   }
 
-  /** Runs one pull as a job; a pull resumed after pause starts its job where the paused one stopped. */
+  /**
+   * Runs one pull as a job; a pull resumed after pause starts its job where the paused one stopped.
+   * A pull of a ref already running (resumed at start, say) is joined: its client hears that pull's progress and result.
+   */
   private async run (ref: string, sources: string[], onProgress: ProgressSink): Promise<PullResultInfo> {
+    const running = [...this.active].find(p => p.ref === ref)
+    if (running !== undefined) {
+      running.listeners.add(onProgress)
+      try {
+        return await running.result
+      } finally {
+        running.listeners.delete(onProgress)
+      }
+    }
     const controller = new AbortController()
     let settle = (): void => {}
-    const pull: ActivePull = { ref, controller, settled: new Promise<void>((resolve) => { settle = resolve }) }
+    let deliver: (result: Promise<PullResultInfo>) => void = () => {}
+    const pull: ActivePull = {
+      ref, controller, settled: new Promise<void>((resolve) => { settle = resolve }), listeners: new Set([onProgress]),
+      result: new Promise<PullResultInfo>((resolve) => { deliver = resolve })
+    }
+    // joined clients may come and go; the result is theirs to await, never an unhandled rejection
+    pull.result.catch(() => {})
     this.active.add(pull)
     this.sources.set(ref, sources)
+    await this.save().catch((err: Error) => { this.init.logger.warn({ err }, 'cannot record the pull in the state file') })
+    const work = this.execute(pull, sources).finally(settle)
+    deliver(work)
+    return work
+  }
+
+  private async execute (pull: ActivePull, sources: string[]): Promise<PullResultInfo> {
+    const { ref, controller } = pull
+    const fanOut: ProgressSink = (event) => { for (const listener of pull.listeners) listener(event) }
     const before = this.init.jobs.takePaused(ref)
     // progress continues from the paused job: done and total both grow by what it had stored
     const offset = before?.done ?? 0
     try {
-      return await this.init.jobs.run('pull', ref, onProgress, async (progress) => {
+      return await this.init.jobs.run('pull', ref, fanOut, async (progress) => {
         try {
           const result = await this.init.transfer.pull({
             ref: parseVersionRef(ref),
@@ -140,6 +202,7 @@ export class Pulls {
           }
           this.init.logger.info(info, 'image pulled')
           this.sources.delete(ref)
+          await this.save().catch((err: Error) => { this.init.logger.warn({ err }, 'cannot update the state file') })
           return info
         } catch (err) {
           // whatever the abort surfaced as (libp2p's AbortError, a stream reset), a pause is a pause
@@ -149,11 +212,10 @@ export class Pulls {
       }, before === undefined ? undefined : { done: before.done, total: before.total })
     } finally {
       this.active.delete(pull)
-      settle()
     }
   }
 
   private async save (): Promise<void> {
-    await writeFileAtomic(this.init.stateFile, JSON.stringify({ paused: this.paused }) + '\n')
+    await writeFileAtomic(this.init.stateFile, JSON.stringify({ paused: this.paused, pulls: Object.fromEntries(this.sources) }) + '\n')
   }
 }

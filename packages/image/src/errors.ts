@@ -46,3 +46,9 @@ export class CatalogCorruptError extends CacheCloudError {
   static override name = 'CatalogCorruptError'
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_CATALOG_CORRUPT', options) }
 }
+
+/** The export target is not something an image can be written to: a character device, FIFO, socket, directory, symlink or a too-small block device. */
+export class ExportTargetError extends CacheCloudError {
+  static override name = 'ExportTargetError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_EXPORT_TARGET', options) }
+}

@@ -2,18 +2,24 @@ import type { Command } from 'commander'
 import type { ImageVersionInfo } from '@cachecloud/control'
 import { parseVersionRef, type ProgressEvent } from '@cachecloud/core'
 import { resolve } from 'node:path'
+import { followLinks } from '../links.js'
+import { DaemonGoneError, isConnectionLost } from '../errors.js'
 import { daemonClient, output } from '../context.js'
-import { formatBytes, formatRate, table } from '../format.js'
+import { count, formatBytes, formatRate, table } from '../format.js'
 import { collect, parseSize } from '../options.js'
 import type { GlobalOptions } from '../paths.js'
 import { createProgressRenderer } from '../progress.js'
 import { registerServeCommands } from './serve.js'
 import { registerSwarmCommands } from './swarm.js'
 
-async function withProgress<T> (label: string, g: GlobalOptions, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>): Promise<T> {
+/** Runs a streamed daemon operation with a progress display; `gone` says what a daemon that dies meanwhile means for it. */
+async function withProgress<T> (label: string, g: GlobalOptions, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>, gone = 'see its log'): Promise<T> {
   const renderer = createProgressRenderer(label, { json: g.json === true })
   try {
     return await work((event) => { renderer.update(event) })
+  } catch (err) {
+    if (isConnectionLost(err)) throw new DaemonGoneError(`the CachePoint daemon went away during ${label} (crashed or stopped): ${gone}`, { cause: err })
+    throw err
   } finally {
     renderer.stop()
   }
@@ -41,8 +47,8 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
         client.importImage({ file: resolve(file), name: opts.name, version: opts.version, blockSize }, onProgress))
       output(g, result, () => [
         `imported ${result.ref} (${result.cid})`,
-        `  ${formatBytes(result.size)} in ${result.blocks} blocks, ${result.holes} holes (not stored)`,
-        `  ${result.newBlocks} new blocks (${formatBytes(result.newBytes)}), ${result.dedupedBlocks} already held`,
+        `  ${formatBytes(result.size)} in ${count(result.blocks, 'block')}, ${count(result.holes, 'hole')} (not stored)`,
+        `  ${count(result.newBlocks, 'new block')} (${formatBytes(result.newBytes)}), ${result.dedupedBlocks} already held`,
         `  ${(result.durationMs / 1000).toFixed(1)}s, ${rate(result.size, result.durationMs)}`
       ].join('\n'))
     })
@@ -67,27 +73,30 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
       const g = globals()
       parseVersionRef(ref)
       const client = await daemonClient(g)
-      const result = await withProgress(`pull ${ref}`, g, async (onProgress) => client.pull({ ref, from: opts.from }, onProgress))
+      const result = await withProgress(`pull ${ref}`, g, async (onProgress) => client.pull({ ref, from: opts.from }, onProgress),
+        'it continues the pull when it starts again (cachepoint daemon; cachepoint status shows it)')
       output(g, result, () => [
         `pulled ${result.ref} (${result.cid})`,
-        `  fetched ${result.fetchedBlocks} blocks, ${formatBytes(result.fetchedBytes)} (${formatBytes(result.wireBytes)} on the wire)`,
-        `  ${result.heldBlocks} blocks already held, ${result.holes} holes`,
+        `  fetched ${count(result.fetchedBlocks, 'block')}, ${formatBytes(result.fetchedBytes)} (${formatBytes(result.wireBytes)} on the wire)`,
+        `  ${count(result.heldBlocks, 'block')} already held, ${count(result.holes, 'hole')}`,
         `  ${(result.durationMs / 1000).toFixed(1)}s, ${rate(result.fetchedBytes, result.durationMs)}`,
         ...Object.entries(result.bytesByPeer).map(([peer, bytes]) => `  from ${peer}: ${formatBytes(bytes)}`)
       ].join('\n'))
     })
 
   image.command('export')
-    .description('write a version back to a raw file, bit-identical to what was imported, sparse where it has holes')
+    .description('write a version to a raw file or block device, bit-identical to what was imported, sparse where it has holes')
     .argument('<ref>', 'NAME@VERSION')
-    .argument('<file>', 'target file (must not exist unless --force)')
-    .option('--force', 'overwrite the target file')
-    .action(async (ref: string, file: string, opts: { force?: boolean }) => {
+    .argument('<file>', 'target: a new file; with --force also an existing regular file or block device, written in place')
+    .option('--force', 'write over an existing regular file (in place, truncated to the image size) or block device (in place, up to the image size); character devices, FIFOs, sockets and directories are always refused (exit 2)')
+    .option('--follow-symlinks', 'if FILE is a symbolic link, write to what it points at (default: refuse it, exit 2)')
+    .action(async (ref: string, file: string, opts: { force?: boolean, followSymlinks?: boolean }) => {
       const g = globals()
       parseVersionRef(ref)
+      const target = opts.followSymlinks === true ? await followLinks(resolve(file)) : resolve(file)
       const client = await daemonClient(g)
       const result = await withProgress(`export ${ref}`, g, async (onProgress) =>
-        client.exportImage({ ref, file: resolve(file), overwrite: opts.force === true }, onProgress))
+        client.exportImage({ ref, file: target, overwrite: opts.force === true }, onProgress))
       output(g, result, () => `exported ${result.ref} to ${result.file} (${formatBytes(result.size)}, ${(result.durationMs / 1000).toFixed(1)}s)`)
     })
 
@@ -102,8 +111,8 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
       const d = await (await daemonClient(g)).diff(a, b)
       output(g, d, () => [
         `${d.from} -> ${d.to} (block size ${formatBytes(d.blockSize)})`,
-        `  changed ${d.changedBlocks}, added ${d.addedBlocks}, removed ${d.removedBlocks}, unchanged ${d.unchangedBlocks} blocks`,
-        `  a node holding ${d.from} fetches ${d.fetchBlocks} blocks, ${formatBytes(d.fetchBytes)}`
+        `  changed ${d.changedBlocks}, added ${d.addedBlocks}, removed ${d.removedBlocks}, unchanged ${count(d.unchangedBlocks, 'block')}`,
+        `  a node holding ${d.from} fetches ${count(d.fetchBlocks, 'block')}, ${formatBytes(d.fetchBytes)}`
       ].join('\n'))
     })
 
@@ -112,7 +121,7 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
     .action(async () => {
       const g = globals()
       const r = await (await daemonClient(g)).gc()
-      output(g, r, () => `removed ${r.removed} blocks (${formatBytes(r.freedBytes)}), kept ${r.kept}`)
+      output(g, r, () => `removed ${count(r.removed, 'block')} (${formatBytes(r.freedBytes)}), kept ${r.kept}`)
     })
 
   registerSwarmCommands(image, globals)

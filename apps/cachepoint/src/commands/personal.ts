@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import type { ControlClient, PersonalStatusInfo } from '@cachecloud/control'
 import { daemonClient, output } from '../context.js'
 import { UsageError } from '../errors.js'
-import { formatBytes, table } from '../format.js'
+import { count, formatBytes, table } from '../format.js'
 import type { GlobalOptions } from '../paths.js'
 
 /** The user a command is about: --user, else the only configured one. */
@@ -57,7 +57,7 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
       const client = await daemonClient(g)
       const r = await client.personalSnapshot(await userOf(client, o.user))
       output(g, r, () => [
-        `${r.created ? 'snapshot' : 'unchanged since'} ${r.cid} (${r.time}): ${r.files} files, ${formatBytes(r.bytes)}, ${formatBytes(r.newBytes)} new`,
+        `${r.created ? 'snapshot' : 'unchanged since'} ${r.cid} (${r.time}): ${count(r.files, 'file')}, ${formatBytes(r.bytes)}, ${formatBytes(r.newBytes)} new`,
         r.replicateError === undefined ? `at the store: ${r.replicated ? 'yes' : 'pending'}` : `kept here, not yet at the store: ${r.replicateError}`,
         ...(r.merged === undefined ? [] : [`from the user's other machines: ${r.merged.applied} changes${r.merged.conflicts.length === 0 ? '' : `, conflict copies: ${r.merged.conflicts.join(', ')}`}`])
       ].join('\n'))
@@ -81,6 +81,6 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
         ...(o.to === undefined ? {} : { to: resolve(o.to) }),
         ...(o.fromStore === true ? { fromStore: true } : {})
       })
-      output(g, r, () => `restored ${r.files} files (${formatBytes(r.bytes)}) from snapshot ${r.snapshot.cid} of ${r.snapshot.time}${o.fromStore === true ? ' at the store' : ''}`)
+      output(g, r, () => `restored ${count(r.files, 'file')} (${formatBytes(r.bytes)}) from snapshot ${r.snapshot.cid} of ${r.snapshot.time}${o.fromStore === true ? ' at the store' : ''}`)
     })
 }

@@ -1,9 +1,12 @@
 import type { Command } from 'commander'
 import { daemonClient, output } from '../context.js'
-import { formatBytes, formatDuration, formatRate, table } from '../format.js'
+import { count, formatBytes, formatDuration, formatRate, table, tableLines, truncate } from '../format.js'
 import type { GlobalOptions } from '../paths.js'
 import { exportLines } from './serve.js'
-import { swarmLines } from './swarm.js'
+import { ERROR_WIDTH, swarmLines } from './swarm.js'
+
+/** Finished jobs listed by the text status, newest last (--json lists every job the daemon keeps). */
+const FINISHED_JOBS_SHOWN = 5
 
 export function registerStatus (program: Command, globals: () => GlobalOptions): void {
   program.command('status')
@@ -18,21 +21,30 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
           `addresses:      ${s.addresses.join(' ')}`,
           `publisher key:  ${s.publisherKey}`,
           `data dir:       ${s.dataDir}`,
-          `store:          ${s.store.blocks} blocks, ${formatBytes(s.store.physicalBytes)} on disk for ${formatBytes(s.store.logicalBytes)} of images`,
+          `store:          ${count(s.store.blocks, 'block')}, ${formatBytes(s.store.physicalBytes)} on disk for ${formatBytes(s.store.logicalBytes)} of images`,
           `versions:       ${s.versions.length} (${s.versions.filter(v => v.state === 'pulling').length} pulling)`,
-          `connections:    ${s.connections}`
+          `connections:    ${s.connections}`,
+          `transfers:      ${s.paused ? 'PAUSED: no pull runs until cachepoint resume' : 'running'}`
         ]
-        if (s.jobs.length > 0) {
-          lines.push('', table(['JOB', 'IMAGE', 'STATE', 'PROGRESS', 'RATE', 'ETA'], s.jobs.map(j => [
-            j.kind, j.ref, j.state === 'failed' ? `failed: ${j.error?.message ?? ''}` : j.state,
+        const finished = s.jobs.filter(j => j.state === 'done' || j.state === 'failed')
+        const shown = s.jobs.filter(j => !finished.includes(j) || finished.indexOf(j) >= finished.length - FINISHED_JOBS_SHOWN)
+        if (shown.length > 0) {
+          const [header, ...rows] = tableLines(['JOB', 'IMAGE', 'STATE', 'PROGRESS', 'RATE', 'ETA'], shown.map(j => [
+            j.kind, j.ref, j.state,
             j.total > 0 ? `${Math.floor(100 * j.done / j.total)}% of ${formatBytes(j.total)}` : '-',
             j.state === 'running' ? formatRate(j.rate) : '-',
             j.state === 'running' ? formatDuration(j.etaSeconds) : '-'
-          ])))
+          ]))
+          lines.push('', header, ...rows.flatMap((row, i) => {
+            const error = shown[i].error
+            return error === undefined ? [row] : [row, `  error: ${truncate(`${error.message} (${error.code})`, ERROR_WIDTH)}`]
+          }))
+          const hidden = s.jobs.length - shown.length
+          if (hidden > 0) lines.push(`  (${count(hidden, 'older finished job')} not shown: cachepoint --json status)`)
         }
         lines.push(...swarmLines(s.swarm.site, s.swarm.pulls))
         for (const p of s.personal) {
-          lines.push(`personal ${p.user}: ${p.snapshots} snapshots, last ${p.lastSnapshot ?? 'never'}; waiting for the store: ${p.pendingSnapshots} (${formatBytes(p.pendingBytes)})` +
+          lines.push(`personal ${p.user}: ${count(p.snapshots, 'snapshot')}, last ${p.lastSnapshot ?? 'never'}; waiting for the store: ${p.pendingSnapshots} (${formatBytes(p.pendingBytes)})` +
             (p.lastError === null ? '' : `; last error: ${p.lastError}`))
         }
         lines.push(...exportLines(s.exports))

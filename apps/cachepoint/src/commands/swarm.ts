@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import type { SwarmPullInfo } from '@cachecloud/control'
 import { parseVersionRef } from '@cachecloud/core'
 import { daemonClient, output } from '../context.js'
-import { formatBytes, formatDuration, formatRate, table } from '../format.js'
+import { count, formatBytes, formatDuration, formatRate, tableLines, truncate } from '../format.js'
 import type { GlobalOptions } from '../paths.js'
 import { UsageError } from '../errors.js'
 
@@ -15,7 +15,7 @@ export function registerSwarmCommands (image: Command, globals: () => GlobalOpti
       const g = globals()
       parseVersionRef(ref)
       const r = await (await daemonClient(g)).publish(ref)
-      output(g, r, () => `published ${r.ref} on ${r.topic} (${r.recipients} subscribed peers reached directly)`)
+      output(g, r, () => `published ${r.ref} on ${r.topic} (${count(r.recipients, 'subscribed peer')} reached directly)`)
     })
 
   image.command('subscribe')
@@ -46,21 +46,27 @@ export function registerSwarmCommands (image: Command, globals: () => GlobalOpti
       parseVersionRef(ref)
       const p = await (await daemonClient(g)).plan(ref)
       output(g, p, () => [
-        `${p.ref} (${p.cid}): ${p.blocks} blocks, ${formatBytes(p.bytes)}`,
-        `  this node lacks ${p.missingBlocks} blocks, ${formatBytes(p.missingBytes)}`,
-        `  from this site (LAN): ${p.lanBlocks} blocks, ${formatBytes(p.lanBytes)}`,
-        `  over the WAN:         ${p.wanBlocks} blocks, ${formatBytes(p.wanBytes)}` + (p.unavailableBlocks > 0 ? ` (${p.unavailableBlocks} held by no connected peer yet)` : ''),
+        `${p.ref} (${p.cid}): ${count(p.blocks, 'block')}, ${formatBytes(p.bytes)}`,
+        `  this node lacks ${count(p.missingBlocks, 'block')}, ${formatBytes(p.missingBytes)}`,
+        `  from this site (LAN): ${count(p.lanBlocks, 'block')}, ${formatBytes(p.lanBytes)} on the link (${formatBytes(p.lanRawBytes)} of blocks)`,
+        `  over the WAN:         ${count(p.wanBlocks, 'block')}, ${formatBytes(p.wanBytes)} on the link (${formatBytes(p.wanRawBytes)} of blocks)` + (p.unavailableBlocks > 0 ? ` (${p.unavailableBlocks} held by no connected peer yet)` : ''),
         `  peers asked: ${p.peers.length} (${p.peers.filter(x => x.lan).length} in this site, ${p.peers.filter(x => x.state !== 'none').length} holding the version)`
       ].join('\n'))
     })
 }
 
+/** Characters of an error message shown under its row in `status` (the whole message: --json). */
+export const ERROR_WIDTH = 100
+
 /** Status lines of swarm pulls: blocks done/total, LAN vs WAN, rate, ETA, bytes per peer. */
 export function swarmLines (site: string, pulls: SwarmPullInfo[]): string[] {
   if (pulls.length === 0) return []
-  return ['', `swarm pulls (site ${site === '' ? 'none' : site}):`, table(['IMAGE', 'STATE', 'BLOCKS', 'LAN', 'WAN', 'RATE', 'ETA', 'PEERS'], pulls.map(p => [
-    p.ref, p.state === 'failed' ? `failed: ${p.error ?? ''}` : p.state, `${p.blocksDone}/${p.blocksTotal}`, formatBytes(p.lanBytes), formatBytes(p.wanBytes),
+  const [header, ...rows] = tableLines(['IMAGE', 'STATE', 'BLOCKS', 'LAN', 'WAN', 'RATE', 'ETA', 'PEERS'], pulls.map(p => [
+    p.ref, p.state, `${p.blocksDone}/${p.blocksTotal}`, formatBytes(p.lanBytes), formatBytes(p.wanBytes),
     p.state === 'pulling' ? formatRate(p.rate) : '-', p.state === 'pulling' ? formatDuration(p.etaSeconds) : '-',
     p.peers.map(x => `${x.peer.slice(-8)}${x.lan ? '' : '(wan)'}=${formatBytes(x.bytes)}`).join(' ')
-  ]))]
+  ]))
+  // an error goes on its own line under its row, cut to one line: a whole message would stretch the STATE column
+  const lines = rows.flatMap((row, i) => pulls[i].error != null && pulls[i].state === 'failed' ? [row, `  error: ${truncate(pulls[i].error ?? '', ERROR_WIDTH)}`] : [row])
+  return ['', `swarm pulls (site ${site === '' ? 'none' : site}):`, header, ...lines]
 }
