@@ -4,19 +4,10 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { DCSTORE_CLI, launch, NODE_CHILD, run } from './personal-procs.js'
+import { DCSTORE_CLI, dcstore, launch, NODE_CHILD, run } from './personal-procs.js'
 
 const EVIL = 'report\u001b[2J\u001b[31mred\nfake  line\u009b1m.txt'
 
-async function dcstore (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [DCSTORE_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
 
 // A file name is the user's (or an attacker's) text: in a terminal listing an
 // ANSI sequence or a newline in it must not forge output (real node, real store, real CLI).

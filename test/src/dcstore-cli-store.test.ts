@@ -1,25 +1,14 @@
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { DCSTORE_CLI, launch, NODE_CHILD, run, type Proc } from './personal-procs.js'
+import { DCSTORE_CLI, dcstore, launch, NODE_CHILD, run, type Proc } from './personal-procs.js'
 
 const PEER = '12D3KooWStoreTestStoreTestStoreTestStoreTest1234'
 const EXIT_NOT_FOUND = 4
 const EXIT_IN_USE = 11
 
-/** Runs the real dcstore CLI: exit code and output, whatever the code. */
-async function dcstore (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
-  const child = spawn(process.execPath, [DCSTORE_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
-  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
-  return { code, stdout, stderr }
-}
 
 // The store's data directory through the real `dcstore` CLI: one process
 // opens the block stores (serve, retention --apply, export), read commands

@@ -80,3 +80,14 @@ export async function treeHashes (dir: string, prefix = ''): Promise<Record<stri
   }
   return out
 }
+
+/** Runs the real dcstore CLI: exit code and output, whatever the code. */
+export async function dcstore (...args: string[]): Promise<{ code: number | null, stdout: string, stderr: string }> {
+  const child = spawn(process.execPath, [DCSTORE_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
+  const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+  return { code, stdout, stderr }
+}

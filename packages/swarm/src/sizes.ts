@@ -6,13 +6,14 @@
  * WAN in compressed bytes, not raw ones. One request (a manifest CID, as in
  * the manifest protocol), one response: status, count, count varints.
  */
-import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { CID } from '@cachecloud/core'
-import { decodeManifestRequest, encodeManifestRequest, encodeVarint, FrameReader, PeerMisbehavedError, readVarint } from '@cachecloud/transfer'
+import { decodeManifestRequest, encodeManifestRequest, encodeVarint, readVarint } from '@cachecloud/transfer'
 import { MAX_HAVE_BLOCKS, MAX_HAVE_REQUEST_BYTES, MAX_SIZES_RESPONSE_BYTES, SIZES_PROTOCOL } from './constants.js'
 import { InvalidSwarmMessageError } from './errors.js'
+import { handleOneShot, requestOneShot } from './one-shot.js'
 
 const STATUS_OK = 0x00
 const STATUS_UNKNOWN = 0x01
@@ -49,44 +50,21 @@ export function decodeSizesResponse (body: Uint8Array, count: number, maxSize: n
 }
 
 export async function handleSizes (libp2p: Libp2p, sizesOf: SizesOf, timeoutMs: number, log?: Logger): Promise<void> {
-  await libp2p.handle(SIZES_PROTOCOL, async (stream: Stream, connection) => {
-    const signal = AbortSignal.timeout(timeoutMs)
-    const onTimeout = (): void => { stream.abort(new Error('no sizes request before the timeout')) }
-    signal.addEventListener('abort', onTimeout)
-    try {
-      const body = await new FrameReader(stream, MAX_HAVE_REQUEST_BYTES).next()
-      if (body === undefined) throw new Error('stream closed without a request')
-      const sizes = await sizesOf(decodeManifestRequest(body))
-      if (!stream.send(encodeSizesResponse(sizes !== undefined && sizes.length <= MAX_HAVE_BLOCKS ? sizes : undefined))) await stream.onDrain()
-      await stream.close()
-    } catch (err) {
-      log?.debug({ peer: connection.remotePeer.toString(), err }, 'reset sizes stream: %s', (err as Error).message)
-      stream.abort(err as Error)
-    } finally {
-      signal.removeEventListener('abort', onTimeout)
+  await handleOneShot(libp2p, {
+    protocol: SIZES_PROTOCOL,
+    maxRequestBytes: MAX_HAVE_REQUEST_BYTES,
+    maxInboundStreams: 16,
+    timeoutMs,
+    ...(log !== undefined ? { log } : {}),
+    answer: async request => {
+      const sizes = await sizesOf(decodeManifestRequest(request))
+      return encodeSizesResponse(sizes !== undefined && sizes.length <= MAX_HAVE_BLOCKS ? sizes : undefined)
     }
-  }, { maxInboundStreams: 16, runOnLimitedConnection: false })
+  })
 }
 
 /** Asks `peer` the stored sizes of the version `cid`'s `count` manifest entries, each at most `maxSize`. */
 export async function requestSizes (libp2p: Libp2p, peer: PeerId, cid: CID, count: number, maxSize: number, signal: AbortSignal): Promise<number[] | undefined> {
-  const stream = await libp2p.dialProtocol(peer, SIZES_PROTOCOL, { signal })
-  const onAbort = (): void => { stream.abort(signal.reason as Error) }
-  signal.addEventListener('abort', onAbort)
-  try {
-    if (!stream.send(encodeManifestRequest(cid))) await stream.onDrain({ signal })
-    await stream.close({ signal })
-    const body = await new FrameReader(stream, Math.min(MAX_SIZES_RESPONSE_BYTES, 16 + 4 * count)).next()
-    if (body === undefined) throw new PeerMisbehavedError(peer.toString(), 'closed the sizes stream without a response')
-    try {
-      return decodeSizesResponse(body.subarray(), count, maxSize)
-    } catch (err) {
-      throw new PeerMisbehavedError(peer.toString(), `garbage sizes response: ${(err as Error).message}`, { cause: err })
-    }
-  } catch (err) {
-    stream.abort(err as Error)
-    throw err
-  } finally {
-    signal.removeEventListener('abort', onAbort)
-  }
+  const maxResponse = Math.min(MAX_SIZES_RESPONSE_BYTES, 16 + 4 * count)
+  return await requestOneShot(libp2p, peer, SIZES_PROTOCOL, encodeManifestRequest(cid), maxResponse, body => decodeSizesResponse(body.subarray(), count, maxSize), signal)
 }
