@@ -1,6 +1,7 @@
 import './helpers.js'
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
+import { generatePublisherKey, UntrustedPublisherError } from '@cachecloud/manifest'
 import { addVersion, BLOCK, connectAll, holdsAll, makeManifest, startSwarmNode, type SwarmNode } from './helpers.js'
 
 /** Text-like 64 KiB blocks, compressible about 3x. */
@@ -19,6 +20,16 @@ function textImage (count: number, seed: number): Uint8Array[] {
 describe('swarm with compressed blocks', () => {
   const nodes: SwarmNode[] = []
   after(async () => { await Promise.all(nodes.map(async n => { await n.stop() })) })
+
+  it('a version offered only under an untrusted publisher\'s manifest is refused as untrusted (exit 6), not as unavailable', async () => {
+    const blocks = textImage(4, 9)
+    const dc = await startSwarmNode({ site: 'dc' })
+    const branch = await startSwarmNode({ site: 'paris' })
+    nodes.push(dc, branch)
+    await addVersion(dc, makeManifest('u1', blocks, 'disk', generatePublisherKey()), blocks)
+    await connectAll([dc, branch])
+    await assert.rejects(branch.swarm.plan({ name: 'disk', version: 'u1' }), (err: Error) => err instanceof UntrustedPublisherError && err.message.includes('disk@u1'))
+  })
 
   it('plan counts the compressed bytes that will cross the WAN, and the pull moves that many', async () => {
     const blocks = textImage(40, 3)

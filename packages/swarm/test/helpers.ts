@@ -57,7 +57,7 @@ export function randomImage (count: number): Uint8Array[] {
   return Array.from({ length: count }, () => randomBytes(BLOCK))
 }
 
-export function makeManifest (version: string, blocks: Uint8Array[], name = 'disk'): ImageManifest {
+export function makeManifest (version: string, blocks: Uint8Array[], name = 'disk', key = publisher): ImageManifest {
   return signManifest({
     format: IMAGE_MANIFEST_FORMAT,
     name,
@@ -67,8 +67,8 @@ export function makeManifest (version: string, blocks: Uint8Array[], name = 'dis
     blockSize: BLOCK,
     blocks: blocks.map(b => cidOf(b)),
     createdAt: new Date().toISOString(),
-    publisher: publisher.publicKey
-  }, publisher)
+    publisher: key.publicKey
+  }, key)
 }
 
 /** Stores the version's blocks and records it complete, as an import would. */
