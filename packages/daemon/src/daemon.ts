@@ -8,7 +8,7 @@ import {
   type ExportsApi, type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
-import { createCatalog, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
+import { createCatalog, demoteIncompleteVersions, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
 import { createTrustStore, formatPublicKey, type PublisherKey } from '@cachecloud/manifest'
 import { createNetwork, parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
@@ -132,6 +132,10 @@ class DefaultDaemon implements CachePointDaemon {
       const catalog = createCatalog({ path: join(dataDir, CATALOG_DIR), blockstore })
       await catalog.start()
       onStop('catalog', async () => { await catalog.stop() })
+      // a version that lost blocks while the node was down (a pack cut short or deleted) is no longer complete
+      for (const lost of await demoteIncompleteVersions(catalog, blockstore)) {
+        this.logger.warn({ ref: lost.ref, missingBlocks: lost.missingBlocks, missingBytes: lost.missingBytes }, '%s lost %s from the block store: marked incomplete, a pull fetches what is missing', lost.ref, lost.missingBlocks < 0 ? 'its manifest' : `${lost.missingBlocks} block${lost.missingBlocks === 1 ? '' : 's'}`)
+      }
       const c = this.config
       const libp2p = await createNetwork({
         privateKey: peerKey, listen: c.listen, site: c.site, networkKey: await readNetworkKey(c), allowPeers: c.allowPeers,

@@ -39,6 +39,8 @@ export interface Catalog {
   add(manifest: ImageManifest, state: VersionState): Promise<CatalogEntry>
   /** Marks a pulling version complete (call after the blockstore's sync()). */
   markComplete(ref: VersionRef): Promise<CatalogEntry>
+  /** Marks a complete version as pulling again: it lost blocks (a damaged store); a pull fetches what is missing. */
+  markIncomplete(ref: VersionRef): Promise<CatalogEntry>
   /** Throws ImageNotFoundError (no version of that name) or VersionNotFoundError. */
   get(ref: VersionRef): Promise<CatalogEntry>
   find(ref: VersionRef): Promise<CatalogEntry | undefined>

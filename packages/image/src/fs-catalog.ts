@@ -83,6 +83,16 @@ export class FsCatalog implements Catalog {
     })
   }
 
+  async markIncomplete (ref: VersionRef): Promise<CatalogEntry> {
+    return await this.serial(async () => {
+      const entry = await this.get(ref)
+      if (entry.state === 'pulling') return entry
+      const back: CatalogEntry = { ...entry, state: 'pulling' }
+      await this.writeRef(back)
+      return back
+    })
+  }
+
   async get (ref: VersionRef): Promise<CatalogEntry> {
     const entry = await this.find(ref)
     if (entry !== undefined) return entry
