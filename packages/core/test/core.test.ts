@@ -23,3 +23,13 @@ describe('core', () => {
     }
   })
 })
+
+describe('formatBytes', () => {
+  it('rounds fractions of a byte (rates, averages) and keeps one decimal in larger units', async () => {
+    const { formatBytes, formatRate } = await import('../src/units.js')
+    assert.equal(formatBytes(575.9544212725189), '576 B')
+    assert.equal(formatRate(66.66666666666667), '67 B/s')
+    assert.equal(formatBytes(1536), '1.5 KiB')
+    assert.equal(formatBytes(Number.NaN), '0 B')
+  })
+})
