@@ -4,7 +4,7 @@ import { pino } from 'pino'
 import { createDcStore, STORE_FILES } from '@cachecloud/dcstore'
 import { dataDir, indexFor, type GlobalOptions } from '../context.js'
 import { readDiscoveryKey, writeDiscoveryKey } from '../keys.js'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 
 export function registerServe (program: Command, globals: () => GlobalOptions): void {
   program.command('keygen')
@@ -25,14 +25,23 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
   program.command('serve')
     .description('run the store: accept snapshots from enrolled CachePoints over /cachecloud/personal/1.1.0, and their reads of the snapshots of their users over /cachecloud/personal-read/1.0.0')
     .option('--listen <multiaddr...>', 'addresses to listen on', ['/ip4/0.0.0.0/tcp/4100'])
-    .action(async (o: { listen: string[] }) => {
+    .option('--network-key <file>', 'the organization\'s network key (cachepoint network-key), as its CachePoints use: only members connect')
+    .option('--allow-peer <peer-id...>', 'accept connections only from these peers (as the CachePoints\' allowPeers)')
+    .action(async (o: { listen: string[], networkKey?: string, allowPeer?: string[] }) => {
       const g = globals()
       if (g.discoveryKey === undefined) throw new Error('serve needs --discovery-key FILE (to index incoming snapshots)')
       const dir = dataDir(g)
       await mkdir(dir, { recursive: true })
       const { createNetwork, loadOrCreatePeerKey } = await import('@cachecloud/network')
       const log = pino({ level: process.env.DCSTORE_LOG_LEVEL ?? 'info' }, pino.destination(2))
-      const libp2p = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, STORE_FILES.peerKey)), listen: o.listen })
+      const networkKey = o.networkKey === undefined ? undefined : await readFile(o.networkKey)
+      const libp2p = await createNetwork({
+        privateKey: await loadOrCreatePeerKey(join(dir, STORE_FILES.peerKey)),
+        listen: o.listen,
+        ...(networkKey !== undefined ? { networkKey } : {}),
+        ...(o.allowPeer !== undefined ? { allowPeers: o.allowPeer } : {}),
+        logger: log.child({ component: 'network' })
+      })
       const store = createDcStore({ path: dir, ...indexFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
       // the data directory's lock is taken here: a second serve (or a retention, an export running) fails with "in use"
       try { await store.start() } catch (err) { await store.stop().catch(() => {}); await libp2p.stop(); throw err }
