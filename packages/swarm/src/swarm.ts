@@ -4,12 +4,13 @@ import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from 
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
-import { BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
 import { SwarmPausedError } from './errors.js'
+import { UntrustedPublisherError } from '@cachecloud/manifest'
 import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
 import { RateBudget } from './rate.js'
@@ -140,11 +141,19 @@ export class CacheCloudSwarm implements Swarm {
     return started
   }
 
-  /** Pulls a subscribed version on its own, retrying with backoff while no peer offers it yet or the pull fails. */
+  /**
+   * Pulls a subscribed version on its own, retrying with backoff while no peer offers it yet or the pull fails,
+   * at most BACKGROUND_MAX_ATTEMPTS times; never again for a version offered only under an untrusted publisher
+   * (an announcement anyone can send must not keep a node busy for good).
+   */
   private background (ref: VersionRef, attempt = 0): void {
     if (this.paused) return
     this.pull(ref).catch((err: Error) => {
       if (this.stopping.signal.aborted || this.paused) return
+      if (err instanceof UntrustedPublisherError || attempt + 1 >= BACKGROUND_MAX_ATTEMPTS) {
+        this.init.logger?.warn({ err, ref: formatVersionRef(ref), attempts: attempt + 1 }, 'gave up pulling %s: %s', formatVersionRef(ref), err.message)
+        return
+      }
       const delay = Math.min(BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS * 2 ** attempt)
       this.init.logger?.warn({ err, ref: formatVersionRef(ref), retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', formatVersionRef(ref), delay, err.message)
       setTimeout(() => { if (!this.stopping.signal.aborted) this.background(ref, attempt + 1) }, delay).unref()
