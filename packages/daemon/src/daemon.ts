@@ -146,7 +146,7 @@ class DefaultDaemon implements CachePointDaemon {
         libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }), onEvent: this.changed
       })
       // pulling versions are listed so peers fetch from a node still downloading
-      const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget })
+      const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget, receiveBudget: swarm.receiveBudget })
       await transfer.start()
       onStop('transfer', async () => { await transfer.stop() })
       const pulls = new Pulls({

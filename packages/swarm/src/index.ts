@@ -115,6 +115,8 @@ export interface Swarm {
   totals(): SwarmCounters
   /** For createTransfer's `sendBudget`: serving peers of other sites spends the WAN budget. */
   readonly sendBudget: (peer: string, bytes: number) => Promise<void>
+  /** For createTransfer's `receiveBudget`: a direct pull (or an on-demand read) from a peer of another site spends the WAN budget too. */
+  readonly receiveBudget: (peer: string, bytes: number) => Promise<void>
 }
 
 export function createSwarm (init: SwarmInit): Swarm {

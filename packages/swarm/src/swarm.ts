@@ -267,13 +267,22 @@ export class CacheCloudSwarm implements Swarm {
 
   totals (): SwarmCounters { return structuredClone(this.counters) }
 
-  readonly sendBudget = async (peer: string, bytes: number): Promise<void> => {
+  /** True when `peer` is of this node's site (its LAN). */
+  private async isLan (peer: string): Promise<boolean> {
     let site = this.sites.get(peer)
     if (site === undefined) {
       site = await peerSite(this.libp2p, peerIdFromString(peer)) ?? ''
       if (site !== '') this.sites.set(peer, site)
     }
-    const lan = this.site !== '' && site === this.site
+    return this.site !== '' && site === this.site
+  }
+
+  readonly receiveBudget = async (peer: string, bytes: number): Promise<void> => {
+    if (!await this.isLan(peer)) await this.wan.take(bytes, this.stopping.signal)
+  }
+
+  readonly sendBudget = async (peer: string, bytes: number): Promise<void> => {
+    const lan = await this.isLan(peer)
     if (lan) this.counters.sentLanBytes += bytes
     else {
       this.counters.sentWanBytes += bytes

@@ -18,6 +18,8 @@ export interface BlockSessionInit {
   timeoutMs: number
   /** Block protocol versions to ask for, preferred first; default DEFAULT_BLOCK_PROTOCOLS (tests restrict it to act as an older node). */
   blockProtocols?: readonly string[]
+  /** Waits until `bytes` more may be read from `peer` (a WAN rate budget); reading pauses meanwhile, so the transport's flow control slows the sender. Default: none. */
+  receiveBudget?: (peer: string, bytes: number) => Promise<void>
   /** The peer's id once connected. */
   onConnect(peer: string): void
   /** Bytes read from the stream, framing included (compressed, where blocks came compressed). */
@@ -98,6 +100,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     puts.add(put)
   }
 
+  let wireSinceBudget = 0
   const nextFrame = async (): Promise<BlockResponse> => {
     let timer: ReturnType<typeof setTimeout> | undefined
     const before = reader.bytesRead
@@ -117,6 +120,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     } finally {
       clearTimeout(timer)
       init.onWire(peer, reader.bytesRead - before)
+      wireSinceBudget += reader.bytesRead - before
     }
   }
 
@@ -130,6 +134,11 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
         continue
       }
       const response = await nextFrame()
+      if (init.receiveBudget !== undefined) {
+        const bytes = wireSinceBudget
+        wireSinceBudget = 0
+        await init.receiveBudget(peer, bytes)
+      }
       const want = outstanding[head]
       const expected: boolean = response.cid.equals(want.cid)
       if (!expected) throw misbehaved(`sent block ${response.cid.toString()}, expected ${want.cid.toString()}`)

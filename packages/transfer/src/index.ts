@@ -54,6 +54,8 @@ export interface TransferInit {
   createScheduler?: (wants: BlockWant[]) => PullScheduler
   /** Waits until `bytes` of blocks may be sent to `peer` (e.g. a WAN rate budget for peers of other sites). Default: no limit. */
   sendBudget?: (peer: string, bytes: number) => Promise<void>
+  /** Waits until `bytes` more may be read from `peer` by a pull (the WAN budget for peers of other sites). Default: no limit. */
+  receiveBudget?: (peer: string, bytes: number) => Promise<void>
   /** Block protocol versions spoken, preferred first. Default: DEFAULT_BLOCK_PROTOCOLS (a test sets [BLOCKS_PROTOCOL_V1] to act as a node of the previous version). */
   blockProtocols?: readonly string[]
 }

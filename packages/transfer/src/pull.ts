@@ -50,6 +50,7 @@ export interface PullContext {
   putConcurrency: number
   timeoutMs: number
   blockProtocols?: readonly string[]
+  receiveBudget?: (peer: string, bytes: number) => Promise<void>
 }
 
 interface Offer { target: PeerTarget, peer: string, version: RemoteVersion }
@@ -191,6 +192,7 @@ class BlockFetch {
       putConcurrency: this.ctx.putConcurrency,
       timeoutMs: this.ctx.timeoutMs,
       blockProtocols: this.ctx.blockProtocols,
+      receiveBudget: this.ctx.receiveBudget,
       onConnect: (peer: string) => { this.bytesByPeer[peer] ??= 0 },
       onWire: (_peer: string, bytes: number) => { this.wireBytes += bytes },
       onStored: (peer: string, want: BlockWant) => { this.stored(peer, want) },

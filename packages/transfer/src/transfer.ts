@@ -44,7 +44,8 @@ export class CacheCloudTransfer implements Transfer {
       commitBytes: init.commitBytes ?? DEFAULT_COMMIT_BYTES,
       putConcurrency: init.putConcurrency ?? DEFAULT_PUT_CONCURRENCY,
       timeoutMs: this.timeoutMs,
-      blockProtocols: init.blockProtocols
+      blockProtocols: init.blockProtocols,
+      receiveBudget: init.receiveBudget
     }
   }
 
