@@ -88,6 +88,8 @@ export interface ImportRequest {
   name: string
   version: string
   blockSize?: number
+  /** zstd level the blocks are kept and sent at (0-19; 0: raw); default: the node's (3). */
+  compressionLevel?: number
 }
 
 export interface ImportResultInfo {

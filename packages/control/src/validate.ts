@@ -31,8 +31,13 @@ export function importRequest (input: unknown): ImportRequest {
     file: string(body, 'file'),
     name: string(body, 'name'),
     version: string(body, 'version'),
-    blockSize: optional(body, 'blockSize', isPositiveInteger, 'a positive integer')
+    blockSize: optional(body, 'blockSize', isPositiveInteger, 'a positive integer'),
+    compressionLevel: optional(body, 'compressionLevel', isCompressionLevel, 'an integer from 0 to 19')
   }
+}
+
+function isCompressionLevel (value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 19
 }
 
 export function pullRequest (input: unknown): PullRequest {

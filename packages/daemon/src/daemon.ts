@@ -273,6 +273,7 @@ class DefaultDaemon implements CachePointDaemon {
         name: request.name,
         version: request.version,
         blockSize: request.blockSize ?? this.config.blockSize,
+        ...(request.compressionLevel !== undefined ? { compressionLevel: request.compressionLevel } : {}),
         blockstore,
         catalog,
         key: publisherKey,

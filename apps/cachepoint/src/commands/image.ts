@@ -1,3 +1,4 @@
+import { UsageError } from '../errors.js'
 import type { Command } from 'commander'
 import type { ImageVersionInfo } from '@cachecloud/control'
 import { parseVersionRef, type ProgressEvent } from '@cachecloud/core'
@@ -38,13 +39,15 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
     .requiredOption('--name <name>', 'image name')
     .requiredOption('--version <version>', 'version label (must not exist yet)')
     .option('--block-size <size>', 'block size (power of two, e.g. 256K; default from config or built in)')
-    .action(async (file: string, opts: { name: string, version: string, blockSize?: string }) => {
+    .option('--compression-level <n>', 'zstd level 0-19 the blocks are kept and sent at (default 3; 0: raw). Paid once here, saved on every WAN link: 15 sends about 14% fewer bytes than 3 at a thirtieth of the speed')
+    .action(async (file: string, opts: { name: string, version: string, blockSize?: string, compressionLevel?: string }) => {
       const g = globals()
       parseVersionRef(`${opts.name}@${opts.version}`)
       const blockSize = opts.blockSize === undefined ? undefined : parseSize(opts.blockSize, '--block-size')
+      const compressionLevel = opts.compressionLevel === undefined ? undefined : parseLevel(opts.compressionLevel)
       const client = await daemonClient(g)
       const result = await withProgress(`import ${opts.name}@${opts.version}`, g, async (onProgress) =>
-        client.importImage({ file: resolve(file), name: opts.name, version: opts.version, blockSize }, onProgress))
+        client.importImage({ file: resolve(file), name: opts.name, version: opts.version, blockSize, ...(compressionLevel !== undefined ? { compressionLevel } : {}) }, onProgress))
       output(g, result, () => [
         `imported ${result.ref} (${result.cid})`,
         `  ${formatBytes(result.size)} in ${count(result.blocks, 'block')}, ${count(result.holes, 'hole')} (not stored)`,
@@ -126,4 +129,10 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
 
   registerSwarmCommands(image, globals)
   registerServeCommands(image, globals)
+}
+
+function parseLevel (text: string): number {
+  const level = /^\d{1,2}$/.test(text.trim()) ? Number(text) : NaN
+  if (!(level >= 0 && level <= 19)) throw new UsageError(`--compression-level must be a whole number from 0 to 19, got ${JSON.stringify(text)}`)
+  return level
 }
