@@ -85,7 +85,9 @@ export class NbdExports implements ExportsApi {
       logger: logger.child({ export: name }),
       // reads come first: blocks they fetch are not pulled again, and the background pull yields while they fetch
       onBlockStored: (block) => { swarm.blockStored(cid, block) },
-      onFetch: () => swarm.holdBack(cid)
+      onFetch: () => swarm.holdBack(cid),
+      // reads from other sites cross the WAN: they spend its budget like any other transfer
+      receiveBudget: swarm.receiveBudget
     })
     let overlay: Overlay | undefined
     try {

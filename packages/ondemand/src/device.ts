@@ -43,7 +43,8 @@ export class SwarmImageDevice implements ImageDevice {
         }
         init.onBlockStored?.(want.cid, peer)
       },
-      onWire: (bytes) => { this.counters.wireBytes += bytes }
+      onWire: (bytes) => { this.counters.wireBytes += bytes },
+      ...(init.receiveBudget !== undefined ? { receiveBudget: init.receiveBudget } : {})
     }
   }
 

@@ -18,6 +18,8 @@ export interface FetcherInit {
   /** A block arrived from `peer`, verified and stored. */
   onStored: (peer: string, want: BlockWant) => void
   onWire: (bytes: number) => void
+  /** Waits until `bytes` more may be read from `peer` (the WAN budget, for peers of other sites). */
+  receiveBudget?: (peer: string, bytes: number) => Promise<void>
 }
 
 export interface IndexedWant extends BlockWant { index: number }
@@ -52,6 +54,7 @@ export async function fetchNow (init: FetcherInit, wants: IndexedWant[], signal:
     timeoutMs: Math.min(SESSION_SILENCE_MS, init.timeoutMs),
     onConnect: () => {},
     onWire: (_peer: string, bytes: number) => { init.onWire(bytes) },
+    ...(init.receiveBudget !== undefined ? { receiveBudget: init.receiveBudget } : {}),
     onStored: init.onStored,
     onFatal: (err: Error) => { fatal ??= err; stop.abort(err) }
   }

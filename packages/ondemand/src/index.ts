@@ -39,6 +39,8 @@ export interface ImageDeviceInit {
   onBlockStored?: (block: CID, peer: string) => void
   /** A fetch for a read starts; the function returned is called HOLD_GRACE_MS after it ends (e.g. swarm.holdBack: the background pull yields meanwhile). */
   onFetch?: () => () => void
+  /** Waits until `bytes` more may be read from `peer`: reads on demand from peers of other sites spend the WAN budget too (swarm.receiveBudget). */
+  receiveBudget?: (peer: string, bytes: number) => Promise<void>
 }
 
 export interface ImageDevice extends BlockDevice {
