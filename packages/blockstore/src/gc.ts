@@ -87,6 +87,5 @@ async function move (open: OpenStore, key: string, entry: Location): Promise<voi
     if (index.get(key) === entry) index.remove(key)
     return
   }
-  const form = { codec: block.codec, data: block.bytes, rawLength: block.length }
-  await appender.append(cid, form, location => { if (index.get(key) === entry) index.set(key, location) })
+  await appender.append(cid, block, location => { if (index.get(key) === entry) index.set(key, location) })
 }

@@ -12,8 +12,8 @@ import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
 import { MAX_APPEND_BYTES, MAX_APPEND_RECORDS } from './constants.js'
 import { mapDiskFull } from './fs-util.js'
-import type { Codec } from '@cachecloud/codec'
-import { PACK_HEADER, packFileName, recordHeaderBytes, writeRecordHeader, type StoredForm } from './pack-format.js'
+import type { Codec, EncodedBlock } from '@cachecloud/codec'
+import { PACK_HEADER, packFileName, recordHeaderBytes, writeRecordHeader } from './pack-format.js'
 
 /** Where a block's stored bytes lie: `length` bytes at `offset` of pack `pack`, decoding with `codec` to `rawLength` bytes. */
 export interface Location {
@@ -28,7 +28,7 @@ export interface Location {
 
 interface Job {
   cid: CID
-  form: StoredForm
+  block: EncodedBlock
   /** Called synchronously once the record is written, before any later commit can start. */
   onWritten: (location: Location) => void
   resolve: () => void
@@ -88,6 +88,11 @@ export class PackAppender {
   async seal (): Promise<void> {
     await this.flush()
     this.resume = undefined
+    await this.retireActive()
+  }
+
+  /** No more appends to the active pack: a pack still to be committed is closed by that commit, any other now. */
+  private async retireActive (): Promise<void> {
     const active = this.active
     if (active === undefined) return
     this.active = undefined
@@ -100,8 +105,8 @@ export class PackAppender {
     return this.dirty.has(id) || this.active?.id === id
   }
 
-  async append (cid: CID, form: StoredForm, onWritten: (location: Location) => void): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => { this.queue.push({ cid, form, onWritten, resolve, reject }) })
+  async append (cid: CID, block: EncodedBlock, onWritten: (location: Location) => void): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => { this.queue.push({ cid, block, onWritten, resolve, reject }) })
     this.kick()
     await done
   }
@@ -153,7 +158,7 @@ export class PackAppender {
       let n = 0
       while (n < this.queue.length && n < MAX_APPEND_RECORDS && (n === 0 || bytes < MAX_APPEND_BYTES)) {
         const job = this.queue[n++] as Job
-        bytes += recordHeaderBytes(job.cid.bytes.byteLength) + job.form.data.byteLength
+        bytes += recordHeaderBytes(job.cid.bytes.byteLength) + job.block.bytes.byteLength
       }
       await this.write(this.queue.splice(0, n), bytes)
     }
@@ -174,8 +179,8 @@ export class PackAppender {
     let headerAt = 0
     let offset = pack.size
     for (const job of jobs) {
-      const { data, codec, rawLength } = job.form
-      const headerBytes = writeRecordHeader(headers, headerAt, job.cid.bytes, job.form)
+      const { bytes: data, codec, length: rawLength } = job.block
+      const headerBytes = writeRecordHeader(headers, headerAt, job.cid.bytes, job.block)
       iovecs.push(headers.subarray(headerAt, headerAt + headerBytes), data)
       headerAt += headerBytes
       locations.push({ pack: pack.id, offset: offset + headerBytes, length: data.byteLength, codec, rawLength, legacy: false })
@@ -204,12 +209,7 @@ export class PackAppender {
     }
     const active = this.active
     if (active !== undefined && (active.size === PACK_HEADER.byteLength || active.size + bytes <= this.packBytes)) return active
-    if (active !== undefined) {
-      this.active = undefined
-      const dirty = this.dirty.get(active.id)
-      if (dirty !== undefined) dirty.sealed = true
-      else await active.handle.close()
-    }
+    await this.retireActive()
     this.active = await this.createPack()
     return this.active
   }
@@ -250,7 +250,7 @@ export class PackAppender {
 }
 
 function describe (job: Job, root: string): string {
-  return `writing block ${job.cid.toString()} (${job.form.data.byteLength} bytes) to ${root}`
+  return `writing block ${job.cid.toString()} (${job.block.bytes.byteLength} bytes) to ${root}`
 }
 
 /** Positional writev that finishes short writes. */

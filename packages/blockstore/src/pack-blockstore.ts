@@ -16,9 +16,9 @@ import { fsyncPath, isNotFound, mapDiskFull, writeFileDurably } from './fs-util.
 import { collectGarbage } from './gc.js'
 import { IndexLog } from './index-log.js'
 import { PackAppender, type Location } from './pack-appender.js'
-import { packFileName, type StoredForm } from './pack-format.js'
+import { packFileName } from './pack-format.js'
 import { PackReaders } from './pack-readers.js'
-import { readRecord } from './record-read.js'
+import { decodeVerified, readRecord } from './record-read.js'
 import { recoverPacks, type RecoveryResult } from './recover.js'
 import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult, PutOptions } from './index.js'
 
@@ -111,13 +111,8 @@ class PackBlockstore implements Blockstore {
 
   async get (cid: CID, options?: AbortOptions): Promise<Uint8Array> {
     const { block, entry } = await this.read(cid, options, false)
-    let bytes: Uint8Array | undefined
-    try {
-      bytes = decodeBlock(block, MAX_BLOCK_BYTES)
-    } catch (err) {
-      if (!(err instanceof BlockDecodeError)) throw err
-    }
-    if (bytes !== undefined && bytesMatchCid(cid, bytes)) return bytes
+    const bytes = decodeVerified(cid, block)
+    if (bytes !== undefined) return bytes
     this.drop(cid, entry)
     throw new BlockCorruptError(`block ${cid.toString()} was corrupt on disk and has been removed`)
   }
@@ -147,7 +142,7 @@ class PackBlockstore implements Blockstore {
       throw err
     }
     if (!bytesMatchCid(cid, raw)) throw new BlockCorruptError(`bytes do not hash to ${cid.toString()}`)
-    return await this.store(open, cid, { codec: block.codec, data: block.bytes, rawLength: block.length })
+    return await this.store(open, cid, block)
   }
 
   async putBytes (bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }> {
@@ -227,19 +222,14 @@ class PackBlockstore implements Blockstore {
   }
 
   /** The block's stored form: compressed on the encoder threads (started on first use), or here when `encoderThreads` is 0. */
-  private async encode (raw: Uint8Array, level = this.compressionLevel): Promise<StoredForm> {
-    let block: EncodedBlock
-    if (level <= 0 || this.encoderThreads === 0) {
-      block = encodeBlock(raw, { level })
-    } else {
-      this.encoder ??= createEncoderPool({ level: this.compressionLevel, threads: this.encoderThreads })
-      block = await this.encoder.encode(raw, level)
-    }
-    return { codec: block.codec, data: block.bytes, rawLength: block.length }
+  private async encode (raw: Uint8Array, level = this.compressionLevel): Promise<EncodedBlock> {
+    if (level <= 0 || this.encoderThreads === 0) return encodeBlock(raw, { level })
+    this.encoder ??= createEncoderPool({ level: this.compressionLevel, threads: this.encoderThreads })
+    return await this.encoder.encode(raw, level)
   }
 
   /** Writes a verified block unless already held (committed or not); true when newly written. */
-  private async store (open: OpenStore, cid: CID, form: StoredForm): Promise<boolean> {
+  private async store (open: OpenStore, cid: CID, block: EncodedBlock): Promise<boolean> {
     const { index, appender } = open
     const key = keyOf(cid)
     for (;;) {
@@ -248,7 +238,7 @@ class PackBlockstore implements Blockstore {
       if (inFlight === undefined) break
       await inFlight.catch(() => {})
     }
-    const write = appender.append(cid, form, location => { index.set(key, location) })
+    const write = appender.append(cid, block, location => { index.set(key, location) })
     this.writing.set(key, write)
     try {
       await write

@@ -6,7 +6,7 @@
  * so a pack can be scanned, and its records verified, without the index.
  */
 import { crc32 } from 'node:zlib'
-import { CODEC_RAW, isCodec, type Codec } from '@cachecloud/codec'
+import { CODEC_RAW, isCodec, type Codec, type EncodedBlock } from '@cachecloud/codec'
 import { MAX_BLOCK_BYTES } from './constants.js'
 
 export const PACK_HEADER = Buffer.from('CCPACK3\n', 'latin1')
@@ -35,23 +35,14 @@ export function headerBytesOf (legacy: boolean, cidLength: number): number {
   return (legacy ? RECORD_FIXED_BYTES_V2 : RECORD_FIXED_BYTES) + cidLength
 }
 
-/** What a format-3 record holds besides its CID. */
-export interface StoredForm {
-  codec: Codec
-  /** Stored bytes (the encoded block). */
-  data: Uint8Array
-  /** Length of the raw block they decode to. */
-  rawLength: number
-}
-
-/** Writes a format-3 record header at `at`; returns its length. */
-export function writeRecordHeader (target: Buffer, at: number, cid: Uint8Array, form: StoredForm): number {
+/** Writes a format-3 record header for `block` (its stored bytes follow the header) at `at`; returns its length. */
+export function writeRecordHeader (target: Buffer, at: number, cid: Uint8Array, block: EncodedBlock): number {
   target.writeUInt32BE(RECORD_MAGIC, at)
   target[at + 4] = cid.byteLength
-  target[at + 5] = form.codec
-  target.writeUInt32BE(form.data.byteLength, at + 6)
-  target.writeUInt32BE(form.rawLength, at + 10)
-  target.writeUInt32BE(crc32(form.data), at + 14)
+  target[at + 5] = block.codec
+  target.writeUInt32BE(block.bytes.byteLength, at + 6)
+  target.writeUInt32BE(block.length, at + 10)
+  target.writeUInt32BE(crc32(block.bytes), at + 14)
   target.set(cid, at + RECORD_FIXED_BYTES)
   return RECORD_FIXED_BYTES + cid.byteLength
 }

@@ -5,7 +5,10 @@
  * only its data (the caller hashes it). Any mismatch or short read is
  * `undefined`: the caller treats the copy as corrupt.
  */
-import type { EncodedBlock } from '@cachecloud/codec'
+import { BlockDecodeError, decodeBlock, type EncodedBlock } from '@cachecloud/codec'
+import { bytesMatchCid } from '@cachecloud/core'
+import type { CID } from 'multiformats/cid'
+import { MAX_BLOCK_BYTES } from './constants.js'
 import { isNotFound } from './fs-util.js'
 import type { Location } from './pack-appender.js'
 import { crcMatches, headerBytesOf, parseRecordHeader } from './pack-format.js'
@@ -27,4 +30,16 @@ export async function readRecord (readers: PackReaders, key: string, entry: Loca
   const data = bytes.subarray(headerBytes)
   if (!crcMatches(header, data)) return undefined
   return { codec: entry.codec, bytes: data, length: entry.rawLength }
+}
+
+/** The raw bytes of a stored block if they decode (bounded by MAX_BLOCK_BYTES) and hash to `cid`; undefined for a damaged copy. */
+export function decodeVerified (cid: CID, block: EncodedBlock): Uint8Array | undefined {
+  let bytes: Uint8Array
+  try {
+    bytes = decodeBlock(block, MAX_BLOCK_BYTES)
+  } catch (err) {
+    if (err instanceof BlockDecodeError) return undefined
+    throw err
+  }
+  return bytesMatchCid(cid, bytes) ? bytes : undefined
 }

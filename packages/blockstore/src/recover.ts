@@ -10,14 +10,11 @@
 import fs from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
-import { bytesMatchCid } from '@cachecloud/core'
 import type { BlockIndex } from './block-index.js'
 import { decodeSupportedCid } from './cid-key.js'
 import { fsyncPath } from './fs-util.js'
-import { decodeBlock } from '@cachecloud/codec'
-import type { CID } from 'multiformats/cid'
-import { MAX_BLOCK_BYTES } from './constants.js'
-import { crcMatches, isPackHeader, MAX_RECORD_HEADER_BYTES, PACK_HEADER, packFileName, packIdOf, parseRecordHeader, type RecordHeader } from './pack-format.js'
+import { crcMatches, isPackHeader, MAX_RECORD_HEADER_BYTES, PACK_HEADER, packFileName, packIdOf, parseRecordHeader } from './pack-format.js'
+import { decodeVerified } from './record-read.js'
 
 export interface RecoveryResult {
   /** Bytes cut from the end of the index log (a torn or damaged last commit). */
@@ -106,7 +103,8 @@ async function salvageTail (handle: FileHandle, id: number, start: number, size:
     const cid = decodeSupportedCid(header.cid)
     if (cid === undefined || end > size) break
     const data = await readAt(handle, at + header.headerBytes, header.dataLength)
-    if (!crcMatches(header, data) || !decodesTo(cid, header, data)) break
+    // a record written after the last commit is taken back only if its bytes decode to its CID
+    if (!crcMatches(header, data) || decodeVerified(cid, { codec: header.codec, bytes: data, length: header.rawLength }) === undefined) break
     const key = header.cid.toString('latin1')
     if (!index.has(key)) {
       index.set(key, { pack: id, offset: at + header.headerBytes, length: header.dataLength, codec: header.codec, rawLength: header.rawLength, legacy: header.legacy })
@@ -115,15 +113,6 @@ async function salvageTail (handle: FileHandle, id: number, start: number, size:
     at = end
   }
   return at
-}
-
-/** A record written after the last commit is taken back only if its bytes decode to its CID. */
-function decodesTo (cid: CID, header: RecordHeader, data: Buffer): boolean {
-  try {
-    return bytesMatchCid(cid, decodeBlock({ codec: header.codec, bytes: data, length: header.rawLength }, MAX_BLOCK_BYTES))
-  } catch {
-    return false
-  }
 }
 
 async function readAt (handle: FileHandle, position: number, length: number): Promise<Buffer> {
