@@ -4,7 +4,10 @@
  * over samples, and the same time grouped by package (node_modules package,
  * workspace package, or node's own internals).
  *
- * Run: node bench/dist/src/profile-summary.js FILE.cpuprofile... [--top N]
+ * `--busiest S`: only the S seconds with the most busy (non-idle) time,
+ * so a short pull is not drowned by start-up (module compilation) and idle.
+ *
+ * Run: node bench/dist/src/profile-summary.js FILE.cpuprofile... [--top N] [--busiest S]
  */
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
@@ -14,10 +17,11 @@ interface ProfileNode { id: number, callFrame: CallFrame }
 interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
 
 /** Microseconds of self time per key, over every sample of the profile. */
-function selfTime (profile: CpuProfile, keyOf: (frame: CallFrame) => string): Map<string, number> {
+function selfTime (profile: CpuProfile, keyOf: (frame: CallFrame) => string, window?: readonly [number, number]): Map<string, number> {
   const byId = new Map(profile.nodes.map(n => [n.id, n.callFrame]))
   const totals = new Map<string, number>()
   profile.samples.forEach((id, i) => {
+    if (window !== undefined && (i < window[0] || i >= window[1])) return
     const frame = byId.get(id)
     if (frame === undefined) return
     const key = keyOf(frame)
@@ -55,6 +59,29 @@ function table (title: string, totals: Map<string, number>, top: number): string
   return `${title}: ${(busy / 1e6).toFixed(2)} s busy of ${(all / 1e6).toFixed(2)} s sampled (percent of busy time)\n${lines.join('\n')}\n`
 }
 
+/** Sample indexes [from, to) of the `seconds`-long span with the most non-idle time. */
+function busiestWindow (profile: CpuProfile, seconds: number): [number, number] {
+  const idleIds = new Set(profile.nodes.filter(n => n.callFrame.functionName === '(idle)').map(n => n.id))
+  const span = seconds * 1e6
+  const duration = (i: number): number => Math.max(0, profile.timeDeltas[i + 1] ?? 0)
+  let best: [number, number] = [0, 0]
+  let bestBusy = -1
+  let from = 0
+  let elapsed = 0
+  let busy = 0
+  for (let to = 0; to < profile.samples.length; to++) {
+    elapsed += duration(to)
+    if (!idleIds.has(profile.samples[to])) busy += duration(to)
+    while (elapsed > span && from < to) {
+      elapsed -= duration(from)
+      if (!idleIds.has(profile.samples[from])) busy -= duration(from)
+      from++
+    }
+    if (busy > bestBusy) { bestBusy = busy; best = [from, to + 1] }
+  }
+  return best
+}
+
 async function load (path: string): Promise<CpuProfile> {
   const profile = JSON.parse(await readFile(path, 'utf8')) as Partial<CpuProfile>
   if (!Array.isArray(profile.nodes) || !Array.isArray(profile.samples) || !Array.isArray(profile.timeDeltas)) {
@@ -66,13 +93,16 @@ async function load (path: string): Promise<CpuProfile> {
 const args = process.argv.slice(2)
 const topAt = args.indexOf('--top')
 const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 15
-if (args.length === 0) {
-  process.stderr.write('usage: profile-summary FILE.cpuprofile... [--top N]\n')
+const busiestAt = args.indexOf('--busiest')
+const busiest = busiestAt >= 0 ? Number(args.splice(busiestAt, 2)[1]) : undefined
+if (args.length === 0 || (busiest !== undefined && !(busiest > 0))) {
+  process.stderr.write('usage: profile-summary FILE.cpuprofile... [--top N] [--busiest SECONDS]\n')
   process.exit(2)
 }
 for (const path of args) {
   const profile = await load(path)
-  process.stdout.write(`== ${basename(path)}\n`)
-  process.stdout.write(table('self time by function', selfTime(profile, functionKey), top))
-  process.stdout.write(table('self time by package', selfTime(profile, packageKey), 10) + '\n')
+  const window = busiest === undefined ? undefined : busiestWindow(profile, busiest)
+  process.stdout.write(`== ${basename(path)}${busiest === undefined ? '' : ` (busiest ${busiest} s)`}\n`)
+  process.stdout.write(table('self time by function', selfTime(profile, functionKey, window), top))
+  process.stdout.write(table('self time by package', selfTime(profile, packageKey, window), 10) + '\n')
 }

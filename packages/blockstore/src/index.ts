@@ -38,8 +38,12 @@ export interface BlockstoreInit {
   writebackBytes?: number
   /** zstd level blocks are kept at on disk (0: raw). A block that does not shrink is kept raw. Default: DEFAULT_ZSTD_LEVEL (@cachecloud/codec). */
   compressionLevel?: number
-  /** Threads that compress blocks put or imported (0: on the calling thread). Default: all cores but one (@cachecloud/codec defaultEncoderThreads). */
-  encoderThreads?: number
+  /**
+   * Threads that compress blocks put or imported and check blocks received in
+   * their stored form (putEncoded: decode, SHA-256, crc32), started on first
+   * use (0: all on the calling thread). Default: all cores but one, at least one.
+   */
+  codecThreads?: number
 }
 
 export interface PutOptions extends AbortOptions {

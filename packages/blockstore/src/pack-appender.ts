@@ -29,6 +29,8 @@ export interface Location {
 interface Job {
   cid: CID
   block: EncodedBlock
+  /** crc32 of the block's bytes when the caller computed it already (else computed here). */
+  crc: number | undefined
   /** Called synchronously once the record is written, before any later commit can start. */
   onWritten: (location: Location) => void
   resolve: () => void
@@ -105,8 +107,8 @@ export class PackAppender {
     return this.dirty.has(id) || this.active?.id === id
   }
 
-  async append (cid: CID, block: EncodedBlock, onWritten: (location: Location) => void): Promise<void> {
-    const done = new Promise<void>((resolve, reject) => { this.queue.push({ cid, block, onWritten, resolve, reject }) })
+  async append (cid: CID, block: EncodedBlock, onWritten: (location: Location) => void, crc?: number): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => { this.queue.push({ cid, block, crc, onWritten, resolve, reject }) })
     this.kick()
     await done
   }
@@ -180,7 +182,7 @@ export class PackAppender {
     let offset = pack.size
     for (const job of jobs) {
       const { bytes: data, codec, length: rawLength } = job.block
-      const headerBytes = writeRecordHeader(headers, headerAt, job.cid.bytes, job.block)
+      const headerBytes = writeRecordHeader(headers, headerAt, job.cid.bytes, job.block, job.crc)
       iovecs.push(headers.subarray(headerAt, headerAt + headerBytes), data)
       headerAt += headerBytes
       locations.push({ pack: pack.id, offset: offset + headerBytes, length: data.byteLength, codec, rawLength, legacy: false })

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
-import { BlockDecodeError, createEncoderPool, decodeBlock, DEFAULT_ZSTD_LEVEL, encodeBlock, type EncodedBlock, type EncoderPool } from '@cachecloud/codec'
+import { checkBlock, createCodecPool, DEFAULT_ZSTD_LEVEL, encodeBlock, type BlockCheck, type CodecPool, type EncodedBlock } from '@cachecloud/codec'
 import { BlockIndex } from './block-index.js'
 import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
 import {
@@ -24,6 +24,8 @@ import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult, PutOptions 
 
 /** Entries of the index log per byte of a fresh snapshot above which the log is rewritten. */
 const LOG_SLACK = 2
+/** Received blocks smaller than this are checked on the calling thread (the hop to a codec thread costs more than it saves). */
+const MIN_POOLED_CHECK_BYTES = 32 * 1024
 
 /** The parts that exist while the store is started. */
 export interface OpenStore {
@@ -41,8 +43,10 @@ class PackBlockstore implements Blockstore {
   private readonly repackThreshold: number
   private readonly writebackBytes: number
   private readonly compressionLevel: number
-  private readonly encoderThreads: number | undefined
-  private encoder: EncoderPool | undefined
+  private readonly codecThreads: number | undefined
+  private pool: CodecPool | undefined
+  /** Decoded bytes of blocks checked on this thread: only hashed, so one buffer serves every check. */
+  private scratch = new Uint8Array(0)
   private open: OpenStore | undefined
   /** Puts in progress by key: a concurrent put of the same block waits for it and reports "not new". */
   private readonly writing = new Map<string, Promise<void>>()
@@ -59,7 +63,7 @@ class PackBlockstore implements Blockstore {
     this.repackThreshold = init.repackThreshold ?? DEFAULT_REPACK_THRESHOLD
     this.writebackBytes = init.writebackBytes ?? DEFAULT_WRITEBACK_BYTES
     this.compressionLevel = init.compressionLevel ?? DEFAULT_ZSTD_LEVEL
-    this.encoderThreads = init.encoderThreads
+    this.codecThreads = init.codecThreads
   }
 
   async start (): Promise<void> {
@@ -97,8 +101,8 @@ class PackBlockstore implements Blockstore {
     if (open === undefined) return
     await this.commit(open)
     this.open = undefined
-    await this.encoder?.close()
-    this.encoder = undefined
+    await this.pool?.close()
+    this.pool = undefined
     await open.appender.close()
     await open.readers.close()
     await open.log.close()
@@ -134,15 +138,10 @@ class PackBlockstore implements Blockstore {
     const open = this.opened(options)
     if (!isSupportedCid(cid)) throw new UnsupportedCidError(`cannot store ${cid.toString()}: only CIDv1 with sha2-256`)
     assertSize(block.length)
-    let raw: Uint8Array
-    try {
-      raw = decodeBlock(block, MAX_BLOCK_BYTES)
-    } catch (err) {
-      if (err instanceof BlockDecodeError) throw new BlockCorruptError(`block ${cid.toString()} does not decode: ${(err as Error).message}`)
-      throw err
-    }
-    if (!bytesMatchCid(cid, raw)) throw new BlockCorruptError(`bytes do not hash to ${cid.toString()}`)
-    return await this.store(open, cid, block)
+    if (open.index.has(keyOf(cid))) return false
+    const checked = await this.check(cid, block)
+    if ('problem' in checked) throw new BlockCorruptError(`block ${cid.toString()} ${checked.problem}`)
+    return await this.store(open, cid, checked.block, checked.crc)
   }
 
   async putBytes (bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }> {
@@ -221,15 +220,27 @@ class PackBlockstore implements Blockstore {
     if (index.get(key) === entry) index.remove(key)
   }
 
-  /** The block's stored form: compressed on the encoder threads (started on first use), or here when `encoderThreads` is 0. */
+  /** The block's stored form: compressed on the codec threads (started on first use), or here when `codecThreads` is 0. */
   private async encode (raw: Uint8Array, level = this.compressionLevel): Promise<EncodedBlock> {
-    if (level <= 0 || this.encoderThreads === 0) return encodeBlock(raw, { level })
-    this.encoder ??= createEncoderPool({ level: this.compressionLevel, threads: this.encoderThreads })
-    return await this.encoder.encode(raw, level)
+    if (level <= 0 || this.codecThreads === 0) return encodeBlock(raw, { level })
+    return await this.codecPool().encode(raw, level)
   }
 
-  /** Writes a verified block unless already held (committed or not); true when newly written. */
-  private async store (open: OpenStore, cid: CID, block: EncodedBlock): Promise<boolean> {
+  /** A received block checked against its CID: on the codec threads for blocks worth the hop, else here. */
+  private async check (cid: CID, block: EncodedBlock): Promise<BlockCheck> {
+    const digest = cid.multihash.digest
+    if (this.codecThreads !== 0 && block.bytes.byteLength >= MIN_POOLED_CHECK_BYTES) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES)
+    if (this.scratch.byteLength < block.length && block.length <= MAX_BLOCK_BYTES) this.scratch = new Uint8Array(block.length)
+    return checkBlock(block, digest, MAX_BLOCK_BYTES, this.scratch)
+  }
+
+  private codecPool (): CodecPool {
+    this.pool ??= createCodecPool({ level: this.compressionLevel, threads: this.codecThreads })
+    return this.pool
+  }
+
+  /** Writes a verified block unless already held (committed or not); true when newly written. `crc`: of its bytes, when known. */
+  private async store (open: OpenStore, cid: CID, block: EncodedBlock, crc?: number): Promise<boolean> {
     const { index, appender } = open
     const key = keyOf(cid)
     for (;;) {
@@ -238,7 +249,7 @@ class PackBlockstore implements Blockstore {
       if (inFlight === undefined) break
       await inFlight.catch(() => {})
     }
-    const write = appender.append(cid, block, location => { index.set(key, location) })
+    const write = appender.append(cid, block, location => { index.set(key, location) }, crc)
     this.writing.set(key, write)
     try {
       await write

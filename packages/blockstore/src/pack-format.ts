@@ -35,14 +35,14 @@ export function headerBytesOf (legacy: boolean, cidLength: number): number {
   return (legacy ? RECORD_FIXED_BYTES_V2 : RECORD_FIXED_BYTES) + cidLength
 }
 
-/** Writes a format-3 record header for `block` (its stored bytes follow the header) at `at`; returns its length. */
-export function writeRecordHeader (target: Buffer, at: number, cid: Uint8Array, block: EncodedBlock): number {
+/** Writes a format-3 record header for `block` (its stored bytes follow the header) at `at`; returns its length. `crc`: of the stored bytes, if already known. */
+export function writeRecordHeader (target: Buffer, at: number, cid: Uint8Array, block: EncodedBlock, crc = crc32(block.bytes)): number {
   target.writeUInt32BE(RECORD_MAGIC, at)
   target[at + 4] = cid.byteLength
   target[at + 5] = block.codec
   target.writeUInt32BE(block.bytes.byteLength, at + 6)
   target.writeUInt32BE(block.length, at + 10)
-  target.writeUInt32BE(crc32(block.bytes), at + 14)
+  target.writeUInt32BE(crc, at + 14)
   target.set(cid, at + RECORD_FIXED_BYTES)
   return RECORD_FIXED_BYTES + cid.byteLength
 }

@@ -78,35 +78,38 @@ describe('block store: blocks kept compressed at rest', () => {
     await store.stop()
   })
 
-  it('putEncoded stores a peer\'s frame as it is, after decoding and hashing it', async () => {
-    const store = await started(await tempDir())
-    const text = textBlock(3)
-    const cid = cidOf(text)
-    const frame = encodeBlock(text)
-    assert.equal(await store.putEncoded(cid, frame), true)
-    const back = await store.getEncoded(cid)
-    assert.deepEqual(Buffer.from(back.bytes), Buffer.from(frame.bytes), 'served as received, not recompressed')
-    assert.deepEqual(Buffer.from(await store.get(cid)), text)
-    await store.stop()
-  })
+  // the check runs on a codec thread for large frames (the default), on the calling thread with codecThreads 0
+  for (const [codecThreads, where] of [[undefined, 'on a codec thread'], [0, 'on the calling thread']] as const) {
+    it(`putEncoded stores a peer's frame as it is, after decoding and hashing it ${where}`, async () => {
+      const store = await started(await tempDir(), { codecThreads })
+      const text = textBlock(3)
+      const cid = cidOf(text)
+      const frame = encodeBlock(text)
+      assert.equal(await store.putEncoded(cid, frame), true)
+      const back = await store.getEncoded(cid)
+      assert.deepEqual(Buffer.from(back.bytes), Buffer.from(frame.bytes), 'served as received, not recompressed')
+      assert.deepEqual(Buffer.from(await store.get(cid)), text)
+      await store.stop()
+    })
 
-  it('putEncoded refuses a frame that inflates beyond its length, a truncated frame, another block\'s frame and garbage, and stores nothing', async () => {
-    const store = await started(await tempDir())
-    const text = textBlock(4)
-    const cid = cidOf(text)
-    const frame = encodeBlock(text)
-    const other = encodeBlock(textBlock(5))
-    const attempts = [
-      { ...frame, length: text.byteLength - 1 }, // decodes to more than it claims
-      { ...frame, bytes: frame.bytes.subarray(0, frame.bytes.byteLength - 7) },
-      other,
-      { codec: CODEC_ZSTD, bytes: randomBytes(5000), length: text.byteLength } as const,
-      { codec: CODEC_RAW, bytes: randomBytes(text.byteLength), length: text.byteLength } as const
-    ]
-    for (const block of attempts) await assert.rejects(store.putEncoded(cid, block), { code: 'ERR_BLOCK_CORRUPT' })
-    assert.deepEqual(await store.stats(), { blocks: 0, bytes: 0, storedBytes: 0 })
-    await store.stop()
-  })
+    it(`putEncoded refuses a frame that inflates beyond its length, a truncated frame, another block's frame and garbage, and stores nothing ${where}`, async () => {
+      const store = await started(await tempDir(), { codecThreads })
+      const text = textBlock(4)
+      const cid = cidOf(text)
+      const frame = encodeBlock(text)
+      const other = encodeBlock(textBlock(5))
+      const attempts = [
+        { ...frame, length: text.byteLength - 1 }, // decodes to more than it claims
+        { ...frame, bytes: frame.bytes.subarray(0, frame.bytes.byteLength - 7) },
+        other,
+        { codec: CODEC_ZSTD, bytes: randomBytes(5000), length: text.byteLength } as const,
+        { codec: CODEC_RAW, bytes: randomBytes(text.byteLength), length: text.byteLength } as const
+      ]
+      for (const block of attempts) await assert.rejects(store.putEncoded(cid, block), { code: 'ERR_BLOCK_CORRUPT' })
+      assert.deepEqual(await store.stats(), { blocks: 0, bytes: 0, storedBytes: 0 })
+      await store.stop()
+    })
+  }
 
   it('a damaged compressed record is found by its crc32, never served, and dropped', async () => {
     const root = await tempDir()

@@ -14,9 +14,11 @@
  * const raw = decodeBlock(encoded, 262144)    // throws BlockDecodeError if it is not exactly that
  * ```
  */
+import { crc32 } from 'node:zlib'
+import { sha256Digest } from '@cachecloud/core'
 import { CODEC_RAW, CODEC_ZSTD, DEFAULT_ZSTD_LEVEL, MIN_SAVING } from './constants.js'
 import { BlockDecodeError, UnknownCodecError } from './errors.js'
-import { defaultEncoderThreads, WorkerEncoderPool } from './pool.js'
+import { defaultCodecThreads, WorkerCodecPool } from './pool.js'
 import { zstdCompress, zstdDecompress } from './zstd.js'
 
 export type Codec = typeof CODEC_RAW | typeof CODEC_ZSTD
@@ -48,35 +50,66 @@ export function encodeBlock (raw: Uint8Array, options: EncodeOptions = {}): Enco
 /**
  * The raw bytes of `block`, which must be exactly `block.length` bytes and at
  * most `maxLength`. Throws BlockDecodeError otherwise, before inflating
- * anything beyond the bound. A raw block is returned without a copy.
+ * anything beyond the bound. A raw block is returned without a copy; a
+ * compressed one is decoded into `into` (at least `block.length` bytes, the
+ * result a view of it) when given, else into a new buffer.
  */
-export function decodeBlock (block: EncodedBlock, maxLength: number): Uint8Array {
+export function decodeBlock (block: EncodedBlock, maxLength: number, into?: Uint8Array): Uint8Array {
   if (block.length > maxLength) throw new BlockDecodeError(`block of ${block.length} bytes exceeds the bound of ${maxLength}`)
   if (block.codec === CODEC_RAW) {
     if (block.bytes.byteLength !== block.length) throw new BlockDecodeError(`raw block of ${block.bytes.byteLength} bytes, expected ${block.length}`)
     return block.bytes
   }
-  if (block.codec === CODEC_ZSTD) return zstdDecompress(block.bytes, block.length)
+  if (block.codec === CODEC_ZSTD) return zstdDecompress(block.bytes, block.length, into)
   throw new UnknownCodecError(`unknown block codec ${String(block.codec)}`)
 }
 
-/** Encodes blocks off the calling thread. */
-export interface EncoderPool {
+/** A received block checked: its stored form and the crc32 of its bytes, or what is wrong with it. */
+export type BlockCheck = { block: EncodedBlock, crc: number } | { problem: string }
+
+/**
+ * Checks a block received in its stored form: it decodes (bounded by
+ * `maxLength`, into `scratch` when given: the raw bytes are only hashed) to
+ * bytes whose SHA-256 is `digest`. Answers the crc32 of the stored bytes,
+ * which their record header carries.
+ */
+export function checkBlock (block: EncodedBlock, digest: Uint8Array, maxLength: number, scratch?: Uint8Array): BlockCheck {
+  let raw: Uint8Array
+  try {
+    raw = decodeBlock(block, maxLength, scratch)
+  } catch (err) {
+    if (err instanceof BlockDecodeError || err instanceof UnknownCodecError) return { problem: `does not decode: ${err.message}` }
+    throw err
+  }
+  if (!equalBytes(sha256Digest(raw), digest)) return { problem: 'bytes do not hash to its CID' }
+  return { block, crc: crc32(block.bytes) }
+}
+
+function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+/** Codec work off the calling thread. */
+export interface CodecPool {
   /** `encodeBlock` on a worker thread, at the pool's level or `level`. */
   encode(raw: Uint8Array, level?: number): Promise<EncodedBlock>
-  /** Ends the threads; pending encodes fail. */
+  /** `checkBlock` on a worker thread; the block answered holds the pool's copy of the bytes. */
+  check(block: EncodedBlock, digest: Uint8Array, maxLength: number): Promise<BlockCheck>
+  /** Ends the threads; pending jobs fail. */
   close(): Promise<void>
 }
 
-export interface EncoderPoolInit {
-  /** zstd level. Default: DEFAULT_ZSTD_LEVEL. */
+export interface CodecPoolInit {
+  /** zstd level of `encode`. Default: DEFAULT_ZSTD_LEVEL. */
   level?: number
   /** Worker threads, started on first use. Default: all cores but one, at least one, at most 8. */
   threads?: number
 }
 
-export function createEncoderPool (init: EncoderPoolInit = {}): EncoderPool {
-  return new WorkerEncoderPool(init.level ?? DEFAULT_ZSTD_LEVEL, init.threads ?? defaultEncoderThreads())
+export function createCodecPool (init: CodecPoolInit = {}): CodecPool {
+  return new WorkerCodecPool(init.level ?? DEFAULT_ZSTD_LEVEL, init.threads ?? defaultCodecThreads())
 }
 
 /** True for a codec id this version reads. */

@@ -1,20 +1,24 @@
 /**
- * Compression on worker threads, so an import hashes and writes on the main
- * thread while blocks are compressed on the others (zstd at level 3 runs at
- * about a tenth of SHA-256's speed per core). A raw block is copied once to
- * its worker; a block that does not shrink comes back as the caller's own
- * bytes. Work goes to the least-loaded thread.
+ * Codec work on worker threads, so the calling thread keeps to the transport
+ * and the pack writes: compression of imported blocks (zstd at level 3 runs
+ * at about a tenth of SHA-256's speed per core), and the check of blocks
+ * received from peers (decode + SHA-256 + crc32: most of a pull's CPU once
+ * the transport is paid). A block is copied once to its worker (structured
+ * clone) and comes back transferred. Work goes to the least-loaded thread.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CODEC_RAW } from './constants.js'
-import type { Codec, EncodedBlock } from './index.js'
+import type { Reply, Request } from './codec-worker.js'
+import type { BlockCheck, EncodedBlock } from './index.js'
 
-interface Reply { id: number, codec: Codec, bytes?: Uint8Array, length: number }
-interface Pending { raw: Uint8Array, resolve: (block: EncodedBlock) => void, reject: (err: Error) => void }
+type Answer = (reply: Reply) => void
+interface Pending { answer: Answer, reject: (err: Error) => void }
 interface Thread { worker: Worker, pending: Map<number, Pending> }
+/** A request before its id is given. */
+type Job = Request extends infer R ? R extends { id: number } ? Omit<R, 'id'> : never : never
 
-export class WorkerEncoderPool {
+export class WorkerCodecPool {
   private readonly threads: Thread[] = []
   private nextId = 0
   private closed = false
@@ -22,19 +26,34 @@ export class WorkerEncoderPool {
   constructor (private readonly level: number, private readonly size: number) {}
 
   async encode (raw: Uint8Array, level = this.level): Promise<EncodedBlock> {
-    if (this.closed) throw new Error('encoder pool is closed')
-    const thread = this.pick()
-    const id = this.nextId++
-    return await new Promise<EncodedBlock>((resolve, reject) => {
-      thread.pending.set(id, { raw, resolve, reject })
-      thread.worker.postMessage({ id, raw, level })
-    })
+    const reply = await this.run({ op: 'encode', raw, level })
+    if (reply.op !== 'encode') throw new Error('codec thread answered the wrong job')
+    return reply.bytes === undefined
+      ? { codec: CODEC_RAW, bytes: raw, length: reply.length }
+      : { codec: reply.codec, bytes: asBuffer(reply.bytes), length: reply.length }
+  }
+
+  async check (block: EncodedBlock, digest: Uint8Array, maxLength: number): Promise<BlockCheck> {
+    const reply = await this.run({ op: 'check', codec: block.codec, bytes: block.bytes, length: block.length, maxLength, digest })
+    if (reply.op !== 'check') throw new Error('codec thread answered the wrong job')
+    const bytes = asBuffer(reply.bytes)
+    return reply.crc === undefined ? { problem: reply.problem ?? 'check failed' } : { block: { codec: block.codec, bytes, length: block.length }, crc: reply.crc }
   }
 
   async close (): Promise<void> {
     this.closed = true
     const threads = this.threads.splice(0)
     await Promise.all(threads.map(async t => { await t.worker.terminate() }))
+  }
+
+  private async run (job: Job): Promise<Reply> {
+    if (this.closed) throw new Error('codec pool is closed')
+    const thread = this.pick()
+    const id = this.nextId++
+    return await new Promise<Reply>((resolve, reject) => {
+      thread.pending.set(id, { answer: resolve, reject })
+      thread.worker.postMessage({ ...job, id })
+    })
   }
 
   private pick (): Thread {
@@ -49,16 +68,14 @@ export class WorkerEncoderPool {
   }
 
   private spawn (): Thread {
-    const worker = new Worker(new URL('./encode-worker.js', import.meta.url), { workerData: { level: this.level } })
+    const worker = new Worker(new URL('./codec-worker.js', import.meta.url), { workerData: { level: this.level } })
     worker.unref()
     const thread: Thread = { worker, pending: new Map() }
     worker.on('message', (reply: Reply) => {
       const job = thread.pending.get(reply.id)
       if (job === undefined) return
       thread.pending.delete(reply.id)
-      job.resolve(reply.bytes === undefined
-        ? { codec: CODEC_RAW, bytes: job.raw, length: reply.length }
-        : { codec: reply.codec, bytes: Buffer.from(reply.bytes.buffer, reply.bytes.byteOffset, reply.bytes.byteLength), length: reply.length })
+      job.answer(reply)
     })
     const failAll = (err: Error): void => {
       for (const job of thread.pending.values()) job.reject(err)
@@ -67,13 +84,17 @@ export class WorkerEncoderPool {
       if (at >= 0) this.threads.splice(at, 1)
     }
     worker.on('error', failAll)
-    worker.on('exit', code => { failAll(new Error(`compression thread exited (${code})`)) })
+    worker.on('exit', code => { failAll(new Error(`codec thread exited (${code})`)) })
     this.threads.push(thread)
     return thread
   }
 }
 
+function asBuffer (bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
 /** Threads a pool uses by default: all but one core (the caller hashes and writes), at least one. */
-export function defaultEncoderThreads (): number {
+export function defaultCodecThreads (): number {
   return Math.max(1, Math.min(8, availableParallelism() - 1))
 }

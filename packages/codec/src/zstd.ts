@@ -34,8 +34,8 @@ export function zstdCompress (raw: Uint8Array, level: number, limit: number): Bu
   return Buffer.from(scratch.subarray(0, written))
 }
 
-/** Decompresses one frame that must decode to exactly `length` bytes. */
-export function zstdDecompress (frame: Uint8Array, length: number): Buffer {
+/** Decompresses one frame that must decode to exactly `length` bytes, into `into` (a view of it is returned) or a new buffer. */
+export function zstdDecompress (frame: Uint8Array, length: number, into?: Uint8Array): Uint8Array {
   let size: number | null
   try {
     size = binding.getFrameContentSize(frame)
@@ -51,7 +51,8 @@ export function zstdDecompress (frame: Uint8Array, length: number): Buffer {
     throw new BlockDecodeError('truncated or damaged zstd frame', { cause: err })
   }
   if (consumed !== frame.byteLength) throw new BlockDecodeError(`${frame.byteLength - consumed} bytes after the zstd frame`)
-  const out = Buffer.allocUnsafe(length)
+  if (into !== undefined && into.byteLength < length) throw new RangeError(`a ${into.byteLength}-byte buffer cannot hold ${length} decoded bytes`)
+  const out = into === undefined ? Buffer.allocUnsafe(length) : into.subarray(0, length)
   let written: number
   try {
     dctx ??= new binding.DCtx()

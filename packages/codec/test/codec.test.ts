@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { BlockDecodeError, CODEC_RAW, CODEC_ZSTD, decodeBlock, encodeBlock, UnknownCodecError, type Codec } from '../src/index.js'
+import { crc32 } from 'node:zlib'
+import { sha256Digest } from '@cachecloud/core'
+import { BlockDecodeError, checkBlock, CODEC_RAW, CODEC_ZSTD, createCodecPool, decodeBlock, encodeBlock, UnknownCodecError, type Codec } from '../src/index.js'
 
 const text = new TextEncoder().encode('the quick brown fox jumps over the lazy dog '.repeat(6000))
 
@@ -42,5 +44,46 @@ describe('block codec', () => {
     ]
     for (const bad of cases) assert.throws(() => decodeBlock(bad, text.byteLength), (err: Error) => err instanceof BlockDecodeError && (err as BlockDecodeError).code === 'ERR_BLOCK_DECODE')
     assert.throws(() => decodeBlock({ codec: 9 as Codec, bytes: text, length: text.byteLength }, text.byteLength), UnknownCodecError)
+  })
+
+  it('decodes into a caller\'s buffer when given one', () => {
+    const block = encodeBlock(text)
+    const into = new Uint8Array(text.byteLength + 10)
+    const raw = decodeBlock(block, text.byteLength, into)
+    assert.equal(raw.buffer, into.buffer)
+    assert.deepEqual(Buffer.from(raw), Buffer.from(text))
+    assert.throws(() => decodeBlock(block, text.byteLength, new Uint8Array(100)), RangeError)
+  })
+
+  it('checks a received block against its digest, here and on a codec thread, with the crc32 of its stored bytes', async () => {
+    const pool = createCodecPool({ threads: 1 })
+    try {
+      const block = encodeBlock(text)
+      const digest = sha256Digest(text)
+      const random = randomBytes(64 * 1024)
+      const good = [block, { codec: CODEC_RAW, bytes: random, length: random.byteLength } as const]
+      const digests = [digest, sha256Digest(random)]
+      for (const [i, b] of good.entries()) {
+        for (const checked of [checkBlock(b, digests[i] as Uint8Array, 1 << 20), await pool.check(b, digests[i] as Uint8Array, 1 << 20)]) {
+          assert.ok('crc' in checked, JSON.stringify(checked))
+          assert.equal(checked.crc, crc32(b.bytes))
+          assert.deepEqual(Buffer.from(checked.block.bytes), Buffer.from(b.bytes))
+        }
+      }
+      const bad = [
+        { block, digest: sha256Digest(random), problem: /do not hash/ },
+        { block: { ...block, bytes: block.bytes.subarray(0, block.bytes.byteLength - 7) }, digest, problem: /does not decode/ },
+        { block: { ...block, length: text.byteLength - 1 }, digest, problem: /does not decode/ },
+        { block: encodeBlock(new Uint8Array(4 << 20)), digest, problem: /exceeds the bound/ }
+      ]
+      for (const { block: b, digest: d, problem } of bad) {
+        for (const checked of [checkBlock(b, d, 1 << 20), await pool.check(b, d, 1 << 20)]) {
+          assert.ok('problem' in checked)
+          assert.match(checked.problem, problem)
+        }
+      }
+    } finally {
+      await pool.close()
+    }
   })
 })
