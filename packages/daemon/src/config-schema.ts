@@ -5,6 +5,8 @@ import { LOG_LEVELS } from './constants.js'
 const strings = (key: string): z.ZodOptional<z.ZodArray<z.ZodString>> =>
   z.array(z.string({ error: `"${key}" must be a list of strings` }), { error: `"${key}" must be a list of strings` }).optional()
 const flag = (key: string): z.ZodOptional<z.ZodBoolean> => z.boolean({ error: `"${key}" must be true or false` }).optional()
+const positiveInt = (key: string): z.ZodOptional<z.ZodNumber> =>
+  z.number({ error: `"${key}" must be a whole number of at least 1` }).int({ error: `"${key}" must be a whole number of at least 1` }).min(1, { error: `"${key}" must be a whole number of at least 1` }).optional()
 const blockSizeRule = `"blockSize" must be a power of two from ${MIN_BLOCK_SIZE} (4 KiB) to ${MAX_BLOCK_SIZE} (16 MiB)`
 
 /**
@@ -36,6 +38,11 @@ export const configSchema = z.strictObject({
   allowPeers: strings('allowPeers'),
   bootstrap: strings('bootstrap'),
   mdns: flag('mdns'),
+  inbound: z.strictObject({
+    perHostPerSecond: positiveInt('inbound.perHostPerSecond'),
+    maxPending: positiveInt('inbound.maxPending'),
+    maxConnections: positiveInt('inbound.maxConnections')
+  }, { error: '"inbound" must be an object like { "perHostPerSecond": 64, "maxPending": 128, "maxConnections": 1024 }' }).optional(),
   subscriptions: z.array(z.strictObject({
     name: z.string({ error: '"subscriptions": every entry needs a "name"' }),
     policy: z.enum(['auto', 'manual'], { error: '"subscriptions": policy must be auto or manual' }).optional()

@@ -10,7 +10,7 @@ import {
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
 import { createCatalog, demoteIncompleteVersions, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
 import { createTrustStore, formatPublicKey, type PublisherKey } from '@cachecloud/manifest'
-import { createNetwork, parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
+import { createNetwork, DEFAULT_INBOUND_LIMITS, parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
 import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import { readNetworkKey, swarmApi } from './distribution.js'
@@ -139,7 +139,7 @@ class DefaultDaemon implements CachePointDaemon {
       const c = this.config
       const libp2p = await createNetwork({
         privateKey: peerKey, listen: c.listen, site: c.site, networkKey: await readNetworkKey(c), allowPeers: c.allowPeers,
-        bootstrap: c.bootstrap, mdns: c.mdns, logger: this.logger.child({ component: 'network' })
+        bootstrap: c.bootstrap, mdns: c.mdns, inbound: { ...DEFAULT_INBOUND_LIMITS, ...c.inbound }, logger: this.logger.child({ component: 'network' })
       }).catch((err: unknown) => { throw listenError(err) })
       onStop('libp2p', async () => { await libp2p.stop() })
       const swarm = createSwarm({

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { parseMultiaddr, parseNetworkKey } from '@cachecloud/network'
+import { parseMultiaddr, parseNetworkKey, type InboundLimits } from '@cachecloud/network'
 import { parseRate, type WanRateConfig } from '@cachecloud/swarm'
 import { ConfigError } from './errors.js'
 
@@ -18,6 +18,8 @@ export interface SwarmConfig {
   bootstrap?: string[]
   /** Find same-network peers with mDNS. Default: false. */
   mdns?: boolean
+  /** Limits on inbound connections (a seed reached by a whole branch through one NAT address); unset keys keep DEFAULT_INBOUND_LIMITS (@cachecloud/network). */
+  inbound?: Partial<InboundLimits>
   /** Images whose announced versions this node pulls (auto) or only records (manual). */
   subscriptions?: Array<{ name: string, policy: 'auto' | 'manual' }>
 }
@@ -65,6 +67,7 @@ export function parseSwarmFields (doc: Record<string, unknown>, reject: (why: st
   for (const id of out.allowPeers ?? []) {
     try { peerIdFromString(id) } catch { fail(path, `"allowPeers": ${JSON.stringify(id)} is not a peer id (expected e.g. 12D3KooW...)`) }
   }
+  if (doc.inbound !== undefined) out.inbound = { ...(doc.inbound as Partial<InboundLimits>) } // shape checked by the schema
   if (doc.mdns !== undefined) {
     if (typeof doc.mdns !== 'boolean') fail(path, '"mdns" must be true or false')
     out.mdns = doc.mdns

@@ -11,6 +11,7 @@ import type { Logger } from 'pino'
 import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, type EncrypterName } from './constants.js'
 import { connectionEncrypters } from './encrypters.js'
 import { InvalidMultiaddrError } from './errors.js'
+import { connectionManagerOptions, createInboundRateGater, DEFAULT_INBOUND_LIMITS, type InboundLimits } from './inbound-limits.js'
 import { createMembershipGater, networkProtector } from './membership.js'
 
 export interface NetworkInit {
@@ -31,6 +32,8 @@ export interface NetworkInit {
   mdns?: boolean
   /** Connection encrypters in order of preference, e.g. `['noise']` for Noise only. Default: DEFAULT_ENCRYPTERS (TLS, then Noise). */
   encrypters?: readonly EncrypterName[]
+  /** Limits on inbound connections (per-host rate, handshakes at once, open connections). Default: DEFAULT_INBOUND_LIMITS. */
+  inbound?: InboundLimits
   /** Refused connections are logged here. */
   logger?: Logger
 }
@@ -46,6 +49,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (init.bootstrap !== undefined && init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
   if (init.mdns === true) peerDiscovery.push(mdns({ interval: MDNS_INTERVAL_MS }))
+  const inbound = init.inbound ?? DEFAULT_INBOUND_LIMITS
   const options: Libp2pOptions<{ identify: Identify, pubsub: CachePointPubSub }> = {
     privateKey: init.privateKey,
     addresses: { listen: init.listen ?? DEFAULT_LISTEN, announce: init.announce ?? [] },
@@ -53,12 +57,16 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     connectionEncrypters: connectionEncrypters(init.encrypters ?? DEFAULT_ENCRYPTERS),
     streamMuxers: [yamux()],
     peerDiscovery,
+    connectionManager: connectionManagerOptions(inbound),
     nodeInfo: { userAgent: `${AGENT_PREFIX}${init.site ?? ''}` },
     // a publish with no subscriber connected yet is not an error: subscribers catch up when they connect
     services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true }) }
   }
   if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
-  if (init.allowPeers !== undefined) options.connectionGater = createMembershipGater(init.allowPeers, init.logger)
+  options.connectionGater = {
+    ...(init.allowPeers === undefined ? {} : createMembershipGater(init.allowPeers, init.logger)),
+    ...createInboundRateGater(inbound, init.logger)
+  }
   const node = await createLibp2p(options)
   trackPeerSites(node)
   if (peerDiscovery.length > 0) {

@@ -4,6 +4,7 @@ import { CODEC_RAW, CODEC_ZSTD } from '@cachecloud/codec'
 import { BLOCKS_PROTOCOL, DEFAULT_BLOCK_PROTOCOLS, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_VARINT_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
 import { FrameTooLargeError, InvalidMessageError, PeerMisbehavedError } from './errors.js'
 import type { PeerTarget } from './client.js'
+import { openStream } from './dial.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
 import { decodeBlockResponse, encodeWant, FrameReader, type BlockResponse } from './wire.js'
 
@@ -43,10 +44,9 @@ const RESPONSE_OVERHEAD = 2 * MAX_VARINT_BYTES + 1 + MAX_CID_BYTES
  */
 export async function runBlockSession (init: BlockSessionInit, target: PeerTarget): Promise<void> {
   const { libp2p, blockstore, scheduler, signal } = init
-  const connection = await libp2p.dial(target, { signal })
+  const { connection, stream } = await openStream(libp2p, target, [...(init.blockProtocols ?? DEFAULT_BLOCK_PROTOCOLS)], signal)
   const peer = connection.remotePeer.toString()
   init.onConnect(peer)
-  const stream = await connection.newStream([...(init.blockProtocols ?? DEFAULT_BLOCK_PROTOCOLS)], { signal })
   // blocks/1.1.0: blocks may come as zstd frames, and raw ones are stored as they come (the sender found them incompressible)
   const encoded = stream.protocol === BLOCKS_PROTOCOL
   const reader = new FrameReader(stream, MAX_FRAME_BYTES)

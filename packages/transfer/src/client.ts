@@ -1,9 +1,10 @@
-import type { Connection, Libp2p, PeerId } from '@libp2p/interface'
+import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { CID } from '@cachecloud/core'
 import { decodeManifestFor } from '@cachecloud/manifest'
 import type { ImageManifest } from '@cachecloud/core'
 import { CATALOG_PROTOCOL, MANIFEST_PROTOCOL, MAX_CATALOG_RESPONSE_BYTES, MAX_MANIFEST_RESPONSE_BYTES } from './constants.js'
+import { openStream } from './dial.js'
 import { InvalidMessageError, PeerMisbehavedError, VersionUnavailableError } from './errors.js'
 import { decodeCatalogResponse, decodeManifestResponse, encodeCatalogRequest, encodeManifestRequest, FrameReader, type RemoteVersion } from './wire.js'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -18,9 +19,8 @@ export function withTimeout (timeoutMs: number, signal?: AbortSignal): AbortSign
 
 /** One request frame, one response frame: the catalog and manifest protocols. */
 async function request (libp2p: Libp2p, target: PeerTarget, protocol: string, frame: Uint8ArrayList, maxResponse: number, signal: AbortSignal): Promise<{ peer: string, body: Uint8ArrayList }> {
-  const connection: Connection = await libp2p.dial(target, { signal })
+  const { connection, stream } = await openStream(libp2p, target, protocol, signal)
   const peer = connection.remotePeer.toString()
-  const stream = await connection.newStream(protocol, { signal })
   const onAbort = (): void => { stream.abort(signal.reason) }
   signal.addEventListener('abort', onAbort)
   try {

@@ -55,3 +55,7 @@ export const DEFAULT_MAX_INBOUND_STREAMS = 32
 export const DEFAULT_TIMEOUT_MS = 30_000
 /** Whether the catalog protocol lists versions still being pulled (their blocks are partly held). */
 export const DEFAULT_ADVERTISE_PULLING = false
+/** Tries of a dial and stream open before a request or block session gives up (transient refusals: see dial.ts). */
+export const DIAL_ATTEMPTS = 5
+/** Wait before the second try; doubled for each one after (250, 500, 1000, 2000 ms: about 4 s in all). */
+export const DIAL_BACKOFF_MS = 250

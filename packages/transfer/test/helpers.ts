@@ -9,7 +9,7 @@ import { cidOf, IMAGE_MANIFEST_FORMAT, type CID, type ImageManifest } from '@cac
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createCatalog, type Catalog } from '@cachecloud/image'
 import { createTrustStore, encodeManifest, formatPublicKey, generatePublisherKey, signManifest, type PublisherKey } from '@cachecloud/manifest'
-import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
+import { createNetwork, type CachePointLibp2p, type NetworkInit } from '@cachecloud/network'
 import { createTransfer, type Transfer, type TransferInit } from '../src/index.js'
 
 export const publisher = generatePublisherKey()
@@ -25,13 +25,13 @@ export interface TestNode {
 }
 
 /** A CachePoint on 127.0.0.1 with a real block store and catalog in a temp dir. */
-export async function startNode (options: Partial<TransferInit> & { trusted?: PublisherKey[] } = {}): Promise<TestNode> {
+export async function startNode (options: Partial<TransferInit> & { trusted?: PublisherKey[], network?: Partial<NetworkInit> } = {}): Promise<TestNode> {
   const dir = await mkdtemp(join(tmpdir(), 'cc-transfer-'))
   const blockstore = createBlockstore({ path: join(dir, 'blocks') })
   await blockstore.start()
   const catalog = createCatalog({ path: join(dir, 'catalog'), blockstore })
   await catalog.start()
-  const libp2p = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
+  const libp2p = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], ...options.network })
   const trust = createTrustStore((options.trusted ?? [publisher]).map(k => formatPublicKey(k.publicKey)))
   const transfer = createTransfer({ libp2p, blockstore, catalog, trust, ...options })
   await transfer.start()
