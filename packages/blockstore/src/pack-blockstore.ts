@@ -212,6 +212,10 @@ class PackBlockstore implements Blockstore {
   async repair (damaged: Iterable<CID>): Promise<void> {
     const open = this.opened()
     for (const cid of damaged) if (isSupportedCid(cid)) open.index.remove(keyOf(cid))
+    // what is fetched again goes to a new pack (the active one may be a file deleted under us), and
+    // cached read handles are reopened (one may still read a deleted pack that the index no longer trusts)
+    await open.appender.seal()
+    for (const id of [...open.index.packs.keys()]) open.readers.forget(id)
     await this.commit(open)
     // the log is rewritten whole from the index: a log cut short or damaged on disk is replaced by the committed state
     await this.inCommitQueue(async () => {

@@ -23,7 +23,7 @@ import type { OpenStore } from './pack-blockstore.js'
 import { decodeVerified, readRecord } from './record-read.js'
 
 export interface StructureReport {
-  /** Packs and blocks the index holds. */
+  /** Packs holding blocks, and blocks, that the index holds. */
   packs: number
   blocks: number
   /** Packs the index points into that are not on disk. */
@@ -57,7 +57,8 @@ export interface VerifyReport {
 /** The structure check; `logPath`/`logBytes`: the index log file and the length committed to it. Run with no commit in progress. */
 export async function checkStructure (open: OpenStore, packsDir: string, logPath: string, logBytes: number): Promise<StructureReport> {
   const sizes = new Map<number, number | undefined>()
-  for (const id of new Set([...open.index.packs.keys(), ...[...open.index.entries.values()].map(e => e.pack)])) {
+  // packs that hold blocks (a pack whose blocks were all dropped is forgotten at the next start)
+  for (const id of new Set([...open.index.entries.values()].map(e => e.pack))) {
     sizes.set(id, await fs.stat(join(packsDir, packFileName(id))).then(s => s.size, (err: unknown) => { if (isNotFound(err)) return undefined; throw err }))
   }
   const unreadable: CID[] = []

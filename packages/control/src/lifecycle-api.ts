@@ -68,6 +68,8 @@ export interface RepairInfo {
   /** Versions pulled again, complete now. */
   repaired: string[]
   failed: Array<{ ref: string, code: string, message: string }>
+  /** Problems a check after the repair still finds (structure and presence). */
+  remaining: string[]
 }
 
 export interface CheckResultInfo {

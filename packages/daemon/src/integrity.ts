@@ -54,7 +54,7 @@ export async function runCheck (init: IntegrityInit, request: CheckRequest, onPr
   init.logger.info({ ok: report.ok, problems: report.problems.length, damaged: report.damaged }, 'check: %s', report.ok ? 'no damage found' : report.problems.join('; '))
   if (request.repair !== true || report.ok) return report
 
-  const repair: RepairInfo = { droppedBlocks: outcome.drop.length, indexLogRewritten: true, repaired: [], failed: [] }
+  const repair: RepairInfo = { droppedBlocks: outcome.drop.length, indexLogRewritten: true, repaired: [], failed: [], remaining: [] }
   await init.blockstore.repair(outcome.drop)
   for (const entry of outcome.affected) if (entry.state === 'complete') await init.catalog.markIncomplete(entry)
   for (const entry of outcome.affected) {
@@ -68,6 +68,7 @@ export async function runCheck (init: IntegrityInit, request: CheckRequest, onPr
   }
   // what is left: the structure and presence again (pulled blocks were verified on arrival)
   const after = (await checkImages(base)).report
+  repair.remaining = after.problems
   const ok = after.ok && repair.failed.length === 0
   init.logger.info({ ok, repair }, 'check repair: %s', ok ? 'everything repaired' : after.problems.concat(repair.failed.map(f => `${f.ref}: ${f.message}`)).join('; '))
   return { ...report, ok, repair }

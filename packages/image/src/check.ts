@@ -115,7 +115,7 @@ export async function checkImages (init: CheckInit): Promise<CheckOutcome> {
     const read = await blockstore.verify({ cids, signal: init.signal, onProgress: init.onProgress })
     for (const cid of read.corrupt) bad.set(cid.toString(), cid)
     data = { blocks: read.blocks, storedBytes: read.storedBytes, rawBytes: read.rawBytes, corruptBlocks: read.corrupt.length, missingBlocks: read.missing.length, durationMs: read.durationMs }
-    if (read.corrupt.length > 0) problems.push(`${read.corrupt.length} block${read.corrupt.length === 1 ? '' : 's'} do not hash to their CID (corrupt on disk)`)
+    if (read.corrupt.length > 0) problems.push(`${read.corrupt.length === 1 ? '1 block does' : `${read.corrupt.length} blocks do`} not hash to its CID (corrupt on disk)`)
   }
 
   const referenced = new Set<string>()
@@ -139,7 +139,7 @@ export async function checkImages (init: CheckInit): Promise<CheckOutcome> {
     v.damaged = v.manifest !== null || v.damagedBlocks > 0 || (entry.state === 'complete' && v.missingBlocks > 0)
     if (v.damaged) {
       affected.push(entry)
-      const what = [v.manifest === null ? '' : `manifest: ${v.manifest}`, v.damagedBlocks > 0 ? `${v.damagedBlocks} damaged blocks` : '', entry.state === 'complete' && v.missingBlocks > 0 ? `${v.missingBlocks} missing blocks` : '']
+      const what = [v.manifest === null ? '' : `manifest: ${v.manifest}`, v.damagedBlocks > 0 ? `${v.damagedBlocks} damaged block${v.damagedBlocks === 1 ? '' : 's'}` : '', entry.state === 'complete' && v.missingBlocks > 0 ? `${v.missingBlocks} missing block${v.missingBlocks === 1 ? '' : 's'}` : '']
       problems.push(`${v.ref} is damaged: ${what.filter(w => w !== '').join(', ')}`)
     }
   }

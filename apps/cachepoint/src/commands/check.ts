@@ -26,6 +26,7 @@ function summary (r: CheckResultInfo): string {
   if (r.repair !== undefined) {
     lines.push(`repair: dropped ${count(r.repair.droppedBlocks, 'block entry', 'block entries')}, index log rewritten; repaired ${r.repair.repaired.join(', ') || 'nothing'}`)
     for (const f of r.repair.failed) lines.push(`  not repaired ${f.ref}: ${f.message}`)
+    for (const p of r.repair.remaining) lines.push(`  still: ${p}`)
   }
   lines.push(r.ok ? (r.repair === undefined ? 'no damage found' : 'everything repaired') : r.repair === undefined ? 'damage found (exit 6); repair with: cachepoint check --repair' : 'damage remains (exit 6)')
   return lines.join('\n')
