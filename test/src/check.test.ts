@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { open, readdir, rm, stat, truncate } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import type { CheckResultInfo } from '@cachecloud/control'
+import { API_PREFIX, readEndpoint, type CheckResultInfo } from '@cachecloud/control'
 import { makeExt4Image, sha256File } from '@cachecloud/fixtures'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { cli } from './cli-run.js'
@@ -38,6 +38,23 @@ describe('cachepoint check (real daemons)', () => {
     await b.client.pull({ ref: 'app@v1', from: [a.address] }, () => {})
   })
   after(async () => { await cluster.close() })
+
+  it('refuses malformed check, rm and prune requests with 400 and a one-line reason, before any work', async () => {
+    const endpoint = await readEndpoint(b.dataDir)
+    for (const [path, body, reason] of [
+      ['/check', '{"readData": "yes"}', /"readData" must be true or false/],
+      ['/check', `{"from": ${JSON.stringify(Array.from({ length: 65 }, () => '/ip4/127.0.0.1'))}}`, /"from" must be a list of at most 64/],
+      ['/check', '{"readDataSubset": 5}', /"readDataSubset" must be N\/T or P%/],
+      ['/images/rm', `{"ref": "${'x'.repeat(400)}"}`, /"ref" must be NAME@VERSION/],
+      ['/images/prune', '[]', /request body must be a JSON object/]
+    ] as const) {
+      const response = await fetch(`${endpoint.url}${API_PREFIX}${path}`, { method: 'POST', headers: { authorization: `Bearer ${endpoint.token}`, 'content-type': 'application/json' }, body })
+      assert.equal(response.status, 400, path)
+      const answer = await response.json() as { error: { code: string, message: string } }
+      assert.equal(answer.error.code, 'ERR_BAD_REQUEST')
+      assert.match(answer.error.message, reason)
+    }
+  })
 
   it('finds nothing on a healthy store, with and without --read-data (exit 0)', async () => {
     const quick = await check(b)
