@@ -1,6 +1,6 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { open, readdir, rm, stat, truncate } from 'node:fs/promises'
+import { open, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { API_PREFIX, readEndpoint, type CheckResultInfo } from '@cachecloud/control'
@@ -129,6 +129,20 @@ describe('cachepoint check (real daemons)', () => {
     const restarted = await check(b, '--read-data')
     assert.equal(restarted.code, 0, JSON.stringify(restarted.report.problems))
     assert.deepEqual((await b.client.images()).map(v => v.state), ['complete', 'complete'])
+  })
+
+  it('finds an unreadable catalog entry and repairs it by pulling the version again (its blocks are still held)', async () => {
+    await writeFile(join(b.dataDir, 'catalog', 'refs', 'os', 'v1.json'), '{"v": 1, "cid": ')
+    const found = await check(b)
+    assert.equal(found.code, 6)
+    assert.deepEqual(found.report.catalog.damagedRefs.map(d => d.ref), ['os@v1'])
+    assert.match(found.report.problems.join('\n'), /catalog entry os@v1 is unreadable/)
+    const repaired = await check(b, '--repair', '--from', a.address)
+    assert.equal(repaired.code, 0, JSON.stringify(repaired.report.repair))
+    assert.deepEqual(repaired.report.repair?.repaired, ['os@v1'])
+    const out = join(cluster.dir, 'os-ref.out')
+    await b.client.exportImage({ ref: 'os@v1', file: out }, () => {})
+    assert.equal(await sha256File(out), await sha256File(osFile))
   })
 
   it('without a peer holding the version, --repair says so and exits 6', async () => {

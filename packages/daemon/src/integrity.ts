@@ -2,8 +2,8 @@
  * `cachepoint check` in the daemon: the image check (@cachecloud/image
  * checkImages) and its repair. A repair drops the damaged block entries and
  * rewrites the index log from the index (one commit: a log cut short or
- * damaged on disk is replaced), marks every affected complete version
- * incomplete (so nothing serves or advertises it as complete meanwhile),
+ * damaged on disk is replaced), removes unreadable catalog entries, marks every
+ * affected complete version incomplete (so nothing serves or advertises it as complete meanwhile),
  * then pulls each again: the pull fetches exactly the blocks the store no
  * longer holds, each verified against its CID on arrival.
  */
@@ -11,7 +11,7 @@ import type { CID } from 'multiformats/cid'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { CheckRequest, CheckResultInfo, ProgressSink, RepairInfo } from '@cachecloud/control'
-import { formatVersionRef } from '@cachecloud/core'
+import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
 import { checkImages, type Catalog, type CheckReport } from '@cachecloud/image'
 import type { TrustStore } from '@cachecloud/manifest'
 import { InvalidSubsetError } from './errors.js'
@@ -57,8 +57,8 @@ export async function runCheck (init: IntegrityInit, request: CheckRequest, onPr
   const repair: RepairInfo = { droppedBlocks: outcome.drop.length, indexLogRewritten: true, repaired: [], failed: [], remaining: [] }
   await init.blockstore.repair(outcome.drop)
   for (const entry of outcome.affected) if (entry.state === 'complete') await init.catalog.markIncomplete(entry)
-  for (const entry of outcome.affected) {
-    const ref = formatVersionRef(entry)
+  for (const ref of outcome.damagedRefs) await init.catalog.forget(parseVersionRef(ref))
+  for (const ref of [...outcome.affected.map(e => formatVersionRef(e)), ...outcome.damagedRefs]) {
     try {
       await init.pull(ref, request.from, onProgress)
       repair.repaired.push(ref)

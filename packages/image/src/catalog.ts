@@ -58,6 +58,8 @@ export interface Catalog {
   manifest(ref: VersionRef): Promise<ImageManifest>
   list(): Promise<CatalogEntry[]>
   remove(ref: VersionRef): Promise<void>
+  /** Removes a ref file whatever it holds (one `scan` found damaged: check --repair then pulls the version again). */
+  forget(ref: VersionRef): Promise<void>
   /** Every entry that reads, and every ref file that does not (for check: one damaged ref does not hide the rest). */
   scan(): Promise<{ entries: CatalogEntry[], damaged: DamagedRef[] }>
   /** CIDs (string form) of every manifest and block referenced by any entry: the GC roots. */

@@ -64,6 +64,8 @@ export interface CheckOutcome {
   drop: CID[]
   /** The damaged versions: a repair marks them incomplete and pulls them again. */
   affected: CatalogEntry[]
+  /** Refs whose catalog entry is unreadable: a repair removes the ref file and pulls the version again. */
+  damagedRefs: string[]
   /** The index log differs from what was committed: a repair rewrites it. */
   indexLogDamaged: boolean
 }
@@ -154,5 +156,5 @@ export async function checkImages (init: CheckInit): Promise<CheckOutcome> {
     damaged: versions.filter(v => v.damaged).map(v => v.ref),
     unreferencedDamagedBlocks: unreferenced
   }
-  return { report, drop: [...bad.values()], affected, indexLogDamaged: structure.indexLog !== null }
+  return { report, drop: [...bad.values()], affected, damagedRefs: damagedRefs.map(d => d.ref), indexLogDamaged: structure.indexLog !== null }
 }

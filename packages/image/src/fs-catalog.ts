@@ -154,6 +154,15 @@ export class FsCatalog implements Catalog {
     })
   }
 
+  async forget (ref: VersionRef): Promise<void> {
+    assertValidLabel('image name', ref.name)
+    assertValidLabel('version', ref.version)
+    await this.serial(async () => {
+      await unlink(this.refPath(ref)).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
+      await fsyncDir(join(this.refsDir, ref.name))
+    })
+  }
+
   async scan (): Promise<{ entries: CatalogEntry[], damaged: DamagedRef[] }> {
     const entries: CatalogEntry[] = []
     const damaged: DamagedRef[] = []
