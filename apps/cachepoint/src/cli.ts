@@ -3,6 +3,7 @@ import '@cachecloud/core/polyfill'
 import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { registerConfig } from './commands/config.js'
+import { registerCheck } from './commands/check.js'
 import { escapeControl } from '@cachecloud/core/escape'
 import { registerControl } from './commands/control.js'
 import { registerDaemon } from './commands/daemon.js'
@@ -39,6 +40,7 @@ registerStatus(program, globals)
 registerControl(program, globals)
 registerPersonal(program, globals)
 registerUi(program, globals)
+registerCheck(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 
 /** `--version` before any command (`image import --version V` is an option of its own, so commander's version option cannot be used). */

@@ -26,3 +26,7 @@ export const DEFAULT_OPEN_PACKS = 64
 export const DEFAULT_REPACK_THRESHOLD = 0.5
 /** The index log is rewritten (compacted) at start or after gc once it is this large and twice its live size. */
 export const INDEX_COMPACT_MIN_BYTES = 1024 * 1024
+/** `verify` reads up to this many bytes of consecutive records of a pack at once. */
+export const VERIFY_SPAN_BYTES = 8 * 1024 * 1024
+/** ...and reads over a gap (dead records) up to this long rather than start another read. */
+export const VERIFY_GAP_BYTES = 256 * 1024

@@ -24,6 +24,7 @@ import type { CID } from 'multiformats/cid'
 import type { AbortOptions } from '@cachecloud/core'
 import type { EncodedBlock } from '@cachecloud/codec'
 import { createPackBlockstore } from './pack-blockstore.js'
+import type { StructureReport, VerifyOptions, VerifyReport } from './verify.js'
 
 export interface BlockstoreInit {
   /** Directory holding the store; created if missing. */
@@ -98,6 +99,12 @@ export interface Blockstore {
   stats(options?: AbortOptions): Promise<BlockstoreStats>
   /** Deletes every block for which `isLive` returns false, then reclaims pack space (deleting dead packs, repacking sparse ones) and commits. */
   gc(isLive: (cid: CID) => boolean, options?: AbortOptions): Promise<GcResult>
+  /** Structure check, no data read: every indexed block's pack present and long enough, the index log on disk as committed. Changes nothing. */
+  checkStructure(options?: AbortOptions): Promise<StructureReport>
+  /** Reads blocks (default: all) in pack order, decodes and hashes each against its CID; reports the damaged ones and changes nothing. */
+  verify(options?: VerifyOptions): Promise<VerifyReport>
+  /** Drops the entries of `damaged` blocks, commits, and rewrites the index log from the index (replacing a damaged log). */
+  repair(damaged: Iterable<CID>): Promise<void>
 }
 
 export function createBlockstore (init: BlockstoreInit): Blockstore {
@@ -106,3 +113,4 @@ export function createBlockstore (init: BlockstoreInit): Blockstore {
 
 export * from './constants.js'
 export * from './errors.js'
+export type { StructureReport, VerifyOptions, VerifyReport } from './verify.js'

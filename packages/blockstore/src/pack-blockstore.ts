@@ -20,6 +20,7 @@ import { packFileName } from './pack-format.js'
 import { PackReaders } from './pack-readers.js'
 import { decodeVerified, readRecord } from './record-read.js'
 import { recoverPacks, type RecoveryResult } from './recover.js'
+import { checkStructure, verifyBlocks, type StructureReport, type VerifyOptions, type VerifyReport } from './verify.js'
 import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult, PutOptions } from './index.js'
 
 /** Entries of the index log per byte of a fresh snapshot above which the log is rewritten. */
@@ -193,6 +194,39 @@ class PackBlockstore implements Blockstore {
     }))
     this.gcRun = run.catch(() => {})
     return await run
+  }
+
+  async checkStructure (options?: AbortOptions): Promise<StructureReport> {
+    const open = this.opened(options)
+    // in the commit queue: no append to the log while it is read
+    let report: StructureReport | undefined
+    await this.inCommitQueue(async () => { report = await checkStructure(open, this.packsDir, join(this.root, INDEX_FILE), open.log.bytes) })
+    return report as StructureReport
+  }
+
+  async verify (options?: VerifyOptions): Promise<VerifyReport> {
+    return await verifyBlocks(this.opened(options), this.packsDir, options)
+  }
+
+  async repair (damaged: Iterable<CID>): Promise<void> {
+    const open = this.opened()
+    for (const cid of damaged) if (isSupportedCid(cid)) open.index.remove(keyOf(cid))
+    // what is fetched again goes to a new pack (the active one may be a file deleted under us), and
+    // cached read handles are reopened (one may still read a deleted pack that the index no longer trusts)
+    await open.appender.seal()
+    for (const id of [...open.index.packs.keys()]) open.readers.forget(id)
+    await this.commit(open)
+    // the log is rewritten whole from the index: a log cut short or damaged on disk is replaced by the committed state
+    await this.inCommitQueue(async () => {
+      await this.commitNow(open, false)
+      if (open.index.pending.length === 0) await open.log.rewrite(open.index.snapshot())
+    })
+  }
+
+  private async inCommitQueue (fn: () => Promise<void>): Promise<void> {
+    const run = this.commits.then(fn)
+    this.commits = run.catch(() => {})
+    await run
   }
 
   /** The stored form of a block held, checked against its record's crc32 (format-2 records: hashed). Throws BlockNotFoundError or BlockCorruptError (the record is dropped). */

@@ -6,11 +6,12 @@ import type {
 } from './api.js'
 import { API_PREFIX } from './constants.js'
 import type { ExportInfo, ExportsApi, OverlayInfo } from './exports-api.js'
+import type { CheckResultInfo, LifecycleApi, PruneResultInfo, RemoveResultInfo } from './lifecycle-api.js'
 import { DaemonUnreachableError, RemoteError } from './errors.js'
 import { readEndpoint, type ControlEndpoint } from './endpoint.js'
 import { parseEventStream, STATUS_EVENT } from './events.js'
 
-export interface ControlClient extends CachePointApi, SwarmApi, PersonalApi, ExportsApi {
+export interface ControlClient extends CachePointApi, SwarmApi, PersonalApi, ExportsApi, LifecycleApi {
   /**
    * Follows GET /v1/events: calls `onStatus` with every snapshot until `signal`
    * aborts (resolves) or the stream ends or fails (rejects with DaemonUnreachableError).
@@ -95,6 +96,9 @@ export function createControlClient (endpoint: ControlEndpoint): ControlClient {
     unserve: async (id) => json<ExportInfo>(await call(endpoint, 'POST', '/exports/stop', { id })),
     overlays: async () => json<OverlayInfo[]>(await call(endpoint, 'GET', '/overlays')),
     discardOverlay: async (name) => json<OverlayInfo>(await call(endpoint, 'POST', '/overlays/discard', { name })),
+    removeVersion: async (request) => json<RemoveResultInfo>(await call(endpoint, 'POST', '/images/rm', request)),
+    prune: async (request) => json<PruneResultInfo>(await call(endpoint, 'POST', '/images/prune', request)),
+    check: async (request, onProgress) => streamed<CheckResultInfo>(await call(endpoint, 'POST', '/check', request), onProgress),
     watchStatus: async (onStatus, options = {}) => {
       const response = await call(endpoint, 'GET', '/events', undefined, options.signal)
       if (!response.ok || response.body === null) await json<unknown>(response)

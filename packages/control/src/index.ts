@@ -15,6 +15,7 @@
  */
 export * from './api.js'
 export * from './exports-api.js'
+export * from './lifecycle-api.js'
 export * from './constants.js'
 export * from './errors.js'
 export * from './endpoint.js'

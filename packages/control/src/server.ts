@@ -8,6 +8,8 @@ import { BadRequestError, ControlWrongHostError, UnauthorizedError, UnsupportedM
 import { serveEvents } from './events.js'
 import type { ExportsApi } from './exports-api.js'
 import { addExportRoutes } from './exports-routes.js'
+import type { LifecycleApi } from './lifecycle-api.js'
+import { addLifecycleRoutes } from './lifecycle-routes.js'
 import * as validate from './validate.js'
 
 /** Structured logger shape (pino's), so this package does not depend on pino. */
@@ -155,6 +157,7 @@ function routes (api: CachePointApi, changes?: ChangeSource): Map<string, Handle
   addSwarmRoutes(table, api as CachePointApi & Partial<SwarmApi>)
   addPersonalRoutes(table, api as CachePointApi & Partial<PersonalApi>)
   addExportRoutes(table, api as CachePointApi & Partial<ExportsApi>, { readJson, sendJson })
+  addLifecycleRoutes(table, api as CachePointApi & Partial<LifecycleApi>, { readJson, sendJson, stream })
   return table
 }
 

@@ -52,6 +52,11 @@ export const configSchema = z.strictObject({
     path: z.string({ error: '"personalization": every entry needs a "path", an absolute path' }),
     keyFile: z.string({ error: '"personalization": a "keyFile" must be an absolute path' }).optional()
   }), { error: '"personalization" must be a list of { "user": ..., "path": ... }' }).optional(),
+  retention: z.record(z.string(), z.strictObject({
+    keepLast: z.number({ error: '"retention": "keepLast" must be a whole number of versions, at least 1' })
+      .int({ error: '"retention": "keepLast" must be a whole number of versions, at least 1' }).min(1, { error: '"retention": "keepLast" must be a whole number of versions, at least 1' }).optional(),
+    keepNewerThan: z.string({ error: '"retention": "keepNewerThan" must be a date (2026-11-01) or a duration (30d)' }).optional()
+  }, { error: '"retention" must map image names (or "*") to { "keepLast": N, "keepNewerThan": "30d" }' }), { error: '"retention" must map image names (or "*") to { "keepLast": N, "keepNewerThan": "30d" }' }).optional(),
   personalStore: z.strictObject({
     address: z.string({ error: '"personalStore.address" must be a multiaddr ending in /p2p/<peer id>' }).optional(),
     discoveryKey: z.string({ error: '"personalStore.discoveryKey" must be the organization\'s discovery key (x25519:...)' })
@@ -86,6 +91,7 @@ function keysAt (path: PropertyKey[]): string[] {
   for (const step of path) {
     while (node instanceof z.ZodOptional) node = node.unwrap() as z.ZodType
     if (node instanceof z.ZodArray && typeof step === 'number') node = node.element as z.ZodType
+    else if (node instanceof z.ZodRecord) node = node.valueType as z.ZodType
     else if (node instanceof z.ZodObject) node = (node.shape as Record<string, z.ZodType>)[String(step)]
     else return []
     if (node === undefined) return []

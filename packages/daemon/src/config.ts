@@ -12,9 +12,10 @@ import { makePrivateDir } from './data-dir.js'
 import { openListenAddress } from './open-listen.js'
 import { parsePersonalFields, type PersonalConfig } from './personal-config.js'
 import { parseSwarmFields, type SwarmConfig } from './swarm-config.js'
+import { parseRetentionFields, type RetentionConfig } from './retention.js'
 
 /** The CachePoint config file (JSON). Every field but `dataDir` has a default. */
-export interface CachePointConfig extends SwarmConfig, PersonalConfig {
+export interface CachePointConfig extends SwarmConfig, PersonalConfig, RetentionConfig {
   /** Data directory (block store, catalog, keys, token); relative paths are relative to the config file. */
   dataDir: string
   /** libp2p listen multiaddrs. */
@@ -60,7 +61,8 @@ export function parseConfigFields (doc: unknown, reject: (why: string) => never)
     logLevel: d.logLevel ?? 'info',
     ...(d.insecureOpen === undefined ? {} : { insecureOpen: d.insecureOpen }),
     ...parseSwarmFields(d, reject),
-    ...parsePersonalFields(d, reject)
+    ...parsePersonalFields(d, reject),
+    ...parseRetentionFields(d, reject)
   }
 }
 

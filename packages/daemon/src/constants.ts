@@ -31,3 +31,5 @@ export const EXPORT_PULL_RETRY_MS = 2_000
 export const EXPORTS_FILE = 'exports.json'
 /** Log levels of the config's "logLevel" (pino's). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
+/** The key of config "retention" whose policy applies to every image without one of its own. */
+export const RETENTION_DEFAULT_KEY = '*'

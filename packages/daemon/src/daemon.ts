@@ -4,8 +4,8 @@ import {
   createControlServer, publishEndpoint, withdrawEndpoint, loadOrCreateToken,
   type CachePointApi, type ControlServer, type DiffInfo, type ExportRequest, type ExportResultInfo, type GcResultInfo,
   type ChangeSource, type ImageVersionInfo, type PersonalApi, type PersonalRestoreRequest, type PersonalRestoreResultInfo,
-  type PersonalSnapshotInfo, type PersonalSnapshotResultInfo, type PersonalStatusInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
-  type ExportsApi, type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
+  type PersonalSnapshotInfo, type RemoveRequest, type RemoveResultInfo, type PruneRequest, type PruneResultInfo, type CheckRequest, type CheckResultInfo, type PersonalSnapshotResultInfo, type PersonalStatusInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
+  type ExportsApi, type LifecycleApi, type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
 import { createCatalog, demoteIncompleteVersions, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
@@ -15,6 +15,8 @@ import { createTransfer, type Transfer } from '@cachecloud/transfer'
 import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import { readNetworkKey, swarmApi } from './distribution.js'
 import { exportsApi, NbdExports } from './exports.js'
+import { createLifecycleParts } from './lifecycle-parts.js'
+import type { Lifecycle } from './lifecycle.js'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
 import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
@@ -65,6 +67,8 @@ interface Running {
   personal: PersonalFolders
   exports: NbdExports
   publisherKey: PublisherKey
+  lifecycle: Lifecycle
+  lifecycleApi: LifecycleApi
   /** What stop() undoes, last started first (start() undoes the same on a failure). */
   started: Stopper[]
 }
@@ -72,7 +76,7 @@ interface Running {
 interface Stopper { name: string, stop: () => Promise<void> | void }
 
 /** A CachePoint: block store, catalog, libp2p host, transfer protocols and the control API. */
-export interface CachePointDaemon extends CachePointApi, SwarmApi, PersonalApi, ExportsApi, ChangeSource {
+export interface CachePointDaemon extends CachePointApi, SwarmApi, PersonalApi, ExportsApi, LifecycleApi, ChangeSource {
   /** Locks the data directory and starts every part; resolves once the control API is reachable. */
   start(): Promise<{ controlUrl: string, peerId: string, addresses: string[] }>
   /** Stops every part and releases the data directory. */
@@ -143,7 +147,9 @@ class DefaultDaemon implements CachePointDaemon {
       }).catch((err: unknown) => { throw listenError(err) })
       onStop('libp2p', async () => { await libp2p.stop() })
       const swarm = createSwarm({
-        libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }), onEvent: this.changed
+        libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }),
+        // a subscribed version completed: its image's retention policy applies
+        onEvent: (event) => { this.changed(); if (event.type === 'pulled') this.parts?.lifecycle.afterPulled(event.ref) }
       })
       // pulling versions are listed so peers fetch from a node still downloading
       const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget, receiveBudget: swarm.receiveBudget })
@@ -164,7 +170,11 @@ class DefaultDaemon implements CachePointDaemon {
       const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
-      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, exports, publisherKey, started }
+      const { lifecycle, api: lifecycleApi } = createLifecycleParts({
+        config: c, catalog, blockstore, trust, swarm, exports, jobs: () => this.jobs.list(), gc: async () => await this.gc(),
+        pull: async (request, onProgress) => await this.pull(request, onProgress), logger: this.logger.child({ component: 'lifecycle' })
+      })
+      this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, exports, publisherKey, lifecycle, lifecycleApi, started }
       onStop('parts', () => { this.parts = undefined })
       monitor.start()
       onStop('peer monitor', () => { monitor.stop() })
@@ -375,6 +385,10 @@ class DefaultDaemon implements CachePointDaemon {
   async personalLog (user: string): Promise<PersonalSnapshotInfo[]> { return this.running.personal.personalLog(user) }
   async personalSnapshot (user: string): Promise<PersonalSnapshotResultInfo> { return this.running.personal.personalSnapshot(user) }
   async personalRestore (request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo> { return this.running.personal.personalRestore(request) }
+
+  async removeVersion (request: RemoveRequest): Promise<RemoveResultInfo> { return await this.running.lifecycleApi.removeVersion(request) }
+  async prune (request: PruneRequest): Promise<PruneResultInfo> { return await this.running.lifecycleApi.prune(request) }
+  async check (request: CheckRequest, onProgress: ProgressSink): Promise<CheckResultInfo> { return await this.running.lifecycleApi.check(request, onProgress) }
 
   async gc (): Promise<GcResultInfo> {
     const { blockstore, catalog, personal } = this.running

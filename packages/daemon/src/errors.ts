@@ -72,3 +72,21 @@ export class ListenFailedError extends CacheCloudError {
   static override name = 'ListenFailedError'
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_LISTEN_FAILED', options) }
 }
+
+/** The version is served over NBD, being pulled or exported, or is the only complete version of a subscribed image (without force). */
+export class VersionInUseError extends CacheCloudError {
+  static override name = 'VersionInUseError'
+  constructor (message: string) { super(message, 'ERR_VERSION_IN_USE') }
+}
+
+/** `prune NAME` of an image that has no retention policy (config "retention"). */
+export class RetentionPolicyNotFoundError extends CacheCloudError {
+  static override name = 'RetentionPolicyNotFoundError'
+  constructor (message: string) { super(message, 'ERR_RETENTION_POLICY_NOT_FOUND') }
+}
+
+/** `--read-data-subset` that is neither N/T nor P%. */
+export class InvalidSubsetError extends CacheCloudError {
+  static override name = 'InvalidSubsetError'
+  constructor (message: string) { super(message, 'ERR_INVALID_SUBSET') }
+}

@@ -20,6 +20,14 @@ export interface CatalogEntry {
   publisher: string
 }
 
+/** A ref file that cannot be read or parsed. */
+export interface DamagedRef {
+  /** NAME@VERSION, from its path. */
+  ref: string
+  path: string
+  message: string
+}
+
 export interface CatalogInit {
   /** Directory of the catalog's ref files; created if missing. */
   path: string
@@ -50,6 +58,10 @@ export interface Catalog {
   manifest(ref: VersionRef): Promise<ImageManifest>
   list(): Promise<CatalogEntry[]>
   remove(ref: VersionRef): Promise<void>
+  /** Removes a ref file whatever it holds (one `scan` found damaged: check --repair then pulls the version again). */
+  forget(ref: VersionRef): Promise<void>
+  /** Every entry that reads, and every ref file that does not (for check: one damaged ref does not hide the rest). */
+  scan(): Promise<{ entries: CatalogEntry[], damaged: DamagedRef[] }>
   /** CIDs (string form) of every manifest and block referenced by any entry: the GC roots. */
   liveCids(): Promise<Set<string>>
 }

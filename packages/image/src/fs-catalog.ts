@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid'
 import { assertValidLabel, formatVersionRef, fsyncDir, writeFileAtomic, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { decodeManifestFor, encodeManifest, formatPublicKey, InvalidManifestError } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
-import type { Catalog, CatalogEntry, CatalogInit, VersionState } from './catalog.js'
+import type { Catalog, CatalogEntry, CatalogInit, DamagedRef, VersionState } from './catalog.js'
 import { CATALOG_FORMAT_VERSION, CATALOG_REFS_DIR } from './constants.js'
 import { CatalogCorruptError, ImageNotFoundError, VersionExistsError, VersionNotFoundError } from './errors.js'
 
@@ -152,6 +152,31 @@ export class FsCatalog implements Catalog {
         await fsyncDir(this.refsDir)
       }
     })
+  }
+
+  async forget (ref: VersionRef): Promise<void> {
+    assertValidLabel('image name', ref.name)
+    assertValidLabel('version', ref.version)
+    await this.serial(async () => {
+      await unlink(this.refPath(ref)).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
+      await fsyncDir(join(this.refsDir, ref.name))
+    })
+  }
+
+  async scan (): Promise<{ entries: CatalogEntry[], damaged: DamagedRef[] }> {
+    const entries: CatalogEntry[] = []
+    const damaged: DamagedRef[] = []
+    for (const name of (await this.names()).sort()) {
+      for (const version of await this.versionsOf(name)) {
+        try {
+          const entry = await this.find({ name, version })
+          if (entry !== undefined) entries.push(entry)
+        } catch (err) {
+          damaged.push({ ref: `${name}@${version}`, path: this.refPath({ name, version }), message: (err as Error).message })
+        }
+      }
+    }
+    return { entries, damaged }
   }
 
   async liveCids (): Promise<Set<string>> {

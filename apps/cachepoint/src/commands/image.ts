@@ -11,6 +11,7 @@ import { collect, parseSize } from '../options.js'
 import type { GlobalOptions } from '../paths.js'
 import { createProgressRenderer } from '../progress.js'
 import { registerServeCommands } from './serve.js'
+import { registerImageLifecycle } from './image-lifecycle.js'
 import { registerSwarmCommands } from './swarm.js'
 
 /** Runs a streamed daemon operation with a progress display; `gone` says what a daemon that dies meanwhile means for it. */
@@ -128,6 +129,7 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
     })
 
   registerSwarmCommands(image, globals)
+  registerImageLifecycle(image, globals)
   registerServeCommands(image, globals)
 }
 
