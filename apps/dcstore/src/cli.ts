@@ -7,6 +7,7 @@ import '@cachecloud/core/polyfill'
 import { Command, CommanderError } from 'commander'
 import { registerAdmin } from './commands/admin.js'
 import { registerAudit } from './commands/audit.js'
+import { registerCheck } from './commands/check.js'
 import { registerDiscover } from './commands/discover.js'
 import { registerServe } from './commands/serve.js'
 import type { GlobalOptions } from './context.js'
@@ -27,6 +28,7 @@ const globals = (): GlobalOptions => program.opts<GlobalOptions>()
 registerServe(program, globals)
 registerAdmin(program, globals)
 registerAudit(program, globals)
+registerCheck(program, globals)
 registerDiscover(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 

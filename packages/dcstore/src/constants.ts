@@ -39,3 +39,7 @@ export const DEFAULT_COMMIT_BYTES = 4 * 1024 * 1024
 export const MAX_REJECTED_SNAPSHOTS = 1024
 /** How far in the future a node's snapshot time may be (clock skew) before the store refuses it. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000
+/** Deepest directory nesting `check` walks (deeper is reported as damage). */
+export const CHECK_MAX_DEPTH = 1024
+/** CIDs listed per damage item in a check report (the count is always given). */
+export const CHECK_MAX_LISTED = 20

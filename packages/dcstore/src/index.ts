@@ -30,6 +30,7 @@ import type { VersionIndex } from './version-index.js'
 import type { RetentionResult } from './retention.js'
 import type { AuditHead, AuditReport } from './audit.js'
 import type { AuditKey } from './audit-key.js'
+import type { CheckOptions, CheckReport } from './check.js'
 import { DefaultDcStore } from './store.js'
 
 export interface DcStoreInit {
@@ -75,6 +76,8 @@ export interface DcStore {
   readonly discovery: Discovery
   /** Removes snapshots the store committed before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */
   retention(before: Date | string | number, apply: boolean): Promise<RetentionResult>
+  /** Checks the store's integrity without changing it (the data-directory lock is held meanwhile): every user's block store files, every snapshot's blocks present, with `readData` every block read and verified. */
+  check(options?: CheckOptions): Promise<CheckReport>
   /** Checks the audit chain, signatures and head (and an anchored head kept elsewhere); throws AuditChainBrokenError. */
   verifyAudit(options?: { anchor?: AuditHead }): Promise<AuditReport>
 }
@@ -92,6 +95,7 @@ export type { AuditEntry, AuditHead, AuditReport, AuditWho } from './audit.js'
 export type { AuditKey } from './audit-key.js'
 export { generateAuditKey, formatAuditKey, parseAuditKey, readAuditKey, writeAuditKey } from './audit-key.js'
 export type { RetentionResult } from './retention.js'
+export type { AffectedSnapshot, CheckDamage, CheckDamageKind, CheckOptions, CheckProgress, CheckReport, CheckSubset } from './check.js'
 export { AuditLog } from './audit.js'
 export { createSqliteIndex, createPgIndex } from './store.js'
 export { globToRegex } from './pg-index.js'

@@ -9,6 +9,7 @@ import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.
 import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
 import { lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
+import { runCheck, type CheckOptions, type CheckReport } from './check.js'
 import { ReplicationServer } from './server.js'
 import { ReadServer } from './read-server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
@@ -129,6 +130,12 @@ export class DefaultDcStore implements DcStore {
     // deleting blocks while another process writes them would lose a snapshot still arriving
     if (apply) await this.exclusive()
     return await runRetention(this.index, this.audit, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
+  }
+
+  async check (options: CheckOptions = {}): Promise<CheckReport> {
+    // the files are read, never written; the lock keeps a serving process from changing them under the check
+    if (this.stores.size === 0) await this.exclusive()
+    return await runCheck(this.index, this.init.path, options)
   }
 
   async verifyAudit (options: { anchor?: AuditHead } = {}): Promise<AuditReport> {
