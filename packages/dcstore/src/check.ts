@@ -148,7 +148,10 @@ export async function runCheck (index: VersionIndex, dataDir: string, options: C
   const blocksDir = join(dataDir, STORE_FILES.blocks)
   const snapshots = await index.snapshots({})
   const byUser = new Map<string, SnapshotRow[]>()
-  for (const s of snapshots) byUser.set(s.user, [...(byUser.get(s.user) ?? []), s])
+  for (const s of snapshots) {
+    const list = byUser.get(s.user)
+    if (list === undefined) byUser.set(s.user, [s]); else list.push(s)
+  }
   for (const name of await readdir(blocksDir).catch(() => [] as string[])) if (!byUser.has(name)) byUser.set(name, [])
   const users = [...byUser.keys()].sort()
   const damage = new Damage()
@@ -169,7 +172,11 @@ export async function runCheck (index: VersionIndex, dataDir: string, options: C
       const scan = scans.get(user)!
       const chosen = pickPacks(scan, options.subset)
       const perPack = new Map<number, BlockLoc[]>()
-      for (const loc of scan.blocks.values()) if (chosen.has(loc.pack)) perPack.set(loc.pack, [...(perPack.get(loc.pack) ?? []), loc])
+      for (const loc of scan.blocks.values()) {
+        if (!chosen.has(loc.pack)) continue
+        const list = perPack.get(loc.pack)
+        if (list === undefined) perPack.set(loc.pack, [loc]); else list.push(loc)
+      }
       for (const [pack, locs] of [...perPack].sort((a, b) => a[0] - b[0])) work.push({ user, pack, locs })
     }
     const progress: CheckProgress = { type: 'check:read', doneBytes: 0, totalBytes: 0, doneBlocks: 0, totalBlocks: 0 }
