@@ -11,20 +11,21 @@ export const NODE = '12D3KooWCheckTestCheckTestCheckTestCheckTest1234'
 
 /**
  * A store of real block stores and a real index, as replication leaves them:
- * each user two snapshots sharing a file, blocks in packs, committed index log.
+ * each user two snapshots sharing a file (and a directory large enough to be
+ * paged), blocks in packs (`packBytes`: smaller packs, more of them), committed index log.
  */
-export async function buildStore (path: string, users: string[], sizes: { shared: number, own: number } = { shared: 300_000, own: 200_000 }): Promise<Record<string, string[]>> {
+export async function buildStore (path: string, users: string[], sizes: { shared: number, own: number } = { shared: 300_000, own: 200_000 }, packBytes?: number): Promise<Record<string, string[]>> {
   const index = createSqliteIndex(join(path, STORE_FILES.index))
   await index.start()
   const snapshots: Record<string, string[]> = {}
   for (const user of users) {
-    const blocks = createBlockstore({ path: join(path, STORE_FILES.blocks, user), compressionLevel: 0 })
+    const blocks = createBlockstore({ path: join(path, STORE_FILES.blocks, user), compressionLevel: 0, ...(packBytes === undefined ? {} : { packBytes }) })
     await blocks.start()
     const c = new Crafter()
     const shared = c.file('shared.bin', randomBytes(sizes.shared))
     snapshots[user] = []
     for (let i = 0; i < 2; i++) {
-      const root = c.dirBlock([shared, c.file(`own-${i}.bin`, randomBytes(sizes.own)), c.dir('sub', [c.file('small.txt', `${user} ${i}`)])])
+      const root = c.dirBlock([shared, c.file(`own-${i}.bin`, randomBytes(sizes.own)), c.dir('sub', [c.file('small.txt', `${user} ${i}`)]), c.dir('many', Array.from({ length: 100 }, (_, j) => c.file(`f${String(j).padStart(3, '0')}`, `${user} ${j}`)))])
       const time = new Date(Date.parse('2026-11-01T00:00:00Z') + i * 3_600_000).toISOString()
       const rec = c.record({ user, node: NODE, discoveryPublicKey: discovery.publicKey, root, time, files: 3 })
       await c.storeInto(blocks)
