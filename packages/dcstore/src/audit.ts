@@ -3,7 +3,7 @@ import { open, readFile, truncate } from 'node:fs/promises'
 import { hostname, userInfo } from 'node:os'
 import { signText, verifyText, type AuditKey } from './audit-key.js'
 import { AUDIT_GENESIS, AUDIT_SIG_ENTRY, AUDIT_SIG_HEAD, AUDIT_VERSION, MAX_AUDIT_LINE_BYTES } from './constants.js'
-import { AuditChainBrokenError, AuditKeyRequiredError } from './errors.js'
+import { AuditChainBrokenError, AuditKeyRequiredError, InvalidAuditKeyError } from './errors.js'
 import { appendDurable, writeFileAtomic600 as writeFileAtomic } from './fs.js'
 import { withLockFile } from './lock.js'
 
@@ -205,7 +205,6 @@ export class AuditLog {
    * appended to a broken log (`dcstore audit verify` says where).
    */
   private async recover (key: AuditKey): Promise<AuditHead> {
-    const head = await this.head(key)
     const { text, size } = await tailOf(this.path, MAX_AUDIT_LINE_BYTES + 1)
     let complete = text
     if (text !== '' && !text.endsWith('\n')) {
@@ -215,6 +214,9 @@ export class AuditLog {
       await truncate(this.path, size - Buffer.byteLength(text.slice(nl + 1)))
     }
     const last = complete.trimEnd().split('\n').at(-1) ?? ''
+    const lastKey = last === '' ? undefined : (() => { try { return (JSON.parse(last) as { key?: unknown }).key } catch { return undefined } })()
+    if (typeof lastKey === 'string' && lastKey !== key.id) throw new InvalidAuditKeyError(`this audit log is signed by ${lastKey.slice(0, 60)}, not by the given audit key ${key.id}: use the key it was started with`)
+    const head = await this.head(key)
     const broken = (why: string): AuditChainBrokenError => new AuditChainBrokenError(`audit log damaged (${why}): nothing appended; run \`dcstore audit verify\``)
     if (last === '') {
       if (head.seq !== 0) throw broken(`the head names entry ${head.seq} of an empty log`)

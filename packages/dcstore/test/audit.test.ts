@@ -163,6 +163,14 @@ describe('audit log: signed entries, intent and outcome, several writers', () =>
     assert.equal((await lines()).length, 2) // nothing acted on or written without the key
   })
 
+  it('another key than the log was started with is refused with the reason, nothing appended', async () => {
+    await query(0)
+    const other = new AuditLog(logPath(), headPath(), { key: generateAuditKey() })
+    await assert.rejects(other.run('search', {}, async () => 1, () => ({})), { name: 'InvalidAuditKeyError', message: new RegExp(`^this audit log is signed by ${key.id}, not by the given audit key`) })
+    await assert.rejects(other.verify(), { name: 'AuditChainBrokenError', message: /entry 1 names another key/ })
+    assert.equal((await log.verify()).entries, 2)
+  })
+
   it('refuses a key file inside the data directory, and a file that is not a key', async () => {
     const data = join(dir, 'data')
     await mkdir(data)
