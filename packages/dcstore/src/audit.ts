@@ -214,15 +214,15 @@ export class AuditLog {
       await truncate(this.path, size - Buffer.byteLength(text.slice(nl + 1)))
     }
     const last = complete.trimEnd().split('\n').at(-1) ?? ''
-    const lastKey = last === '' ? undefined : (() => { try { return (JSON.parse(last) as { key?: unknown }).key } catch { return undefined } })()
-    if (typeof lastKey === 'string' && lastKey !== key.id) throw new InvalidAuditKeyError(`this audit log is signed by ${lastKey.slice(0, 60)}, not by the given audit key ${key.id}: use the key it was started with`)
+    // a format-1 log, or another key's, says so before its head is judged
+    const e = last === '' ? undefined : parseEntry(last, 'the last audit entry')
+    if (e !== undefined && typeof e.key === 'string' && e.key !== key.id) throw new InvalidAuditKeyError(`this audit log is signed by ${e.key.slice(0, 60)}, not by the given audit key ${key.id}: use the key it was started with`)
     const head = await this.head(key)
     const broken = (why: string): AuditChainBrokenError => new AuditChainBrokenError(`audit log damaged (${why}): nothing appended; run \`dcstore audit verify\``)
-    if (last === '') {
+    if (e === undefined) {
       if (head.seq !== 0) throw broken(`the head names entry ${head.seq} of an empty log`)
       return head
     }
-    const e = parseEntry(last, 'the last audit entry')
     if (e.seq === head.seq && e.hash === head.hash) return head
     if (e.seq === head.seq + 1 && e.prev === head.hash && this.entryValid(key, e)) {
       const moved = { seq: e.seq, hash: e.hash }

@@ -171,6 +171,14 @@ describe('audit log: signed entries, intent and outcome, several writers', () =>
     assert.equal((await log.verify()).entries, 2)
   })
 
+  it('a format-1 log (unsigned, from before) is named as such, to be archived; nothing appended', async () => {
+    await writeFile(logPath(), JSON.stringify({ seq: 1, at: '2026-11-01T00:00:00Z', who: 'op', action: 'tree', params: {}, result: {}, prev: '0'.repeat(64), hash: 'ab'.repeat(32) }) + '\n')
+    await writeFile(headPath(), JSON.stringify({ seq: 1, hash: 'ab'.repeat(32) }) + '\n')
+    await assert.rejects(query(0), { name: 'AuditChainBrokenError', message: /is not a signed entry \(format 1; this log needs format 2: archive an older log/ })
+    await assert.rejects(log.verify(), { name: 'AuditChainBrokenError', message: /audit entry 1 is not a signed entry \(format 1/ })
+    assert.equal((await lines()).length, 1)
+  })
+
   it('refuses a key file inside the data directory, and a file that is not a key', async () => {
     const data = join(dir, 'data')
     await mkdir(data)
