@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
-import { createDcStore } from '@cachecloud/dcstore'
+import { createDcStore, generateAuditKey } from '@cachecloud/dcstore'
 import { createNetwork } from '@cachecloud/network'
 import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
 
@@ -45,7 +45,7 @@ export async function startPersonalPair (dir: string, folder: string): Promise<P
   const discovery = generateX25519KeyPair()
   const storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
   const nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-  const store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'bench' })
+  const store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'bench', auditKey: generateAuditKey() })
   await store.start()
   await store.enroll(nodeHost.peerId.toString(), ['alice'])
   const blockstore = createBlockstore({ path: join(dir, 'node-blocks') })

@@ -1,7 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { createServer } from 'node:net'
+import { mkdtempSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -11,6 +13,13 @@ import { fileURLToPath } from 'node:url'
 
 export const DCSTORE_CLI = fileURLToPath(new URL('../../../apps/dcstore/dist/src/cli.js', import.meta.url))
 export const NODE_CHILD = fileURLToPath(new URL('./personal-node.js', import.meta.url))
+
+// dcstore's audited commands need an audit key kept outside the data directory: one per test process, for every child
+if (process.env.DCSTORE_AUDIT_KEY === undefined) {
+  const auditKey = join(mkdtempSync(join(tmpdir(), 'dcstore-audit-key-')), 'audit.key')
+  execFileSync(process.execPath, [DCSTORE_CLI, 'audit', 'keygen', '--out', auditKey])
+  process.env.DCSTORE_AUDIT_KEY = auditKey
+}
 
 export interface Proc {
   child: ChildProcess

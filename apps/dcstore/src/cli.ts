@@ -6,6 +6,8 @@
 import '@cachecloud/core/polyfill'
 import { Command, CommanderError } from 'commander'
 import { registerAdmin } from './commands/admin.js'
+import { registerAudit } from './commands/audit.js'
+import { registerCheck } from './commands/check.js'
 import { registerDiscover } from './commands/discover.js'
 import { registerServe } from './commands/serve.js'
 import type { GlobalOptions } from './context.js'
@@ -15,7 +17,8 @@ const program = new Command('dcstore')
   .description('CacheCloud data-center store: personal snapshots, enrollment, legal discovery, audit')
   .option('--data <dir>', 'data directory (default $DCSTORE_HOME or ./dcstore-data)')
   .option('--discovery-key <file>', 'the organization\'s discovery key file (from `dcstore keygen`)')
-  .option('--operator <name>', 'who runs the command, for the audit log (default $DCSTORE_OPERATOR or the OS user)')
+  .option('--audit-key <file>', 'the audit log\'s signing key (from `dcstore audit keygen`; default $DCSTORE_AUDIT_KEY), kept outside the data directory: audited commands refuse to run without it')
+  .option('--operator <name>', 'who you are, recorded in the audit log beside the OS user running the command (default $DCSTORE_OPERATOR)')
   .option('--index-url <url>', 'PostgreSQL index (postgres://...; default $DCSTORE_INDEX_URL, else SQLite in the data directory)')
   .option('--json', 'print results as JSON')
   .exitOverride()
@@ -24,6 +27,8 @@ const program = new Command('dcstore')
 const globals = (): GlobalOptions => program.opts<GlobalOptions>()
 registerServe(program, globals)
 registerAdmin(program, globals)
+registerAudit(program, globals)
+registerCheck(program, globals)
 registerDiscover(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 

@@ -1,12 +1,12 @@
-import { userInfo } from 'node:os'
 import { resolve } from 'node:path'
-import { createDcStore, createPgIndex, type DcStore, type VersionIndex } from '@cachecloud/dcstore'
+import { createDcStore, createPgIndex, readAuditKey, type AuditKey, type DcStore, type VersionIndex } from '@cachecloud/dcstore'
 import { readDiscoveryKey } from './keys.js'
 
 export interface GlobalOptions {
   data?: string
   discoveryKey?: string
   operator?: string
+  auditKey?: string
   indexUrl?: string
   json?: boolean
 }
@@ -21,6 +21,18 @@ export function dataDir (g: GlobalOptions): string {
   return resolve(g.data ?? process.env.DCSTORE_HOME ?? 'dcstore-data')
 }
 
+/** The audit key file: --audit-key, else $DCSTORE_AUDIT_KEY; undefined when neither is set. */
+export function auditKeyPath (g: GlobalOptions): string | undefined {
+  const path = g.auditKey ?? process.env.DCSTORE_AUDIT_KEY
+  return path === undefined || path === '' ? undefined : resolve(path)
+}
+
+/** The audit key, when one is configured (refused inside the data directory). */
+export async function loadAuditKey (g: GlobalOptions): Promise<AuditKey | undefined> {
+  const path = auditKeyPath(g)
+  return path === undefined ? undefined : await readAuditKey(path, dataDir(g))
+}
+
 /**
  * Opens the store for an admin or discovery command (no network), runs `fn`,
  * closes it. Only `create` commands (enroll) make a new store; any other fails
@@ -28,9 +40,13 @@ export function dataDir (g: GlobalOptions): string {
  */
 export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
   const discoveryPrivateKey = g.discoveryKey === undefined ? undefined : await readDiscoveryKey(g.discoveryKey)
+  const auditKey = await loadAuditKey(g)
+  const operator = g.operator ?? process.env.DCSTORE_OPERATOR
   const store = createDcStore({
-    path: dataDir(g), create: options.create ?? false, ...indexFor(g), operator: g.operator ?? process.env.DCSTORE_OPERATOR ?? userInfo().username,
-    ...(discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey })
+    path: dataDir(g), create: options.create ?? false, ...indexFor(g),
+    ...(operator === undefined || operator === '' ? {} : { operator }),
+    ...(discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey }),
+    ...(auditKey === undefined ? {} : { auditKey })
   })
   await store.start()
   try {

@@ -5,6 +5,8 @@ export const EXIT = { ok: 0, failure: 1, usage: 2, notFound: 4, integrity: 6, ne
 
 const BY_CODE: Record<string, number> = {
   ERR_AUDIT_CHAIN_BROKEN: EXIT.integrity,
+  ERR_AUDIT_KEY_REQUIRED: EXIT.usage,
+  ERR_INVALID_AUDIT_KEY: EXIT.usage,
   ERR_CONTENT_MISMATCH: EXIT.integrity,
   ERR_DECRYPTION_FAILED: EXIT.integrity,
   ERR_NO_SNAPSHOT: EXIT.notFound,

@@ -114,3 +114,6 @@ export function createBlockstore (init: BlockstoreInit): Blockstore {
 export * from './constants.js'
 export * from './errors.js'
 export type { StructureReport, VerifyOptions, VerifyReport } from './verify.js'
+/** The on-disk format's parsers, for read-only checkers that must not recover (mutate) a store they check (`dcstore check`). */
+export { decodeBatches, type Batch, type IndexOp } from './index-log.js'
+export { crcMatches, headerBytesOf, isPackHeader, packFileName, packIdOf, parseRecordHeader, type RecordHeader } from './pack-format.js'

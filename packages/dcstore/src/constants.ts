@@ -1,5 +1,5 @@
 // Data-center store: data directory layout, limits and defaults.
-// Formats: docs/formats/personal.md#store.
+// Formats: docs/formats/personal.md#store, docs/formats/dcstore.md (audit log, check).
 
 export { PERSONAL_PROTOCOL } from '@cachecloud/personal'
 
@@ -24,9 +24,22 @@ export const DEFAULT_TIMEOUT_MS = 60_000
 export const EXPORT_FORMAT = 'cachecloud/discovery-export/1'
 /** Hash of the (empty) chain before the first audit entry. */
 export const AUDIT_GENESIS = '0'.repeat(64)
+/** Version of the audit entries written (2: signed, intent and outcome). */
+export const AUDIT_VERSION = 2
+/** Format tag of an audit key file. */
+export const AUDIT_KEY_FORMAT = 'cachecloud/audit-key/1'
+/** Domain separation of what the audit key signs. */
+export const AUDIT_SIG_ENTRY = 'cachecloud-audit-entry/2\n'
+export const AUDIT_SIG_HEAD = 'cachecloud-audit-head/2\n'
+/** Longest audit line read back (a line past it is damage, not an entry). */
+export const MAX_AUDIT_LINE_BYTES = 1024 * 1024
 /** The store makes received blocks durable (blockstore.sync) after this many bytes: what a cut replication does not resend. */
 export const DEFAULT_COMMIT_BYTES = 4 * 1024 * 1024
 /** Invalid snapshots the replication server remembers, to refuse a re-offer without walking it again. */
 export const MAX_REJECTED_SNAPSHOTS = 1024
 /** How far in the future a node's snapshot time may be (clock skew) before the store refuses it. */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000
+/** Deepest directory nesting `check` walks (deeper is reported as damage). */
+export const CHECK_MAX_DEPTH = 1024
+/** CIDs listed per damage item in a check report (the count is always given). */
+export const CHECK_MAX_LISTED = 20

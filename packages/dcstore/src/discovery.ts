@@ -64,13 +64,9 @@ const toMs = (t: TimeArg): number => typeof t === 'number' ? t : new Date(t).get
 const iso = (ms: number): string => new Date(ms).toISOString()
 const key = (f: FileRow): string => `${f.node}\0${f.path}`
 
-/** Legal discovery over the index and the stored snapshots; every call is written to the audit log. */
+/** Legal discovery over the index and the stored snapshots; every call is written to the audit log (its intent before it runs, its outcome after). */
 export class Discovery {
   constructor (private readonly init: DiscoveryInit) {}
-
-  private async audit (action: string, params: Record<string, unknown>, result: Record<string, unknown>): Promise<void> {
-    await this.init.audit.append(this.init.operator, action, params, result)
-  }
 
   private async treeAtQuiet (user: string, atMs: number): Promise<TreeAt> {
     const latest = new Map<string, SnapshotRow>()
@@ -83,9 +79,8 @@ export class Discovery {
 
   /** What the user had at a time: per node, the latest snapshot at or before it, with every file and its hash. */
   async treeAt (user: string, at: TimeArg): Promise<TreeAt> {
-    const tree = await this.treeAtQuiet(user, toMs(at))
-    await this.audit('tree', { user, at: iso(tree.atMs) }, { snapshots: tree.snapshots.map(s => s.cid), files: tree.files.length })
-    return tree
+    return await this.init.audit.run('tree', { user, at: iso(toMs(at)) }, async () => await this.treeAtQuiet(user, toMs(at)),
+      tree => ({ snapshots: tree.snapshots.map(s => s.cid), files: tree.files.length }))
   }
 
   private diffTrees (a: FileRow[], b: FileRow[]): TreeDiff {
@@ -103,23 +98,25 @@ export class Discovery {
 
   /** What changed between two times; NoSnapshotError when the user has no snapshot at or before `to`. */
   async diff (user: string, from: TimeArg, to: TimeArg): Promise<TreeDiff> {
-    const a = await this.treeAtQuiet(user, toMs(from))
-    const b = await this.treeAtQuiet(user, toMs(to))
-    const diff = this.diffTrees(a.files, b.files)
-    await this.audit('diff', { user, from: iso(a.atMs), to: iso(b.atMs) }, { added: diff.added.length, changed: diff.changed.length, deleted: diff.deleted.length })
-    if (b.snapshots.length === 0) throw new NoSnapshotError(`no snapshots for user ${user} at or before ${iso(b.atMs)}`)
-    return diff
+    return await this.init.audit.run('diff', { user, from: iso(toMs(from)), to: iso(toMs(to)) }, async () => {
+      const a = await this.treeAtQuiet(user, toMs(from))
+      const b = await this.treeAtQuiet(user, toMs(to))
+      if (b.snapshots.length === 0) throw new NoSnapshotError(`no snapshots for user ${user} at or before ${iso(b.atMs)}`)
+      return this.diffTrees(a.files, b.files)
+    }, diff => ({ added: diff.added.length, changed: diff.changed.length, deleted: diff.deleted.length }))
   }
 
   /** File versions by path glob and/or content hash, across users unless one is given. */
   async search (query: SearchQuery): Promise<FileRow[]> {
-    const rows = await this.init.index.search(query)
-    await this.audit('search', { ...query }, { versions: rows.length })
-    return rows
+    return await this.init.audit.run('search', { ...query }, async () => await this.init.index.search(query), rows => ({ versions: rows.length }))
   }
 
   /** Every snapshot of the user, oldest first, with files added, changed and deleted since that node's previous one. */
   async timeline (user: string): Promise<TimelineItem[]> {
+    return await this.init.audit.run('timeline', { user }, async () => await this.timelineQuiet(user), out => ({ snapshots: out.length }))
+  }
+
+  private async timelineQuiet (user: string): Promise<TimelineItem[]> {
     const previous = new Map<string, FileRow[]>()
     const out: TimelineItem[] = []
     for (const s of await this.init.index.snapshots({ user })) {
@@ -128,7 +125,6 @@ export class Discovery {
       previous.set(s.node, files)
       out.push({ snapshot: s, added: d.added.length, changed: d.changed.length, deleted: d.deleted.length })
     }
-    await this.audit('timeline', { user }, { snapshots: out.length })
     return out
   }
 
@@ -139,6 +135,11 @@ export class Discovery {
    * SHA256SUMS (`sha256sum -c` format).
    */
   async export (user: string, at: TimeArg, toDir: string): Promise<ExportManifest> {
+    return await this.init.audit.run('export', { user, at: iso(toMs(at)), to: toDir }, async () => await this.exportQuiet(user, at, toDir),
+      m => ({ files: m.files.length, symlinks: m.symlinks.length, snapshots: m.provenance.map(p => p.snapshot) }))
+  }
+
+  private async exportQuiet (user: string, at: TimeArg, toDir: string): Promise<ExportManifest> {
     const privateKey = this.init.discoveryPrivateKey
     if (privateKey === undefined) throw new DiscoveryKeyRequiredError('exporting content needs the discovery private key (--discovery-key)')
     const existing = await readdir(toDir).catch(() => [])
@@ -167,7 +168,6 @@ export class Discovery {
     }
     await writeFileAtomic(join(toDir, 'MANIFEST.json'), JSON.stringify(manifest, null, 2) + '\n')
     await writeFileAtomic(join(toDir, 'SHA256SUMS'), manifest.files.map(f => sha256sumLine(f.sha256, f.path)).join(''))
-    await this.audit('export', { user, at: manifest.at, to: toDir }, { files: manifest.files.length, snapshots: manifest.provenance.map(p => p.snapshot) })
     return manifest
   }
 }

@@ -53,3 +53,15 @@ export class NotEnrolledError extends CacheCloudError {
   static override name = 'NotEnrolledError'
   constructor (message: string) { super(message, 'ERR_NOT_ENROLLED') }
 }
+
+/** An audited command needs the audit signing key (`--audit-key FILE`), which it was not given. */
+export class AuditKeyRequiredError extends CacheCloudError {
+  static override name = 'AuditKeyRequiredError'
+  constructor (message: string) { super(message, 'ERR_AUDIT_KEY_REQUIRED') }
+}
+
+/** The audit key file is missing, not a key, or kept inside the data directory. */
+export class InvalidAuditKeyError extends CacheCloudError {
+  static override name = 'InvalidAuditKeyError'
+  constructor (message: string) { super(message, 'ERR_INVALID_AUDIT_KEY') }
+}

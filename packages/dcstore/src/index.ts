@@ -6,14 +6,15 @@
  * (each may write only the users enrolled with it), keeps them append-only in
  * one block store per user, indexes every file version (SQLite by default,
  * behind `VersionIndex`), and answers legal discovery (tree at a time, diff,
- * search, timeline, export) with every query written to a hash-chained audit
- * log. Content is opened only with the organization's discovery private key,
+ * search, timeline, export) with every query written to a signed, hash-chained audit
+ * log (intent before, outcome after). Content is opened only with the organization's discovery private key,
  * which is passed in, never stored in the data directory.
  * Formats: docs/formats/personal.md#store.
  *
  * @example
  * ```ts
- * const store = createDcStore({ path: '/srv/dcstore', libp2p, discoveryPrivateKey })
+ * const auditKey = await readAuditKey('/etc/dcstore/audit.key', '/srv/dcstore') // kept off the data directory
+ * const store = createDcStore({ path: '/srv/dcstore', libp2p, discoveryPrivateKey, auditKey })
  * await store.start()
  * await store.enroll('12D3KooW...', ['alice'])
  * const tree = await store.discovery.treeAt('alice', '2026-11-20T12:00:00Z')
@@ -27,6 +28,9 @@ import type { EnrollmentTable } from './enrollment.js'
 import type { Discovery } from './discovery.js'
 import type { VersionIndex } from './version-index.js'
 import type { RetentionResult } from './retention.js'
+import type { AuditHead, AuditReport } from './audit.js'
+import type { AuditKey } from './audit-key.js'
+import type { CheckOptions, CheckReport } from './check.js'
 import { DefaultDcStore } from './store.js'
 
 export interface DcStoreInit {
@@ -40,7 +44,9 @@ export interface DcStoreInit {
   discoveryPrivateKey?: Uint8Array
   /** Index backend. Default: SQLite at `<path>/index.sqlite`. */
   index?: VersionIndex
-  /** Who runs discovery queries (written to the audit log). Default: the OS user. */
+  /** The audit log's signing key (ed25519, kept outside the data directory): every audited call (enroll, unenroll, discovery, retention) fails with AuditKeyRequiredError without it. */
+  auditKey?: AuditKey
+  /** Who the operator says they are (written to the audit log beside the OS user of the process, and to export manifests). */
   operator?: string
   log?: Logger
   /** Default DEFAULT_MAX_INBOUND_STREAMS. */
@@ -70,8 +76,10 @@ export interface DcStore {
   readonly discovery: Discovery
   /** Removes snapshots the store committed before a time and the blocks no remaining snapshot needs (dry run unless `apply`); audited. */
   retention(before: Date | string | number, apply: boolean): Promise<RetentionResult>
-  /** Checks the audit chain; throws AuditChainBrokenError. */
-  verifyAudit(): Promise<{ entries: number }>
+  /** Checks the store's integrity without changing it (the data-directory lock is held meanwhile): every user's block store files, every snapshot's blocks present, with `readData` every block read and verified. */
+  check(options?: CheckOptions): Promise<CheckReport>
+  /** Checks the audit chain, signatures and head (and an anchored head kept elsewhere); throws AuditChainBrokenError. */
+  verifyAudit(options?: { anchor?: AuditHead }): Promise<AuditReport>
 }
 
 export function createDcStore (init: DcStoreInit): DcStore {
@@ -83,8 +91,11 @@ export * from './errors.js'
 export type * from './version-index.js'
 export type { EnrollmentTable } from './enrollment.js'
 export type { Discovery, TreeAt, TreeDiff, TimelineItem, ExportManifest, TimeArg } from './discovery.js'
-export type { AuditEntry } from './audit.js'
+export type { AuditEntry, AuditHead, AuditReport, AuditWho } from './audit.js'
+export type { AuditKey } from './audit-key.js'
+export { generateAuditKey, formatAuditKey, parseAuditKey, readAuditKey, writeAuditKey } from './audit-key.js'
 export type { RetentionResult } from './retention.js'
+export type { AffectedSnapshot, CheckDamage, CheckDamageKind, CheckOptions, CheckProgress, CheckReport, CheckSubset } from './check.js'
 export { AuditLog } from './audit.js'
 export { createSqliteIndex, createPgIndex } from './store.js'
 export { globToRegex } from './pg-index.js'

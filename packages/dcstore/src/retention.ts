@@ -34,9 +34,15 @@ async function liveBlocks (blocks: Blockstore, snapshots: SnapshotRow[], into: S
  * Retention, the only way data leaves the store: snapshots committed before
  * `beforeMs` are removed from the index, then each affected user's blocks
  * that no remaining snapshot needs are deleted. A dry run (apply false) only
- * lists them. Either way the run is written to the audit log.
+ * lists them. Either way the run is written to the audit log: its intent
+ * before anything is removed, its outcome after.
  */
-export async function runRetention (index: VersionIndex, audit: AuditLog, operator: string, blocksFor: (user: string) => Promise<Blockstore>, beforeMs: number, apply: boolean): Promise<RetentionResult> {
+export async function runRetention (index: VersionIndex, audit: AuditLog, blocksFor: (user: string) => Promise<Blockstore>, beforeMs: number, apply: boolean): Promise<RetentionResult> {
+  return await audit.run('retention', { before: new Date(beforeMs).toISOString(), apply }, async () => await retain(index, blocksFor, beforeMs, apply),
+    r => ({ snapshots: r.snapshots.map(s => s.cid), removedBlocks: r.removedBlocks, freedBytes: r.freedBytes }))
+}
+
+async function retain (index: VersionIndex, blocksFor: (user: string) => Promise<Blockstore>, beforeMs: number, apply: boolean): Promise<RetentionResult> {
   // by the time the store committed each snapshot: a node's own clock cannot push its snapshots out early or keep them
   const old = (await index.snapshots({})).filter(s => s.committedMs < beforeMs)
   const result: RetentionResult = { snapshots: old, removedBlocks: 0, freedBytes: 0, applied: apply }
@@ -51,6 +57,5 @@ export async function runRetention (index: VersionIndex, audit: AuditLog, operat
       result.freedBytes += gc.freedBytes
     }
   }
-  await audit.append(operator, 'retention', { before: new Date(beforeMs).toISOString(), apply }, { snapshots: old.map(s => s.cid), removedBlocks: result.removedBlocks, freedBytes: result.freedBytes })
   return result
 }

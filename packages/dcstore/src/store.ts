@@ -1,15 +1,15 @@
 import { mkdir, stat } from 'node:fs/promises'
-import { userInfo } from 'node:os'
 import { join } from 'node:path'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
-import { AuditLog } from './audit.js'
+import { AuditLog, processWho, type AuditHead, type AuditReport } from './audit.js'
 import { DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
 import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
 import { lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
+import { runCheck, type CheckOptions, type CheckReport } from './check.js'
 import { ReplicationServer } from './server.js'
 import { ReadServer } from './read-server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
@@ -41,10 +41,12 @@ export class DefaultDcStore implements DcStore {
 
   constructor (private readonly init: DcStoreInit) {
     this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
-    this.audit = new AuditLog(join(init.path, STORE_FILES.audit), join(init.path, STORE_FILES.auditHead))
+    this.audit = new AuditLog(join(init.path, STORE_FILES.audit), join(init.path, STORE_FILES.auditHead), {
+      ...(init.auditKey === undefined ? {} : { key: init.auditKey }), ...(init.operator === undefined ? {} : { operator: init.operator })
+    })
     this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
     this.discovery = new Discovery({
-      index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? userInfo().username,
+      index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user,
       ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
     })
   }
@@ -113,14 +115,11 @@ export class DefaultDcStore implements DcStore {
   }
 
   async enroll (peerId: string, users: string[]): Promise<void> {
-    await this.enrollments.enroll(peerId, users)
-    await this.audit.append(this.init.operator ?? userInfo().username, 'enroll', { peer: peerId, users }, {})
+    await this.audit.run('enroll', { peer: peerId, users }, async () => { await this.enrollments.enroll(peerId, users) }, () => ({}))
   }
 
   async unenroll (peerId: string): Promise<string[]> {
-    const users = await this.enrollments.unenroll(peerId)
-    await this.audit.append(this.init.operator ?? userInfo().username, 'unenroll', { peer: peerId }, { users })
-    return users
+    return await this.audit.run('unenroll', { peer: peerId }, async () => await this.enrollments.unenroll(peerId), users => ({ users }))
   }
 
   enrollment (): EnrollmentTable {
@@ -130,10 +129,16 @@ export class DefaultDcStore implements DcStore {
   async retention (before: Date | string | number, apply: boolean): Promise<RetentionResult> {
     // deleting blocks while another process writes them would lose a snapshot still arriving
     if (apply) await this.exclusive()
-    return await runRetention(this.index, this.audit, this.init.operator ?? userInfo().username, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
+    return await runRetention(this.index, this.audit, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
   }
 
-  async verifyAudit (): Promise<{ entries: number }> {
-    return { entries: (await this.audit.verify()).entries }
+  async check (options: CheckOptions = {}): Promise<CheckReport> {
+    // the files are read, never written; the lock keeps a serving process from changing them under the check
+    if (this.stores.size === 0) await this.exclusive()
+    return await runCheck(this.index, this.init.path, options)
+  }
+
+  async verifyAudit (options: { anchor?: AuditHead } = {}): Promise<AuditReport> {
+    return await this.audit.verify(options)
   }
 }

@@ -11,6 +11,7 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
 import { createDcStore, type DcStore } from '../src/index.js'
+import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const DIRS = 3
 const PER_DIR = 60
@@ -58,7 +59,7 @@ describe('directory blocks as deltas (real libp2p on loopback)', () => {
     }
     storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
     nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
+    store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
     await store.start()
     await store.enroll(nodeHost.peerId.toString(), ['alice'])
     blockstore = createBlockstore({ path: join(dir, 'node-blocks') })

@@ -11,6 +11,7 @@ import {
   createPersonalSync, decodeMessage, FrameReader, generateX25519KeyPair, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, ReplicationRefusedError, type PersonalSync
 } from '@cachecloud/personal'
 import { createDcStore, NotEnrolledError, STORE_FILES, type DcStore } from '../src/index.js'
+import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 /** LEB128 of n: the length prefix of a frame. */
 function varint (n: number): Uint8Array {
@@ -35,7 +36,7 @@ describe('enrollment: checked first, cached, and revocable (real libp2p on loopb
     storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
     nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
     stranger = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test', timeoutMs: 2_000 })
+    store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test', timeoutMs: 2_000 })
     await store.start()
     blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
     await blockstore.start()
@@ -74,7 +75,7 @@ describe('enrollment: checked first, cached, and revocable (real libp2p on loopb
     await sync.snapshot()
     assert.equal((await sync.replicate()).replicated, 1)
     // an admin command: its own store object on the same directory, beside the serving one
-    const admin = createDcStore({ path: join(dir, 'store'), create: false, operator: 'admin' })
+    const admin = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), create: false, operator: 'admin' })
     await admin.start()
     assert.deepEqual(await admin.unenroll(nodeHost.peerId.toString()), ['alice'])
     await assert.rejects(admin.unenroll(nodeHost.peerId.toString()), NotEnrolledError)
@@ -82,8 +83,10 @@ describe('enrollment: checked first, cached, and revocable (real libp2p on loopb
     await writeFile(join(dir, 'note.txt'), 'changed on the stolen laptop')
     await sync.snapshot()
     await assert.rejects(sync.replicate(), (err: Error) => err instanceof ReplicationRefusedError && err.reason === 'node-not-enrolled')
-    const audit = (await readFile(join(dir, 'store', STORE_FILES.audit), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { action: string, who: string, params: { peer?: string } })
-    assert.ok(audit.some(e => e.action === 'unenroll' && e.who === 'admin' && e.params.peer === nodeHost.peerId.toString()))
+    const audit = (await readFile(join(dir, 'store', STORE_FILES.audit), 'utf8')).trim().split('\n').map(l => JSON.parse(l) as { action: string, kind: string, operator?: string, who: { pid: number }, params?: { peer?: string }, ok?: boolean })
+    // the intent names the peer; its outcome says it succeeded; the operator's claim is kept beside the OS process
+    assert.ok(audit.some(e => e.action === 'unenroll' && e.kind === 'intent' && e.operator === 'admin' && e.who.pid === process.pid && e.params?.peer === nodeHost.peerId.toString()))
+    assert.equal(audit.filter(e => e.action === 'unenroll' && e.kind === 'outcome').map(e => e.ok).join(), 'true,false')
     assert.equal((await store.verifyAudit()).entries, audit.length)
     // enrolled again, it replicates what waited
     await store.enroll(nodeHost.peerId.toString(), ['alice'])

@@ -12,6 +12,7 @@ import {
 } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
 import { createDcStore, type DcStore } from '../src/index.js'
+import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const MAX_TREE_ENTRIES = 20_000
 
@@ -53,7 +54,7 @@ describe('an enrolled node cannot exhaust the store', () => {
       dir = await mkdtemp(join(tmpdir(), 'dcstore-exhaust-'))
       storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
       nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-      store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test', maxTreeEntries: MAX_TREE_ENTRIES })
+      store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test', maxTreeEntries: MAX_TREE_ENTRIES })
       await store.start()
       await store.enroll(nodeHost.peerId.toString(), ['alice'])
       nodeBlocks = createBlockstore({ path: join(dir, 'node-blocks') })

@@ -8,6 +8,7 @@ import { createBlockstore } from '@cachecloud/blockstore'
 import { DirectoryOrderError, generateX25519KeyPair } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
 import { createDcStore, createSqliteIndex, STORE_FILES } from '../src/index.js'
+import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const NODE = '12D3KooWForgedNodeForgedNodeForgedNodeForged0001'
 
@@ -38,7 +39,7 @@ describe('discovery export writes only inside its folder', () => {
   }
 
   const exportOf = async (user: string, at: string, to: string): ReturnType<ReturnType<typeof createDcStore>['discovery']['export']> => {
-    const store = createDcStore({ path: join(dir, 'store'), discoveryPrivateKey: discovery.privateKey, operator: 'officer' })
+    const store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), discoveryPrivateKey: discovery.privateKey, operator: 'officer' })
     await store.start()
     try { return await store.discovery.export(user, at, to) } finally { await store.stop() }
   }

@@ -13,6 +13,7 @@ import {
 } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
 import { createDcStore, type DcStore } from '../src/index.js'
+import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 interface Machine { host: CachePointLibp2p, blocks: Blockstore, sync: PersonalSync, folder: string }
 
@@ -34,7 +35,7 @@ describe('a snapshot forged with the discovery key is neither merged nor restore
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dcstore-forgery-'))
     storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
+    store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
     await store.start()
     for (const name of ['laptop', 'desktop']) {
       const host = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })

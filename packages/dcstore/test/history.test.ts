@@ -11,6 +11,7 @@ import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import { generateX25519KeyPair, ReplicationRefusedError, replicateSnapshot } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
 import { createDcStore, type DcStore } from '../src/index.js'
+import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const HOUR = 3_600_000
 
@@ -30,7 +31,7 @@ describe('snapshot times and parents are checked (real libp2p on loopback)', () 
     storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
     laptop = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
     desktop = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
+    store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
     await store.start()
     for (const h of [laptop, desktop]) await store.enroll(h.peerId.toString(), ['alice'])
     blocks = createBlockstore({ path: join(dir, 'node-blocks') })

@@ -10,6 +10,7 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import { createPersonalSync, generateX25519KeyPair, ReplicationRefusedError, type PersonalSync } from '@cachecloud/personal'
 import { AuditChainBrokenError, createDcStore, type DcStore } from '../src/index.js'
+import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const MARKER = 'SECRET-PAYROLL-MARKER-51c0ffee'
 
@@ -85,7 +86,7 @@ describe('replication to the data-center store (real libp2p on loopback)', () =>
   })
 
   it('an unenrolled node is refused', async () => {
-    store = createDcStore({ path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
+    store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
     await store.start()
     await assert.rejects(sync.replicate(), (err: Error) => err instanceof ReplicationRefusedError && err.reason === 'node-not-enrolled')
   })

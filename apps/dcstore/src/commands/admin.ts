@@ -33,12 +33,4 @@ export function registerAdmin (program: Command, globals: () => GlobalOptions): 
       const r = await withStore(globals(), async store => await store.retention(o.before, o.apply === true))
       print(globals(), r, () => [`${r.applied ? 'removed' : 'would remove'} ${r.snapshots.length} snapshots committed before ${new Date(o.before).toISOString()}${r.applied ? `, ${r.removedBlocks} blocks (${r.freedBytes} bytes)` : ''}`])
     })
-
-  const audit = program.command('audit').description('the hash-chained audit log of discovery queries and exports')
-  audit.command('verify')
-    .description('recompute the chain; exit 6 if any entry was edited, inserted, reordered or removed')
-    .action(async () => {
-      const r = await withStore(globals(), async store => await store.verifyAudit())
-      print(globals(), r, () => [`audit log intact: ${r.entries} entries`])
-    })
 }

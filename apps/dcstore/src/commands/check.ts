@@ -1,0 +1,71 @@
+import { InvalidArgumentError, type Command } from 'commander'
+import { formatBytes, formatRate } from '@cachecloud/core/units'
+import type { CheckProgress, CheckReport, CheckSubset } from '@cachecloud/dcstore'
+import { EXIT } from '../exit-codes.js'
+import { print, printable, withStore, type GlobalOptions } from '../context.js'
+
+/** `10%` or `2/5` (the second of five parts, by pack). */
+function parseSubset (text: string): CheckSubset {
+  const pct = /^(\d{1,3}(?:\.\d+)?)%$/.exec(text)
+  if (pct !== null && Number(pct[1]) <= 100) return { percent: Number(pct[1]) }
+  const part = /^(\d{1,6})\/(\d{1,6})$/.exec(text)
+  if (part !== null && Number(part[1]) >= 1 && Number(part[1]) <= Number(part[2])) return { n: Number(part[1]), m: Number(part[2]) }
+  throw new InvalidArgumentError('give N% (0-100) or n/m with 1 <= n <= m')
+}
+
+const duration = (s: number): string => !Number.isFinite(s) ? '?' : s >= 3600 ? `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m` : s >= 60 ? `${Math.floor(s / 60)}m${String(Math.round(s) % 60).padStart(2, '0')}s` : `${Math.round(s)}s`
+
+/** Progress on stderr, only on a terminal: one line rewritten at most 4 times a second, cleared at the end. */
+function progressLine (): { onProgress?: (e: CheckProgress) => void, done: () => void } {
+  if (process.stderr.isTTY !== true) return { done: () => {} }
+  const t0 = Date.now()
+  let last = 0
+  let shown = false
+  return {
+    onProgress: e => {
+      const now = Date.now()
+      if (now - last < 250 && e.doneBytes < e.totalBytes) return
+      last = now
+      const s = (now - t0) / 1000
+      const rate = s > 0 ? e.doneBytes / s : 0
+      const pct = e.totalBytes > 0 ? Math.floor(100 * e.doneBytes / e.totalBytes) : 100
+      const eta = rate > 0 ? duration((e.totalBytes - e.doneBytes) / rate) : '?'
+      process.stderr.write(`\r\x1b[Kread ${formatBytes(e.doneBytes)} of ${formatBytes(e.totalBytes)} (${pct}%), ${e.doneBlocks} of ${e.totalBlocks} blocks, ${formatRate(rate)}, ETA ${eta}`)
+      shown = true
+    },
+    done: () => { if (shown) process.stderr.write('\r\x1b[K') }
+  }
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
+function lines (r: CheckReport): string[] {
+  const out = [
+    `checked ${plural(r.users, 'user')}, ${plural(r.snapshots, 'snapshot')}, ${plural(r.referencedBlocks, 'referenced block')}` +
+      (r.readData ? `; read and verified ${plural(r.readBlocks, 'block')} (${formatBytes(r.readBytes)}) in ${r.seconds.toFixed(1)} s, ${formatRate(r.seconds > 0 ? r.readBytes / r.seconds : 0)}` : ' (not read: --read-data verifies every block)')
+  ]
+  for (const d of r.damage) out.push(printable(`damaged: user ${d.user}: ${d.message}${d.cids.length > 0 ? ` (${d.cids.slice(0, 3).join(', ')}${d.blocks > 3 ? ', ...' : ''})` : ''}`))
+  for (const a of r.affected) out.push(printable(`affected: user ${a.user} snapshot ${a.snapshot} of node ${a.node} at ${a.time}: ${plural(a.badBlocks, 'bad block reference')}`))
+  out.push(r.ok ? 'no damage found' : `${plural(r.damage.length, 'damage')} found, ${plural(r.affected.length, 'snapshot')} affected`)
+  return out
+}
+
+export function registerCheck (program: Command, globals: () => GlobalOptions): void {
+  program.command('check')
+    .description('check the store without changing it: every user\'s block store files, every snapshot\'s blocks present; with --read-data every block read and verified against its CID. Exit 6 when anything is damaged. Needs the store stopped (it holds the data directory lock)')
+    .option('--read-data', 'read every block and verify it (SHA-256 of the sealed bytes against its CID)')
+    .option('--read-data-subset <N%|n/m>', 'read only a part: N% of each store\'s packs at random, or the n-th of m parts (by pack id)', parseSubset)
+    .action(async (o: { readData?: boolean, readDataSubset?: CheckSubset }) => {
+      const p = progressLine()
+      let r: CheckReport
+      try {
+        r = await withStore(globals(), async store => await store.check({
+          readData: o.readData === true || o.readDataSubset !== undefined,
+          ...(o.readDataSubset === undefined ? {} : { subset: o.readDataSubset }),
+          ...(p.onProgress === undefined ? {} : { onProgress: p.onProgress })
+        }))
+      } finally { p.done() }
+      print(globals(), r, () => lines(r))
+      if (!r.ok) process.exitCode = EXIT.integrity
+    })
+}
