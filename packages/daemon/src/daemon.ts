@@ -8,13 +8,14 @@ import {
   type ExportsApi, type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
-import { createCatalog, demoteIncompleteVersions, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
+import { createCatalog, demoteIncompleteVersions, diffManifests, exportImage, importImage, parseDiskFormat, throttledProgress, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
 import { createTrustStore, formatPublicKey, type PublisherKey } from '@cachecloud/manifest'
 import { createNetwork, parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
 import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import { readNetworkKey, swarmApi } from './distribution.js'
 import { exportsApi, NbdExports } from './exports.js'
+import { exportConverted } from './format-export.js'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
 import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
@@ -270,6 +271,7 @@ class DefaultDaemon implements CachePointDaemon {
     return this.jobs.run('import', ref, onProgress, async (progress) => {
       const { cid, stats } = await importImage({
         file: request.file,
+        ...(request.format !== undefined ? { format: parseDiskFormat(request.format) } : {}),
         name: request.name,
         version: request.version,
         blockSize: request.blockSize ?? this.config.blockSize,
@@ -327,9 +329,16 @@ class DefaultDaemon implements CachePointDaemon {
       throw new VersionIncompleteError(`${request.ref} is still being pulled; finish it with: cachepoint image pull ${request.ref}`)
     }
     const manifest = await catalog.manifest(ref)
+    const format = parseDiskFormat(request.format ?? 'raw')
     return this.jobs.run('export', request.ref, onProgress, async (progress) => {
       const started = Date.now()
-      await exportImage({ manifest, blockstore, file: request.file, overwrite: request.overwrite === true, onProgress: progress })
+      if (format === 'raw') {
+        await exportImage({ manifest, blockstore, file: request.file, overwrite: request.overwrite === true, onProgress: progress })
+      } else {
+        const report = throttledProgress('export:block', manifest.size, progress)
+        let read = 0
+        await exportConverted({ manifest, blockstore, format, file: request.file, overwrite: request.overwrite === true, onRead: (n) => { read = Math.min(manifest.size, read + n); report(read) } })
+      }
       return { ref: request.ref, file: request.file, size: manifest.size, durationMs: Date.now() - started }
     })
   }
