@@ -9,35 +9,40 @@ import { createNbdServer, type BlockDevice } from '@cachecloud/nbd'
 /** Name of the one export of the private NBD server a conversion reads. */
 const EXPORT_NAME = 'image'
 
+/** Read-only zeros, grown to the longest hole read asked (NBD requests are bounded by MAX_REQUEST_BYTES). */
+let zeros = new Uint8Array(0)
+
 /** A complete version as a read-only block device straight from the block store (holes read as zeros). */
 class ManifestDevice implements BlockDevice {
   readonly size: number
-  private last: { index: number, bytes: Uint8Array } | undefined
 
   constructor (private readonly manifest: ImageManifest, private readonly blockstore: Blockstore, private readonly onRead: (bytes: number) => void) {
     this.size = manifest.size
   }
 
   private async block (index: number): Promise<Uint8Array> {
-    if (this.last?.index === index) return this.last.bytes
     const cid = this.manifest.blocks[index]
-    const bytes = cid === null ? new Uint8Array(blockLength(this.manifest, index)) : await this.blockstore.get(cid)
-    this.last = { index, bytes }
-    return bytes
+    return cid === null ? new Uint8Array(blockLength(this.manifest, index)) : await this.blockstore.get(cid)
   }
 
   async read (offset: number, length: number): Promise<Uint8Array> {
-    const out = Buffer.alloc(length)
-    const { blockSize } = this.manifest
-    let done = 0
-    while (done < length) {
-      const at = offset + done
-      const index = Math.floor(at / blockSize)
-      const within = at - index * blockSize
-      const bytes = await this.block(index)
-      const take = Math.min(bytes.byteLength - within, length - done)
-      out.set(bytes.subarray(within, within + take), done)
-      done += take
+    const { blockSize, blocks } = this.manifest
+    const first = Math.floor(offset / blockSize)
+    const last = Math.floor((offset + length - 1) / blockSize)
+    if (blocks.slice(first, last + 1).every(cid => cid === null)) {
+      // holes (most of a typical disk): one shared zero buffer, nothing read or allocated
+      if (zeros.byteLength < length) zeros = new Uint8Array(length)
+      this.onRead(length)
+      return zeros.subarray(0, length)
+    }
+    const out = Buffer.allocUnsafe(length) // every byte is set below
+    // the request's blocks are read from the store in parallel (qemu-img asks for a few MiB at a time)
+    const parts = await Promise.all(Array.from({ length: last - first + 1 }, async (_, i) => await this.block(first + i)))
+    for (let i = 0; i < parts.length; i++) {
+      const start = (first + i) * blockSize
+      const from = Math.max(offset, start)
+      const to = Math.min(offset + length, start + parts[i].byteLength)
+      out.set(parts[i].subarray(from - start, to - start), from - offset)
     }
     this.onRead(length)
     return out
