@@ -12,9 +12,10 @@ import { makePrivateDir } from './data-dir.js'
 import { openListenAddress } from './open-listen.js'
 import { parsePersonalFields, type PersonalConfig } from './personal-config.js'
 import { parseSwarmFields, type SwarmConfig } from './swarm-config.js'
+import { parseMetricsFields, type MetricsConfig } from './metrics-config.js'
 
 /** The CachePoint config file (JSON). Every field but `dataDir` has a default. */
-export interface CachePointConfig extends SwarmConfig, PersonalConfig {
+export interface CachePointConfig extends SwarmConfig, PersonalConfig, MetricsConfig {
   /** Data directory (block store, catalog, keys, token); relative paths are relative to the config file. */
   dataDir: string
   /** libp2p listen multiaddrs. */
@@ -60,7 +61,8 @@ export function parseConfigFields (doc: unknown, reject: (why: string) => never)
     logLevel: d.logLevel ?? 'info',
     ...(d.insecureOpen === undefined ? {} : { insecureOpen: d.insecureOpen }),
     ...parseSwarmFields(d, reject),
-    ...parsePersonalFields(d, reject)
+    ...parsePersonalFields(d, reject),
+    ...parseMetricsFields(d as Parameters<typeof parseMetricsFields>[0], reject)
   }
 }
 
@@ -94,7 +96,8 @@ export async function loadConfig (path: string): Promise<CachePointConfig> {
 }
 
 export async function saveConfig (path: string, config: CachePointConfig): Promise<void> {
-  const { dataDir, ...rest } = config
+  const { dataDir, metrics, ...rest } = config
+  if (metrics !== undefined) Object.assign(rest, { metrics: { listen: metrics.listen, ...(metrics.tokenFile === undefined ? {} : { tokenFile: metrics.tokenFile }) } })
   const relative = resolve(dirname(path)) === resolve(dataDir) ? '.' : dataDir
   await writeFileAtomic(path, JSON.stringify({ dataDir: relative, ...rest }, null, 2) + '\n')
 }
@@ -112,6 +115,8 @@ export interface InitOptions {
   personalStore?: PersonalConfig['personalStore']
   /** Swarm fields (site, wan, networkKey, allowPeers, bootstrap, mdns, subscriptions), checked like the config file's. */
   swarm?: SwarmConfig
+  /** The Prometheus endpoint (config "metrics"). */
+  metrics?: { listen: string, tokenFile?: string }
 }
 
 export interface InitResult {
@@ -139,6 +144,7 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
     ...(options.personalization === undefined ? {} : { personalization: options.personalization }),
     ...(options.personalStore === undefined ? {} : { personalStore: options.personalStore }),
     ...options.swarm,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(options.insecureOpen === true ? { insecureOpen: true } : {}),
     logLevel: 'info'
   })

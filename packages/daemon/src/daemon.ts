@@ -16,6 +16,7 @@ import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import { readNetworkKey, swarmApi } from './distribution.js'
 import { exportsApi, NbdExports } from './exports.js'
 import { exportConverted } from './format-export.js'
+import { DaemonMetrics } from './metrics.js'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
 import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
@@ -97,10 +98,13 @@ class DefaultDaemon implements CachePointDaemon {
   private refreshingStats: Promise<void> | undefined
   private parts?: Running
   private stopping?: Promise<void>
+  /** Prometheus metrics (config "metrics" serves them). */
+  private readonly metrics: DaemonMetrics
 
   constructor (init: DaemonInit) {
     this.config = init.config
     this.logger = init.logger
+    this.metrics = new DaemonMetrics(init.config.site ?? '', init.logger.child({ component: 'metrics' }))
     Object.assign(this, swarmApi(() => this.running.swarm, this.config))
     Object.assign(this, exportsApi(() => this.running.exports))
   }
@@ -143,11 +147,16 @@ class DefaultDaemon implements CachePointDaemon {
         bootstrap: c.bootstrap, mdns: c.mdns, logger: this.logger.child({ component: 'network' })
       }).catch((err: unknown) => { throw listenError(err) })
       onStop('libp2p', async () => { await libp2p.stop() })
+      const peerStore = this.metrics.blockstore(blockstore) // what peers read and pulls write: counted
       const swarm = createSwarm({
-        libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }), onEvent: this.changed
+        libp2p, blockstore: peerStore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }),
+        onEvent: (event) => {
+          if (event.type === 'pulled') this.metrics.swarmPulled(swarm.status().find(p => p.ref === event.ref)?.startedAt)
+          this.changed()
+        }
       })
       // pulling versions are listed so peers fetch from a node still downloading
-      const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget, receiveBudget: swarm.receiveBudget })
+      const transfer = createTransfer({ libp2p, blockstore: peerStore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: this.metrics.sendBudget(swarm.sendBudget), receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget) })
       await transfer.start()
       onStop('transfer', async () => { await transfer.stop() })
       const pulls = new Pulls({
@@ -162,9 +171,9 @@ class DefaultDaemon implements CachePointDaemon {
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
       if (pulls.paused) personal.setPaused(true)
-      const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed })
+      const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget) })
       const token = await loadOrCreateToken(dataDir)
-      const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
+      const control = createControlServer({ api: this.metrics.api(this), changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
       this.parts = { blockstore, catalog, libp2p, transfer, swarm, control, pulls, monitor, personal, exports, publisherKey, started }
       onStop('parts', () => { this.parts = undefined })
       monitor.start()
@@ -184,6 +193,8 @@ class DefaultDaemon implements CachePointDaemon {
       }, SWARM_PROGRESS_TICK_MS)
       swarmTicker.unref()
       onStop('progress ticker', () => { clearInterval(swarmTicker) })
+      onStop('metrics', async () => { await this.metrics.stop() })
+      await this.metrics.start(c, libp2p, async () => await this.status())
       await publishEndpoint(dataDir, { url, pid: process.pid })
       onStop('endpoint', async () => { await withdrawEndpoint(dataDir) })
       // direct pulls cut by the last stop (a crash, a kill) continue, as the swarm's do

@@ -14,7 +14,7 @@ export class NodeMetrics {
 
   readonly bytesReceived = new Counter({ name: 'cachecloud_bytes_received_total', help: 'Block bytes received from peers, by the peer\'s site and whether it is this site (lan) or another (wan)', labelNames: ['site', 'link'] as const, registers: [this.registry] })
   readonly bytesSent = new Counter({ name: 'cachecloud_bytes_sent_total', help: 'Bytes of block responses sent to peers, by the peer\'s site and lan/wan', labelNames: ['site', 'link'] as const, registers: [this.registry] })
-  readonly blocksStored = new Counter({ name: 'cachecloud_blocks_stored_total', help: 'Blocks newly written to the block store (imports, pulls, reads on demand, personal snapshots)', registers: [this.registry] })
+  readonly blocksStored = new Counter({ name: 'cachecloud_blocks_stored_total', help: 'Blocks newly written to the block store by imports and pulls', registers: [this.registry] })
   readonly blocksServed = new Counter({ name: 'cachecloud_blocks_served_total', help: 'Blocks read from the block store to answer peers', registers: [this.registry] })
   readonly pulls = new Gauge({ name: 'cachecloud_pulls', help: 'Pulls of this run by state (resolving, pulling, paused, complete, failed)', labelNames: ['state'] as const, registers: [this.registry] })
   readonly pullSeconds = new Histogram({ name: 'cachecloud_pull_duration_seconds', help: 'Time from the start of a pull to its version complete', buckets: PULL_SECONDS_BUCKETS, registers: [this.registry] })
