@@ -39,8 +39,8 @@ export class DcStoreMetrics {
     }
   }
 
-  /** `--metrics HOST:PORT [--metrics-token-file FILE]`: off loopback only with a token. */
-  async start (listen: string, tokenFile: string | undefined): Promise<string> {
+  /** Checks `--metrics HOST:PORT [--metrics-token-file FILE]` (off loopback only with a token) before anything starts. */
+  async configure (listen: string, tokenFile: string | undefined): Promise<void> {
     const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(listen)
     if (m === null || Number(m[3]) > 65535) throw new MetricsConfigError(`--metrics must be HOST:PORT with an IP address, e.g. 127.0.0.1:9465, got ${JSON.stringify(listen.slice(0, 80))}`)
     const host = m[1] ?? m[2]
@@ -52,7 +52,11 @@ export class DcStoreMetrics {
       })).trim()
     }
     this.server = createMetricsServer({ metrics: this.node, host, port: Number(m[3]), token })
-    return (await this.server.start()).url
+  }
+
+  /** Listens if configured; returns the URL. */
+  async start (): Promise<string | undefined> {
+    return this.server === undefined ? undefined : (await this.server.start()).url
   }
 
   async stop (): Promise<void> { await this.server?.stop() }

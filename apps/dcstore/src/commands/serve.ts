@@ -37,6 +37,7 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
       await mkdir(dir, { recursive: true })
       const { createNetwork, loadOrCreatePeerKey } = await import('@cachecloud/network')
       const metrics = new DcStoreMetrics(dir)
+      if (o.metrics !== undefined) await metrics.configure(o.metrics, o.metricsTokenFile)
       const log = pino({ level: process.env.DCSTORE_LOG_LEVEL ?? 'info', ...metrics.loggerHooks() }, pino.destination(2))
       const networkKey = o.networkKey === undefined ? undefined : await readFile(o.networkKey)
       const libp2p = await createNetwork({
@@ -49,7 +50,7 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
       const store = createDcStore({ path: dir, ...indexFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
       // the data directory's lock is taken here: a second serve (or a retention, an export running) fails with "in use"
       try { await store.start() } catch (err) { await store.stop().catch(() => {}); await libp2p.stop(); throw err }
-      const metricsUrl = o.metrics === undefined ? undefined : await metrics.start(o.metrics, o.metricsTokenFile).catch(async (err: unknown) => { await store.stop(); await libp2p.stop(); throw err })
+      const metricsUrl = await metrics.start().catch(async (err: unknown) => { await store.stop(); await libp2p.stop(); throw err })
       // one line on stdout when ready: launchers and tests wait for it
       process.stdout.write(JSON.stringify({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(a => a.toString()), ...(metricsUrl !== undefined ? { metrics: metricsUrl } : {}) }) + '\n')
       await new Promise<void>(resolve => {
