@@ -130,6 +130,21 @@ describe('image import/export of qcow2, VMDK and VHDX through qemu-img', () => {
     assert.deepEqual(held.filter(r => r.startsWith('gold@bad') || r === 'gold@said'), [])
   })
 
+  it('a qcow2 damaged past its start (found only while streaming): one line, exit 6, nothing imported', async () => {
+    // 4 KiB clusters: each L1 entry maps 2 MiB, so the stream delivers 8 MiB before it reaches the damaged table
+    const qcow2 = join(dir, 'damaged.qcow2')
+    await runOk('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-o', 'cluster_size=4096', raw, qcow2])
+    const bytes = Buffer.from(await readFile(qcow2))
+    const l1 = Number(bytes.readBigUInt64BE(40))
+    assert.notEqual(bytes.readBigUInt64BE(l1 + 8 * 4), 0n, 'L1 entry 4 (8-10 MiB) maps data')
+    bytes.writeBigUInt64BE((1n << 63n) | 0x12345n, l1 + 8 * 4) // an unaligned L2 table offset
+    await writeFile(qcow2, bytes)
+    assert.equal((await run('qemu-img', ['info', qcow2])).code, 0, 'qemu-img info does not notice')
+    const r = await cli(node.dataDir, 'image', 'import', qcow2, '--name', 'gold', '--version', 'damaged')
+    oneLine(r, 6, /cannot read .*damaged\.qcow2 as qcow2: .*(corrupt|unaligned|error)/i)
+    assert.ok(!(await refs(node)).includes('gold@damaged'))
+  })
+
   it('refuses a qcow2 with a backing file (it would read another file of this machine): one line, nothing imported', async () => {
     const overlay = join(dir, 'overlay.qcow2')
     await runOk('qemu-img', ['create', '-f', 'qcow2', '-b', raw, '-F', 'raw', overlay])
