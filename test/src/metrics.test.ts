@@ -37,6 +37,7 @@ describe('Prometheus endpoint of a CachePoint (real daemons, real pull, real NBD
   let b: LaunchedCachePoint
   let aUrl: string
   let bUrl: string
+  let publisher: string
   const token = 'metrics-token-for-the-test-0123456789'
 
   before(async () => {
@@ -46,8 +47,9 @@ describe('Prometheus endpoint of a CachePoint (real daemons, real pull, real NBD
     bUrl = `http://127.0.0.1:${pb}/metrics`
     const tokenFile = join(cluster.dir, 'metrics.token')
     await writeFile(tokenFile, token + '\n', { mode: 0o600 })
-    a = await cluster.start('a', { metrics: { listen: `127.0.0.1:${pa}` } })
-    b = await cluster.start('b', { trustedPublishers: [(a as unknown as { publisherKey: string }).publisherKey], metrics: { listen: `127.0.0.1:${pb}`, tokenFile } })
+    a = await cluster.start('a', { metrics: { listen: `127.0.0.1:${pa}` }, swarm: { site: 'dc' } })
+    publisher = (a as unknown as { publisherKey: string }).publisherKey
+    b = await cluster.start('b', { trustedPublishers: [publisher], metrics: { listen: `127.0.0.1:${pb}`, tokenFile }, swarm: { site: 'branch' } })
     const image = join(cluster.dir, 'gold.raw')
     await makeSparseImage(image, 8 * 1024 * 1024, [{ offset: 0, length: 2 * 1024 * 1024 }, { offset: 6 * 1024 * 1024, length: 100_000 }])
     assert.equal((await cli(a.dataDir, 'image', 'import', image, '--name', 'gold', '--version', '1')).code, 0)
@@ -63,15 +65,27 @@ describe('Prometheus endpoint of a CachePoint (real daemons, real pull, real NBD
     // 2 MiB + 100 KB of data in 256 KiB blocks: 9 blocks (one partial)
     assert.equal(value(am, 'cachecloud_blocks_stored_total'), 9, 'A imported 9 blocks')
     assert.equal(value(am, 'cachecloud_blocks_served_total'), 9, 'A served them to B')
-    assert.ok(value(am, 'cachecloud_bytes_sent_total', { link: 'wan' }) >= 2 * 1024 * 1024 + 100_000, 'no site configured: every peer is WAN')
+    assert.ok(value(am, 'cachecloud_bytes_sent_total', { site: 'branch', link: 'wan' }) >= 2 * 1024 * 1024 + 100_000, 'B is of another site: WAN')
     assert.equal(value(bm, 'cachecloud_blocks_stored_total'), 9)
-    assert.ok(value(bm, 'cachecloud_bytes_received_total', { site: '', link: 'wan' }) >= 2 * 1024 * 1024)
+    assert.ok(value(bm, 'cachecloud_bytes_received_total', { site: 'dc', link: 'wan' }) >= 2 * 1024 * 1024)
     assert.equal(value(bm, 'cachecloud_pull_duration_seconds_count'), 1)
     assert.ok(value(bm, 'cachecloud_store_bytes') > 0)
     assert.equal(value(bm, 'cachecloud_store_blocks'), 10, 'nine blocks and the manifest')
     assert.equal(value(bm, 'cachecloud_pulls', { state: 'complete' }), 1)
     assert.equal(value(bm, 'cachecloud_personal_snapshots_pending'), 0)
     assert.equal(bm.get('cachecloud_nbd_read_duration_seconds')?.type, 'histogram')
+  })
+
+  it('a pull from a node of the same site counts as LAN on both sides', async () => {
+    const pc = await freePort()
+    const c = await cluster.start('c', { trustedPublishers: [publisher], metrics: { listen: `127.0.0.1:${pc}` }, swarm: { site: 'branch' } })
+    const pulled = await cli(c.dataDir, 'image', 'pull', 'gold@1', '--from', b.address)
+    assert.equal(pulled.code, 0, pulled.stderr)
+    const cm = await scrape(`http://127.0.0.1:${pc}/metrics`)
+    assert.ok(value(cm, 'cachecloud_bytes_received_total', { site: 'branch', link: 'lan' }) >= 2 * 1024 * 1024)
+    const bm = await scrape(bUrl, { authorization: `Bearer ${token}` })
+    assert.ok(value(bm, 'cachecloud_bytes_sent_total', { site: 'branch', link: 'lan' }) >= 2 * 1024 * 1024)
+    assert.equal(value(bm, 'cachecloud_blocks_served_total'), 9)
   })
 
   it('times NBD reads and counts errors by code', async () => {
