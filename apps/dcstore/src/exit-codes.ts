@@ -21,7 +21,9 @@ const BY_CODE: Record<string, number> = {
   ERR_INVALID_ENROLLMENT: EXIT.usage,
   ERR_INVALID_PERSONAL_FORMAT: EXIT.usage,
   ERR_DISCOVERY_KEY_REQUIRED: EXIT.usage,
-  ERR_EXPORT_TARGET_NOT_EMPTY: EXIT.usage
+  ERR_EXPORT_TARGET_NOT_EMPTY: EXIT.usage,
+  ERR_INVALID_METRICS_CONFIG: EXIT.usage,
+  ERR_METRICS_LISTEN_FAILED: EXIT.inUse
 }
 
 export function exitCodeFor (err: unknown): number {

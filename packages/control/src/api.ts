@@ -90,6 +90,8 @@ export interface ImportRequest {
   blockSize?: number
   /** zstd level the blocks are kept and sent at (0-19; 0: raw); default: the node's (3). */
   compressionLevel?: number
+  /** Disk format of the file: raw, qcow2, vmdk or vhdx; default: detected. */
+  format?: string
 }
 
 export interface ImportResultInfo {
@@ -126,6 +128,8 @@ export interface ExportRequest {
   ref: string
   file: string
   overwrite?: boolean
+  /** Disk format to write: raw (default), qcow2, vmdk or vhdx. */
+  format?: string
 }
 
 export interface ExportResultInfo {

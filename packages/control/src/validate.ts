@@ -32,8 +32,14 @@ export function importRequest (input: unknown): ImportRequest {
     name: string(body, 'name'),
     version: string(body, 'version'),
     blockSize: optional(body, 'blockSize', isPositiveInteger, 'a positive integer'),
-    compressionLevel: optional(body, 'compressionLevel', isCompressionLevel, 'an integer from 0 to 19')
+    compressionLevel: optional(body, 'compressionLevel', isCompressionLevel, 'an integer from 0 to 19'),
+    format: optional(body, 'format', isFormatName, 'a disk format name')
   }
+}
+
+/** Bounded here; which names are known is the daemon's to say (one message listing them). */
+function isFormatName (value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 40
 }
 
 function isCompressionLevel (value: unknown): value is number {
@@ -47,7 +53,7 @@ export function pullRequest (input: unknown): PullRequest {
 
 export function exportRequest (input: unknown): ExportRequest {
   const body = object(input)
-  return { ref: string(body, 'ref'), file: string(body, 'file'), overwrite: optional(body, 'overwrite', isBoolean, 'true or false') }
+  return { ref: string(body, 'ref'), file: string(body, 'file'), overwrite: optional(body, 'overwrite', isBoolean, 'true or false'), format: optional(body, 'format', isFormatName, 'a disk format name') }
 }
 
 export function personalRestoreRequest (input: unknown): PersonalRestoreRequest {

@@ -60,7 +60,11 @@ export const configSchema = z.strictObject({
   personalStore: z.strictObject({
     address: z.string({ error: '"personalStore.address" must be a multiaddr ending in /p2p/<peer id>' }).optional(),
     discoveryKey: z.string({ error: '"personalStore.discoveryKey" must be the organization\'s discovery key (x25519:...)' })
-  }, { error: '"personalStore" must be an object like { "address": "/ip4/.../p2p/...", "discoveryKey": "x25519:..." }' }).optional()
+  }, { error: '"personalStore" must be an object like { "address": "/ip4/.../p2p/...", "discoveryKey": "x25519:..." }' }).optional(),
+  metrics: z.strictObject({
+    listen: z.string({ error: '"metrics.listen" must be HOST:PORT, e.g. "127.0.0.1:9464"' }),
+    tokenFile: z.string({ error: '"metrics.tokenFile" must be an absolute path' }).optional()
+  }, { error: '"metrics" must be an object like { "listen": "127.0.0.1:9464" }' }).optional()
 }, { error: 'must be a JSON object' })
 
 /** Every top-level config key. */

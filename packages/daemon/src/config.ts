@@ -12,10 +12,11 @@ import { makePrivateDir } from './data-dir.js'
 import { openListenAddress } from './open-listen.js'
 import { parsePersonalFields, type PersonalConfig } from './personal-config.js'
 import { parseSwarmFields, type SwarmConfig } from './swarm-config.js'
+import { parseMetricsFields, type MetricsConfig } from './metrics-config.js'
 import { parseRetentionFields, type RetentionConfig } from './retention.js'
 
 /** The CachePoint config file (JSON). Every field but `dataDir` has a default. */
-export interface CachePointConfig extends SwarmConfig, PersonalConfig, RetentionConfig {
+export interface CachePointConfig extends SwarmConfig, PersonalConfig, RetentionConfig, MetricsConfig {
   /** Data directory (block store, catalog, keys, token); relative paths are relative to the config file. */
   dataDir: string
   /** libp2p listen multiaddrs. */
@@ -62,7 +63,8 @@ export function parseConfigFields (doc: unknown, reject: (why: string) => never)
     ...(d.insecureOpen === undefined ? {} : { insecureOpen: d.insecureOpen }),
     ...parseSwarmFields(d, reject),
     ...parsePersonalFields(d, reject),
-    ...parseRetentionFields(d, reject)
+    ...parseRetentionFields(d, reject),
+    ...parseMetricsFields(d as Parameters<typeof parseMetricsFields>[0], reject)
   }
 }
 
@@ -96,7 +98,8 @@ export async function loadConfig (path: string): Promise<CachePointConfig> {
 }
 
 export async function saveConfig (path: string, config: CachePointConfig): Promise<void> {
-  const { dataDir, ...rest } = config
+  const { dataDir, metrics, ...rest } = config
+  if (metrics !== undefined) Object.assign(rest, { metrics: { listen: metrics.listen, ...(metrics.tokenFile === undefined ? {} : { tokenFile: metrics.tokenFile }) } })
   const relative = resolve(dirname(path)) === resolve(dataDir) ? '.' : dataDir
   await writeFileAtomic(path, JSON.stringify({ dataDir: relative, ...rest }, null, 2) + '\n')
 }
@@ -114,6 +117,8 @@ export interface InitOptions {
   personalStore?: PersonalConfig['personalStore']
   /** Swarm fields (site, wan, networkKey, allowPeers, bootstrap, mdns, subscriptions), checked like the config file's. */
   swarm?: SwarmConfig
+  /** The Prometheus endpoint (config "metrics"). */
+  metrics?: { listen: string, tokenFile?: string }
 }
 
 export interface InitResult {
@@ -141,6 +146,7 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
     ...(options.personalization === undefined ? {} : { personalization: options.personalization }),
     ...(options.personalStore === undefined ? {} : { personalStore: options.personalStore }),
     ...options.swarm,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(options.insecureOpen === true ? { insecureOpen: true } : {}),
     logLevel: 'info'
   })

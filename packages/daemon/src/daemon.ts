@@ -8,7 +8,7 @@ import {
   type ExportsApi, type LifecycleApi, type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
-import { createCatalog, demoteIncompleteVersions, diffManifests, exportImage, importImage, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
+import { createCatalog, demoteIncompleteVersions, diffManifests, exportImage, importImage, parseDiskFormat, throttledProgress, VersionIncompleteError, type Catalog, type CatalogEntry } from '@cachecloud/image'
 import { createTrustStore, formatPublicKey, type PublisherKey } from '@cachecloud/manifest'
 import { createNetwork, DEFAULT_INBOUND_LIMITS, parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
@@ -17,6 +17,8 @@ import { readNetworkKey, swarmApi } from './distribution.js'
 import { exportsApi, NbdExports } from './exports.js'
 import { createLifecycleParts } from './lifecycle-parts.js'
 import type { Lifecycle } from './lifecycle.js'
+import { exportConverted } from './format-export.js'
+import { DaemonMetrics } from './metrics.js'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
 import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
@@ -100,10 +102,13 @@ class DefaultDaemon implements CachePointDaemon {
   private refreshingStats: Promise<void> | undefined
   private parts?: Running
   private stopping?: Promise<void>
+  /** Prometheus metrics (config "metrics" serves them). */
+  private readonly metrics: DaemonMetrics
 
   constructor (init: DaemonInit) {
     this.config = init.config
     this.logger = init.logger
+    this.metrics = new DaemonMetrics(init.config.site ?? '', init.logger.child({ component: 'metrics' }))
     Object.assign(this, swarmApi(() => this.running.swarm, this.config))
     Object.assign(this, exportsApi(() => this.running.exports))
   }
@@ -146,13 +151,18 @@ class DefaultDaemon implements CachePointDaemon {
         bootstrap: c.bootstrap, mdns: c.mdns, inbound: { ...DEFAULT_INBOUND_LIMITS, ...c.inbound }, logger: this.logger.child({ component: 'network' })
       }).catch((err: unknown) => { throw listenError(err) })
       onStop('libp2p', async () => { await libp2p.stop() })
+      const peerStore = this.metrics.blockstore(blockstore) // what peers read and pulls write: counted
       const swarm = createSwarm({
-        libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }),
-        // a subscribed version completed: its image's retention policy applies
-        onEvent: (event) => { this.changed(); if (event.type === 'pulled') this.parts?.lifecycle.afterPulled(event.ref) }
+        libp2p, blockstore: peerStore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }),
+        onEvent: (event) => {
+          if (event.type === 'pulled') this.metrics.swarmPulled(swarm.status().find(p => p.ref === event.ref)?.startedAt)
+          this.changed()
+          // a subscribed version completed: its image's retention policy applies
+          if (event.type === 'pulled') this.parts?.lifecycle.afterPulled(event.ref)
+        }
       })
       // pulling versions are listed so peers fetch from a node still downloading
-      const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget, receiveBudget: swarm.receiveBudget })
+      const transfer = createTransfer({ libp2p, blockstore: peerStore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: this.metrics.sendBudget(swarm.sendBudget), receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget) })
       await transfer.start()
       onStop('transfer', async () => { await transfer.stop() })
       const pulls = new Pulls({
@@ -167,9 +177,9 @@ class DefaultDaemon implements CachePointDaemon {
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
       if (pulls.paused) personal.setPaused(true)
-      const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed })
+      const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget) })
       const token = await loadOrCreateToken(dataDir)
-      const control = createControlServer({ api: this, changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
+      const control = createControlServer({ api: this.metrics.api(this), changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
       const { lifecycle, api: lifecycleApi } = createLifecycleParts({
         config: c, catalog, blockstore, trust, swarm, exports, jobs: () => this.jobs.list(), gc: async () => await this.gc(),
         pull: async (request, onProgress) => await this.pull(request, onProgress), logger: this.logger.child({ component: 'lifecycle' })
@@ -193,6 +203,8 @@ class DefaultDaemon implements CachePointDaemon {
       }, SWARM_PROGRESS_TICK_MS)
       swarmTicker.unref()
       onStop('progress ticker', () => { clearInterval(swarmTicker) })
+      onStop('metrics', async () => { await this.metrics.stop() })
+      await this.metrics.start(c, libp2p, async () => await this.status())
       await publishEndpoint(dataDir, { url, pid: process.pid })
       onStop('endpoint', async () => { await withdrawEndpoint(dataDir) })
       // direct pulls cut by the last stop (a crash, a kill) continue, as the swarm's do
@@ -280,6 +292,7 @@ class DefaultDaemon implements CachePointDaemon {
     return this.jobs.run('import', ref, onProgress, async (progress) => {
       const { cid, stats } = await importImage({
         file: request.file,
+        ...(request.format !== undefined ? { format: parseDiskFormat(request.format) } : {}),
         name: request.name,
         version: request.version,
         blockSize: request.blockSize ?? this.config.blockSize,
@@ -337,9 +350,16 @@ class DefaultDaemon implements CachePointDaemon {
       throw new VersionIncompleteError(`${request.ref} is still being pulled; finish it with: cachepoint image pull ${request.ref}`)
     }
     const manifest = await catalog.manifest(ref)
+    const format = parseDiskFormat(request.format ?? 'raw')
     return this.jobs.run('export', request.ref, onProgress, async (progress) => {
       const started = Date.now()
-      await exportImage({ manifest, blockstore, file: request.file, overwrite: request.overwrite === true, onProgress: progress })
+      if (format === 'raw') {
+        await exportImage({ manifest, blockstore, file: request.file, overwrite: request.overwrite === true, onProgress: progress })
+      } else {
+        const report = throttledProgress('export:block', manifest.size, progress)
+        let read = 0
+        await exportConverted({ manifest, blockstore, format, file: request.file, overwrite: request.overwrite === true, onRead: (n) => { read = Math.min(manifest.size, read + n); report(read) } })
+      }
       return { ref: request.ref, file: request.file, size: manifest.size, durationMs: Date.now() - started }
     })
   }

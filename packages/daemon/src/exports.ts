@@ -7,7 +7,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import type { ExportBackground, ExportInfo, ExportsApi, OverlayInfo, ServeRequest } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef, writeFileAtomic, type CID, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
-import { AddressInUseError, createNbdServer, createOverlay, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdServer, type Overlay } from '@cachecloud/nbd'
+import { AddressInUseError, createNbdServer, createOverlay, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
 import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
@@ -22,6 +22,10 @@ export interface ExportsInit {
   site?: string
   logger: Logger
   onChange: () => void
+  /** Every NBD request served (metrics). */
+  onNbdRequest?: (event: NbdRequestEvent) => void
+  /** Budget of reads on demand from peers; default: the swarm's. */
+  receiveBudget?: (peer: string, bytes: number) => Promise<void>
 }
 
 /** Directory of the exports' Unix sockets, inside the data directory: mode 0700, each socket 0600. */
@@ -87,7 +91,7 @@ export class NbdExports implements ExportsApi {
       onBlockStored: (block) => { swarm.blockStored(cid, block) },
       onFetch: () => swarm.holdBack(cid),
       // reads from other sites cross the WAN: they spend its budget like any other transfer
-      receiveBudget: swarm.receiveBudget
+      receiveBudget: this.init.receiveBudget ?? swarm.receiveBudget
     })
     let overlay: Overlay | undefined
     try {
@@ -95,7 +99,8 @@ export class NbdExports implements ExportsApi {
       const server = createNbdServer({
         exports: [{ name, description: `CacheCloud ${name}${overlay === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? device }],
         ...(socketPath === undefined ? { host: request.host ?? '127.0.0.1', port: request.port } : { socketPath }),
-        logger: logger.child({ component: 'nbd', export: name })
+        logger: logger.child({ component: 'nbd', export: name }),
+        ...(this.init.onNbdRequest !== undefined ? { onRequest: this.init.onNbdRequest } : {})
       })
       const { host, port } = await server.start()
       const id = socketPath ?? `${host}:${port}`

@@ -31,3 +31,10 @@ export const PROGRESS_INTERVAL_MS = 100
 export const CATALOG_REFS_DIR = 'refs'
 /** Version of the catalog's ref file format. */
 export const CATALOG_FORMAT_VERSION = 1
+
+/** Longest `qemu-img info` may take on one file before it is judged unreadable. */
+export const QEMU_INFO_TIMEOUT_MS = 30_000
+/** Most bytes of `qemu-img info --output=json` read (a VMDK lists its extents). */
+export const QEMU_INFO_MAX_BYTES = 1024 * 1024
+/** Most bytes of a conversion tool's stderr kept for its error message. */
+export const TOOL_STDERR_MAX_BYTES = 4096

@@ -52,3 +52,21 @@ export class ExportTargetError extends CacheCloudError {
   static override name = 'ExportTargetError'
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_EXPORT_TARGET', options) }
 }
+
+/** `--format` names no disk format CacheCloud converts, or the file is of a format it does not take. */
+export class UnsupportedDiskFormatError extends CacheCloudError {
+  static override name = 'UnsupportedDiskFormatError'
+  constructor (message: string) { super(message, 'ERR_UNSUPPORTED_DISK_FORMAT') }
+}
+
+/** qemu-img (or qemu-nbd, nbdcopy) could not read the image as its format: damaged, truncated, or not that format. */
+export class CorruptImageFileError extends CacheCloudError {
+  static override name = 'CorruptImageFileError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_CORRUPT_IMAGE_FILE', options) }
+}
+
+/** A tool a disk format needs (qemu-img, qemu-nbd, nbdcopy) is not installed. */
+export class DiskToolMissingError extends CacheCloudError {
+  static override name = 'DiskToolMissingError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DISK_TOOL_MISSING', options) }
+}

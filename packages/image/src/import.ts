@@ -1,4 +1,3 @@
-import { open, type FileHandle } from 'node:fs/promises'
 import type { CID } from 'multiformats/cid'
 import { blockLength, formatVersionRef, IMAGE_MANIFEST_FORMAT, assertValidLabel, type AbortOptions, type ImageManifest, type ProgressOptions } from '@cachecloud/core'
 import { MAX_MANIFEST_BYTES, signManifest, type PublisherKey } from '@cachecloud/manifest'
@@ -6,13 +5,17 @@ import { MAX_BLOCK_BYTES, type Blockstore } from '@cachecloud/blockstore'
 import { assertValidBlockSize, isZero, pipelineDepth } from './blocks.js'
 import type { Catalog } from './catalog.js'
 import { DEFAULT_BLOCK_SIZE, MAX_PIPELINE_BLOCKS } from './constants.js'
-import { dataRanges, isHoleRange, type DataRange } from './data-ranges.js'
+import { isHoleRange, type DataRange } from './data-ranges.js'
+import type { DiskFormat } from './disk-format.js'
 import { ImageFileError, InvalidBlockSizeError, VersionExistsError } from './errors.js'
+import { openImageSource, type ImageSource } from './image-source.js'
 import { throttledProgress } from './progress.js'
 
 export interface ImportInit extends ProgressOptions<'import:block'>, AbortOptions {
-  /** Raw disk image to import. */
+  /** Disk image to import: raw, or a format of DISK_FORMATS (converted on the fly through qemu-nbd and nbdcopy). */
   file: string
+  /** The file's format; default: detected from its first bytes (see detectDiskFormat). */
+  format?: DiskFormat
   name: string
   version: string
   blockstore: Blockstore
@@ -78,9 +81,9 @@ export async function importImage (init: ImportInit): Promise<ImportResult> {
   }
   const parent = init.parent !== undefined ? init.parent : (await catalog.latest(init.name))?.cid ?? null
 
-  const handle = await openImage(init.file)
+  const source = await openImageSource(init.file, init.format, signal)
   try {
-    const size = (await handle.stat()).size
+    const size = source.size
     if (size === 0) throw new ImageFileError(`cannot import ${init.file}: the file is empty`)
     const count = Math.ceil(size / blockSize)
     // The manifest is itself a block of the store, and must stay decodable by peers.
@@ -88,8 +91,8 @@ export async function importImage (init: ImportInit): Promise<ImportResult> {
     if (count * MAX_ENTRY_BYTES > manifestLimit) {
       throw new InvalidBlockSizeError(`block size ${blockSize} is too small for ${init.file} (${size} bytes): its manifest could exceed ${manifestLimit} bytes; use a larger block size`)
     }
-    const ranges = await dataRanges(init.file, size, (await handle.stat()).blocks * 512)
-    const { blocks, stats } = await storeBlocks(handle, init, { size, blockSize, ranges }, count)
+    const { blocks, stats } = await storeBlocks(source, init, { size, blockSize, ranges: source.ranges }, count)
+    await source.finish()
     signal?.throwIfAborted()
     await blockstore.sync()
 
@@ -107,25 +110,8 @@ export async function importImage (init: ImportInit): Promise<ImportResult> {
     const entry = await catalog.add(manifest, 'complete')
     return { cid: entry.cid, manifest, stats: { ...stats, size, blocks: count, durationMs: performance.now() - started } }
   } finally {
-    await handle.close()
+    await source.close()
   }
-}
-
-async function openImage (file: string): Promise<FileHandle> {
-  let handle: FileHandle
-  try {
-    handle = await open(file, 'r')
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    const why = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.message
-    throw new ImageFileError(`cannot read image ${file}: ${why}`, { cause: err })
-  }
-  const stat = await handle.stat()
-  if (!stat.isFile()) {
-    await handle.close()
-    throw new ImageFileError(`cannot read image ${file}: not a regular file`)
-  }
-  return handle
 }
 
 interface Chunk {
@@ -142,7 +128,7 @@ type BlockStats = Pick<ImportStats, 'holes' | 'newBlocks' | 'newBytes' | 'dedupe
  * the pool when every put reading from it has settled.
  */
 async function storeBlocks (
-  handle: FileHandle,
+  source: ImageSource,
   init: ImportInit,
   meta: { size: number, blockSize: number, ranges: DataRange[] | undefined },
   count: number
@@ -181,7 +167,7 @@ async function storeBlocks (
       // Held by this loop until every block of it is handed out: a put settling meanwhile must not return it to the pool.
       chunk.pending = 1
       const release = (): void => { if (--chunk.pending === 0) free.push(chunk) }
-      await readFully(handle, chunk.buffer, length, position, init.file)
+      await source.read(chunk.buffer, length, position)
       stats.bytesRead += length
 
       const last = Math.min(count, first + blocksPerChunk)
@@ -221,19 +207,5 @@ async function storeBlocks (
     return { blocks, stats }
   } finally {
     while (puts > 0) await waitForSettle()
-  }
-}
-
-async function readFully (handle: FileHandle, buffer: Buffer, length: number, position: number, file: string): Promise<void> {
-  let done = 0
-  while (done < length) {
-    let bytesRead: number
-    try {
-      ({ bytesRead } = await handle.read(buffer, done, length - done, position + done))
-    } catch (err) {
-      throw new ImageFileError(`cannot read image ${file} at offset ${position + done}: ${(err as Error).message}`, { cause: err })
-    }
-    if (bytesRead === 0) throw new ImageFileError(`image ${file} shrank while being imported (end at offset ${position + done})`)
-    done += bytesRead
   }
 }

@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { createDcStore, STORE_FILES } from '@cachecloud/dcstore'
 import { dataDir, indexFor, type GlobalOptions } from '../context.js'
 import { readDiscoveryKey, writeDiscoveryKey } from '../keys.js'
+import { DcStoreMetrics } from '../metrics.js'
 import { mkdir, readFile } from 'node:fs/promises'
 
 export function registerServe (program: Command, globals: () => GlobalOptions): void {
@@ -27,13 +28,17 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
     .option('--listen <multiaddr...>', 'addresses to listen on', ['/ip4/0.0.0.0/tcp/4100'])
     .option('--network-key <file>', 'the organization\'s network key (cachepoint network-key), as its CachePoints use: only members connect')
     .option('--allow-peer <peer-id...>', 'accept connections only from these peers (as the CachePoints\' allowPeers)')
-    .action(async (o: { listen: string[], networkKey?: string, allowPeer?: string[] }) => {
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics (off loopback only with --metrics-token-file)')
+    .option('--metrics-token-file <file>', 'bearer token a scrape must send (Prometheus: authorization.credentials_file)')
+    .action(async (o: { listen: string[], networkKey?: string, allowPeer?: string[], metrics?: string, metricsTokenFile?: string }) => {
       const g = globals()
       if (g.discoveryKey === undefined) throw new Error('serve needs --discovery-key FILE (to index incoming snapshots)')
       const dir = dataDir(g)
       await mkdir(dir, { recursive: true })
       const { createNetwork, loadOrCreatePeerKey } = await import('@cachecloud/network')
-      const log = pino({ level: process.env.DCSTORE_LOG_LEVEL ?? 'info' }, pino.destination(2))
+      const metrics = new DcStoreMetrics(dir)
+      if (o.metrics !== undefined) await metrics.configure(o.metrics, o.metricsTokenFile)
+      const log = pino({ level: process.env.DCSTORE_LOG_LEVEL ?? 'info', ...metrics.loggerHooks() }, pino.destination(2))
       const networkKey = o.networkKey === undefined ? undefined : await readFile(o.networkKey)
       const libp2p = await createNetwork({
         privateKey: await loadOrCreatePeerKey(join(dir, STORE_FILES.peerKey)),
@@ -45,12 +50,14 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
       const store = createDcStore({ path: dir, ...indexFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
       // the data directory's lock is taken here: a second serve (or a retention, an export running) fails with "in use"
       try { await store.start() } catch (err) { await store.stop().catch(() => {}); await libp2p.stop(); throw err }
+      const metricsUrl = await metrics.start().catch(async (err: unknown) => { await store.stop(); await libp2p.stop(); throw err })
       // one line on stdout when ready: launchers and tests wait for it
-      process.stdout.write(JSON.stringify({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(a => a.toString()) }) + '\n')
+      process.stdout.write(JSON.stringify({ peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(a => a.toString()), ...(metricsUrl !== undefined ? { metrics: metricsUrl } : {}) }) + '\n')
       await new Promise<void>(resolve => {
         process.once('SIGTERM', resolve)
         process.once('SIGINT', resolve)
       })
+      await metrics.stop()
       await store.stop()
       await libp2p.stop()
     })
