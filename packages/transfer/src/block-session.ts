@@ -2,7 +2,7 @@ import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { CODEC_RAW, CODEC_ZSTD } from '@cachecloud/codec'
 import { BLOCKS_PROTOCOL, DEFAULT_BLOCK_PROTOCOLS, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_VARINT_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
-import { FrameTooLargeError, InvalidMessageError, PeerMisbehavedError } from './errors.js'
+import { FrameTooLargeError, InvalidMessageError, PeerMisbehavedError, SessionInterruptedError, StreamTruncatedError } from './errors.js'
 import type { PeerTarget } from './client.js'
 import { openStream } from './dial.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
@@ -111,10 +111,11 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
           timer = setTimeout(() => { reject(misbehaved(`sent nothing for ${init.timeoutMs} ms with ${outstanding.length - head} blocks requested`)) }, init.timeoutMs)
         })
       ])
-      if (body === undefined) throw misbehaved(`closed the stream with ${outstanding.length - head} blocks unanswered`)
+      if (body === undefined) throw new SessionInterruptedError(peer, `the stream closed with ${outstanding.length - head} blocks unanswered`)
       return decodeBlockResponse(body, encoded)
     } catch (err) {
       if (failure !== undefined) throw failure
+      if (err instanceof StreamTruncatedError) throw new SessionInterruptedError(peer, err.message, { cause: err })
       if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError) throw misbehaved((err as Error).message, err)
       throw err
     } finally {

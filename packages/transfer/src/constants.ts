@@ -59,3 +59,7 @@ export const DEFAULT_ADVERTISE_PULLING = false
 export const DIAL_ATTEMPTS = 5
 /** Wait before the second try; doubled for each one after (250, 500, 1000, 2000 ms: about 4 s in all). */
 export const DIAL_BACKOFF_MS = 250
+/** Block sessions with one peer that may fail in a row without storing a block before a pull gives up on the peer (a protocol violation: at once). */
+export const SESSION_ATTEMPTS = 3
+/** Wait before starting a failed session again, times the failures in a row. */
+export const SESSION_RETRY_MS = 500

@@ -22,6 +22,22 @@ export class PeerMisbehavedError extends CacheCloudError {
   }
 }
 
+/** A stream ended in the middle of a frame: the peer closed it, or the connection went away. */
+export class StreamTruncatedError extends CacheCloudError {
+  static override name = 'StreamTruncatedError'
+  constructor (message: string) { super(message, 'ERR_STREAM_TRUNCATED') }
+}
+
+/** A block session ended before its blocks arrived, without a protocol violation (stream closed, connection lost): worth another session. */
+export class SessionInterruptedError extends CacheCloudError {
+  static override name = 'SessionInterruptedError'
+  readonly peer: string
+  constructor (peer: string, message: string, options?: ErrorOptions) {
+    super(`block exchange with ${peer} interrupted: ${message}`, 'ERR_SESSION_INTERRUPTED', options)
+    this.peer = peer
+  }
+}
+
 /** None of the given peers holds the requested version (or its manifest). */
 export class VersionUnavailableError extends CacheCloudError {
   static override name = 'VersionUnavailableError'

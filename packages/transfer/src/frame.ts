@@ -1,6 +1,6 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_VARINT_BYTES } from './constants.js'
-import { FrameTooLargeError, InvalidMessageError } from './errors.js'
+import { FrameTooLargeError, InvalidMessageError, StreamTruncatedError } from './errors.js'
 
 // Framing shared by the three protocols (docs/formats/protocols.md#framing):
 // an unsigned LEB128 varint length, then that many bytes of message.
@@ -86,7 +86,7 @@ export class FrameReader {
       this.primed = undefined
       const { done, value } = await pending
       if (done === true) {
-        if (this.buffer.byteLength > 0) throw new InvalidMessageError(`stream ended inside a frame (${this.buffer.byteLength} bytes left)`)
+        if (this.buffer.byteLength > 0) throw new StreamTruncatedError(`stream ended inside a frame (${this.buffer.byteLength} bytes left)`)
         return undefined
       }
       this.bytesRead += value.byteLength

@@ -6,8 +6,8 @@ import { missingBlocks, type Catalog } from '@cachecloud/image'
 import { verifyManifest, type TrustStore } from '@cachecloud/manifest'
 import { runBlockSession } from './block-session.js'
 import { requestCatalog, requestManifest, withTimeout, type PeerTarget } from './client.js'
-import { MAX_BLOCK_BYTES } from './constants.js'
-import { PullFailedError, VersionUnavailableError } from './errors.js'
+import { MAX_BLOCK_BYTES, SESSION_ATTEMPTS, SESSION_RETRY_MS } from './constants.js'
+import { PeerMisbehavedError, PullFailedError, VersionUnavailableError } from './errors.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
 import type { RemoteVersion } from './wire.js'
 
@@ -200,12 +200,24 @@ class BlockFetch {
     }
     const errors: Error[] = []
     await Promise.all(targets.map(async target => {
-      try {
-        await runBlockSession(session, target)
-      } catch (err) {
-        if (signal.aborted) return
-        this.ctx.log?.warn({ peer: target.toString(), err }, 'block exchange with %s failed: %s', target.toString(), (err as Error).message)
-        errors.push(err as Error)
+      // a session cut short (stream closed, connection lost, a loaded seed) is started again while sessions make
+      // progress; a peer that broke the protocol is not asked again
+      for (let failures = 0; ;) {
+        const storedBefore = this.fetchedBlocks
+        try {
+          await runBlockSession(session, target)
+          return
+        } catch (err) {
+          if (signal.aborted) return
+          failures = this.fetchedBlocks > storedBefore ? 1 : failures + 1
+          const again = !(err instanceof PeerMisbehavedError) && failures < SESSION_ATTEMPTS && this.scheduler.remaining > 0
+          this.ctx.log?.warn({ peer: target.toString(), err, again }, 'block exchange with %s failed%s: %s', target.toString(), again ? ' (starting it again)' : '', (err as Error).message)
+          if (!again) {
+            errors.push(err as Error)
+            return
+          }
+          await new Promise(resolve => setTimeout(resolve, SESSION_RETRY_MS * failures))
+        }
       }
     }))
     // keep what arrived durable whatever happens next, so a later pull resumes from it

@@ -5,7 +5,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import {
   decodeBlockResponse, decodeCatalogRequest, decodeCatalogResponse, decodeManifestRequest, decodeManifestResponse,
   decodeWant, encodeBlockResponse, encodeCatalogRequest, encodeCatalogResponse, encodeManifestRequest,
-  encodeManifestResponse, encodeWant, FrameReader, FrameTooLargeError, InvalidMessageError, MAX_FRAME_BYTES,
+  encodeManifestResponse, encodeWant, FrameReader, FrameTooLargeError, InvalidMessageError, StreamTruncatedError, MAX_FRAME_BYTES,
   MAX_WANTS_PER_REQUEST, type RemoteVersion
 } from '../src/index.js'
 import { encodeVarint } from '../src/frame.js'
@@ -100,7 +100,7 @@ describe('wire codec', () => {
 
   it('rejects endless varints and streams that end inside a frame', async () => {
     await assert.rejects(new FrameReader(chunks(new Uint8Array(12).fill(0x80)), MAX_FRAME_BYTES).next(), InvalidMessageError)
-    await assert.rejects(new FrameReader(chunks(Uint8Array.of(10, 1, 2)), MAX_FRAME_BYTES).next(), InvalidMessageError)
+    await assert.rejects(new FrameReader(chunks(Uint8Array.of(10, 1, 2)), MAX_FRAME_BYTES).next(), StreamTruncatedError)
     await assert.rejects(new FrameReader(chunks(Uint8Array.of(0x80, 0x00)), MAX_FRAME_BYTES).next(), InvalidMessageError)
     assert.equal(await new FrameReader(chunks(), MAX_FRAME_BYTES).next(), undefined)
   })
