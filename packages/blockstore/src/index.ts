@@ -52,6 +52,15 @@ export interface PutOptions extends AbortOptions {
   compressionLevel?: number
 }
 
+export interface PutEncodedOptions extends AbortOptions {
+  /**
+   * The block's bytes are a view of a whole ArrayBuffer the caller gives away:
+   * it may be moved (detached) to a codec thread for the check instead of
+   * copied. The caller must not touch it afterwards.
+   */
+  detachable?: boolean
+}
+
 export interface BlockstoreStats {
   /** Number of distinct blocks held. */
   blocks: number
@@ -84,7 +93,7 @@ export interface Blockstore {
   /** Stores a block after checking its bytes hash to `cid` (BlockCorruptError otherwise), compressed where that pays; a block already held is not rewritten. Returns true when newly written. `bytes` may be written without a copy: do not modify it until the promise settles. */
   put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<boolean>
   /** Stores an encoded block as it is, after decoding it (bounded by its `length`) and checking the result hashes to `cid`: BlockCorruptError when it does not decode or hash. Returns true when newly written. */
-  putEncoded(cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean>
+  putEncoded(cid: CID, block: EncodedBlock, options?: PutEncodedOptions): Promise<boolean>
   /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. As with `put`, do not modify `bytes` until the promise settles. */
   putBytes(bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }>
   /** Bytes the block takes as stored (what blocks/1.1.0 sends), from the index; undefined when not held. */

@@ -21,7 +21,7 @@ import { PackReaders } from './pack-readers.js'
 import { decodeVerified, readRecord } from './record-read.js'
 import { recoverPacks, type RecoveryResult } from './recover.js'
 import { checkStructure, verifyBlocks, type StructureReport, type VerifyOptions, type VerifyReport } from './verify.js'
-import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult, PutOptions } from './index.js'
+import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult, PutEncodedOptions, PutOptions } from './index.js'
 
 /** Entries of the index log per byte of a fresh snapshot above which the log is rewritten. */
 const LOG_SLACK = 2
@@ -135,12 +135,12 @@ class PackBlockstore implements Blockstore {
     return await this.store(open, cid, await this.encode(bytes, options?.compressionLevel))
   }
 
-  async putEncoded (cid: CID, block: EncodedBlock, options?: AbortOptions): Promise<boolean> {
+  async putEncoded (cid: CID, block: EncodedBlock, options?: PutEncodedOptions): Promise<boolean> {
     const open = this.opened(options)
     if (!isSupportedCid(cid)) throw new UnsupportedCidError(`cannot store ${cid.toString()}: only CIDv1 with sha2-256`)
     assertSize(block.length)
     if (open.index.has(keyOf(cid))) return false
-    const checked = await this.check(cid, block)
+    const checked = await this.check(cid, block, options?.detachable === true)
     if ('problem' in checked) throw new BlockCorruptError(`block ${cid.toString()} ${checked.problem}`)
     return await this.store(open, cid, checked.block, checked.crc)
   }
@@ -261,9 +261,9 @@ class PackBlockstore implements Blockstore {
   }
 
   /** A received block checked against its CID: on the codec threads for blocks worth the hop, else here. */
-  private async check (cid: CID, block: EncodedBlock): Promise<BlockCheck> {
+  private async check (cid: CID, block: EncodedBlock, detachable: boolean): Promise<BlockCheck> {
     const digest = cid.multihash.digest
-    if (this.codecThreads !== 0 && block.bytes.byteLength >= MIN_POOLED_CHECK_BYTES) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES)
+    if (this.codecThreads !== 0 && block.bytes.byteLength >= MIN_POOLED_CHECK_BYTES) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES, detachable && ownsWholeBuffer(block.bytes))
     if (this.scratch.byteLength < block.length && block.length <= MAX_BLOCK_BYTES) this.scratch = new Uint8Array(block.length)
     return checkBlock(block, digest, MAX_BLOCK_BYTES, this.scratch)
   }
@@ -376,6 +376,11 @@ function emptyRecovery (): RecoveryResult {
 /** Approximate size of a log rewritten from `index`: 54 bytes per raw or dag-cbor entry. */
 function snapshotBytes (index: BlockIndex): number {
   return 64 + index.packs.size * 12 + index.entries.size * 54
+}
+
+/** True when `bytes` spans all of its ArrayBuffer (so moving the buffer moves nothing else). */
+function ownsWholeBuffer (bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
 }
 
 function assertSize (length: number): void {

@@ -111,6 +111,29 @@ describe('block store: blocks kept compressed at rest', () => {
     })
   }
 
+  it('putEncoded moves a detachable buffer to the codec thread instead of copying it, and leaves the caller\'s bytes alone otherwise', async () => {
+    const store = await started(await tempDir())
+    try {
+      // partly random: the frame is large enough (>= 32 KiB) to be checked on a codec thread
+      const block = (seed: number): Buffer => Buffer.concat([textBlock(seed, 128 * 1024), randomBytes(64 * 1024)])
+      const kept = block(30)
+      const keptFrame = encodeBlock(kept)
+      assert.equal(keptFrame.codec, CODEC_ZSTD)
+      assert.ok(keptFrame.bytes.byteLength >= 32 * 1024)
+      const keptBytes = Uint8Array.from(keptFrame.bytes)
+      assert.equal(await store.putEncoded(cidOf(kept), { ...keptFrame, bytes: keptBytes }), true)
+      assert.deepEqual(Buffer.from(keptBytes), Buffer.from(keptFrame.bytes), 'not detachable: untouched')
+      const moved = block(31)
+      const movedBytes = Uint8Array.from(encodeBlock(moved).bytes)
+      assert.equal(await store.putEncoded(cidOf(moved), { codec: CODEC_ZSTD, bytes: movedBytes, length: moved.byteLength }, { detachable: true }), true)
+      assert.equal(movedBytes.byteLength, 0, 'moved to the codec thread (detached here)')
+      assert.deepEqual(Buffer.from(await store.get(cidOf(moved))), moved)
+      assert.deepEqual(Buffer.from(await store.get(cidOf(kept))), kept)
+    } finally {
+      await store.stop()
+    }
+  })
+
   it('a damaged compressed record is found by its crc32, never served, and dropped', async () => {
     const root = await tempDir()
     const store = await started(root)

@@ -95,8 +95,12 @@ function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
 export interface CodecPool {
   /** `encodeBlock` on a worker thread, at the pool's level or `level`. */
   encode(raw: Uint8Array, level?: number): Promise<EncodedBlock>
-  /** `checkBlock` on a worker thread; the block answered holds the pool's copy of the bytes. */
-  check(block: EncodedBlock, digest: Uint8Array, maxLength: number): Promise<BlockCheck>
+  /**
+   * `checkBlock` on a worker thread; the block answered holds the bytes as
+   * they came back. `move`: the bytes' buffer is transferred to the thread
+   * (detached here) instead of copied; they must span the whole buffer.
+   */
+  check(block: EncodedBlock, digest: Uint8Array, maxLength: number, move?: boolean): Promise<BlockCheck>
   /** Ends the threads; pending jobs fail. */
   close(): Promise<void>
 }

@@ -33,8 +33,9 @@ export class WorkerCodecPool {
       : { codec: reply.codec, bytes: asBuffer(reply.bytes), length: reply.length }
   }
 
-  async check (block: EncodedBlock, digest: Uint8Array, maxLength: number): Promise<BlockCheck> {
-    const reply = await this.run({ op: 'check', codec: block.codec, bytes: block.bytes, length: block.length, maxLength, digest })
+  async check (block: EncodedBlock, digest: Uint8Array, maxLength: number, move = false): Promise<BlockCheck> {
+    const transfer = move ? [block.bytes.buffer as ArrayBuffer] : []
+    const reply = await this.run({ op: 'check', codec: block.codec, bytes: block.bytes, length: block.length, maxLength, digest }, transfer)
     if (reply.op !== 'check') throw new Error('codec thread answered the wrong job')
     const bytes = asBuffer(reply.bytes)
     return reply.crc === undefined ? { problem: reply.problem ?? 'check failed' } : { block: { codec: block.codec, bytes, length: block.length }, crc: reply.crc }
@@ -46,13 +47,13 @@ export class WorkerCodecPool {
     await Promise.all(threads.map(async t => { await t.worker.terminate() }))
   }
 
-  private async run (job: Job): Promise<Reply> {
+  private async run (job: Job, transfer: ArrayBuffer[] = []): Promise<Reply> {
     if (this.closed) throw new Error('codec pool is closed')
     const thread = this.pick()
     const id = this.nextId++
     return await new Promise<Reply>((resolve, reject) => {
       thread.pending.set(id, { answer: resolve, reject })
-      thread.worker.postMessage({ ...job, id })
+      thread.worker.postMessage({ ...job, id }, transfer)
     })
   }
 

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { StatusInfo } from '@cachecloud/control'
 import { isCacheCloudError } from '@cachecloud/core'
@@ -34,7 +33,7 @@ export class DaemonMetrics {
   private async link (peer: string): Promise<{ site: string, link: Link }> {
     let site = ''
     try {
-      if (this.libp2p !== undefined) site = await peerSite(this.libp2p, peerIdFromString(peer)) ?? ''
+      if (this.libp2p !== undefined) site = await peerSite(this.libp2p, peer) ?? ''
     } catch {}
     return { site, link: this.site !== '' && site === this.site ? 'lan' : 'wan' }
   }

@@ -4,6 +4,7 @@ import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
 import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
@@ -108,13 +109,13 @@ function trackPeerSites (node: Libp2p): void {
   node.addEventListener('peer:disconnect', (evt) => { sites.delete(evt.detail.toString()) })
 }
 
-/** The site label a peer sent in identify's agent version, if any. */
-export async function peerSite (node: Libp2p, peer: Parameters<Libp2p['peerStore']['get']>[0]): Promise<string | undefined> {
+/** The site label a peer (a PeerId or its string) sent in identify's agent version, if any. Asked per block: the string is parsed only when identify has not answered yet. */
+export async function peerSite (node: Libp2p, peer: PeerId | string): Promise<string | undefined> {
   const known = identifiedSites.get(node)
   const key = peer.toString()
   if (known?.has(key) === true) return known.get(key)
   try {
-    const agent = (await node.peerStore.get(peer)).metadata.get('AgentVersion')
+    const agent = (await node.peerStore.get(typeof peer === 'string' ? peerIdFromString(peer) : peer)).metadata.get('AgentVersion')
     return agent === undefined ? undefined : siteOfAgent(new TextDecoder().decode(agent))
   } catch {
     return undefined

@@ -1,5 +1,4 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
@@ -271,7 +270,7 @@ export class CacheCloudSwarm implements Swarm {
   private async isLan (peer: string): Promise<boolean> {
     let site = this.sites.get(peer)
     if (site === undefined) {
-      site = await peerSite(this.libp2p, peerIdFromString(peer)) ?? ''
+      site = await peerSite(this.libp2p, peer) ?? ''
       if (site !== '') this.sites.set(peer, site)
     }
     return this.site !== '' && site === this.site

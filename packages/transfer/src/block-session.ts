@@ -87,7 +87,8 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
 
   const store = (want: BlockWant, response: Required<BlockResponse>): void => {
     const written = encoded
-      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length })
+      // nothing here reads the bytes again: where they fill a buffer of their own (gathered from several chunks), the store may move it to a codec thread
+      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length }, { detachable: true })
       : blockstore.put(want.cid, response.bytes)
     const put = written.then(() => {
       init.onStored(peer, want)
