@@ -79,3 +79,9 @@ export class TreeTooLargeError extends CacheCloudError {
   static override name = 'TreeTooLargeError'
   constructor (message: string) { super(message, 'ERR_TREE_TOO_LARGE') }
 }
+
+/** A sealed chunk opened but its content is malformed: unknown flag, a length beyond the chunk maximum, a zstd frame that does not decode to it. */
+export class ChunkDecodeError extends CacheCloudError {
+  static override name = 'ChunkDecodeError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_CHUNK_DECODE', options) }
+}

@@ -192,6 +192,7 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
 export * from './constants.js'
 export * from './errors.js'
 export * from './crypto.js'
+export { chunkInner, decodeChunkInner, openChunk, sealChunk, type ChunkFormat } from './chunk-seal.js'
 export * from './tree.js'
 export * from './walk.js'
 export * from './wire.js'

@@ -5,9 +5,10 @@ import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
-import { TEMP_MARKER, SEALED_PUT } from './constants.js'
+import { CHUNK_FORMAT, TEMP_MARKER, SEALED_PUT } from './constants.js'
 import { FolderUnavailableError } from './errors.js'
-import { sealBlock, type UserKeys } from './crypto.js'
+import type { UserKeys } from './crypto.js'
+import { sealChunk, type ChunkFormat } from './chunk-seal.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
 
@@ -44,7 +45,7 @@ function signature (entries: Entry[]): string {
   const hash = createHash('sha256')
   for (const e of entries) {
     hash.update(`${e.kind}\0${e.name}\0${e.mode}\0${e.mtimeMs}\0`)
-    if (e.kind === 'file') hash.update(`${e.size}\0${Buffer.from(e.sha256).toString('hex')}\0${e.chunks.join(',')}\0`)
+    if (e.kind === 'file') hash.update(`${e.size}\0${Buffer.from(e.sha256).toString('hex')}\0${e.chunks.join(',')}\0${e.chunkFormat === CHUNK_FORMAT.flagged ? 'z2\0' : ''}`)
     else if (e.kind === 'dir') hash.update(`${e.dir.toString()}\0`)
     else hash.update(`${e.target}\0`)
   }
@@ -74,7 +75,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   const cache: ScanCache = emptyScanCache()
 
   const putSealed = async (plain: Uint8Array): Promise<CID> => {
-    const sealed = sealBlock(init.keys, plain)
+    const sealed = sealChunk(init.keys, plain)
     const { cid, written } = await init.blockstore.putBytes(sealed)
     if (written) { stats.newBlocks++; stats.newBytes += sealed.byteLength }
     return cid
@@ -86,8 +87,8 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     return old
   }
 
-  const fileEntry = (name: string, st: BigIntStats, sha256: Uint8Array, chunks: CID[], size: number): Entry =>
-    ({ kind: 'file', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), size, sha256, chunks })
+  const fileEntry = (name: string, st: BigIntStats, sha256: Uint8Array, chunks: CID[], size: number, chunkFormat: ChunkFormat): Entry =>
+    ({ kind: 'file', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), size, sha256, chunks, ...(chunkFormat === CHUNK_FORMAT.plain ? {} : { chunkFormat }) })
 
   const finish = async (rel: string, name: string, st: BigIntStats, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, stable: () => Promise<boolean> | boolean): Promise<Entry> => {
     const hash = createHash('sha256')
@@ -98,9 +99,9 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     const sha256 = hash.digest()
     // changed while read: keep what was read, but do not cache it so the next scan reads it again
     if (BigInt(size) === st.size && await stable()) {
-      cache.files.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
+      cache.files.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()), z: CHUNK_FORMAT.flagged })
     }
-    return fileEntry(name, st, sha256, chunks, size)
+    return fileEntry(name, st, sha256, chunks, size, CHUNK_FORMAT.flagged)
   }
 
   const same = (a: BigIntStats, b: BigIntStats): boolean => a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino
@@ -160,7 +161,8 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
         const old = cached(childRel, st)
         if (old !== undefined) {
           cache.files.set(childRel, old)
-          return fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size))
+          // cached before compression: its chunks stay format 1 (deduplicated with what the store holds)
+          return fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size), old.z === CHUNK_FORMAT.flagged ? CHUNK_FORMAT.flagged : CHUNK_FORMAT.plain)
         }
         return await readFileEntry(childAbs, childRel, name, st)
       }

@@ -56,7 +56,8 @@ export class DefaultPersonalSync implements PersonalSync {
   private signing?: SigningKey
   private wrapped?: SnapshotRecord['keys']
   private cache?: ScanCache
-  private readonly chunker: Chunker = createChunker()
+  /** Keyed by the user's gearKey (set with the keys). */
+  private chunker?: Chunker
   private queue: Promise<unknown> = Promise.resolve()
   private watcher?: FSWatcher
   private timers: NodeJS.Timeout[] = []
@@ -78,6 +79,7 @@ export class DefaultPersonalSync implements PersonalSync {
       const priv = this.c.userPrivateKey ?? (this.c.userKeyFile === undefined ? undefined : await readUserKeyFile(this.c.userKeyFile))
       const userKey = await loadOrCreateUserKey(this.path('userKey'), priv === undefined ? this.c.userKey : deriveUserKeyFromPrivate(priv, this.c.user))
       this.keys = deriveUserKeys(userKey)
+      this.chunker = createChunker({ gearKey: this.keys.gearKey })
       if (priv !== undefined) this.signing = deriveSigningKey(priv, this.c.user)
       const userPublic = this.c.userPublicKey ?? (priv === undefined ? undefined : x25519PublicKey(priv))
       this.wrapped = { discovery: wrapUserKey(userKey, this.c.discoveryKey), user: userPublic === undefined ? null : wrapUserKey(userKey, userPublic) }
@@ -182,7 +184,7 @@ export class DefaultPersonalSync implements PersonalSync {
     this.cache ??= await loadScanCache(this.path('scanCache'))
     const time = new Date().toISOString()
     const onProgress = this.c.onProgress
-    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker, keys, previous: this.cache, concurrency: this.c.concurrency, ...(onProgress === undefined ? {} : { onProgress }) })
+    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker!, keys, previous: this.cache, concurrency: this.c.concurrency, ...(onProgress === undefined ? {} : { onProgress }) })
     this.lastScan = stats
     const log = await readSnapshotLog(this.path('log'))
     const last = log.at(-1)
@@ -194,7 +196,7 @@ export class DefaultPersonalSync implements PersonalSync {
     }
     const unsigned: SnapshotRecord = {
       format: SNAPSHOT_FORMAT, user: this.c.user, node: this.c.node, time, parent: last?.cid ?? null, root,
-      chunker: CHUNKER_ID, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
+      chunker: this.chunker!.id, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
     }
     const record = this.signing === undefined ? unsigned : signRecord(unsigned, this.signing)
     const encoded = encodeRecord(record)
