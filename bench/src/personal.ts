@@ -26,7 +26,7 @@ const SCALE_FILES = Number(process.env.BENCH_PERSONAL_SCALE_FILES ?? 50_000)
 const SCALE_BYTES = Number(process.env.BENCH_PERSONAL_SCALE_GIB ?? 2) * 1024 ** 3
 
 /** `count` files of about `avg` bytes (0.25x-1.75x), PER_DIR per directory; returns their total bytes. */
-async function makeTree (root: string, count: number, avg: number, seed: string): Promise<number> {
+export async function makeTree (root: string, count: number, avg: number, seed: string): Promise<number> {
   let total = 0
   for (let d = 0; d * PER_DIR < count; d++) {
     await mkdir(join(root, `dir${d}`), { recursive: true })

@@ -1,6 +1,6 @@
 import { CODEC_ZSTD, decodeBlock, encodeBlock } from '@cachecloud/codec'
 import { CHUNK_FORMAT, CHUNK_INNER, CHUNK_ZSTD_LEVEL, MAX_CHUNK_BYTES } from './constants.js'
-import { openBlock, sealBlock, type UserKeys } from './crypto.js'
+import { openBlock, sealBlock, type SealingKeys, type UserKeys } from './crypto.js'
 import { ChunkDecodeError } from './errors.js'
 
 // Sealed chunks (docs/formats/personal.md#sealed-chunks). Ciphertext does not
@@ -33,7 +33,7 @@ export function chunkInner (raw: Uint8Array, level = CHUNK_ZSTD_LEVEL): Uint8Arr
  * plaintext (flag and payload), as for every sealed block: equal chunks of one
  * user seal to one block (one CID), and a nonce never serves two plaintexts.
  */
-export function sealChunk (keys: UserKeys, raw: Uint8Array, level?: number): Uint8Array {
+export function sealChunk (keys: SealingKeys, raw: Uint8Array, level?: number): Uint8Array {
   return sealBlock(keys, chunkInner(raw, level))
 }
 

@@ -72,6 +72,9 @@ export interface UserKeys {
   gearKey: Uint8Array
 }
 
+/** The keys sealing needs (all a sealing thread is given). */
+export type SealingKeys = Pick<UserKeys, 'chunkKey' | 'nonceKey'>
+
 export function deriveUserKeys (userKey: Uint8Array): UserKeys {
   if (userKey.byteLength !== USER_KEY_BYTES) throw new InvalidPersonalFormatError(`a user key is ${USER_KEY_BYTES} bytes, got ${userKey.byteLength}`)
   const derive = (info: string): Uint8Array => new Uint8Array(hkdfSync('sha256', userKey, new Uint8Array(0), info, 32))
@@ -100,7 +103,7 @@ export function generateUserKey (): Uint8Array {
  * gives unrelated bytes. A nonce repeats only for identical plaintext, which
  * XChaCha20-Poly1305 tolerates (it reveals only that equality, to the key holder).
  */
-export function sealBlock (keys: UserKeys, plaintext: Uint8Array): Uint8Array {
+export function sealBlock (keys: SealingKeys, plaintext: Uint8Array): Uint8Array {
   const nonce = createHmac('sha256', keys.nonceKey).update(plaintext).digest().subarray(0, NONCE_BYTES)
   return xseal(keys.chunkKey, nonce, plaintext)
 }
