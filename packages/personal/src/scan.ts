@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { constants, type BigIntStats } from 'node:fs'
-import { lstat, open, readdir, readlink, rm } from 'node:fs/promises'
+import { lstat, open, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
@@ -10,6 +10,7 @@ import { FolderUnavailableError } from './errors.js'
 import type { UserKeys } from './crypto.js'
 import type { ChunkFormat } from './chunk-seal.js'
 import { createSealer, defaultSealThreads } from './seal-pool.js'
+import type { EntryStat } from './seal-file.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
 
@@ -43,8 +44,12 @@ export interface ScanInit extends ProgressOptions<'personal:scan'> {
 /** Files up to this size are read whole by the sealer; larger ones are streamed in pieces of WHOLE_FILE_BYTES. */
 const SYNC_READ_BYTES = 256 * 1024
 const WHOLE_FILE_BYTES = 1024 * 1024
-/** Chunks of a large file go to the sealer about this many bytes at a time. */
+/** Chunks of a large file, and small files of a directory, go to the sealer about this many bytes at a time... */
 const SEAL_BATCH_BYTES = 1024 * 1024
+/** ... and at most this many small files. */
+const FILE_BATCH = 64
+/** Names of a directory lstat'ed in one message. */
+const STAT_BATCH = 1024
 
 /** SHA-256 of everything a directory block encodes. */
 function signature (entries: Entry[]): string {
@@ -92,22 +97,25 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   const dirWork = new Limiter(concurrency)
   const sealer = createSealer(init.keys, init.chunker, concurrency === 1 ? 0 : init.sealThreads ?? defaultSealThreads())
 
+  /** File entries sealed on the sealing threads (the same bytes sealDir would make). */
+  const presealed = new Map<Entry, Uint8Array>()
+
   const putSealed = async (sealed: Uint8Array): Promise<CID> => {
     const { cid, written } = await init.blockstore.putBytes(sealed, SEALED_PUT)
     if (written) { stats.newBlocks++; stats.newBytes += sealed.byteLength }
     return cid
   }
 
-  const cached = (rel: string, st: BigIntStats): CachedFile | undefined => {
+  const cached = (rel: string, st: EntryStat): CachedFile | undefined => {
     const old = init.previous.files.get(rel)
     if (old === undefined || old.size !== st.size.toString() || old.mtimeNs !== st.mtimeNs.toString() || old.ctimeNs !== st.ctimeNs.toString() || old.ino !== st.ino.toString()) return undefined
     return old
   }
 
-  const fileEntry = (name: string, st: BigIntStats, sha256: Uint8Array, chunks: CID[], size: number, chunkFormat: ChunkFormat): Entry =>
+  const fileEntry = (name: string, st: EntryStat, sha256: Uint8Array, chunks: CID[], size: number, chunkFormat: ChunkFormat): Entry =>
     ({ kind: 'file', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), size, sha256, chunks, ...(chunkFormat === CHUNK_FORMAT.plain ? {} : { chunkFormat }) })
 
-  const finish = (rel: string, name: string, st: BigIntStats, sha256: Uint8Array, chunks: CID[], size: number, stable: boolean): Entry => {
+  const finish = (rel: string, name: string, st: EntryStat, sha256: Uint8Array, chunks: CID[], size: number, stable: boolean): Entry => {
     stats.hashedFiles++; stats.hashedBytes += size
     // changed while read: keep what was read, but do not cache it so the next scan reads it again
     if (BigInt(size) === st.size && stable) {
@@ -116,23 +124,31 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     return fileEntry(name, st, sha256, chunks, size, CHUNK_FORMAT.flagged)
   }
 
-  const same = (a: BigIntStats, b: BigIntStats): boolean => a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino
+  interface ToRead { i: number, abs: string, rel: string, name: string, st: EntryStat }
 
-  /**
-   * Reads a changed file. A small one is read whole by the sealer with
-   * synchronous calls (microseconds from the page cache, where the thread
-   * pool round trips cost more than the reads); a large one is streamed here
-   * and its chunks sealed by the sealer a batch at a time.
-   */
-  const readFileEntry = async (abs: string, rel: string, name: string, st: BigIntStats): Promise<Entry | undefined> => {
-    if (st.size <= BigInt(SYNC_READ_BYTES)) {
-      const r = await sealer.run({ t: 'file', path: abs, size: st.size, mtimeNs: st.mtimeNs, ino: st.ino })
-      if (r.t !== 'file') return undefined // vanished or unreadable since readdir
+  /** Small changed files, read whole and sealed by the sealer in one message (synchronous reads: microseconds from the page cache). */
+  const readSmall = async (files: ToRead[], items: Array<Entry | undefined>): Promise<void> => {
+    const r = await sealer.run({
+      t: 'files',
+      files: files.map(f => ({ t: 'file', path: f.abs, size: f.st.size, mtimeNs: f.st.mtimeNs, ino: f.st.ino, name: f.name, mode: Number(f.st.mode & 0o7777n), mtimeMs: Number(f.st.mtimeNs / 1_000_000n) }))
+    })
+    if (r.t !== 'files' || r.results.length !== files.length) throw new Error('sealer answered a file batch with something else')
+    for (const [k, f] of files.entries()) {
+      const one = r.results[k]
+      if (one.t !== 'file') continue // vanished or unreadable since readdir
       const chunks: CID[] = []
-      for (const sealed of r.sealed) chunks.push(await putSealed(sealed))
-      return finish(rel, name, st, r.sha256, chunks, r.size, r.unchanged)
+      for (const sealed of one.sealed) chunks.push(await putSealed(sealed))
+      const entry = finish(f.rel, f.name, f.st, one.sha256, chunks, one.size, one.unchanged)
+      presealed.set(entry, one.entry)
+      items[f.i] = entry
     }
-    const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined)
+  }
+
+  const same = (a: BigIntStats, b: EntryStat): boolean => a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino
+
+  /** A large changed file: streamed here, its chunks sealed by the sealer a batch at a time. */
+  const readLarge = async (f: ToRead): Promise<Entry | undefined> => {
+    const handle = await open(f.abs, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined)
     if (handle === undefined) return undefined
     try {
       const hash = createHash('sha256')
@@ -144,7 +160,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
         if (batch.length === 0) return
         const r = await sealer.run({ t: 'chunks', chunks: batch })
         batch = []; batchBytes = 0
-        if (r.t !== 'chunks') throw new Error('sealer answered a chunk batch with a file')
+        if (r.t !== 'chunks') throw new Error('sealer answered a chunk batch with something else')
         for (const sealed of r.sealed) chunks.push(await putSealed(sealed))
       }
       const stream = handle.createReadStream({ autoClose: false, start: 0, highWaterMark: WHOLE_FILE_BYTES })
@@ -155,14 +171,19 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
         if (batchBytes >= SEAL_BATCH_BYTES) await flush()
       }
       await flush()
-      return finish(rel, name, st, hash.digest(), chunks, size, same(await handle.stat({ bigint: true }), st))
+      return finish(f.rel, f.name, f.st, hash.digest(), chunks, size, same(await handle.stat({ bigint: true }), f.st))
     } finally {
       await handle.close()
     }
   }
 
-  /** The entries of a directory's own files and symlinks (undefined where a subdirectory or other goes), in `names` order. */
-  const listFiles = async (abs: string, rel: string): Promise<{ names: string[], items: Array<Entry | undefined> }> => {
+  /**
+   * A directory's names and the entries of its own files and symlinks
+   * (undefined where a subdirectory or anything else is), in name order; its
+   * subdirectories' names. One lstat message for the directory, then the
+   * changed files a batch at a time.
+   */
+  const listFiles = async (abs: string, rel: string): Promise<{ names: string[], items: Array<Entry | undefined>, dirs: boolean[] }> => {
     // a restore's or merge's temporary file is not the user's; one a killed process left behind is removed
     const all = await readdir(abs)
     for (const n of all.filter(n => n.includes(TEMP_MARKER))) {
@@ -170,32 +191,51 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) await rm(join(abs, n), { force: true })
     }
     const names = all.filter(n => !n.includes(TEMP_MARKER)).sort()
-    const items = await Promise.all(names.map(async (name) => await fileWork.run(async (): Promise<Entry | undefined> => {
-      const childAbs = join(abs, name)
+    const statted: Array<EntryStat | null> = []
+    for (let at = 0; at < names.length; at += STAT_BATCH) {
+      const r = await sealer.run({ t: 'stat', dir: abs, names: names.slice(at, at + STAT_BATCH) })
+      if (r.t !== 'stat') throw new Error('sealer answered a stat batch with something else')
+      statted.push(...r.stats)
+    }
+    const items = new Array<Entry | undefined>(names.length)
+    const dirs = names.map((_, i) => statted[i]?.kind === 'dir')
+    const small: ToRead[][] = [[]]
+    let smallBytes = 0
+    const large: ToRead[] = []
+    for (const [i, name] of names.entries()) {
+      const st = statted[i]
+      if (st === null || st === undefined) continue
       const childRel = rel === '' ? name : `${rel}/${name}`
-      const st = await lstat(childAbs, { bigint: true }).catch(() => undefined)
-      if (st === undefined) return undefined
-      if (st.isSymbolicLink()) return { kind: 'symlink', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), target: await readlink(childAbs) }
-      if (st.isFile()) {
+      if (st.kind === 'symlink' && st.target !== undefined) {
+        items[i] = { kind: 'symlink', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), target: st.target }
+      } else if (st.kind === 'file') {
         // unchanged since the last scan (size, mtime, ctime, inode): not opened, not read
         const old = cached(childRel, st)
         if (old !== undefined) {
           cache.files.set(childRel, old)
           // cached before compression: its chunks stay format 1 (deduplicated with what the store holds)
-          return fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size), old.z === CHUNK_FORMAT.flagged ? CHUNK_FORMAT.flagged : CHUNK_FORMAT.plain)
+          items[i] = fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size), old.z === CHUNK_FORMAT.flagged ? CHUNK_FORMAT.flagged : CHUNK_FORMAT.plain)
+          continue
         }
-        return await readFileEntry(childAbs, childRel, name, st)
-      }
-      return undefined // directories below, sockets and devices skipped
-    })))
-    return { names, items }
+        const f = { i, abs: join(abs, name), rel: childRel, name, st }
+        if (st.size > BigInt(SYNC_READ_BYTES)) { large.push(f); continue }
+        const last = small[small.length - 1]
+        if (last.length > 0 && (last.length >= FILE_BATCH || smallBytes + Number(st.size) > SEAL_BATCH_BYTES)) { small.push([]); smallBytes = 0 }
+        small[small.length - 1].push(f); smallBytes += Number(st.size)
+      } // directories below; sockets and devices skipped
+    }
+    await Promise.all([
+      ...small.filter(b => b.length > 0).map(async b => { await fileWork.run(async () => { await readSmall(b, items) }) }),
+      ...large.map(async f => { items[f.i] = await fileWork.run(async () => await readLarge(f)) })
+    ])
+    return { names, items, dirs }
   }
 
   const scanDir = async (abs: string, rel: string): Promise<CID> => {
     // this directory's files hold a slot while listed and read; its subdirectories take their own (never held while waiting for them)
-    const { names, items } = await dirWork.run(async () => await listFiles(abs, rel))
+    const { names, items, dirs } = await dirWork.run(async () => await listFiles(abs, rel))
     const subdirs = await Promise.all(names.map(async (name, i): Promise<Entry | undefined> => {
-      if (items[i] !== undefined) return items[i]
+      if (!dirs[i]) return items[i]
       const childAbs = join(abs, name)
       const st = await lstat(childAbs).catch(() => undefined)
       if (st?.isDirectory() !== true) return undefined
@@ -219,7 +259,8 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       return parseCid(previous.cid)
     }
     stats.sealedDirs++
-    const block = sealDir(init.keys, entries)
+    const block = sealDir(init.keys, entries, presealed)
+    for (const e of entries) presealed.delete(e)
     for (const page of block.pages) {
       if (await init.blockstore.put(page.cid, page.bytes, SEALED_PUT)) { stats.newBlocks++; stats.newBytes += page.bytes.byteLength }
     }

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Chunker } from '@cachecloud/chunker'
-import { sealFile, sealPieces, type SealJob, type SealKeys, type SealResult } from './seal-file.js'
+import { runJob, sealedOf, type SealJob, type SealKeys, type SealResult } from './seal-file.js'
 
 /**
  * Where a scan's CPU work runs (reading small files, hashing, chunking,
@@ -24,7 +24,7 @@ export function defaultSealThreads (): number {
 export function createSealer (keys: SealKeys, chunker: Chunker, threads: number): Sealer {
   if (threads <= 0) {
     return {
-      run: async job => job.t === 'file' ? sealFile(keys, chunker, job) : sealPieces(keys, job),
+      run: async job => runJob(keys, chunker, job),
       close: async () => {}
     }
   }
@@ -44,7 +44,6 @@ class WorkerSealer implements Sealer {
     const id = this.nextId++
     return await new Promise<SealResult>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject })
-      // a large file's chunks are views of one read buffer: copied, so the reader keeps its buffer
       thread.worker.postMessage({ ...job, id })
     })
   }
@@ -69,7 +68,8 @@ class WorkerSealer implements Sealer {
       const job = thread.pending.get(reply.id)
       if (job === undefined) return
       thread.pending.delete(reply.id)
-      job.resolve(reply.t === 'gone' ? reply : { ...reply, sealed: reply.sealed.map(b => Buffer.from(b.buffer, b.byteOffset, b.byteLength)) })
+      for (const list of sealedOf(reply)) for (const [i, b] of list.entries()) list[i] = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+      job.resolve(reply)
     })
     const failAll = (err: Error): void => {
       this.failed ??= err

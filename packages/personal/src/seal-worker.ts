@@ -7,15 +7,21 @@
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { createChunker } from '@cachecloud/chunker'
-import { sealFile, sealPieces, type SealJob, type SealKeys } from './seal-file.js'
+import { runJob, sealedOf, type SealJob, type SealKeys } from './seal-file.js'
 
 const keys = workerData as SealKeys
 const chunker = createChunker({ gearKey: keys.gearKey })
 
 parentPort?.on('message', (job: SealJob & { id: number }) => {
-  const result = job.t === 'file' ? sealFile(keys, chunker, job) : sealPieces(keys, job)
-  if (result.t === 'gone') { parentPort?.postMessage({ ...result, id: job.id }); return }
-  // a small Buffer may share node's allocation pool: such a one is copied, the others are moved
-  const sealed = result.sealed.map(b => b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b))
-  parentPort?.postMessage({ ...result, sealed, id: job.id }, sealed.map(b => b.buffer as ArrayBuffer))
+  const result = runJob(keys, chunker, job)
+  const transfer: ArrayBuffer[] = []
+  for (const list of sealedOf(result)) {
+    for (const [i, b] of list.entries()) {
+      // a small Buffer may share node's allocation pool: such a one is copied, the others are moved
+      const own = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b : new Uint8Array(b)
+      list[i] = own
+      transfer.push(own.buffer as ArrayBuffer)
+    }
+  }
+  parentPort?.postMessage({ ...result, id: job.id }, transfer)
 })

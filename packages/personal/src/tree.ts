@@ -2,7 +2,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { createHash, createHmac } from 'node:crypto'
 import { CHUNK_FORMAT, DIR_FORMAT, DIR_FORMAT_V4, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, RECORD_SIGNATURE_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
-import { openBlock, sealBlock, type UserKeys } from './crypto.js'
+import { openBlock, sealBlock, type SealingKeys, type UserKeys } from './crypto.js'
 import type { ChunkFormat } from './chunk-seal.js'
 import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
@@ -98,9 +98,14 @@ function encodeDirBlock (keys: UserKeys, links: CID[], entries: Uint8Array[], pa
   return { cid: cidOf(block, DAG_CBOR_CODEC), bytes: block }
 }
 
-/** One block holding `sorted` entries. */
-function sealEntries (keys: UserKeys, sorted: Entry[]): SealedBlock {
-  return encodeDirBlock(keys, sorted.flatMap(linksOfEntry), sorted.map(e => sealBlock(keys, dagCbor.encode(encodeEntry(e)))), false)
+/** One entry sealed on its own, as a directory block holds it (deterministic for one user). */
+export function sealEntry (keys: SealingKeys, e: Entry): Uint8Array {
+  return sealBlock(keys, dagCbor.encode(encodeEntry(e)))
+}
+
+/** One block holding `sorted` entries; `presealed`: entries already sealed (by sealEntry, e.g. on a sealing thread). */
+function sealEntries (keys: UserKeys, sorted: Entry[], presealed?: Map<Entry, Uint8Array>): SealedBlock {
+  return encodeDirBlock(keys, sorted.flatMap(linksOfEntry), sorted.map(e => presealed?.get(e) ?? sealEntry(keys, e)), false)
 }
 
 /**
@@ -110,10 +115,11 @@ function sealEntries (keys: UserKeys, sorted: Entry[]): SealedBlock {
  * PAGE_MAX_ENTRIES), so an edit re-seals one page and the small top block
  * instead of the whole directory, and an insertion moves no other page
  * boundary. Returns the directory's block and its pages (all to be stored).
+ * `presealed`: entries sealed beforehand with sealEntry (the same bytes).
  */
-export function sealDir (keys: UserKeys, entries: Entry[]): SealedBlock & { pages: SealedBlock[] } {
+export function sealDir (keys: UserKeys, entries: Entry[], presealed?: Map<Entry, Uint8Array>): SealedBlock & { pages: SealedBlock[] } {
   const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-  if (sorted.length <= PAGE_THRESHOLD) return { ...sealEntries(keys, sorted), pages: [] }
+  if (sorted.length <= PAGE_THRESHOLD) return { ...sealEntries(keys, sorted, presealed), pages: [] }
   const groups: Entry[][] = [[]]
   for (const e of sorted) {
     const page = groups[groups.length - 1]
@@ -122,7 +128,7 @@ export function sealDir (keys: UserKeys, entries: Entry[]): SealedBlock & { page
     if ((boundary && page.length >= PAGE_MIN_ENTRIES) || page.length >= PAGE_MAX_ENTRIES) groups.push([])
   }
   if (groups[groups.length - 1].length === 0) groups.pop()
-  const pages = groups.map(g => sealEntries(keys, g))
+  const pages = groups.map(g => sealEntries(keys, g, presealed))
   const top = encodeDirBlock(keys, pages.map(p => p.cid), [], true)
   return { ...top, pages }
 }
