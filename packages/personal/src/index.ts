@@ -100,6 +100,8 @@ export interface SnapshotResult extends SnapshotInfo {
   /** False when nothing changed since the last snapshot (that one is returned). */
   created: boolean
   stats: ScanStats
+  /** The folder was empty without history and the user's other machines' snapshots were merged into it first: what that merge applied. */
+  merged?: { applied: number, conflicts: string[] }
 }
 
 export interface PersonalStatus {

@@ -7,7 +7,7 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
-import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES, SEALED_PUT } from './constants.js'
+import { MAX_HISTORY_SNAPSHOTS, MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES, SEALED_PUT } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
 import { DecryptionFailedError, EmptyFirstSnapshotError, SnapshotNotFoundError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
@@ -155,35 +155,33 @@ export class DefaultPersonalSync implements PersonalSync {
 
   /** The merge of the other nodes' snapshots; callers hold the exclusive section. */
   private async pullNow (): Promise<PullResult> {
-    {
-      const keys = await this.ready()
-      const reader = await this.openReader()
-      try {
-        const result = await pullRemotes({
-          reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
-          ...(this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }),
-          // the local side: an empty folder without history is an empty tree, not a snapshot
-          snapshotNow: async () => await this.snapshotNow(false).catch(err => { if (err instanceof EmptyFirstSnapshotError) return { root: err.root }; throw err }),
-          // only this key's snapshots (those before an adopted key pair are sealed with the old key)
-          localRoots: async () => await this.ownRoots(),
-          ...(this.c.log === undefined ? {} : { log: this.c.log })
-        })
-        // the merged folder becomes a snapshot of its own, replicated like any other
-        if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
-        if (result.merged > 0) this.lastMerge = { at: new Date().toISOString(), applied: result.applied }
-        this.conflicts = [...this.conflicts, ...result.conflicts].slice(-MAX_REPORTED_CONFLICTS)
-        return result
-      } finally {
-        await reader.close()
-      }
+    const keys = await this.ready()
+    const reader = await this.openReader()
+    try {
+      const result = await pullRemotes({
+        reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
+        ...(this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }),
+        // the local side: an empty folder without history is an empty tree, not a snapshot
+        snapshotNow: async () => await this.snapshotNow(false).catch(err => { if (err instanceof EmptyFirstSnapshotError) return { root: err.root }; throw err }),
+        // only this key's snapshots (those before an adopted key pair are sealed with the old key)
+        localRoots: async () => await this.ownRoots(),
+        ...(this.c.log === undefined ? {} : { log: this.c.log })
+      })
+      // the merged folder becomes a snapshot of its own, replicated like any other
+      if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
+      if (result.merged > 0) this.lastMerge = { at: new Date().toISOString(), applied: result.applied }
+      this.conflicts = [...this.conflicts, ...result.conflicts].slice(-MAX_REPORTED_CONFLICTS)
+      return result
+    } finally {
+      await reader.close()
     }
   }
 
-  /** Roots of this node's snapshots that open with the current key, newest first. */
+  /** Roots of this node's last MAX_HISTORY_SNAPSHOTS snapshots that open with the current key, newest first. */
   private async ownRoots (): Promise<CID[]> {
     const keys = await this.ready()
     const out: CID[] = []
-    for (const s of (await readSnapshotLog(this.path('log'))).reverse()) if (await this.opens(keys, s.root)) out.push(s.root)
+    for (const s of (await readSnapshotLog(this.path('log'))).reverse().slice(0, MAX_HISTORY_SNAPSHOTS)) if (await this.opens(keys, s.root)) out.push(s.root)
     return out
   }
 
@@ -216,7 +214,8 @@ export class DefaultPersonalSync implements PersonalSync {
         if (!(err instanceof EmptyFirstSnapshotError) || !this.c.merge || this.c.libp2p === undefined || this.c.store === undefined || this.networkPaused) throw err
         const pulled = await this.pullNow().catch(() => undefined)
         if (pulled === undefined || (pulled.applied === 0 && pulled.conflicts.length === 0)) throw err
-        return await this.snapshotNow(options.force === true)
+        // the merge recorded the filled folder (this node had no snapshot before: it is new either way)
+        return { ...await this.snapshotNow(options.force === true), created: true, merged: { applied: pulled.applied, conflicts: pulled.conflicts } }
       }
     })
   }
