@@ -44,10 +44,11 @@ export interface ScanInit extends ProgressOptions<'personal:scan'> {
 /** Files up to this size are read whole by the sealer; larger ones are streamed in pieces of WHOLE_FILE_BYTES. */
 const SYNC_READ_BYTES = 256 * 1024
 const WHOLE_FILE_BYTES = 1024 * 1024
-/** Chunks of a large file, and small files of a directory, go to the sealer about this many bytes at a time... */
+/** Chunks of a large file go to the sealer about this many bytes at a time. */
 const SEAL_BATCH_BYTES = 1024 * 1024
-/** ... and at most this many small files. */
-const FILE_BATCH = 64
+/** Small files of a directory go to the sealer in batches of at most this many bytes and files (fewer messages, less garbage). */
+const SMALL_BATCH_BYTES = 4 * 1024 * 1024
+const FILE_BATCH = 256
 /** Names of a directory lstat'ed in one message. */
 const STAT_BATCH = 1024
 
@@ -133,11 +134,12 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       files: files.map(f => ({ t: 'file', path: f.abs, size: f.st.size, mtimeNs: f.st.mtimeNs, ino: f.st.ino, name: f.name, mode: Number(f.st.mode & 0o7777n), mtimeMs: Number(f.st.mtimeNs / 1_000_000n) }))
     })
     if (r.t !== 'files' || r.results.length !== files.length) throw new Error('sealer answered a file batch with something else')
+    // every chunk of the batch put at once: the block store appends them in a few writes
+    const cids = await Promise.all(r.results.map(async one => one.t === 'file' ? await Promise.all(one.sealed.map(putSealed)) : []))
     for (const [k, f] of files.entries()) {
       const one = r.results[k]
       if (one.t !== 'file') continue // vanished or unreadable since readdir
-      const chunks: CID[] = []
-      for (const sealed of one.sealed) chunks.push(await putSealed(sealed))
+      const chunks = cids[k]
       const entry = finish(f.rel, f.name, f.st, one.sha256, chunks, one.size, one.unchanged)
       presealed.set(entry, one.entry)
       items[f.i] = entry
@@ -161,7 +163,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
         const r = await sealer.run({ t: 'chunks', chunks: batch })
         batch = []; batchBytes = 0
         if (r.t !== 'chunks') throw new Error('sealer answered a chunk batch with something else')
-        for (const sealed of r.sealed) chunks.push(await putSealed(sealed))
+        chunks.push(...await Promise.all(r.sealed.map(putSealed)))
       }
       const stream = handle.createReadStream({ autoClose: false, start: 0, highWaterMark: WHOLE_FILE_BYTES })
       for await (const chunk of init.chunker.chunks(stream)) {
@@ -220,7 +222,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
         const f = { i, abs: join(abs, name), rel: childRel, name, st }
         if (st.size > BigInt(SYNC_READ_BYTES)) { large.push(f); continue }
         const last = small[small.length - 1]
-        if (last.length > 0 && (last.length >= FILE_BATCH || smallBytes + Number(st.size) > SEAL_BATCH_BYTES)) { small.push([]); smallBytes = 0 }
+        if (last.length > 0 && (last.length >= FILE_BATCH || smallBytes + Number(st.size) > SMALL_BATCH_BYTES)) { small.push([]); smallBytes = 0 }
         small[small.length - 1].push(f); smallBytes += Number(st.size)
       } // directories below; sockets and devices skipped
     }
