@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createCipheriv, createHash } from 'node:crypto'
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
@@ -8,7 +8,7 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { encodeBlock } from '@cachecloud/codec'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import {
-  CHUNK_INNER, ChunkDecodeError, createPersonalSync, DIR_FORMAT_V4, generateUserKey, generateX25519KeyPair, MAX_CHUNK_BLOCK_BYTES, MAX_CHUNK_BYTES, openBlock,
+  CHUNK_FORMAT, CHUNK_INNER, ChunkDecodeError, createPersonalSync, deriveUserKeys, readDir, DIR_FORMAT_V4, generateUserKey, generateX25519KeyPair, MAX_CHUNK_BLOCK_BYTES, MAX_CHUNK_BYTES, openBlock,
   restoreTree, sealBlock, type Entry, type PersonalSync
 } from '../src/index.js'
 import { Crafter } from './craft.js'
@@ -111,5 +111,37 @@ describe('personal: chunks compressed before sealing', () => {
       assert.deepEqual(await treeHashes(out), {}, 'nothing written')
     }
     assert.equal(MAX_CHUNK_BYTES, 128 * 1024)
+  })
+
+  it('after the upgrade, an unchanged file keeps the format-1 chunks its scan cache names (no re-read), and restores', async () => {
+    const folder = join(dir.path, 'upgrade')
+    await mkdir(folder, { recursive: true })
+    const data = text('upgrade', 70_000)
+    await writeFile(join(folder, 'kept.log'), data)
+    const stateDir = join(dir.path, 'state-upgrade')
+    // the state a node had before compression: user key, and a scan cache naming format-1 chunks (no "z")
+    const key = generateUserKey()
+    const keys = deriveUserKeys(key)
+    const chunk = sealBlock(keys, data) // one chunk (70,000 bytes < the 128 KiB maximum), sealed as format 1 did
+    const { cid } = await blockstore.putBytes(chunk)
+    const st = await stat(join(folder, 'kept.log'), { bigint: true })
+    await mkdir(stateDir, { recursive: true })
+    await writeFile(join(stateDir, 'user.key'), key, { mode: 0o600 })
+    await writeFile(join(stateDir, 'scan-cache.json'), JSON.stringify({
+      files: { 'kept.log': { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: createHash('sha256').update(data).digest('hex'), chunks: [cid.toString()] } },
+      dirs: {}, device: st.dev.toString()
+    }))
+    await writeFile(join(folder, 'new.log'), text('new', 30_000))
+    const sync = createPersonalSync({ user: 'carol', folder, stateDir, blockstore, node: 'node-c', discoveryKey: discovery.publicKey, watch: false })
+    const snap = await sync.snapshot()
+    assert.equal(snap.stats.hashedFiles, 1, 'only the new file is read')
+    const entries = await readDir(blockstore, keys, snap.root)
+    const kept = entries.find(e => e.name === 'kept.log')
+    const added = entries.find(e => e.name === 'new.log')
+    assert.ok(kept?.kind === 'file' && kept.chunkFormat === undefined && kept.chunks[0].equals(cid))
+    assert.ok(added?.kind === 'file' && added.chunkFormat === CHUNK_FORMAT.flagged)
+    const out = join(dir.path, 'out-upgrade')
+    await sync.restore('', { to: out })
+    assert.deepEqual(await treeHashes(out), await treeHashes(folder))
   })
 })
