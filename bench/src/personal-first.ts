@@ -4,7 +4,7 @@
  * load; best of BENCH_PERSONAL_RUNS (default 2) each. Also runnable alone, for
  * profiling: `node --cpu-prof bench/dist/src/personal-first.js`.
  * Sizes: BENCH_PERSONAL_FILES (default 20000, ~8 KiB each, random);
- * BENCH_PERSONAL_CONCURRENCY (default: the package's); BENCH_PERSONAL_TREE: a
+ * BENCH_PERSONAL_CONCURRENCY, BENCH_PERSONAL_SEAL_THREADS (default: the package's); BENCH_PERSONAL_TREE: a
  * directory to keep the tree in and reuse (so that a profile holds the snapshot
  * only); BENCH_PERSONAL_RESTIC=0 skips restic.
  */
@@ -24,6 +24,7 @@ const run$ = promisify(execFile)
 const FILES = Number(process.env.BENCH_PERSONAL_FILES ?? 20_000)
 const RUNS = Number(process.env.BENCH_PERSONAL_RUNS ?? 2)
 const CONCURRENCY = process.env.BENCH_PERSONAL_CONCURRENCY === undefined ? undefined : Number(process.env.BENCH_PERSONAL_CONCURRENCY)
+const SEAL_THREADS = process.env.BENCH_PERSONAL_SEAL_THREADS === undefined ? undefined : Number(process.env.BENCH_PERSONAL_SEAL_THREADS)
 
 const seconds = async (fn: () => Promise<unknown>): Promise<number> => { const t = performance.now(); await fn(); return (performance.now() - t) / 1000 }
 
@@ -33,7 +34,7 @@ async function ours (folder: string, dir: string, i: number): Promise<number> {
   await blockstore.start()
   const sync = createPersonalSync({
     user: 'alice', folder, stateDir: join(dir, `state-${i}`), blockstore, node: 'bench', discoveryKey: generateX25519KeyPair().publicKey, watch: false,
-    ...(CONCURRENCY === undefined ? {} : { concurrency: CONCURRENCY })
+    ...(CONCURRENCY === undefined ? {} : { concurrency: CONCURRENCY }), ...(SEAL_THREADS === undefined ? {} : { sealThreads: SEAL_THREADS })
   })
   try { return await seconds(async () => await sync.snapshot()) } finally {
     await blockstore.stop()

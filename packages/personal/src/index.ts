@@ -77,8 +77,10 @@ export interface PersonalSyncInit {
   replicateIntervalMs?: number
   /** Default DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number
-  /** Files read at once. Default DEFAULT_SCAN_CONCURRENCY. */
+  /** Files (batches of small files) in work at once, across directories. 1: one at a time on the calling thread. Default DEFAULT_SCAN_CONCURRENCY. */
   concurrency?: number
+  /** Worker threads reading small files and sealing chunks during a scan; 0: the calling thread. Default: one per core, at most 4. */
+  sealThreads?: number
   log?: Logger
   onProgress?: (event: ProgressEvent) => void
 }
@@ -185,6 +187,7 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
     },
     watch: init.watch ?? true,
     concurrency: init.concurrency ?? DEFAULT_SCAN_CONCURRENCY,
+    ...(init.sealThreads === undefined ? {} : { sealThreads: init.sealThreads }),
     ...(init.log === undefined ? {} : { log: init.log }),
     ...(init.onProgress === undefined ? {} : { onProgress: init.onProgress }),
     init

@@ -46,6 +46,7 @@ export interface ResolvedInit {
   timing: { scanIntervalMs: number, debounceMs: number, replicateIntervalMs: number, timeoutMs: number }
   watch: boolean
   concurrency: number
+  sealThreads?: number
   log?: Logger
   onProgress?: (event: ProgressEvent) => void
   init: PersonalSyncInit
@@ -226,7 +227,7 @@ export class DefaultPersonalSync implements PersonalSync {
     this.cache ??= await loadScanCache(this.path('scanCache'))
     const time = new Date().toISOString()
     const onProgress = this.c.onProgress
-    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker!, keys, previous: this.cache, concurrency: this.c.concurrency, ...(onProgress === undefined ? {} : { onProgress }) })
+    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker!, keys, previous: this.cache, concurrency: this.c.concurrency, ...(this.c.sealThreads === undefined ? {} : { sealThreads: this.c.sealThreads }), ...(onProgress === undefined ? {} : { onProgress }) })
     this.lastScan = stats
     const log = await readSnapshotLog(this.path('log'))
     const last = log.at(-1)
