@@ -26,7 +26,7 @@ const SCALE_FILES = Number(process.env.BENCH_PERSONAL_SCALE_FILES ?? 50_000)
 const SCALE_BYTES = Number(process.env.BENCH_PERSONAL_SCALE_GIB ?? 2) * 1024 ** 3
 
 /** `count` files of about `avg` bytes (0.25x-1.75x), PER_DIR per directory; returns their total bytes. */
-async function makeTree (root: string, count: number, avg: number, seed: string): Promise<number> {
+export async function makeTree (root: string, count: number, avg: number, seed: string): Promise<number> {
   let total = 0
   for (let d = 0; d * PER_DIR < count; d++) {
     await mkdir(join(root, `dir${d}`), { recursive: true })
@@ -76,7 +76,7 @@ export async function run (): Promise<BenchResult[]> {
       const restic = await resticTimes(folder, dir)
       results.push({
         name: `personal snapshot, first run (${FILES} files, ${(bytes / MB).toFixed(0)} MB)`, value: bytes / MB / first, unit: 'MB/s',
-        ...(restic === undefined ? {} : { baselineName: 'restic backup', baseline: bytes / MB / restic.first, ratio: first / restic.first, goal: 'time <= 1.5x restic', met: first <= 1.5 * restic.first }),
+        ...(restic === undefined ? {} : { baselineName: 'restic backup', baseline: bytes / MB / restic.first, ratio: first / restic.first, goal: 'time <= 1.0x restic', met: first <= restic.first }),
         note: `${(FILES / first).toFixed(0)} files/s${restic === undefined ? '' : ` vs restic ${(FILES / restic.first).toFixed(0)} files/s`}; ratio is our time / restic's`
       })
       results.push({

@@ -2,7 +2,7 @@ import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +24,8 @@ describe('one user on two machines (store as a real process, nodes on real libp2
   let keyFile: string
   const machines: Machine[] = []
   const userKey = generateUserKey()
+  // incompressible, so that its chunks (not directory blocks and records) dominate what each machine sends
+  const draft = randomBytes(60_000)
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'personal-two-'))
@@ -36,7 +38,7 @@ describe('one user on two machines (store as a real process, nodes on real libp2
     for (const name of ['laptop', 'desktop']) {
       const folder = join(dir, name, 'Documents')
       await mkdir(folder, { recursive: true })
-      await writeFile(join(folder, 'shared.txt'), 'first draft\n'.repeat(5000))
+      await writeFile(join(folder, 'shared.txt'), draft)
       const host = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
       const blockstore = createBlockstore({ path: join(dir, name, 'blocks') })
       await blockstore.start()

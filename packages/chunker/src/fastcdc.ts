@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto'
-import { GEAR_SEED } from './constants.js'
+import { createHash, hkdfSync } from 'node:crypto'
+import { GEAR_KEYED_INFO, GEAR_SEED } from './constants.js'
+import { InvalidChunkerParamsError } from './errors.js'
 
 /**
  * FastCDC (Xia et al., USENIX ATC 2016) with normalized chunking, on a
@@ -19,6 +20,21 @@ export const GEAR: Uint32Array = (() => {
   }
   return table
 })()
+
+/**
+ * A gear table keyed by a secret (restic and borg key their chunkers the same
+ * way): entry i is bytes 4i..4i+3 (big-endian) of
+ * HKDF-SHA256(key, empty salt, info GEAR_KEYED_INFO, 1024 bytes). Without
+ * the key, chunk boundaries (and so the sizes of a known file's chunks)
+ * cannot be predicted.
+ */
+export function keyedGear (key: Uint8Array): Uint32Array {
+  if (key.byteLength < 16) throw new InvalidChunkerParamsError(`a gear key is at least 16 bytes, got ${key.byteLength}`)
+  const bytes = Buffer.from(hkdfSync('sha256', key, new Uint8Array(0), GEAR_KEYED_INFO, 1024))
+  const table = new Uint32Array(256)
+  for (let i = 0; i < 256; i++) table[i] = bytes.readUInt32BE(4 * i)
+  return table
+}
 
 /** A mask of `bits` ones in the top bits of a 32-bit word. */
 function topMask (bits: number): number {
@@ -43,14 +59,14 @@ export function masksFor (avgSize: number): Masks {
 
 /**
  * Length of the chunk starting at `start` in `buf[start, end)`, or -1 when
- * more bytes are needed to decide (only if `final` is false).
+ * more bytes are needed to decide (only if `final` is false). `gear`: the
+ * public table GEAR, or a keyed one (keyedGear).
  */
-export function cutPoint (buf: Uint8Array, start: number, end: number, final: boolean, p: CutParams, m: Masks): number {
+export function cutPoint (buf: Uint8Array, start: number, end: number, final: boolean, p: CutParams, m: Masks, gear: Uint32Array = GEAR): number {
   const available = end - start
   if (available <= p.minSize) return final ? available : -1
   const limit = Math.min(available, p.maxSize)
   const normal = Math.min(limit, p.avgSize)
-  const gear = GEAR
   let h = 0
   let i = p.minSize
   // the hash needs 32 bytes of history: start it that far before the minimum

@@ -12,12 +12,13 @@
  * const chunker = createChunker()                     // 8 / 32 / 128 KiB
  * for await (const chunk of chunker.chunkFile('/home/u/doc.pdf')) store(chunk)
  * const pieces = chunker.split(bytes)                 // whole buffer at once
+ * const mine = createChunker({ gearKey })             // boundaries keyed by a secret
  * ```
  */
 import { open } from 'node:fs/promises'
-import { DEFAULT_AVG_SIZE, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, DEFAULT_READ_SIZE } from './constants.js'
+import { CHUNKER_ID, CHUNKER_KEYED_ID, DEFAULT_AVG_SIZE, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, DEFAULT_READ_SIZE } from './constants.js'
 import { InvalidChunkerParamsError } from './errors.js'
-import { cutPoint, masksFor, type CutParams } from './fastcdc.js'
+import { cutPoint, GEAR, keyedGear, masksFor, type CutParams } from './fastcdc.js'
 
 export interface ChunkerInit {
   /** Default DEFAULT_MIN_SIZE. */
@@ -28,9 +29,13 @@ export interface ChunkerInit {
   maxSize?: number
   /** Bytes read at a time by chunkFile. Default DEFAULT_READ_SIZE. */
   readSize?: number
+  /** A secret keying the gear table (keyedGear): each key cuts the same bytes at other boundaries. Default: the public table GEAR. */
+  gearKey?: Uint8Array
 }
 
 export interface Chunker {
+  /** CHUNKER_ID, or CHUNKER_KEYED_ID with a gear key. */
+  readonly id: string
   readonly minSize: number
   readonly avgSize: number
   readonly maxSize: number
@@ -53,12 +58,14 @@ export function createChunker (init: ChunkerInit = {}): Chunker {
   }
   const masks = masksFor(p.avgSize)
   const readSize = Math.max(init.readSize ?? DEFAULT_READ_SIZE, p.maxSize)
+  const gear = init.gearKey === undefined ? GEAR : keyedGear(init.gearKey)
+  const id = init.gearKey === undefined ? CHUNKER_ID : CHUNKER_KEYED_ID
 
   function split (bytes: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = []
     let start = 0
     while (start < bytes.byteLength) {
-      const n = cutPoint(bytes, start, bytes.byteLength, true, p, masks)
+      const n = cutPoint(bytes, start, bytes.byteLength, true, p, masks, gear)
       out.push(bytes.subarray(start, start + n))
       start += n
     }
@@ -73,7 +80,7 @@ export function createChunker (init: ChunkerInit = {}): Chunker {
       else { buf = new Uint8Array(carry.byteLength + piece.byteLength); buf.set(carry); buf.set(piece, carry.byteLength) }
       let start = 0
       while (true) {
-        const n = cutPoint(buf, start, buf.byteLength, false, p, masks)
+        const n = cutPoint(buf, start, buf.byteLength, false, p, masks, gear)
         if (n < 0) break
         yield buf.subarray(start, start + n)
         start += n
@@ -82,7 +89,7 @@ export function createChunker (init: ChunkerInit = {}): Chunker {
     }
     let start = 0
     while (start < carry.byteLength) {
-      const n = cutPoint(carry, start, carry.byteLength, true, p, masks)
+      const n = cutPoint(carry, start, carry.byteLength, true, p, masks, gear)
       yield carry.subarray(start, start + n)
       start += n
     }
@@ -102,9 +109,9 @@ export function createChunker (init: ChunkerInit = {}): Chunker {
     }
   }
 
-  return { ...p, split, chunks, chunkFile: async function * (path: string) { yield * chunks(readFile(path)) } }
+  return { ...p, id, split, chunks, chunkFile: async function * (path: string) { yield * chunks(readFile(path)) } }
 }
 
 export * from './constants.js'
 export * from './errors.js'
-export { GEAR } from './fastcdc.js'
+export { GEAR, keyedGear } from './fastcdc.js'

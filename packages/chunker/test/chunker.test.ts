@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { createChunker, InvalidChunkerParamsError } from '../src/index.js'
+import { CHUNKER_ID, CHUNKER_KEYED_ID, createChunker, GEAR, InvalidChunkerParamsError, keyedGear } from '../src/index.js'
 
 /** Reproducible pseudo-random bytes: AES-256-CTR keystream keyed by the seed. */
 function seeded (seed: string, length: number): Uint8Array {
@@ -86,5 +86,27 @@ describe('chunker', () => {
     chunker.split(data)
     const mbps = 2 * data.byteLength / 1e6 / ((performance.now() - t) / 1000)
         assert.ok(mbps > 100, `${mbps.toFixed(0)} MB/s`)
+  })
+
+  it('a keyed gear table: two keys cut the same bytes at different boundaries, one key always at the same', () => {
+    const data = seeded('keyed', 4 * 1024 * 1024)
+    const sizes = (key?: Uint8Array): number[] => createChunker(key === undefined ? {} : { gearKey: key }).split(data).map(c => c.byteLength)
+    const alice = createHash('sha256').update('alice').digest()
+    const bob = createHash('sha256').update('bob').digest()
+    assert.deepEqual(sizes(alice), sizes(Buffer.from(alice)), 'deterministic for one key')
+    const cuts = (s: number[]): Set<number> => { const out = new Set<number>(); let at = 0; for (const n of s) out.add(at += n); return out }
+    const a = cuts(sizes(alice))
+    const b = cuts(sizes(bob))
+    const pub = cuts(sizes())
+    const shared = (x: Set<number>, y: Set<number>): number => [...x].filter(c => y.has(c)).length
+    // only the end of the data is a shared cut; chance agreement elsewhere is rare
+    assert.ok(shared(a, b) <= 3, `${shared(a, b)} of ${a.size} cuts shared by two keys`)
+    assert.ok(shared(a, pub) <= 3, `${shared(a, pub)} of ${a.size} cuts shared with the public table`)
+    assert.equal(createChunker({ gearKey: alice }).id, CHUNKER_KEYED_ID)
+    assert.equal(createChunker().id, CHUNKER_ID)
+    assert.notDeepEqual(keyedGear(alice), GEAR)
+    // the keyed chunker keeps the size bounds
+    for (const n of sizes(alice).slice(0, -1)) assert.ok(n >= 8 * 1024 && n <= 128 * 1024)
+    assert.throws(() => keyedGear(new Uint8Array(4)), InvalidChunkerParamsError)
   })
 })

@@ -143,7 +143,8 @@ export class PersonalFolders implements PersonalApi {
       if (this.merging.has(user)) {
         // the user's other machines: their changes come into the folder, and the merged folder goes out
         const pulled = await sync.pull()
-        result.merged = { applied: pulled.applied, conflicts: pulled.conflicts }
+        // (an empty new folder was filled by a merge inside the snapshot already: counted too)
+        result.merged = { applied: pulled.applied + (s.merged?.applied ?? 0), conflicts: [...(s.merged?.conflicts ?? []), ...pulled.conflicts] }
         if (pulled.applied > 0 || pulled.conflicts.length > 0) result.sent += (await sync.replicate()).replicated
       }
       result.replicated = (await sync.log()).find(x => x.cid.equals(s.cid))?.replicated ?? s.replicated

@@ -31,6 +31,8 @@ describe('directory blocks as deltas (real libp2p on loopback)', () => {
   let sync: PersonalSync
   let folder: string
   const expected: Record<string, string> = {}
+  /** Block bytes of the delta-only replication (the second snapshot). */
+  let deltaBytes = 0
 
   const edit = async (v: string): Promise<number> => {
     let bytes = 0
@@ -85,6 +87,7 @@ describe('directory blocks as deltas (real libp2p on loopback)', () => {
     const changed = await edit('v2')
     const s2 = await sync.snapshot()
     const second = await sync.replicate()
+    deltaBytes = second.bytesSent
     assert.ok(second.deltas >= DIRS + 1, `deltas: ${second.deltas}`)
     assert.ok(second.wireBytes < changed * 1.5, `sent ${second.wireBytes} bytes for ${changed} changed`)
     assert.deepEqual(await files(s2.time), expected)
@@ -100,7 +103,8 @@ describe('directory blocks as deltas (real libp2p on loopback)', () => {
     assert.equal(third.replicated, 1)
     // the node sent deltas of blocks the store no longer holds; the store wanted those again, whole
     assert.ok(third.deltas > 0)
-    assert.ok(third.bytesSent > changed * 10, 'the whole folder was sent again')
+    // (chunks are compressed before sealing, so the whole folder is measured against a delta-only replication, not the plaintext)
+    assert.ok(changed > 0 && third.bytesSent > deltaBytes * 5, `the whole folder was sent again: ${third.bytesSent} bytes, ${deltaBytes} for deltas only`)
     assert.deepEqual(await files(s3.time), expected)
   })
 })

@@ -3,8 +3,10 @@
 
 /** Format tag of a snapshot record (plaintext dag-cbor). */
 export const SNAPSHOT_FORMAT = 'cachecloud/personal-snapshot/1'
-/** Format tag inside a sealed directory node. */
-export const DIR_FORMAT = 'cachecloud/personal-dir/4'
+/** Format tag inside a sealed directory node. Format 5: format 4 whose file entries may say their chunks' format (`z`). */
+export const DIR_FORMAT = 'cachecloud/personal-dir/5'
+/** Format 4: still read (snapshots written before format 5, and unchanged directories since), never written. */
+export const DIR_FORMAT_V4 = 'cachecloud/personal-dir/4'
 /** The previous directory format: still read (snapshots written before format 4), never written. */
 export const DIR_FORMAT_V3 = 'cachecloud/personal-dir/3'
 /** Entry kinds in directory blocks (`k`). */
@@ -18,6 +20,8 @@ export const PERSONAL_READ_PROTOCOL = '/cachecloud/personal-read/1.0.0'
 export const KDF_CHUNK_KEY = 'cachecloud/personal/chunk-key/1'
 export const KDF_NONCE_KEY = 'cachecloud/personal/chunk-nonce/1'
 export const KDF_WRAP_KEY = 'cachecloud/personal/wrap/1'
+/** HKDF info deriving the key of the user's FastCDC gear table from the user key (docs/formats/personal.md#chunking). */
+export const KDF_GEAR_KEY = 'cachecloud/personal/gear-key/1'
 /** HKDF info prefix deriving a user key from the user's X25519 private key (then the user name). */
 export const KDF_USER_KEY = 'cachecloud/personal/user-key/1'
 /** HKDF info prefix deriving the user's Ed25519 snapshot-signing key from the user's X25519 private key (then the user name). */
@@ -45,8 +49,19 @@ export const PAGE_MIN_ENTRIES = 4
 export const PAGE_MAX_ENTRIES = 64
 /** Largest directory block (dag-cbor: links and sealed entries). */
 export const MAX_DIR_BLOCK_BYTES = 16 * 1024 * 1024
-/** Largest chunk block: the chunker's maximum plus nonce and tag. */
-export const MAX_CHUNK_BLOCK_BYTES = 128 * 1024 + NONCE_BYTES + TAG_BYTES
+/** Largest chunk (the chunker's maximum): a sealed chunk that states or holds more is refused before it is inflated. */
+export const MAX_CHUNK_BYTES = 128 * 1024
+/** Largest chunk block: the chunker's maximum, the format-2 flag and length (5 bytes at most), nonce and tag. */
+export const MAX_CHUNK_BLOCK_BYTES = MAX_CHUNK_BYTES + 5 + NONCE_BYTES + TAG_BYTES
+/**
+ * Formats of sealed chunks (a file entry's `z`; absent = 1). 1: the chunk as it is, sealed (written before
+ * compression; read, never written). 2: a flag byte (CHUNK_INNER), then the chunk raw or zstd-compressed, sealed.
+ */
+export const CHUNK_FORMAT = { plain: 1, flagged: 2 } as const
+/** First byte of a format-2 chunk's sealed plaintext. */
+export const CHUNK_INNER = { raw: 0, zstd: 1 } as const
+/** zstd level chunks are compressed at before sealing. */
+export const CHUNK_ZSTD_LEVEL = 3
 /** Most entries in one directory block (a page, or a directory of up to PAGE_THRESHOLD entries); a paged top has none. */
 export const MAX_BLOCK_ENTRIES = PAGE_MAX_ENTRIES
 /** Most entries (files, directories, symlinks, counted per path) a walk of one snapshot tree visits: a hard bound on what a tree can make a store index or a machine restore. */
@@ -71,7 +86,7 @@ export const DEFAULT_REPLICATE_INTERVAL_MS = 60_000
 /** A replication stream fails after this long without progress. */
 export const DEFAULT_TIMEOUT_MS = 60_000
 /** Name of the per-folder state files inside the state directory. */
-export const STATE_FILES = { userKey: 'user.key', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl', syncBase: 'sync-base.json' } as const
+export const STATE_FILES = { userKey: 'user.key', previousKeys: 'user.key.previous', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl', syncBase: 'sync-base.json' } as const
 /** Conflict copies are named `<stem>.conflict-<node>-<time><ext>`; `<node>` is the last NODE_TAG_CHARS of the peer id. */
 export const CONFLICT_MARKER = '.conflict-'
 /** Temporary files of a restore or merge are named `.<name>` + TEMP_MARKER + pid; scans skip them, so one left by a crash is never versioned. */

@@ -3,7 +3,7 @@ import { hchacha } from '@noble/ciphers/chacha.js'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { base58btc } from 'multiformats/bases/base58'
 import {
-  KDF_CHUNK_KEY, KDF_NONCE_KEY, KDF_USER_KEY, KDF_WRAP_KEY, NONCE_BYTES, TAG_BYTES, USER_KEY_BYTES, WRAPPED_KEY_BYTES, X25519_KEY_BYTES, X25519_KEY_PREFIX
+  KDF_CHUNK_KEY, KDF_GEAR_KEY, KDF_NONCE_KEY, KDF_USER_KEY, KDF_WRAP_KEY, NONCE_BYTES, TAG_BYTES, USER_KEY_BYTES, WRAPPED_KEY_BYTES, X25519_KEY_BYTES, X25519_KEY_PREFIX
 } from './constants.js'
 import { DecryptionFailedError, InvalidPersonalFormatError } from './errors.js'
 
@@ -68,12 +68,17 @@ export interface UserKeys {
   chunkKey: Uint8Array
   /** Keys the PRF that derives each block's nonce from its plaintext. */
   nonceKey: Uint8Array
+  /** Keys the user's FastCDC gear table: chunk boundaries only a holder of K can predict. */
+  gearKey: Uint8Array
 }
+
+/** The keys sealing needs (all a sealing thread is given). */
+export type SealingKeys = Pick<UserKeys, 'chunkKey' | 'nonceKey'>
 
 export function deriveUserKeys (userKey: Uint8Array): UserKeys {
   if (userKey.byteLength !== USER_KEY_BYTES) throw new InvalidPersonalFormatError(`a user key is ${USER_KEY_BYTES} bytes, got ${userKey.byteLength}`)
   const derive = (info: string): Uint8Array => new Uint8Array(hkdfSync('sha256', userKey, new Uint8Array(0), info, 32))
-  return { userKey, chunkKey: derive(KDF_CHUNK_KEY), nonceKey: derive(KDF_NONCE_KEY) }
+  return { userKey, chunkKey: derive(KDF_CHUNK_KEY), nonceKey: derive(KDF_NONCE_KEY), gearKey: derive(KDF_GEAR_KEY) }
 }
 
 /**
@@ -98,7 +103,7 @@ export function generateUserKey (): Uint8Array {
  * gives unrelated bytes. A nonce repeats only for identical plaintext, which
  * XChaCha20-Poly1305 tolerates (it reveals only that equality, to the key holder).
  */
-export function sealBlock (keys: UserKeys, plaintext: Uint8Array): Uint8Array {
+export function sealBlock (keys: SealingKeys, plaintext: Uint8Array): Uint8Array {
   const nonce = createHmac('sha256', keys.nonceKey).update(plaintext).digest().subarray(0, NONCE_BYTES)
   return xseal(keys.chunkKey, nonce, plaintext)
 }

@@ -1,5 +1,5 @@
 import type { CID } from '@cachecloud/core'
-import { ENTRY_KIND } from './constants.js'
+import { CHUNK_FORMAT, ENTRY_KIND } from './constants.js'
 import { bytes, fail, int, isObj, str, type Obj } from './decode.js'
 import type { Entry } from './tree.js'
 
@@ -18,7 +18,8 @@ export function decodeEntryWith (v: unknown, links: EntryLinks): Entry {
   if (v.k === ENTRY_KIND.file) {
     const sha = bytes(v.h, 'sha256')
     if (sha.byteLength !== 32) fail('sha256 of a file is 32 bytes')
-    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: links.chunks(v) }
+    if (v.z !== undefined && v.z !== CHUNK_FORMAT.flagged) fail(`unknown chunk format ${String(v.z)}`)
+    return { kind: 'file', ...base, size: int(v.s, 'size'), sha256: sha, chunks: links.chunks(v), ...(v.z === undefined ? {} : { chunkFormat: CHUNK_FORMAT.flagged }) }
   }
   if (v.k === ENTRY_KIND.dir) return { kind: 'dir', ...base, dir: links.dir(v) }
   if (v.k === ENTRY_KIND.symlink) return { kind: 'symlink', ...base, target: str(v.t, 'target') }

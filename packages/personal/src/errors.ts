@@ -1,4 +1,4 @@
-import { CacheCloudError } from '@cachecloud/core'
+import { CacheCloudError, type CID } from '@cachecloud/core'
 
 /** A sealed block or wrapped key did not authenticate: wrong key or tampered bytes. */
 export class DecryptionFailedError extends CacheCloudError {
@@ -78,4 +78,27 @@ export class UnsafePathError extends CacheCloudError {
 export class TreeTooLargeError extends CacheCloudError {
   static override name = 'TreeTooLargeError'
   constructor (message: string) { super(message, 'ERR_TREE_TOO_LARGE') }
+}
+
+/** A sealed chunk opened but its content is malformed: unknown flag, a length beyond the chunk maximum, a zstd frame that does not decode to it. */
+export class ChunkDecodeError extends CacheCloudError {
+  static override name = 'ChunkDecodeError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_CHUNK_DECODE', options) }
+}
+
+/**
+ * The user's data is sealed with another user key than this node's: a new machine without the user's key pair,
+ * or a key file added to a folder first versioned without it. The message names the fix.
+ */
+export class UserKeyMismatchError extends CacheCloudError {
+  static override name = 'UserKeyMismatchError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_USER_KEY_MISMATCH', options) }
+}
+
+/** The folder is empty and this node has no snapshot of it: not recorded (it would become the user's latest snapshot, hiding the history). */
+export class EmptyFirstSnapshotError extends CacheCloudError {
+  static override name = 'EmptyFirstSnapshotError'
+  /** The (empty) directory block the scan sealed: the local side of a merge into the empty folder. */
+  readonly root: CID
+  constructor (root: CID, message: string) { super(message, 'ERR_EMPTY_FIRST_SNAPSHOT'); this.root = root }
 }

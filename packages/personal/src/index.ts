@@ -77,8 +77,10 @@ export interface PersonalSyncInit {
   replicateIntervalMs?: number
   /** Default DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number
-  /** Files read at once. Default DEFAULT_SCAN_CONCURRENCY. */
+  /** Files (batches of small files) in work at once, across directories. 1: one at a time on the calling thread. Default DEFAULT_SCAN_CONCURRENCY. */
   concurrency?: number
+  /** Worker threads reading small files and sealing chunks during a scan; 0: the calling thread. Default: one per core, at most 4. */
+  sealThreads?: number
   log?: Logger
   onProgress?: (event: ProgressEvent) => void
 }
@@ -100,6 +102,8 @@ export interface SnapshotResult extends SnapshotInfo {
   /** False when nothing changed since the last snapshot (that one is returned). */
   created: boolean
   stats: ScanStats
+  /** The folder was empty without history and the user's other machines' snapshots were merged into it first: what that merge applied. */
+  merged?: { applied: number, conflicts: string[] }
 }
 
 export interface PersonalStatus {
@@ -183,6 +187,7 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
     },
     watch: init.watch ?? true,
     concurrency: init.concurrency ?? DEFAULT_SCAN_CONCURRENCY,
+    ...(init.sealThreads === undefined ? {} : { sealThreads: init.sealThreads }),
     ...(init.log === undefined ? {} : { log: init.log }),
     ...(init.onProgress === undefined ? {} : { onProgress: init.onProgress }),
     init
@@ -192,13 +197,14 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
 export * from './constants.js'
 export * from './errors.js'
 export * from './crypto.js'
+export { chunkInner, decodeChunkInner, openChunk, sealChunk, type ChunkFormat } from './chunk-seal.js'
 export * from './tree.js'
 export * from './walk.js'
 export * from './wire.js'
 export * from './read-wire.js'
 export { applyDirDelta, encodeDirDelta, type DirDelta } from './delta.js'
 export { StoreReader, fetchSnapshot, type RemoteSnapshot, type StoreReaderInit } from './store-reader.js'
-export { readUserKeyFile, writeUserKeyFile } from './user-key.js'
+export { adoptUserKey, adoptUserKeyPair, readPreviousKeys, readUserKeyFile, writeUserKeyFile } from './user-key.js'
 export { deriveSigningKey, signRecord, verifyRecord, type SigningKey } from './sign.js'
 export { restoreTree, writeRestoredFile, type RestoreResult } from './restore.js'
 export { SafeFolder, pathParts, RESTORED_MODE_MASK, type WriteMeta } from './safe-path.js'

@@ -1,6 +1,6 @@
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { UserKeys } from './crypto.js'
-import { DecryptionFailedError, SnapshotNotFoundError } from './errors.js'
+import { SnapshotNotFoundError, UserKeyMismatchError } from './errors.js'
 import type { RestoreOptions, SnapshotInfo } from './index.js'
 import { opensWith } from './pull.js'
 import { restoreTree, type RestoreResult } from './restore.js'
@@ -20,7 +20,9 @@ export async function restoreFromStore (reader: StoreReader, blockstore: Blockst
   const heads = (await reader.heads(user, at)).filter(verified).sort((a, b) => Date.parse(a.record.time) - Date.parse(b.record.time))
   const latest = heads.at(-1)
   if (latest === undefined) throw new SnapshotNotFoundError(`the store has no snapshot of ${user} at or before ${at === undefined ? 'now' : new Date(at).toISOString()}`)
-  if (!await opensWith(reader, blockstore, keys, latest)) throw new DecryptionFailedError(`snapshot ${latest.cid.toString()} of ${user} is sealed with another user key: give this node the user's key pair`)
+  if (!await opensWith(reader, blockstore, keys, latest)) {
+    throw new UserKeyMismatchError(`cannot open ${user}'s latest snapshot at the store (${latest.cid.toString()}, from ${latest.record.node}): it is sealed with a user key this node does not have (this node has no key pair of the user, or another one); copy the user's key file to this machine, set it as personalization[].keyFile for ${user}, restart the daemon and restore again`)
+  }
   await fetchSnapshot(reader, blockstore, latest)
   const r = latest.record
   const result = await restoreTree(blockstore, keys, r.root, path, options.to)

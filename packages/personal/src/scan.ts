@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto'
-import { closeSync, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs'
-import { lstat, open, readdir, readlink, rm } from 'node:fs/promises'
+import { constants, type BigIntStats } from 'node:fs'
+import { lstat, open, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
-import { TEMP_MARKER, SEALED_PUT } from './constants.js'
+import { CHUNK_FORMAT, TEMP_MARKER, SEALED_PUT } from './constants.js'
 import { FolderUnavailableError } from './errors.js'
-import { sealBlock, type UserKeys } from './crypto.js'
+import type { UserKeys } from './crypto.js'
+import type { ChunkFormat } from './chunk-seal.js'
+import { createSealer, defaultSealThreads } from './seal-pool.js'
+import type { EntryStat } from './seal-file.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 import { sealDir, type Entry } from './tree.js'
 
@@ -32,116 +35,157 @@ export interface ScanInit extends ProgressOptions<'personal:scan'> {
   keys: UserKeys
   /** Scan cache of the previous scan (read only). */
   previous: ScanCache
+  /** Files in work at once (across directories); 1: one at a time, sealed on the calling thread. */
   concurrency: number
+  /** Worker threads that read small files and seal chunks; 0: the calling thread. Default defaultSealThreads(). Ignored (0) with concurrency 1. */
+  sealThreads?: number
 }
 
-/** Files up to this size are read whole with synchronous calls; larger ones are streamed in pieces of WHOLE_FILE_BYTES. */
+/** Files up to this size are read whole by the sealer; larger ones are streamed in pieces of WHOLE_FILE_BYTES. */
 const SYNC_READ_BYTES = 256 * 1024
 const WHOLE_FILE_BYTES = 1024 * 1024
+/** Chunks of a large file go to the sealer about this many bytes at a time. */
+const SEAL_BATCH_BYTES = 1024 * 1024
+/** Small files of a directory go to the sealer in batches of at most this many bytes and files (fewer messages, less garbage). */
+const SMALL_BATCH_BYTES = 4 * 1024 * 1024
+const FILE_BATCH = 256
+/** Names of a directory lstat'ed in one message. */
+const STAT_BATCH = 1024
 
 /** SHA-256 of everything a directory block encodes. */
 function signature (entries: Entry[]): string {
   const hash = createHash('sha256')
   for (const e of entries) {
     hash.update(`${e.kind}\0${e.name}\0${e.mode}\0${e.mtimeMs}\0`)
-    if (e.kind === 'file') hash.update(`${e.size}\0${Buffer.from(e.sha256).toString('hex')}\0${e.chunks.join(',')}\0`)
+    if (e.kind === 'file') hash.update(`${e.size}\0${Buffer.from(e.sha256).toString('hex')}\0${e.chunks.join(',')}\0${e.chunkFormat === CHUNK_FORMAT.flagged ? 'z2\0' : ''}`)
     else if (e.kind === 'dir') hash.update(`${e.dir.toString()}\0`)
     else hash.update(`${e.target}\0`)
   }
   return hash.digest('hex')
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight, keeping results in order. */
-async function mapLimit<T, R> (items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) { const i = next++; out[i] = await fn(items[i]) }
+/** At most `limit` holders at once; the others wait in order. */
+class Limiter {
+  private active = 0
+  private readonly waiting: Array<() => void> = []
+  constructor (private readonly limit: number) {}
+  async run<T> (fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>(resolve => { this.waiting.push(resolve) })
+    else this.active++
+    try { return await fn() } finally {
+      const next = this.waiting.shift()
+      if (next !== undefined) next()
+      else this.active--
+    }
   }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
-  return out
 }
 
 /**
  * Scans a folder into sealed chunks and directory blocks in the block store,
  * returning the root directory CID and the new scan cache. A file whose size,
  * mtime, ctime and inode match the previous scan is not read: its chunk list
- * and hash come from the cache. Only files' content passes through memory,
- * one chunk (or one small file) per worker.
+ * and hash come from the cache. Up to `concurrency` files are in work at once,
+ * across directories (subdirectories are scanned side by side), their reading,
+ * hashing, chunking, compression and sealing on `sealThreads` worker threads;
+ * entries are put together in name order, and sealing is deterministic, so the
+ * tree and every CID are the same whatever the concurrency.
  */
 export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: ScanCache, stats: ScanStats }> {
   const stats: ScanStats = { files: 0, bytes: 0, hashedFiles: 0, hashedBytes: 0, newBlocks: 0, newBytes: 0, sealedDirs: 0 }
   const cache: ScanCache = emptyScanCache()
+  const concurrency = Math.max(1, init.concurrency)
+  const fileWork = new Limiter(concurrency)
+  const dirWork = new Limiter(concurrency)
+  const sealer = createSealer(init.keys, init.chunker, concurrency === 1 ? 0 : init.sealThreads ?? defaultSealThreads())
 
-  const putSealed = async (plain: Uint8Array): Promise<CID> => {
-    const sealed = sealBlock(init.keys, plain)
-    const { cid, written } = await init.blockstore.putBytes(sealed)
+  /** File entries sealed on the sealing threads (the same bytes sealDir would make). */
+  const presealed = new Map<Entry, Uint8Array>()
+
+  const putSealed = async (sealed: Uint8Array): Promise<CID> => {
+    const { cid, written } = await init.blockstore.putBytes(sealed, SEALED_PUT)
     if (written) { stats.newBlocks++; stats.newBytes += sealed.byteLength }
     return cid
   }
 
-  const cached = (rel: string, st: BigIntStats): CachedFile | undefined => {
+  const cached = (rel: string, st: EntryStat): CachedFile | undefined => {
     const old = init.previous.files.get(rel)
     if (old === undefined || old.size !== st.size.toString() || old.mtimeNs !== st.mtimeNs.toString() || old.ctimeNs !== st.ctimeNs.toString() || old.ino !== st.ino.toString()) return undefined
     return old
   }
 
-  const fileEntry = (name: string, st: BigIntStats, sha256: Uint8Array, chunks: CID[], size: number): Entry =>
-    ({ kind: 'file', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), size, sha256, chunks })
+  const fileEntry = (name: string, st: EntryStat, sha256: Uint8Array, chunks: CID[], size: number, chunkFormat: ChunkFormat): Entry =>
+    ({ kind: 'file', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), size, sha256, chunks, ...(chunkFormat === CHUNK_FORMAT.plain ? {} : { chunkFormat }) })
 
-  const finish = async (rel: string, name: string, st: BigIntStats, pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, stable: () => Promise<boolean> | boolean): Promise<Entry> => {
-    const hash = createHash('sha256')
-    const chunks: CID[] = []
-    let size = 0
-    for await (const piece of pieces) { hash.update(piece); size += piece.byteLength; chunks.push(await putSealed(piece)) }
+  const finish = (rel: string, name: string, st: EntryStat, sha256: Uint8Array, chunks: CID[], size: number, stable: boolean): Entry => {
     stats.hashedFiles++; stats.hashedBytes += size
-    const sha256 = hash.digest()
     // changed while read: keep what was read, but do not cache it so the next scan reads it again
-    if (BigInt(size) === st.size && await stable()) {
-      cache.files.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: sha256.toString('hex'), chunks: chunks.map(c => c.toString()) })
+    if (BigInt(size) === st.size && stable) {
+      cache.files.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: Buffer.from(sha256).toString('hex'), chunks: chunks.map(c => c.toString()), z: CHUNK_FORMAT.flagged })
     }
-    return fileEntry(name, st, sha256, chunks, size)
+    return fileEntry(name, st, sha256, chunks, size, CHUNK_FORMAT.flagged)
   }
 
-  const same = (a: BigIntStats, b: BigIntStats): boolean => a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino
+  interface ToRead { i: number, abs: string, rel: string, name: string, st: EntryStat }
 
-  /**
-   * Reads a changed file. A small one is read with synchronous calls (open,
-   * read, fstat, close: microseconds from the page cache, where the thread
-   * pool round trips cost more than the reads); a large one is streamed.
-   */
-  const readFileEntry = async (abs: string, rel: string, name: string, st: BigIntStats): Promise<Entry | undefined> => {
-    if (st.size <= BigInt(SYNC_READ_BYTES)) {
-      let fd: number
-      try { fd = openSync(abs, 'r') } catch { return undefined } // vanished or unreadable since readdir
-      let data: Buffer
-      let unchanged: boolean
-      try {
-        const buf = Buffer.allocUnsafe(Number(st.size))
-        let offset = 0
-        while (offset < buf.byteLength) {
-          const n = readSync(fd, buf, offset, buf.byteLength - offset, offset)
-          if (n === 0) break
-          offset += n
-        }
-        data = buf.subarray(0, offset)
-        unchanged = same(fstatSync(fd, { bigint: true }), st)
-      } finally {
-        closeSync(fd)
-      }
-      return await finish(rel, name, st, init.chunker.split(data), () => unchanged)
+  /** Small changed files, read whole and sealed by the sealer in one message (synchronous reads: microseconds from the page cache). */
+  const readSmall = async (files: ToRead[], items: Array<Entry | undefined>): Promise<void> => {
+    const r = await sealer.run({
+      t: 'files',
+      files: files.map(f => ({ t: 'file', path: f.abs, size: f.st.size, mtimeNs: f.st.mtimeNs, ino: f.st.ino, name: f.name, mode: Number(f.st.mode & 0o7777n), mtimeMs: Number(f.st.mtimeNs / 1_000_000n) }))
+    })
+    if (r.t !== 'files' || r.results.length !== files.length) throw new Error('sealer answered a file batch with something else')
+    // every chunk of the batch put at once: the block store appends them in a few writes
+    const cids = await Promise.all(r.results.map(async one => one.t === 'file' ? await Promise.all(one.sealed.map(putSealed)) : []))
+    for (const [k, f] of files.entries()) {
+      const one = r.results[k]
+      if (one.t !== 'file') continue // vanished or unreadable since readdir
+      const chunks = cids[k]
+      const entry = finish(f.rel, f.name, f.st, one.sha256, chunks, one.size, one.unchanged)
+      presealed.set(entry, one.entry)
+      items[f.i] = entry
     }
-    const handle = await open(abs, 'r').catch(() => undefined)
+  }
+
+  const same = (a: BigIntStats, b: EntryStat): boolean => a.mtimeNs === b.mtimeNs && a.size === b.size && a.ino === b.ino
+
+  /** A large changed file: streamed here, its chunks sealed by the sealer a batch at a time. */
+  const readLarge = async (f: ToRead): Promise<Entry | undefined> => {
+    const handle = await open(f.abs, constants.O_RDONLY | constants.O_NOFOLLOW).catch(() => undefined)
     if (handle === undefined) return undefined
     try {
+      const hash = createHash('sha256')
+      const chunks: CID[] = []
+      let size = 0
+      let batch: Uint8Array[] = []
+      let batchBytes = 0
+      const flush = async (): Promise<void> => {
+        if (batch.length === 0) return
+        const r = await sealer.run({ t: 'chunks', chunks: batch })
+        batch = []; batchBytes = 0
+        if (r.t !== 'chunks') throw new Error('sealer answered a chunk batch with something else')
+        chunks.push(...await Promise.all(r.sealed.map(putSealed)))
+      }
       const stream = handle.createReadStream({ autoClose: false, start: 0, highWaterMark: WHOLE_FILE_BYTES })
-      return await finish(rel, name, st, init.chunker.chunks(stream), async () => same(await handle.stat({ bigint: true }), st))
+      for await (const chunk of init.chunker.chunks(stream)) {
+        hash.update(chunk); size += chunk.byteLength
+        // a chunk is a view of the read buffer: copied, so that only its bytes travel to the sealer
+        batch.push(chunk.slice()); batchBytes += chunk.byteLength
+        if (batchBytes >= SEAL_BATCH_BYTES) await flush()
+      }
+      await flush()
+      return finish(f.rel, f.name, f.st, hash.digest(), chunks, size, same(await handle.stat({ bigint: true }), f.st))
     } finally {
       await handle.close()
     }
   }
 
-  const scanDir = async (abs: string, rel: string): Promise<CID> => {
+  /**
+   * A directory's names and the entries of its own files and symlinks
+   * (undefined where a subdirectory or anything else is), in name order; its
+   * subdirectories' names. One lstat message for the directory, then the
+   * changed files a batch at a time.
+   */
+  const listFiles = async (abs: string, rel: string): Promise<{ names: string[], items: Array<Entry | undefined>, dirs: boolean[] }> => {
     // a restore's or merge's temporary file is not the user's; one a killed process left behind is removed
     const all = await readdir(abs)
     for (const n of all.filter(n => n.includes(TEMP_MARKER))) {
@@ -149,39 +193,64 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       if (Number.isSafeInteger(pid) && pid > 0 && !processAlive(pid)) await rm(join(abs, n), { force: true })
     }
     const names = all.filter(n => !n.includes(TEMP_MARKER)).sort()
-    const items = await mapLimit(names, init.concurrency, async (name): Promise<Entry | undefined> => {
-      const childAbs = join(abs, name)
+    const statted: Array<EntryStat | null> = []
+    for (let at = 0; at < names.length; at += STAT_BATCH) {
+      const r = await sealer.run({ t: 'stat', dir: abs, names: names.slice(at, at + STAT_BATCH) })
+      if (r.t !== 'stat') throw new Error('sealer answered a stat batch with something else')
+      statted.push(...r.stats)
+    }
+    const items = new Array<Entry | undefined>(names.length)
+    const dirs = names.map((_, i) => statted[i]?.kind === 'dir')
+    const small: ToRead[][] = [[]]
+    let smallBytes = 0
+    const large: ToRead[] = []
+    for (const [i, name] of names.entries()) {
+      const st = statted[i]
+      if (st === null || st === undefined) continue
       const childRel = rel === '' ? name : `${rel}/${name}`
-      const st = await lstat(childAbs, { bigint: true }).catch(() => undefined)
-      if (st === undefined) return undefined
-      if (st.isSymbolicLink()) return { kind: 'symlink', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), target: await readlink(childAbs) }
-      if (st.isFile()) {
+      if (st.kind === 'symlink' && st.target !== undefined) {
+        items[i] = { kind: 'symlink', name, mode: Number(st.mode & 0o7777n), mtimeMs: Number(st.mtimeNs / 1_000_000n), target: st.target }
+      } else if (st.kind === 'file') {
         // unchanged since the last scan (size, mtime, ctime, inode): not opened, not read
         const old = cached(childRel, st)
         if (old !== undefined) {
           cache.files.set(childRel, old)
-          return fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size))
+          // cached before compression: its chunks stay format 1 (deduplicated with what the store holds)
+          items[i] = fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size), old.z === CHUNK_FORMAT.flagged ? CHUNK_FORMAT.flagged : CHUNK_FORMAT.plain)
+          continue
         }
-        return await readFileEntry(childAbs, childRel, name, st)
-      }
-      return undefined // directories below, sockets and devices skipped
-    })
-    const entries: Entry[] = []
-    for (const [i, name] of names.entries()) {
-      const item = items[i]
-      if (item !== undefined) {
-        entries.push(item)
-        if (item.kind === 'file') { stats.files++; stats.bytes += item.size }
-        continue
-      }
+        const f = { i, abs: join(abs, name), rel: childRel, name, st }
+        if (st.size > BigInt(SYNC_READ_BYTES)) { large.push(f); continue }
+        const last = small[small.length - 1]
+        if (last.length > 0 && (last.length >= FILE_BATCH || smallBytes + Number(st.size) > SMALL_BATCH_BYTES)) { small.push([]); smallBytes = 0 }
+        small[small.length - 1].push(f); smallBytes += Number(st.size)
+      } // directories below; sockets and devices skipped
+    }
+    await Promise.all([
+      ...small.filter(b => b.length > 0).map(async b => { await fileWork.run(async () => { await readSmall(b, items) }) }),
+      ...large.map(async f => { items[f.i] = await fileWork.run(async () => await readLarge(f)) })
+    ])
+    return { names, items, dirs }
+  }
+
+  const scanDir = async (abs: string, rel: string): Promise<CID> => {
+    // this directory's files hold a slot while listed and read; its subdirectories take their own (never held while waiting for them)
+    const { names, items, dirs } = await dirWork.run(async () => await listFiles(abs, rel))
+    const subdirs = await Promise.all(names.map(async (name, i): Promise<Entry | undefined> => {
+      if (!dirs[i]) return items[i]
       const childAbs = join(abs, name)
       const st = await lstat(childAbs).catch(() => undefined)
-      if (st?.isDirectory() === true) {
-        const dir = await scanDir(childAbs, rel === '' ? name : `${rel}/${name}`)
-        // its metadata after its contents: the scan itself may have removed a leftover temporary file
-        const after = await lstat(childAbs).catch(() => st)
-        entries.push({ kind: 'dir', name, mode: after.mode & 0o7777, mtimeMs: Math.floor(after.mtimeMs), dir })
-      }
+      if (st?.isDirectory() !== true) return undefined
+      const dir = await scanDir(childAbs, rel === '' ? name : `${rel}/${name}`)
+      // its metadata after its contents: the scan itself may have removed a leftover temporary file
+      const after = await lstat(childAbs).catch(() => st)
+      return { kind: 'dir', name, mode: after.mode & 0o7777, mtimeMs: Math.floor(after.mtimeMs), dir }
+    }))
+    const entries: Entry[] = []
+    for (const item of subdirs) {
+      if (item === undefined) continue
+      entries.push(item)
+      if (item.kind === 'file') { stats.files++; stats.bytes += item.size }
     }
     init.onProgress?.({ type: 'personal:scan', done: stats.files, total: 0, detail: { dir: rel, hashedFiles: stats.hashedFiles } })
     // unchanged entries (same names, metadata, content hashes, chunk and subdirectory CIDs): the block sealed last time
@@ -192,7 +261,8 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       return parseCid(previous.cid)
     }
     stats.sealedDirs++
-    const block = sealDir(init.keys, entries)
+    const block = sealDir(init.keys, entries, presealed)
+    for (const e of entries) presealed.delete(e)
     for (const page of block.pages) {
       if (await init.blockstore.put(page.cid, page.bytes, SEALED_PUT)) { stats.newBlocks++; stats.newBytes += page.bytes.byteLength }
     }
@@ -208,6 +278,10 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     throw new FolderUnavailableError(`${init.folder} is empty and on another device than at the last scan (is its disk mounted?): not snapshotted`)
   }
   cache.device = device
-  const root = await scanDir(init.folder, '')
-  return { root, cache, stats }
+  try {
+    const root = await scanDir(init.folder, '')
+    return { root, cache, stats }
+  } finally {
+    await sealer.close()
+  }
 }

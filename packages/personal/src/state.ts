@@ -15,6 +15,8 @@ export interface CachedFile {
   sha256: string
   /** Chunk CIDs (sealed blocks). */
   chunks: string[]
+  /** Their format (CHUNK_FORMAT); absent = 1 (cached before compression). */
+  z?: number
 }
 
 /** A directory whose entries hash to `sig` sealed to `cid` (with its pages) last time: not sealed again. */

@@ -1,5 +1,5 @@
 import { watch, type FSWatcher } from 'node:fs'
-import { lstat } from 'node:fs/promises'
+import { lstat, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
@@ -7,9 +7,9 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
-import { MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES, SEALED_PUT } from './constants.js'
+import { MAX_HISTORY_SNAPSHOTS, MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES, SEALED_PUT } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
-import { SnapshotNotFoundError } from './errors.js'
+import { DecryptionFailedError, EmptyFirstSnapshotError, SnapshotNotFoundError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
 import { deriveSigningKey, signRecord, type SigningKey } from './sign.js'
 import { pullRemotes, type PullResult } from './pull.js'
@@ -21,8 +21,9 @@ import { scanFolder, type ScanStats } from './scan.js'
 import {
   appendReplicated, appendSnapshotLog, loadScanCache, loadSyncBase, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
 } from './state.js'
-import { encodeRecord, type SnapshotRecord } from './tree.js'
-import { loadOrCreateUserKey, readUserKeyFile } from './user-key.js'
+import { encodeRecord, openDirBlock, type SnapshotRecord } from './tree.js'
+import type { CID } from '@cachecloud/core'
+import { loadOrCreateUserKey, readPreviousKeys, readUserKeyFile } from './user-key.js'
 import type { PersonalSyncInit, PersonalSync, PersonalStatus, RestoreOptions, SnapshotInfo, SnapshotResult } from './index.js'
 
 
@@ -45,6 +46,7 @@ export interface ResolvedInit {
   timing: { scanIntervalMs: number, debounceMs: number, replicateIntervalMs: number, timeoutMs: number }
   watch: boolean
   concurrency: number
+  sealThreads?: number
   log?: Logger
   onProgress?: (event: ProgressEvent) => void
   init: PersonalSyncInit
@@ -52,11 +54,14 @@ export interface ResolvedInit {
 
 export class DefaultPersonalSync implements PersonalSync {
   private keys?: UserKeys
+  /** Keys the folder was versioned with before (adoptUserKey): its older snapshots open with one of them. */
+  private previousKeys: UserKeys[] = []
   /** The user's snapshot-signing key, with the user's key pair: records are signed, other machines' verified. */
   private signing?: SigningKey
   private wrapped?: SnapshotRecord['keys']
   private cache?: ScanCache
-  private readonly chunker: Chunker = createChunker()
+  /** Keyed by the user's gearKey (set with the keys). */
+  private chunker?: Chunker
   private queue: Promise<unknown> = Promise.resolve()
   private watcher?: FSWatcher
   private timers: NodeJS.Timeout[] = []
@@ -78,6 +83,8 @@ export class DefaultPersonalSync implements PersonalSync {
       const priv = this.c.userPrivateKey ?? (this.c.userKeyFile === undefined ? undefined : await readUserKeyFile(this.c.userKeyFile))
       const userKey = await loadOrCreateUserKey(this.path('userKey'), priv === undefined ? this.c.userKey : deriveUserKeyFromPrivate(priv, this.c.user))
       this.keys = deriveUserKeys(userKey)
+      this.previousKeys = (await readPreviousKeys(this.c.stateDir)).map(deriveUserKeys)
+      this.chunker = createChunker({ gearKey: this.keys.gearKey })
       if (priv !== undefined) this.signing = deriveSigningKey(priv, this.c.user)
       const userPublic = this.c.userPublicKey ?? (priv === undefined ? undefined : x25519PublicKey(priv))
       this.wrapped = { discovery: wrapUserKey(userKey, this.c.discoveryKey), user: userPublic === undefined ? null : wrapUserKey(userKey, userPublic) }
@@ -144,26 +151,53 @@ export class DefaultPersonalSync implements PersonalSync {
   }
 
   pull (): Promise<PullResult> {
-    return this.exclusive(async () => {
-      const keys = await this.ready()
-      const reader = await this.openReader()
-      try {
-        const result = await pullRemotes({
-          reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
-          ...(this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }),
-          snapshotNow: async () => await this.snapshotNow(false),
-          localRoots: async () => (await readSnapshotLog(this.path('log'))).map(s => s.root).reverse(),
-          ...(this.c.log === undefined ? {} : { log: this.c.log })
-        })
-        // the merged folder becomes a snapshot of its own, replicated like any other
-        if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
-        if (result.merged > 0) this.lastMerge = { at: new Date().toISOString(), applied: result.applied }
-        this.conflicts = [...this.conflicts, ...result.conflicts].slice(-MAX_REPORTED_CONFLICTS)
-        return result
-      } finally {
-        await reader.close()
-      }
-    })
+    return this.exclusive(async () => await this.pullNow())
+  }
+
+  /** The merge of the other nodes' snapshots; callers hold the exclusive section. */
+  private async pullNow (): Promise<PullResult> {
+    const keys = await this.ready()
+    const reader = await this.openReader()
+    try {
+      const result = await pullRemotes({
+        reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
+        ...(this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }),
+        // the local side: an empty folder without history is an empty tree, not a snapshot
+        snapshotNow: async () => await this.snapshotNow(false).catch(err => { if (err instanceof EmptyFirstSnapshotError) return { root: err.root }; throw err }),
+        // only this key's snapshots (those before an adopted key pair are sealed with the old key)
+        localRoots: async () => await this.ownRoots(),
+        ...(this.c.log === undefined ? {} : { log: this.c.log })
+      })
+      // the merged folder becomes a snapshot of its own, replicated like any other
+      if (result.applied > 0 || result.conflicts.length > 0) await this.snapshotNow(false)
+      if (result.merged > 0) this.lastMerge = { at: new Date().toISOString(), applied: result.applied }
+      this.conflicts = [...this.conflicts, ...result.conflicts].slice(-MAX_REPORTED_CONFLICTS)
+      return result
+    } finally {
+      await reader.close()
+    }
+  }
+
+  /** Roots of this node's last MAX_HISTORY_SNAPSHOTS snapshots that open with the current key, newest first. */
+  private async ownRoots (): Promise<CID[]> {
+    const keys = await this.ready()
+    const out: CID[] = []
+    for (const s of (await readSnapshotLog(this.path('log'))).reverse().slice(0, MAX_HISTORY_SNAPSHOTS)) if (await this.opens(keys, s.root)) out.push(s.root)
+    return out
+  }
+
+  private async opens (keys: UserKeys, root: CID): Promise<boolean> {
+    try { openDirBlock(keys, await this.c.blockstore.get(root)); return true } catch (err) {
+      if (err instanceof DecryptionFailedError) return false
+      throw err
+    }
+  }
+
+  /** The key a local snapshot is sealed with: the current one, or one the folder had before adopting a key pair. */
+  private async keysFor (root: CID): Promise<UserKeys> {
+    const keys = await this.ready()
+    for (const k of [keys, ...this.previousKeys]) if (await this.opens(k, root)) return k
+    return keys // fails to open with the usual error
   }
 
   private async openReader (): Promise<StoreReader> {
@@ -173,7 +207,18 @@ export class DefaultPersonalSync implements PersonalSync {
   }
 
   snapshot (options: { force?: boolean } = {}): Promise<SnapshotResult> {
-    return this.exclusive(async () => await this.snapshotNow(options.force === true))
+    return this.exclusive(async () => {
+      try {
+        return await this.snapshotNow(options.force === true)
+      } catch (err) {
+        // an empty folder without history: with the user's key pair, the user's other machines may fill it
+        if (!(err instanceof EmptyFirstSnapshotError) || !this.c.merge || this.c.libp2p === undefined || this.c.store === undefined || this.networkPaused) throw err
+        const pulled = await this.pullNow().catch(() => undefined)
+        if (pulled === undefined || (pulled.applied === 0 && pulled.conflicts.length === 0)) throw err
+        // the merge recorded the filled folder (this node had no snapshot before: it is new either way)
+        return { ...await this.snapshotNow(options.force === true), created: true, merged: { applied: pulled.applied, conflicts: pulled.conflicts } }
+      }
+    })
   }
 
   /** Scans and records a snapshot if anything changed; callers hold the exclusive section. */
@@ -182,10 +227,16 @@ export class DefaultPersonalSync implements PersonalSync {
     this.cache ??= await loadScanCache(this.path('scanCache'))
     const time = new Date().toISOString()
     const onProgress = this.c.onProgress
-    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker, keys, previous: this.cache, concurrency: this.c.concurrency, ...(onProgress === undefined ? {} : { onProgress }) })
+    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker!, keys, previous: this.cache, concurrency: this.c.concurrency, ...(this.c.sealThreads === undefined ? {} : { sealThreads: this.c.sealThreads }), ...(onProgress === undefined ? {} : { onProgress }) })
     this.lastScan = stats
     const log = await readSnapshotLog(this.path('log'))
     const last = log.at(-1)
+    // an empty folder on a node that never had a snapshot of it (a new machine, a folder not restored yet)
+    // must not become the user's latest snapshot: a restore from the store would then restore nothing
+    if (last === undefined && !force && stats.files === 0 && (await readdir(this.c.folder)).length === 0) {
+      this.cache = cache
+      throw new EmptyFirstSnapshotError(root, `${this.c.folder} is empty and this node has no snapshot of ${this.c.user}'s folder yet: nothing recorded (restore it with \`cachepoint personal restore --from-store\`, or add files)`)
+    }
     if (last !== undefined && last.root.equals(root) && !force) {
       this.cache = cache
       // nothing read and nothing sealed: the cache on disk already says all this
@@ -194,7 +245,7 @@ export class DefaultPersonalSync implements PersonalSync {
     }
     const unsigned: SnapshotRecord = {
       format: SNAPSHOT_FORMAT, user: this.c.user, node: this.c.node, time, parent: last?.cid ?? null, root,
-      chunker: CHUNKER_ID, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
+      chunker: this.chunker!.id, keys: this.wrapped!, files: stats.files, bytes: stats.bytes
     }
     const record = this.signing === undefined ? unsigned : signRecord(unsigned, this.signing)
     const encoded = encodeRecord(record)
@@ -226,7 +277,8 @@ export class DefaultPersonalSync implements PersonalSync {
         const onProgress = this.c.onProgress
         // changed directory blocks go as deltas of the parent's, which the store committed
         const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
-        const deltaBases = parentRoot === undefined ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
+        // (a parent sealed with the key the folder had before adopting a key pair has no blocks in common: sent whole)
+        const deltaBases = parentRoot === undefined || !await this.opens(keys, parentRoot) ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
         const r = await replicateSnapshot({
           libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs,
           ...(deltaBases === undefined ? {} : { deltaBases }), ...(onProgress === undefined ? {} : { onProgress })
@@ -286,7 +338,7 @@ export class DefaultPersonalSync implements PersonalSync {
       const log = await this.log()
       const snapshot = log.filter(s => Date.parse(s.time) <= at).at(-1)
       if (snapshot === undefined) throw new SnapshotNotFoundError(`no snapshot of ${this.c.user} at or before ${options.at === undefined ? 'now' : new Date(at).toISOString()}`)
-      const result = await restoreTree(this.c.blockstore, keys, snapshot.root, path, options.to ?? this.c.folder)
+      const result = await restoreTree(this.c.blockstore, await this.keysFor(snapshot.root), snapshot.root, path, options.to ?? this.c.folder)
       return { ...result, snapshot }
     })
   }

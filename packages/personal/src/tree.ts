@@ -1,8 +1,9 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { createHash, createHmac } from 'node:crypto'
-import { DIR_FORMAT, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, RECORD_SIGNATURE_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
-import { openBlock, sealBlock, type UserKeys } from './crypto.js'
+import { CHUNK_FORMAT, DIR_FORMAT, DIR_FORMAT_V4, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, RECORD_SIGNATURE_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { openBlock, sealBlock, type SealingKeys, type UserKeys } from './crypto.js'
+import type { ChunkFormat } from './chunk-seal.js'
 import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
 import { decodeEntryWith } from './entry-decode.js'
@@ -14,7 +15,8 @@ import { openV3 } from './tree-v3.js'
 // completeness without any key, while names, sizes, times and the mapping of
 // chunks to files stay sealed.
 
-export interface FileEntry { kind: 'file', name: string, mode: number, mtimeMs: number, size: number, sha256: Uint8Array, chunks: CID[] }
+/** `chunkFormat`: the format its chunks are sealed in (CHUNK_FORMAT; absent = 1, written before compression). */
+export interface FileEntry { kind: 'file', name: string, mode: number, mtimeMs: number, size: number, sha256: Uint8Array, chunks: CID[], chunkFormat?: ChunkFormat }
 export interface DirEntry { kind: 'dir', name: string, mode: number, mtimeMs: number, dir: CID }
 export interface SymlinkEntry { kind: 'symlink', name: string, mode: number, mtimeMs: number, target: string }
 export type Entry = FileEntry | DirEntry | SymlinkEntry
@@ -53,7 +55,7 @@ const KIND = ENTRY_KIND
 
 function encodeEntry (e: Entry): Obj {
   const base = { n: e.name, k: KIND[e.kind], p: e.mode, m: e.mtimeMs }
-  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks.length }
+  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks.length, ...(e.chunkFormat === CHUNK_FORMAT.flagged ? { z: CHUNK_FORMAT.flagged } : {}) }
   if (e.kind === 'dir') return base
   return { ...base, t: e.target }
 }
@@ -96,9 +98,14 @@ function encodeDirBlock (keys: UserKeys, links: CID[], entries: Uint8Array[], pa
   return { cid: cidOf(block, DAG_CBOR_CODEC), bytes: block }
 }
 
-/** One block holding `sorted` entries. */
-function sealEntries (keys: UserKeys, sorted: Entry[]): SealedBlock {
-  return encodeDirBlock(keys, sorted.flatMap(linksOfEntry), sorted.map(e => sealBlock(keys, dagCbor.encode(encodeEntry(e)))), false)
+/** One entry sealed on its own, as a directory block holds it (deterministic for one user). */
+export function sealEntry (keys: SealingKeys, e: Entry): Uint8Array {
+  return sealBlock(keys, dagCbor.encode(encodeEntry(e)))
+}
+
+/** One block holding `sorted` entries; `presealed`: entries already sealed (by sealEntry, e.g. on a sealing thread). */
+function sealEntries (keys: UserKeys, sorted: Entry[], presealed?: Map<Entry, Uint8Array>): SealedBlock {
+  return encodeDirBlock(keys, sorted.flatMap(linksOfEntry), sorted.map(e => presealed?.get(e) ?? sealEntry(keys, e)), false)
 }
 
 /**
@@ -108,10 +115,11 @@ function sealEntries (keys: UserKeys, sorted: Entry[]): SealedBlock {
  * PAGE_MAX_ENTRIES), so an edit re-seals one page and the small top block
  * instead of the whole directory, and an insertion moves no other page
  * boundary. Returns the directory's block and its pages (all to be stored).
+ * `presealed`: entries sealed beforehand with sealEntry (the same bytes).
  */
-export function sealDir (keys: UserKeys, entries: Entry[]): SealedBlock & { pages: SealedBlock[] } {
+export function sealDir (keys: UserKeys, entries: Entry[], presealed?: Map<Entry, Uint8Array>): SealedBlock & { pages: SealedBlock[] } {
   const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-  if (sorted.length <= PAGE_THRESHOLD) return { ...sealEntries(keys, sorted), pages: [] }
+  if (sorted.length <= PAGE_THRESHOLD) return { ...sealEntries(keys, sorted, presealed), pages: [] }
   const groups: Entry[][] = [[]]
   for (const e of sorted) {
     const page = groups[groups.length - 1]
@@ -120,7 +128,7 @@ export function sealDir (keys: UserKeys, entries: Entry[]): SealedBlock & { page
     if ((boundary && page.length >= PAGE_MIN_ENTRIES) || page.length >= PAGE_MAX_ENTRIES) groups.push([])
   }
   if (groups[groups.length - 1].length === 0) groups.pop()
-  const pages = groups.map(g => sealEntries(keys, g))
+  const pages = groups.map(g => sealEntries(keys, g, presealed))
   const top = encodeDirBlock(keys, pages.map(p => p.cid), [], true)
   return { ...top, pages }
 }
@@ -168,7 +176,7 @@ export interface OpenedDir { paged: boolean, pages: CID[], entries: Entry[] }
 function openV4 (keys: UserKeys, block: Uint8Array): OpenedDir {
   const { l, e, s } = decodeDirParts(block)
   const header = decodeCbor(openBlock(keys, s, 'directory header'), 'directory header')
-  if (!isObj(header) || header.f !== DIR_FORMAT) return fail(`directory header: format is not ${DIR_FORMAT}`)
+  if (!isObj(header) || (header.f !== DIR_FORMAT && header.f !== DIR_FORMAT_V4)) return fail(`directory header: format is not ${DIR_FORMAT} or ${DIR_FORMAT_V4}`)
   const h = bytes(header.h, 'body hash')
   if (!Buffer.from(h).equals(bodyHash(l, e))) fail('directory block: links or entries do not match its sealed header')
   if (header.g === true) {
@@ -182,7 +190,7 @@ function openV4 (keys: UserKeys, block: Uint8Array): OpenedDir {
   return { paged: false, pages: [], entries }
 }
 
-/** Opens a directory block of format 4, or of format 3 (read only: blocks written before format 4). */
+/** Opens a directory block of format 5 or 4 (one layout), or of format 3 (read only: blocks written before format 4). */
 export function openDirBlock (keys: UserKeys, block: Uint8Array): OpenedDir {
   const v = decodeCbor(block, 'directory block')
   if (isObj(v) && v.e === undefined) {

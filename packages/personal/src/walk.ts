@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { CID } from '@cachecloud/core'
-import { openBlock, type UserKeys } from './crypto.js'
-import { MAX_TREE_ENTRIES } from './constants.js'
+import type { UserKeys } from './crypto.js'
+import { openChunk } from './chunk-seal.js'
+import { CHUNK_FORMAT, MAX_TREE_ENTRIES } from './constants.js'
 import { ContentMismatchError, PathNotFoundError, TreeTooLargeError } from './errors.js'
 import { readDir, type Entry } from './tree.js'
 
@@ -79,7 +80,7 @@ export async function * readFileContent (blocks: BlockSource, keys: UserKeys, en
   const hash = createHash('sha256')
   let size = 0
   for (const chunk of entry.chunks) {
-    const plain = openBlock(keys, await blocks.get(chunk), `chunk of ${path}`)
+    const plain = openChunk(keys, await blocks.get(chunk), entry.chunkFormat ?? CHUNK_FORMAT.plain, `chunk of ${path}`)
     hash.update(plain)
     size += plain.byteLength
     yield plain

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { cidOf, type CID } from '@cachecloud/core'
 import { CHUNKER_ID } from '@cachecloud/chunker'
 import {
-  deriveUserKeys, encodeRecord, generateUserKey, sealBlock, sealDir, signRecord, SNAPSHOT_FORMAT, wrapUserKey,
+  CHUNK_FORMAT, deriveUserKeys, encodeRecord, generateUserKey, sealBlock, sealDir, signRecord, SNAPSHOT_FORMAT, wrapUserKey,
   type DirEntry, type Entry, type FileEntry, type SigningKey, type SnapshotRecord, type SymlinkEntry, type UserKeys
 } from '../src/index.js'
 
@@ -24,6 +24,14 @@ export class Crafter {
     const cid = cidOf(sealed)
     this.put(cid, sealed)
     return { kind: 'file', name, mode, mtimeMs, size: plain.byteLength, sha256: createHash('sha256').update(plain).digest(), chunks: [cid] }
+  }
+
+  /** A file whose one chunk is sealed in format 2 from `inner` as given (a flag and a payload, honest or not); `content` is what it claims to hold. */
+  flaggedFile (name: string, inner: Uint8Array, content: Uint8Array): FileEntry {
+    const sealed = sealBlock(this.keys, inner)
+    const cid = cidOf(sealed)
+    this.put(cid, sealed)
+    return { kind: 'file', name, mode: 0o644, mtimeMs: Date.parse('2026-11-01T00:00:00Z'), size: content.byteLength, sha256: createHash('sha256').update(content).digest(), chunks: [cid], chunkFormat: CHUNK_FORMAT.flagged }
   }
 
   link (name: string, target: string): SymlinkEntry {

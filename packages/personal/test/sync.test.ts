@@ -5,7 +5,7 @@ import { appendFile, mkdir, rm, stat, symlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
-import { createPersonalSync, generateX25519KeyPair, PathNotFoundError, SnapshotNotFoundError, type PersonalSync } from '../src/index.js'
+import { adoptUserKeyPair, createPersonalSync, EmptyFirstSnapshotError, formatX25519Key, generateX25519KeyPair, PathNotFoundError, SnapshotNotFoundError, UserKeyMismatchError, type PersonalSync } from '../src/index.js'
 import { anyFileContains, tempDir, treeHashes } from './helpers.js'
 
 const MARKER = 'PRIVATE-MARKER-7f3a9c-do-not-leak'
@@ -141,7 +141,25 @@ describe('user key from the user key pair', () => {
       assert.ok(a.root.equals(b.root), 'same user key: the same tree seals to the same blocks')
       const c = await make('old', false).snapshot()
       assert.ok(!c.root.equals(a.root), 'a random key seals differently')
-      await assert.rejects(make('old', true).snapshot(), (err: Error) => err.name === 'InvalidPersonalFormatError' && /move its state directory aside/.test(err.message) && !err.message.includes('\n'))
+      await assert.rejects(make('old', true).snapshot(), (err: Error) => err.name === UserKeyMismatchError.name && (err as UserKeyMismatchError).code === 'ERR_USER_KEY_MISMATCH' && /cachepoint personal adopt-key/.test(err.message) && !err.message.includes('\n'))
+      // the migration keeps the history: the old snapshot stays restorable here, the next one continues it with the pair's key
+      const keyFile = join(dir.path, 'alice.key')
+      await writeFile(keyFile, JSON.stringify({ privateKey: formatX25519Key(pair.privateKey), publicKey: formatX25519Key(pair.publicKey) }))
+      assert.equal(await adoptUserKeyPair(join(dir.path, 'old'), keyFile, 'alice'), true)
+      assert.equal(await adoptUserKeyPair(join(dir.path, 'old'), keyFile, 'alice'), false, 'adopting again changes nothing')
+      await writeFile(join(dir.path, 'home', 'b.txt'), 'added after adopting the key pair\n')
+      const adopted = make('old', true)
+      const d = await adopted.snapshot()
+      assert.equal(d.created, true)
+      assert.equal(d.parent?.toString(), c.cid.toString(), 'the history continues')
+      const log = await adopted.log()
+      assert.deepEqual(log.map(s => s.cid.toString()), [c.cid.toString(), d.cid.toString()])
+      const out = join(dir.path, 'out-old')
+      const old = await adopted.restore('', { at: c.time, to: out })
+      assert.equal(old.snapshot.cid.toString(), c.cid.toString())
+      assert.deepEqual(Object.keys(await treeHashes(out)), ['a.txt'], 'the snapshot sealed with the old key restores')
+      const e = await make('laptop', true).snapshot()
+      assert.ok(d.root.equals(e.root), 'after adopting, the folder seals like the other machines of the user')
       await blockstore.stop()
     } finally {
       await dir.cleanup()
@@ -171,6 +189,31 @@ describe('a folder whose disk is missing', () => {
       assert.equal((await sync.log()).length, 1)
     } finally {
       await run('umount', [folder]).catch(() => {})
+      await blockstore.stop()
+      await dir.cleanup()
+    }
+  })
+})
+
+describe('an empty folder on a node without a snapshot of it', () => {
+  it('is not recorded as a first snapshot (it would become the user\'s latest); once there is history, emptying it is', async () => {
+    const dir = await tempDir('personal-empty-first-')
+    const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+    await blockstore.start()
+    try {
+      const folder = join(dir.path, 'home')
+      await mkdir(folder)
+      const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'new-laptop', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+      await assert.rejects(sync.snapshot(), (err: Error) => err.name === EmptyFirstSnapshotError.name && (err as EmptyFirstSnapshotError).code === 'ERR_EMPTY_FIRST_SNAPSHOT' && /personal restore --from-store/.test(err.message))
+      assert.deepEqual(await sync.log(), [])
+      assert.equal((await sync.status()).pendingSnapshots, 0)
+      await writeFile(join(folder, 'a.txt'), 'a\n')
+      assert.equal((await sync.snapshot()).created, true)
+      await rm(join(folder, 'a.txt'))
+      const emptied = await sync.snapshot()
+      assert.equal(emptied.created, true)
+      assert.equal(emptied.files, 0)
+    } finally {
       await blockstore.stop()
       await dir.cleanup()
     }

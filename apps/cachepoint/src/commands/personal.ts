@@ -1,10 +1,11 @@
-import { resolve } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { ControlClient, PersonalStatusInfo } from '@cachecloud/control'
 import { daemonClient, output } from '../context.js'
 import { UsageError } from '../errors.js'
 import { count, formatBytes, table } from '../format.js'
-import type { GlobalOptions } from '../paths.js'
+import { configPathOf, type GlobalOptions } from '../paths.js'
+import { daemonRunning } from '../running.js'
 
 /** The user a command is about: --user, else the only configured one. */
 async function userOf (client: ControlClient, user: string | undefined): Promise<string> {
@@ -82,5 +83,28 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
         ...(o.fromStore === true ? { fromStore: true } : {})
       })
       output(g, r, () => `restored ${count(r.files, 'file')} (${formatBytes(r.bytes)}) from snapshot ${r.snapshot.cid} of ${r.snapshot.time}${o.fromStore === true ? ' at the store' : ''}`)
+    })
+
+  personal.command('adopt-key')
+    .description('make a folder first versioned without the user\'s key pair use it (the keyFile now in its config), keeping its history; run with the daemon stopped')
+    .option('--user <user>', 'user (default: the only one configured)')
+    .action(async (o: { user?: string }) => {
+      const g = globals()
+      const { loadConfig, DataDirLockedError, PERSONAL_DIR } = await import('@cachecloud/daemon')
+      const { adoptUserKeyPair } = await import('@cachecloud/personal')
+      const config = await loadConfig(await configPathOf(g))
+      const folders = config.personalization ?? []
+      const entry = o.user === undefined ? (folders.length === 1 ? folders[0] : undefined) : folders.find(f => f.user === o.user)
+      if (entry === undefined) {
+        throw new UsageError(o.user !== undefined ? `no personal folder for user ${o.user} in the config ("personalization")` : folders.length === 0 ? 'this CachePoint versions no personal folder (config "personalization")' : `name the user with --user (${folders.map(f => f.user).join(', ')})`)
+      }
+      if (entry.keyFile === undefined) throw new UsageError(`set personalization[].keyFile for ${entry.user} to the user's key file first (cachepoint config, or edit config.json)`)
+      const pid = await daemonRunning(config.dataDir)
+      if (pid !== undefined) throw new DataDirLockedError(`the daemon (pid ${pid}) is running: stop it first (SIGTERM: kill ${pid}), then adopt the key and start it again`)
+      const changed = await adoptUserKeyPair(join(config.dataDir, PERSONAL_DIR, entry.user), entry.keyFile, entry.user)
+      const result = { user: entry.user, adopted: changed }
+      output(g, result, () => changed
+        ? `${entry.user}'s folder now uses the user's key pair; its earlier snapshots stay restorable here and the next snapshot continues them (every file is read once more)`
+        : `${entry.user}'s folder already uses the user's key pair: nothing to do`)
     })
 }
