@@ -79,9 +79,19 @@ export interface PeerInfo {
   peerId: string
   addresses: string[]
   connected: boolean
-  /** Configured in the node's config file (as opposed to met at run time). */
+  /** Configured in the node's config file (as opposed to met at run time); the personal store's address counts. */
   configured: boolean
+  /**
+   * What the peer is: `store` is the data-center store (it serves the personal protocol, or is the
+   * configured personalStore), `cachepoint` another CachePoint (it serves the image catalog),
+   * `unknown` when identify has not told yet.
+   */
+  role: PeerRole
+  /** The site label the peer sent in identify, if any. */
+  site?: string
 }
+
+export type PeerRole = 'cachepoint' | 'store' | 'unknown'
 
 export interface ImportRequest {
   file: string

@@ -26,6 +26,7 @@ import { Pulls } from './pulls.js'
 import { controlListenError, listenError } from './start-errors.js'
 import { makePrivateDir } from './data-dir.js'
 import { unguardedAddresses } from './open-listen.js'
+import { peerRole } from './peer-role.js'
 
 export interface DaemonInit {
   config: CachePointConfig
@@ -354,20 +355,25 @@ class DefaultDaemon implements CachePointDaemon {
   async peers (): Promise<PeerInfo[]> {
     const { libp2p } = this.running
     const byId = new Map<string, PeerInfo>()
-    for (const addr of this.config.peers) {
+    const configure = (addr: string): void => {
       const peerId = parseMultiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value ?? addr
-      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: true }
+      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: true, role: 'unknown' }
       info.addresses.push(addr)
       byId.set(peerId, info)
     }
+    for (const addr of this.config.peers) configure(addr)
+    const storeAddress = this.config.personalStore?.address
+    if (storeAddress !== undefined) configure(storeAddress)
     for (const connection of libp2p.getConnections()) {
       const peerId = connection.remotePeer.toString()
-      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: false }
+      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: false, role: 'unknown' }
       info.connected = true
       const addr = connection.remoteAddr.toString()
       if (!info.addresses.includes(addr)) info.addresses.push(addr)
       byId.set(peerId, info)
     }
+    const storePeer = storeAddress === undefined ? undefined : parseMultiaddr(storeAddress).getComponents().find(c => c.name === 'p2p')?.value
+    for (const info of byId.values()) Object.assign(info, await peerRole(libp2p, info.peerId, storePeer))
     return [...byId.values()]
   }
 

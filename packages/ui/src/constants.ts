@@ -9,7 +9,10 @@ export const WEB_FILES: Readonly<Record<string, string>> = {
   '/': 'index.html',
   '/index.html': 'index.html',
   '/app.js': 'app.js',
-  '/app.css': 'app.css'
+  '/app.css': 'app.css',
+  '/favicon.svg': 'favicon.svg',
+  // browsers ask for /favicon.ico on their own: the same icon
+  '/favicon.ico': 'favicon.svg'
 }
 /**
  * The only control API routes the UI server proxies: what the page uses
