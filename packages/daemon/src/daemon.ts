@@ -144,7 +144,7 @@ class DefaultDaemon implements CachePointDaemon {
       }).catch((err: unknown) => { throw listenError(err) })
       onStop('libp2p', async () => { await libp2p.stop() })
       const swarm = createSwarm({
-        libp2p, blockstore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }), onEvent: this.changed
+        libp2p, blockstore, catalog, trust, publisherKey, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }), onEvent: this.changed
       })
       // pulling versions are listed so peers fetch from a node still downloading
       const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger: this.logger.child({ component: 'transfer' }), advertisePulling: true, sendBudget: swarm.sendBudget, receiveBudget: swarm.receiveBudget })

@@ -17,6 +17,18 @@ export const MAX_SIZES_RESPONSE_BYTES = 1 + 8 + 4 * MAX_HAVE_BLOCKS
 
 /** Largest announcement message. */
 export const MAX_ANNOUNCE_BYTES = 1024
+/** The announcement message version this node sends and acts on (signed by a publisher key); version 1 (unsigned) is ignored. */
+export const ANNOUNCEMENT_VERSION = 2
+/** Domain of an announcement signature, so that it can never pass for another signed object (a manifest). */
+export const ANNOUNCEMENT_SIGNING_DOMAIN = 'cachecloud/announce/2'
+/** An announcement signed longer ago than this is a replay and is ignored (catch-up still finds the version). */
+export const ANNOUNCEMENT_MAX_AGE_MS = 24 * 60 * 60 * 1000
+/** An announcement dated further ahead than this (clock skew) is ignored. */
+export const ANNOUNCEMENT_MAX_SKEW_MS = 10 * 60 * 1000
+/** A sender's dropped announcements are logged at warn at most this often (then at debug): a flood of forgeries is no log flood. */
+export const ANNOUNCEMENT_WARN_INTERVAL_MS = 60_000
+/** Finished swarm pulls (complete or given up) kept for status; the oldest are dropped first. */
+export const MAX_FINISHED_PULLS_KEPT = 64
 /** Longest site label. */
 export const MAX_SITE_BYTES = 128
 

@@ -27,7 +27,7 @@ import type { Logger } from 'pino'
 import type { CID, ImageManifest, VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog } from '@cachecloud/image'
-import type { TrustStore } from '@cachecloud/manifest'
+import type { PublisherKey, TrustStore } from '@cachecloud/manifest'
 import type { PullPlan } from './plan.js'
 import type { SwarmPullOptions } from './pull.js'
 import type { WanRateConfig } from './rate.js'
@@ -46,6 +46,8 @@ export interface SwarmInit {
   blockstore: Blockstore
   catalog: Catalog
   trust: TrustStore
+  /** This node's publisher key (the one that signs its manifests): it signs the announcements `publish` sends. Without it, `publish` fails. */
+  publisherKey?: PublisherKey
   logger?: Logger
   /** This node's site label; peers with the same label are LAN. Default: '' (every peer is WAN). */
   site?: string
@@ -132,4 +134,5 @@ export type { SwarmPullStatus, PeerBytes } from './stats.js'
 export type { HaveAnswer } from './have-wire.js'
 export { requestHave } from './have.js'
 export { encodeHaveResponse, decodeHaveResponse } from './have-wire.js'
-export { announceTopic, encodeAnnouncement, decodeAnnouncement } from './announce.js'
+export { announceTopic, decodeAnnouncement, type Announcement, type WireAnnouncement } from './announce.js'
+export { encodeSignedAnnouncement, verifyAnnouncement, type SignedAnnouncement, type VerifyAnnouncementOptions } from './announce-signing.js'

@@ -3,13 +3,14 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
-import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
-import { BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { announceTopic, newestOffered, topicImage } from './announce.js'
+import { encodeSignedAnnouncement, verifyAnnouncement } from './announce-signing.js'
+import { ANNOUNCEMENT_WARN_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
-import { SwarmPausedError } from './errors.js'
+import { NoPublisherKeyError, SwarmPausedError, UnsignedAnnouncementError } from './errors.js'
 import { UntrustedPublisherError } from '@cachecloud/manifest'
 import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
@@ -53,18 +54,42 @@ export class CacheCloudSwarm implements Swarm {
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
   }
 
+  /** Last warn-level log of a dropped announcement, by sender. */
+  private readonly warnedAt = new Map<string, number>()
+  /** Refs with a background pull under way (its attempts and the waits between them): one at a time. */
+  private readonly backgrounds = new Set<string>()
+
   private readonly onMessage = (evt: CustomEvent<PubSubMessage>): void => {
-    const name = evt.detail.topic.startsWith(announceTopic('')) ? evt.detail.topic.slice(announceTopic('').length) : undefined
+    const name = topicImage(evt.detail.topic)
     const sub = name === undefined ? undefined : this.subs.get(name)
     if (sub === undefined) return
+    const from = evt.detail.type === 'signed' ? evt.detail.from.toString() : 'unknown'
+    let a
     try {
-      const a = decodeAnnouncement(evt.detail.data)
-      if (a.ref.name !== sub.name) throw new Error(`announces ${a.ref.name} on the topic of ${sub.name}`)
-      this.init.logger?.info({ ref: formatVersionRef(a.ref), cid: a.cid.toString(), policy: sub.policy }, 'announced: %s', formatVersionRef(a.ref))
-      this.init.onEvent?.({ type: 'announced', ref: formatVersionRef(a.ref), cid: a.cid.toString() })
-      if (sub.policy === 'auto') this.background(a.ref)
+      a = verifyAnnouncement(evt.detail.data, { topicImage: sub.name, trust: this.init.trust })
     } catch (err) {
-      this.init.logger?.warn({ err, topic: evt.detail.topic }, 'ignored announcement: %s', (err as Error).message)
+      this.dropped(from, evt.detail.topic, err as Error)
+      return
+    }
+    const ref = formatVersionRef(a.ref)
+    this.init.logger?.info({ ref, cid: a.cid.toString(), publisher: a.publisher, from, policy: sub.policy }, 'announced: %s', ref)
+    this.init.onEvent?.({ type: 'announced', ref, cid: a.cid.toString() })
+    if (sub.policy === 'auto') this.background(a.ref)
+  }
+
+  /** Logs an announcement dropped before anything started: unsigned ones (older nodes) at debug, others at warn, at most once a minute per sender. */
+  private dropped (from: string, topic: string, err: Error): void {
+    const log = this.init.logger
+    if (log === undefined) return
+    const now = Date.now()
+    const last = this.warnedAt.get(from)
+    const warn = !(err instanceof UnsignedAnnouncementError) && (last === undefined || now - last >= ANNOUNCEMENT_WARN_INTERVAL_MS)
+    if (warn) {
+      if (this.warnedAt.size > 1024) this.warnedAt.clear()
+      this.warnedAt.set(from, now)
+      log.warn({ err, from, topic }, 'ignored announcement from %s: %s', from, err.message)
+    } else {
+      log.debug({ err, from, topic }, 'ignored announcement from %s: %s', from, err.message)
     }
   }
 
@@ -147,16 +172,27 @@ export class CacheCloudSwarm implements Swarm {
    * (an announcement anyone can send must not keep a node busy for good).
    */
   private background (ref: VersionRef, attempt = 0): void {
-    if (this.paused) return
-    this.pull(ref).catch((err: Error) => {
-      if (this.stopping.signal.aborted || this.paused) return
+    const key = formatVersionRef(ref)
+    if (attempt === 0) {
+      // another announcement (or a replay of one), a catch-up or a resume while this ref is under way starts nothing more
+      if (this.paused || this.backgrounds.has(key)) return
+      this.backgrounds.add(key)
+    }
+    const end = (): void => { this.backgrounds.delete(key) }
+    if (this.paused) { end(); return }
+    this.pull(ref).then(end, (err: Error) => {
+      if (this.stopping.signal.aborted || this.paused) { end(); return }
       if (err instanceof UntrustedPublisherError || attempt + 1 >= BACKGROUND_MAX_ATTEMPTS) {
-        this.init.logger?.warn({ err, ref: formatVersionRef(ref), attempts: attempt + 1 }, 'gave up pulling %s: %s', formatVersionRef(ref), err.message)
+        end()
+        this.init.logger?.warn({ err, ref: key, attempts: attempt + 1 }, 'gave up pulling %s: %s', key, err.message)
         return
       }
       const delay = Math.min(BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS * 2 ** attempt)
-      this.init.logger?.warn({ err, ref: formatVersionRef(ref), retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', formatVersionRef(ref), delay, err.message)
-      setTimeout(() => { if (!this.stopping.signal.aborted) this.background(ref, attempt + 1) }, delay).unref()
+      this.init.logger?.warn({ err, ref: key, retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', key, delay, err.message)
+      setTimeout(() => {
+        if (this.stopping.signal.aborted) end()
+        else this.background(ref, attempt + 1)
+      }, delay).unref()
     })
   }
 
@@ -181,8 +217,16 @@ export class CacheCloudSwarm implements Swarm {
     const stats = new PullStats(key)
     if (running !== undefined && running.stats.state !== 'complete') stats.continues(running.stats)
     const promise = this.runPull(ref, stats, options)
+    this.pulls.delete(key) // re-inserted last: the map stays in the order pulls last started
     this.pulls.set(key, { stats, promise })
+    this.forgetOldPulls()
     return await promise
+  }
+
+  /** Keeps status bounded: beyond MAX_FINISHED_PULLS_KEPT finished pulls (complete, failed), the oldest go. */
+  private forgetOldPulls (): void {
+    const finished = [...this.pulls].filter(([, p]) => p.stats.state === 'complete' || p.stats.state === 'failed')
+    for (const [key] of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED_PULLS_KEPT))) this.pulls.delete(key)
   }
 
   private async runPull (ref: VersionRef, stats: PullStats, options: SwarmPullOptions): Promise<SwarmPullResult> {
@@ -242,8 +286,10 @@ export class CacheCloudSwarm implements Swarm {
 
   async publish (ref: VersionRef): Promise<{ topic: string, recipients: number }> {
     const entry = await this.init.catalog.get(ref)
+    const key = this.init.publisherKey
+    if (key === undefined) throw new NoPublisherKeyError(`cannot announce ${formatVersionRef(ref)}: this node has no publisher key to sign with`)
     const topic = announceTopic(ref.name)
-    const result = await this.libp2p.services.pubsub.publish(topic, encodeAnnouncement({ ref, cid: entry.cid }))
+    const result = await this.libp2p.services.pubsub.publish(topic, encodeSignedAnnouncement({ ref, cid: entry.cid }, key))
     this.init.logger?.info({ ref: formatVersionRef(ref), topic, recipients: result.recipients.length }, 'published %s', formatVersionRef(ref))
     return { topic, recipients: result.recipients.length }
   }

@@ -98,12 +98,12 @@ export function renderPeers (peers: PeerInfo[]): void {
 /** The failed pull behind the `error` state, with a Dismiss button (a later success of its ref removes it by itself). */
 export function renderFailure (failure: PullFailure | undefined, dismiss: (id: string) => void): void {
   const box = byId('failure')
-  if (failure === undefined) { box.hidden = true; box.replaceChildren(); delete box.dataset.failure; return }
+  if (failure === undefined) { box.hidden = true; box.replaceChildren(); delete box.dataset.failure; delete box.dataset.failedRef; return }
   if (box.dataset.failure === failure.id && !box.hidden) return
   const button = el('button', { text: 'Dismiss', attrs: { type: 'button', 'aria-label': `Dismiss the failure of ${failure.ref}` } })
   button.addEventListener('click', () => { dismiss(failure.id) })
   box.dataset.failure = failure.id
-  box.dataset.ref = failure.ref
+  box.dataset.failedRef = failure.ref
   box.replaceChildren(el('p', {}, el('strong', { text: `Pull of ${failure.ref} failed` }),
     ` ${failure.message} (${new Date(failure.at).toLocaleString()}). A later successful pull of ${failure.ref} clears this.`), button)
   box.hidden = false

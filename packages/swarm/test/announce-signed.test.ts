@@ -1,0 +1,111 @@
+import './helpers.js'
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { pino } from 'pino'
+import { formatPublicKey, generatePublisherKey } from '@cachecloud/manifest'
+import { announceTopic, encodeSignedAnnouncement, verifyAnnouncement } from '../src/index.js'
+import { createTrustStore } from '@cachecloud/manifest'
+import { addVersion, connectAll, makeManifest, publisher, randomImage, startSwarmNode, waitFor, type SwarmNode } from './helpers.js'
+import { cidOf } from '@cachecloud/core'
+
+// Issue 12, announcements: only an announcement signed by a trusted publisher starts a pull.
+// Real libp2p nodes on 127.0.0.1 and real gossipsub. The sender (`rogue`) holds versions whose
+// manifests ARE signed by the trusted publisher, so that a pull, once started, would succeed:
+// what stops it must be the check of the announcement itself. Catch-up is off in the
+// subscriber (it would find the versions by asking catalogs, which is its own, verified, path).
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
+const text = (json: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(json))
+
+describe('signed announcements between real libp2p nodes', () => {
+  const untrusted = generatePublisherKey()
+  let rogue: SwarmNode
+  let sub: SwarmNode
+  let pub: SwarmNode
+  const lines: string[] = []
+  const cids = new Map<string, Awaited<ReturnType<typeof addVersion>>>()
+
+  before(async () => {
+    const logger = pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } })
+    rogue = await startSwarmNode({ site: 'x' })
+    pub = await startSwarmNode({ site: 'dc' })
+    sub = await startSwarmNode({ site: 'b', subscriptions: [{ name: 'win11' }], logger, catchUpIntervalMs: 3_600_000 })
+    await connectAll([rogue, pub, sub])
+    await sleep(800) // subscriptions propagate; the catch-up on connect has run and found nothing
+    for (const version of ['forged', 'tampered', 'legacy', 'replayed', 'genuine']) {
+      const blocks = randomImage(3)
+      cids.set(version, await addVersion(version === 'genuine' ? pub : rogue, makeManifest(version, blocks, 'win11'), blocks))
+    }
+  })
+  after(async () => { await Promise.all([rogue, sub, pub].map(async n => { await n?.stop() })) })
+
+  const send = async (bytes: Uint8Array): Promise<void> => {
+    const { recipients } = await rogue.libp2p.services.pubsub.publish(announceTopic('win11'), bytes)
+    assert.ok(recipients.length > 0, 'the subscriber got it')
+  }
+  /** Nothing started for `version`: no swarm pull, nothing in the catalog. */
+  const nothingStarted = async (version: string): Promise<void> => {
+    await sleep(1500)
+    assert.equal(sub.swarm.status().find(p => p.ref === `win11@${version}`), undefined, `no pull of win11@${version}`)
+    assert.equal(await sub.catalog.find({ name: 'win11', version }), undefined, 'nothing in the catalog')
+  }
+  const logged = (pattern: RegExp): boolean => lines.some(l => pattern.test(l))
+
+  it('an announcement signed by a key that is not trusted starts nothing, with a warning', async () => {
+    await send(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'forged' }, cid: cids.get('forged')! }, untrusted))
+    await nothingStarted('forged')
+    assert.ok(logged(/"level":40.*ignored announcement from .*win11@forged is signed by ed25519:\w+, which is not a trusted publisher/), lines.join('\n'))
+  })
+
+  it('a trusted publisher\'s announcement altered on the way (another version) starts nothing', async () => {
+    const signed = JSON.parse(new TextDecoder().decode(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'genuine' }, cid: cids.get('genuine')! }, publisher))) as Record<string, unknown>
+    await send(text({ ...signed, ref: 'win11@tampered', cid: cids.get('tampered')!.toString() }))
+    await nothingStarted('tampered')
+    assert.ok(logged(/win11@tampered has an invalid signature/), 'said why')
+    assert.equal(sub.swarm.status().find(p => p.ref === 'win11@genuine'), undefined, 'nor the version it was signed for')
+  })
+
+  it('an unsigned announcement (message version 1, older nodes) is ignored', async () => {
+    await send(text({ ref: 'win11@legacy', cid: cids.get('legacy')!.toString() }))
+    await nothingStarted('legacy')
+    assert.ok(logged(/"level":20.*unsigned announcement of win11@legacy \(message version 1\) ignored/), 'logged at debug')
+  })
+
+  it('a genuine announcement replayed two days later starts nothing', async () => {
+    await send(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'replayed' }, cid: cids.get('replayed')! }, publisher, new Date(Date.now() - 2 * 86_400_000)))
+    await nothingStarted('replayed')
+    assert.ok(logged(/win11@replayed was signed at .* ago \(a replay\?\)/))
+  })
+
+  it('a genuine announcement from the trusted publisher starts the pull, which completes', async () => {
+    const { recipients } = await pub.swarm.publish({ name: 'win11', version: 'genuine' })
+    assert.ok(recipients >= 1)
+    await waitFor(async () => (await sub.catalog.find({ name: 'win11', version: 'genuine' }))?.state === 'complete')
+    assert.equal(sub.swarm.status().find(p => p.ref === 'win11@genuine')?.state, 'complete')
+  })
+
+  it('the same announcement sent again and again runs one pull with its bounded retries, not one per message', async () => {
+    // nobody holds this version: each attempt fails; each copy of the message used to start its own retry chain
+    const ghost = cidOf(new TextEncoder().encode('a manifest nobody holds'))
+    const bytes = encodeSignedAnnouncement({ ref: { name: 'win11', version: 'ghost' }, cid: ghost }, publisher)
+    for (let i = 0; i < 5; i++) { await send(bytes); await sleep(30) }
+    await sleep(2500) // attempts 1 and 2 have failed (retries after 1 s, then 2 s)
+    const retries = lines.filter(l => /pull of win11@ghost failed, retrying in 1000 ms/.test(l)).length
+    assert.equal(retries, 1, `one retry chain (saw ${retries} first retries)`)
+  })
+
+  it('checks cheapest first and names what is wrong (unit)', () => {
+    const trust = createTrustStore([formatPublicKey(publisher.publicKey)])
+    const cid = cids.get('genuine')!
+    const ok = verifyAnnouncement(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'genuine' }, cid }, publisher), { topicImage: 'win11', trust })
+    assert.equal(ok.publisher, formatPublicKey(publisher.publicKey))
+    const onOtherTopic = encodeSignedAnnouncement({ ref: { name: 'win11', version: 'genuine' }, cid }, publisher)
+    assert.throws(() => verifyAnnouncement(onOtherTopic, { topicImage: 'ubuntu', trust }), { code: 'ERR_INVALID_MESSAGE' })
+    assert.throws(() => verifyAnnouncement(new Uint8Array(2048), { topicImage: 'win11', trust }), { code: 'ERR_INVALID_MESSAGE' })
+    assert.throws(() => verifyAnnouncement(text({ v: 2, ref: 'win11@x', cid: cid.toString(), publisher: formatPublicKey(publisher.publicKey), at: new Date().toISOString(), sig: 'AAAA' }), { topicImage: 'win11', trust }), { code: 'ERR_INVALID_SIGNATURE' })
+    assert.throws(() => verifyAnnouncement(text({ v: 3, ref: 'win11@x', cid: cid.toString() }), { topicImage: 'win11', trust }), { code: 'ERR_INVALID_MESSAGE' })
+    const future = encodeSignedAnnouncement({ ref: { name: 'win11', version: 'genuine' }, cid }, publisher, new Date(Date.now() + 3_600_000))
+    assert.throws(() => verifyAnnouncement(future, { topicImage: 'win11', trust }), { code: 'ERR_ANNOUNCEMENT_STALE' })
+    assert.throws(() => verifyAnnouncement(text({ ref: 'win11@x', cid: cid.toString() }), { topicImage: 'win11', trust }), { code: 'ERR_ANNOUNCEMENT_UNSIGNED' })
+  })
+})
