@@ -89,3 +89,16 @@ export const DEADLOCK_MS = 20_000
 export const HAVE_FAILURES_BEFORE_FORGET = 3
 /** Subscribed images are checked against peers' catalogs this often (a missed announcement is caught up). */
 export const DEFAULT_CATCH_UP_INTERVAL_MS = 10_000
+
+/** Pubsub topic of an image's rollout reports: this prefix, then the image name. */
+export const ROLLOUT_TOPIC_PREFIX = '/cachecloud/rollout/1.0.0/'
+/** How often a node reports what it holds of each image it holds or subscribes to. */
+export const DEFAULT_ROLLOUT_INTERVAL_MS = 60_000
+/** A node not heard from for this many intervals counts as offline (with when it was last seen). */
+export const ROLLOUT_OFFLINE_AFTER_INTERVALS = 3
+/** Largest rollout report. */
+export const MAX_ROLLOUT_BYTES = 4096
+/** Versions of one image a report lists (the newest). */
+export const MAX_REPORT_VERSIONS = 8
+/** Nodes a collector remembers per image; the one heard from longest ago goes first. */
+export const MAX_ROLLOUT_NODES = 10_000

@@ -32,6 +32,7 @@ import type { PullPlan } from './plan.js'
 import type { SwarmPullOptions } from './pull.js'
 import type { WanRateConfig } from './rate.js'
 import type { SwarmPullStatus } from './stats.js'
+import type { RolloutView } from './rollout.js'
 import { CacheCloudSwarm } from './swarm.js'
 
 export interface Subscription { name: string, policy: 'auto' | 'manual' }
@@ -61,6 +62,8 @@ export interface SwarmInit {
   timeoutMs?: number
   /** How often subscribed images are checked for versions peers hold and this node lacks. Default: DEFAULT_CATCH_UP_INTERVAL_MS. */
   catchUpIntervalMs?: number
+  /** How often this node sends its rollout reports. Default: DEFAULT_ROLLOUT_INTERVAL_MS. */
+  rolloutIntervalMs?: number
   onEvent?: (event: SwarmEvent) => void
 }
 
@@ -100,6 +103,12 @@ export interface Swarm {
   subscribe(name: string, policy?: Subscription['policy']): void
   unsubscribe(name: string): void
   subscriptions(): Subscription[]
+  /**
+   * Where a version has got to among the nodes that report to this one (per site: complete,
+   * pulling with percent, not started, offline with when last seen). Reports of the image are
+   * collected from this call on, and always for images this node published.
+   */
+  rollout(ref: VersionRef): RolloutView
   /** Asks connected peers (or `peers`) for newer versions of subscribed images and pulls them. */
   catchUp(): Promise<void>
   /**
@@ -131,6 +140,8 @@ export { parseRate, type WanRateConfig } from './rate.js'
 export type { PullPlan } from './plan.js'
 export type { SwarmPullOptions } from './pull.js'
 export type { SwarmPullStatus, PeerBytes } from './stats.js'
+export type { RolloutView, RolloutNode, RolloutCounts } from './rollout.js'
+export { rolloutTopic, decodeRolloutReport, encodeRolloutReport, type RolloutReport } from './rollout-wire.js'
 export type { HaveAnswer } from './have-wire.js'
 export { requestHave } from './have.js'
 export { encodeHaveResponse, decodeHaveResponse } from './have-wire.js'

@@ -5,17 +5,18 @@ import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, newestOffered, topicImage } from './announce.js'
 import { encodeSignedAnnouncement, verifyAnnouncement } from './announce-signing.js'
-import { ANNOUNCEMENT_WARN_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { ANNOUNCEMENT_WARN_INTERVAL_MS, DEFAULT_ROLLOUT_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
 import { NoPublisherKeyError, SwarmPausedError, UnsignedAnnouncementError } from './errors.js'
-import { UntrustedPublisherError } from '@cachecloud/manifest'
+import { formatPublicKey, UntrustedPublisherError } from '@cachecloud/manifest'
 import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
 import { RateBudget } from './rate.js'
 import { PullStats, type SwarmPullStatus } from './stats.js'
+import { RolloutTracker, type RolloutView } from './rollout.js'
 import { HAVE_PROTOCOL, SIZES_PROTOCOL } from './constants.js'
 
 export class CacheCloudSwarm implements Swarm {
@@ -33,6 +34,8 @@ export class CacheCloudSwarm implements Swarm {
   private pausing = new AbortController()
   private started = false
   paused = false
+
+  private readonly rollouts: RolloutTracker
 
   constructor (private readonly init: SwarmInit) {
     this.libp2p = init.libp2p
@@ -52,6 +55,16 @@ export class CacheCloudSwarm implements Swarm {
       onDemand: new Map()
     }
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
+    this.rollouts = new RolloutTracker({
+      libp2p: init.libp2p,
+      catalog: init.catalog,
+      site: this.site,
+      intervalMs: init.rolloutIntervalMs ?? DEFAULT_ROLLOUT_INTERVAL_MS,
+      ...(init.publisherKey === undefined ? {} : { publisher: formatPublicKey(init.publisherKey.publicKey) }),
+      subscriptions: () => [...this.subs.keys()],
+      pulls: () => this.status(),
+      ...(init.logger === undefined ? {} : { logger: init.logger })
+    })
   }
 
   /** Last warn-level log of a dropped announcement, by sender. */
@@ -105,6 +118,7 @@ export class CacheCloudSwarm implements Swarm {
     this.libp2p.addEventListener('peer:connect', this.onConnect)
     for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))
     this.started = true
+    this.rollouts.start()
     await this.resumeHalfPulled()
     void this.catchUp()
     // an announcement can be missed (subscription not yet known to the publisher, link down): look again now and then
@@ -116,6 +130,7 @@ export class CacheCloudSwarm implements Swarm {
 
   async stop (): Promise<void> {
     clearInterval(this.catchUpTimer)
+    this.rollouts.stop()
     this.started = false
     this.stopping.abort(new Error('swarm stopped'))
     this.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
@@ -291,6 +306,7 @@ export class CacheCloudSwarm implements Swarm {
     const topic = announceTopic(ref.name)
     const result = await this.libp2p.services.pubsub.publish(topic, encodeSignedAnnouncement({ ref, cid: entry.cid }, key))
     this.init.logger?.info({ ref: formatVersionRef(ref), topic, recipients: result.recipients.length }, 'published %s', formatVersionRef(ref))
+    this.rollouts.collect(ref.name) // the publisher follows where its version gets to
     return { topic, recipients: result.recipients.length }
   }
 
@@ -308,6 +324,8 @@ export class CacheCloudSwarm implements Swarm {
   }
 
   subscriptions (): Subscription[] { return [...this.subs.values()] }
+
+  rollout (ref: VersionRef): RolloutView { return this.rollouts.view(ref) }
 
   status (): SwarmPullStatus[] { return [...this.pulls.values()].map(p => p.stats.snapshot()) }
 
