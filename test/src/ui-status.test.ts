@@ -12,6 +12,8 @@ import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { ARTIFACTS, launchBrowser, skipWithoutBrowser } from './browser.js'
 import { createTestCluster, type TestCluster } from './nodes.js'
 import { DCSTORE_CLI, freePort, launch, run, type Proc } from './personal-procs.js'
+import { cli, cliJson } from './cli-run.js'
+import type { RolloutInfo } from '@cachecloud/control'
 
 // Issue 13 item 13: what a new administrator hit on the status page. Real daemons, a real
 // dcstore, real Chromium: a failed pull that could not be dismissed, the store listed as a
@@ -169,5 +171,36 @@ describe('status page: failures, peers, sign-in and favicon (chromium, real daem
     await waitState(page, 'up-to-date')
     assert.equal(await failure.isHidden(), true)
     await page.screenshot({ path: join(ARTIFACTS, 'ui-status-4-superseded.png'), fullPage: true })
+  })
+
+  it('rollout (issue 14): the publisher sees, from the nodes\' reports, who holds its version: `image rollout` and a panel', async () => {
+    const notYet = await cliJson<RolloutInfo>(a.dataDir, 'image', 'rollout', 'os@v2')
+    // asked first, A starts collecting now: it knows itself at once, B's report is on its way
+    assert.deepEqual(notYet.totals, { complete: 0, pulling: 0, notStarted: 1, offline: 0 }, 'A holds no os@v2')
+    await a.client.publish('os@v1') // A follows its version's rollout; B reports to it at once
+    let r: RolloutInfo | undefined
+    const deadline = Date.now() + 20_000
+    while (Date.now() < deadline && (r = await cliJson<RolloutInfo>(a.dataDir, 'image', 'rollout', 'os@v1')).totals.complete < 2) await new Promise(resolve => setTimeout(resolve, 300))
+    assert.deepEqual(r?.totals, { complete: 2, pulling: 0, notStarted: 0, offline: 0 }, JSON.stringify(r))
+    assert.deepEqual(r?.sites.map(s => s.site), [''])
+    assert.deepEqual(new Set(r?.sites[0].nodes.map(n => n.peer)), new Set([a.status.peerId, b.status.peerId]))
+    const text = await cli(a.dataDir, 'image', 'rollout', 'os@v1')
+    assert.equal(text.code, 0, text.stderr)
+    assert.match(text.stdout, /^os@v1: 2 of 2 nodes complete, 0 pulling, 0 not started, 0 offline \(reports every 60 s\)/)
+    assert.match(text.stdout, /SITE\s+COMPLETE\s+PULLING\s+NOT STARTED\s+OFFLINE\n\(no site\)\s+2\s+0\s+0\s+0/)
+
+    const publisherUi = createUiServer({ dataDir: a.dataDir })
+    try {
+      const p = await context.newPage()
+      await p.goto((await publisherUi.start()).openUrl)
+      await p.waitForSelector('#rollout-section:not([hidden]) .rollout[data-ref="os@v1"][data-complete="2"]', { timeout: 30_000 })
+      assert.match(await p.locator('.rollout[data-ref="os@v1"]').innerText(), /os@v1: 2 of 2 nodes complete/)
+      assert.equal(await p.locator('.rollout tr[data-site=""]').getAttribute('data-complete'), '2')
+      await p.screenshot({ path: join(ARTIFACTS, 'ui-status-5-rollout.png'), fullPage: true })
+      await p.close()
+    } finally {
+      await publisherUi.stop()
+    }
+    assert.equal(await page.locator('#rollout-section').isHidden(), true, 'a node that published nothing shows no rollout panel')
   })
 })

@@ -1,5 +1,5 @@
 import type { ProgressEvent } from '@cachecloud/core'
-import type { PullPlan, SwarmPullStatus } from '@cachecloud/swarm'
+import type { PullPlan, RolloutView, SwarmPullStatus } from '@cachecloud/swarm'
 import type { ExportInfo } from './exports-api.js'
 
 /** One image version held by a CachePoint, as the API shows it. */
@@ -242,7 +242,16 @@ export interface SwarmApi {
   plan(ref: string): Promise<PlanInfo>
   /** Swarm pulls of this run, the subscriptions and the node's site. */
   swarmStatus(): Promise<SwarmStatusInfo>
+  /**
+   * Where versions have got to, per site, from the nodes' rollout reports: `ref`'s (its reports
+   * are collected from then on), or without it the newest version of each image this node collects
+   * (those it published).
+   */
+  rollout?(ref?: string): Promise<RolloutInfo[]>
 }
+
+/** A version's rollout: per site, nodes complete, pulling (percent), not started, offline (last seen); docs/formats/control-api.md. */
+export type RolloutInfo = RolloutView
 
 /** One user's personal folder as status shows it (docs/formats/personal.md). */
 export interface PersonalStatusInfo {

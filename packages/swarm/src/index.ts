@@ -108,7 +108,9 @@ export interface Swarm {
    * pulling with percent, not started, offline with when last seen). Reports of the image are
    * collected from this call on, and always for images this node published.
    */
-  rollout(ref: VersionRef): RolloutView
+  rollout(ref: VersionRef): Promise<RolloutView>
+  /** The rollout of the newest version of every image this node collects reports of. */
+  rollouts(): Promise<RolloutView[]>
   /** Asks connected peers (or `peers`) for newer versions of subscribed images and pulls them. */
   catchUp(): Promise<void>
   /**

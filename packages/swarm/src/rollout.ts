@@ -43,6 +43,9 @@ export interface RolloutInit {
 
 interface Heard { report: RolloutReport, at: number }
 
+/** Delay of the report sent to a new collector (lets its subscription settle). */
+const SOON_MS = 200
+
 /**
  * Rollout reports: every node sends, once per interval, one small report per
  * image it holds or subscribes to, on that image's rollout topic, without
@@ -62,6 +65,7 @@ export class RolloutTracker {
 
   start (): void {
     this.init.libp2p.services.pubsub.addEventListener('message', this.onMessage)
+    this.init.libp2p.services.pubsub.addEventListener('subscription-change', this.onSubscription)
     // a random start spreads the reports of nodes started together over the interval
     this.first = setTimeout(() => { void this.tick() }, Math.random() * Math.min(this.init.intervalMs, 5_000))
     this.timer = setInterval(() => { void this.tick() }, this.init.intervalMs)
@@ -73,6 +77,8 @@ export class RolloutTracker {
     clearTimeout(this.first)
     clearInterval(this.timer)
     this.init.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
+    this.init.libp2p.services.pubsub.removeEventListener('subscription-change', this.onSubscription)
+    for (const timer of this.soon.values()) clearTimeout(timer)
     for (const name of this.collecting) this.init.libp2p.services.pubsub.unsubscribe(rolloutTopic(name))
   }
 
@@ -81,6 +87,30 @@ export class RolloutTracker {
     if (this.collecting.has(name)) return
     this.collecting.add(name)
     this.init.libp2p.services.pubsub.subscribe(rolloutTopic(name))
+  }
+
+  /** Images whose report goes out shortly (a collector appeared), at most one pending each. */
+  private readonly soon = new Map<string, ReturnType<typeof setTimeout>>()
+
+  /** A peer began collecting an image's reports: it hears from this node now, not an interval later (once per collector, so still O(1)). */
+  private readonly onSubscription = (evt: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    for (const { topic, subscribe } of evt.detail.subscriptions) {
+      const name = rolloutTopicImage(topic)
+      if (!subscribe || name === undefined || this.soon.has(name)) continue
+      const timer = setTimeout(() => { this.soon.delete(name); void this.send(name) }, SOON_MS)
+      timer.unref()
+      this.soon.set(name, timer)
+    }
+  }
+
+  private async send (name: string): Promise<void> {
+    try {
+      const entries = await this.init.catalog.list()
+      if (!entries.some(e => e.name === name) && !this.init.subscriptions().includes(name)) return
+      await this.init.libp2p.services.pubsub.publish(rolloutTopic(name), encodeRolloutReport(await this.report(name)))
+    } catch (err) {
+      this.init.logger?.debug({ err, name }, 'rollout report of %s not sent: %s', name, (err as Error).message)
+    }
   }
 
   private readonly onMessage = (evt: CustomEvent<PubSubMessage>): void => {
@@ -137,9 +167,21 @@ export class RolloutTracker {
     }
   }
 
+  /** The rollout of the newest version of each image this node collects. */
+  async views (): Promise<RolloutView[]> {
+    const entries = await this.init.catalog.list()
+    const views: RolloutView[] = []
+    for (const name of [...this.collecting].sort()) {
+      const newest = entries.filter(e => e.name === name).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0]
+      if (newest !== undefined) views.push(await this.view(newest))
+    }
+    return views
+  }
+
   /** The rollout of `ref` among the nodes heard from (collection starts now if it had not). */
-  view (ref: VersionRef): RolloutView {
+  async view (ref: VersionRef): Promise<RolloutView> {
     this.collect(ref.name)
+    this.remember(this.init.libp2p.peerId.toString(), await this.report(ref.name)) // this node as it is now
     const now = Date.now()
     const offlineAfter = ROLLOUT_OFFLINE_AFTER_INTERVALS * this.init.intervalMs
     const bySite = new Map<string, RolloutNode[]>()

@@ -35,7 +35,7 @@ export class CacheCloudSwarm implements Swarm {
   private started = false
   paused = false
 
-  private readonly rollouts: RolloutTracker
+  private readonly rolloutTracker: RolloutTracker
 
   constructor (private readonly init: SwarmInit) {
     this.libp2p = init.libp2p
@@ -55,7 +55,7 @@ export class CacheCloudSwarm implements Swarm {
       onDemand: new Map()
     }
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
-    this.rollouts = new RolloutTracker({
+    this.rolloutTracker = new RolloutTracker({
       libp2p: init.libp2p,
       catalog: init.catalog,
       site: this.site,
@@ -118,7 +118,7 @@ export class CacheCloudSwarm implements Swarm {
     this.libp2p.addEventListener('peer:connect', this.onConnect)
     for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))
     this.started = true
-    this.rollouts.start()
+    this.rolloutTracker.start()
     await this.resumeHalfPulled()
     void this.catchUp()
     // an announcement can be missed (subscription not yet known to the publisher, link down): look again now and then
@@ -130,7 +130,7 @@ export class CacheCloudSwarm implements Swarm {
 
   async stop (): Promise<void> {
     clearInterval(this.catchUpTimer)
-    this.rollouts.stop()
+    this.rolloutTracker.stop()
     this.started = false
     this.stopping.abort(new Error('swarm stopped'))
     this.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
@@ -306,7 +306,7 @@ export class CacheCloudSwarm implements Swarm {
     const topic = announceTopic(ref.name)
     const result = await this.libp2p.services.pubsub.publish(topic, encodeSignedAnnouncement({ ref, cid: entry.cid }, key))
     this.init.logger?.info({ ref: formatVersionRef(ref), topic, recipients: result.recipients.length }, 'published %s', formatVersionRef(ref))
-    this.rollouts.collect(ref.name) // the publisher follows where its version gets to
+    this.rolloutTracker.collect(ref.name) // the publisher follows where its version gets to
     return { topic, recipients: result.recipients.length }
   }
 
@@ -325,7 +325,9 @@ export class CacheCloudSwarm implements Swarm {
 
   subscriptions (): Subscription[] { return [...this.subs.values()] }
 
-  rollout (ref: VersionRef): RolloutView { return this.rollouts.view(ref) }
+  async rollout (ref: VersionRef): Promise<RolloutView> { return await this.rolloutTracker.view(ref) }
+
+  async rollouts (): Promise<RolloutView[]> { return await this.rolloutTracker.views() }
 
   status (): SwarmPullStatus[] { return [...this.pulls.values()].map(p => p.stats.snapshot()) }
 

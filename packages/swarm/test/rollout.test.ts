@@ -44,11 +44,11 @@ describe('rollout reports between real libp2p nodes', () => {
 
   it('counts each site\'s nodes: complete, pulling with percent, not started', async () => {
     void rome.swarm.pull(ref).catch(() => {})
-    await waitFor(() => {
-      const v = pub.swarm.rollout(ref)
+    await waitFor(async () => {
+      const v = await pub.swarm.rollout(ref)
       return v.totals.complete === 3 && v.totals.pulling === 1 && v.totals.notStarted === 1
     }, 10_000)
-    const view = pub.swarm.rollout(ref)
+    const view = await pub.swarm.rollout(ref)
     assert.deepEqual(view.totals, { complete: 3, pulling: 1, notStarted: 1, offline: 0 })
     assert.equal(site(view, 'dc')?.complete, 1)
     assert.equal(site(view, 'paris')?.complete, 1)
@@ -64,14 +64,14 @@ describe('rollout reports between real libp2p nodes', () => {
   it('a node that completes is counted complete within an interval or two', async () => {
     await waitFor(async () => (await rome.catalog.find(ref))?.state === 'complete', 30_000)
     await sleep(2 * INTERVAL + 200)
-    assert.equal(site(pub.swarm.rollout(ref), 'rome')?.complete, 1)
+    assert.equal(site(await pub.swarm.rollout(ref), 'rome')?.complete, 1)
   })
 
   it('a node that stops reporting is offline, with when it was last seen', async () => {
     const before = Date.now()
     await lyonGone.stop()
     await sleep(3 * INTERVAL + 2 * INTERVAL)
-    const lyon = site(pub.swarm.rollout(ref), 'lyon')
+    const lyon = site(await pub.swarm.rollout(ref), 'lyon')
     assert.equal(lyon?.offline, 1)
     assert.equal(lyon?.complete, 0)
     const gone = lyon?.nodes.find(n => n.state === 'offline')

@@ -25,7 +25,8 @@ export const PROXIED_ROUTES: ReadonlySet<string> = new Set([
   'GET /v1/events',
   'POST /v1/pause',
   'POST /v1/resume',
-  'POST /v1/sync'
+  'POST /v1/sync',
+  'GET /v1/images/rollout'
 ])
 /** Host names under which the UI server answers (with its port): loopback only, no DNS name that could be rebound. */
 export const LOOPBACK_HOST_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]']

@@ -3,13 +3,14 @@
  * through the UI server's proxy (packages/ui/src/server.ts explains the
  * session): live status from GET /v1/events, actions by POST.
  */
-import type { PeerInfo, StatusInfo } from '@cachecloud/control'
+import type { PeerInfo, RolloutInfo, StatusInfo } from '@cachecloud/control'
 import { LAUNCH_KEY_PARAM, SESSION_PATH } from '../src/constants.js'
 import { noticesBetween, summarize } from '../src/summary.js'
 import { byId } from './dom.js'
 import { dismissed, dismiss } from './dismissed.js'
 import { renderFailure, renderPeers, renderStatus, showNotice, type PageState } from './render.js'
 import { renderSignIn, type Unreachable } from './signin.js'
+import { renderRollouts, ROLLOUT_POLL_MS } from './rollout.js'
 
 const RECONNECT_MS = 2000
 const PEER_RETRIES = 5
@@ -23,6 +24,12 @@ function headerWithout (why: Unreachable | undefined): { state: PageState, text:
   if (why?.kind === 'signed-out') return { state: 'signed-out', text: 'Not signed in' }
   if (why?.kind === 'page-server-gone') return { state: 'down', text: 'Status page server not answering' }
   return summarize(undefined)
+}
+
+/** Fetches the rollout of the versions this node published (an empty list hides the panel). */
+function loadRollouts (): void {
+  if (last === undefined) return
+  void fetch('/v1/images/rollout').then(async r => r.ok ? await r.json() as RolloutInfo[] : []).then(renderRollouts, () => {})
 }
 
 /** Fetches the peer list; again shortly while a connected peer is not identified yet (its role comes with identify). */
@@ -46,6 +53,7 @@ function update (status: StatusInfo | undefined, why?: Unreachable): void {
   if (status !== undefined && key !== peersKey) {
     peersKey = key
     loadPeers()
+    loadRollouts()
   }
 }
 
@@ -112,6 +120,7 @@ async function main (): Promise<void> {
   resume.addEventListener('click', () => { void act(resume, 'resume', () => undefined) })
   sync.addEventListener('click', () => { void act(sync, 'sync', started) })
   follow()
+  setInterval(loadRollouts, ROLLOUT_POLL_MS)
 }
 
 void main()
