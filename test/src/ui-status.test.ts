@@ -121,6 +121,9 @@ describe('status page: failures, peers, sign-in and favicon (chromium, real daem
     const peers = await b.client.peers()
     assert.equal(peers.find(p => p.peerId === storePeer)?.role, 'store', 'the API says so too')
     assert.equal(peers.find(p => p.peerId === a.status.peerId)?.role, 'cachepoint')
+    const listed = await cli(b.dataDir, 'peers')
+    assert.match(listed.stdout, new RegExp(`^${storePeer}\\s+store\\s+yes\\s+yes`, 'm'), listed.stdout)
+    assert.match(listed.stdout, new RegExp(`^${a.status.peerId}\\s+cachepoint\\s+yes\\s+yes`, 'm'))
   })
 
   it('keeps long peer ids and addresses inside their cells in a narrow window', async () => {

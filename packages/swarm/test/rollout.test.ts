@@ -78,6 +78,20 @@ describe('rollout reports between real libp2p nodes', () => {
     assert.ok(gone !== undefined && Date.parse(gone.lastSeen) <= before + INTERVAL, `last seen ${String(gone?.lastSeen)}`)
   })
 
+  it('costs each node one report per image per interval, however many peers', async () => {
+    const sent = new Map<string, number>()
+    const count = (evt: CustomEvent<{ topic: string, type: string, from?: { toString: () => string } }>): void => {
+      if (evt.detail.topic === rolloutTopic('win11') && evt.detail.from !== undefined) sent.set(evt.detail.from.toString(), (sent.get(evt.detail.from.toString()) ?? 0) + 1)
+    }
+    pub.libp2p.services.pubsub.addEventListener('message', count as never)
+    await sleep(10 * INTERVAL)
+    pub.libp2p.services.pubsub.removeEventListener('message', count as never)
+    for (const n of [paris, rome, lyonIdle]) {
+      const reports = sent.get(n.libp2p.peerId.toString()) ?? 0
+      assert.ok(reports >= 6 && reports <= 12, `${reports} reports in 10 intervals`)
+    }
+  })
+
   it('only collectors receive reports: a branch node is subscribed to no rollout topic', () => {
     assert.ok(pub.libp2p.services.pubsub.getTopics().includes(rolloutTopic('win11')))
     for (const n of [paris, rome, lyonIdle]) assert.deepEqual(n.libp2p.services.pubsub.getTopics().filter(t => t.startsWith('/cachecloud/rollout/')), [])
