@@ -1,4 +1,5 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
+import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
@@ -10,7 +11,7 @@ import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
-import { NoPublisherKeyError, SwarmPausedError, UnsignedAnnouncementError } from './errors.js'
+import { NoPublisherKeyError, StaleAnnouncementError, SwarmPausedError, UnsignedAnnouncementError } from './errors.js'
 import { formatPublicKey, UntrustedPublisherError } from '@cachecloud/manifest'
 import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
@@ -90,6 +91,35 @@ export class CacheCloudSwarm implements Swarm {
     if (sub.policy === 'auto') this.background(a.ref)
   }
 
+  /**
+   * Gossipsub's check of an announcement before it is delivered here or relayed to other peers:
+   * a forged or malformed one is rejected (not relayed; gossipsub lowers the score of the peer that
+   * sent it); one this node does not act on by policy (unsigned, a publisher it does not trust,
+   * stale) is ignored: not relayed, but an honest relay with another trust store is not punished.
+   */
+  private readonly validate = (peer: PeerId, message: PubSubMessage): TopicValidatorResult => {
+    const name = topicImage(message.topic)
+    if (name === undefined) return TopicValidatorResult.Ignore
+    try {
+      verifyAnnouncement(message.data, { topicImage: name, trust: this.init.trust })
+      return TopicValidatorResult.Accept
+    } catch (err) {
+      this.dropped(message.type === 'signed' ? message.from.toString() : peer.toString(), message.topic, err as Error)
+      const policy = err instanceof UnsignedAnnouncementError || err instanceof StaleAnnouncementError || err instanceof UntrustedPublisherError
+      return policy ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
+    }
+  }
+
+  private listen (name: string): void {
+    this.libp2p.services.pubsub.topicValidators.set(announceTopic(name), this.validate)
+    this.libp2p.services.pubsub.subscribe(announceTopic(name))
+  }
+
+  private unlisten (name: string): void {
+    this.libp2p.services.pubsub.unsubscribe(announceTopic(name))
+    this.libp2p.services.pubsub.topicValidators.delete(announceTopic(name))
+  }
+
   /** Logs an announcement dropped before anything started: unsigned ones (older nodes) at debug, others at warn, at most once a minute per sender. */
   private dropped (from: string, topic: string, err: Error): void {
     const log = this.init.logger
@@ -116,7 +146,7 @@ export class CacheCloudSwarm implements Swarm {
     await handleSizes(this.libp2p, async cid => await this.storedSizes(cid), this.ctx.timeoutMs, this.init.logger)
     this.libp2p.services.pubsub.addEventListener('message', this.onMessage)
     this.libp2p.addEventListener('peer:connect', this.onConnect)
-    for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))
+    for (const name of this.subs.keys()) this.listen(name)
     this.started = true
     this.rolloutTracker.start()
     await this.resumeHalfPulled()
@@ -134,6 +164,7 @@ export class CacheCloudSwarm implements Swarm {
     this.started = false
     this.stopping.abort(new Error('swarm stopped'))
     this.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
+    for (const name of this.subs.keys()) this.libp2p.services.pubsub.topicValidators.delete(announceTopic(name))
     this.libp2p.removeEventListener('peer:connect', this.onConnect)
     await this.libp2p.unhandle([HAVE_PROTOCOL, SIZES_PROTOCOL])
     await Promise.allSettled([...this.pulls.values()].map(async p => await p.promise))
@@ -313,14 +344,14 @@ export class CacheCloudSwarm implements Swarm {
   subscribe (name: string, policy: Subscription['policy'] = 'auto'): void {
     this.subs.set(name, { name, policy })
     if (this.started) {
-      this.libp2p.services.pubsub.subscribe(announceTopic(name))
+      this.listen(name)
       void this.catchUp()
     }
   }
 
   unsubscribe (name: string): void {
     this.subs.delete(name)
-    if (this.started) this.libp2p.services.pubsub.unsubscribe(announceTopic(name))
+    if (this.started) this.unlisten(name)
   }
 
   subscriptions (): Subscription[] { return [...this.subs.values()] }

@@ -94,6 +94,27 @@ describe('signed announcements between real libp2p nodes', () => {
     assert.equal(retries, 1, `one retry chain (saw ${retries} first retries)`)
   })
 
+  it('a relay passes on a genuine announcement but not a forged one (gossipsub validation)', async () => {
+    // rogue -- relay -- far: far hears rogue only through relay, which checks before it forwards
+    const relay = await startSwarmNode({ site: 'r', subscriptions: [{ name: 'win11', policy: 'manual' }], catchUpIntervalMs: 3_600_000 })
+    const far = await startSwarmNode({ site: 'f', subscriptions: [{ name: 'win11', policy: 'manual' }], catchUpIntervalMs: 3_600_000 })
+    try {
+      await rogue.libp2p.dial(relay.libp2p.getMultiaddrs()[0])
+      await relay.libp2p.dial(far.libp2p.getMultiaddrs()[0])
+      const heard: string[] = []
+      far.libp2p.services.pubsub.addEventListener('message', (evt) => { if (evt.detail.topic === announceTopic('win11')) heard.push(JSON.parse(new TextDecoder().decode(evt.detail.data)).ref as string) })
+      await sleep(2500) // the relay's mesh forms (gossipsub heartbeat: 1 s)
+      const signed = JSON.parse(new TextDecoder().decode(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'genuine' }, cid: cids.get('genuine')! }, publisher))) as Record<string, unknown>
+      await send(text({ ...signed, ref: 'win11@tampered' }))
+      await send(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'relayed' }, cid: cids.get('genuine')! }, publisher))
+      await waitFor(() => heard.includes('win11@relayed'), 10_000)
+      await sleep(300)
+      assert.deepEqual(heard, ['win11@relayed'], 'the forged one stopped at the relay')
+    } finally {
+      await Promise.all([relay.stop(), far.stop()])
+    }
+  })
+
   it('checks cheapest first and names what is wrong (unit)', () => {
     const trust = createTrustStore([formatPublicKey(publisher.publicKey)])
     const cid = cids.get('genuine')!
