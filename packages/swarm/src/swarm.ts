@@ -1,17 +1,17 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { TopicValidatorResult } from '@libp2p/gossipsub'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, newestOffered, topicImage } from './announce.js'
-import { encodeSignedAnnouncement, verifyAnnouncement } from './announce-signing.js'
-import { ANNOUNCEMENT_WARN_INTERVAL_MS, DEFAULT_ROLLOUT_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { encodeSignedAnnouncement } from './announce-signing.js'
+import { AnnouncementGate } from './announce-gate.js'
+import { DEFAULT_ROLLOUT_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
-import { NoPublisherKeyError, StaleAnnouncementError, SwarmPausedError, UnsignedAnnouncementError } from './errors.js'
+import { NoPublisherKeyError, SwarmPausedError } from './errors.js'
 import { formatPublicKey, UntrustedPublisherError } from '@cachecloud/manifest'
 import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
@@ -37,6 +37,7 @@ export class CacheCloudSwarm implements Swarm {
   paused = false
 
   private readonly rolloutTracker: RolloutTracker
+  private readonly gate: AnnouncementGate
 
   constructor (private readonly init: SwarmInit) {
     this.libp2p = init.libp2p
@@ -56,6 +57,7 @@ export class CacheCloudSwarm implements Swarm {
       onDemand: new Map()
     }
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
+    this.gate = new AnnouncementGate(init.trust, init.logger)
     this.rolloutTracker = new RolloutTracker({
       libp2p: init.libp2p,
       catalog: init.catalog,
@@ -68,8 +70,6 @@ export class CacheCloudSwarm implements Swarm {
     })
   }
 
-  /** Last warn-level log of a dropped announcement, by sender. */
-  private readonly warnedAt = new Map<string, number>()
   /** Refs with a background pull under way (its attempts and the waits between them): one at a time. */
   private readonly backgrounds = new Set<string>()
 
@@ -77,63 +77,23 @@ export class CacheCloudSwarm implements Swarm {
     const name = topicImage(evt.detail.topic)
     const sub = name === undefined ? undefined : this.subs.get(name)
     if (sub === undefined) return
-    const from = evt.detail.type === 'signed' ? evt.detail.from.toString() : 'unknown'
-    let a
-    try {
-      a = verifyAnnouncement(evt.detail.data, { topicImage: sub.name, trust: this.init.trust })
-    } catch (err) {
-      this.dropped(from, evt.detail.topic, err as Error)
-      return
-    }
+    const a = this.gate.check(evt.detail, sub.name)
+    if (a === undefined) return
     const ref = formatVersionRef(a.ref)
+    const from = evt.detail.type === 'signed' ? evt.detail.from.toString() : 'unknown'
     this.init.logger?.info({ ref, cid: a.cid.toString(), publisher: a.publisher, from, policy: sub.policy }, 'announced: %s', ref)
     this.init.onEvent?.({ type: 'announced', ref, cid: a.cid.toString() })
     if (sub.policy === 'auto') this.background(a.ref)
   }
 
-  /**
-   * Gossipsub's check of an announcement before it is delivered here or relayed to other peers:
-   * a forged or malformed one is rejected (not relayed; gossipsub lowers the score of the peer that
-   * sent it); one this node does not act on by policy (unsigned, a publisher it does not trust,
-   * stale) is ignored: not relayed, but an honest relay with another trust store is not punished.
-   */
-  private readonly validate = (peer: PeerId, message: PubSubMessage): TopicValidatorResult => {
-    const name = topicImage(message.topic)
-    if (name === undefined) return TopicValidatorResult.Ignore
-    try {
-      verifyAnnouncement(message.data, { topicImage: name, trust: this.init.trust })
-      return TopicValidatorResult.Accept
-    } catch (err) {
-      this.dropped(message.type === 'signed' ? message.from.toString() : peer.toString(), message.topic, err as Error)
-      const policy = err instanceof UnsignedAnnouncementError || err instanceof StaleAnnouncementError || err instanceof UntrustedPublisherError
-      return policy ? TopicValidatorResult.Ignore : TopicValidatorResult.Reject
-    }
-  }
-
   private listen (name: string): void {
-    this.libp2p.services.pubsub.topicValidators.set(announceTopic(name), this.validate)
+    this.libp2p.services.pubsub.topicValidators.set(announceTopic(name), this.gate.validate)
     this.libp2p.services.pubsub.subscribe(announceTopic(name))
   }
 
   private unlisten (name: string): void {
     this.libp2p.services.pubsub.unsubscribe(announceTopic(name))
     this.libp2p.services.pubsub.topicValidators.delete(announceTopic(name))
-  }
-
-  /** Logs an announcement dropped before anything started: unsigned ones (older nodes) at debug, others at warn, at most once a minute per sender. */
-  private dropped (from: string, topic: string, err: Error): void {
-    const log = this.init.logger
-    if (log === undefined) return
-    const now = Date.now()
-    const last = this.warnedAt.get(from)
-    const warn = !(err instanceof UnsignedAnnouncementError) && (last === undefined || now - last >= ANNOUNCEMENT_WARN_INTERVAL_MS)
-    if (warn) {
-      if (this.warnedAt.size > 1024) this.warnedAt.clear()
-      this.warnedAt.set(from, now)
-      log.warn({ err, from, topic }, 'ignored announcement from %s: %s', from, err.message)
-    } else {
-      log.debug({ err, from, topic }, 'ignored announcement from %s: %s', from, err.message)
-    }
   }
 
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
