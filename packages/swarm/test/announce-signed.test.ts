@@ -130,3 +130,28 @@ describe('signed announcements between real libp2p nodes', () => {
     assert.throws(() => verifyAnnouncement(text({ ref: 'win11@x', cid: cid.toString() }), { topicImage: 'win11', trust }), { code: 'ERR_ANNOUNCEMENT_UNSIGNED' })
   })
 })
+
+describe('an announcement reaches many subscribers behind one address', () => {
+  const nodes: SwarmNode[] = []
+  after(async () => { await Promise.all(nodes.map(async n => { await n.stop().catch(() => {}) })) })
+
+  // 16 subscribers on 127.0.0.1, as a branch behind NAT looks to the data center: gossipsub's default
+  // IP-colocation penalty put more than 13 of them below its publish threshold, and the publisher sent them nothing
+  it('every one of 16 subscribers hears the publisher', async () => {
+    const pub = await startSwarmNode({ site: 'dc' })
+    nodes.push(pub)
+    const heard = new Set<string>()
+    for (let i = 0; i < 16; i++) {
+      const n = await startSwarmNode({ site: 'branch', subscriptions: [{ name: 'win11', policy: 'manual' }], catchUpIntervalMs: 3_600_000, onEvent: (e) => { if (e.ref === 'win11@wide') heard.add(String(i)) } })
+      nodes.push(n)
+      await sleep(250) // libp2p refuses more than 5 inbound connections a second from one IP
+      await n.libp2p.dial(pub.libp2p.getMultiaddrs()[0])
+    }
+    await sleep(1500) // subscriptions propagate, scores settle (decay interval: 1 s)
+    const blocks = randomImage(1)
+    await addVersion(pub, makeManifest('wide', blocks, 'win11'), blocks)
+    const { recipients } = await pub.swarm.publish({ name: 'win11', version: 'wide' })
+    await waitFor(() => heard.size === 16, 5_000).catch(() => {})
+    assert.equal(heard.size, 16, `${heard.size} of 16 subscribers heard it (${recipients} reached directly)`)
+  })
+})
