@@ -1,6 +1,6 @@
 // Builds the status page (packages/ui/web) into packages/ui/dist/web: app.js
 // bundled by esbuild from the TypeScript sources (type-checked by tsc -b,
-// project packages/ui/web), index.html and app.css copied. Run by `npm run build`.
+// project packages/ui/web), index.html, app.css and favicon.svg copied. Run by `npm run build`.
 import { copyFile, mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { build } from 'esbuild'
@@ -17,4 +17,4 @@ await build({
   sourcemap: true,
   logLevel: 'warning'
 })
-await Promise.all(['index.html', 'app.css'].map(async (name) => copyFile(join(src, name), join(out, name))))
+await Promise.all(['index.html', 'app.css', 'favicon.svg'].map(async (name) => copyFile(join(src, name), join(out, name))))

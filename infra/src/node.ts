@@ -64,14 +64,14 @@ async function main (): Promise<void> {
     logger
   })
   const trust = createTrustStore(config.trust)
+  const key = config.publisherKeyFile !== undefined ? await loadPublisherKey(config.publisherKeyFile) : undefined
   const swarm = createSwarm({
-    libp2p, blockstore, catalog, trust, logger, site: config.site, wan: config.wan, subscriptions: config.subscriptions,
+    libp2p, blockstore, catalog, trust, publisherKey: key, logger, site: config.site, wan: config.wan, subscriptions: config.subscriptions,
     onEvent: (event) => { out({ event: event.type, ref: event.ref, status: swarm.status().find(s => s.ref === event.ref) }) }
   })
   const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger, advertisePulling: true, sendBudget: swarm.sendBudget })
   await transfer.start()
   await swarm.start()
-  const key = config.publisherKeyFile !== undefined ? await loadPublisherKey(config.publisherKeyFile) : undefined
 
   const handle = async (c: Command): Promise<unknown> => {
     switch (c.cmd) {

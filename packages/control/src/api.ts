@@ -1,5 +1,5 @@
 import type { ProgressEvent } from '@cachecloud/core'
-import type { PullPlan, SwarmPullStatus } from '@cachecloud/swarm'
+import type { PullPlan, RolloutView, SwarmPullStatus } from '@cachecloud/swarm'
 import type { ExportInfo } from './exports-api.js'
 
 /** One image version held by a CachePoint, as the API shows it. */
@@ -79,9 +79,19 @@ export interface PeerInfo {
   peerId: string
   addresses: string[]
   connected: boolean
-  /** Configured in the node's config file (as opposed to met at run time). */
+  /** Configured in the node's config file (as opposed to met at run time); the personal store's address counts. */
   configured: boolean
+  /**
+   * What the peer is: `store` is the data-center store (it serves the personal protocol, or is the
+   * configured personalStore), `cachepoint` another CachePoint (it serves the image catalog),
+   * `unknown` when identify has not told yet.
+   */
+  role: PeerRole
+  /** The site label the peer sent in identify, if any. */
+  site?: string
 }
+
+export type PeerRole = 'cachepoint' | 'store' | 'unknown'
 
 export interface ImportRequest {
   file: string
@@ -236,7 +246,16 @@ export interface SwarmApi {
   plan(ref: string): Promise<PlanInfo>
   /** Swarm pulls of this run, the subscriptions and the node's site. */
   swarmStatus(): Promise<SwarmStatusInfo>
+  /**
+   * Where versions have got to, per site, from the nodes' rollout reports: `ref`'s (its reports
+   * are collected from then on), or without it the newest version of each image this node collects
+   * (those it published).
+   */
+  rollout?(ref?: string): Promise<RolloutInfo[]>
 }
+
+/** A version's rollout: per site, nodes complete, pulling (percent), not started, offline (last seen); docs/formats/control-api.md. */
+export type RolloutInfo = RolloutView
 
 /** One user's personal folder as status shows it (docs/formats/personal.md). */
 export interface PersonalStatusInfo {

@@ -87,6 +87,7 @@ export function createControlClient (endpoint: ControlEndpoint): ControlClient {
     unsubscribe: async (name) => json(await call(endpoint, 'POST', '/subscriptions/remove', { name })),
     plan: async (ref) => json(await call(endpoint, 'GET', `/images/plan?${new URLSearchParams({ ref }).toString()}`)),
     swarmStatus: async () => json(await call(endpoint, 'GET', '/swarm')),
+    rollout: async (ref?: string) => json(await call(endpoint, 'GET', ref === undefined ? '/images/rollout' : `/images/rollout?${new URLSearchParams({ ref }).toString()}`)),
     personalStatus: async () => json<PersonalStatusInfo[]>(await call(endpoint, 'GET', '/personal')),
     personalLog: async (user) => json<PersonalSnapshotInfo[]>(await call(endpoint, 'GET', `/personal/log?${new URLSearchParams({ user }).toString()}`)),
     personalSnapshot: async (user) => json<PersonalSnapshotResultInfo>(await call(endpoint, 'POST', '/personal/snapshot', { user })),

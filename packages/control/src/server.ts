@@ -202,6 +202,10 @@ function addSwarmRoutes (table: Map<string, Handler>, api: CachePointApi & Parti
     sendJson(res, 200, await plan.call(api, ref))
   })
   table.set('GET /swarm', async (_req, res) => { sendJson(res, 200, await swarmStatus.call(api)) })
+  const { rollout } = api
+  if (rollout !== undefined) {
+    table.set('GET /images/rollout', async (_req, res, url) => { sendJson(res, 200, await rollout.call(api, url.searchParams.get('ref') ?? undefined)) })
+  }
 }
 
 function tokenMatches (header: string | undefined, token: Buffer): boolean {

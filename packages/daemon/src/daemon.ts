@@ -30,6 +30,7 @@ import { Pulls } from './pulls.js'
 import { controlListenError, listenError } from './start-errors.js'
 import { makePrivateDir } from './data-dir.js'
 import { unguardedAddresses } from './open-listen.js'
+import { peerRole } from './peer-role.js'
 
 export interface DaemonInit {
   config: CachePointConfig
@@ -153,7 +154,7 @@ class DefaultDaemon implements CachePointDaemon {
       onStop('libp2p', async () => { await libp2p.stop() })
       const peerStore = this.metrics.blockstore(blockstore) // what peers read and pulls write: counted
       const swarm = createSwarm({
-        libp2p, blockstore: peerStore, catalog, trust, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }),
+        libp2p, blockstore: peerStore, catalog, trust, publisherKey, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }),
         onEvent: (event) => {
           if (event.type === 'pulled') this.metrics.swarmPulled(swarm.status().find(p => p.ref === event.ref)?.startedAt)
           this.changed()
@@ -384,20 +385,25 @@ class DefaultDaemon implements CachePointDaemon {
   async peers (): Promise<PeerInfo[]> {
     const { libp2p } = this.running
     const byId = new Map<string, PeerInfo>()
-    for (const addr of this.config.peers) {
+    const configure = (addr: string): void => {
       const peerId = parseMultiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value ?? addr
-      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: true }
+      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: true, role: 'unknown' }
       info.addresses.push(addr)
       byId.set(peerId, info)
     }
+    for (const addr of this.config.peers) configure(addr)
+    const storeAddress = this.config.personalStore?.address
+    if (storeAddress !== undefined) configure(storeAddress)
     for (const connection of libp2p.getConnections()) {
       const peerId = connection.remotePeer.toString()
-      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: false }
+      const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: false, role: 'unknown' }
       info.connected = true
       const addr = connection.remoteAddr.toString()
       if (!info.addresses.includes(addr)) info.addresses.push(addr)
       byId.set(peerId, info)
     }
+    const storePeer = storeAddress === undefined ? undefined : parseMultiaddr(storeAddress).getComponents().find(c => c.name === 'p2p')?.value
+    for (const info of byId.values()) Object.assign(info, await peerRole(libp2p, info.peerId, storePeer))
     return [...byId.values()]
   }
 

@@ -41,6 +41,9 @@ export function swarmApi (swarm: () => Swarm, config: CachePointConfig): SwarmAp
     },
     async swarmStatus () {
       return { site: config.site ?? '', subscriptions: swarm().subscriptions(), pulls: swarm().status() }
+    },
+    async rollout (ref) {
+      return ref === undefined ? await swarm().rollouts() : [await swarm().rollout(parseVersionRef(ref))]
     }
   }
 }

@@ -60,8 +60,11 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     peerDiscovery,
     connectionManager: connectionManagerOptions(inbound),
     nodeInfo: { userAgent: `${AGENT_PREFIX}${init.site ?? ''}` },
-    // a publish with no subscriber connected yet is not an error: subscribers catch up when they connect
-    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true }) }
+    // a publish with no subscriber connected yet is not an error: subscribers catch up when they connect.
+    // No IP-colocation penalty: with gossipsub's default, more than 13 peers behind one address (a branch
+    // behind NAT, nodes on one host) score below the publish and graylist thresholds, so announcements are
+    // not sent to them and their rollout reports are ignored. Membership is the network key or allow-list.
+    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, scoreParams: { IPColocationFactorWeight: 0 } }) }
   }
   if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
   options.connectionGater = {

@@ -5,7 +5,7 @@ import { parseVersionRef, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import { verifyManifest, type TrustStore } from '@cachecloud/manifest'
 import { requestManifest, withTimeout } from '@cachecloud/transfer'
-import { ANNOUNCE_TOPIC_PREFIX, MAX_ANNOUNCE_BYTES } from './constants.js'
+import { ANNOUNCE_TOPIC_PREFIX, ANNOUNCEMENT_VERSION, MAX_ANNOUNCE_BYTES } from './constants.js'
 import { InvalidSwarmMessageError } from './errors.js'
 import { askCatalogs } from './offers.js'
 
@@ -14,17 +14,34 @@ export interface Announcement { ref: VersionRef, cid: CID }
 
 export function announceTopic (name: string): string { return ANNOUNCE_TOPIC_PREFIX + name }
 
-/** UTF-8 JSON `{"ref":"NAME@VERSION","cid":"bafy..."}`, at most MAX_ANNOUNCE_BYTES (docs/formats/protocols.md). */
-export function encodeAnnouncement (a: Announcement): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify({ ref: `${a.ref.name}@${a.ref.version}`, cid: a.cid.toString() }))
+/** The image name of an announcement topic, or undefined for another topic. */
+export function topicImage (topic: string): string | undefined {
+  return topic.startsWith(ANNOUNCE_TOPIC_PREFIX) ? topic.slice(ANNOUNCE_TOPIC_PREFIX.length) : undefined
 }
 
-export function decodeAnnouncement (bytes: Uint8Array): Announcement {
-  if (bytes.byteLength > MAX_ANNOUNCE_BYTES) throw new InvalidSwarmMessageError(`announcement of ${bytes.byteLength} bytes`)
+/**
+ * An announcement as it arrived, not yet checked: version 1 (unsigned, before 2026-12) or
+ * version 2, signed by a publisher key (docs/formats/protocols.md, "Announcements").
+ */
+export type WireAnnouncement =
+  | Announcement & { v: 1 }
+  | Announcement & { v: 2, publisher: string, at: string, sig: string }
+
+const str = (value: unknown, what: string, max: number): string => {
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) throw new Error(`${what} must be a string of 1-${max} characters`)
+  return value
+}
+
+/** Parses UTF-8 JSON of at most MAX_ANNOUNCE_BYTES; checks shapes only (announce-signing.ts checks the signature). */
+export function decodeAnnouncement (bytes: Uint8Array): WireAnnouncement {
+  if (bytes.byteLength > MAX_ANNOUNCE_BYTES) throw new InvalidSwarmMessageError(`announcement of ${bytes.byteLength} bytes (at most ${MAX_ANNOUNCE_BYTES})`)
   try {
-    const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as { ref?: unknown, cid?: unknown }
-    if (typeof value.ref !== 'string' || typeof value.cid !== 'string') throw new Error('ref and cid must be strings')
-    return { ref: parseVersionRef(value.ref), cid: CID.parse(value.cid) }
+    const value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes)) as Record<string, unknown>
+    if (typeof value !== 'object' || value === null) throw new Error('not a JSON object')
+    const base = { ref: parseVersionRef(str(value.ref, 'ref', 300)), cid: CID.parse(str(value.cid, 'cid', 200)) }
+    if (value.v === undefined) return { v: 1, ...base }
+    if (value.v !== ANNOUNCEMENT_VERSION) throw new Error(`unknown announcement version ${JSON.stringify(value.v)}`)
+    return { v: 2, ...base, publisher: str(value.publisher, 'publisher', 100), at: str(value.at, 'at', 40), sig: str(value.sig, 'sig', 200) }
   } catch (err) {
     throw new InvalidSwarmMessageError(`bad announcement: ${(err as Error).message}`)
   }

@@ -17,6 +17,18 @@ export const MAX_SIZES_RESPONSE_BYTES = 1 + 8 + 4 * MAX_HAVE_BLOCKS
 
 /** Largest announcement message. */
 export const MAX_ANNOUNCE_BYTES = 1024
+/** The announcement message version this node sends and acts on (signed by a publisher key); version 1 (unsigned) is ignored. */
+export const ANNOUNCEMENT_VERSION = 2
+/** Domain of an announcement signature, so that it can never pass for another signed object (a manifest). */
+export const ANNOUNCEMENT_SIGNING_DOMAIN = 'cachecloud/announce/2'
+/** An announcement signed longer ago than this is a replay and is ignored (catch-up still finds the version). */
+export const ANNOUNCEMENT_MAX_AGE_MS = 24 * 60 * 60 * 1000
+/** An announcement dated further ahead than this (clock skew) is ignored. */
+export const ANNOUNCEMENT_MAX_SKEW_MS = 10 * 60 * 1000
+/** A sender's dropped announcements are logged at warn at most this often (then at debug): a flood of forgeries is no log flood. */
+export const ANNOUNCEMENT_WARN_INTERVAL_MS = 60_000
+/** Finished swarm pulls (complete or given up) kept for status; the oldest are dropped first. */
+export const MAX_FINISHED_PULLS_KEPT = 64
 /** Longest site label. */
 export const MAX_SITE_BYTES = 128
 
@@ -77,3 +89,16 @@ export const DEADLOCK_MS = 20_000
 export const HAVE_FAILURES_BEFORE_FORGET = 3
 /** Subscribed images are checked against peers' catalogs this often (a missed announcement is caught up). */
 export const DEFAULT_CATCH_UP_INTERVAL_MS = 10_000
+
+/** Pubsub topic of an image's rollout reports: this prefix, then the image name. */
+export const ROLLOUT_TOPIC_PREFIX = '/cachecloud/rollout/1.0.0/'
+/** How often a node reports what it holds of each image it holds or subscribes to. */
+export const DEFAULT_ROLLOUT_INTERVAL_MS = 60_000
+/** A node not heard from for this many intervals counts as offline (with when it was last seen). */
+export const ROLLOUT_OFFLINE_AFTER_INTERVALS = 3
+/** Largest rollout report. */
+export const MAX_ROLLOUT_BYTES = 4096
+/** Versions of one image a report lists (the newest). */
+export const MAX_REPORT_VERSIONS = 8
+/** Nodes a collector remembers per image; the one heard from longest ago goes first. */
+export const MAX_ROLLOUT_NODES = 10_000

@@ -29,3 +29,21 @@ export class SwarmPausedError extends CacheCloudError {
   static override name = 'SwarmPausedError'
   constructor (message: string) { super(message, 'ERR_PULL_PAUSED') }
 }
+
+/** An announcement without a publisher's signature (message version 1): ignored, nothing is pulled for it. */
+export class UnsignedAnnouncementError extends CacheCloudError {
+  static override name = 'UnsignedAnnouncementError'
+  constructor (message: string) { super(message, 'ERR_ANNOUNCEMENT_UNSIGNED') }
+}
+
+/** An announcement signed too long ago (a replay) or dated in the future: ignored. */
+export class StaleAnnouncementError extends CacheCloudError {
+  static override name = 'StaleAnnouncementError'
+  constructor (message: string) { super(message, 'ERR_ANNOUNCEMENT_STALE') }
+}
+
+/** This node has no publisher key to sign an announcement with. */
+export class NoPublisherKeyError extends CacheCloudError {
+  static override name = 'NoPublisherKeyError'
+  constructor (message: string) { super(message, 'ERR_NO_PUBLISHER_KEY') }
+}

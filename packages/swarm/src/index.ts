@@ -27,11 +27,12 @@ import type { Logger } from 'pino'
 import type { CID, ImageManifest, VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog } from '@cachecloud/image'
-import type { TrustStore } from '@cachecloud/manifest'
+import type { PublisherKey, TrustStore } from '@cachecloud/manifest'
 import type { PullPlan } from './plan.js'
 import type { SwarmPullOptions } from './pull.js'
 import type { WanRateConfig } from './rate.js'
 import type { SwarmPullStatus } from './stats.js'
+import type { RolloutView } from './rollout.js'
 import { CacheCloudSwarm } from './swarm.js'
 
 export interface Subscription { name: string, policy: 'auto' | 'manual' }
@@ -46,6 +47,8 @@ export interface SwarmInit {
   blockstore: Blockstore
   catalog: Catalog
   trust: TrustStore
+  /** This node's publisher key (the one that signs its manifests): it signs the announcements `publish` sends. Without it, `publish` fails. */
+  publisherKey?: PublisherKey
   logger?: Logger
   /** This node's site label; peers with the same label are LAN. Default: '' (every peer is WAN). */
   site?: string
@@ -59,6 +62,8 @@ export interface SwarmInit {
   timeoutMs?: number
   /** How often subscribed images are checked for versions peers hold and this node lacks. Default: DEFAULT_CATCH_UP_INTERVAL_MS. */
   catchUpIntervalMs?: number
+  /** How often this node sends its rollout reports. Default: DEFAULT_ROLLOUT_INTERVAL_MS. */
+  rolloutIntervalMs?: number
   onEvent?: (event: SwarmEvent) => void
 }
 
@@ -98,6 +103,14 @@ export interface Swarm {
   subscribe(name: string, policy?: Subscription['policy']): void
   unsubscribe(name: string): void
   subscriptions(): Subscription[]
+  /**
+   * Where a version has got to among the nodes that report to this one (per site: complete,
+   * pulling with percent, not started, offline with when last seen). Reports of the image are
+   * collected from this call on, and always for images this node published.
+   */
+  rollout(ref: VersionRef): Promise<RolloutView>
+  /** The rollout of the newest version of every image this node collects reports of. */
+  rollouts(): Promise<RolloutView[]>
   /** Asks connected peers (or `peers`) for newer versions of subscribed images and pulls them. */
   catchUp(): Promise<void>
   /**
@@ -129,7 +142,10 @@ export { parseRate, type WanRateConfig } from './rate.js'
 export type { PullPlan } from './plan.js'
 export type { SwarmPullOptions } from './pull.js'
 export type { SwarmPullStatus, PeerBytes } from './stats.js'
+export type { RolloutView, RolloutNode, RolloutCounts } from './rollout.js'
+export { rolloutTopic, decodeRolloutReport, encodeRolloutReport, type RolloutReport } from './rollout-wire.js'
 export type { HaveAnswer } from './have-wire.js'
 export { requestHave } from './have.js'
 export { encodeHaveResponse, decodeHaveResponse } from './have-wire.js'
-export { announceTopic, encodeAnnouncement, decodeAnnouncement } from './announce.js'
+export { announceTopic, decodeAnnouncement, type Announcement, type WireAnnouncement } from './announce.js'
+export { encodeSignedAnnouncement, verifyAnnouncement, type SignedAnnouncement, type VerifyAnnouncementOptions } from './announce-signing.js'

@@ -2,18 +2,21 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
-import { announceTopic, decodeAnnouncement, encodeAnnouncement, newestOffered } from './announce.js'
-import { BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { announceTopic, newestOffered, topicImage } from './announce.js'
+import { encodeSignedAnnouncement } from './announce-signing.js'
+import { AnnouncementGate } from './announce-gate.js'
+import { DEFAULT_ROLLOUT_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
 import { resolveManifest } from './offers.js'
-import { SwarmPausedError } from './errors.js'
-import { UntrustedPublisherError } from '@cachecloud/manifest'
+import { NoPublisherKeyError, SwarmPausedError } from './errors.js'
+import { formatPublicKey, UntrustedPublisherError } from '@cachecloud/manifest'
 import { planPull, type PullPlan } from './plan.js'
 import { swarmFetch, type SwarmPullContext, type SwarmPullOptions } from './pull.js'
 import { RateBudget } from './rate.js'
 import { PullStats, type SwarmPullStatus } from './stats.js'
+import { RolloutTracker, type RolloutView } from './rollout.js'
 import { HAVE_PROTOCOL, SIZES_PROTOCOL } from './constants.js'
 
 export class CacheCloudSwarm implements Swarm {
@@ -31,6 +34,9 @@ export class CacheCloudSwarm implements Swarm {
   private pausing = new AbortController()
   private started = false
   paused = false
+
+  private readonly rolloutTracker: RolloutTracker
+  private readonly gate: AnnouncementGate
 
   constructor (private readonly init: SwarmInit) {
     this.libp2p = init.libp2p
@@ -50,21 +56,43 @@ export class CacheCloudSwarm implements Swarm {
       onDemand: new Map()
     }
     for (const s of init.subscriptions ?? []) this.subs.set(s.name, { name: s.name, policy: s.policy ?? 'auto' })
+    this.gate = new AnnouncementGate(init.trust, init.logger)
+    this.rolloutTracker = new RolloutTracker({
+      libp2p: init.libp2p,
+      catalog: init.catalog,
+      site: this.site,
+      intervalMs: init.rolloutIntervalMs ?? DEFAULT_ROLLOUT_INTERVAL_MS,
+      ...(init.publisherKey === undefined ? {} : { publisher: formatPublicKey(init.publisherKey.publicKey) }),
+      subscriptions: () => [...this.subs.keys()],
+      pulls: () => this.status(),
+      ...(init.logger === undefined ? {} : { logger: init.logger })
+    })
   }
 
+  /** Refs with a background pull under way (its attempts and the waits between them): one at a time. */
+  private readonly backgrounds = new Set<string>()
+
   private readonly onMessage = (evt: CustomEvent<PubSubMessage>): void => {
-    const name = evt.detail.topic.startsWith(announceTopic('')) ? evt.detail.topic.slice(announceTopic('').length) : undefined
+    const name = topicImage(evt.detail.topic)
     const sub = name === undefined ? undefined : this.subs.get(name)
     if (sub === undefined) return
-    try {
-      const a = decodeAnnouncement(evt.detail.data)
-      if (a.ref.name !== sub.name) throw new Error(`announces ${a.ref.name} on the topic of ${sub.name}`)
-      this.init.logger?.info({ ref: formatVersionRef(a.ref), cid: a.cid.toString(), policy: sub.policy }, 'announced: %s', formatVersionRef(a.ref))
-      this.init.onEvent?.({ type: 'announced', ref: formatVersionRef(a.ref), cid: a.cid.toString() })
-      if (sub.policy === 'auto') this.background(a.ref)
-    } catch (err) {
-      this.init.logger?.warn({ err, topic: evt.detail.topic }, 'ignored announcement: %s', (err as Error).message)
-    }
+    const a = this.gate.check(evt.detail, sub.name)
+    if (a === undefined) return
+    const ref = formatVersionRef(a.ref)
+    const from = evt.detail.type === 'signed' ? evt.detail.from.toString() : 'unknown'
+    this.init.logger?.info({ ref, cid: a.cid.toString(), publisher: a.publisher, from, policy: sub.policy }, 'announced: %s', ref)
+    this.init.onEvent?.({ type: 'announced', ref, cid: a.cid.toString() })
+    if (sub.policy === 'auto') this.background(a.ref)
+  }
+
+  private listen (name: string): void {
+    this.libp2p.services.pubsub.topicValidators.set(announceTopic(name), this.gate.validate)
+    this.libp2p.services.pubsub.subscribe(announceTopic(name))
+  }
+
+  private unlisten (name: string): void {
+    this.libp2p.services.pubsub.unsubscribe(announceTopic(name))
+    this.libp2p.services.pubsub.topicValidators.delete(announceTopic(name))
   }
 
   private readonly onConnect = (evt: CustomEvent<PeerId>): void => {
@@ -77,8 +105,9 @@ export class CacheCloudSwarm implements Swarm {
     await handleSizes(this.libp2p, async cid => await this.storedSizes(cid), this.ctx.timeoutMs, this.init.logger)
     this.libp2p.services.pubsub.addEventListener('message', this.onMessage)
     this.libp2p.addEventListener('peer:connect', this.onConnect)
-    for (const name of this.subs.keys()) this.libp2p.services.pubsub.subscribe(announceTopic(name))
+    for (const name of this.subs.keys()) this.listen(name)
     this.started = true
+    this.rolloutTracker.start()
     await this.resumeHalfPulled()
     void this.catchUp()
     // an announcement can be missed (subscription not yet known to the publisher, link down): look again now and then
@@ -90,9 +119,11 @@ export class CacheCloudSwarm implements Swarm {
 
   async stop (): Promise<void> {
     clearInterval(this.catchUpTimer)
+    this.rolloutTracker.stop()
     this.started = false
     this.stopping.abort(new Error('swarm stopped'))
     this.libp2p.services.pubsub.removeEventListener('message', this.onMessage)
+    for (const name of this.subs.keys()) this.libp2p.services.pubsub.topicValidators.delete(announceTopic(name))
     this.libp2p.removeEventListener('peer:connect', this.onConnect)
     await this.libp2p.unhandle([HAVE_PROTOCOL, SIZES_PROTOCOL])
     await Promise.allSettled([...this.pulls.values()].map(async p => await p.promise))
@@ -146,16 +177,27 @@ export class CacheCloudSwarm implements Swarm {
    * (an announcement anyone can send must not keep a node busy for good).
    */
   private background (ref: VersionRef, attempt = 0): void {
-    if (this.paused) return
-    this.pull(ref).catch((err: Error) => {
-      if (this.stopping.signal.aborted || this.paused) return
+    const key = formatVersionRef(ref)
+    if (attempt === 0) {
+      // another announcement (or a replay of one), a catch-up or a resume while this ref is under way starts nothing more
+      if (this.paused || this.backgrounds.has(key)) return
+      this.backgrounds.add(key)
+    }
+    const end = (): void => { this.backgrounds.delete(key) }
+    if (this.paused) { end(); return }
+    this.pull(ref).then(end, (err: Error) => {
+      if (this.stopping.signal.aborted || this.paused) { end(); return }
       if (err instanceof UntrustedPublisherError || attempt + 1 >= BACKGROUND_MAX_ATTEMPTS) {
-        this.init.logger?.warn({ err, ref: formatVersionRef(ref), attempts: attempt + 1 }, 'gave up pulling %s: %s', formatVersionRef(ref), err.message)
+        end()
+        this.init.logger?.warn({ err, ref: key, attempts: attempt + 1 }, 'gave up pulling %s: %s', key, err.message)
         return
       }
       const delay = Math.min(BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS * 2 ** attempt)
-      this.init.logger?.warn({ err, ref: formatVersionRef(ref), retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', formatVersionRef(ref), delay, err.message)
-      setTimeout(() => { if (!this.stopping.signal.aborted) this.background(ref, attempt + 1) }, delay).unref()
+      this.init.logger?.warn({ err, ref: key, retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', key, delay, err.message)
+      setTimeout(() => {
+        if (this.stopping.signal.aborted) end()
+        else this.background(ref, attempt + 1)
+      }, delay).unref()
     })
   }
 
@@ -180,8 +222,16 @@ export class CacheCloudSwarm implements Swarm {
     const stats = new PullStats(key)
     if (running !== undefined && running.stats.state !== 'complete') stats.continues(running.stats)
     const promise = this.runPull(ref, stats, options)
+    this.pulls.delete(key) // re-inserted last: the map stays in the order pulls last started
     this.pulls.set(key, { stats, promise })
+    this.forgetOldPulls()
     return await promise
+  }
+
+  /** Keeps status bounded: beyond MAX_FINISHED_PULLS_KEPT finished pulls (complete, failed), the oldest go. */
+  private forgetOldPulls (): void {
+    const finished = [...this.pulls].filter(([, p]) => p.stats.state === 'complete' || p.stats.state === 'failed')
+    for (const [key] of finished.slice(0, Math.max(0, finished.length - MAX_FINISHED_PULLS_KEPT))) this.pulls.delete(key)
   }
 
   private async runPull (ref: VersionRef, stats: PullStats, options: SwarmPullOptions): Promise<SwarmPullResult> {
@@ -241,26 +291,33 @@ export class CacheCloudSwarm implements Swarm {
 
   async publish (ref: VersionRef): Promise<{ topic: string, recipients: number }> {
     const entry = await this.init.catalog.get(ref)
+    const key = this.init.publisherKey
+    if (key === undefined) throw new NoPublisherKeyError(`cannot announce ${formatVersionRef(ref)}: this node has no publisher key to sign with`)
     const topic = announceTopic(ref.name)
-    const result = await this.libp2p.services.pubsub.publish(topic, encodeAnnouncement({ ref, cid: entry.cid }))
+    const result = await this.libp2p.services.pubsub.publish(topic, encodeSignedAnnouncement({ ref, cid: entry.cid }, key))
     this.init.logger?.info({ ref: formatVersionRef(ref), topic, recipients: result.recipients.length }, 'published %s', formatVersionRef(ref))
+    this.rolloutTracker.collect(ref.name) // the publisher follows where its version gets to
     return { topic, recipients: result.recipients.length }
   }
 
   subscribe (name: string, policy: Subscription['policy'] = 'auto'): void {
     this.subs.set(name, { name, policy })
     if (this.started) {
-      this.libp2p.services.pubsub.subscribe(announceTopic(name))
+      this.listen(name)
       void this.catchUp()
     }
   }
 
   unsubscribe (name: string): void {
     this.subs.delete(name)
-    if (this.started) this.libp2p.services.pubsub.unsubscribe(announceTopic(name))
+    if (this.started) this.unlisten(name)
   }
 
   subscriptions (): Subscription[] { return [...this.subs.values()] }
+
+  async rollout (ref: VersionRef): Promise<RolloutView> { return await this.rolloutTracker.view(ref) }
+
+  async rollouts (): Promise<RolloutView[]> { return await this.rolloutTracker.views() }
 
   status (): SwarmPullStatus[] { return [...this.pulls.values()].map(p => p.stats.snapshot()) }
 

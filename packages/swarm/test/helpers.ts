@@ -36,7 +36,7 @@ export async function startSwarmNode (init: Partial<Omit<SwarmInit, 'libp2p' | '
   const lines: string[] = []
   const logger: Logger = pino({ level: 'info' }, { write: (line: string) => { lines.push(line) } })
   const trust = createTrustStore([formatPublicKey(publisher.publicKey)])
-  const swarm = createSwarm({ libp2p, blockstore, catalog, trust, logger, haveIntervalMs: 200, ...init })
+  const swarm = createSwarm({ libp2p, blockstore, catalog, trust, publisherKey: publisher, logger, haveIntervalMs: 200, ...init })
   const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger, advertisePulling: true, sendBudget: swarm.sendBudget })
   await transfer.start()
   await swarm.start()

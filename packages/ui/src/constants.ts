@@ -9,7 +9,10 @@ export const WEB_FILES: Readonly<Record<string, string>> = {
   '/': 'index.html',
   '/index.html': 'index.html',
   '/app.js': 'app.js',
-  '/app.css': 'app.css'
+  '/app.css': 'app.css',
+  '/favicon.svg': 'favicon.svg',
+  // browsers ask for /favicon.ico on their own: the same icon
+  '/favicon.ico': 'favicon.svg'
 }
 /**
  * The only control API routes the UI server proxies: what the page uses
@@ -22,7 +25,8 @@ export const PROXIED_ROUTES: ReadonlySet<string> = new Set([
   'GET /v1/events',
   'POST /v1/pause',
   'POST /v1/resume',
-  'POST /v1/sync'
+  'POST /v1/sync',
+  'GET /v1/images/rollout'
 ])
 /** Host names under which the UI server answers (with its port): loopback only, no DNS name that could be rebound. */
 export const LOOPBACK_HOST_NAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]']

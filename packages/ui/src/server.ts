@@ -27,7 +27,10 @@ export interface UiServer {
   stop(): Promise<void>
 }
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' }
+const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' }
+
+const OPEN_HINT = 'run `cachepoint ui` and open the whole URL it prints, with its #key=...'
+const NO_SESSION = `this page is not signed in (no key, or one from an earlier run of cachepoint ui): ${OPEN_HINT}`
 
 function sendError (response: ServerResponse, status: number, code: string, message: string): void {
   if (response.headersSent) { response.end(); return }
@@ -110,7 +113,7 @@ export function createUiServer (init: UiServerInit): UiServer {
     }
     let key: unknown
     try { key = (JSON.parse(body) as Record<string, unknown>)[LAUNCH_KEY_PARAM] } catch { key = undefined }
-    if (typeof key !== 'string' || !same(key, launchKey)) throw new UnauthorizedError('wrong or missing launch key: open the URL that cachepoint ui printed')
+    if (typeof key !== 'string' || !same(key, launchKey)) throw new UnauthorizedError(`wrong or missing launch key (from an earlier run of cachepoint ui?): ${OPEN_HINT}`)
     const session = randomBytes(24).toString('base64url')
     sessions.add(session)
     response.writeHead(204, { 'set-cookie': `${SESSION_COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`, 'cache-control': 'no-store' })
@@ -157,7 +160,7 @@ export function createUiServer (init: UiServerInit): UiServer {
     assertJsonBody(request)
     if (route === `POST ${SESSION_PATH}`) { await startSession(request, response); return }
     const session = cookie(request, SESSION_COOKIE)
-    if (session === undefined || !sessions.has(session)) throw new UnauthorizedError('no UI session: open the URL that cachepoint ui printed')
+    if (session === undefined || !sessions.has(session)) throw new UnauthorizedError(NO_SESSION)
     await proxy(request, response)
   }
 

@@ -20,20 +20,13 @@ export interface NodeSummary {
   /** Versions still being pulled. */
   pending: number
   /** The failed pull behind `error`. */
-  failure?: { ref: string, message: string }
+  failure?: PullFailure
   /** One line for a tooltip or a header. */
   text: string
 }
 
 function plural (n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`
-}
-
-/** The last finished pull of each ref, newest last. */
-function lastPulls (jobs: JobInfo[]): Map<string, JobInfo> {
-  const last = new Map<string, JobInfo>()
-  for (const job of jobs) if (job.kind === 'pull') last.set(job.ref, job)
-  return last
 }
 
 /** How far the last pull of a version is: its last pull job (`cachepoint image pull`, sync), or its swarm pull (a subscription). */
@@ -60,17 +53,41 @@ export function runningPulls (status: StatusInfo): Array<PullProgress & { ref: s
   return [...pullProgress(status)].filter(([, p]) => p.state === 'running').map(([ref, p]) => ({ ref, ...p }))
 }
 
-/** The last failure of each version still pending: its last pull job, or its swarm pull (which retries on its own). */
-function pendingFailure (status: StatusInfo): { ref: string, message: string } | undefined {
-  const refs = new Set(status.versions.map(v => `${v.name}@${v.version}`))
-  const pendingRefs = new Set(status.versions.filter(v => v.state === 'pulling').map(v => `${v.name}@${v.version}`))
-  for (const job of lastPulls(status.jobs).values()) {
-    if (job.state === 'failed' && (pendingRefs.has(job.ref) || !refs.has(job.ref))) return { ref: job.ref, message: job.error?.message ?? 'failed' }
+/** A failed pull the page and the tray show until a later success of its ref supersedes it, or the user dismisses it. */
+export interface PullFailure {
+  /** Stable for one failure (`job:ID`, `swarm:REF:STARTED`): what a dismissal remembers. */
+  id: string
+  ref: string
+  message: string
+  /** When it failed (ISO 8601), or when its swarm pull started when no end is known. */
+  at: string
+}
+
+const later = (a: string | undefined, b: string): boolean => a !== undefined && Date.parse(a) >= Date.parse(b)
+
+/**
+ * The failed pulls that still matter, newest first: a failure is superseded
+ * by a version of its ref now complete, a pull of its ref running now, or a
+ * pull of its ref that succeeded after it (a job done, a swarm pull complete);
+ * of several failures of one ref only the latest counts.
+ */
+export function pullFailures (status: StatusInfo): PullFailure[] {
+  const complete = new Set(status.versions.filter(v => v.state === 'complete').map(v => `${v.name}@${v.version}`))
+  const pulls = status.jobs.filter(j => j.kind === 'pull')
+  const failures: PullFailure[] = []
+  for (const job of pulls) {
+    if (job.state === 'failed') failures.push({ id: `job:${job.id}`, ref: job.ref, message: job.error?.message ?? 'failed', at: job.finishedAt ?? job.startedAt })
   }
   for (const p of status.swarm.pulls) {
-    if (p.state === 'failed' && (pendingRefs.has(p.ref) || !refs.has(p.ref))) return { ref: p.ref, message: `${p.error ?? 'failed'} (retrying)` }
+    if (p.state === 'failed') failures.push({ id: `swarm:${p.ref}:${p.startedAt}`, ref: p.ref, message: `${p.error ?? 'failed'} (retrying)`, at: p.startedAt })
   }
-  return undefined
+  const superseded = (f: PullFailure): boolean =>
+    complete.has(f.ref) ||
+    pulls.some(j => j.ref === f.ref && (j.state === 'running' || (j.state === 'done' && later(j.finishedAt, f.at)))) ||
+    status.swarm.pulls.some(p => p.ref === f.ref && (p.state === 'pulling' || p.state === 'resolving' || (p.state === 'complete' && later(p.startedAt, f.at))))
+  const newest = new Map<string, PullFailure>() // one failure per ref: its latest
+  for (const f of failures) if (!superseded(f) && !later(newest.get(f.ref)?.at, f.at)) newest.set(f.ref, f)
+  return [...newest.values()].sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
 }
 
 /** What waits while offline besides image versions: personal snapshots not yet in the data center. */
@@ -79,8 +96,13 @@ function personalWaiting (status: StatusInfo): string {
   return snapshots > 0 ? `, ${plural(snapshots, 'snapshot', 'snapshots')} waiting for the data center` : ''
 }
 
+export interface SummarizeOptions {
+  /** Ids of failures the user dismissed (PullFailure.id): they no longer make the state `error`. */
+  dismissed?: ReadonlySet<string>
+}
+
 /** Summarizes a status snapshot; `undefined` means the daemon is not reachable. */
-export function summarize (status: StatusInfo | undefined): NodeSummary {
+export function summarize (status: StatusInfo | undefined, options: SummarizeOptions = {}): NodeSummary {
   if (status === undefined) return { state: 'down', percent: null, pending: 0, text: 'CachePoint not running' }
   const pending = status.pending
   const waiting = (pending > 0 ? `, ${plural(pending, 'version', 'versions')} pending` : '') + personalWaiting(status)
@@ -93,7 +115,7 @@ export function summarize (status: StatusInfo | undefined): NodeSummary {
     return { state: 'syncing', percent, pending, text: `Syncing ${percent}% (${running.map(j => j.ref).join(', ')})` }
   }
   if (!status.online) return { state: 'offline', percent: null, pending, text: `Offline: no peer reachable${waiting}` }
-  const failure = pendingFailure(status)
+  const failure = pullFailures(status).find(f => options.dismissed?.has(f.id) !== true)
   if (failure !== undefined) return { state: 'error', percent: null, pending, failure, text: `Pull of ${failure.ref} failed: ${failure.message}` }
   if (pending > 0) return { state: 'pending', percent: null, pending, text: `${plural(pending, 'version', 'versions')} waiting (sync now fetches them)${personalWaiting(status)}` }
   return { state: 'up-to-date', percent: null, pending: 0, text: `Up to date${personalWaiting(status)}` }

@@ -1,6 +1,6 @@
 import type { ImageVersionInfo, PeerInfo, StatusInfo } from '@cachecloud/control'
 import { formatBytes, formatDuration, formatPercent, formatRate } from '../src/format.js'
-import { pullProgress, type NodeSummary, type PullProgress as Progress } from '../src/summary.js'
+import { pullProgress, type NodeSummary, type PullFailure, type PullProgress as Progress } from '../src/summary.js'
 import { byId, el } from './dom.js'
 import { renderExports, renderPersonal, renderSwarm } from './panels.js'
 
@@ -40,7 +40,10 @@ function versionRow (v: ImageVersionInfo | undefined, ref: string, job: Progress
     el('td', { text: v === undefined ? '' : formatBytes(v.size) }))
 }
 
-export function renderStatus (status: StatusInfo | undefined, summary: NodeSummary, explanation?: string): void {
+/** What the header shows: a node state, or `signed-out` when the page has no session (its key is missing or stale). */
+export type PageState = NodeSummary['state'] | 'signed-out'
+
+export function renderStatus (status: StatusInfo | undefined, summary: { state: PageState, text: string }, explanation?: string): void {
   const state = byId('state')
   state.dataset.state = summary.state
   state.textContent = explanation === undefined ? summary.text : `${summary.text}: ${explanation}`
@@ -73,10 +76,37 @@ export function renderStatus (status: StatusInfo | undefined, summary: NodeSumma
   byId('store').textContent = `${status.store.blocks} blocks, ${formatBytes(status.store.physicalBytes)} on disk for ${formatBytes(status.store.logicalBytes)} of images; ${status.pending} ${status.pending === 1 ? 'version' : 'versions'} pending.`
 }
 
+const ROLE_LABEL: Record<PeerInfo['role'], string> = { store: 'data-center store', cachepoint: 'CachePoint', unknown: 'peer' }
+
+/** A peer id cut with an ellipsis where its cell ends; the whole id in its title (and selectable). */
+const peerIdText = (peerId: string): HTMLElement => el('span', { className: 'peer-id', text: peerId, attrs: { title: peerId } })
+
+function peerItem (p: PeerInfo): HTMLElement {
+  const how = `${p.connected ? 'connected' : 'not connected'}, ${p.configured ? 'configured' : 'met'}${p.site === undefined ? '' : `, site ${p.site}`}`
+  return el('li', { attrs: { 'data-peer': p.peerId, 'data-role': p.role } },
+    el('span', { className: 'peer-head' }, el('strong', { text: ROLE_LABEL[p.role] }), ' ', peerIdText(p.peerId)),
+    el('span', { className: 'how', text: how }),
+    el('ul', { className: 'addrs' }, ...p.addresses.map(a => el('li', { className: 'addr', text: a, attrs: { title: a } }))))
+}
+
 export function renderPeers (peers: PeerInfo[]): void {
-  byId('peers').replaceChildren(...peers.map(p => el('li', { attrs: { 'data-peer': p.peerId } },
-    el('strong', { text: p.connected ? 'connected' : 'not connected' }), ` ${p.configured ? 'configured' : 'met'} peer ${p.peerId}`,
-    el('span', { className: 'addr', text: p.addresses.join(' ') }))))
+  // CachePoints first, then the store, then what identify has not told yet
+  const order: Record<PeerInfo['role'], number> = { cachepoint: 0, store: 1, unknown: 2 }
+  byId('peers').replaceChildren(...[...peers].sort((a, b) => order[a.role] - order[b.role]).map(peerItem))
+}
+
+/** The failed pull behind the `error` state, with a Dismiss button (a later success of its ref removes it by itself). */
+export function renderFailure (failure: PullFailure | undefined, dismiss: (id: string) => void): void {
+  const box = byId('failure')
+  if (failure === undefined) { box.hidden = true; box.replaceChildren(); delete box.dataset.failure; delete box.dataset.failedRef; return }
+  if (box.dataset.failure === failure.id && !box.hidden) return
+  const button = el('button', { text: 'Dismiss', attrs: { type: 'button', 'aria-label': `Dismiss the failure of ${failure.ref}` } })
+  button.addEventListener('click', () => { dismiss(failure.id) })
+  box.dataset.failure = failure.id
+  box.dataset.failedRef = failure.ref
+  box.replaceChildren(el('p', {}, el('strong', { text: `Pull of ${failure.ref} failed` }),
+    ` ${failure.message} (${new Date(failure.at).toLocaleString()}). A later successful pull of ${failure.ref} clears this.`), button)
+  box.hidden = false
 }
 
 export function showNotice (title: string, body: string, bad: boolean): void {

@@ -59,6 +59,6 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
       const peers = await (await daemonClient(g)).peers()
       output(g, peers, () => peers.length === 0
         ? 'no peers configured or connected'
-        : table(['PEER', 'CONNECTED', 'CONFIGURED', 'ADDRESSES'], peers.map(p => [p.peerId, p.connected ? 'yes' : 'no', p.configured ? 'yes' : 'no', p.addresses.join(' ')])))
+        : table(['PEER', 'ROLE', 'CONNECTED', 'CONFIGURED', 'ADDRESSES'], peers.map(p => [p.peerId, p.role, p.connected ? 'yes' : 'no', p.configured ? 'yes' : 'no', p.addresses.join(' ')])))
     })
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import type { SwarmPullInfo } from '@cachecloud/control'
+import type { RolloutInfo, SwarmPullInfo } from '@cachecloud/control'
 import { parseVersionRef } from '@cachecloud/core'
 import { daemonClient, output } from '../context.js'
 import { count, formatBytes, formatDuration, formatRate, tableLines, truncate } from '../format.js'
@@ -53,6 +53,33 @@ export function registerSwarmCommands (image: Command, globals: () => GlobalOpti
         `  peers asked: ${p.peers.length} (${p.peers.filter(x => x.lan).length} in this site, ${p.peers.filter(x => x.state !== 'none').length} holding the version)`
       ].join('\n'))
     })
+
+  image.command('rollout')
+    .description('where a version has got to, per site: nodes complete, pulling (percent), not started, offline (last seen), from the reports nodes send every minute to the publisher')
+    .argument('<ref>', 'NAME@VERSION')
+    .action(async (ref: string) => {
+      const g = globals()
+      parseVersionRef(ref)
+      const [r] = await (await daemonClient(g)).rollout?.(ref) ?? []
+      if (r === undefined) throw new UsageError('this daemon has no rollout view (an older version?)')
+      output(g, r, () => rolloutLines(r).join('\n'))
+    })
+}
+
+/** `image rollout`: one row per site, then the nodes still pulling or offline. */
+export function rolloutLines (r: RolloutInfo): string[] {
+  const t = r.totals
+  const heard = t.complete + t.pulling + t.notStarted + t.offline
+  if (heard === 0) return [`${r.ref}: no node has reported yet (nodes report every ${r.reportIntervalSeconds} s to the image's publisher; a node asked first collects from now on)`]
+  const lines = [`${r.ref}: ${t.complete} of ${count(heard, 'node')} complete, ${t.pulling} pulling, ${t.notStarted} not started, ${t.offline} offline (reports every ${r.reportIntervalSeconds} s)`, '']
+  lines.push(...tableLines(['SITE', 'COMPLETE', 'PULLING', 'NOT STARTED', 'OFFLINE'], r.sites.map(s => [s.site === '' ? '(no site)' : s.site, String(s.complete), String(s.pulling), String(s.notStarted), String(s.offline)])))
+  const notable = r.sites.flatMap(s => s.nodes).filter(n => n.state === 'pulling' || n.state === 'offline')
+  if (notable.length > 0) {
+    lines.push('', ...tableLines(['PEER', 'SITE', 'STATE', 'LAST SEEN'], notable.map(n => [
+      n.peer, n.site === '' ? '(no site)' : n.site, n.state === 'pulling' ? `pulling ${n.percent ?? 0}%` : `offline${n.percent === null ? '' : ` (had ${n.percent}%)`}`, n.lastSeen
+    ])))
+  }
+  return lines
 }
 
 /** Characters of an error message shown under its row in `status` (the whole message: --json). */
