@@ -1,22 +1,11 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { MultiaddrConnection } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
-import { pino, type Logger } from 'pino'
-import { createInboundRateGater, createNetwork, type NetworkInit } from '../src/index.js'
+import { createInboundRateGater } from '../src/index.js'
+import { host, memoryLogger } from './helpers.js'
 
-const LOCAL = ['/ip4/127.0.0.1/tcp/0']
-
-async function host (init: Partial<NetworkInit> = {}): Promise<Awaited<ReturnType<typeof createNetwork>>> {
-  return createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: LOCAL, ...init })
-}
-
-function memoryLogger (): { logger: Logger, lines: string[] } {
-  const lines: string[] = []
-  return { logger: pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } }), lines }
-}
 
 const from = (ip: string): MultiaddrConnection => ({ remoteAddr: multiaddr(`/ip4/${ip}/tcp/40000`) }) as unknown as MultiaddrConnection
 

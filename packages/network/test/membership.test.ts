@@ -2,19 +2,9 @@ import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { pino, type Logger } from 'pino'
-import { createNetwork, generateNetworkKey, InvalidNetworkKeyError, parseNetworkKey, peerSite, type NetworkInit } from '../src/index.js'
+import { createNetwork, generateNetworkKey, InvalidNetworkKeyError, parseNetworkKey, peerSite } from '../src/index.js'
+import { host, LOCAL, memoryLogger } from './helpers.js'
 
-const LOCAL = ['/ip4/127.0.0.1/tcp/0']
-
-async function host (init: Partial<NetworkInit> = {}): Promise<Awaited<ReturnType<typeof createNetwork>>> {
-  return createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: LOCAL, ...init })
-}
-
-function memoryLogger (): { logger: Logger, lines: string[] } {
-  const lines: string[] = []
-  return { logger: pino({ level: 'debug' }, { write: (line: string) => { lines.push(line) } }), lines }
-}
 
 /** True when `node` cannot run any protocol with `addr`: the dial fails, or the connection is closed before a stream opens. */
 async function refused (node: Awaited<ReturnType<typeof createNetwork>>, addr: ReturnType<Awaited<ReturnType<typeof createNetwork>>['getMultiaddrs']>[number]): Promise<boolean> {
