@@ -23,17 +23,19 @@ export class DcStoreMetrics {
 
   /** pino options whose hook counts what the store logs: committed snapshots, refusals and failures by code. */
   loggerHooks (): Pick<LoggerOptions, 'hooks'> {
+    const metrics = this
     return {
       hooks: {
-        logMethod: (args, method, level) => {
+        // a function, not an arrow: pino calls the hook with the logger as `this`, and the log method needs it
+        logMethod (this: Logger, args, method, level) {
           const [obj, msg] = args as [unknown, unknown]
           if (typeof obj === 'object' && obj !== null) {
             const o = obj as { reason?: unknown, err?: { code?: unknown } }
-            if (msg === 'committed snapshot') this.committed.inc()
-            else if (level >= 40 && typeof o.reason === 'string') this.node.error(`ERR_REFUSED_${o.reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`)
-            else if (level >= 40) this.node.error(typeof o.err?.code === 'string' ? o.err.code : 'ERR_INTERNAL')
+            if (msg === 'committed snapshot') metrics.committed.inc()
+            else if (level >= 40 && typeof o.reason === 'string') metrics.node.error(`ERR_REFUSED_${o.reason.toUpperCase().replace(/[^A-Z0-9]+/g, '_')}`)
+            else if (level >= 40) metrics.node.error(typeof o.err?.code === 'string' ? o.err.code : 'ERR_INTERNAL')
           }
-          method.apply(this as unknown as Logger, args as Parameters<typeof method>)
+          method.apply(this, args as Parameters<typeof method>)
         }
       }
     }
