@@ -31,10 +31,14 @@ describe('dcstore listings escape control characters in names', () => {
     const node = JSON.parse(await run(NODE_CHILD, ['peer-id', '--home', home])) as { peerId: string }
     await run(DCSTORE_CLI, ['--data', data, 'enroll', node.peerId, '--user', 'alice'])
     const serve = launch(DCSTORE_CLI, ['--data', data, '--discovery-key', keyFile, 'serve', '--listen', '/ip4/127.0.0.1/tcp/0'])
-    const ready = await serve.waitFor(e => e.peerId !== undefined)
-    await run(NODE_CHILD, ['replicate', ...common, '--store', (ready.addrs as string[])[0]])
-    serve.child.kill('SIGTERM')
-    await serve.exited
+    try {
+      const ready = await serve.waitFor(e => e.peerId !== undefined)
+      await run(NODE_CHILD, ['replicate', ...common, '--store', (ready.addrs as string[])[0]])
+    } finally {
+      // also when the replication failed: a store left running would keep the test file from ending
+      serve.child.kill('SIGTERM')
+      await serve.exited
+    }
   })
   after(async () => { await rm(dir, { recursive: true, force: true }) })
 
