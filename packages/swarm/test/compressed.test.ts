@@ -2,7 +2,7 @@ import './helpers.js'
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { generatePublisherKey, UntrustedPublisherError } from '@cachecloud/manifest'
-import { addVersion, BLOCK, connectAll, holdsAll, makeManifest, startSwarmNode, waitFor, type SwarmNode } from './helpers.js'
+import { addVersion, BLOCK, connectAll, holdsAll, makeManifest, startSwarmNode, type SwarmNode } from './helpers.js'
 
 /** Text-like 64 KiB blocks, compressible about 3x. */
 function textImage (count: number, seed: number): Uint8Array[] {
@@ -39,12 +39,6 @@ describe('swarm with compressed blocks', () => {
     nodes.push(dc, branch)
     await addVersion(dc, manifest, blocks)
     await connectAll([dc, branch])
-    // a fresh connection is sometimes closed right after the dial (seen about once in five runs; not understood yet): dial until it holds
-    await waitFor(async () => {
-      if (branch.libp2p.getPeers().some(p => p.equals(dc.libp2p.peerId))) return true
-      await branch.libp2p.dial(dc.libp2p.getMultiaddrs()[0]).catch(() => {})
-      return false
-    })
     const stored = (await dc.blockstore.stats()).storedBytes
     const plan = await branch.swarm.plan({ name: 'disk', version: 'z1' })
     assert.equal(plan.wanRawBytes, blocks.length * BLOCK)
