@@ -36,7 +36,8 @@ function backoff (attempt: number): number {
   return DIAL_BACKOFF_MS * 2 ** (attempt - 1) * (0.75 + Math.random() / 2)
 }
 
-async function sleep (ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts. */
+export async function sleep (ms: number, signal: AbortSignal): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const done = (): void => { signal.removeEventListener('abort', abort); resolve() }
     const timer = setTimeout(done, ms)

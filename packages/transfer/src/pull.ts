@@ -5,6 +5,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
 import { verifyManifest, type TrustStore } from '@cachecloud/manifest'
 import { runBlockSession } from './block-session.js'
+import { sleep } from './dial.js'
 import { requestCatalog, requestManifest, withTimeout, type PeerTarget } from './client.js'
 import { MAX_BLOCK_BYTES, SESSION_ATTEMPTS, SESSION_RETRY_MS } from './constants.js'
 import { PeerMisbehavedError, PullFailedError, VersionUnavailableError } from './errors.js'
@@ -216,7 +217,8 @@ class BlockFetch {
             errors.push(err as Error)
             return
           }
-          await new Promise(resolve => setTimeout(resolve, SESSION_RETRY_MS * failures))
+          // aborted while waiting: stop now, not after the wait
+          if (!await sleep(SESSION_RETRY_MS * failures, signal).then(() => true, () => false)) return
         }
       }
     }))
