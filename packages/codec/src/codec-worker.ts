@@ -7,6 +7,8 @@
  *   length) into a reused buffer and hashed against the expected SHA-256
  *   digest; answers the crc32 of the stored bytes (for the record header)
  *   and hands the bytes back (transferred).
+ * Requests come in batches (an array per message); the answers to one batch
+ * go back in one message.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { checkBlock, encodeBlock, type Codec } from './index.js'
@@ -22,20 +24,25 @@ export type Reply =
 const defaultLevel = (workerData as { level: number }).level
 let scratch = new Uint8Array(0)
 
-function answer (request: Request): void {
+/** Answers one request; adds what its answer transfers to `transfer`. */
+function answer (request: Request, transfer: ArrayBuffer[]): Reply {
   if (request.op === 'encode') {
     const { id, raw, level = defaultLevel } = request
     const block = encodeBlock(raw, { level })
     const bytes = block.bytes === raw ? undefined : block.bytes
-    const transfer = bytes === undefined ? [] : [bytes.buffer as ArrayBuffer]
-    parentPort?.postMessage({ op: 'encode', id, codec: block.codec, bytes, length: block.length } satisfies Reply, transfer)
-    return
+    if (bytes !== undefined) transfer.push(bytes.buffer as ArrayBuffer)
+    return { op: 'encode', id, codec: block.codec, bytes, length: block.length }
   }
   const { id, codec, bytes, length, maxLength, digest } = request
   if (scratch.byteLength < Math.min(length, maxLength)) scratch = new Uint8Array(Math.min(length, maxLength))
   const checked = checkBlock({ codec, bytes, length }, digest, maxLength, scratch)
-  const reply: Reply = 'crc' in checked ? { op: 'check', id, bytes, crc: checked.crc } : { op: 'check', id, bytes, problem: checked.problem }
-  parentPort?.postMessage(reply, [bytes.buffer as ArrayBuffer])
+  // a block's bytes arrive in a buffer of their own when moved, else as a copy: either way this thread owns it
+  if (!transfer.includes(bytes.buffer as ArrayBuffer)) transfer.push(bytes.buffer as ArrayBuffer)
+  return 'crc' in checked ? { op: 'check', id, bytes, crc: checked.crc } : { op: 'check', id, bytes, problem: checked.problem }
 }
 
-parentPort?.on('message', answer)
+parentPort?.on('message', (batch: Request[]) => {
+  const transfer: ArrayBuffer[] = []
+  const replies = batch.map(request => answer(request, transfer))
+  parentPort?.postMessage(replies, transfer)
+})

@@ -5,6 +5,11 @@
  * received from peers (decode + SHA-256 + crc32: most of a pull's CPU once
  * the transport is paid). A block is copied once to its worker (structured
  * clone) and comes back transferred. Work goes to the least-loaded thread.
+ *
+ * Jobs are posted in batches: the jobs asked for in one turn of the event
+ * loop travel to a thread in one message, and their answers come back in one.
+ * A message costs tens of microseconds of the calling thread whatever it
+ * carries; one per block was a tenth of a pull's main-thread time.
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
@@ -14,7 +19,14 @@ import type { BlockCheck, EncodedBlock } from './index.js'
 
 type Answer = (reply: Reply) => void
 interface Pending { answer: Answer, reject: (err: Error) => void }
-interface Thread { worker: Worker, pending: Map<number, Pending> }
+interface Thread {
+  worker: Worker
+  pending: Map<number, Pending>
+  /** Jobs not yet posted, and what they transfer; posted together on the next turn of the event loop. */
+  outbox: Request[]
+  transfer: ArrayBuffer[]
+  flush?: ReturnType<typeof setImmediate>
+}
 /** A request before its id is given. */
 type Job = Request extends infer R ? R extends { id: number } ? Omit<R, 'id'> : never : never
 
@@ -53,8 +65,18 @@ export class WorkerCodecPool {
     const id = this.nextId++
     return await new Promise<Reply>((resolve, reject) => {
       thread.pending.set(id, { answer: resolve, reject })
-      thread.worker.postMessage({ ...job, id }, transfer)
+      thread.outbox.push({ ...job, id } as Request)
+      thread.transfer.push(...transfer)
+      thread.flush ??= setImmediate(() => { this.post(thread) })
     })
+  }
+
+  private post (thread: Thread): void {
+    thread.flush = undefined
+    const batch = thread.outbox.splice(0)
+    // one buffer listed twice would make postMessage throw
+    const transfer = [...new Set(thread.transfer.splice(0))]
+    if (batch.length > 0) thread.worker.postMessage(batch, transfer)
   }
 
   private pick (): Thread {
@@ -71,14 +93,19 @@ export class WorkerCodecPool {
   private spawn (): Thread {
     const worker = new Worker(new URL('./codec-worker.js', import.meta.url), { workerData: { level: this.level } })
     worker.unref()
-    const thread: Thread = { worker, pending: new Map() }
-    worker.on('message', (reply: Reply) => {
-      const job = thread.pending.get(reply.id)
-      if (job === undefined) return
-      thread.pending.delete(reply.id)
-      job.answer(reply)
+    const thread: Thread = { worker, pending: new Map(), outbox: [], transfer: [] }
+    worker.on('message', (replies: Reply[]) => {
+      for (const reply of replies) {
+        const job = thread.pending.get(reply.id)
+        if (job === undefined) continue
+        thread.pending.delete(reply.id)
+        job.answer(reply)
+      }
     })
     const failAll = (err: Error): void => {
+      if (thread.flush !== undefined) clearImmediate(thread.flush)
+      thread.outbox.length = 0
+      thread.transfer.length = 0
       for (const job of thread.pending.values()) job.reject(err)
       thread.pending.clear()
       const at = this.threads.indexOf(thread)

@@ -86,4 +86,36 @@ describe('block codec', () => {
       await pool.close()
     }
   })
+
+  it('answers jobs asked for together, in one batch, each with its own result', async () => {
+    const pool = createCodecPool({ threads: 2 })
+    try {
+      // one shared buffer seen by several jobs (copied, never moved), blocks of their own moved, bad ones between them
+      const shared = randomBytes(96 * 1024)
+      const views = [shared.subarray(0, 32 * 1024), shared.subarray(32 * 1024, 64 * 1024), shared.subarray(64 * 1024)]
+      const jobs = Array.from({ length: 60 }, (_, i) => {
+        if (i % 3 === 0) {
+          const view = views[i % views.length] as Uint8Array
+          return { block: { codec: CODEC_RAW, bytes: view, length: view.byteLength } as const, digest: sha256Digest(view), move: false, ok: true, crc: crc32(view) }
+        }
+        const own = new Uint8Array(encodeBlock(Buffer.concat([text, Buffer.from(String(i))])).bytes)
+        const raw = Buffer.concat([text, Buffer.from(String(i))])
+        const digest = i % 3 === 1 ? sha256Digest(raw) : sha256Digest(random32k())
+        return { block: { codec: CODEC_ZSTD, bytes: own, length: raw.byteLength } as const, digest, move: true, ok: i % 3 === 1, crc: crc32(own) }
+      })
+      const answers = await Promise.all(jobs.map(async j => await pool.check(j.block, j.digest, 1 << 20, j.move)))
+      for (const [i, checked] of answers.entries()) {
+        const job = jobs[i] as (typeof jobs)[number]
+        assert.equal('crc' in checked, job.ok, `job ${i}`)
+        if ('crc' in checked) assert.equal(checked.crc, job.crc, `job ${i}`)
+      }
+      assert.equal(shared.byteLength, 96 * 1024, 'a buffer shared by several jobs stays with its owner')
+    } finally {
+      await pool.close()
+    }
+  })
 })
+
+function random32k (): Uint8Array {
+  return randomBytes(32 * 1024)
+}

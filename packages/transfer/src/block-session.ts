@@ -74,7 +74,12 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
   }
   stream.addEventListener('message', onMessage)
 
+  // Ask again once a batch's worth of room is free, not after every block: one WANT per block cost both ends a message, a yamux frame and a TLS record each.
+  const refillBytes = Math.min(init.batchBytes, Math.floor(init.maxInFlightBytes / 4))
+  const refillWants = MAX_OUTSTANDING_WANTS / 4
   const fill = (): void => {
+    const unanswered = outstanding.length - head
+    if (unanswered > 0 && (init.maxInFlightBytes - inFlightBytes < refillBytes || MAX_OUTSTANDING_WANTS - unanswered < refillWants)) return
     while (inFlightBytes < init.maxInFlightBytes && outstanding.length - head < MAX_OUTSTANDING_WANTS) {
       const count = Math.min(MAX_WANTS_PER_REQUEST, MAX_OUTSTANDING_WANTS - (outstanding.length - head))
       const wants = scheduler.take(peer, Math.min(init.batchBytes, init.maxInFlightBytes - inFlightBytes), count)
