@@ -30,3 +30,5 @@ export const INDEX_COMPACT_MIN_BYTES = 1024 * 1024
 export const VERIFY_SPAN_BYTES = 8 * 1024 * 1024
 /** ...and reads over a gap (dead records) up to this long rather than start another read. */
 export const VERIFY_GAP_BYTES = 256 * 1024
+/** Reads of a data check being hashed on codec threads at once (each at most VERIFY_SPAN_BYTES). */
+export const VERIFY_SPANS_IN_FLIGHT = 4

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
-import { checkBlock, createCodecPool, DEFAULT_ZSTD_LEVEL, encodeBlock, type BlockCheck, type CodecPool, type EncodedBlock } from '@cachecloud/codec'
+import { checkBlock, createCodecPool, DEFAULT_ZSTD_LEVEL, encodeBlock, ownsWholeBuffer, type BlockCheck, type CodecPool, type EncodedBlock } from '@cachecloud/codec'
 import { BlockIndex } from './block-index.js'
 import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
 import {
@@ -205,7 +205,7 @@ class PackBlockstore implements Blockstore {
   }
 
   async verify (options?: VerifyOptions): Promise<VerifyReport> {
-    return await verifyBlocks(this.opened(options), this.packsDir, options)
+    return await verifyBlocks(this.opened(options), this.packsDir, options, this.codecThreads === 0 ? undefined : this.codecPool())
   }
 
   async repair (damaged: Iterable<CID>): Promise<void> {
@@ -379,9 +379,6 @@ function snapshotBytes (index: BlockIndex): number {
 }
 
 /** True when `bytes` spans all of its ArrayBuffer (so moving the buffer moves nothing else). */
-function ownsWholeBuffer (bytes: Uint8Array): boolean {
-  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-}
 
 function assertSize (length: number): void {
   if (length > MAX_BLOCK_BYTES) {

@@ -7,14 +7,17 @@
  * reported, not dropped (`repair` drops it). Data is read pack by pack in
  * offset order, several records per read, the next read in flight while the
  * current one is hashed, so the check runs near the disk's read-and-hash rate.
+ * With a codec pool, each read's records are decoded and hashed on its
+ * threads, a few reads at once, while this thread reads the next ones.
  */
 import fs from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { CID } from 'multiformats/cid'
+import { MAX_BLOCK_BYTES, VERIFY_GAP_BYTES, VERIFY_SPAN_BYTES, VERIFY_SPANS_IN_FLIGHT } from './constants.js'
+import { ownsWholeBuffer, type CodecPool, type StoredRecord } from '@cachecloud/codec'
 import type { ProgressEvent } from '@cachecloud/core'
 import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
-import { VERIFY_GAP_BYTES, VERIFY_SPAN_BYTES } from './constants.js'
 import { isNotFound } from './fs-util.js'
 import { decodeBatches } from './index-log.js'
 import type { Location } from './pack-appender.js'
@@ -87,8 +90,8 @@ async function checkLog (path: string, committed: number): Promise<string | null
 
 interface Target { key: string, entry: Location }
 
-/** Reads and hashes blocks; reports the damaged ones without changing the store. */
-export async function verifyBlocks (open: OpenStore, packsDir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+/** Reads and hashes blocks (on `pool`'s threads when given); reports the damaged ones without changing the store. */
+export async function verifyBlocks (open: OpenStore, packsDir: string, options: VerifyOptions = {}, pool?: CodecPool): Promise<VerifyReport> {
   const started = Date.now()
   const { index } = open
   const report: VerifyReport = { blocks: 0, storedBytes: 0, rawBytes: 0, corrupt: [], missing: [], durationMs: 0 }
@@ -105,31 +108,41 @@ export async function verifyBlocks (open: OpenStore, packsDir: string, options: 
   const handles = new PackHandles(packsDir)
   let done = 0
   let lastReport = 0
+  // spans read and being hashed, oldest first; their results are taken in order
+  const checking: Array<{ span: Span, results: Promise<boolean[]> }> = []
+  const settle = async (): Promise<void> => {
+    const { span, results } = checking.shift() as (typeof checking)[number]
+    const oks = await results
+    for (const [i, target] of span.targets.entries()) {
+      if (oks[i] === true || await movedAndOk(open, target)) {
+        report.blocks++
+        report.storedBytes += target.entry.length
+        report.rawBytes += target.entry.rawLength
+      } else {
+        report.corrupt.push(cidOfKey(target.key))
+      }
+      done += target.entry.length
+    }
+    if (options.onProgress !== undefined && Date.now() - lastReport > 200) {
+      lastReport = Date.now()
+      options.onProgress({ type: 'check:data', done, total })
+    }
+  }
   try {
     let next = spans.length > 0 ? handles.read(spans[0]) : undefined
     for (let i = 0; i < spans.length; i++) {
       options.signal?.throwIfAborted()
       const bytes = await (next as Promise<Buffer | undefined>)
       next = i + 1 < spans.length ? handles.read(spans[i + 1]) : undefined
-      const span = spans[i]
-      for (const target of span.targets) {
-        const ok = bytes !== undefined && recordOk(target, bytes.subarray(target.entry.offset - headerBytesOf(target.entry.legacy, target.key.length) - span.start))
-        if (ok || await movedAndOk(open, target)) {
-          report.blocks++
-          report.storedBytes += target.entry.length
-          report.rawBytes += target.entry.rawLength
-        } else {
-          report.corrupt.push(cidOfKey(target.key))
-        }
-        done += target.entry.length
-      }
-      if (options.onProgress !== undefined && (Date.now() - lastReport > 200 || i === spans.length - 1)) {
-        lastReport = Date.now()
-        options.onProgress({ type: 'check:data', done, total })
-      }
+      const span = spans[i] as Span
+      checking.push({ span, results: checkSpan(span, bytes, pool) })
+      if (pool === undefined || checking.length >= VERIFY_SPANS_IN_FLIGHT) await settle()
     }
+    while (checking.length > 0) await settle()
+    if (spans.length > 0) options.onProgress?.({ type: 'check:data', done, total })
     await next?.catch(() => {})
   } finally {
+    await Promise.allSettled(checking.map(async c => await c.results))
     await handles.close()
   }
   report.durationMs = Date.now() - started
@@ -168,15 +181,34 @@ function spansOf (targets: Target[]): Span[] {
   return spans
 }
 
-/** The record at the start of `bytes` is the indexed one and its stored bytes decode and hash to its CID. (Its crc32 is not needed: the hash is checked.) */
-function recordOk ({ key, entry }: Target, bytes: Buffer): boolean {
-  const header = parseRecordHeader(bytes)
-  if (header === undefined || header.legacy !== entry.legacy || header.cid.toString('latin1') !== key) return false
-  if (header.dataLength !== entry.length || header.rawLength !== entry.rawLength || header.codec !== entry.codec) return false
-  const data = bytes.subarray(header.headerBytes, header.headerBytes + entry.length)
-  if (data.byteLength !== entry.length) return false
-  return decodeVerified(cidOfKey(key), { codec: entry.codec, bytes: data, length: entry.rawLength }) !== undefined
+/** Per target of a span read into `bytes` (undefined: its pack is gone): its record is the indexed one and decodes and hashes to its CID. */
+async function checkSpan (span: Span, bytes: Buffer | undefined, pool: CodecPool | undefined): Promise<boolean[]> {
+  if (bytes === undefined) return span.targets.map(() => false)
+  const records = span.targets.map(target => recordAt(target, bytes, target.entry.offset - headerBytesOf(target.entry.legacy, target.key.length) - span.start))
+  if (pool === undefined) {
+    return records.map(r => r !== undefined && decodeVerified(cidOfKey(r.key), { codec: r.codec, bytes: bytes.subarray(r.offset, r.offset + r.length), length: r.rawLength }) !== undefined)
+  }
+  const sound = records.filter((r): r is StoredRecord & { key: string } => r !== undefined)
+  // the span was read into a buffer of its own: it moves to the thread
+  const problems = await pool.verifyRecords(bytes, sound.map(({ key: _key, ...r }) => r), MAX_BLOCK_BYTES, ownsWholeBuffer(bytes))
+  let next = 0
+  return records.map(r => r !== undefined && problems[next++] === undefined)
 }
+
+/**
+ * The stored bytes of the record at `at` in `bytes`, where its header names
+ * the indexed block with the indexed lengths and codec; undefined otherwise.
+ * (Its crc32 is not needed: the hash is checked.)
+ */
+function recordAt ({ key, entry }: Target, bytes: Buffer, at: number): (StoredRecord & { key: string }) | undefined {
+  const header = parseRecordHeader(bytes.subarray(at))
+  if (header === undefined || header.legacy !== entry.legacy || header.cid.toString('latin1') !== key) return undefined
+  if (header.dataLength !== entry.length || header.rawLength !== entry.rawLength || header.codec !== entry.codec) return undefined
+  const offset = at + header.headerBytes
+  if (offset + entry.length > bytes.byteLength) return undefined
+  return { key, offset, length: entry.length, codec: entry.codec, rawLength: entry.rawLength, digest: cidOfKey(key).multihash.digest }
+}
+
 
 /** gc may have moved a block (and deleted its old pack) while it was read: read it where the index points now. */
 async function movedAndOk (open: OpenStore, target: Target): Promise<boolean> {

@@ -92,6 +92,35 @@ describe('block store: blocks kept compressed at rest', () => {
       await store.stop()
     })
 
+    it(`verify reads every record, decodes and hashes it ${where}, and names exactly the damaged ones`, async () => {
+      const root = await tempDir()
+      let store = await started(root, { codecThreads })
+      const blocks = [textBlock(20), randomBytes(256 * 1024), textBlock(21), randomBytes(40 * 1024), textBlock(22, 8 * 1024), textBlock(23)]
+      const cids = []
+      for (const b of blocks) cids.push((await store.putBytes(b)).cid)
+      await store.sync()
+      const healthy = await store.verify()
+      assert.deepEqual({ blocks: healthy.blocks, corrupt: healthy.corrupt, rawBytes: healthy.rawBytes }, { blocks: blocks.length, corrupt: [], rawBytes: blocks.reduce((n, b) => n + b.byteLength, 0) })
+      await store.stop()
+      // one byte of a zstd record's data and one of a raw record's data flipped on disk
+      const records = await allRecords(root)
+      const damaged = [cids[2], cids[3]].map(cid => records.find(r => r.cid.equals(cid)) as (typeof records)[number])
+      for (const r of damaged) {
+        const bytes = await readFile(r.file)
+        bytes[r.dataOffset + Math.floor(r.length / 2)] ^= 0x40
+        await writeFile(r.file, bytes)
+      }
+      assert.deepEqual(damaged.map(r => r.codec), [CODEC_ZSTD, CODEC_RAW])
+      store = await started(root, { codecThreads })
+      const progress: Array<{ done: number, total: number }> = []
+      const report = await store.verify({ onProgress: e => { progress.push({ done: e.done, total: e.total }) } })
+      assert.deepEqual(report.corrupt.map(c => c.toString()).sort(), [cids[2], cids[3]].map(c => String(c)).sort())
+      assert.equal(report.blocks, blocks.length - 2)
+      const last = progress.at(-1)
+      assert.ok(last !== undefined && last.done === last.total, 'progress ends at the total')
+      await store.stop()
+    })
+
     it(`putEncoded refuses a frame that inflates beyond its length, a truncated frame, another block's frame and garbage, and stores nothing ${where}`, async () => {
       const store = await started(await tempDir(), { codecThreads })
       const text = textBlock(4)

@@ -6,20 +6,24 @@
  * - check: an encoded block as received from a peer, decoded (bounded by its
  *   length) into a reused buffer and hashed against the expected SHA-256
  *   digest; answers the crc32 of the stored bytes (for the record header)
- *   and hands the bytes back (transferred).
+ *   and hands the bytes back (transferred);
+ * - verifyRecords: a run of stored records (as read from a pack), each
+ *   decoded and hashed; answers each one's problem, keeps the bytes.
  * Requests come in batches (an array per message); the answers to one batch
  * go back in one message.
  */
 import { parentPort, workerData } from 'node:worker_threads'
-import { checkBlock, encodeBlock, type Codec } from './index.js'
+import { checkBlock, encodeBlock, verifyBlock, type Codec, type StoredRecord } from './index.js'
 
 export type Request =
   | { op: 'encode', id: number, raw: Uint8Array, level?: number }
   | { op: 'check', id: number, codec: Codec, bytes: Uint8Array, length: number, maxLength: number, digest: Uint8Array }
+  | { op: 'verifyRecords', id: number, bytes: Uint8Array, records: StoredRecord[], maxLength: number }
 
 export type Reply =
   | { op: 'encode', id: number, codec: Codec, bytes?: Uint8Array, length: number }
   | { op: 'check', id: number, bytes: Uint8Array, crc?: number, problem?: string }
+  | { op: 'verifyRecords', id: number, problems: Array<string | undefined> }
 
 const defaultLevel = (workerData as { level: number }).level
 let scratch = new Uint8Array(0)
@@ -33,12 +37,25 @@ function answer (request: Request, transfer: ArrayBuffer[]): Reply {
     if (bytes !== undefined) transfer.push(bytes.buffer as ArrayBuffer)
     return { op: 'encode', id, codec: block.codec, bytes, length: block.length }
   }
+  if (request.op === 'verifyRecords') {
+    const { id, bytes, records, maxLength } = request
+    const problems = records.map(r => {
+      if (r.offset + r.length > bytes.byteLength) return 'record lies past the end of the bytes read'
+      return verifyBlock({ codec: r.codec, bytes: bytes.subarray(r.offset, r.offset + r.length), length: r.rawLength }, r.digest, maxLength, scratchFor(Math.min(r.rawLength, maxLength)))
+    })
+    return { op: 'verifyRecords', id, problems }
+  }
   const { id, codec, bytes, length, maxLength, digest } = request
-  if (scratch.byteLength < Math.min(length, maxLength)) scratch = new Uint8Array(Math.min(length, maxLength))
-  const checked = checkBlock({ codec, bytes, length }, digest, maxLength, scratch)
+  const checked = checkBlock({ codec, bytes, length }, digest, maxLength, scratchFor(Math.min(length, maxLength)))
   // a block's bytes arrive in a buffer of their own when moved, else as a copy: either way this thread owns it
   if (!transfer.includes(bytes.buffer as ArrayBuffer)) transfer.push(bytes.buffer as ArrayBuffer)
   return 'crc' in checked ? { op: 'check', id, bytes, crc: checked.crc } : { op: 'check', id, bytes, problem: checked.problem }
+}
+
+/** The reused decode buffer, grown to `bytes`. */
+function scratchFor (bytes: number): Uint8Array {
+  if (scratch.byteLength < bytes) scratch = new Uint8Array(bytes)
+  return scratch
 }
 
 parentPort?.on('message', (batch: Request[]) => {

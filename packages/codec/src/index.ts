@@ -74,15 +74,32 @@ export type BlockCheck = { block: EncodedBlock, crc: number } | { problem: strin
  * which their record header carries.
  */
 export function checkBlock (block: EncodedBlock, digest: Uint8Array, maxLength: number, scratch?: Uint8Array): BlockCheck {
+  const problem = verifyBlock(block, digest, maxLength, scratch)
+  return problem === undefined ? { block, crc: crc32(block.bytes) } : { problem }
+}
+
+/** What is wrong with a stored or received block (does not decode within `maxLength`, or does not hash to `digest`), or undefined when nothing is. */
+export function verifyBlock (block: EncodedBlock, digest: Uint8Array, maxLength: number, scratch?: Uint8Array): string | undefined {
   let raw: Uint8Array
   try {
     raw = decodeBlock(block, maxLength, scratch)
   } catch (err) {
-    if (err instanceof BlockDecodeError || err instanceof UnknownCodecError) return { problem: `does not decode: ${err.message}` }
+    if (err instanceof BlockDecodeError || err instanceof UnknownCodecError) return `does not decode: ${err.message}`
     throw err
   }
-  if (!equalBytes(sha256Digest(raw), digest)) return { problem: 'bytes do not hash to its CID' }
-  return { block, crc: crc32(block.bytes) }
+  return equalBytes(sha256Digest(raw), digest) ? undefined : 'bytes do not hash to its CID'
+}
+
+/** One block inside a run of stored bytes, for CodecPool.verifyRecords. */
+export interface StoredRecord {
+  /** Where its stored bytes lie in the run. */
+  offset: number
+  length: number
+  codec: Codec
+  /** Its decoded length. */
+  rawLength: number
+  /** The SHA-256 digest its decoded bytes must have. */
+  digest: Uint8Array
 }
 
 function equalBytes (a: Uint8Array, b: Uint8Array): boolean {
@@ -101,6 +118,12 @@ export interface CodecPool {
    * (detached here) instead of copied; they must span the whole buffer.
    */
   check(block: EncodedBlock, digest: Uint8Array, maxLength: number, move?: boolean): Promise<BlockCheck>
+  /**
+   * `verifyBlock` of each record of a run of stored bytes (as read from a
+   * pack), on one worker thread: per record, its problem or undefined.
+   * `move`: as for `check`.
+   */
+  verifyRecords(bytes: Uint8Array, records: StoredRecord[], maxLength: number, move?: boolean): Promise<Array<string | undefined>>
   /** Ends the threads; pending jobs fail. */
   close(): Promise<void>
 }
@@ -114,6 +137,11 @@ export interface CodecPoolInit {
 
 export function createCodecPool (init: CodecPoolInit = {}): CodecPool {
   return new WorkerCodecPool(init.level ?? DEFAULT_ZSTD_LEVEL, init.threads ?? defaultCodecThreads())
+}
+
+/** True where `bytes` spans the whole of a plain ArrayBuffer: it can be moved to a codec thread (`move`) without taking others' bytes along. */
+export function ownsWholeBuffer (bytes: Uint8Array): boolean {
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
 }
 
 /** True for a codec id this version reads. */

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CODEC_RAW } from './constants.js'
 import type { Reply, Request } from './codec-worker.js'
-import type { BlockCheck, EncodedBlock } from './index.js'
+import type { BlockCheck, EncodedBlock, StoredRecord } from './index.js'
 
 type Answer = (reply: Reply) => void
 interface Pending { answer: Answer, reject: (err: Error) => void }
@@ -51,6 +51,12 @@ export class WorkerCodecPool {
     if (reply.op !== 'check') throw new Error('codec thread answered the wrong job')
     const bytes = asBuffer(reply.bytes)
     return reply.crc === undefined ? { problem: reply.problem ?? 'check failed' } : { block: { codec: block.codec, bytes, length: block.length }, crc: reply.crc }
+  }
+
+  async verifyRecords (bytes: Uint8Array, records: StoredRecord[], maxLength: number, move = false): Promise<Array<string | undefined>> {
+    const reply = await this.run({ op: 'verifyRecords', bytes, records, maxLength }, move ? [bytes.buffer as ArrayBuffer] : [])
+    if (reply.op !== 'verifyRecords') throw new Error('codec thread answered the wrong job')
+    return reply.problems
   }
 
   async close (): Promise<void> {
