@@ -1,13 +1,28 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { ERROR_KINDS, httpStatusFor } from '@cachecloud/core'
-import { createControlClient, createControlServer, RemoteError, type CachePointApi, type ControlClient, type ControlServer } from '@cachecloud/control'
+import { createControlClient, createControlServer, publishEndpoint, RemoteError, type CachePointApi, type ControlClient, type ControlServer } from '@cachecloud/control'
 import { VersionInUseError } from '@cachecloud/daemon'
 import { CatalogCorruptError, VersionNotFoundError } from '@cachecloud/image'
 import { InvalidMessageError } from '@cachecloud/transfer'
 import { exitCodeFor } from '../src/exit-codes.js'
 
 const TOKEN = 'error-wire-test-token-0123456789'
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
+
+/** Runs the real CLI; resolves with its exit code and output. */
+async function cli (dataDir: string, ...args: string[]): Promise<{ code: number, stdout: string, stderr: string }> {
+  return await new Promise(resolve => {
+    execFile(process.execPath, [CLI, '--data-dir', dataDir, ...args], (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : -1, stdout, stderr })
+    })
+  })
+}
 
 /**
  * The daemon's side of the wire, reduced to what these calls reach: each throws the error
@@ -62,6 +77,23 @@ describe('errors across the control API', () => {
     assert.equal(err.kind, 'network')
     assert.equal(exitCodeFor(err), ERROR_KINDS.network.exitCode)
     assert.equal(events.length, 1, 'the progress before the failure arrived')
+  })
+
+  it('the real CLI, through this server, exits with the error\'s code and prints its code and kind with --json', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'error-wire-'))
+    try {
+      await publishEndpoint(dataDir, { url, pid: process.pid })
+      await writeFile(join(dataDir, 'control.token'), TOKEN + '\n', { mode: 0o600 })
+      const status = await cli(dataDir, '--json', 'status')
+      assert.equal(status.code, 4, status.stderr)
+      assert.deepEqual(JSON.parse(status.stdout), { error: { code: 'ERR_VERSION_NOT_FOUND', kind: 'not-found', message: 'os@v9 is not held' } })
+      assert.equal(status.stderr, 'cachepoint: os@v9 is not held\n')
+      const ls = await cli(dataDir, 'image', 'ls')
+      assert.equal(ls.code, 6, ls.stderr)
+      assert.match(ls.stderr, /catalog ref os@v1 is malformed/)
+    } finally {
+      await rm(dataDir, { recursive: true, force: true })
+    }
   })
 
   it('an error without a code is internal: HTTP 500, exit 1', async () => {
