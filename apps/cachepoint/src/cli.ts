@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander'
 import { readFileSync } from 'node:fs'
 import { registerConfig } from './commands/config.js'
 import { registerCheck } from './commands/check.js'
+import { kindOf } from '@cachecloud/core'
 import { escapeControl } from '@cachecloud/core/escape'
 import { registerControl } from './commands/control.js'
 import { registerDaemon } from './commands/daemon.js'
@@ -64,7 +65,7 @@ try {
     const code = exitCodeFor(err)
     const message = err instanceof Error ? err.message : String(err)
     if (globals().json === true) {
-      process.stdout.write(JSON.stringify({ error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL', message } }) + '\n')
+      process.stdout.write(JSON.stringify({ error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL', kind: kindOf(err), message } }) + '\n')
     }
     process.stderr.write(`cachepoint: ${escapeControl(message)}\n`)
     if (code === EXIT.failure && process.env.CACHEPOINT_DEBUG !== undefined) process.stderr.write(`${(err as Error).stack ?? ''}\n`)

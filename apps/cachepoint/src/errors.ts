@@ -3,25 +3,22 @@ import { CacheCloudError } from '@cachecloud/core'
 /** Bad command-line input. */
 export class UsageError extends CacheCloudError {
   static override name = 'UsageError'
-  constructor (message: string) { super(message, 'ERR_USAGE') }
+  constructor (message: string) { super(message, 'ERR_USAGE', 'usage') }
 }
 
-/** A file the command would create exists already (and is not overwritten). */
-export class FileExistsError extends CacheCloudError {
-  static override name = 'FileExistsError'
-  constructor (message: string) { super(message, 'ERR_FILE_EXISTS') }
-}
+/** A file the command would create exists already (and is not overwritten): core's FileExistsError. */
+export { FileExistsError } from '@cachecloud/core'
 
 /** `config remove KEY VALUE`: the list holds no such value. */
 export class ConfigValueNotFoundError extends CacheCloudError {
   static override name = 'ConfigValueNotFoundError'
-  constructor (message: string) { super(message, 'ERR_CONFIG_VALUE_NOT_FOUND') }
+  constructor (message: string) { super(message, 'ERR_CONFIG_VALUE_NOT_FOUND', 'not-found') }
 }
 
 /** The daemon's connection ended in the middle of a command: it crashed or was stopped. */
 export class DaemonGoneError extends CacheCloudError {
   static override name = 'DaemonGoneError'
-  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DAEMON_GONE', options) }
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DAEMON_GONE', 'daemon', options) }
 }
 
 /** Whether an error is the control connection dropping mid-answer (fetch's `terminated`, a reset socket) rather than a reply. */

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { Counter } from 'prom-client'
 import type { Logger, LoggerOptions } from 'pino'
 import { createMetricsServer, createNodeMetrics, isLoopback, MetricsConfigError, type MetricsServer, type NodeMetrics } from '@cachecloud/metrics'
+import { MetricsFlagError } from './errors.js'
 
 /** Store size is walked at most this often (a NAS holding many users' packs). */
 const STORE_SIZE_MAX_AGE_MS = 30_000
@@ -44,16 +45,20 @@ export class DcStoreMetrics {
   /** Checks `--metrics HOST:PORT [--metrics-token-file FILE]` (off loopback only with a token) before anything starts. */
   async configure (listen: string, tokenFile: string | undefined): Promise<void> {
     const m = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(listen)
-    if (m === null || Number(m[3]) > 65535) throw new MetricsConfigError(`--metrics must be HOST:PORT with an IP address, e.g. 127.0.0.1:9465, got ${JSON.stringify(listen.slice(0, 80))}`)
+    if (m === null || Number(m[3]) > 65535) throw new MetricsFlagError(`--metrics must be HOST:PORT with an IP address, e.g. 127.0.0.1:9465, got ${JSON.stringify(listen.slice(0, 80))}`)
     const host = m[1] ?? m[2]
-    if (!isLoopback(host) && tokenFile === undefined) throw new MetricsConfigError(`--metrics ${listen} is reachable beyond this host: add --metrics-token-file FILE (the bearer token Prometheus sends) or listen on 127.0.0.1`)
+    if (!isLoopback(host) && tokenFile === undefined) throw new MetricsFlagError(`--metrics ${listen} is reachable beyond this host: add --metrics-token-file FILE (the bearer token Prometheus sends) or listen on 127.0.0.1`)
     let token: string | undefined
     if (tokenFile !== undefined) {
       token = (await readFile(tokenFile, 'utf8').catch((err: NodeJS.ErrnoException) => {
-        throw new MetricsConfigError(`cannot read the metrics token file ${tokenFile}: ${err.code ?? err.message}`, { cause: err })
+        throw new MetricsFlagError(`cannot read the metrics token file ${tokenFile}: ${err.code ?? err.message}`, { cause: err })
       })).trim()
     }
-    this.server = createMetricsServer({ metrics: this.node, host, port: Number(m[3]), token })
+    try {
+      this.server = createMetricsServer({ metrics: this.node, host, port: Number(m[3]), token })
+    } catch (err) {
+      throw err instanceof MetricsConfigError ? new MetricsFlagError(err.message, { cause: err }) : err
+    }
   }
 
   /** Listens if configured; returns the URL. */

@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '@cachecloud/core'
+import type { ErrorKind, ProgressEvent } from '@cachecloud/core'
 import type { PullPlan, RolloutView, SwarmPullStatus } from '@cachecloud/swarm'
 import type { ExportInfo } from './exports-api.js'
 
@@ -215,11 +215,14 @@ export interface ChangeSource {
   snapshot(): Promise<StatusInfo>
 }
 
+/** The error of an answer (`{ error }`, any status but 2xx, or a stream's last line): `kind` as core's ERROR_KINDS. */
+export interface ErrorBody { code: string, kind: ErrorKind, message: string }
+
 /** One line of a streamed response (application/x-ndjson). */
 export type StreamLine<T> =
   | { progress: ProgressEvent }
   | { result: T }
-  | { error: { code: string, message: string } }
+  | { error: ErrorBody }
 
 /** A swarm pull (multi-source, site-aware) as status shows it: blocks, bytes by peer and site, LAN vs WAN, rate, ETA. */
 export type SwarmPullInfo = SwarmPullStatus

@@ -1,10 +1,10 @@
-import type { ProgressEvent } from '@cachecloud/core'
+import { isErrorKind, type ProgressEvent } from '@cachecloud/core'
 import type {
   SwarmApi, PersonalApi, PersonalRestoreResultInfo, PersonalSnapshotInfo, PersonalSnapshotResultInfo, PersonalStatusInfo,
   CachePointApi, DiffInfo, ExportRequest, ExportResultInfo, GcResultInfo, ImageVersionInfo, ImportRequest,
   ImportResultInfo, PauseResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine, SyncResultInfo
 } from './api.js'
-import { API_PREFIX } from './constants.js'
+import { API_PREFIX, INTERNAL_ERROR_CODE, MAX_ERROR_MESSAGE_CHARS } from './constants.js'
 import type { ExportInfo, ExportsApi, OverlayInfo } from './exports-api.js'
 import type { CheckResultInfo, LifecycleApi, PruneResultInfo, RemoveResultInfo } from './lifecycle-api.js'
 import { DaemonUnreachableError, RemoteError } from './errors.js'
@@ -33,12 +33,22 @@ async function call (endpoint: ControlEndpoint, method: string, path: string, bo
   }
 }
 
+/**
+ * The daemon's error rebuilt on this side: its code and kind, so a CLI talking to
+ * the daemon exits as it would have in-process. A body without a valid kind (an
+ * older daemon, a proxy's page) is `internal`; a code or message out of bounds is cut.
+ */
+function remoteError (error: unknown, status: number): RemoteError {
+  const e = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown, kind?: unknown, message?: unknown }
+  const code = typeof e.code === 'string' && /^[A-Z][A-Z0-9_]{0,79}$/.test(e.code) ? e.code : INTERNAL_ERROR_CODE
+  const kind = isErrorKind(e.kind) ? e.kind : 'internal'
+  const message = typeof e.message === 'string' ? e.message.slice(0, MAX_ERROR_MESSAGE_CHARS) : `HTTP ${status}`
+  return new RemoteError(message, code, kind)
+}
+
 async function json<T> (response: Response): Promise<T> {
-  const body = await response.json() as T | { error: { code: string, message: string } }
-  if (!response.ok) {
-    const error = (body as { error?: { code: string, message: string } }).error
-    throw new RemoteError(error?.message ?? `HTTP ${response.status}`, error?.code ?? 'ERR_INTERNAL')
-  }
+  const body = await response.json() as T | { error?: unknown }
+  if (!response.ok) throw remoteError((body as { error?: unknown }).error, response.status)
   return body as T
 }
 
@@ -64,7 +74,7 @@ async function streamed<T> (response: Response, onProgress: ProgressSink): Promi
   }
   take(buffered)
   if (outcome === undefined) throw new DaemonUnreachableError('the daemon closed the connection before the operation finished (see its log)')
-  if ('error' in outcome) throw new RemoteError(outcome.error.message, outcome.error.code)
+  if ('error' in outcome) throw remoteError(outcome.error, response.status)
   if ('result' in outcome) return outcome.result
   throw new DaemonUnreachableError('unexpected reply from the daemon')
 }

@@ -14,3 +14,7 @@ export const EVENTS_INTERVAL_MS = 250
 export const EVENTS_KEEPALIVE_MS = 15_000
 /** Reconnect delay the server suggests to EventSource clients. */
 export const EVENTS_RETRY_MS = 2000
+/** Code of an error that carries none of its own (a defect): its kind is `internal`. */
+export const INTERNAL_ERROR_CODE = 'ERR_INTERNAL'
+/** Longest error message taken from an answer; a longer one is cut. */
+export const MAX_ERROR_MESSAGE_CHARS = 4096

@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { isCacheCloudError, type ProgressEvent } from '@cachecloud/core'
-import type { CachePointApi, ChangeSource, PersonalApi, ProgressSink, StreamLine, SwarmApi } from './api.js'
-import { API_PREFIX, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
-import { BadRequestError, ControlWrongHostError, UnauthorizedError, UnsupportedMediaTypeError } from './errors.js'
+import { httpStatusOf, isCacheCloudError, kindOf, type ProgressEvent } from '@cachecloud/core'
+import type { CachePointApi, ChangeSource, ErrorBody, PersonalApi, ProgressSink, StreamLine, SwarmApi } from './api.js'
+import { API_PREFIX, INTERNAL_ERROR_CODE, MAX_REQUEST_BYTES, PROGRESS_INTERVAL_MS } from './constants.js'
+import { BadRequestError, ControlWrongHostError, RouteNotFoundError, UnauthorizedError, UnsupportedMediaTypeError } from './errors.js'
 import { serveEvents } from './events.js'
 import type { ExportsApi } from './exports-api.js'
 import { addExportRoutes } from './exports-routes.js'
@@ -37,20 +37,13 @@ export interface ControlServer {
 
 type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>
 
-/** HTTP status for an error code: the API's callers (CLI, tray) branch on the code, people read the message. */
-function httpStatus (code: string): number {
-  if (code === 'ERR_UNAUTHORIZED') return 401
-  if (code === 'ERR_UNSUPPORTED_MEDIA_TYPE') return 415
-  if (code === 'ERR_CONTROL_WRONG_HOST') return 421
-  if (code === 'ERR_BAD_REQUEST' || code.startsWith('ERR_INVALID')) return 400
-  if (code.endsWith('NOT_FOUND')) return 404
-  if (code.endsWith('EXISTS') || code.endsWith('IN_USE') || code === 'ERR_PAUSED' || code === 'ERR_PULL_PAUSED') return 409
-  return 500
-}
-
-function errorBody (err: unknown): { code: string, message: string } {
-  if (isCacheCloudError(err)) return { code: err.code, message: err.message }
-  return { code: 'ERR_INTERNAL', message: err instanceof Error ? err.message : String(err) }
+/**
+ * The error half of an answer: the API's callers (CLI, tray) branch on the code and
+ * exit by the kind (core's table, which also gives the HTTP status), people read the message.
+ */
+function errorBody (err: unknown): ErrorBody {
+  const code = isCacheCloudError(err) ? err.code : INTERNAL_ERROR_CODE
+  return { code, kind: kindOf(err), message: err instanceof Error ? err.message : String(err) }
 }
 
 /** True when the request has a body (a length above zero, or chunked). */
@@ -228,15 +221,12 @@ export function createControlServer (init: ControlServerInit): ControlServer {
       if (hasBody(request)) assertJson(request)
       const path = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : ''
       const handler = table.get(`${request.method ?? 'GET'} ${path}`)
-      if (handler === undefined) {
-        sendJson(response, 404, { error: { code: 'ERR_NO_SUCH_ROUTE', message: `no route ${request.method ?? ''} ${url.pathname}` } })
-        return
-      }
+      if (handler === undefined) throw new RouteNotFoundError(`no route ${request.method ?? ''} ${url.pathname.slice(0, 200)}`)
       await handler(request, response, url)
     } catch (err) {
       const body = errorBody(err)
-      if (body.code === 'ERR_INTERNAL') init.logger?.warn({ err, path: url.pathname }, 'control API request failed')
-      if (!response.headersSent) sendJson(response, httpStatus(body.code), { error: body })
+      if (body.kind === 'internal') init.logger?.warn({ err, path: url.pathname }, 'control API request failed')
+      if (!response.headersSent) sendJson(response, httpStatusOf(body.kind), { error: body })
       else response.end()
       request.resume() // drain a body left unread, so the answer is not held up
     }

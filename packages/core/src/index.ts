@@ -13,6 +13,7 @@
  * ```
  */
 export * from './cid.js'
+export * from './error-kinds.js'
 export * from './errors.js'
 export * from './escape.js'
 export * from './fs-atomic.js'

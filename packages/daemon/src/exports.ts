@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { ExportBackground, ExportInfo, ExportsApi, OverlayInfo, ServeRequest } from '@cachecloud/control'
-import { formatVersionRef, parseVersionRef, writeFileAtomic, type CID, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, isPaused, parseVersionRef, writeFileAtomic, type CID, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import { AddressInUseError, createNbdServer, createOverlay, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
@@ -132,7 +132,7 @@ export class NbdExports implements ExportsApi {
       this.init.onChange()
     }).catch((err: Error & { code?: string }) => {
       if (s.stopped.signal.aborted) return
-      if (err.code === 'ERR_PULL_PAUSED') {
+      if (isPaused(err)) {
         // paused by the user: reads on demand go on, the pull waits for resume without filling the log
         setTimeout(() => { this.pullBehind(s, 0) }, EXPORT_PULL_RETRY_MS).unref()
         return

@@ -1,10 +1,8 @@
 import { randomUUID } from 'node:crypto'
-import type { CacheCloudError, ProgressEvent } from '@cachecloud/core'
+import { isPaused, type CacheCloudError, type ProgressEvent } from '@cachecloud/core'
 import type { JobInfo, JobKind } from '@cachecloud/control'
 import { FINISHED_JOBS_KEPT, RATE_WINDOW_MS } from './constants.js'
 
-/** Error code of a pull stopped by pause (PullPausedError): its job ends `paused`, not `failed`. */
-const PULL_PAUSED = 'ERR_PULL_PAUSED'
 
 interface Sample { at: number, done: number }
 
@@ -30,7 +28,8 @@ class Job {
   }
 
   finish (error?: CacheCloudError | Error): void {
-    const paused = (error as CacheCloudError | undefined)?.code === PULL_PAUSED
+    // a pull stopped by pause (PullPausedError, SwarmPausedError): its job ends `paused`, not `failed`
+    const paused = error !== undefined && isPaused(error)
     this.info.state = error === undefined ? 'done' : paused ? 'paused' : 'failed'
     this.info.finishedAt = new Date().toISOString()
     this.info.etaSeconds = error === undefined ? 0 : null

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
 import { PausedError, PullPausedError, type PauseResultInfo, type ProgressSink, type PullRequest, type PullResultInfo, type SyncResultInfo } from '@cachecloud/control'
-import { formatVersionRef, parseVersionRef, writeFileAtomic } from '@cachecloud/core'
+import { formatVersionRef, isPaused, parseVersionRef, writeFileAtomic } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import { parseMultiaddr } from '@cachecloud/network'
 import type { Transfer } from '@cachecloud/transfer'
@@ -84,7 +84,7 @@ export class Pulls {
 
   private background (ref: string, sources: string[]): void {
     this.run(ref, sources, () => {}).catch((err: Error & { code?: string }) => {
-      if (err.code !== 'ERR_PULL_PAUSED') this.init.logger.warn({ ref, err }, 'background pull of %s failed: %s', ref, err.message)
+      if (!isPaused(err)) this.init.logger.warn({ ref, err }, 'background pull of %s failed: %s', ref, err.message)
     })
   }
 

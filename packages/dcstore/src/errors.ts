@@ -3,65 +3,65 @@ import { CacheCloudError } from '@cachecloud/core'
 /** The audit log was edited, reordered or truncated. */
 export class AuditChainBrokenError extends CacheCloudError {
   static override name = 'AuditChainBrokenError'
-  constructor (message: string) { super(message, 'ERR_AUDIT_CHAIN_BROKEN') }
+  constructor (message: string) { super(message, 'ERR_AUDIT_CHAIN_BROKEN', 'integrity') }
 }
 
 /** A user or peer id that cannot be enrolled (bad name). */
 export class InvalidEnrollmentError extends CacheCloudError {
   static override name = 'InvalidEnrollmentError'
-  constructor (message: string) { super(message, 'ERR_INVALID_ENROLLMENT') }
+  constructor (message: string) { super(message, 'ERR_INVALID_ENROLLMENT', 'usage') }
 }
 
 /** Discovery needs the organization's discovery private key to open content. */
 export class DiscoveryKeyRequiredError extends CacheCloudError {
   static override name = 'DiscoveryKeyRequiredError'
-  constructor (message: string) { super(message, 'ERR_DISCOVERY_KEY_REQUIRED') }
+  constructor (message: string) { super(message, 'ERR_DISCOVERY_KEY_REQUIRED', 'usage') }
 }
 
 /** No snapshot of the user at or before the requested time. */
 export class NoSnapshotError extends CacheCloudError {
   static override name = 'NoSnapshotError'
-  constructor (message: string) { super(message, 'ERR_NO_SNAPSHOT') }
+  constructor (message: string) { super(message, 'ERR_NO_SNAPSHOT', 'not-found') }
 }
 
 /** The export directory is not empty. */
 export class ExportTargetNotEmptyError extends CacheCloudError {
   static override name = 'ExportTargetNotEmptyError'
-  constructor (message: string) { super(message, 'ERR_EXPORT_TARGET_NOT_EMPTY') }
+  constructor (message: string) { super(message, 'ERR_EXPORT_TARGET_NOT_EMPTY', 'usage') }
 }
 
 /** Another process holds a store lock (e.g. the audit log's) for too long. */
 export class LockTimeoutError extends CacheCloudError {
   static override name = 'LockTimeoutError'
-  constructor (message: string) { super(message, 'ERR_LOCK_TIMEOUT') }
+  constructor (message: string) { super(message, 'ERR_LOCK_TIMEOUT', 'in-use') }
 }
 
 /** Another process (`dcstore serve`, a retention or an export) holds the data directory's lock. */
 export class StoreInUseError extends CacheCloudError {
   static override name = 'StoreInUseError'
-  constructor (message: string) { super(message, 'ERR_STORE_IN_USE') }
+  constructor (message: string) { super(message, 'ERR_STORE_IN_USE', 'in-use') }
 }
 
 /** The data directory holds no store (a read command never creates one). */
 export class NoStoreError extends CacheCloudError {
   static override name = 'NoStoreError'
-  constructor (message: string) { super(message, 'ERR_NO_STORE') }
+  constructor (message: string) { super(message, 'ERR_NO_STORE', 'not-found') }
 }
 
 /** The peer id is not enrolled (unenroll of an unknown node). */
 export class NotEnrolledError extends CacheCloudError {
   static override name = 'NotEnrolledError'
-  constructor (message: string) { super(message, 'ERR_NOT_ENROLLED') }
+  constructor (message: string) { super(message, 'ERR_NOT_ENROLLED', 'not-found') }
 }
 
 /** An audited command needs the audit signing key (`--audit-key FILE`), which it was not given. */
 export class AuditKeyRequiredError extends CacheCloudError {
   static override name = 'AuditKeyRequiredError'
-  constructor (message: string) { super(message, 'ERR_AUDIT_KEY_REQUIRED') }
+  constructor (message: string) { super(message, 'ERR_AUDIT_KEY_REQUIRED', 'usage') }
 }
 
 /** The audit key file is missing, not a key, or kept inside the data directory. */
 export class InvalidAuditKeyError extends CacheCloudError {
   static override name = 'InvalidAuditKeyError'
-  constructor (message: string) { super(message, 'ERR_INVALID_AUDIT_KEY') }
+  constructor (message: string) { super(message, 'ERR_INVALID_AUDIT_KEY', 'usage') }
 }

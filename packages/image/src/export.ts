@@ -2,7 +2,7 @@ import { constants, type Stats } from 'node:fs'
 import { link, lstat, open, readFile, unlink, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { blockLength, formatVersionRef, fsyncDir, isCacheCloudError, tempPathBeside, type AbortOptions, type ImageManifest, type ProgressOptions } from '@cachecloud/core'
-import type { Blockstore } from '@cachecloud/blockstore'
+import { BlockNotFoundError, type Blockstore } from '@cachecloud/blockstore'
 import { pipelineDepth } from './blocks.js'
 import { ExportTargetError, FileExistsError, ImageFileError, VersionIncompleteError } from './errors.js'
 import { throttledProgress } from './progress.js'
@@ -227,8 +227,7 @@ async function writeBlocks (handle: FileHandle, init: ExportInit, onHole?: (offs
           bytes = await blockstore.get(cid, { signal })
         } catch (err) {
           signal?.throwIfAborted()
-          const code = (err as { code?: unknown }).code
-          const why = code === 'ERR_BLOCK_NOT_FOUND' ? 'is missing from the block store' : `cannot be read: ${(err as Error).message}`
+          const why = err instanceof BlockNotFoundError ? 'is missing from the block store' : `cannot be read: ${(err as Error).message}`
           throw new VersionIncompleteError(`${ref} is incomplete: block ${index} (${cid.toString()}) ${why}`, { cause: err })
         }
         if (bytes.byteLength !== length) {

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import { MAX_TOKEN_LENGTH, METRICS_PATH, MIN_TOKEN_LENGTH } from './constants.js'
-import { MetricsConfigError, MetricsListenError } from './errors.js'
+import { MetricsAddressInUseError, MetricsConfigError, MetricsListenError } from './errors.js'
 import type { MetricsServer, MetricsServerInit } from './index.js'
 
 export function isLoopback (host: string): boolean {
@@ -60,8 +60,9 @@ export class PrometheusServer implements MetricsServer {
     server.requestTimeout = 30_000
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
-        const why = err.code === 'EADDRINUSE' ? 'the address is in use' : err.code === 'EADDRNOTAVAIL' ? 'not an address of this host' : err.message
-        reject(new MetricsListenError(`cannot serve metrics on ${this.init.host}:${this.init.port}: ${why}`, { cause: err }))
+        const where = `cannot serve metrics on ${this.init.host}:${this.init.port}`
+        if (err.code === 'EADDRINUSE') reject(new MetricsAddressInUseError(`${where}: the address is in use`, { cause: err }))
+        else reject(new MetricsListenError(`${where}: ${err.code === 'EADDRNOTAVAIL' ? 'not an address of this host' : err.message}`, { cause: err }))
       })
       server.listen(this.init.port, this.init.host, () => { resolve() })
     })

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net'
+import { isDiskFull } from '@cachecloud/core'
 import {
   CMD_DISC, CMD_FLAG_FUA, CMD_FLUSH, CMD_READ, CMD_TRIM, CMD_WRITE, MAX_IN_FLIGHT_BYTES, MAX_REQUEST_BYTES, NBD_EINVAL, NBD_EIO, NBD_ENOSPC, NBD_ENOTSUP, NBD_EPERM,
   NBD_ESHUTDOWN, REPLY_HEADER_BYTES, REQUEST_HEADER_BYTES, REQUEST_MAGIC, SIMPLE_REPLY_MAGIC
@@ -21,7 +22,7 @@ export interface TransmissionInit {
 /** The errno to send for a failed device operation: the device's own, ENOSPC for a full disk, otherwise EIO. */
 function errnoOf (err: unknown): number {
   if (err instanceof DeviceError) return err.errno
-  if ((err as { code?: unknown }).code === 'ENOSPC' || (err as { code?: unknown }).code === 'ERR_DISK_FULL') return NBD_ENOSPC
+  if (isDiskFull(err)) return NBD_ENOSPC // our DiskFullError, or ENOSPC/EDQUOT itself
   return NBD_EIO
 }
 

@@ -1,4 +1,4 @@
-import { isCacheCloudError } from '@cachecloud/core'
+import { PnetByteLimitError, PnetCipherError } from './errors.js'
 
 /**
  * Errors that belong to one peer connection or stream: when one escapes to
@@ -14,8 +14,6 @@ const CONNECTION_ERROR_NAMES = new Set([
   'UnexpectedEOFError', 'InvalidFrameError', 'ReceiveWindowExceededError', 'UnrequestedPingError', 'NotStartedError',
   'TooManyOutboundProtocolStreamsError', 'TooManyInboundProtocolStreamsError'
 ])
-/** Our own codes of one connection's failure. */
-const CONNECTION_ERROR_CODES = new Set(['ERR_PNET_BYTE_LIMIT', 'ERR_PNET_CIPHER'])
 /** Socket errors of one TCP connection. */
 const SOCKET_ERROR_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END'])
 
@@ -24,7 +22,8 @@ export function isConnectionScopedError (err: unknown): boolean {
   for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
     if (CONNECTION_ERROR_NAMES.has(e.name)) return true
     const code = (e as { code?: unknown }).code
-    if (typeof code === 'string' && (SOCKET_ERROR_CODES.has(code) || (isCacheCloudError(e) && CONNECTION_ERROR_CODES.has(code)))) return true
+    if (e instanceof PnetByteLimitError || e instanceof PnetCipherError) return true // our own failures of one connection
+    if (typeof code === 'string' && SOCKET_ERROR_CODES.has(code)) return true
     // noble's stream ciphers (the private network's XSalsa20) fail only on the connection they encrypt
     if (e.message.startsWith('arx: ')) return true
   }

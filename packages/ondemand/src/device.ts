@@ -1,3 +1,4 @@
+import { BlockCorruptError, BlockNotFoundError } from '@cachecloud/blockstore'
 import type { CID } from '@cachecloud/core'
 import type { ImageDevice, ImageDeviceInit } from './index.js'
 import { BLOCK_CACHE_ENTRIES, COMMIT_BYTES, DEFAULT_FETCH_TIMEOUT_MS, DEFAULT_HAVE_MAX_AGE_MS, HOLD_GRACE_MS, MAX_CONCURRENT_FETCHES } from './constants.js'
@@ -5,7 +6,6 @@ import { fetchNow, type FetcherInit, type IndexedWant } from './fetcher.js'
 import { Holders } from './holders.js'
 import { Latency, type ImageDeviceStats } from './stats.js'
 
-const LOCAL_MISS = new Set(['ERR_BLOCK_NOT_FOUND', 'ERR_BLOCK_CORRUPT'])
 
 export class SwarmImageDevice implements ImageDevice {
   readonly size: number
@@ -97,7 +97,7 @@ export class SwarmImageDevice implements ImageDevice {
       if (this.cache.size > BLOCK_CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value as number)
       return bytes
     } catch (err) {
-      if (LOCAL_MISS.has((err as { code?: string }).code ?? '')) return undefined
+      if (err instanceof BlockNotFoundError || err instanceof BlockCorruptError) return undefined // a local miss: fetched from peers
       throw err
     }
   }

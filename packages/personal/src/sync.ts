@@ -9,7 +9,7 @@ import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
 import { MAX_HISTORY_SNAPSHOTS, MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES, SEALED_PUT } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
-import { DecryptionFailedError, EmptyFirstSnapshotError, SnapshotNotFoundError } from './errors.js'
+import { DecryptionFailedError, EmptyFirstSnapshotError, SnapshotNotFoundError, StoreNotConfiguredError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
 import { deriveSigningKey, signRecord, type SigningKey } from './sign.js'
 import { pullRemotes, type PullResult } from './pull.js'
@@ -202,7 +202,7 @@ export class DefaultPersonalSync implements PersonalSync {
 
   private async openReader (): Promise<StoreReader> {
     const { libp2p, store } = this.c
-    if (libp2p === undefined || store === undefined) throw new SnapshotNotFoundError('no store configured: there is nothing to read from')
+    if (libp2p === undefined || store === undefined) throw new StoreNotConfiguredError('no store configured: there is nothing to read from')
     return await StoreReader.open({ libp2p, store, timeoutMs: this.c.timing.timeoutMs })
   }
 
@@ -262,7 +262,7 @@ export class DefaultPersonalSync implements PersonalSync {
   replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number, deltas: number }> {
     const run = this.exclusive(async () => {
       const { libp2p, store } = this.c
-      if (libp2p === undefined || store === undefined) throw new SnapshotNotFoundError('no store configured: snapshots stay local')
+      if (libp2p === undefined || store === undefined) throw new StoreNotConfiguredError('no store configured: snapshots stay local')
       const done = await readReplicated(this.path('replicated'))
       let replicated = 0
       let bytesSent = 0

@@ -5,7 +5,7 @@ import type { Logger } from 'pino'
 import { formatVersionRef, type CID, type ImageManifest, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
-import { runBlockSession, withTimeout, type BlockWant } from '@cachecloud/transfer'
+import { PeerMisbehavedError, runBlockSession, withTimeout, type BlockWant } from '@cachecloud/transfer'
 import { Bitmap } from './bitmap.js'
 import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY } from './constants.js'
 import { SwarmPullFailedError } from './errors.js'
@@ -103,10 +103,10 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
   const startSession = (peer: PeerId): void => {
     const id = peer.toString()
     if (sessions.has(id) || scheduler.isPenalized(id)) return
-    const run = runBlockSession(sessionInit, peer).catch((err: Error & { code?: string }) => {
+    const run = runBlockSession(sessionInit, peer).catch((err: Error) => {
       if (signal.aborted) return
       ctx.log?.warn({ peer: id, err, ref: formatVersionRef(ref) }, 'block exchange with %s failed: %s', id, err.message)
-      if (err.code === 'ERR_PEER_MISBEHAVED') scheduler.penalize(id, err.message)
+      if (err instanceof PeerMisbehavedError) scheduler.penalize(id, err.message)
       // a same-site peer's claims stay known until have requests to it fail for good
       else if (lanPeers.has(id)) scheduler.haveFailed(id, performance.now())
       else scheduler.removePeer(id)

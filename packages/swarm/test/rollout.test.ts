@@ -99,10 +99,10 @@ describe('rollout reports between real libp2p nodes', () => {
 
   it('refuses malformed or oversized reports (unit)', () => {
     const bytes = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(v))
-    assert.throws(() => decodeRolloutReport(new Uint8Array(5000), 'win11'), { code: 'ERR_INVALID_MESSAGE' })
-    assert.throws(() => decodeRolloutReport(bytes({ v: 1, image: 'other', site: '', versions: [] }), 'win11'), { code: 'ERR_INVALID_MESSAGE' })
-    assert.throws(() => decodeRolloutReport(bytes({ v: 1, image: 'win11', site: '', versions: [{ version: 'v1', cid: 'x', state: 'complete', done: -1, total: 5 }] }), 'win11'), { code: 'ERR_INVALID_MESSAGE' })
-    assert.throws(() => decodeRolloutReport(bytes({ v: 1, image: 'win11', site: '', versions: Array(9).fill({ version: 'v1', cid: 'x', state: 'complete', done: 1, total: 1 }) }), 'win11'), { code: 'ERR_INVALID_MESSAGE' })
+    assert.throws(() => decodeRolloutReport(new Uint8Array(5000), 'win11'), { code: 'ERR_INVALID_SWARM_MESSAGE' })
+    assert.throws(() => decodeRolloutReport(bytes({ v: 1, image: 'other', site: '', versions: [] }), 'win11'), { code: 'ERR_INVALID_SWARM_MESSAGE' })
+    assert.throws(() => decodeRolloutReport(bytes({ v: 1, image: 'win11', site: '', versions: [{ version: 'v1', cid: 'x', state: 'complete', done: -1, total: 5 }] }), 'win11'), { code: 'ERR_INVALID_SWARM_MESSAGE' })
+    assert.throws(() => decodeRolloutReport(bytes({ v: 1, image: 'win11', site: '', versions: Array(9).fill({ version: 'v1', cid: 'x', state: 'complete', done: 1, total: 1 }) }), 'win11'), { code: 'ERR_INVALID_SWARM_MESSAGE' })
     const ok = decodeRolloutReport(bytes({ v: 1, image: 'win11', site: 'paris', versions: [{ version: 'v1', cid: 'x', state: 'pulling', done: 9, total: 5 }] }), 'win11')
     assert.equal(ok.versions[0].done, 5, 'done is capped at total')
   })

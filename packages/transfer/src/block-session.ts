@@ -1,5 +1,5 @@
 import type { Libp2p } from '@libp2p/interface'
-import type { Blockstore } from '@cachecloud/blockstore'
+import { BlockCorruptError, type Blockstore } from '@cachecloud/blockstore'
 import { CODEC_RAW, CODEC_ZSTD } from '@cachecloud/codec'
 import { BLOCKS_PROTOCOL, DEFAULT_BLOCK_PROTOCOLS, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_VARINT_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
 import { FrameTooLargeError, InvalidMessageError, PeerMisbehavedError, SessionInterruptedError, StreamTruncatedError } from './errors.js'
@@ -31,7 +31,6 @@ export interface BlockSessionInit {
   onFatal(err: Error): void
 }
 
-const BLOCK_CORRUPT = 'ERR_BLOCK_CORRUPT'
 /** Most framing bytes one block response may add to its block. */
 const RESPONSE_OVERHEAD = 2 * MAX_VARINT_BYTES + 1 + MAX_CID_BYTES
 
@@ -100,7 +99,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
       scheduler.received(peer, want)
     }, (err: Error & { code?: string }) => {
       scheduler.release(peer, [want])
-      if (err.code === BLOCK_CORRUPT) fail(misbehaved(`sent bytes that do not match block ${want.cid.toString()}`, err))
+      if (err instanceof BlockCorruptError) fail(misbehaved(`sent bytes that do not match block ${want.cid.toString()}`, err))
       else { init.onFatal(err); fail(err) }
     }).finally(() => { puts.delete(put) })
     puts.add(put)

@@ -3,13 +3,13 @@ import { CacheCloudError } from '@cachecloud/core'
 /** A frame's length prefix exceeds the limit of the message; nothing of it was buffered. */
 export class FrameTooLargeError extends CacheCloudError {
   static override name = 'FrameTooLargeError'
-  constructor (message: string) { super(message, 'ERR_FRAME_TOO_LARGE') }
+  constructor (message: string) { super(message, 'ERR_FRAME_TOO_LARGE', 'network') }
 }
 
-/** A message is malformed: bad type, truncated, trailing bytes, bad CID. */
+/** A block-protocol message from a peer is malformed (bad type, truncated, trailing bytes, bad CID): a protocol failure, not bad usage. */
 export class InvalidMessageError extends CacheCloudError {
   static override name = 'InvalidMessageError'
-  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_MESSAGE', options) }
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_INVALID_MESSAGE', 'network', options) }
 }
 
 /** A peer broke the protocol (wrong bytes, unrequested CIDs, oversized frames, garbage, silence); its stream was reset. */
@@ -17,7 +17,7 @@ export class PeerMisbehavedError extends CacheCloudError {
   static override name = 'PeerMisbehavedError'
   readonly peer: string
   constructor (peer: string, message: string, options?: ErrorOptions) {
-    super(`peer ${peer} misbehaved: ${message}`, 'ERR_PEER_MISBEHAVED', options)
+    super(`peer ${peer} misbehaved: ${message}`, 'ERR_PEER_MISBEHAVED', 'network', options)
     this.peer = peer
   }
 }
@@ -25,7 +25,7 @@ export class PeerMisbehavedError extends CacheCloudError {
 /** A stream ended in the middle of a frame: the peer closed it, or the connection went away. */
 export class StreamTruncatedError extends CacheCloudError {
   static override name = 'StreamTruncatedError'
-  constructor (message: string) { super(message, 'ERR_STREAM_TRUNCATED') }
+  constructor (message: string) { super(message, 'ERR_STREAM_TRUNCATED', 'network') }
 }
 
 /** A block session ended before its blocks arrived, without a protocol violation (stream closed, connection lost): worth another session. */
@@ -33,7 +33,7 @@ export class SessionInterruptedError extends CacheCloudError {
   static override name = 'SessionInterruptedError'
   readonly peer: string
   constructor (peer: string, message: string, options?: ErrorOptions) {
-    super(`block exchange with ${peer} interrupted: ${message}`, 'ERR_SESSION_INTERRUPTED', options)
+    super(`block exchange with ${peer} interrupted: ${message}`, 'ERR_SESSION_INTERRUPTED', 'network', options)
     this.peer = peer
   }
 }
@@ -41,11 +41,11 @@ export class SessionInterruptedError extends CacheCloudError {
 /** None of the given peers holds the requested version (or its manifest). */
 export class VersionUnavailableError extends CacheCloudError {
   static override name = 'VersionUnavailableError'
-  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_VERSION_UNAVAILABLE', options) }
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_VERSION_UNAVAILABLE', 'not-found', options) }
 }
 
 /** A pull could not fetch every block from the peers it was given. */
 export class PullFailedError extends CacheCloudError {
   static override name = 'PullFailedError'
-  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PULL_FAILED', options) }
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_PULL_FAILED', 'network', options) }
 }

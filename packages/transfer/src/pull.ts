@@ -3,7 +3,7 @@ import type { Logger } from 'pino'
 import { formatVersionRef, type CID, type ImageManifest, type ProgressOptions, type VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
-import { verifyManifest, type TrustStore } from '@cachecloud/manifest'
+import { InvalidSignatureError, UntrustedPublisherError, verifyManifest, type TrustStore } from '@cachecloud/manifest'
 import { runBlockSession } from './block-session.js'
 import { sleep } from './dial.js'
 import { requestCatalog, requestManifest, withTimeout, type PeerTarget } from './client.js'
@@ -117,8 +117,7 @@ async function fetchVerifiedManifest (ctx: PullContext, init: PullInit, cid: CID
       return manifest
     } catch (err) {
       init.signal?.throwIfAborted()
-      const code = (err as { code?: string }).code
-      if (code === 'ERR_UNTRUSTED_PUBLISHER' || code === 'ERR_INVALID_SIGNATURE') throw err
+      if (err instanceof UntrustedPublisherError || err instanceof InvalidSignatureError) throw err
       ctx.log?.warn({ peer: offer.peer, err }, 'manifest %s from %s failed: %s', cid.toString(), offer.peer, (err as Error).message)
       errors.push(err as Error)
     }

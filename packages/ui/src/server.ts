@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { isCacheCloudError } from '@cachecloud/core'
+import { httpStatusFor, isCacheCloudError } from '@cachecloud/core'
 import { readEndpoint, UnauthorizedError } from '@cachecloud/control'
 import { LAUNCH_KEY_PARAM, MAX_SESSION_BODY_BYTES, PROXIED_ROUTES, SESSION_COOKIE, SESSION_PATH, WEB_FILES } from './constants.js'
 import { UiRouteNotFoundError, WrongHostError } from './errors.js'
@@ -38,11 +38,9 @@ function sendError (response: ServerResponse, status: number, code: string, mess
   response.end(JSON.stringify({ error: { code, message } }))
 }
 
-/** HTTP status of an error this server raises (its errors carry one); a wrong session is 401. */
+/** HTTP status of an error this server raises: from its kind (core's table; a wrong session is `unauthorized`, 401). */
 function statusOf (err: unknown): number {
-  if (err instanceof UnauthorizedError) return 401
-  const status = (err as { status?: unknown }).status
-  return typeof status === 'number' ? status : 500
+  return httpStatusFor(err)
 }
 
 function same (a: string, b: string): boolean {
