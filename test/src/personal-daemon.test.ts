@@ -138,8 +138,8 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
     assert.equal(paused.code, 0, paused.stderr)
     await writeFile(join(folder, 'reports', 'while-paused.txt'), 'written while the CachePoint was paused\n')
     const snap = await cliJson<PersonalSnapshotResultInfo>(node.dataDir, 'personal', 'snapshot', '--user', 'alice')
-    assert.equal(snap.created, true)
-    assert.match(snap.replicateError ?? '', /paused/)
+    // the folder watcher may have taken the snapshot of the new file first (then this one finds nothing new): either way one is kept here
+    if (snap.created) assert.match(snap.replicateError ?? '', /paused/)
     await sleep(1500)
     const waiting = await cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status')
     assert.ok(waiting[0].pendingSnapshots >= 1, 'nothing sent while paused')
