@@ -3,21 +3,13 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { makeSparseImage, sha256File } from '@cachecloud/fixtures'
 import { CLI_PATH, initLoopbackNode, type LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
+import { waitFor } from '@cachecloud/test-utils'
 
 const MiB = 1024 * 1024
-
-async function until (check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!await check().catch(() => false)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await sleep(100)
-  }
-}
 
 describe('a direct pull cut by a daemon crash', () => {
   let cluster: TestCluster
@@ -46,7 +38,7 @@ describe('a direct pull cut by a daemon crash', () => {
     let stderr = ''
     client.stderr.on('data', (d: Buffer) => { stderr += d.toString() })
     const exited = new Promise<number | null>((resolve) => client.on('close', resolve))
-    await until(async () => (await b.client.status()).jobs.some(j => j.kind === 'pull' && j.done > 0.2 * j.total && j.total > 0), 30_000, 'the pull to be under way')
+    await waitFor(async () => (await b.client.status()).jobs.some(j => j.kind === 'pull' && j.done > 0.2 * j.total && j.total > 0), { timeoutMs: 30_000, intervalMs: 100, what: 'the pull to be under way', ignoreErrors: true })
     await b.kill()
     assert.equal(await exited, 3, stderr)
     const lines = stderr.trim().split('\n').filter(l => !l.includes('%'))
@@ -56,7 +48,7 @@ describe('a direct pull cut by a daemon crash', () => {
     const again = await cluster.restart('b')
     const status = await again.client.status()
     assert.ok(status.jobs.some(j => j.kind === 'pull' && j.ref === 'gold@1.0' && j.state === 'running'), `a pull job runs after the restart: ${JSON.stringify(status.jobs)}`)
-    await until(async () => (await again.client.images()).some(v => v.state === 'complete'), 60_000, 'the pull to finish by itself')
+    await waitFor(async () => (await again.client.images()).some(v => v.state === 'complete'), { timeoutMs: 60_000, intervalMs: 100, what: 'the pull to finish by itself', ignoreErrors: true })
     const out = join(cluster.dir, 'b.raw')
     await again.client.exportImage({ ref: 'gold@1.0', file: out }, () => {})
     assert.equal(await sha256File(out), await sha256File(imageFile))

@@ -1,13 +1,16 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { realpathSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import { connectToDaemon, type ControlClient } from '@cachecloud/control'
 import { CLI_PATH, initLoopbackNode } from 'cachepoint/launcher'
+import { waitFor } from '@cachecloud/test-utils'
 
 // Issue 12: an error of one peer connection that escapes every handler (as
 // the private network's cipher overflow did) must cost that connection, not
@@ -15,23 +18,18 @@ import { CLI_PATH, initLoopbackNode } from 'cachepoint/launcher'
 // with code 1. The real `cachepoint daemon` runs with a preloaded module that,
 // on each SIGUSR2, lets the next of these errors escape from a timer.
 
+// The cipher failure is the network package's own class, the instance the daemon loads (it is told apart by class, not by a code string).
+const NETWORK = pathToFileURL(realpathSync(fileURLToPath(import.meta.resolve('@cachecloud/network')))).href
 const INJECT = `
+import { PnetCipherError } from ${JSON.stringify(NETWORK)}
 const errors = [
   () => { setImmediate(() => { throw Object.assign(new Error('stream reset by the remote'), { name: 'StreamResetError' }) }) },
-  () => { void Promise.reject(Object.assign(new Error('private-network cipher failed'), { name: 'PnetCipherError', code: 'ERR_PNET_CIPHER' })) },
+  () => { void Promise.reject(new PnetCipherError('private-network cipher failed')) },
   () => { setImmediate(() => { null.boom() }) }
 ]
 let next = 0
 process.on('SIGUSR2', () => { errors[next++]?.() })
 `
-
-async function until (predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await sleep(25)
-  }
-}
 
 describe('the daemon\'s last resort: errors of one connection are survived, others end it with code 1', () => {
   let dir: string
@@ -70,9 +68,9 @@ describe('the daemon\'s last resort: errors of one connection are survived, othe
 
   it('an uncaught StreamResetError and an unhandled PnetCipherError are logged, and the daemon keeps serving', async () => {
     child.kill('SIGUSR2')
-    await until(() => log.includes('stream reset by the remote'), 10_000, 'the first error in the log')
+    await waitFor(() => log.includes('stream reset by the remote'), { timeoutMs: 10_000, intervalMs: 25, what: 'the first error in the log' })
     child.kill('SIGUSR2')
-    await until(() => log.includes('private-network cipher failed'), 10_000, 'the second error in the log')
+    await waitFor(() => log.includes('private-network cipher failed'), { timeoutMs: 10_000, intervalMs: 25, what: 'the second error in the log' })
     await sleep(200)
     assert.equal(exitCode, undefined, `the daemon still runs\n${log}`)
     assert.match((await client.status()).peerId, /^12D3Koo/, 'its control API still answers')
@@ -82,7 +80,7 @@ describe('the daemon\'s last resort: errors of one connection are survived, othe
 
   it('any other uncaught error is logged as fatal and the daemon exits with code 1', async () => {
     child.kill('SIGUSR2')
-    await until(() => exitCode !== undefined, 10_000, 'the daemon to exit')
+    await waitFor(() => exitCode !== undefined, { timeoutMs: 10_000, intervalMs: 25, what: 'the daemon to exit' })
     assert.equal(exitCode, 1)
     const fatal = log.split('\n').filter(l => l.includes('"level":60')).map(l => JSON.parse(l) as { msg: string, err?: { message?: string } })
     assert.equal(fatal.length, 1, log)

@@ -8,14 +8,7 @@ import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { cli, cliJson } from './cli-run.js'
 import { createTestCluster, type TestCluster } from './nodes.js'
-
-async function until (predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
+import { waitFor } from '@cachecloud/test-utils'
 
 async function setRetention (node: LaunchedCachePoint, retention: unknown): Promise<void> {
   const path = join(node.dataDir, 'config.json')
@@ -86,7 +79,7 @@ describe('image rm and prune (real daemons)', () => {
     await a.client.importImage({ file: files.v1 as string, name: 'os', version: 'v1' }, () => {})
     const b = await cluster.start('b', { swarm: { site: 'paris', wan: { maxRate: '16mbit' } }, trustedPublishers: [a.publisherKey] })
     const pulling = b.client.pull({ ref: 'os@v1', from: [a.address] }, () => {}).catch((err: Error & { code?: string }) => err.code)
-    await until(async () => (await b.client.status()).jobs.some(j => j.kind === 'pull' && j.state === 'running' && j.done > 0))
+    await waitFor(async () => (await b.client.status()).jobs.some(j => j.kind === 'pull' && j.state === 'running' && j.done > 0), { timeoutMs: 60_000, intervalMs: 100 })
     const refused = await cli(b.dataDir, 'image', 'rm', 'os@v1')
     assert.equal(refused.code, 11)
     assert.match(refused.stderr, /os@v1 is in use \(being pulled\)/)
@@ -132,10 +125,10 @@ describe('image rm and prune (real daemons)', () => {
     const c = await cluster.restart('c')
     await c.client.pull({ ref: 'os@v2', from: [a.address] }, () => {})
     await c.client.subscribe('os', 'auto')
-    await until(async () => (await c.client.status()).connections > 0)
+    await waitFor(async () => (await c.client.status()).connections > 0, { timeoutMs: 60_000, intervalMs: 100 })
     await a.client.publish('os@v3')
-    await until(async () => (await refs(c)).includes('os@v3:complete'))
-    await until(async () => !(await refs(c)).includes('os@v2:complete'))
+    await waitFor(async () => (await refs(c)).includes('os@v3:complete'), { timeoutMs: 60_000, intervalMs: 100 })
+    await waitFor(async () => !(await refs(c)).includes('os@v2:complete'), { timeoutMs: 60_000, intervalMs: 100 })
     assert.deepEqual(await refs(c), ['os@v3:complete'], 'keepLast 1: the older version went when the new one completed')
     const log = await readFile(join(c.dataDir, 'daemon.log'), 'utf8')
     assert.match(log, /retention after os@v3: removed os@v2/)

@@ -10,17 +10,10 @@ import type { ExportInfo } from '@cachecloud/control'
 import { initLoopbackNode, type LaunchedCachePoint } from 'cachepoint/launcher'
 import { createHash } from 'node:crypto'
 import { createTestCluster, type TestCluster } from './nodes.js'
+import { waitFor } from '@cachecloud/test-utils'
 
 const MiB = 1024 * 1024
 const BLOCK = 256 * 1024
-
-async function until (predicate: () => Promise<boolean>, timeoutMs = 60_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
 
 async function exportOf (node: LaunchedCachePoint, port: number): Promise<ExportInfo> {
   const e = (await node.client.exports()).find(x => x.port === port)
@@ -79,7 +72,7 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
   it('qemu-img convert from a node holding none of the blocks is bit-identical, while the background pull runs', async (t) => {
     // the background pull is held to 40 Mbit/s by this node's WAN budget; reads on demand are not
     const b = await startWith(cluster, 'b', { trustedPublishers: [a.publisherKey], peers: [a.address] }, { wan: { maxRate: '40mbit' } })
-    await until(async () => (await b.client.status()).connections > 0, 20_000, 'b connected')
+    await waitFor(async () => (await b.client.status()).connections > 0, { timeoutMs: 20_000, what: 'b connected' })
     const e = await b.client.serve({ ref: 'os@mid', port: 0 })
     assert.equal(e.reads.fetchedBytes, 0)
     assert.equal(e.size, (await stat(mid)).size)
@@ -102,7 +95,7 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
     assert.equal(await sha256File(out), await sha256File(mid))
     assert.ok(during.reads.fetchedBytes > 0 && during.reads.onDemandReads > 0)
     assert.equal(during.reads.failedReads, 0)
-    await until(async () => (await exportOf(b, e.port)).background.state === 'complete', 60_000, 'background pull complete')
+    await waitFor(async () => (await exportOf(b, e.port)).background.state === 'complete', { timeoutMs: 60_000, what: 'background pull complete' })
     const done = await exportOf(b, e.port)
     const data = (await dataBlocks(mid, 0, Math.ceil(done.size / BLOCK))).length * BLOCK
     const pulled = (await b.client.swarmStatus()).pulls.find(p => p.ref === 'os@mid')
@@ -124,7 +117,7 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
 
   it('reading the first 8 MiB of a 1 GiB image from a fresh node moves about 8 MiB', async () => {
     c = await cluster.start('c', { trustedPublishers: [a.publisherKey], peers: [a.address] })
-    await until(async () => (await c.client.status()).connections > 0, 20_000, 'c connected')
+    await waitFor(async () => (await c.client.status()).connections > 0, { timeoutMs: 20_000, what: 'c connected' })
     const e = await c.client.serve({ ref: 'os@big', port: 0, pull: false })
     assert.equal(e.background.state, 'off')
     const out = join(cluster.dir, 'c-8m.raw')
@@ -148,7 +141,7 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
     await mkdir(mnt, { recursive: true })
     const fuse = spawn('nbdfuse', ['-r', mnt, e.uri], { stdio: 'ignore' })
     try {
-      await until(async () => (await stat(join(mnt, 'nbd')).catch(() => undefined))?.size === e.size, 20_000, 'nbdfuse mount')
+      await waitFor(async () => (await stat(join(mnt, 'nbd')).catch(() => undefined))?.size === e.size, { timeoutMs: 20_000, what: 'nbdfuse mount' })
       const out = join(cluster.dir, 'payload.out')
       await runOk('debugfs', ['-R', `dump /srv/payload.bin ${out}`, join(mnt, 'nbd')])
       assert.equal(await sha256File(out), createHash('sha256').update(payload).digest('hex'))
@@ -220,13 +213,13 @@ describe('NBD exports served on demand from the swarm (real daemons)', () => {
     const d = await cluster.start('d', { trustedPublishers: [a.publisherKey], peers: [a.address] })
     await d.client.pull({ ref: 'os@mid', from: [a.address] }, () => {})
     const e = await cluster.start('e', { trustedPublishers: [a.publisherKey], peers: [a.address, d.address] })
-    await until(async () => (await e.client.status()).connections >= 2, 20_000, 'e connected to a and d')
+    await waitFor(async () => (await e.client.status()).connections >= 2, { timeoutMs: 20_000, what: 'e connected to a and d' })
     const mids = await e.client.serve({ ref: 'os@mid', port: 0, pull: false })
     const bigs = await e.client.serve({ ref: 'os@big', port: 0, pull: false, fetchTimeoutMs: 2000 })
     const out = join(cluster.dir, 'e-mid.raw')
     const copy = run('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', mids.uri, out])
     let atKill = 0
-    await until(async () => (atKill = (await exportOf(e, mids.port)).reads.fetchedBytes) >= 4 * MiB, 30_000, '4 MiB read')
+    await waitFor(async () => (atKill = (await exportOf(e, mids.port)).reads.fetchedBytes) >= 4 * MiB, { timeoutMs: 30_000, what: '4 MiB read' })
     const byPeer = (await exportOf(e, mids.port)).reads.fetchedByPeer
     const top = Object.entries(byPeer).sort((x, y) => y[1] - x[1])[0][0]
     const [victim, survivor] = top === a.status.peerId ? [a, d] : [d, a]

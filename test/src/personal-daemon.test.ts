@@ -10,18 +10,9 @@ import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
 import { DCSTORE_CLI, freePort, launch, run, treeHashes, type Proc } from './personal-procs.js'
 import { cli, cliJson } from './cli-run.js'
+import { until } from '@cachecloud/test-utils'
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
-
-async function until<T> (what: string, get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await get()
-    if (ok(value)) return value
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`)
-    await sleep(200)
-  }
-}
 
 describe('personal folders through a real cachepoint daemon and a real dcstore', () => {
   let cluster: TestCluster
@@ -63,7 +54,7 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
   it('snapshots offline, replicates when the store comes up, restores a deleted file, and image gc keeps personal blocks', async () => {
     const before = await treeHashes(folder)
     // offline: the first snapshot is taken at start and waits for the store
-    const offline = await until('an offline snapshot', async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0]?.pendingSnapshots >= 1)
+    const offline = await until(async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0]?.pendingSnapshots >= 1, { timeoutMs: 15_000, intervalMs: 200, what: 'an offline snapshot' })
     assert.equal(offline[0].user, 'alice')
     assert.ok(offline[0].pendingBytes > 0 && offline[0].lastSnapshot !== null)
 
@@ -71,7 +62,7 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
     await store.waitFor(e => e.peerId !== undefined)
     const snap = await cliJson<PersonalSnapshotResultInfo>(node.dataDir, 'personal', 'snapshot', '--user', 'alice')
     assert.equal(snap.replicateError, undefined)
-    await until('replication', async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0].pendingSnapshots === 0)
+    await until(async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0].pendingSnapshots === 0, { timeoutMs: 15_000, intervalMs: 200, what: 'replication' })
     const log = await cliJson<Array<{ replicated: boolean }>>(node.dataDir, 'personal', 'log')
     assert.ok(log.length >= 1 && log.every(s => s.replicated))
 
@@ -123,7 +114,7 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
       for (const n of [node, node2]) await cliJson<PersonalSnapshotResultInfo>(n.dataDir, 'personal', 'snapshot')
       return [await treeHashes(folder), await treeHashes(folder2)]
     }
-    const [a, b] = await until('both folders alike', converged, ([x, y]) => JSON.stringify(x) === JSON.stringify(y), 60_000)
+    const [a, b] = await until(converged, ([x, y]) => JSON.stringify(x) === JSON.stringify(y), { timeoutMs: 60_000, intervalMs: 200, what: 'both folders alike' })
     assert.deepEqual(a, b)
     const copies = Object.keys(a).filter(p => p.startsWith('reports/q3.conflict-'))
     assert.equal(copies.length, 1, JSON.stringify(Object.keys(a)))
@@ -145,6 +136,6 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
     assert.ok(waiting[0].pendingSnapshots >= 1, 'nothing sent while paused')
     const resumed = await cli(node.dataDir, 'resume')
     assert.equal(resumed.code, 0, resumed.stderr)
-    await until('replication after resume', async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0].pendingSnapshots === 0)
+    await until(async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0].pendingSnapshots === 0, { timeoutMs: 15_000, intervalMs: 200, what: 'replication after resume' })
   })
 })

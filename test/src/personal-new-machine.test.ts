@@ -2,23 +2,13 @@ import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import type { PersonalRestoreResultInfo, PersonalSnapshotInfo, PersonalSnapshotResultInfo, PersonalStatusInfo } from '@cachecloud/control'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
 import { DCSTORE_CLI, freePort, launch, run, treeHashes, type Proc } from './personal-procs.js'
 import { cli, cliJson } from './cli-run.js'
-
-async function until<T> (what: string, get: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = await get()
-    if (ok(value)) return value
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; last: ${JSON.stringify(value)}`)
-    await sleep(200)
-  }
-}
+import { until } from '@cachecloud/test-utils'
 
 // issue 13 item 5: a new machine without the user's key file, through real
 // `cachepoint daemon` processes and a real `dcstore serve`.
@@ -63,7 +53,7 @@ describe('personal: a new machine without the user\'s key file, and adopting a k
     let desktop: LaunchedCachePoint = await cluster.start('desktop', { personalization: [{ user: 'alice', path: folder2 }], personalStore: storeConfig })
     await run(DCSTORE_CLI, ['--data', storeData, 'enroll', desktop.status.peerId, '--user', 'alice'])
     // the daemon's snapshot at start found the folder empty: nothing recorded, nothing replicated, and status says why
-    const status = await until('the start snapshot', async () => cliJson<PersonalStatusInfo[]>(desktop.dataDir, 'personal', 'status'), l => l[0]?.lastError !== null)
+    const status = await until(async () => cliJson<PersonalStatusInfo[]>(desktop.dataDir, 'personal', 'status'), l => l[0]?.lastError !== null, { timeoutMs: 20_000, intervalMs: 200, what: 'the start snapshot' })
     assert.match(status[0].lastError ?? '', /is empty and this node has no snapshot/)
     assert.equal(status[0].snapshots, 0)
     const snap = await cli(desktop.dataDir, 'personal', 'snapshot')
@@ -94,7 +84,7 @@ describe('personal: a new machine without the user\'s key file, and adopting a k
     config.personalization[0].keyFile = userKeyFile
     await writeFile(configPath, JSON.stringify(config, null, 2))
     desktop = await cluster.restart('desktop')
-    const refused = await until('the start error', async () => cliJson<PersonalStatusInfo[]>(desktop.dataDir, 'personal', 'status'), l => l[0]?.lastError !== null)
+    const refused = await until(async () => cliJson<PersonalStatusInfo[]>(desktop.dataDir, 'personal', 'status'), l => l[0]?.lastError !== null, { timeoutMs: 20_000, intervalMs: 200, what: 'the start error' })
     assert.match(refused[0].lastError ?? '', /cachepoint personal adopt-key/)
     const whileRunning = await cli(desktop.dataDir, 'personal', 'adopt-key')
     assert.equal(whileRunning.code, 3, whileRunning.stderr)
@@ -106,8 +96,7 @@ describe('personal: a new machine without the user\'s key file, and adopting a k
     assert.match(adopted.stdout, /now uses the user's key pair/)
     desktop = await cluster.restart('desktop')
     // the history is kept, and the next snapshot continues it (and takes in the laptop's folder through the merge)
-    const next = await until('a merged snapshot', async () => cliJson<PersonalSnapshotResultInfo>(desktop.dataDir, 'personal', 'snapshot'),
-      s => s.replicateError === undefined && s.files >= 2, 30_000)
+    const next = await until(async () => cliJson<PersonalSnapshotResultInfo>(desktop.dataDir, 'personal', 'snapshot'), s => s.replicateError === undefined && s.files >= 2, { timeoutMs: 30_000, intervalMs: 200, what: 'a merged snapshot' })
     const log = await cliJson<PersonalSnapshotInfo[]>(desktop.dataDir, 'personal', 'log')
     assert.equal(log[0].cid, own.cid, 'the snapshot taken before adopting the key is still in the log')
     assert.equal(log[1].parent, own.cid, 'the next snapshot continues it')

@@ -6,14 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
 import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { createTestCluster, type TestCluster } from './nodes.js'
-
-async function until (predicate: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error('timed out')
-    await new Promise(resolve => setTimeout(resolve, 200))
-  }
-}
+import { waitFor } from '@cachecloud/test-utils'
 
 /** Publish/subscribe and plan through real daemons and their control API (the CLI's calls). */
 describe('swarm through real daemons', () => {
@@ -38,9 +31,9 @@ describe('swarm through real daemons', () => {
     const config = JSON.parse(await readFile(join(b.dataDir, 'config.json'), 'utf8')) as { subscriptions?: unknown }
     assert.deepEqual(config.subscriptions, [{ name: 'os', policy: 'auto' }])
     await a.client.importImage({ file: v1File, name: 'os', version: 'v1' }, () => {})
-    await until(async () => (await b.client.status()).connections > 0)
+    await waitFor(async () => (await b.client.status()).connections > 0, { timeoutMs: 60_000, intervalMs: 200 })
     await a.client.publish('os@v1')
-    await until(async () => (await b.client.images()).some(v => v.version === 'v1' && v.state === 'complete'))
+    await waitFor(async () => (await b.client.images()).some(v => v.version === 'v1' && v.state === 'complete'), { timeoutMs: 60_000, intervalMs: 200 })
     const out = join(cluster.dir, 'b-v1.raw')
     await b.client.exportImage({ ref: 'os@v1', file: out }, () => {})
     assert.equal(await sha256File(out), await sha256File(v1File))

@@ -107,7 +107,7 @@ describe('signed announcements between real libp2p nodes', () => {
       const signed = JSON.parse(new TextDecoder().decode(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'genuine' }, cid: cids.get('genuine')! }, publisher))) as Record<string, unknown>
       await send(text({ ...signed, ref: 'win11@tampered' }))
       await send(encodeSignedAnnouncement({ ref: { name: 'win11', version: 'relayed' }, cid: cids.get('genuine')! }, publisher))
-      await waitFor(() => heard.includes('win11@relayed'), 10_000)
+      await waitFor(() => heard.includes('win11@relayed'), { timeoutMs: 10_000 })
       await sleep(300)
       assert.deepEqual(heard, ['win11@relayed'], 'the forged one stopped at the relay')
     } finally {
@@ -151,7 +151,7 @@ describe('an announcement reaches many subscribers behind one address', () => {
     const blocks = randomImage(1)
     await addVersion(pub, makeManifest('wide', blocks, 'win11'), blocks)
     const { recipients } = await pub.swarm.publish({ name: 'win11', version: 'wide' })
-    await waitFor(() => heard.size === 16, 5_000).catch(() => {})
+    await waitFor(() => heard.size === 16, { timeoutMs: 5_000 }).catch(() => {})
     assert.equal(heard.size, 16, `${heard.size} of 16 subscribers heard it (${recipients} reached directly)`)
   })
 })

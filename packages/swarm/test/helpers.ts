@@ -12,6 +12,7 @@ import { createTrustStore, encodeManifest, formatPublicKey, generatePublisherKey
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import { createTransfer, type Transfer } from '@cachecloud/transfer'
 import { createSwarm, type Swarm, type SwarmInit } from '../src/index.js'
+import { waitFor } from '@cachecloud/test-utils'
 
 export const publisher = generatePublisherKey()
 export const BLOCK = 64 * 1024
@@ -107,10 +108,4 @@ export async function holdsAll (node: SwarmNode, blocks: Uint8Array[]): Promise<
   return true
 }
 
-export async function waitFor (predicate: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-}
+export { waitFor }

@@ -47,7 +47,7 @@ describe('rollout reports between real libp2p nodes', () => {
     await waitFor(async () => {
       const v = await pub.swarm.rollout(ref)
       return v.totals.complete === 3 && v.totals.pulling === 1 && v.totals.notStarted === 1
-    }, 10_000)
+    }, { timeoutMs: 10_000 })
     const view = await pub.swarm.rollout(ref)
     assert.deepEqual(view.totals, { complete: 3, pulling: 1, notStarted: 1, offline: 0 })
     assert.equal(site(view, 'dc')?.complete, 1)
@@ -62,7 +62,7 @@ describe('rollout reports between real libp2p nodes', () => {
   })
 
   it('a node that completes is counted complete within an interval or two', async () => {
-    await waitFor(async () => (await rome.catalog.find(ref))?.state === 'complete', 30_000)
+    await waitFor(async () => (await rome.catalog.find(ref))?.state === 'complete', { timeoutMs: 30_000 })
     await sleep(2 * INTERVAL + 200)
     assert.equal(site(await pub.swarm.rollout(ref), 'rome')?.complete, 1)
   })
@@ -137,11 +137,11 @@ describe('rollout of one version across 16 nodes in 4 sites', () => {
       await sleep(250)
       await n.libp2p.dial(pub.libp2p.getMultiaddrs()[0])
     }
-    await waitFor(() => nodes.slice(1).every(n => n.libp2p.getConnections(pub.libp2p.peerId).length > 0), 5_000)
+    await waitFor(() => nodes.slice(1).every(n => n.libp2p.getConnections(pub.libp2p.peerId).length > 0), { timeoutMs: 5_000 })
     await pub.swarm.publish({ name: 'win11', version: 'v1' })
     const want = (view: RolloutView): boolean => [...expected].every(([site, e]) => view.sites.some(s => s.site === site && s.complete === e.complete && s.notStarted === e.notStarted))
     const started = Date.now()
-    await waitFor(async () => want(await pub.swarm.rollout({ name: 'win11', version: 'v1' })), 10 * INTERVAL)
+    await waitFor(async () => want(await pub.swarm.rollout({ name: 'win11', version: 'v1' })), { timeoutMs: 10 * INTERVAL })
     const view = await pub.swarm.rollout({ name: 'win11', version: 'v1' })
     assert.deepEqual(view.totals, { complete: 1 + 10, pulling: 0, notStarted: 6, offline: 0 })
     assert.ok(Date.now() - started <= 2 * INTERVAL + 1000, `counts right after ${Date.now() - started} ms`)

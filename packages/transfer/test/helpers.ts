@@ -11,6 +11,7 @@ import { createCatalog, type Catalog } from '@cachecloud/image'
 import { createTrustStore, encodeManifest, formatPublicKey, generatePublisherKey, signManifest, type PublisherKey } from '@cachecloud/manifest'
 import { createNetwork, type CachePointLibp2p, type NetworkInit } from '@cachecloud/network'
 import { createTransfer, type Transfer, type TransferInit } from '../src/index.js'
+import { waitFor } from '@cachecloud/test-utils'
 
 export const publisher = generatePublisherKey()
 
@@ -129,10 +130,4 @@ export async function countHeld (node: TestNode, blocks: Array<Uint8Array | null
   return n
 }
 
-export async function waitFor (predicate: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs
-  while (!predicate()) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
+export { waitFor }

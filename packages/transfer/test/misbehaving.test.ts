@@ -57,7 +57,7 @@ async function misbehave (node: TestNode, mode: Mode): Promise<{ ended: string[]
         }
       }
     } catch {}
-    await waitFor(() => stream.status !== 'open', 5000).catch(() => {})
+    await waitFor(() => stream.status !== 'open', { timeoutMs: 5000 }).catch(() => {})
     ended.push(stream.status)
   }, { force: true })
   return { ended }
