@@ -33,3 +33,7 @@ export const EXPORTS_FILE = 'exports.json'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
 /** The key of config "retention" whose policy applies to every image without one of its own. */
 export const RETENTION_DEFAULT_KEY = '*'
+/** Most overlays in one chain of clones (a clone of a clone of ...): each read may pass through every layer. */
+export const MAX_CLONE_DEPTH = 16
+/** Most writable exports of one pool. */
+export const MAX_POOL_SIZE = 1000

@@ -84,4 +84,5 @@ export function createNbdServer (init: NbdServerInit): NbdServer {
 
 export * from './constants.js'
 export * from './errors.js'
-export { createOverlay, readOverlayInfo, type Overlay, type OverlayInit, type OverlayInfo } from './overlay.js'
+export { createOverlay, freezeOverlay, readOverlayChunks, readOverlayInfo, type Overlay, type OverlayInit, type OverlayInfo } from './overlay.js'
+export { createBlockCache, type BlockCache, type BlockCacheInit, type BlockCacheStats } from './block-cache.js'
