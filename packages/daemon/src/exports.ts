@@ -8,7 +8,7 @@ import type { CommitOverlayRequest, CommitResultInfo, ExportBackground, ExportIn
 import { formatVersionRef, parseVersionRef, writeFileAtomic, type CID, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import type { PublisherKey } from '@cachecloud/manifest'
-import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, MAX_SOCKET_PATH_BYTES, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
+import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
 import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
@@ -52,7 +52,7 @@ interface Served {
   socket?: string
   server: NbdServer
   device: ImageDevice
-  overlay?: { name: string, device: Overlay, chain: OverlayChain }
+  overlay?: { name: string, device: Overlay, chain: OverlayChain, writable: boolean }
   pool?: Pool
   pull: boolean
   startedAt: string
@@ -107,11 +107,15 @@ export class NbdExports implements ExportsApi {
     let chain: OverlayChain | undefined
     let pool: Pool | undefined
     try {
-      if (dir !== undefined && request.overlay !== undefined) chain = await openChain(join(this.init.dataDir, OVERLAYS_DIR), request.overlay, device, cid.toString(), name, false)
-      const overlay = chain?.top
+      // a frozen overlay (the base of clones) is served read-only: its state must not move under them
+      const frozen = dir !== undefined && (await readOverlayInfo(dir).catch(() => undefined))?.frozen === true
+      if (dir !== undefined && request.overlay !== undefined) chain = await openChain(join(this.init.dataDir, OVERLAYS_DIR), request.overlay, device, cid.toString(), name, frozen)
+      const top = chain?.top
+      const overlay = top === undefined || !frozen ? top : undefined
+      const readOnly = top !== undefined && frozen ? { size: top.size, read: top.read.bind(top) } : undefined
       if (request.pool !== undefined) pool = await openPool({ root: join(this.init.dataDir, OVERLAYS_DIR), base: device, baseId: cid.toString(), label: name, ...request.pool, cacheBytes: this.init.poolCacheBytes ?? DEFAULT_CACHE_MAX_BYTES })
       const server = createNbdServer({
-        exports: pool?.exports ?? [{ name, description: `CacheCloud ${name}${overlay === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? device }],
+        exports: pool?.exports ?? [{ name, description: `CacheCloud ${name}${top === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? readOnly ?? device }],
         ...(socketPath === undefined ? { host: request.host ?? '127.0.0.1', port: request.port } : { socketPath }),
         ...(pool === undefined ? {} : { maxClients: Math.max(32, 2 * request.pool!.count) }),
         logger: logger.child({ component: 'nbd', export: name }),
@@ -123,7 +127,7 @@ export class NbdExports implements ExportsApi {
       const s: Served = {
         id, request: socketPath === undefined ? { ...request, ref: name, host, port } : { ...request, ref: name }, ref, cid, host, port, server, device,
         ...(socketPath === undefined ? {} : { socket: socketPath }), pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
-        ...(overlay === undefined || chain === undefined ? {} : { overlay: { name: request.overlay as string, device: overlay, chain } }),
+        ...(top === undefined || chain === undefined ? {} : { overlay: { name: request.overlay as string, device: top, chain, writable: overlay !== undefined } }),
         ...(pool === undefined ? {} : { pool })
       }
       this.served.set(id, s)
@@ -142,7 +146,7 @@ export class NbdExports implements ExportsApi {
 
   /** The export writing to an overlay now (alone or as a pool member), if any. */
   private userOf (name: string): string | undefined {
-    return [...this.served.values()].find(s => s.overlay?.name === name || s.pool?.names.includes(name) === true)?.id
+    return [...this.served.values()].find(s => (s.overlay?.name === name && s.overlay.writable) || s.pool?.names.includes(name) === true)?.id
   }
 
   private clones (): ClonesContext {
@@ -231,7 +235,7 @@ export class NbdExports implements ExportsApi {
       port: s.port,
       socket: s.socket ?? null,
       size: s.device.size,
-      writable: s.overlay !== undefined || s.pool !== undefined,
+      writable: s.overlay?.writable === true || s.pool !== undefined,
       overlay: s.overlay?.name ?? null,
       pool: s.pool === undefined ? null : s.pool.info(uriOf(s)),
       clients: s.server.clients,
