@@ -65,6 +65,12 @@ describe('image commit: an overlay becomes the next version (real daemons, qemu-
     assert.equal(v2.state, 'complete')
     assert.equal(v2.parent, v1.cid)
 
+    const again = await cli(a.dataDir, 'image', 'commit', 'dev', '--as', 'os@v2')
+    assert.equal(again.code, 5, again.stderr)
+    assert.match(again.stderr, /os@v2 already exists/)
+    const none = await cli(a.dataDir, 'image', 'commit', 'nosuch', '--as', 'os@v9')
+    assert.equal(none.code, 4, none.stderr)
+    assert.match(none.stderr, /no overlay named nosuch/)
     const d = await cliJson<DiffInfo>(a.dataDir, 'image', 'diff', 'os@v1', 'os@v2')
     assert.deepEqual(d.changed, [4, 5, 32, 80])
     assert.equal(d.changedBlocks, 4)

@@ -75,15 +75,21 @@ export interface ClonesContext {
   publisherKey: PublisherKey
   /** Announces a version to subscribers (swarm publish). */
   publish?: (ref: string) => Promise<unknown>
-  /** The export using an overlay now, if any. */
-  userOf: (name: string) => string | undefined
+  /** Who uses an overlay now, if anyone: an export (its id), or a commit or serve under way. */
+  userOf: (name: string) => OverlayUser | undefined
   /** A read-only device of a version held here. */
   openVersion: (cid: CID, ref: string) => Promise<{ device: BlockDevice & { close(): void } }>
 }
 
-function assertFree (ctx: ClonesContext, name: string, what: string): void {
-  const user = ctx.userOf(name)
-  if (user !== undefined) throw new OverlayInUseError(`overlay ${name} is in use by the export at ${user}: stop it before ${what} (cachepoint image unserve ${user})`)
+/** An export writing to an overlay (`id`), or an operation holding it for a moment. */
+export type OverlayUser = { id: string } | { busy: string }
+
+/** Throws OverlayInUseError if anyone uses the overlay; `what` is what the caller would do ("committing it"). */
+export function assertFree (userOf: (name: string) => OverlayUser | undefined, name: string, what: string): void {
+  const user = userOf(name)
+  if (user === undefined) return
+  if ('id' in user) throw new OverlayInUseError(`overlay ${name} is in use by the export at ${user.id}: stop it before ${what} (cachepoint image unserve ${user.id})`)
+  throw new OverlayInUseError(`overlay ${name} is in use by ${user.busy}: try again when it is done`)
 }
 
 async function childrenOf (root: string, name: string): Promise<string[]> {
@@ -101,6 +107,10 @@ async function listMetas (root: string): Promise<Array<{ name: string, info: Ove
   return out
 }
 
+function idOf (user: OverlayUser | undefined): string | null {
+  return user === undefined ? null : 'id' in user ? user.id : user.busy
+}
+
 /** Every overlay, with its place in the tree: parent overlay, clones, bytes written by it alone. */
 export async function listOverlays (ctx: ClonesContext, live: (name: string) => Overlay | undefined): Promise<OverlayInfo[]> {
   const metas = await listMetas(ctx.root)
@@ -108,7 +118,7 @@ export async function listOverlays (ctx: ClonesContext, live: (name: string) => 
     const written = live(name)?.writtenChunks ?? (await readOverlayChunks(join(ctx.root, name)).catch(() => [])).length
     return {
       name, ref: info.label, baseCid: info.baseId, size: info.size, writtenBytes: Math.min(info.size, written * info.chunkBytes), createdAt: info.createdAt,
-      inUseBy: ctx.userOf(name) ?? null, parent: info.parent ?? null, frozen: info.frozen === true,
+      inUseBy: idOf(ctx.userOf(name)), parent: info.parent ?? null, frozen: info.frozen === true,
       clones: metas.filter(m => m.info.parent === name).map(m => m.name)
     }
   }))
@@ -118,7 +128,7 @@ export async function listOverlays (ctx: ClonesContext, live: (name: string) => 
 export async function cloneOverlay (ctx: ClonesContext, from: string, name: string): Promise<void> {
   if (!OVERLAY_NAME.test(name)) throw new OverlayNotFoundError(`overlay name "${name}" must be letters, digits, ".", "_" or "-"`)
   const [source] = await chainOf(ctx.root, from)
-  assertFree(ctx, from, 'cloning it')
+  assertFree(ctx.userOf, from, 'cloning it')
   if ((await listMetas(ctx.root)).some(o => o.name === name)) throw new OverlayExistsError(`overlay ${name} exists already; choose another name or discard it`)
   if ((await chainOf(ctx.root, from)).length >= MAX_CLONE_DEPTH) throw new CloneDepthError(`overlay ${from} is ${MAX_CLONE_DEPTH} clones deep already`)
   await freezeOverlay(join(ctx.root, from))
@@ -129,18 +139,20 @@ export async function cloneOverlay (ctx: ClonesContext, from: string, name: stri
 
 /** Deletes an overlay not in use and not under a clone. */
 export async function discardOverlay (ctx: ClonesContext, name: string): Promise<void> {
-  assertFree(ctx, name, 'discarding it')
+  assertFree(ctx.userOf, name, 'discarding it')
   const clones = await childrenOf(ctx.root, name)
   if (clones.length > 0) throw new OverlayInUseError(`overlay ${name} is the base of ${clones.join(', ')}: discard or rebase those first`)
   await rm(join(ctx.root, name), { recursive: true, force: true })
 }
 
 /** The overlay's writes (and its parents') on top of its version become NAME@VERSION, signed here; the overlay is only read. */
-export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayRequest, onProgress?: (e: { type: string, done: number, total: number }) => void): Promise<CommitResultInfo> {
+export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayRequest, onProgress?: (e: { type: string, done: number, total: number }) => void, claim?: () => void): Promise<CommitResultInfo> {
   const started = performance.now()
   const target = parseVersionRef(request.ref)
   const chain = await chainOf(ctx.root, request.name)
-  for (const { name } of chain) assertFree(ctx, name, 'committing it')
+  for (const { name } of chain) assertFree(ctx.userOf, name, 'committing it')
+  // checked and claimed in one turn of the event loop: no serve can slip in between
+  claim?.()
   const { info } = chain[0]
   const base = (await ctx.catalog.list()).find(e => e.cid.toString() === info.baseId)
   if (base === undefined) throw new OverlayNotFoundError(`the version under overlay ${request.name} (${info.label}, ${info.baseId}) is no longer held here`)
@@ -169,7 +181,7 @@ export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayR
 /** Moves an overlay to another version, dropping its writes (View Composer's recompose). */
 export async function rebaseOverlay (ctx: ClonesContext, name: string, cid: CID, ref: string, size: number): Promise<void> {
   await chainOf(ctx.root, name)
-  assertFree(ctx, name, 'rebasing it')
+  assertFree(ctx.userOf, name, 'rebasing it')
   const clones = await childrenOf(ctx.root, name)
   if (clones.length > 0) throw new OverlayInUseError(`overlay ${name} is the base of ${clones.join(', ')}: discard or rebase those first`)
   // the new one is made aside, then swapped in by two renames (the writes are dropped either way)

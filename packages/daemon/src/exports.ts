@@ -12,8 +12,8 @@ import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, MAX_SOCKET
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
 import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
-import { ExportNotFoundError, InvalidOverlayNameError, OverlayInUseError, OverlayNotFoundError } from './errors.js'
-import { cloneOverlay, commitOverlay, discardOverlay, listOverlays, OVERLAY_NAME, openChain, rebaseOverlay, type ClonesContext, type OverlayChain } from './exports-clones.js'
+import { ExportNotFoundError, InvalidOverlayNameError, OverlayNotFoundError } from './errors.js'
+import { assertFree, cloneOverlay, commitOverlay, discardOverlay, listOverlays, OVERLAY_NAME, openChain, rebaseOverlay, type ClonesContext, type OverlayChain, type OverlayUser } from './exports-clones.js'
 import { openPool, poolMemberNames, type Pool } from './exports-pool.js'
 
 export interface ExportsInit {
@@ -62,6 +62,10 @@ interface Served {
 /** NBD exports of image versions served on demand, and their copy-on-write overlays (the daemon's exports API). */
 export class NbdExports implements ExportsApi {
   private readonly served = new Map<string, Served>()
+  /** Overlays a commit is reading now. */
+  private readonly committing = new Set<string>()
+  /** Overlays an export being started has claimed. */
+  private readonly opening = new Set<string>()
 
   constructor (private readonly init: ExportsInit) {}
 
@@ -82,17 +86,27 @@ export class NbdExports implements ExportsApi {
   }
 
   async serve (request: ServeRequest): Promise<ExportInfo> {
-    const { swarm, libp2p, blockstore, logger } = this.init
     const ref = parseVersionRef(request.ref)
     const name = formatVersionRef(ref)
     const socketPath = request.port === undefined ? await this.socketPath(name, request.pool !== undefined ? `pool-${request.pool.prefix}` : request.overlay === undefined ? undefined : `overlay-${request.overlay}`) : undefined
     if (socketPath !== undefined && this.served.has(socketPath)) throw new AddressInUseError(`${name} is already served at ${socketPath} (serve it again on TCP with --nbd 127.0.0.1:PORT, or stop it with: cachepoint image unserve ${basename(socketPath)})`)
     const dir = request.overlay === undefined ? undefined : this.overlayDir(request.overlay)
-    for (const o of request.pool !== undefined ? poolMemberNames(request.pool) : request.overlay !== undefined ? [request.overlay] : []) {
+    const claimed = request.pool !== undefined ? poolMemberNames(request.pool) : request.overlay !== undefined ? [request.overlay] : []
+    for (const o of claimed) {
       this.overlayDir(o)
-      const user = this.userOf(o)
-      if (user !== undefined) throw new OverlayInUseError(`overlay ${o} is in use by the export at ${user} (stop it with: cachepoint image unserve ${user})`)
+      assertFree((n) => this.userOf(n), o, 'serving it again')
     }
+    // held from the check until the export is registered (or fails): a commit or another serve meanwhile is refused
+    for (const o of claimed) this.opening.add(o)
+    try {
+      return await this.open(request, ref, name, socketPath, dir)
+    } finally {
+      for (const o of claimed) this.opening.delete(o)
+    }
+  }
+
+  private async open (request: ServeRequest, ref: VersionRef, name: string, socketPath: string | undefined, dir: string | undefined): Promise<ExportInfo> {
+    const { swarm, libp2p, blockstore, logger } = this.init
     // the manifest from the catalog, or fetched from a peer and checked: nothing else moves yet
     const { cid, manifest } = await swarm.resolve(ref)
     const device = createImageDevice({
@@ -145,8 +159,11 @@ export class NbdExports implements ExportsApi {
   }
 
   /** The export writing to an overlay now (alone or as a pool member), if any. */
-  private userOf (name: string): string | undefined {
-    return [...this.served.values()].find(s => (s.overlay?.name === name && s.overlay.writable) || s.pool?.names.includes(name) === true)?.id
+  private userOf (name: string): OverlayUser | undefined {
+    if (this.committing.has(name)) return { busy: 'a commit' }
+    if (this.opening.has(name)) return { busy: 'an export being started' }
+    const id = [...this.served.values()].find(s => (s.overlay?.name === name && s.overlay.writable) || s.pool?.names.includes(name) === true)?.id
+    return id === undefined ? undefined : { id }
   }
 
   private clones (): ClonesContext {
@@ -163,7 +180,14 @@ export class NbdExports implements ExportsApi {
 
   async commitOverlay (request: CommitOverlayRequest, onProgress: (event: ProgressEvent) => void = () => {}): Promise<CommitResultInfo> {
     this.overlayDir(request.name)
-    const result = await commitOverlay(this.clones(), request, onProgress)
+    const ctx = this.clones()
+    // while it is read, nothing may write to it, discard or rebase it (serve and the rest ask userOf)
+    let result: CommitResultInfo
+    try {
+      result = await commitOverlay({ ...ctx, userOf: (name) => this.userOf(name) }, request, onProgress, () => { this.committing.add(request.name) })
+    } finally {
+      this.committing.delete(request.name)
+    }
     this.init.logger.info({ ...result }, 'committed overlay %s as %s', request.name, result.ref)
     this.init.onChange()
     return result
