@@ -95,6 +95,11 @@ describe('image commit: an overlay becomes the next version (real daemons, qemu-
     const out = join(cluster.dir, 'b-v2.raw')
     await b.client.exportImage({ ref: 'os@v2', file: out }, () => {})
     assert.equal(await sha256File(out), await sha256File(readBefore))
+    // --publish: a subscriber hears of the committed version and pulls it on its own
+    await b.client.subscribe('os', 'auto')
+    const r = await cliJson<CommitResultInfo>(a.dataDir, 'image', 'commit', 'dev', '--as', 'os@v2p', '--publish')
+    assert.equal(r.published, true)
+    await until(async () => (await b.client.images()).some(v => v.version === 'v2p' && v.state === 'complete'), 20_000, 'the subscriber pulled the published commit')
   })
 
   it('kill -9 during a commit leaves no version or a complete one, and the overlay intact', async (t) => {

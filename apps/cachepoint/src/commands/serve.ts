@@ -34,7 +34,7 @@ function latencyText (e: ExportInfo): string {
 export function exportLines (exports: ExportInfo[]): string[] {
   if (exports.length === 0) return []
   return ['', 'NBD exports:', table(['EXPORT', 'IMAGE', 'MODE', 'CLIENTS', 'READS', 'ON DEMAND', 'LATENCY (ON DEMAND)', 'FAILED', 'BACKGROUND PULL'], exports.map(e => [
-    e.uri, e.ref, e.writable ? `overlay ${e.overlay ?? ''}` : 'read-only', String(e.clients),
+    e.uri, e.ref, e.pool !== null ? `pool of ${e.pool.count} (${e.pool.prefix}-N)` : e.writable ? `overlay ${e.overlay ?? ''}` : e.overlay !== null ? `read-only, frozen overlay ${e.overlay}` : 'read-only', String(e.clients),
     `${e.reads.reads} (${formatBytes(e.reads.readBytes)})`, `${e.reads.onDemandReads} reads, ${formatBytes(e.reads.fetchedBytes)}`,
     latencyText(e), String(e.reads.failedReads), backgroundText(e)
   ]))]
@@ -63,7 +63,7 @@ export function registerServeCommands (image: Command, globals: () => GlobalOpti
       const e = await (await daemonClient(g)).serve({ ref, ...address, ...target, pull: opts.pull, fetchTimeoutMs: Math.round(timeout * 1000) })
       const stopId = e.socket === null ? e.id : e.socket.slice(e.socket.lastIndexOf('/') + 1)
       output(g, e, () => [
-        `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.writable ? `writable, overlay ${e.overlay ?? ''}` : 'read-only'}${e.socket === null ? '' : ', only this user may connect'})`,
+        `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.pool !== null ? `pool of ${e.pool.count} writable exports` : e.writable ? `writable, overlay ${e.overlay ?? ''}` : e.overlay !== null ? `read-only: overlay ${e.overlay} is frozen, the base of clones` : 'read-only'}${e.socket === null ? '' : ', only this user may connect'})`,
         ...(e.pool === null ? [] : [`  pool of ${e.pool.count} writable exports, ready in ${e.pool.readyMs.toFixed(0)} ms:`, ...e.pool.members.map(m => `    ${m.name}: ${m.uri}`)]),
         `  background pull: ${backgroundText(e)}`,
         `  e.g. qemu-img convert -f raw '${e.uri}' out.raw; stop with: cachepoint image unserve ${stopId}`
