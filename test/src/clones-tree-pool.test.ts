@@ -97,8 +97,15 @@ describe('linked clones: trees and pools (real daemon, qemu-io, qemu-img)', () =
     await a.client.discardOverlay('l2b')
     assert.equal((await through('os@v2', 'l3')).sha, expected(base, [...w1, ...w2, ...w3, ...w4]))
     assert.equal((await through('os@v2', 'l1')).sha, expected(base, [...w1, ...w2]))
-    const frozenWrite = await cli(a.dataDir, 'image', 'commit', 'l1', '--as', 'os@v2-l1')
-    assert.equal(frozenWrite.code, 0, frozenWrite.stderr)
+    const frozenCommit = await cli(a.dataDir, 'image', 'commit', 'l1', '--as', 'os@v2-l1')
+    assert.equal(frozenCommit.code, 0, frozenCommit.stderr)
+    // the last clone of l2 gone, l2 takes writes again
+    await a.client.discardOverlay('l3')
+    assert.equal((await a.client.overlays()).find(o => o.name === 'l2')?.frozen, false)
+    const w5: Array<[number, number, number]> = [[7 * MiB, 64 * KiB, 7]]
+    const l2 = await through('os@v2', 'l2', w5)
+    assert.equal(l2.e.writable, true)
+    assert.equal(l2.sha, expected(base, [...w1, ...w2, ...w3, ...w5]))
   })
 
   it('a pool of 20 writable exports over one replica keeps every clone\'s writes apart and reads each block from the store once', async (t) => {

@@ -142,7 +142,16 @@ export async function discardOverlay (ctx: ClonesContext, name: string): Promise
   assertFree(ctx.userOf, name, 'discarding it')
   const clones = await childrenOf(ctx.root, name)
   if (clones.length > 0) throw new OverlayInUseError(`overlay ${name} is the base of ${clones.join(', ')}: discard or rebase those first`)
+  const [{ info }] = await chainOf(ctx.root, name)
   await rm(join(ctx.root, name), { recursive: true, force: true })
+  await thawIfBare(ctx.root, info.parent)
+}
+
+/** A frozen overlay whose last clone went takes writes again. */
+async function thawIfBare (root: string, name: string | null | undefined): Promise<void> {
+  if (name === null || name === undefined || !OVERLAY_NAME.test(name)) return
+  if ((await childrenOf(root, name)).length > 0) return
+  await freezeOverlay(join(root, name), false).catch((err: NodeJS.ErrnoException) => { if (err.code !== 'ENOENT') throw err })
 }
 
 /** The overlay's writes (and its parents') on top of its version become NAME@VERSION, signed here; the overlay is only read. */
@@ -180,7 +189,7 @@ export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayR
 
 /** Moves an overlay to another version, dropping its writes (View Composer's recompose). */
 export async function rebaseOverlay (ctx: ClonesContext, name: string, cid: CID, ref: string, size: number): Promise<void> {
-  await chainOf(ctx.root, name)
+  const [{ info }] = await chainOf(ctx.root, name)
   assertFree(ctx.userOf, name, 'rebasing it')
   const clones = await childrenOf(ctx.root, name)
   if (clones.length > 0) throw new OverlayInUseError(`overlay ${name} is the base of ${clones.join(', ')}: discard or rebase those first`)
@@ -195,4 +204,5 @@ export async function rebaseOverlay (ctx: ClonesContext, name: string, cid: CID,
   await rename(join(ctx.root, name), old)
   await rename(aside, join(ctx.root, name))
   await rm(old, { recursive: true, force: true })
+  await thawIfBare(ctx.root, info.parent)
 }

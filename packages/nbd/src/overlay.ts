@@ -60,13 +60,13 @@ export async function readOverlayChunks (dir: string): Promise<number[]> {
   return setBits(map.subarray(0, Math.ceil(Math.ceil(info.size / info.chunkBytes) / 8)))
 }
 
-/** Marks an overlay frozen (its state is another's base now): createOverlay then refuses to open it writable. */
-export async function freezeOverlay (dir: string): Promise<OverlayInfo> {
+/** Marks an overlay frozen (its state is another's base now): createOverlay then refuses to open it writable. `false` thaws it (its last clone went). */
+export async function freezeOverlay (dir: string, frozen = true): Promise<OverlayInfo> {
   const info = await readOverlayInfo(dir)
-  if (info.frozen === true) return info
-  const frozen = { ...info, frozen: true }
-  await writeFileAtomic(join(dir, 'meta.json'), JSON.stringify(frozen, null, 2) + '\n', { mode: OVERLAY_FILE_MODE })
-  return frozen
+  if ((info.frozen === true) === frozen) return info
+  const next = { ...info, frozen }
+  await writeFileAtomic(join(dir, 'meta.json'), JSON.stringify(next, null, 2) + '\n', { mode: OVERLAY_FILE_MODE })
+  return next
 }
 
 function setBits (map: Uint8Array): number[] {

@@ -66,7 +66,7 @@ export function registerServeCommands (image: Command, globals: () => GlobalOpti
         `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.pool !== null ? `pool of ${e.pool.count} writable exports` : e.writable ? `writable, overlay ${e.overlay ?? ''}` : e.overlay !== null ? `read-only: overlay ${e.overlay} is frozen, the base of clones` : 'read-only'}${e.socket === null ? '' : ', only this user may connect'})`,
         ...(e.pool === null ? [] : [`  pool of ${e.pool.count} writable exports, ready in ${e.pool.readyMs.toFixed(0)} ms:`, ...e.pool.members.map(m => `    ${m.name}: ${m.uri}`)]),
         `  background pull: ${backgroundText(e)}`,
-        `  e.g. qemu-img convert -f raw '${e.uri}' out.raw; stop with: cachepoint image unserve ${stopId}`
+        `  e.g. qemu-img convert -f raw '${e.pool?.members[0]?.uri ?? e.uri}' out.raw; stop with: cachepoint image unserve ${stopId}`
       ].join('\n'))
     })
 
