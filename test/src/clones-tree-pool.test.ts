@@ -134,6 +134,14 @@ describe('linked clones: trees and pools (real daemon, qemu-io, qemu-img)', () =
       // 20 full reads of an 8 MiB image: each block from the store once
       assert.ok(after.cache.baseReadBytes <= base.byteLength, `${after.cache.baseReadBytes} bytes read from the store`)
       assert.ok(after.cache.hits > after.cache.misses * 10)
+      // the pool is served again after a restart, at the same address, each clone's writes kept
+      await a.stop()
+      a = await cluster.restart('a')
+      const back = (await a.client.exports()).find(x => x.id === e.id)
+      assert.equal(back?.pool?.count, count)
+      const out = join(cluster.dir, 'pool-again.raw')
+      await runOk('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', e.pool.members[6].uri, out])
+      assert.equal(await sha256File(out), expected(base, mine(6)))
       const busy = await cli(a.dataDir, 'image', 'rebase', 'vm-1', 'os@v2', '--discard-writes')
       assert.equal(busy.code, 11, busy.stderr)
     } finally { await a.client.unserve(e.id) }

@@ -203,6 +203,7 @@ export class NbdExports implements ExportsApi {
 
   async rebaseOverlay (request: RebaseOverlayRequest): Promise<OverlayInfo> {
     this.overlayDir(request.name)
+    assertFree((n) => this.userOf(n), request.name, 'rebasing it')
     const ref = parseVersionRef(request.ref)
     const { cid, manifest } = await this.init.swarm.resolve(ref)
     await rebaseOverlay(this.clones(), request.name, cid, formatVersionRef(ref), manifest.size)

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import type { OverlayInfo } from '@cachecloud/control'
 import { parseVersionRef } from '@cachecloud/core'
 import { daemonClient, output } from '../context.js'
-import { UsageError } from '../errors.js'
+import { DaemonGoneError, isConnectionLost, UsageError } from '../errors.js'
 import { count, formatBytes, table } from '../format.js'
 import type { GlobalOptions } from '../paths.js'
 import { createProgressRenderer } from '../progress.js'
@@ -35,6 +35,10 @@ export function registerCloneCommands (image: Command, globals: () => GlobalOpti
       let r
       try {
         r = await client.commitOverlay({ name: overlay, ref: opts.as, publish: opts.publish === true }, (e) => { renderer.update(e) })
+      } catch (err) {
+        // a commit cut short leaves no version (or a whole one) and the overlay as it was
+        if (isConnectionLost(err)) throw new DaemonGoneError(`the CachePoint daemon went away during the commit: check with cachepoint image ls whether ${opts.as} exists; if not, commit again`, { cause: err })
+        throw err
       } finally { renderer.stop() }
       output(g, r, () => [
         `committed overlay ${r.overlay} as ${r.ref} (${r.cid}), parent ${r.parent}`,
