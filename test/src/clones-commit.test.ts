@@ -114,6 +114,17 @@ describe('image commit: an overlay becomes the next version (real daemons, qemu-
     const dir = join(a.dataDir, 'overlays', 'big')
     const mapBefore = await readFile(join(dir, 'map'))
     const dataBefore = await sha256File(join(dir, 'data'))
+    // while a commit reads the overlay, nothing else may take it: another commit, a writable export
+    let started: () => void = () => {}
+    const running = new Promise<void>(resolve => { started = resolve })
+    const first = a.client.commitOverlay({ name: 'big', ref: 'os@c1' }, (p) => { if (p.done > 0) started() })
+    await running
+    await assert.rejects(a.client.commitOverlay({ name: 'big', ref: 'os@c2' }, () => {}), { code: 'ERR_OVERLAY_IN_USE', message: /overlay big is in use by a commit/ })
+    await assert.rejects(a.client.serve({ ref: 'os@v1', port: 0, overlay: 'big' }), { code: 'ERR_OVERLAY_IN_USE' })
+    assert.equal((await first).writtenBlocks, 122)
+    // the refused commit did not release the first one's claim early, and the claim is gone now
+    const e2 = await a.client.serve({ ref: 'os@v1', port: 0, overlay: 'big' })
+    await a.client.unserve(e2.id)
     let node: LaunchedCachePoint = a
     const outcomes: string[] = []
     const total = 122 * BLOCK

@@ -4,10 +4,10 @@ import { formatVersionRef, parseVersionRef, type CID } from '@cachecloud/core'
 import { blocksOfChunks, commitVersion, VersionIncompleteError, type Catalog } from '@cachecloud/image'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { PublisherKey } from '@cachecloud/manifest'
-import { createOverlay, freezeOverlay, readOverlayChunks, readOverlayInfo, type BlockDevice, type Overlay, type OverlayInfo as OverlayMeta } from '@cachecloud/nbd'
+import { createOverlay, freezeOverlay, OverlayMismatchError, readOverlayChunks, readOverlayInfo, type BlockDevice, type Overlay, type OverlayInfo as OverlayMeta } from '@cachecloud/nbd'
 import type { CommitOverlayRequest, CommitResultInfo, OverlayInfo } from '@cachecloud/control'
 import { MAX_CLONE_DEPTH } from './constants.js'
-import { CloneDepthError, OverlayExistsError, OverlayInUseError, OverlayNotFoundError } from './errors.js'
+import { CloneDepthError, InvalidOverlayNameError, OverlayExistsError, OverlayInUseError, OverlayNotFoundError } from './errors.js'
 
 export const OVERLAY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
 
@@ -61,7 +61,7 @@ async function writtenChunks (root: string, name: string): Promise<{ chunks: Set
   const chunks = new Set<number>()
   let chunkBytes = 0
   for (const { name: layer, info } of await chainOf(root, name)) {
-    if (chunkBytes !== 0 && info.chunkBytes !== chunkBytes) throw new OverlayNotFoundError(`overlay ${layer} has chunks of ${info.chunkBytes} bytes, its clone ${chunkBytes}`)
+    if (chunkBytes !== 0 && info.chunkBytes !== chunkBytes) throw new OverlayMismatchError(`overlay ${layer} has chunks of ${info.chunkBytes} bytes, its clone ${chunkBytes}`)
     chunkBytes = info.chunkBytes
     for (const c of await readOverlayChunks(join(root, layer))) chunks.add(c)
   }
@@ -126,7 +126,7 @@ export async function listOverlays (ctx: ClonesContext, live: (name: string) => 
 
 /** A clone of an overlay's current state: the source is frozen (it becomes a shared layer), the clone starts empty on top of it. */
 export async function cloneOverlay (ctx: ClonesContext, from: string, name: string): Promise<void> {
-  if (!OVERLAY_NAME.test(name)) throw new OverlayNotFoundError(`overlay name "${name}" must be letters, digits, ".", "_" or "-"`)
+  if (!OVERLAY_NAME.test(name)) throw new InvalidOverlayNameError(`overlay name "${name}" must be letters, digits, ".", "_" or "-"`)
   const [source] = await chainOf(ctx.root, from)
   assertFree(ctx.userOf, from, 'cloning it')
   if ((await listMetas(ctx.root)).some(o => o.name === name)) throw new OverlayExistsError(`overlay ${name} exists already; choose another name or discard it`)

@@ -183,10 +183,12 @@ export class NbdExports implements ExportsApi {
     const ctx = this.clones()
     // while it is read, nothing may write to it, discard or rebase it (serve and the rest ask userOf)
     let result: CommitResultInfo
+    let claimed = false
     try {
-      result = await commitOverlay({ ...ctx, userOf: (name) => this.userOf(name) }, request, onProgress, () => { this.committing.add(request.name) })
+      result = await commitOverlay({ ...ctx, userOf: (name) => this.userOf(name) }, request, onProgress, () => { this.committing.add(request.name); claimed = true })
     } finally {
-      this.committing.delete(request.name)
+      // only this commit's own claim: one refused because another commit holds the overlay leaves that claim alone
+      if (claimed) this.committing.delete(request.name)
     }
     this.init.logger.info({ ...result }, 'committed overlay %s as %s', request.name, result.ref)
     this.init.onChange()
