@@ -2,6 +2,7 @@ import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { truncate, writeFile } from 'node:fs/promises'
+import { connect, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { runOk, seededBytes, sha256File } from '@cachecloud/fixtures'
@@ -116,6 +117,20 @@ describe('linked clones: trees and pools (real daemon, qemu-io, qemu-img)', () =
       assert.equal(e.pool.members.length, count)
       t.diagnostic(`pool of ${count} ready in ${e.pool.readyMs.toFixed(1)} ms`)
       assert.ok(e.pool.readyMs < 1000, `${e.pool.readyMs} ms`)
+      // every member may be opened by a client of several connections (nbdcopy opens 4 to a multi-conn export): all are greeted
+      const port = Number(new URL(e.pool.members[0].uri).port)
+      const sockets: Socket[] = []
+      const greeted = await Promise.all(Array.from({ length: 4 * count }, async () => await new Promise<boolean>((resolve) => {
+        // held open until every one is greeted: all at once, as the copies' connections are
+        const socket = connect(port, '127.0.0.1')
+        sockets.push(socket)
+        let got = Buffer.alloc(0)
+        socket.on('data', (d: Buffer) => { got = Buffer.concat([got, d]); if (got.byteLength >= 8) resolve(got.subarray(0, 8).toString() === 'NBDMAGIC') })
+        socket.on('error', () => { resolve(false) })
+        socket.on('close', () => { resolve(false) })
+      })))
+      for (const socket of sockets) socket.destroy()
+      assert.equal(greeted.filter(Boolean).length, 4 * count)
       // each clone writes its own pattern at the same offsets, all at once
       const mine = (i: number): Array<[number, number, number]> => [[4 * MiB, 256 * KiB, 0x10 + i], [(5 + i % 3) * MiB + i * 4 * KiB, 4 * KiB, 0x80 + i]]
       await Promise.all(e.pool.members.map(async (m, i) => {
@@ -123,7 +138,8 @@ describe('linked clones: trees and pools (real daemon, qemu-io, qemu-img)', () =
       }))
       const shas = await Promise.all(e.pool.members.map(async (m, i) => {
         const out = join(cluster.dir, `pool-${i}.raw`)
-        await runOk('qemu-img', ['convert', '-f', 'raw', '-O', 'raw', m.uri, out])
+        // nbdcopy opens 4 connections to an export that allows several (multi-conn): 80 at once here
+        await runOk('nbdcopy', [m.uri, out])
         return await sha256File(out)
       }))
       shas.forEach((sha, i) => { assert.equal(sha, expected(base, mine(i)), `clone ${i + 1}`) })

@@ -35,5 +35,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] a
 export const RETENTION_DEFAULT_KEY = '*'
 /** Most overlays in one chain of clones (a clone of a clone of ...): each read may pass through every layer. */
 export const MAX_CLONE_DEPTH = 16
-/** Most writable exports of one pool. */
-export const MAX_POOL_SIZE = 1000
+/** Overlays of a pool opened (or created) at once. */
+export const POOL_OPEN_CONCURRENCY = 16
+/** NBD connections allowed per member of a pool (nbdcopy opens 4 to a multi-conn export; qemu 1). */
+export const POOL_CONNECTIONS_PER_EXPORT = 8

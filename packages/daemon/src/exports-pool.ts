@@ -1,5 +1,6 @@
 import type { PoolInfo } from '@cachecloud/control'
 import { createBlockCache, type BlockCache, type BlockDevice, type NbdExport, type Overlay } from '@cachecloud/nbd'
+import { POOL_OPEN_CONCURRENCY } from './constants.js'
 import { openChain, type OverlayChain } from './exports-clones.js'
 
 export interface PoolInit {
@@ -41,13 +42,21 @@ export async function openPool (init: PoolInit): Promise<Pool> {
   const started = performance.now()
   const cache = createBlockCache(init.base, { maxBytes: init.cacheBytes })
   const names = poolMemberNames(init)
-  const chains: OverlayChain[] = []
-  const close = async (): Promise<void> => { for (const c of chains) await c.close() }
-  try {
-    for (const name of names) chains.push(await openChain(init.root, name, cache, init.baseId, init.label, false))
-  } catch (err) {
+  const chains: OverlayChain[] = new Array(names.length)
+  const close = async (): Promise<void> => { for (const c of chains) await c?.close() }
+  // a few at once: each new overlay waits on an fsync of its meta.json, and those overlap
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < names.length) {
+      const i = next++
+      chains[i] = await openChain(init.root, names[i], cache, init.baseId, init.label, false)
+    }
+  }
+  const opening = await Promise.allSettled(Array.from({ length: Math.min(POOL_OPEN_CONCURRENCY, names.length) }, worker))
+  const failed = opening.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed !== undefined) {
     await close()
-    throw err
+    throw failed.reason
   }
   const members = names.map((name, i) => ({ name, overlay: chains[i].top }))
   const readyMs = performance.now() - started

@@ -8,10 +8,10 @@ import type { CommitOverlayRequest, CommitResultInfo, ExportBackground, ExportIn
 import { formatVersionRef, parseVersionRef, writeFileAtomic, type CID, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import type { PublisherKey } from '@cachecloud/manifest'
-import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
+import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, DEFAULT_MAX_CLIENTS, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
-import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
+import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR, POOL_CONNECTIONS_PER_EXPORT } from './constants.js'
 import { ExportNotFoundError, InvalidOverlayNameError, OverlayNotFoundError } from './errors.js'
 import { assertFree, cloneOverlay, commitOverlay, discardOverlay, listOverlays, OVERLAY_NAME, openChain, rebaseOverlay, type ClonesContext, type OverlayChain, type OverlayUser } from './exports-clones.js'
 import { openPool, poolMemberNames, type Pool } from './exports-pool.js'
@@ -131,7 +131,7 @@ export class NbdExports implements ExportsApi {
       const server = createNbdServer({
         exports: pool?.exports ?? [{ name, description: `CacheCloud ${name}${top === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? readOnly ?? device }],
         ...(socketPath === undefined ? { host: request.host ?? '127.0.0.1', port: request.port } : { socketPath }),
-        ...(pool === undefined ? {} : { maxClients: Math.max(32, 2 * request.pool!.count) }),
+        ...(pool === undefined ? {} : { maxClients: Math.max(DEFAULT_MAX_CLIENTS, POOL_CONNECTIONS_PER_EXPORT * pool.names.length) }),
         logger: logger.child({ component: 'nbd', export: name }),
         ...(this.init.onNbdRequest !== undefined ? { onRequest: this.init.onNbdRequest } : {})
       })
