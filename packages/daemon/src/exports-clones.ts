@@ -155,13 +155,11 @@ async function thawIfBare (root: string, name: string | null | undefined): Promi
 }
 
 /** The overlay's writes (and its parents') on top of its version become NAME@VERSION, signed here; the overlay is only read. */
-export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayRequest, onProgress?: (e: { type: string, done: number, total: number }) => void, claim?: () => void): Promise<CommitResultInfo> {
+export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayRequest, onProgress?: (e: { type: string, done: number, total: number }) => void): Promise<CommitResultInfo> {
   const started = performance.now()
   const target = parseVersionRef(request.ref)
   const chain = await chainOf(ctx.root, request.name)
   for (const { name } of chain) assertFree(ctx.userOf, name, 'committing it')
-  // checked and claimed in one turn of the event loop: no serve can slip in between
-  claim?.()
   const { info } = chain[0]
   const base = (await ctx.catalog.list()).find(e => e.cid.toString() === info.baseId)
   if (base === undefined) throw new OverlayNotFoundError(`the version under overlay ${request.name} (${info.label}, ${info.baseId}) is no longer held here`)

@@ -62,10 +62,8 @@ interface Served {
 /** NBD exports of image versions served on demand, and their copy-on-write overlays (the daemon's exports API). */
 export class NbdExports implements ExportsApi {
   private readonly served = new Map<string, Served>()
-  /** Overlays a commit is reading now. */
-  private readonly committing = new Set<string>()
-  /** Overlays an export being started has claimed. */
-  private readonly opening = new Set<string>()
+  /** Overlays an operation holds now (a commit reading it, a serve starting, a clone, discard or rebase), and what it is. */
+  private readonly held = new Map<string, string>()
 
   constructor (private readonly init: ExportsInit) {}
 
@@ -97,11 +95,25 @@ export class NbdExports implements ExportsApi {
       assertFree((n) => this.userOf(n), o, 'serving it again')
     }
     // held from the check until the export is registered (or fails): a commit or another serve meanwhile is refused
-    for (const o of claimed) this.opening.add(o)
+    for (const o of claimed) this.held.set(o, 'an export being started')
     try {
       return await this.open(request, ref, name, socketPath, dir)
     } finally {
-      for (const o of claimed) this.opening.delete(o)
+      for (const o of claimed) this.held.delete(o)
+    }
+  }
+
+  /**
+   * Runs `fn` holding an overlay: checked free and held in the same turn, so that nothing else
+   * starts on it meanwhile; `fn` gets a userOf that does not count this hold.
+   */
+  private async holding<T> (name: string, reason: string, what: string, fn: (userOf: (n: string) => OverlayUser | undefined) => Promise<T>): Promise<T> {
+    assertFree((n) => this.userOf(n), name, what)
+    this.held.set(name, reason)
+    try {
+      return await fn((n) => n === name ? undefined : this.userOf(n))
+    } finally {
+      this.held.delete(name)
     }
   }
 
@@ -160,8 +172,8 @@ export class NbdExports implements ExportsApi {
 
   /** The export writing to an overlay now (alone or as a pool member), if any. */
   private userOf (name: string): OverlayUser | undefined {
-    if (this.committing.has(name)) return { busy: 'a commit' }
-    if (this.opening.has(name)) return { busy: 'an export being started' }
+    const busy = this.held.get(name)
+    if (busy !== undefined) return { busy }
     const id = [...this.served.values()].find(s => (s.overlay?.name === name && s.overlay.writable) || s.pool?.names.includes(name) === true)?.id
     return id === undefined ? undefined : { id }
   }
@@ -180,16 +192,8 @@ export class NbdExports implements ExportsApi {
 
   async commitOverlay (request: CommitOverlayRequest, onProgress: (event: ProgressEvent) => void = () => {}): Promise<CommitResultInfo> {
     this.overlayDir(request.name)
-    const ctx = this.clones()
-    // while it is read, nothing may write to it, discard or rebase it (serve and the rest ask userOf)
-    let result: CommitResultInfo
-    let claimed = false
-    try {
-      result = await commitOverlay({ ...ctx, userOf: (name) => this.userOf(name) }, request, onProgress, () => { this.committing.add(request.name); claimed = true })
-    } finally {
-      // only this commit's own claim: one refused because another commit holds the overlay leaves that claim alone
-      if (claimed) this.committing.delete(request.name)
-    }
+    // while it is read, nothing may write to it, discard or rebase it
+    const result = await this.holding(request.name, 'a commit', 'committing it', async (userOf) => await commitOverlay({ ...this.clones(), userOf }, request, onProgress))
     this.init.logger.info({ ...result }, 'committed overlay %s as %s', request.name, result.ref)
     this.init.onChange()
     return result
@@ -198,17 +202,18 @@ export class NbdExports implements ExportsApi {
   async cloneOverlay (request: { from: string, name: string }): Promise<OverlayInfo> {
     this.overlayDir(request.from)
     this.overlayDir(request.name)
-    await cloneOverlay(this.clones(), request.from, request.name)
+    await this.holding(request.from, 'a clone', 'cloning it', async (userOf) => { await cloneOverlay({ ...this.clones(), userOf }, request.from, request.name) })
     this.init.logger.info({ from: request.from, overlay: request.name }, 'cloned overlay %s as %s', request.from, request.name)
     return await this.overlayInfo(request.name)
   }
 
   async rebaseOverlay (request: RebaseOverlayRequest): Promise<OverlayInfo> {
     this.overlayDir(request.name)
-    assertFree((n) => this.userOf(n), request.name, 'rebasing it')
     const ref = parseVersionRef(request.ref)
-    const { cid, manifest } = await this.init.swarm.resolve(ref)
-    await rebaseOverlay(this.clones(), request.name, cid, formatVersionRef(ref), manifest.size)
+    await this.holding(request.name, 'a rebase', 'rebasing it', async (userOf) => {
+      const { cid, manifest } = await this.init.swarm.resolve(ref)
+      await rebaseOverlay({ ...this.clones(), userOf }, request.name, cid, formatVersionRef(ref), manifest.size)
+    })
     this.init.logger.info({ overlay: request.name, ref: request.ref }, 'rebased overlay %s on %s, its writes dropped', request.name, request.ref)
     return await this.overlayInfo(request.name)
   }
@@ -317,7 +322,7 @@ export class NbdExports implements ExportsApi {
   async discardOverlay (name: string): Promise<OverlayInfo> {
     this.overlayDir(name)
     const info = await this.overlayInfo(name)
-    await discardOverlay(this.clones(), name)
+    await this.holding(name, 'a discard', 'discarding it', async (userOf) => { await discardOverlay({ ...this.clones(), userOf }, name) })
     this.init.logger.info({ overlay: name, ref: info.ref }, 'discarded overlay %s', name)
     return info
   }
