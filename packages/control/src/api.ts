@@ -160,6 +160,8 @@ export interface DiffInfo {
   /** Distinct blocks (and their bytes) a node holding `from` must fetch to get `to`. */
   fetchBlocks: number
   fetchBytes: number
+  /** Indexes of the changed blocks, ascending (the first 10,000). */
+  changed?: number[]
 }
 
 export interface GcResultInfo {

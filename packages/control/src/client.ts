@@ -5,7 +5,7 @@ import type {
   ImportResultInfo, PauseResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine, SyncResultInfo
 } from './api.js'
 import { API_PREFIX, INTERNAL_ERROR_CODE, MAX_ERROR_MESSAGE_CHARS } from './constants.js'
-import type { ExportInfo, ExportsApi, OverlayInfo } from './exports-api.js'
+import type { CommitResultInfo, ExportInfo, ExportsApi, OverlayInfo } from './exports-api.js'
 import type { CheckResultInfo, LifecycleApi, PruneResultInfo, RemoveResultInfo } from './lifecycle-api.js'
 import { DaemonUnreachableError, RemoteError } from './errors.js'
 import { readEndpoint, type ControlEndpoint } from './endpoint.js'
@@ -107,6 +107,9 @@ export function createControlClient (endpoint: ControlEndpoint): ControlClient {
     unserve: async (id) => json<ExportInfo>(await call(endpoint, 'POST', '/exports/stop', { id })),
     overlays: async () => json<OverlayInfo[]>(await call(endpoint, 'GET', '/overlays')),
     discardOverlay: async (name) => json<OverlayInfo>(await call(endpoint, 'POST', '/overlays/discard', { name })),
+    commitOverlay: async (request, onProgress) => streamed<CommitResultInfo>(await call(endpoint, 'POST', '/overlays/commit', request), onProgress),
+    cloneOverlay: async (request) => json<OverlayInfo>(await call(endpoint, 'POST', '/overlays/clone', request)),
+    rebaseOverlay: async (request) => json<OverlayInfo>(await call(endpoint, 'POST', '/overlays/rebase', request)),
     removeVersion: async (request) => json<RemoveResultInfo>(await call(endpoint, 'POST', '/images/rm', request)),
     prune: async (request) => json<PruneResultInfo>(await call(endpoint, 'POST', '/images/prune', request)),
     check: async (request, onProgress) => streamed<CheckResultInfo>(await call(endpoint, 'POST', '/check', request), onProgress),

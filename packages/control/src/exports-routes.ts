@@ -1,9 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ExportsApi, ServeRequest } from './exports-api.js'
+import type { ProgressSink } from './api.js'
+import type { CommitOverlayRequest, ExportsApi, RebaseOverlayRequest, ServeRequest } from './exports-api.js'
 import { BadRequestError } from './errors.js'
 
 type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>
-type Io = { readJson: (request: IncomingMessage) => Promise<unknown>, sendJson: (response: ServerResponse, status: number, body: unknown) => void }
+type Io = {
+  readJson: (request: IncomingMessage) => Promise<unknown>
+  sendJson: (response: ServerResponse, status: number, body: unknown) => void
+  stream: <T>(response: ServerResponse, run: (onProgress: ProgressSink) => Promise<T>) => Promise<void>
+}
+
+/** Most writable exports of one pool. */
+const MAX_POOL = 1000
+const POOL_PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]{0,55}$/
+
+function poolOf (value: unknown): ServeRequest['pool'] {
+  if (value === undefined) return undefined
+  const p = value as Record<string, unknown> | null
+  if (p === null || typeof p !== 'object') throw new BadRequestError('"pool" must be {count, prefix}')
+  if (typeof p.count !== 'number' || !Number.isInteger(p.count) || p.count < 1 || p.count > MAX_POOL) throw new BadRequestError(`"pool.count" must be an integer from 1 to ${MAX_POOL}`)
+  if (typeof p.prefix !== 'string' || !POOL_PREFIX.test(p.prefix)) throw new BadRequestError('"pool.prefix" must be letters, digits, ".", "_" or "-" (at most 56, not starting with a punctuation mark)')
+  return { count: p.count, prefix: p.prefix }
+}
 
 function serveRequest (body: unknown): ServeRequest {
   const b = (body ?? {}) as Record<string, unknown>
@@ -14,7 +32,21 @@ function serveRequest (body: unknown): ServeRequest {
   if (b.overlay !== undefined && typeof b.overlay !== 'string') throw new BadRequestError('"overlay" must be a string')
   if (b.pull !== undefined && typeof b.pull !== 'boolean') throw new BadRequestError('"pull" must be true or false')
   if (b.fetchTimeoutMs !== undefined && (typeof b.fetchTimeoutMs !== 'number' || !(b.fetchTimeoutMs > 0) || b.fetchTimeoutMs > 3_600_000)) throw new BadRequestError('"fetchTimeoutMs" must be a number of milliseconds, at most one hour')
-  return { ref: b.ref, port: b.port as number | undefined, host: b.host as string | undefined, overlay: b.overlay as string | undefined, pull: b.pull as boolean | undefined, fetchTimeoutMs: b.fetchTimeoutMs as number | undefined }
+  const pool = poolOf(b.pool)
+  if (pool !== undefined && b.overlay !== undefined) throw new BadRequestError('"pool" makes one overlay per export: not with "overlay"')
+  return { ref: b.ref, port: b.port as number | undefined, host: b.host as string | undefined, overlay: b.overlay as string | undefined, pull: b.pull as boolean | undefined, fetchTimeoutMs: b.fetchTimeoutMs as number | undefined, ...(pool === undefined ? {} : { pool }) }
+}
+
+function commitRequest (body: unknown): CommitOverlayRequest {
+  const publish = (body as Record<string, unknown> | null)?.publish
+  if (publish !== undefined && typeof publish !== 'boolean') throw new BadRequestError('"publish" must be true or false')
+  return { name: field(body, 'name'), ref: field(body, 'ref'), ...(publish === undefined ? {} : { publish }) }
+}
+
+function rebaseRequest (body: unknown): RebaseOverlayRequest {
+  const discard = (body as Record<string, unknown> | null)?.discardWrites
+  if (discard !== true) throw new BadRequestError('a rebase drops the overlay\'s writes: "discardWrites" must be true (--discard-writes)')
+  return { name: field(body, 'name'), ref: field(body, 'ref'), discardWrites: true }
 }
 
 function field (body: unknown, key: string): string {
@@ -25,8 +57,21 @@ function field (body: unknown, key: string): string {
 
 /** NBD export and overlay routes, when the API offers them. */
 export function addExportRoutes (table: Map<string, Handler>, api: Partial<ExportsApi>, io: Io): void {
-  const { serve, exports, unserve, overlays, discardOverlay } = api
+  const { serve, exports, unserve, overlays, discardOverlay, commitOverlay, cloneOverlay, rebaseOverlay } = api
   if (serve === undefined || exports === undefined || unserve === undefined || overlays === undefined || discardOverlay === undefined) return
+  if (commitOverlay !== undefined) {
+    table.set('POST /overlays/commit', async (req, res) => {
+      const body = commitRequest(await io.readJson(req))
+      await io.stream(res, async (onProgress) => await commitOverlay.call(api, body, onProgress))
+    })
+  }
+  if (cloneOverlay !== undefined) {
+    table.set('POST /overlays/clone', async (req, res) => {
+      const body = await io.readJson(req)
+      io.sendJson(res, 200, await cloneOverlay.call(api, { from: field(body, 'from'), name: field(body, 'name') }))
+    })
+  }
+  if (rebaseOverlay !== undefined) table.set('POST /overlays/rebase', async (req, res) => { io.sendJson(res, 200, await rebaseOverlay.call(api, rebaseRequest(await io.readJson(req)))) })
   table.set('POST /exports', async (req, res) => { io.sendJson(res, 200, await serve.call(api, serveRequest(await io.readJson(req)))) })
   table.set('GET /exports', async (_req, res) => { io.sendJson(res, 200, await exports.call(api)) })
   table.set('POST /exports/stop', async (req, res) => { io.sendJson(res, 200, await unserve.call(api, field(await io.readJson(req), 'id'))) })

@@ -149,7 +149,7 @@ function routes (api: CachePointApi, changes?: ChangeSource): Map<string, Handle
   if (changes !== undefined) table.set('GET /events', async (req, res) => { await serveEvents(req, res, changes) })
   addSwarmRoutes(table, api as CachePointApi & Partial<SwarmApi>)
   addPersonalRoutes(table, api as CachePointApi & Partial<PersonalApi>)
-  addExportRoutes(table, api as CachePointApi & Partial<ExportsApi>, { readJson, sendJson })
+  addExportRoutes(table, api as CachePointApi & Partial<ExportsApi>, { readJson, sendJson, stream })
   addLifecycleRoutes(table, api as CachePointApi & Partial<LifecycleApi>, { readJson, sendJson, stream })
   return table
 }

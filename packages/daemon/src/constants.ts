@@ -33,3 +33,9 @@ export const EXPORTS_FILE = 'exports.json'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const
 /** The key of config "retention" whose policy applies to every image without one of its own. */
 export const RETENTION_DEFAULT_KEY = '*'
+/** Most overlays in one chain of clones (a clone of a clone of ...): each read may pass through every layer. */
+export const MAX_CLONE_DEPTH = 16
+/** Overlays of a pool opened (or created) at once. */
+export const POOL_OPEN_CONCURRENCY = 16
+/** NBD connections allowed per member of a pool (nbdcopy opens 4 to a multi-conn export; qemu 1). */
+export const POOL_CONNECTIONS_PER_EXPORT = 8

@@ -15,6 +15,9 @@ import { createTransfer, type Transfer } from '@cachecloud/transfer'
 import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import { readNetworkKey, swarmApi } from './distribution.js'
 import { exportsApi, NbdExports } from './exports.js'
+
+/** Indexes of changed blocks a diff lists (the count is always whole). */
+const DIFF_INDEXES_LISTED = 10_000
 import { createLifecycleParts } from './lifecycle-parts.js'
 import type { Lifecycle } from './lifecycle.js'
 import { exportConverted } from './format-export.js'
@@ -178,7 +181,7 @@ class DefaultDaemon implements CachePointDaemon {
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
       if (pulls.paused) personal.setPaused(true)
-      const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget) })
+      const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget), publisherKey, publish: async (ref) => await swarm.publish(parseVersionRef(ref)) })
       const token = await loadOrCreateToken(dataDir)
       const control = createControlServer({ api: this.metrics.api(this), changes: this, token, port: this.config.controlPort, logger: this.logger.child({ component: 'control' }) })
       const { lifecycle, api: lifecycleApi } = createLifecycleParts({
@@ -378,7 +381,8 @@ class DefaultDaemon implements CachePointDaemon {
       removedBlocks: d.removed.length,
       unchangedBlocks: Math.min(a.blocks.length, b.blocks.length) - d.changed.length,
       fetchBlocks: d.fetch.length,
-      fetchBytes: d.fetchBytes
+      fetchBytes: d.fetchBytes,
+      changed: d.changed.slice(0, DIFF_INDEXES_LISTED)
     }
   }
 

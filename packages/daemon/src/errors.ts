@@ -90,3 +90,15 @@ export class InvalidSubsetError extends CacheCloudError {
   static override name = 'InvalidSubsetError'
   constructor (message: string) { super(message, 'ERR_INVALID_SUBSET', 'usage') }
 }
+
+/** An overlay of that name exists already. */
+export class OverlayExistsError extends CacheCloudError {
+  static override name = 'OverlayExistsError'
+  constructor (message: string) { super(message, 'ERR_OVERLAY_EXISTS', 'exists') }
+}
+
+/** A clone of a clone beyond MAX_CLONE_DEPTH (or a loop of parents in damaged overlays). */
+export class CloneDepthError extends CacheCloudError {
+  static override name = 'CloneDepthError'
+  constructor (message: string) { super(message, 'ERR_CLONE_DEPTH', 'usage') }
+}

@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto'
-import { chmod, mkdir, readdir, readFile, rm } from 'node:fs/promises'
+import { chmod, mkdir, readFile } from 'node:fs/promises'
 import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
-import type { ExportBackground, ExportInfo, ExportsApi, OverlayInfo, ServeRequest } from '@cachecloud/control'
-import { formatVersionRef, isPaused, parseVersionRef, writeFileAtomic, type CID, type VersionRef } from '@cachecloud/core'
+import type { CommitOverlayRequest, CommitResultInfo, ExportBackground, ExportInfo, ExportsApi, OverlayInfo, RebaseOverlayRequest, ServeRequest } from '@cachecloud/control'
+import { formatVersionRef, isPaused, parseVersionRef, writeFileAtomic, type CID, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
-import { AddressInUseError, createNbdServer, createOverlay, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
+import type { PublisherKey } from '@cachecloud/manifest'
+import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, DEFAULT_MAX_CLIENTS, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
-import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR } from './constants.js'
-import { ExportNotFoundError, InvalidOverlayNameError, OverlayInUseError, OverlayNotFoundError } from './errors.js'
+import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR, POOL_CONNECTIONS_PER_EXPORT } from './constants.js'
+import { ExportNotFoundError, InvalidOverlayNameError, OverlayNotFoundError } from './errors.js'
+import { assertFree, cloneOverlay, commitOverlay, discardOverlay, listOverlays, OVERLAY_NAME, openChain, rebaseOverlay, type ClonesContext, type OverlayChain, type OverlayUser } from './exports-clones.js'
+import { openPool, poolMemberNames, type Pool } from './exports-pool.js'
 
 export interface ExportsInit {
   dataDir: string
@@ -26,6 +29,12 @@ export interface ExportsInit {
   onNbdRequest?: (event: NbdRequestEvent) => void
   /** Budget of reads on demand from peers; default: the swarm's. */
   receiveBudget?: (peer: string, bytes: number) => Promise<void>
+  /** Signs versions committed from overlays. */
+  publisherKey: PublisherKey
+  /** Announces a committed version (commit --publish). */
+  publish?: (ref: string) => Promise<unknown>
+  /** Memory budget of a pool's shared read cache. Default DEFAULT_CACHE_MAX_BYTES. */
+  poolCacheBytes?: number
 }
 
 /** Directory of the exports' Unix sockets, inside the data directory: mode 0700, each socket 0600. */
@@ -43,17 +52,18 @@ interface Served {
   socket?: string
   server: NbdServer
   device: ImageDevice
-  overlay?: { name: string, device: Overlay }
+  overlay?: { name: string, device: Overlay, chain: OverlayChain, writable: boolean }
+  pool?: Pool
   pull: boolean
   startedAt: string
   stopped: AbortController
 }
 
-const OVERLAY_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
-
 /** NBD exports of image versions served on demand, and their copy-on-write overlays (the daemon's exports API). */
 export class NbdExports implements ExportsApi {
   private readonly served = new Map<string, Served>()
+  /** Overlays an operation holds now (a commit reading it, a serve starting, a clone, discard or rebase), and what it is. */
+  private readonly held = new Map<string, string>()
 
   constructor (private readonly init: ExportsInit) {}
 
@@ -67,21 +77,48 @@ export class NbdExports implements ExportsApi {
     const dir = join(this.init.dataDir, SOCKETS_DIR)
     await mkdir(dir, { recursive: true, mode: 0o700 })
     await chmod(dir, 0o700) // nobody else may reach a socket in it, not even between its listen and its chmod
-    const file = `${name}${overlay === undefined ? '' : `.overlay-${overlay}`}.sock`
+    const file = `${name}${overlay === undefined ? '' : `.${overlay}`}.sock`
     const path = join(dir, file)
     if (Buffer.byteLength(path) <= MAX_SOCKET_PATH_BYTES) return path
     return join(dir, `${createHash('sha256').update(file).digest('hex').slice(0, 16)}.sock`)
   }
 
   async serve (request: ServeRequest): Promise<ExportInfo> {
-    const { swarm, libp2p, blockstore, logger } = this.init
     const ref = parseVersionRef(request.ref)
     const name = formatVersionRef(ref)
-    const socketPath = request.port === undefined ? await this.socketPath(name, request.overlay) : undefined
+    const socketPath = request.port === undefined ? await this.socketPath(name, request.pool !== undefined ? `pool-${request.pool.prefix}` : request.overlay === undefined ? undefined : `overlay-${request.overlay}`) : undefined
     if (socketPath !== undefined && this.served.has(socketPath)) throw new AddressInUseError(`${name} is already served at ${socketPath} (serve it again on TCP with --nbd 127.0.0.1:PORT, or stop it with: cachepoint image unserve ${basename(socketPath)})`)
     const dir = request.overlay === undefined ? undefined : this.overlayDir(request.overlay)
-    const user = [...this.served.values()].find(s => s.overlay?.name === request.overlay)
-    if (request.overlay !== undefined && user !== undefined) throw new OverlayInUseError(`overlay ${request.overlay} is in use by the export at ${user.id} (stop it with: cachepoint image unserve ${user.id})`)
+    const claimed = request.pool !== undefined ? poolMemberNames(request.pool) : request.overlay !== undefined ? [request.overlay] : []
+    for (const o of claimed) {
+      this.overlayDir(o)
+      assertFree((n) => this.userOf(n), o, 'serving it again')
+    }
+    // held from the check until the export is registered (or fails): a commit or another serve meanwhile is refused
+    for (const o of claimed) this.held.set(o, 'an export being started')
+    try {
+      return await this.open(request, ref, name, socketPath, dir)
+    } finally {
+      for (const o of claimed) this.held.delete(o)
+    }
+  }
+
+  /**
+   * Runs `fn` holding an overlay: checked free and held in the same turn, so that nothing else
+   * starts on it meanwhile; `fn` gets a userOf that does not count this hold.
+   */
+  private async holding<T> (name: string, reason: string, what: string, fn: (userOf: (n: string) => OverlayUser | undefined) => Promise<T>): Promise<T> {
+    assertFree((n) => this.userOf(n), name, what)
+    this.held.set(name, reason)
+    try {
+      return await fn((n) => n === name ? undefined : this.userOf(n))
+    } finally {
+      this.held.delete(name)
+    }
+  }
+
+  private async open (request: ServeRequest, ref: VersionRef, name: string, socketPath: string | undefined, dir: string | undefined): Promise<ExportInfo> {
+    const { swarm, libp2p, blockstore, logger } = this.init
     // the manifest from the catalog, or fetched from a peer and checked: nothing else moves yet
     const { cid, manifest } = await swarm.resolve(ref)
     const device = createImageDevice({
@@ -93,12 +130,20 @@ export class NbdExports implements ExportsApi {
       // reads from other sites cross the WAN: they spend its budget like any other transfer
       receiveBudget: this.init.receiveBudget ?? swarm.receiveBudget
     })
-    let overlay: Overlay | undefined
+    let chain: OverlayChain | undefined
+    let pool: Pool | undefined
     try {
-      if (dir !== undefined) overlay = await createOverlay({ dir, base: device, baseId: cid.toString(), label: name })
+      // a frozen overlay (the base of clones) is served read-only: its state must not move under them
+      const frozen = dir !== undefined && (await readOverlayInfo(dir).catch(() => undefined))?.frozen === true
+      if (dir !== undefined && request.overlay !== undefined) chain = await openChain(join(this.init.dataDir, OVERLAYS_DIR), request.overlay, device, cid.toString(), name, frozen)
+      const top = chain?.top
+      const overlay = top === undefined || !frozen ? top : undefined
+      const readOnly = top !== undefined && frozen ? { size: top.size, read: top.read.bind(top) } : undefined
+      if (request.pool !== undefined) pool = await openPool({ root: join(this.init.dataDir, OVERLAYS_DIR), base: device, baseId: cid.toString(), label: name, ...request.pool, cacheBytes: this.init.poolCacheBytes ?? DEFAULT_CACHE_MAX_BYTES })
       const server = createNbdServer({
-        exports: [{ name, description: `CacheCloud ${name}${overlay === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? device }],
+        exports: pool?.exports ?? [{ name, description: `CacheCloud ${name}${top === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? readOnly ?? device }],
         ...(socketPath === undefined ? { host: request.host ?? '127.0.0.1', port: request.port } : { socketPath }),
+        ...(pool === undefined ? {} : { maxClients: Math.max(DEFAULT_MAX_CLIENTS, POOL_CONNECTIONS_PER_EXPORT * pool.names.length) }),
         logger: logger.child({ component: 'nbd', export: name }),
         ...(this.init.onNbdRequest !== undefined ? { onRequest: this.init.onNbdRequest } : {})
       })
@@ -108,7 +153,8 @@ export class NbdExports implements ExportsApi {
       const s: Served = {
         id, request: socketPath === undefined ? { ...request, ref: name, host, port } : { ...request, ref: name }, ref, cid, host, port, server, device,
         ...(socketPath === undefined ? {} : { socket: socketPath }), pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
-        ...(overlay === undefined ? {} : { overlay: { name: request.overlay as string, device: overlay } })
+        ...(top === undefined || chain === undefined ? {} : { overlay: { name: request.overlay as string, device: top, chain, writable: overlay !== undefined } }),
+        ...(pool === undefined ? {} : { pool })
       }
       this.served.set(id, s)
       if (s.pull) this.pullBehind(s)
@@ -118,9 +164,64 @@ export class NbdExports implements ExportsApi {
       return await this.info(s)
     } catch (err) {
       device.close()
-      await overlay?.close()
+      await chain?.close()
+      await pool?.close()
       throw err
     }
+  }
+
+  /** The export writing to an overlay now (alone or as a pool member), if any. */
+  private userOf (name: string): OverlayUser | undefined {
+    const busy = this.held.get(name)
+    if (busy !== undefined) return { busy }
+    const id = [...this.served.values()].find(s => (s.overlay?.name === name && s.overlay.writable) || s.pool?.names.includes(name) === true)?.id
+    return id === undefined ? undefined : { id }
+  }
+
+  private clones (): ClonesContext {
+    const { catalog, blockstore, publisherKey, publish } = this.init
+    return {
+      root: join(this.init.dataDir, OVERLAYS_DIR), catalog, blockstore, publisherKey, ...(publish === undefined ? {} : { publish }),
+      userOf: (name) => this.userOf(name),
+      openVersion: async (cid, ref) => {
+        const manifest = await catalog.manifest(parseVersionRef(ref))
+        return { device: createImageDevice({ libp2p: this.init.libp2p, blockstore, manifest, manifestCid: cid, logger: this.init.logger.child({ commit: ref }) }) }
+      }
+    }
+  }
+
+  async commitOverlay (request: CommitOverlayRequest, onProgress: (event: ProgressEvent) => void = () => {}): Promise<CommitResultInfo> {
+    this.overlayDir(request.name)
+    // while it is read, nothing may write to it, discard or rebase it
+    const result = await this.holding(request.name, 'a commit', 'committing it', async (userOf) => await commitOverlay({ ...this.clones(), userOf }, request, onProgress))
+    this.init.logger.info({ ...result }, 'committed overlay %s as %s', request.name, result.ref)
+    this.init.onChange()
+    return result
+  }
+
+  async cloneOverlay (request: { from: string, name: string }): Promise<OverlayInfo> {
+    this.overlayDir(request.from)
+    this.overlayDir(request.name)
+    await this.holding(request.from, 'a clone', 'cloning it', async (userOf) => { await cloneOverlay({ ...this.clones(), userOf }, request.from, request.name) })
+    this.init.logger.info({ from: request.from, overlay: request.name }, 'cloned overlay %s as %s', request.from, request.name)
+    return await this.overlayInfo(request.name)
+  }
+
+  async rebaseOverlay (request: RebaseOverlayRequest): Promise<OverlayInfo> {
+    this.overlayDir(request.name)
+    const ref = parseVersionRef(request.ref)
+    await this.holding(request.name, 'a rebase', 'rebasing it', async (userOf) => {
+      const { cid, manifest } = await this.init.swarm.resolve(ref)
+      await rebaseOverlay({ ...this.clones(), userOf }, request.name, cid, formatVersionRef(ref), manifest.size)
+    })
+    this.init.logger.info({ overlay: request.name, ref: request.ref }, 'rebased overlay %s on %s, its writes dropped', request.name, request.ref)
+    return await this.overlayInfo(request.name)
+  }
+
+  private async overlayInfo (name: string): Promise<OverlayInfo> {
+    const info = (await this.overlays()).find(o => o.name === name)
+    if (info === undefined) throw new OverlayNotFoundError(`no overlay named ${name} (list them with: cachepoint image overlays)`)
+    return info
   }
 
   /** Pulls the rest of the version while it is served; a failed pull is tried again until the export stops. */
@@ -166,8 +267,9 @@ export class NbdExports implements ExportsApi {
       port: s.port,
       socket: s.socket ?? null,
       size: s.device.size,
-      writable: s.overlay !== undefined,
+      writable: s.overlay?.writable === true || s.pool !== undefined,
       overlay: s.overlay?.name ?? null,
+      pool: s.pool === undefined ? null : s.pool.info(uriOf(s)),
       clients: s.server.clients,
       connections: s.server.connectionsServed,
       startedAt: s.startedAt,
@@ -204,30 +306,23 @@ export class NbdExports implements ExportsApi {
     s.stopped.abort(new Error('export stopped'))
     await s.server.stop()
     s.device.close()
-    await s.overlay?.device.close()
+    await s.overlay?.chain.close()
+    await s.pool?.close()
   }
 
   async overlays (): Promise<OverlayInfo[]> {
-    const root = join(this.init.dataDir, OVERLAYS_DIR)
-    const names = await readdir(root).catch((err: NodeJS.ErrnoException) => { if (err.code === 'ENOENT') return []; throw err })
-    const out: OverlayInfo[] = []
-    for (const name of names.sort()) {
-      if (!OVERLAY_NAME.test(name)) continue
-      const info = await readOverlayInfo(join(root, name)).catch(() => undefined)
-      if (info === undefined) continue
-      const user = [...this.served.values()].find(s => s.overlay?.name === name)
-      const written = user?.overlay?.device.writtenChunks ?? await countWritten(join(root, name))
-      out.push({ name, ref: info.label, baseCid: info.baseId, size: info.size, writtenBytes: Math.min(info.size, written * info.chunkBytes), createdAt: info.createdAt, inUseBy: user?.id ?? null })
+    const live = new Map<string, Overlay>()
+    for (const x of this.served.values()) {
+      if (x.overlay !== undefined) live.set(x.overlay.name, x.overlay.device)
+      for (const m of x.pool?.members ?? []) live.set(m.name, m.overlay)
     }
-    return out
+    return await listOverlays(this.clones(), (name) => live.get(name))
   }
 
   async discardOverlay (name: string): Promise<OverlayInfo> {
-    const dir = this.overlayDir(name)
-    const info = (await this.overlays()).find(o => o.name === name)
-    if (info === undefined) throw new OverlayNotFoundError(`no overlay named ${name} (list them with: cachepoint image overlays)`)
-    if (info.inUseBy !== null) throw new OverlayInUseError(`overlay ${name} is in use by the export at ${info.inUseBy} (stop it with: cachepoint image unserve ${info.inUseBy})`)
-    await rm(dir, { recursive: true, force: true })
+    this.overlayDir(name)
+    const info = await this.overlayInfo(name)
+    await this.holding(name, 'a discard', 'discarding it', async (userOf) => { await discardOverlay({ ...this.clones(), userOf }, name) })
     this.init.logger.info({ overlay: name, ref: info.ref }, 'discarded overlay %s', name)
     return info
   }
@@ -272,13 +367,6 @@ export class NbdExports implements ExportsApi {
   }
 }
 
-async function countWritten (dir: string): Promise<number> {
-  const map = await readFile(join(dir, 'map')).catch(() => new Uint8Array(0))
-  let n = 0
-  for (const byte of map) for (let b = byte; b !== 0; b &= b - 1) n++
-  return n
-}
-
 /** The exports part of the control API, delegating to the running daemon's NbdExports. */
 export function exportsApi (exports: () => NbdExports): ExportsApi {
   return {
@@ -286,7 +374,10 @@ export function exportsApi (exports: () => NbdExports): ExportsApi {
     exports: async () => await exports().exports(),
     unserve: async (id) => await exports().unserve(id),
     overlays: async () => await exports().overlays(),
-    discardOverlay: async (name) => await exports().discardOverlay(name)
+    discardOverlay: async (name) => await exports().discardOverlay(name),
+    commitOverlay: async (request, onProgress) => await exports().commitOverlay(request, onProgress),
+    cloneOverlay: async (request) => await exports().cloneOverlay(request),
+    rebaseOverlay: async (request) => await exports().rebaseOverlay(request)
   }
 }
 

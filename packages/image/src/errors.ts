@@ -67,3 +67,9 @@ export class DiskToolMissingError extends CacheCloudError {
   static override name = 'DiskToolMissingError'
   constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_DISK_TOOL_MISSING', 'missing-tool', options) }
 }
+
+/** The writes to commit do not cover exactly the base version (another size). */
+export class CommitSizeMismatchError extends CacheCloudError {
+  static override name = 'CommitSizeMismatchError'
+  constructor (message: string) { super(message, 'ERR_COMMIT_SIZE_MISMATCH', 'integrity') }
+}

@@ -3,7 +3,8 @@
  *
  * Images and their versions: streaming import of a raw disk image into
  * fixed-size aligned blocks (all-zero blocks become holes), sparse export
- * bit-identical to the original, diff between versions, and the catalog of
+ * bit-identical to the original, diff between versions, a new version from
+ * the blocks written on top of another (`commitVersion`: linked clones), and the catalog of
  * versions a node holds (NAME@VERSION -> manifest CID, complete or pulling).
  *
  * @example
@@ -23,6 +24,7 @@ export * from './completeness.js'
 export * from './check.js'
 export * from './import.js'
 export * from './export.js'
+export * from './commit.js'
 export * from './disk-format.js'
 export * from './image-source.js'
 export { convertFromNbd, diskInfo, findTool, type DiskInfo } from './qemu-img.js'

@@ -95,3 +95,7 @@ export const MAX_SOCKET_PATH_BYTES = 107
 /** Mode of an overlay's files (meta.json, map, data: a guest's disk writes) and of its directory. */
 export const OVERLAY_FILE_MODE = 0o600
 export const OVERLAY_DIR_MODE = 0o700
+/** Bytes per block of a pool's shared read cache (an image's default block size). */
+export const DEFAULT_CACHE_BLOCK_BYTES = 256 * 1024
+/** Memory budget of a pool's shared read cache. */
+export const DEFAULT_CACHE_MAX_BYTES = 256 * 1024 * 1024

@@ -30,3 +30,9 @@ export class OverlayMismatchError extends CacheCloudError {
   static override name = 'OverlayMismatchError'
   constructor (message: string) { super(message, 'ERR_OVERLAY_MISMATCH', 'in-use') }
 }
+
+/** The overlay is the base of a clone (frozen): it may be read, committed or cloned again, not written. */
+export class OverlayFrozenError extends CacheCloudError {
+  static override name = 'OverlayFrozenError'
+  constructor (message: string) { super(message, 'ERR_OVERLAY_FROZEN', 'in-use') }
+}

@@ -6,7 +6,9 @@
  * (nothing here knows about CacheCloud). A device without `write` is exported read-only
  * (writes get EPERM); a failed read gets EIO; request sizes are bounded. `createOverlay`
  * turns a read-only device into a writable copy-on-write one whose writes go to a local
- * delta. Wire format: docs/formats/nbd.md.
+ * delta; an overlay opened `readOnly` is a layer under a clone of it (clones of clones), and
+ * `createBlockCache` puts one bounded LRU cache in front of a device that many overlays share
+ * (a pool of clones). Wire format: docs/formats/nbd.md.
  *
  * @example
  * ```ts
@@ -84,4 +86,5 @@ export function createNbdServer (init: NbdServerInit): NbdServer {
 
 export * from './constants.js'
 export * from './errors.js'
-export { createOverlay, readOverlayInfo, type Overlay, type OverlayInit, type OverlayInfo } from './overlay.js'
+export { createOverlay, freezeOverlay, readOverlayChunks, readOverlayInfo, type Overlay, type OverlayInit, type OverlayInfo } from './overlay.js'
+export { createBlockCache, type BlockCache, type BlockCacheInit, type BlockCacheStats } from './block-cache.js'

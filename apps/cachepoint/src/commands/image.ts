@@ -12,6 +12,7 @@ import type { GlobalOptions } from '../paths.js'
 import { createProgressRenderer } from '../progress.js'
 import { registerServeCommands } from './serve.js'
 import { registerImageLifecycle } from './image-lifecycle.js'
+import { registerCloneCommands } from './image-clones.js'
 import { registerSwarmCommands } from './swarm.js'
 
 /** Runs a streamed daemon operation with a progress display; `gone` says what a daemon that dies meanwhile means for it. */
@@ -118,7 +119,8 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
       output(g, d, () => [
         `${d.from} -> ${d.to} (block size ${formatBytes(d.blockSize)})`,
         `  changed ${d.changedBlocks}, added ${d.addedBlocks}, removed ${d.removedBlocks}, unchanged ${count(d.unchangedBlocks, 'block')}`,
-        `  a node holding ${d.from} fetches ${count(d.fetchBlocks, 'block')}, ${formatBytes(d.fetchBytes)}`
+        `  a node holding ${d.from} fetches ${count(d.fetchBlocks, 'block')}, ${formatBytes(d.fetchBytes)}`,
+        ...(d.changed === undefined || d.changed.length === 0 ? [] : [`  changed blocks: ${d.changed.slice(0, 64).join(' ')}${d.changedBlocks > 64 ? ` ... (${d.changedBlocks} in all; --json lists them)` : ''}`])
       ].join('\n'))
     })
 
@@ -133,6 +135,7 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
   registerSwarmCommands(image, globals)
   registerImageLifecycle(image, globals)
   registerServeCommands(image, globals)
+  registerCloneCommands(image, globals)
 }
 
 function parseLevel (text: string): number {

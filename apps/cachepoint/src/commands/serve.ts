@@ -34,7 +34,7 @@ function latencyText (e: ExportInfo): string {
 export function exportLines (exports: ExportInfo[]): string[] {
   if (exports.length === 0) return []
   return ['', 'NBD exports:', table(['EXPORT', 'IMAGE', 'MODE', 'CLIENTS', 'READS', 'ON DEMAND', 'LATENCY (ON DEMAND)', 'FAILED', 'BACKGROUND PULL'], exports.map(e => [
-    e.uri, e.ref, e.writable ? `overlay ${e.overlay ?? ''}` : 'read-only', String(e.clients),
+    e.uri, e.ref, e.pool !== null ? `pool of ${e.pool.count} (${e.pool.prefix}-N)` : e.writable ? `overlay ${e.overlay ?? ''}` : e.overlay !== null ? `read-only, frozen overlay ${e.overlay}` : 'read-only', String(e.clients),
     `${e.reads.reads} (${formatBytes(e.reads.readBytes)})`, `${e.reads.onDemandReads} reads, ${formatBytes(e.reads.fetchedBytes)}`,
     latencyText(e), String(e.reads.failedReads), backgroundText(e)
   ]))]
@@ -46,21 +46,27 @@ export function registerServeCommands (image: Command, globals: () => GlobalOpti
     .description('serve a version as an NBD export now: blocks not yet here are fetched from peers when read, the rest is pulled in the background')
     .argument('<ref>', 'NAME@VERSION (held, pulling, or offered by a peer)')
     .option('--nbd <address>', 'serve on TCP at PORT or HOST:PORT instead of the default Unix socket (mode 0600, in the data directory); NBD has no authentication, so anyone who reaches the port can read the disk')
-    .option('--writable <overlay>', 'writable export: writes go to this copy-on-write overlay (created if missing, kept after unserve)')
+    .option('--writable <overlay>', 'writable export: writes go to this copy-on-write overlay (created if missing, kept after unserve); with --pool, the prefix of the pool\'s overlays')
+    .option('--pool <n>', 'serve N writable exports PREFIX-1 ... PREFIX-N (with --writable PREFIX) on one listener, an overlay each, one shared read cache')
     .option('--no-pull', 'do not pull the rest of the version in the background: fetch only what is read')
     .option('--timeout <seconds>', 'a read whose blocks no peer delivers in this time fails with an I/O error', '10')
-    .action(async (ref: string, opts: { nbd?: string, writable?: string, pull: boolean, timeout: string }) => {
+    .action(async (ref: string, opts: { nbd?: string, writable?: string, pool?: string, pull: boolean, timeout: string }) => {
       const g = globals()
       parseVersionRef(ref)
       const address = opts.nbd === undefined ? {} : parseNbdAddress(opts.nbd)
       const timeout = Number(opts.timeout)
       if (!(timeout > 0) || timeout > 3600) throw new UsageError(`--timeout ${opts.timeout}: expected seconds, more than 0 and at most 3600`)
-      const e = await (await daemonClient(g)).serve({ ref, ...address, overlay: opts.writable, pull: opts.pull, fetchTimeoutMs: Math.round(timeout * 1000) })
+      const n = opts.pool === undefined ? undefined : Number(opts.pool)
+      if (n !== undefined && (!Number.isInteger(n) || n < 1 || n > 1000)) throw new UsageError(`--pool ${opts.pool ?? ''}: expected a whole number from 1 to 1000`)
+      if (n !== undefined && opts.writable === undefined) throw new UsageError('--pool N needs --writable PREFIX (the pool\'s overlays are PREFIX-1 ... PREFIX-N)')
+      const target = n === undefined ? { overlay: opts.writable } : { pool: { count: n, prefix: opts.writable as string } }
+      const e = await (await daemonClient(g)).serve({ ref, ...address, ...target, pull: opts.pull, fetchTimeoutMs: Math.round(timeout * 1000) })
       const stopId = e.socket === null ? e.id : e.socket.slice(e.socket.lastIndexOf('/') + 1)
       output(g, e, () => [
-        `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.writable ? `writable, overlay ${e.overlay ?? ''}` : 'read-only'}${e.socket === null ? '' : ', only this user may connect'})`,
+        `serving ${e.ref} (${formatBytes(e.size)}) at ${e.uri} (${e.pool !== null ? `pool of ${e.pool.count} writable exports` : e.writable ? `writable, overlay ${e.overlay ?? ''}` : e.overlay !== null ? `read-only: overlay ${e.overlay} is frozen, the base of clones` : 'read-only'}${e.socket === null ? '' : ', only this user may connect'})`,
+        ...(e.pool === null ? [] : [`  pool of ${e.pool.count} writable exports, ready in ${e.pool.readyMs.toFixed(0)} ms:`, ...e.pool.members.map(m => `    ${m.name}: ${m.uri}`)]),
         `  background pull: ${backgroundText(e)}`,
-        `  e.g. qemu-img convert -f raw '${e.uri}' out.raw; stop with: cachepoint image unserve ${stopId}`
+        `  e.g. qemu-img convert -f raw '${e.pool?.members[0]?.uri ?? e.uri}' out.raw; stop with: cachepoint image unserve ${stopId}`
       ].join('\n'))
     })
 
@@ -79,16 +85,6 @@ export function registerServeCommands (image: Command, globals: () => GlobalOpti
       const g = globals()
       const e = await (await daemonClient(g)).unserve(id)
       output(g, e, () => `stopped ${e.uri} (${e.ref}): ${e.reads.reads} reads, ${formatBytes(e.reads.fetchedBytes)} fetched on demand`)
-    })
-
-  image.command('overlays')
-    .description('copy-on-write overlays of writable exports')
-    .action(async () => {
-      const g = globals()
-      const list = await (await daemonClient(g)).overlays()
-      output(g, list, () => list.length === 0 ? 'no overlays' : table(['OVERLAY', 'IMAGE', 'WRITTEN', 'CREATED', 'IN USE BY'], list.map(o => [
-        o.name, o.ref, formatBytes(o.writtenBytes), o.createdAt, o.inUseBy ?? '-'
-      ])))
     })
 
   image.command('discard-overlay')
