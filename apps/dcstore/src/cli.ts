@@ -9,6 +9,7 @@ import { registerAdmin } from './commands/admin.js'
 import { registerAudit } from './commands/audit.js'
 import { registerCheck } from './commands/check.js'
 import { registerDiscover } from './commands/discover.js'
+import { registerMatter } from './commands/matter.js'
 import { registerServe } from './commands/serve.js'
 import type { GlobalOptions } from './context.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -30,6 +31,7 @@ registerAdmin(program, globals)
 registerAudit(program, globals)
 registerCheck(program, globals)
 registerDiscover(program, globals)
+registerMatter(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 
 try {

@@ -23,7 +23,13 @@ const BY_CODE: Record<string, number> = {
   ERR_DISCOVERY_KEY_REQUIRED: EXIT.usage,
   ERR_EXPORT_TARGET_NOT_EMPTY: EXIT.usage,
   ERR_INVALID_METRICS_CONFIG: EXIT.usage,
-  ERR_METRICS_LISTEN_FAILED: EXIT.inUse
+  ERR_METRICS_LISTEN_FAILED: EXIT.inUse,
+  ERR_MATTER_NOT_FOUND: EXIT.notFound,
+  ERR_HOLD_NOT_FOUND: EXIT.notFound,
+  ERR_MATTER_EXISTS: EXIT.usage,
+  ERR_INVALID_MATTER: EXIT.usage,
+  ERR_NOT_IN_MATTER: EXIT.usage,
+  ERR_INVALID_DISCOVERY_TIME: EXIT.usage
 }
 
 export function exitCodeFor (err: unknown): number {

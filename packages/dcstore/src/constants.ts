@@ -43,3 +43,11 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000
 export const CHECK_MAX_DEPTH = 1024
 /** CIDs listed per damage item in a check report (the count is always given). */
 export const CHECK_MAX_LISTED = 20
+/** Matter ids (what counsel types: `--matter ID`). */
+export const MATTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+/** Longest matter name, hold reason and path glob accepted. */
+export const MAX_MATTER_NAME = 200
+export const MAX_HOLD_REASON = 1000
+export const MAX_HOLD_GLOB = 1024
+/** Most custodians of one matter. */
+export const MAX_MATTER_CUSTODIANS = 1000

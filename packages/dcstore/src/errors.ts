@@ -65,3 +65,39 @@ export class InvalidAuditKeyError extends CacheCloudError {
   static override name = 'InvalidAuditKeyError'
   constructor (message: string) { super(message, 'ERR_INVALID_AUDIT_KEY') }
 }
+
+/** No matter with that id. */
+export class MatterNotFoundError extends CacheCloudError {
+  static override name = 'MatterNotFoundError'
+  constructor (message: string) { super(message, 'ERR_MATTER_NOT_FOUND') }
+}
+
+/** A matter with that id exists already. */
+export class MatterExistsError extends CacheCloudError {
+  static override name = 'MatterExistsError'
+  constructor (message: string) { super(message, 'ERR_MATTER_EXISTS') }
+}
+
+/** A matter or hold that cannot be made as given (bad id, name, custodian, date range, glob or reason). */
+export class InvalidMatterError extends CacheCloudError {
+  static override name = 'InvalidMatterError'
+  constructor (message: string) { super(message, 'ERR_INVALID_MATTER') }
+}
+
+/** A query or hold in a matter names a user who is not one of its custodians. */
+export class NotInMatterError extends CacheCloudError {
+  static override name = 'NotInMatterError'
+  constructor (message: string) { super(message, 'ERR_NOT_IN_MATTER') }
+}
+
+/** No active hold with that id. */
+export class HoldNotFoundError extends CacheCloudError {
+  static override name = 'HoldNotFoundError'
+  constructor (message: string) { super(message, 'ERR_HOLD_NOT_FOUND') }
+}
+
+/** A time argument that is not an ISO-8601 time. */
+export class InvalidTimeError extends CacheCloudError {
+  static override name = 'InvalidTimeError'
+  constructor (message: string) { super(message, 'ERR_INVALID_DISCOVERY_TIME') }
+}

@@ -1,5 +1,6 @@
 import pg from 'pg'
-import type { FileRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+import type { FileRow, HoldQuery, HoldRow, MatterRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
 
 // The PostgreSQL backend of VersionIndex, for a large installation. Same
 // tables as the SQLite backend (docs/formats/personal.md#store-data-directory).
@@ -18,6 +19,14 @@ CREATE TABLE IF NOT EXISTS files (
 );
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_user_path ON files ("user", path);
+CREATE TABLE IF NOT EXISTS matters (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, custodians TEXT NOT NULL, from_ms BIGINT, to_ms BIGINT, created_ms BIGINT NOT NULL, created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holds (
+  id TEXT PRIMARY KEY, matter TEXT NOT NULL REFERENCES matters (id), custodian TEXT NOT NULL, from_ms BIGINT, to_ms BIGINT, glob TEXT,
+  placed_ms BIGINT NOT NULL, placed_by TEXT NOT NULL, reason TEXT NOT NULL, released_ms BIGINT, released_by TEXT, release_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS holds_custodian ON holds (custodian);
 `
 
 /** Rows inserted per statement (unnest of column arrays). */
@@ -140,5 +149,41 @@ export class PgVersionIndex implements VersionIndex {
     args.push(q.limit ?? 100_000)
     const sql = `SELECT * FROM files ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY snapshot_ms, path COLLATE "C" LIMIT $${args.length}`
     return (await this.p.query(sql, args)).rows.map(toFile)
+  }
+
+  async createMatter (m: MatterRow): Promise<boolean> {
+    const r = matterSql(m)
+    return (await this.p.query('INSERT INTO matters VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING',
+      [r.id, r.name, r.custodians, r.from_ms, r.to_ms, r.created_ms, r.created_by])).rowCount === 1
+  }
+
+  async getMatter (id: string): Promise<MatterRow | undefined> {
+    const rows = (await this.p.query('SELECT * FROM matters WHERE id = $1', [id])).rows as MatterSql[]
+    return rows[0] === undefined ? undefined : toMatter(rows[0])
+  }
+
+  async matters (): Promise<MatterRow[]> {
+    return ((await this.p.query('SELECT * FROM matters ORDER BY id COLLATE "C"')).rows as MatterSql[]).map(toMatter)
+  }
+
+  async placeHold (h: HoldRow): Promise<void> {
+    const r = holdSql(h)
+    await this.p.query('INSERT INTO holds VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)',
+      [r.id, r.matter, r.custodian, r.from_ms, r.to_ms, r.glob, r.placed_ms, r.placed_by, r.reason, r.released_ms, r.released_by, r.release_reason])
+  }
+
+  async releaseHold (id: string, rel: { releasedMs: number, releasedBy: string, releaseReason: string }): Promise<boolean> {
+    return (await this.p.query('UPDATE holds SET released_ms = $1, released_by = $2, release_reason = $3 WHERE id = $4 AND released_ms IS NULL',
+      [rel.releasedMs, rel.releasedBy, rel.releaseReason, id])).rowCount === 1
+  }
+
+  async holds (q: HoldQuery): Promise<HoldRow[]> {
+    const where: string[] = []; const args: Array<string | number> = []
+    const add = (sql: string, v: string | number): void => { args.push(v); where.push(sql.replace('?', `$${args.length}`)) }
+    if (q.matter !== undefined) add('matter = ?', q.matter)
+    if (q.custodian !== undefined) add('custodian = ?', q.custodian)
+    if (q.active === true) where.push('released_ms IS NULL')
+    const sql = `SELECT * FROM holds ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY placed_ms, id COLLATE "C"`
+    return ((await this.p.query(sql, args)).rows as HoldSql[]).map(toHold)
   }
 }

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
-import type { FileRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+import type { FileRow, HoldQuery, HoldRow, MatterRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
 
 const SCHEMA = `
 PRAGMA journal_mode = WAL;
@@ -17,6 +18,14 @@ CREATE TABLE IF NOT EXISTS files (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS files_sha256 ON files (sha256);
 CREATE INDEX IF NOT EXISTS files_user_path ON files (user, path);
+CREATE TABLE IF NOT EXISTS matters (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, custodians TEXT NOT NULL, from_ms INTEGER, to_ms INTEGER, created_ms INTEGER NOT NULL, created_by TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS holds (
+  id TEXT PRIMARY KEY, matter TEXT NOT NULL REFERENCES matters (id), custodian TEXT NOT NULL, from_ms INTEGER, to_ms INTEGER, glob TEXT,
+  placed_ms INTEGER NOT NULL, placed_by TEXT NOT NULL, reason TEXT NOT NULL, released_ms INTEGER, released_by TEXT, release_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS holds_custodian ON holds (custodian);
 `
 
 interface SnapshotSql { cid: string, user: string, node: string, time_ms: number, parent: string | null, root: string, files: number, bytes: number, committed_ms: number }
@@ -39,6 +48,7 @@ export class SqliteVersionIndex implements VersionIndex {
   async start (): Promise<void> {
     this.db = new Database(this.path)
     this.db.exec(SCHEMA)
+    this.db.pragma('foreign_keys = ON') // a hold names an existing matter
   }
 
   async stop (): Promise<void> {
@@ -98,5 +108,39 @@ export class SqliteVersionIndex implements VersionIndex {
     if (q.sha256 !== undefined) { where.push('sha256 = ?'); args.push(q.sha256.toLowerCase()) }
     const sql = `SELECT * FROM files ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY snapshot_ms, path LIMIT ?`
     return (this.d.prepare(sql).all(...args, q.limit ?? 100_000) as FileSql[]).map(toFile)
+  }
+
+  async createMatter (m: MatterRow): Promise<boolean> {
+    const r = matterSql(m)
+    return this.d.prepare('INSERT OR IGNORE INTO matters VALUES (?, ?, ?, ?, ?, ?, ?)').run(r.id, r.name, r.custodians, r.from_ms, r.to_ms, r.created_ms, r.created_by).changes === 1
+  }
+
+  async getMatter (id: string): Promise<MatterRow | undefined> {
+    const r = this.d.prepare('SELECT * FROM matters WHERE id = ?').get(id) as MatterSql | undefined
+    return r === undefined ? undefined : toMatter(r)
+  }
+
+  async matters (): Promise<MatterRow[]> {
+    return (this.d.prepare('SELECT * FROM matters ORDER BY id').all() as MatterSql[]).map(toMatter)
+  }
+
+  async placeHold (h: HoldRow): Promise<void> {
+    const r = holdSql(h)
+    this.d.prepare('INSERT INTO holds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(r.id, r.matter, r.custodian, r.from_ms, r.to_ms, r.glob, r.placed_ms, r.placed_by, r.reason, r.released_ms, r.released_by, r.release_reason)
+  }
+
+  async releaseHold (id: string, rel: { releasedMs: number, releasedBy: string, releaseReason: string }): Promise<boolean> {
+    return this.d.prepare('UPDATE holds SET released_ms = ?, released_by = ?, release_reason = ? WHERE id = ? AND released_ms IS NULL')
+      .run(rel.releasedMs, rel.releasedBy, rel.releaseReason, id).changes === 1
+  }
+
+  async holds (q: HoldQuery): Promise<HoldRow[]> {
+    const where: string[] = []; const args: Array<string | number> = []
+    if (q.matter !== undefined) { where.push('matter = ?'); args.push(q.matter) }
+    if (q.custodian !== undefined) { where.push('custodian = ?'); args.push(q.custodian) }
+    if (q.active === true) where.push('released_ms IS NULL')
+    const sql = `SELECT * FROM holds ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY placed_ms, id`
+    return (this.d.prepare(sql).all(...args) as HoldSql[]).map(toHold)
   }
 }

@@ -49,7 +49,7 @@ export interface SearchQuery {
  * The index of every file version: one interface, an SQLite backend by
  * default; every backend passes the suite in test/index-suite.ts.
  */
-export interface VersionIndex {
+export interface VersionIndex extends MatterIndex {
   start(): Promise<void>
   stop(): Promise<void>
   hasSnapshot(cid: string): Promise<boolean>
@@ -65,4 +65,59 @@ export interface VersionIndex {
   search(query: SearchQuery): Promise<FileRow[]>
   /** Removes snapshots and their files in one transaction (retention only); returns how many were removed. */
   removeSnapshots(cids: string[]): Promise<number>
+}
+
+/** A legal matter (case): who it concerns and when. Its audit trail is the audit log's entries that name it (`params.matter`). */
+export interface MatterRow {
+  /** Stable id counsel uses (`MATTER_ID_PATTERN`). */
+  id: string
+  name: string
+  /** Users whose data the matter concerns. */
+  custodians: string[]
+  /** Optional inclusive date range of the matter, ms since the epoch. */
+  fromMs: number | null
+  toMs: number | null
+  createdMs: number
+  createdBy: string
+}
+
+/** A legal hold within a matter: what retention must keep of one custodian (optionally a date range and a path glob). */
+export interface HoldRow {
+  id: string
+  matter: string
+  custodian: string
+  /** Inclusive bounds on snapshot time: the custodian's data as it was at every time in the range (null: unbounded). */
+  fromMs: number | null
+  toMs: number | null
+  /** Only snapshots holding a file whose path matches (null: every snapshot). */
+  glob: string | null
+  placedMs: number
+  placedBy: string
+  reason: string
+  /** Set when released; a released hold keeps nothing. */
+  releasedMs: number | null
+  releasedBy: string | null
+  releaseReason: string | null
+}
+
+export interface HoldQuery {
+  matter?: string
+  custodian?: string
+  /** true: only holds not released. */
+  active?: boolean
+}
+
+/** Matters and holds, kept beside the file versions in the same database (and under the same contract suite). */
+export interface MatterIndex {
+  /** False (nothing written) when a matter with that id exists. */
+  createMatter(matter: MatterRow): Promise<boolean>
+  getMatter(id: string): Promise<MatterRow | undefined>
+  /** Every matter, by id. */
+  matters(): Promise<MatterRow[]>
+  /** Adds a hold (its matter must exist). */
+  placeHold(hold: HoldRow): Promise<void>
+  /** Marks an active hold released; false when there is no such active hold. */
+  releaseHold(id: string, release: { releasedMs: number, releasedBy: string, releaseReason: string }): Promise<boolean>
+  /** Holds by placement time, oldest first. */
+  holds(query: HoldQuery): Promise<HoldRow[]>
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import type { FileRow, SnapshotRow, VersionIndex } from '../src/index.js'
+import type { FileRow, HoldRow, MatterRow, SnapshotRow, VersionIndex } from '../src/index.js'
 
 /** The contract of every VersionIndex backend. `create` returns a fresh, empty index. */
 export function versionIndexSuite (name: string, create: () => Promise<{ index: VersionIndex, cleanup: () => Promise<void> }>): void {
@@ -68,6 +68,36 @@ export function versionIndexSuite (name: string, create: () => Promise<{ index: 
       assert.deepEqual(await index.files('s1'), [])
       assert.deepEqual((await index.snapshots({})).map(s => s.cid), ['s3', 's2'])
       assert.deepEqual((await index.search({ glob: 'docs/*' })).map(f => f.snapshot), ['s2'])
+    })
+
+    const matter = (id: string, fromMs: number | null): MatterRow => ({ id, name: `Matter ${id}`, custodians: ['alice', 'bob'], fromMs, toMs: fromMs === null ? null : fromMs + 10, createdMs: 100, createdBy: 'counsel' })
+    const hold = (id: string, m: string, custodian: string, placedMs: number, glob: string | null = null): HoldRow => ({
+      id, matter: m, custodian, fromMs: null, toMs: 2_000_000_000_000, glob, placedMs, placedBy: 'counsel', reason: 'complaint filed', releasedMs: null, releasedBy: null, releaseReason: null
+    })
+
+    it('keeps matters: created once, read back whole, listed by id', async () => {
+      assert.equal(await index.createMatter(matter('m2', null)), true)
+      assert.equal(await index.createMatter(matter('m1', 1_700_000_000_000)), true)
+      assert.equal(await index.createMatter({ ...matter('m1', null), name: 'other' }), false)
+      assert.deepEqual(await index.getMatter('m1'), matter('m1', 1_700_000_000_000))
+      assert.equal(await index.getMatter('nope'), undefined)
+      assert.deepEqual((await index.matters()).map(m => m.id), ['m1', 'm2'])
+      assert.deepEqual((await index.matters())[1], matter('m2', null))
+    })
+
+    it('keeps holds: placed in an existing matter, listed by matter, custodian and activity, released once', async () => {
+      await index.placeHold(hold('h2', 'm1', 'alice', 20, '*.pdf'))
+      await index.placeHold(hold('h1', 'm1', 'bob', 10))
+      await index.placeHold(hold('h3', 'm2', 'alice', 30))
+      await assert.rejects(index.placeHold(hold('h4', 'no-such-matter', 'alice', 40)))
+      await assert.rejects(index.placeHold(hold('h1', 'm2', 'alice', 50)))
+      assert.deepEqual((await index.holds({})).map(h => h.id), ['h1', 'h2', 'h3'])
+      assert.deepEqual(await index.holds({ matter: 'm1', custodian: 'alice' }), [hold('h2', 'm1', 'alice', 20, '*.pdf')])
+      assert.equal(await index.releaseHold('h2', { releasedMs: 60, releasedBy: 'partner', releaseReason: 'settled' }), true)
+      assert.equal(await index.releaseHold('h2', { releasedMs: 70, releasedBy: 'x', releaseReason: 'again' }), false)
+      assert.equal(await index.releaseHold('missing', { releasedMs: 70, releasedBy: 'x', releaseReason: 'none' }), false)
+      assert.deepEqual((await index.holds({ active: true })).map(h => h.id), ['h1', 'h3'])
+      assert.deepEqual((await index.holds({ custodian: 'alice' }))[0], { ...hold('h2', 'm1', 'alice', 20, '*.pdf'), releasedMs: 60, releasedBy: 'partner', releaseReason: 'settled' })
     })
   })
 }

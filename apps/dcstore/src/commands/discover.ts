@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { Command } from 'commander'
-import { NoSnapshotError, type FileRow } from '@cachecloud/dcstore'
+import { NoSnapshotError, type FileRow, type InMatter } from '@cachecloud/dcstore'
 import { print, printable, withStore, type GlobalOptions } from '../context.js'
 
 const run$ = promisify(execFile)
@@ -21,13 +21,17 @@ const time = (t: string): string => {
   return new Date(ms).toISOString()
 }
 
+const MATTER = '--matter <id>'
+const MATTER_HELP = 'run in a matter: only its custodians, recorded against it in the audit log'
+const inMatter = (o: { matter?: string }): InMatter => o.matter === undefined ? {} : { matter: o.matter }
+
 export function registerDiscover (program: Command, globals: () => GlobalOptions): void {
   const d = program.command('discover').description('legal discovery over every replicated snapshot (each query is audited)')
 
   d.command('tree').description('what a user had at a time: every file with its SHA-256')
-    .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString())
-    .action(async (o: { user: string, at: string }) => {
-      const tree = await withStore(globals(), async s => await s.discovery.treeAt(o.user, time(o.at)))
+    .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString()).option(MATTER, MATTER_HELP)
+    .action(async (o: { user: string, at: string, matter?: string }) => {
+      const tree = await withStore(globals(), async s => await s.discovery.treeAt(o.user, time(o.at), inMatter(o)))
       if (tree.snapshots.length === 0) noSnapshots(globals(), o.user, time(o.at))
       print(globals(), tree, () => [
         ...tree.snapshots.map(s => `# node ${s.node} snapshot ${s.cid} at ${new Date(s.timeMs).toISOString()}`),
@@ -36,38 +40,39 @@ export function registerDiscover (program: Command, globals: () => GlobalOptions
     })
 
   d.command('diff').description('what changed between two times')
-    .requiredOption('--user <name>').requiredOption('--from <time>').requiredOption('--to <time>')
-    .action(async (o: { user: string, from: string, to: string }) => {
-      const diff = await withStore(globals(), async s => await s.discovery.diff(o.user, time(o.from), time(o.to)))
+    .requiredOption('--user <name>').requiredOption('--from <time>').requiredOption('--to <time>').option(MATTER, MATTER_HELP)
+    .action(async (o: { user: string, from: string, to: string, matter?: string }) => {
+      const diff = await withStore(globals(), async s => await s.discovery.diff(o.user, time(o.from), time(o.to), inMatter(o)))
       print(globals(), diff, () => [
         ...diff.added.map(f => `A ${printable(f.path)}`), ...diff.changed.map(c => `M ${printable(c.after.path)}`), ...diff.deleted.map(f => `D ${printable(f.path)}`)
       ])
     })
 
   d.command('search').description('file versions by path glob and/or content hash, across users')
-    .option('--user <name>').option('--glob <pattern>').option('--sha256 <hex>')
-    .action(async (o: { user?: string, glob?: string, sha256?: string }) => {
-      const rows = await withStore(globals(), async s => await s.discovery.search(o))
+    .option('--user <name>').option('--glob <pattern>').option('--sha256 <hex>').option(MATTER, MATTER_HELP + ' (without --user: across its custodians)')
+    .action(async (o: { user?: string, glob?: string, sha256?: string, matter?: string }) => {
+      const { matter: _m, ...query } = o
+      const rows = await withStore(globals(), async s => await s.discovery.search(query, inMatter(o)))
       print(globals(), rows, () => rows.map(f => `${f.user}  ${new Date(f.snapshotMs).toISOString()}  ${fileLine(f)}`))
     })
 
   d.command('timeline').description('a user\'s snapshots over time with files added, changed, deleted')
-    .requiredOption('--user <name>')
-    .action(async (o: { user: string }) => {
-      const items = await withStore(globals(), async s => await s.discovery.timeline(o.user))
+    .requiredOption('--user <name>').option(MATTER, MATTER_HELP)
+    .action(async (o: { user: string, matter?: string }) => {
+      const items = await withStore(globals(), async s => await s.discovery.timeline(o.user, inMatter(o)))
       if (items.length === 0) noSnapshots(globals(), o.user)
       print(globals(), items, () => items.map(i => `${new Date(i.snapshot.timeMs).toISOString()}  ${i.snapshot.node.slice(-8)}  +${i.added} ~${i.changed} -${i.deleted}  ${i.snapshot.files} files  ${i.snapshot.cid}`))
     })
 
   d.command('export').description('write a point-in-time copy with MANIFEST.json (provenance) and SHA256SUMS to a folder or a tar; needs --discovery-key')
     .requiredOption('--user <name>').option('--at <time>', 'ISO-8601 time (default now)', new Date().toISOString())
-    .option('--to <dir>', 'an empty or new folder').option('--tar <file>', 'a tar file instead of a folder')
-    .action(async (o: { user: string, at: string, to?: string, tar?: string }) => {
+    .option('--to <dir>', 'an empty or new folder').option('--tar <file>', 'a tar file instead of a folder').option(MATTER, MATTER_HELP)
+    .action(async (o: { user: string, at: string, to?: string, tar?: string, matter?: string }) => {
       if ((o.to === undefined) === (o.tar === undefined)) throw new Error('give exactly one of --to DIR and --tar FILE')
       const folder = o.to ?? `${o.tar!}.export-${process.pid}`
       let m
       try {
-        m = await withStore(globals(), async s => await s.discovery.export(o.user, time(o.at), folder))
+        m = await withStore(globals(), async s => await s.discovery.export(o.user, time(o.at), folder, inMatter(o)))
         if (o.tar !== undefined) await run$('tar', ['--sort=name', '--owner=0', '--group=0', '-cf', o.tar, '-C', folder, '.'])
       } finally {
         if (o.tar !== undefined) await rm(folder, { recursive: true, force: true })
