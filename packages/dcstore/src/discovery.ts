@@ -1,6 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
+import type { Logger } from 'pino'
 import { parseCid } from '@cachecloud/core'
 import { decodeRecord, deriveUserKeys, SafeFolder, unwrapUserKey, walkTree, writeRestoredFile } from '@cachecloud/personal'
 import type { AuditLog } from './audit.js'
@@ -8,6 +9,8 @@ import { EXPORT_FORMAT } from './constants.js'
 import { DiscoveryKeyRequiredError, ExportTargetNotEmptyError, NoSnapshotError } from './errors.js'
 import { writeFileAtomic600 as writeFileAtomic } from './fs.js'
 import { Matters } from './matters.js'
+import { TextIndexer } from './text-indexer.js'
+import { TextSearch } from './text-search.js'
 import type { FileRow, SearchQuery, SnapshotRow, VersionIndex } from './version-index.js'
 
 export type TimeArg = Date | string | number
@@ -66,6 +69,7 @@ export interface DiscoveryInit {
   blocksFor: (user: string) => Promise<Blockstore>
   discoveryPrivateKey?: Uint8Array
   operator: string
+  log?: Logger
 }
 
 const toMs = (t: TimeArg): number => typeof t === 'number' ? t : new Date(t).getTime()
@@ -76,9 +80,17 @@ const key = (f: FileRow): string => `${f.node}\0${f.path}`
 export class Discovery {
   /** Matters and their legal holds. */
   readonly matters: Matters
+  /** The text index: built as snapshots arrive (a serving store) and on demand, searched in a matter. */
+  readonly text: TextSearch
+  /** Builds the text index (`text.index()` runs it once, audited; a serving store follows new snapshots with it). */
+  readonly textIndexer: TextIndexer
 
   constructor (private readonly init: DiscoveryInit) {
     this.matters = new Matters({ index: init.index, audit: init.audit, operator: init.operator })
+    this.textIndexer = new TextIndexer({
+      index: init.index, blocksFor: init.blocksFor, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey }), ...(init.log === undefined ? {} : { log: init.log })
+    })
+    this.text = new TextSearch({ index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer })
   }
 
   /** The audit params of a call in a matter (after checking the user is one of its custodians). */

@@ -101,3 +101,9 @@ export class InvalidTimeError extends CacheCloudError {
   static override name = 'InvalidTimeError'
   constructor (message: string) { super(message, 'ERR_INVALID_DISCOVERY_TIME') }
 }
+
+/** A text search that cannot be run as given (no words, too long, a bad filter). */
+export class InvalidTextSearchError extends CacheCloudError {
+  static override name = 'InvalidTextSearchError'
+  constructor (message: string) { super(message, 'ERR_INVALID_TEXT_SEARCH') }
+}

@@ -1,5 +1,8 @@
 import pg from 'pg'
-import type { FileRow, HoldQuery, HoldRow, MatterRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+import type {
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextHit, TextScope, TextStatus, VersionIndex
+} from './version-index.js'
+import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
 
 // The PostgreSQL backend of VersionIndex, for a large installation. Same
@@ -27,6 +30,10 @@ CREATE TABLE IF NOT EXISTS holds (
   placed_ms BIGINT NOT NULL, placed_by TEXT NOT NULL, reason TEXT NOT NULL, released_ms BIGINT, released_by TEXT, release_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS holds_custodian ON holds (custodian);
+CREATE TABLE IF NOT EXISTS text_docs (
+  sha256 TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, chars BIGINT NOT NULL, indexed_ms BIGINT NOT NULL, body TEXT, tsv tsvector
+);
+CREATE INDEX IF NOT EXISTS text_docs_tsv ON text_docs USING GIN (tsv);
 `
 
 /** Rows inserted per statement (unnest of column arrays). */
@@ -107,8 +114,11 @@ export class PgVersionIndex implements VersionIndex {
     const client = await this.p.connect()
     try {
       await client.query('BEGIN')
+      const gone = (await client.query("SELECT DISTINCT sha256 FROM files WHERE snapshot = ANY($1::text[]) AND kind = 'file'", [cids])).rows.map(r => String(r.sha256))
       await client.query('DELETE FROM files WHERE snapshot = ANY($1::text[])', [cids])
       const r = await client.query('DELETE FROM snapshots WHERE cid = ANY($1::text[])', [cids])
+      // the text of a content no remaining file version holds leaves with it
+      await client.query('DELETE FROM text_docs d WHERE d.sha256 = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM files f WHERE f.sha256 = d.sha256)', [gone])
       await client.query('COMMIT')
       return r.rowCount ?? 0
     } catch (err) {
@@ -185,5 +195,70 @@ export class PgVersionIndex implements VersionIndex {
     if (q.active === true) where.push('released_ms IS NULL')
     const sql = `SELECT * FROM holds ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY placed_ms, id COLLATE "C"`
     return ((await this.p.query(sql, args)).rows as HoldSql[]).map(toHold)
+  }
+
+  async pendingText (limit: number): Promise<PendingText[]> {
+    // one version per content, batched by snapshot (the indexer walks each snapshot's tree once per batch)
+    const rows = (await this.p.query(`SELECT * FROM (SELECT DISTINCT ON (f.sha256) f.sha256, f."user", f.snapshot, f.path, f.size FROM files f
+      WHERE f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256) ORDER BY f.sha256) p
+      ORDER BY snapshot COLLATE "C", path COLLATE "C" LIMIT $1`, [limit])).rows as Sql[]
+    return rows.map(r => ({ sha256: String(r.sha256), user: String(r.user), snapshot: String(r.snapshot), path: String(r.path), size: n(r.size) }))
+  }
+
+  async putText (doc: TextDocRow, text: string | null): Promise<void> {
+    const put = async (status: string, reason: string | null, body: string | null): Promise<void> => {
+      await this.p.query(`INSERT INTO text_docs VALUES ($1, $2, $3, $4, $5, $6, to_tsvector('simple', coalesce($6, '')))
+        ON CONFLICT (sha256) DO UPDATE SET status = $2, reason = $3, chars = $4, indexed_ms = $5, body = $6, tsv = to_tsvector('simple', coalesce($6, ''))`,
+      [doc.sha256, status, reason, body?.length ?? doc.chars, doc.indexedMs, body])
+    }
+    let body = text
+    for (;;) {
+      try { await put(body === text ? doc.status : 'truncated', body === text ? doc.reason : `only the first ${body?.length ?? 0} characters indexed (PostgreSQL's tsvector limit)`, body); return } catch (err) {
+        // 54000: a tsvector over 1 MB; index less of the text, and say so
+        if ((err as { code?: string }).code !== '54000' || body === null || body.length < 1000) throw err
+        body = body.slice(0, Math.floor(body.length / 2))
+      }
+    }
+  }
+
+  async textCounts (): Promise<{ contents: number, byStatus: Partial<Record<TextStatus, number>> }> {
+    const contents = n((await this.p.query("SELECT COUNT(DISTINCT sha256) AS n FROM files WHERE kind = 'file'")).rows[0].n)
+    const rows = (await this.p.query('SELECT status, COUNT(*) AS n FROM text_docs GROUP BY status')).rows as Sql[]
+    return { contents, byStatus: Object.fromEntries(rows.map(r => [String(r.status), n(r.n)])) }
+  }
+
+  private scoped (scope: TextScope, first: Array<string | number | string[]>): { where: string, args: Array<string | number | string[]> } {
+    const { where, args } = scopeConditions(scope, 'pg')
+    let i = first.length
+    return { where: where.map(w => w.replace(/\?/g, () => `$${++i}`)).join(' AND '), args: [...first, ...args] }
+  }
+
+  async searchText (phrases: string[], scope: TextScope, limit: number): Promise<TextHit[]> {
+    const query = phrases.map((_p, i) => `phraseto_tsquery('simple', $${i + 2})`).join(' && ')
+    const { where, args } = this.scoped(scope, [scope.snapshots, ...phrases])
+    args.push(limit)
+    const sql = `WITH q AS (SELECT ${query} AS q),
+      versions AS (SELECT DISTINCT ON (f."user", f.node, f.path, f.sha256) f."user", f.node, f.path, f.sha256, f.size, f.mtime_ms, f.snapshot, f.snapshot_ms
+        FROM files f JOIN text_docs d ON d.sha256 = f.sha256, q
+        WHERE d.tsv @@ q.q AND f.snapshot = ANY($1::text[]) AND ${where}
+        ORDER BY f."user", f.node, f.path, f.sha256, f.snapshot_ms),
+      page AS (SELECT * FROM versions ORDER BY snapshot_ms, path COLLATE "C", "user" COLLATE "C" LIMIT $${args.length})
+      SELECT p.*, ts_headline('simple', d.body, q.q, 'StartSel=[, StopSel=], MaxWords=24, MinWords=8, MaxFragments=1, FragmentDelimiter=…') AS snippet
+      FROM page p JOIN text_docs d ON d.sha256 = p.sha256, q ORDER BY p.snapshot_ms, p.path COLLATE "C", p."user" COLLATE "C"`
+    return ((await this.p.query(sql, args)).rows as Sql[]).map(r => ({
+      user: String(r.user), node: String(r.node), path: String(r.path), sha256: String(r.sha256), size: n(r.size), mtimeMs: n(r.mtime_ms),
+      snapshot: String(r.snapshot), snapshotMs: n(r.snapshot_ms), snippet: String(r.snippet)
+    }))
+  }
+
+  async textCoverage (scope: TextScope): Promise<TextCoverageRow[]> {
+    const { where, args } = this.scoped(scope, [scope.snapshots])
+    const sql = `SELECT * FROM (SELECT DISTINCT ON (f."user", f.node, f.path, f.sha256) f."user", f.node, f.path, f.sha256, f.size, f.snapshot_ms, d.status, d.reason
+      FROM files f LEFT JOIN text_docs d ON d.sha256 = f.sha256 WHERE f.snapshot = ANY($1::text[]) AND ${where}
+      ORDER BY f."user", f.node, f.path, f.sha256, f.snapshot_ms) v ORDER BY snapshot_ms, path COLLATE "C", "user" COLLATE "C"`
+    return ((await this.p.query(sql, args)).rows as Sql[]).map(r => ({
+      user: String(r.user), node: String(r.node), path: String(r.path), sha256: String(r.sha256), size: n(r.size), snapshotMs: n(r.snapshot_ms),
+      status: r.status === null ? null : String(r.status) as TextStatus, reason: r.reason === null ? null : String(r.reason)
+    }))
   }
 }

@@ -1,5 +1,8 @@
 import Database from 'better-sqlite3'
-import type { FileRow, HoldQuery, HoldRow, MatterRow, SearchQuery, SnapshotQuery, SnapshotRow, VersionIndex } from './version-index.js'
+import type {
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextHit, TextScope, TextStatus, VersionIndex
+} from './version-index.js'
+import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
 
 const SCHEMA = `
@@ -26,6 +29,10 @@ CREATE TABLE IF NOT EXISTS holds (
   placed_ms INTEGER NOT NULL, placed_by TEXT NOT NULL, reason TEXT NOT NULL, released_ms INTEGER, released_by TEXT, release_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS holds_custodian ON holds (custodian);
+CREATE TABLE IF NOT EXISTS text_docs (
+  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, status TEXT NOT NULL, reason TEXT, chars INTEGER NOT NULL, indexed_ms INTEGER NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
 `
 
 interface SnapshotSql { cid: string, user: string, node: string, time_ms: number, parent: string | null, root: string, files: number, bytes: number, committed_ms: number }
@@ -74,9 +81,17 @@ export class SqliteVersionIndex implements VersionIndex {
   async removeSnapshots (cids: string[]): Promise<number> {
     const files = this.d.prepare('DELETE FROM files WHERE snapshot = ?')
     const snaps = this.d.prepare('DELETE FROM snapshots WHERE cid = ?')
+    const contents = this.d.prepare("SELECT DISTINCT sha256 FROM files WHERE snapshot = ? AND kind = 'file'")
+    const stillHeld = this.d.prepare('SELECT 1 FROM files WHERE sha256 = ? LIMIT 1')
     return this.d.transaction((): number => {
       let removed = 0
-      for (const cid of cids) { files.run(cid); removed += snaps.run(cid).changes }
+      const gone = new Set<string>()
+      for (const cid of cids) {
+        for (const r of contents.all(cid) as Array<{ sha256: string }>) gone.add(r.sha256)
+        files.run(cid); removed += snaps.run(cid).changes
+      }
+      // the text of a content no remaining file version holds leaves with it
+      for (const sha256 of gone) if (stillHeld.get(sha256) === undefined) this.dropText(sha256)
       return removed
     }).immediate()
   }
@@ -142,5 +157,54 @@ export class SqliteVersionIndex implements VersionIndex {
     if (q.active === true) where.push('released_ms IS NULL')
     const sql = `SELECT * FROM holds ${where.length > 0 ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY placed_ms, id`
     return (this.d.prepare(sql).all(...args) as HoldSql[]).map(toHold)
+  }
+
+  private dropText (sha256: string): void {
+    const old = this.d.prepare('SELECT id FROM text_docs WHERE sha256 = ?').get(sha256) as { id: number } | undefined
+    if (old === undefined) return
+    this.d.prepare('DELETE FROM text_fts WHERE rowid = ?').run(old.id)
+    this.d.prepare('DELETE FROM text_docs WHERE id = ?').run(old.id)
+  }
+
+  async pendingText (limit: number): Promise<PendingText[]> {
+    return this.d.prepare(`SELECT f.sha256, f.user, f.snapshot, f.path, f.size FROM files f
+      WHERE f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256) GROUP BY f.sha256 ORDER BY f.snapshot, f.path LIMIT ?`).all(limit) as PendingText[]
+  }
+
+  async putText (doc: TextDocRow, text: string | null): Promise<void> {
+    this.d.transaction(() => {
+      this.dropText(doc.sha256)
+      const r = this.d.prepare('INSERT INTO text_docs (sha256, status, reason, chars, indexed_ms) VALUES (?, ?, ?, ?, ?)').run(doc.sha256, doc.status, doc.reason, doc.chars, doc.indexedMs)
+      if (text !== null) this.d.prepare('INSERT INTO text_fts (rowid, body) VALUES (?, ?)').run(r.lastInsertRowid, text)
+    }).immediate()
+  }
+
+  async textCounts (): Promise<{ contents: number, byStatus: Partial<Record<TextStatus, number>> }> {
+    const contents = (this.d.prepare("SELECT COUNT(DISTINCT sha256) AS n FROM files WHERE kind = 'file'").get() as { n: number }).n
+    const rows = this.d.prepare('SELECT status, COUNT(*) AS n FROM text_docs GROUP BY status').all() as Array<{ status: TextStatus, n: number }>
+    return { contents, byStatus: Object.fromEntries(rows.map(r => [r.status, r.n])) }
+  }
+
+  async searchText (phrases: string[], scope: TextScope, limit: number): Promise<TextHit[]> {
+    const { where, args } = scopeConditions(scope, 'sqlite')
+    const match = phrases.map(p => `"${p.replaceAll('"', '""')}"`).join(' AND ')
+    const sql = `WITH hits AS MATERIALIZED (
+        SELECT d.sha256 AS sha256, snippet(text_fts, 0, '[', ']', '…', 16) AS snippet FROM text_fts JOIN text_docs d ON d.id = text_fts.rowid WHERE text_fts MATCH ?)
+      SELECT f.user, f.node, f.path, f.sha256, f.size, f.mtime_ms, f.snapshot, MIN(f.snapshot_ms) AS snapshot_ms, h.snippet
+      FROM hits h JOIN files f ON f.sha256 = h.sha256
+      WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}
+      GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user LIMIT ?`
+    const rows = this.d.prepare(sql).all(match, JSON.stringify(scope.snapshots), ...args, limit) as Array<{ user: string, node: string, path: string, sha256: string, size: number, mtime_ms: number, snapshot: string, snapshot_ms: number, snippet: string }>
+    return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, snapshot: r.snapshot, snapshotMs: r.snapshot_ms, snippet: r.snippet }))
+  }
+
+  async textCoverage (scope: TextScope): Promise<TextCoverageRow[]> {
+    const { where, args } = scopeConditions(scope, 'sqlite')
+    const sql = `SELECT f.user, f.node, f.path, f.sha256, f.size, MIN(f.snapshot_ms) AS snapshot_ms, d.status, d.reason
+      FROM files f LEFT JOIN text_docs d ON d.sha256 = f.sha256
+      WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}
+      GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user`
+    const rows = this.d.prepare(sql).all(JSON.stringify(scope.snapshots), ...args) as Array<{ user: string, node: string, path: string, sha256: string, size: number, snapshot_ms: number, status: TextStatus | null, reason: string | null }>
+    return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, snapshotMs: r.snapshot_ms, status: r.status, reason: r.reason }))
   }
 }

@@ -49,7 +49,7 @@ export interface SearchQuery {
  * The index of every file version: one interface, an SQLite backend by
  * default; every backend passes the suite in test/index-suite.ts.
  */
-export interface VersionIndex extends MatterIndex {
+export interface VersionIndex extends MatterIndex, TextIndex {
   start(): Promise<void>
   stop(): Promise<void>
   hasSnapshot(cid: string): Promise<boolean>
@@ -120,4 +120,78 @@ export interface MatterIndex {
   releaseHold(id: string, release: { releasedMs: number, releasedBy: string, releaseReason: string }): Promise<boolean>
   /** Holds by placement time, oldest first. */
   holds(query: HoldQuery): Promise<HoldRow[]>
+}
+
+/** What became of a content's text: indexed whole, indexed in part (truncated), or not, and why. */
+export type TextStatus = 'indexed' | 'truncated' | 'unsupported' | 'too-large' | 'timeout' | 'failed'
+
+/** One content (by SHA-256: the same bytes in several custodians' folders are read once) in the text index. */
+export interface TextDocRow {
+  sha256: string
+  status: TextStatus
+  /** Why not (or not wholly) indexed. */
+  reason: string | null
+  /** Characters of text indexed. */
+  chars: number
+  indexedMs: number
+}
+
+/** A content not yet in the text index, with one file version that holds it (to read it from). */
+export interface PendingText {
+  sha256: string
+  user: string
+  snapshot: string
+  path: string
+  size: number
+}
+
+/** The file versions a text search or its coverage looks at: those of the given snapshots, optionally filtered. */
+export interface TextScope {
+  snapshots: string[]
+  glob?: string
+  /** File name extensions, lowercase, without the dot. */
+  types?: string[]
+  minSize?: number
+  maxSize?: number
+  mtimeFromMs?: number
+  mtimeToMs?: number
+}
+
+/** A search hit: one version of one file (its first snapshot in scope), with a snippet around the match. */
+export interface TextHit {
+  user: string
+  node: string
+  path: string
+  sha256: string
+  size: number
+  mtimeMs: number
+  snapshot: string
+  snapshotMs: number
+  snippet: string
+}
+
+/** One version of one file in scope with its text status (null: not processed yet). */
+export interface TextCoverageRow {
+  user: string
+  node: string
+  path: string
+  sha256: string
+  size: number
+  snapshotMs: number
+  status: TextStatus | null
+  reason: string | null
+}
+
+/** The text of every content, full-text searchable: SQLite FTS5 or PostgreSQL full-text search. */
+export interface TextIndex {
+  /** Contents (distinct SHA-256 of files) not yet processed, at most `limit`. */
+  pendingText(limit: number): Promise<PendingText[]>
+  /** Records what became of a content and its text (null unless indexed or truncated); a repeat replaces it. */
+  putText(doc: TextDocRow, text: string | null): Promise<void>
+  /** Contents known and processed, by status. */
+  textCounts(): Promise<{ contents: number, byStatus: Partial<Record<TextStatus, number>> }>
+  /** Versions in scope whose text holds every phrase (each a run of words), by first snapshot time. */
+  searchText(phrases: string[], scope: TextScope, limit: number): Promise<TextHit[]>
+  /** Every version in scope with its text status. */
+  textCoverage(scope: TextScope): Promise<TextCoverageRow[]>
 }
