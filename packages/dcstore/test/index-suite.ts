@@ -70,6 +70,35 @@ export function versionIndexSuite (name: string, create: () => Promise<{ index: 
       assert.deepEqual((await index.search({ glob: 'docs/*' })).map(f => f.snapshot), ['s2'])
     })
 
+    it('text index: pending contents, put once, phrase search with snippets in scope, coverage, text leaves with its last version', async () => {
+      // left by the tests above: s2 (alice docs/a.txt dd), s3 (bob b.txt cc)
+      assert.deepEqual((await index.pendingText(10)).map(p => [p.sha256, p.user, p.snapshot, p.path]).sort(), [['cc', 'bob', 's3', 'b.txt'], ['dd', 'alice', 's2', 'docs/a.txt']])
+      await index.putText({ sha256: 'dd', status: 'indexed', reason: null, chars: 40, indexedMs: 1 }, 'The Project Phoenix budget is due. Phoenix rises.')
+      assert.deepEqual((await index.pendingText(10)).map(p => p.sha256), ['cc'])
+      await index.putText({ sha256: 'cc', status: 'failed', reason: 'not a readable PDF', chars: 0, indexedMs: 2 }, null)
+      await index.putText({ sha256: 'cc', status: 'unsupported', reason: 'no text extractor for .bin files', chars: 0, indexedMs: 3 }, null)
+      assert.deepEqual(await index.pendingText(10), [])
+      assert.deepEqual(await index.textCounts(), { contents: 2, byStatus: { indexed: 1, unsupported: 1 } })
+      const all = { snapshots: ['s2', 's3'] }
+      const hits = await index.searchText(['project phoenix'], all, 10)
+      assert.deepEqual(hits.map(h => [h.user, h.path, h.sha256, h.snapshot, h.snapshotMs]), [['alice', 'docs/a.txt', 'dd', 's2', 2000]])
+      assert.match(hits[0].snippet, /\[Project/) // FTS5 marks the phrase, PostgreSQL each word
+      assert.match(hits[0].snippet.replace(/[[\]]/g, ''), /Project Phoenix budget/)
+      assert.equal((await index.searchText(['phoenix', 'budget'], all, 10)).length, 1)
+      assert.deepEqual(await index.searchText(['phoenix project'], all, 10), [])
+      assert.deepEqual(await index.searchText(['phoenix'], { snapshots: ['s3'] }, 10), [])
+      assert.deepEqual(await index.searchText(['phoenix'], { ...all, types: ['pdf'] }, 10), [])
+      assert.equal((await index.searchText(['phoenix'], { ...all, types: ['txt'], glob: 'docs/*', minSize: 10, maxSize: 10, mtimeFromMs: 1000, mtimeToMs: 1000 }, 10)).length, 1)
+      assert.deepEqual((await index.textCoverage(all)).map(r => [r.user, r.path, r.status, r.reason]), [['bob', 'b.txt', 'unsupported', 'no text extractor for .bin files'], ['alice', 'docs/a.txt', 'indexed', null]])
+      const s5 = snap('s5', 'carol', 'n5', 3000)
+      await index.commitSnapshot(s5, [file(s5, 'c.txt', 'dd'), file(s5, 'new.txt', 'ee')])
+      assert.deepEqual((await index.textCoverage({ snapshots: ['s5'] })).map(r => [r.path, r.status]), [['c.txt', 'indexed'], ['new.txt', null]])
+      assert.equal(await index.removeSnapshots(['s2']), 1)
+      assert.equal((await index.searchText(['phoenix'], { snapshots: ['s5'] }, 10)).length, 1, 'carol still holds the content')
+      assert.equal(await index.removeSnapshots(['s5']), 1)
+      assert.deepEqual(await index.textCounts(), { contents: 1, byStatus: { unsupported: 1 } })
+    })
+
     const matter = (id: string, fromMs: number | null): MatterRow => ({ id, name: `Matter ${id}`, custodians: ['alice', 'bob'], fromMs, toMs: fromMs === null ? null : fromMs + 10, createdMs: 100, createdBy: 'counsel' })
     const hold = (id: string, m: string, custodian: string, placedMs: number, glob: string | null = null): HoldRow => ({
       id, matter: m, custodian, fromMs: null, toMs: 2_000_000_000_000, glob, placedMs, placedBy: 'counsel', reason: 'complaint filed', releasedMs: null, releasedBy: null, releaseReason: null
