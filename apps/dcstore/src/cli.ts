@@ -10,6 +10,7 @@ import { registerAudit } from './commands/audit.js'
 import { registerCheck } from './commands/check.js'
 import { registerDiscover } from './commands/discover.js'
 import { registerMatter } from './commands/matter.js'
+import { registerTextIndex } from './commands/text-index.js'
 import { registerServe } from './commands/serve.js'
 import type { GlobalOptions } from './context.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -32,6 +33,7 @@ registerAudit(program, globals)
 registerCheck(program, globals)
 registerDiscover(program, globals)
 registerMatter(program, globals)
+registerTextIndex(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 
 try {

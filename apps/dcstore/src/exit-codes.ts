@@ -29,7 +29,8 @@ const BY_CODE: Record<string, number> = {
   ERR_MATTER_EXISTS: EXIT.usage,
   ERR_INVALID_MATTER: EXIT.usage,
   ERR_NOT_IN_MATTER: EXIT.usage,
-  ERR_INVALID_DISCOVERY_TIME: EXIT.usage
+  ERR_INVALID_DISCOVERY_TIME: EXIT.usage,
+  ERR_INVALID_TEXT_SEARCH: EXIT.usage
 }
 
 export function exitCodeFor (err: unknown): number {

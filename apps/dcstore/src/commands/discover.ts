@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process'
 import { rm } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import type { Command } from 'commander'
-import { NoSnapshotError, type FileRow, type InMatter } from '@cachecloud/dcstore'
+import { InvalidTextSearchError, NoSnapshotError, type FileRow, type InMatter } from '@cachecloud/dcstore'
+import { optionalTime } from './time.js'
 import { print, printable, withStore, type GlobalOptions } from '../context.js'
 
 const run$ = promisify(execFile)
@@ -19,6 +20,37 @@ const time = (t: string): string => {
   const ms = Date.parse(t)
   if (Number.isNaN(ms)) throw new Error(`not a time: ${JSON.stringify(t)} (use ISO-8601, e.g. 2026-11-20T12:00:00Z)`)
   return new Date(ms).toISOString()
+}
+
+interface SearchOptions {
+  user?: string, glob?: string, sha256?: string, matter?: string, text?: string, from?: string, to?: string, custodian?: string[], type?: string[]
+  minSize?: string, maxSize?: string, mtimeFrom?: string, mtimeTo?: string, limit?: string
+}
+
+const count = (name: string, v: string | undefined): Record<string, number> => {
+  if (v === undefined) return {}
+  const n = Number(v)
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidTextSearchError(`--${name}: not a whole number: ${JSON.stringify(v)}`)
+  return { [name.replace(/-(\w)/g, (_m, c: string) => c.toUpperCase())]: n }
+}
+
+async function textSearch (g: GlobalOptions, o: SearchOptions): Promise<void> {
+  if (o.matter === undefined) throw new InvalidTextSearchError('a text search runs in a matter: give --matter ID')
+  if (o.user !== undefined || o.sha256 !== undefined) throw new InvalidTextSearchError('with --text, name custodians with --custodian (--user and --sha256 are for the path and hash search)')
+  const q = {
+    matter: o.matter, text: o.text!, ...optionalTime('from', o.from), ...optionalTime('to', o.to), ...optionalTime('mtimeFrom', o.mtimeFrom), ...optionalTime('mtimeTo', o.mtimeTo),
+    ...(o.custodian === undefined ? {} : { custodians: o.custodian }), ...(o.type === undefined ? {} : { types: o.type.map(t => t.replace(/^\./, '').toLowerCase()) }),
+    ...(o.glob === undefined ? {} : { glob: o.glob }), ...count('min-size', o.minSize), ...count('max-size', o.maxSize), ...count('limit', o.limit)
+  }
+  const r = await withStore(g, async s => await s.discovery.text.search(q))
+  const c = r.coverage
+  print(g, r, () => [
+    ...r.hits.map(h => `${h.user}  ${printable(h.path)}  ${new Date(h.snapshotMs).toISOString()}  ${h.sha256}  ${printable(h.snippet.replace(/\s+/g, ' '))}`),
+    `# ${r.hits.length} hits in ${r.snapshots} snapshots of ${r.custodians.join(', ')}; ${c.indexed} of ${c.versions} file versions in scope indexed` +
+      (c.complete ? ': the search covered all of them' : `; ${c.notIndexed} not (${Object.entries(c.byStatus).filter(([k]) => k !== 'indexed').map(([k, v]) => `${k} ${v}`).join(', ')}):`),
+    ...c.listed.map(l => `#   ${l.status}  ${l.user}  ${printable(l.path)}  ${new Date(l.snapshotMs).toISOString()}  ${l.sha256}${l.reason === null ? '' : `  ${printable(l.reason)}`}`),
+    ...(c.listed.length < c.notIndexed ? [`#   ... and ${c.notIndexed - c.listed.length} more (--json lists the first ${c.listed.length} too)`] : [])
+  ])
 }
 
 const MATTER = '--matter <id>'
@@ -48,10 +80,16 @@ export function registerDiscover (program: Command, globals: () => GlobalOptions
       ])
     })
 
-  d.command('search').description('file versions by path glob and/or content hash, across users')
+  d.command('search').description('file versions by path glob and/or content hash, across users; with --text, by the words in them (in a matter, with what was not indexed)')
     .option('--user <name>').option('--glob <pattern>').option('--sha256 <hex>').option(MATTER, MATTER_HELP + ' (without --user: across its custodians)')
-    .action(async (o: { user?: string, glob?: string, sha256?: string, matter?: string }) => {
-      const { matter: _m, ...query } = o
+    .option('--text <words>', 'words that must all occur, "quoted phrases" in order (needs --matter)')
+    .option('--from <time>', 'with --text: the data as it was from this time').option('--to <time>', 'with --text: until this time')
+    .option('--custodian <user...>', 'with --text: some of the matter\'s custodians').option('--type <ext...>', 'with --text: file types (pdf docx ...)')
+    .option('--min-size <bytes>').option('--max-size <bytes>').option('--mtime-from <time>').option('--mtime-to <time>').option('--limit <n>', 'most results (default 1000)')
+    .action(async (o: SearchOptions) => {
+      if (o.text !== undefined) { await textSearch(globals(), o); return }
+      const { matter: _m, user, glob, sha256 } = o
+      const query = { ...(user === undefined ? {} : { user }), ...(glob === undefined ? {} : { glob }), ...(sha256 === undefined ? {} : { sha256 }) }
       const rows = await withStore(globals(), async s => await s.discovery.search(query, inMatter(o)))
       print(globals(), rows, () => rows.map(f => `${f.user}  ${new Date(f.snapshotMs).toISOString()}  ${fileLine(f)}`))
     })
