@@ -90,7 +90,9 @@ export class Discovery {
     this.textIndexer = new TextIndexer({
       index: init.index, blocksFor: init.blocksFor, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey }), ...(init.log === undefined ? {} : { log: init.log })
     })
-    this.text = new TextSearch({ index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer })
+    this.text = new TextSearch({
+      index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
+    })
   }
 
   /** The audit params of a call in a matter (after checking the user is one of its custodians). */

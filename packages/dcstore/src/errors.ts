@@ -107,3 +107,9 @@ export class InvalidTextSearchError extends CacheCloudError {
   static override name = 'InvalidTextSearchError'
   constructor (message: string) { super(message, 'ERR_INVALID_TEXT_SEARCH') }
 }
+
+/** The text index's sealed text does not open with the given discovery key. */
+export class TextIndexKeyError extends CacheCloudError {
+  static override name = 'TextIndexKeyError'
+  constructor (message: string) { super(message, 'ERR_TEXT_INDEX_KEY') }
+}

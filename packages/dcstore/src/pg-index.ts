@@ -1,6 +1,6 @@
 import pg from 'pg'
 import type {
-  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextHit, TextScope, TextStatus, VersionIndex
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
 } from './version-index.js'
 import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS holds (
 );
 CREATE INDEX IF NOT EXISTS holds_custodian ON holds (custodian);
 CREATE TABLE IF NOT EXISTS text_docs (
-  sha256 TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, chars BIGINT NOT NULL, indexed_ms BIGINT NOT NULL, body TEXT, tsv tsvector
+  sha256 TEXT PRIMARY KEY, status TEXT NOT NULL, reason TEXT, chars BIGINT NOT NULL, indexed_ms BIGINT NOT NULL, sealed BYTEA, tsv tsvector
 );
 CREATE INDEX IF NOT EXISTS text_docs_tsv ON text_docs USING GIN (tsv);
 `
@@ -205,18 +205,20 @@ export class PgVersionIndex implements VersionIndex {
     return rows.map(r => ({ sha256: String(r.sha256), user: String(r.user), snapshot: String(r.snapshot), path: String(r.path), size: n(r.size) }))
   }
 
-  async putText (doc: TextDocRow, text: string | null): Promise<void> {
+  async putText (doc: TextDocRow, text: { blinded: string, sealed: Uint8Array } | null): Promise<void> {
+    const sealed = text === null ? null : Buffer.from(text.sealed)
     const put = async (status: string, reason: string | null, body: string | null): Promise<void> => {
-      await this.p.query(`INSERT INTO text_docs VALUES ($1, $2, $3, $4, $5, $6, to_tsvector('simple', coalesce($6, '')))
-        ON CONFLICT (sha256) DO UPDATE SET status = $2, reason = $3, chars = $4, indexed_ms = $5, body = $6, tsv = to_tsvector('simple', coalesce($6, ''))`,
-      [doc.sha256, status, reason, body?.length ?? doc.chars, doc.indexedMs, body])
+      await this.p.query(`INSERT INTO text_docs VALUES ($1, $2, $3, $4, $5, $6, to_tsvector('simple', coalesce($7, '')))
+        ON CONFLICT (sha256) DO UPDATE SET status = $2, reason = $3, chars = $4, indexed_ms = $5, sealed = $6, tsv = to_tsvector('simple', coalesce($7, ''))`,
+      [doc.sha256, status, reason, doc.chars, doc.indexedMs, sealed, body])
     }
-    let body = text
+    let body = text?.blinded ?? null
     for (;;) {
-      try { await put(body === text ? doc.status : 'truncated', body === text ? doc.reason : `only the first ${body?.length ?? 0} characters indexed (PostgreSQL's tsvector limit)`, body); return } catch (err) {
-        // 54000: a tsvector over 1 MB; index less of the text, and say so
+      const whole = body === (text?.blinded ?? null)
+      try { await put(whole ? doc.status : 'truncated', whole ? doc.reason : `only the first ${body!.split(' ').length} words indexed (PostgreSQL's tsvector limit)`, body); return } catch (err) {
+        // 54000: a tsvector over 1 MB; index fewer of the words, and say so
         if ((err as { code?: string }).code !== '54000' || body === null || body.length < 1000) throw err
-        body = body.slice(0, Math.floor(body.length / 2))
+        body = body.slice(0, body.lastIndexOf(' ', Math.floor(body.length / 2)))
       }
     }
   }
@@ -233,7 +235,7 @@ export class PgVersionIndex implements VersionIndex {
     return { where: where.map(w => w.replace(/\?/g, () => `$${++i}`)).join(' AND '), args: [...first, ...args] }
   }
 
-  async searchText (phrases: string[], scope: TextScope, limit: number): Promise<TextHit[]> {
+  async searchText (phrases: string[], scope: TextScope, limit: number): Promise<TextMatch[]> {
     const query = phrases.map((_p, i) => `phraseto_tsquery('simple', $${i + 2})`).join(' && ')
     const { where, args } = this.scoped(scope, [scope.snapshots, ...phrases])
     args.push(limit)
@@ -243,11 +245,10 @@ export class PgVersionIndex implements VersionIndex {
         WHERE d.tsv @@ q.q AND f.snapshot = ANY($1::text[]) AND ${where}
         ORDER BY f."user", f.node, f.path, f.sha256, f.snapshot_ms),
       page AS (SELECT * FROM versions ORDER BY snapshot_ms, path COLLATE "C", "user" COLLATE "C" LIMIT $${args.length})
-      SELECT p.*, ts_headline('simple', d.body, q.q, 'StartSel=[, StopSel=], MaxWords=24, MinWords=8, MaxFragments=1, FragmentDelimiter=…') AS snippet
-      FROM page p JOIN text_docs d ON d.sha256 = p.sha256, q ORDER BY p.snapshot_ms, p.path COLLATE "C", p."user" COLLATE "C"`
+      SELECT p.*, d.sealed FROM page p JOIN text_docs d ON d.sha256 = p.sha256 ORDER BY p.snapshot_ms, p.path COLLATE "C", p."user" COLLATE "C"`
     return ((await this.p.query(sql, args)).rows as Sql[]).map(r => ({
       user: String(r.user), node: String(r.node), path: String(r.path), sha256: String(r.sha256), size: n(r.size), mtimeMs: n(r.mtime_ms),
-      snapshot: String(r.snapshot), snapshotMs: n(r.snapshot_ms), snippet: String(r.snippet)
+      snapshot: String(r.snapshot), snapshotMs: n(r.snapshot_ms), sealed: r.sealed as unknown as Buffer
     }))
   }
 

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import type {
-  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextHit, TextScope, TextStatus, VersionIndex
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
 } from './version-index.js'
 import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
@@ -30,9 +30,9 @@ CREATE TABLE IF NOT EXISTS holds (
 );
 CREATE INDEX IF NOT EXISTS holds_custodian ON holds (custodian);
 CREATE TABLE IF NOT EXISTS text_docs (
-  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, status TEXT NOT NULL, reason TEXT, chars INTEGER NOT NULL, indexed_ms INTEGER NOT NULL
+  id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, status TEXT NOT NULL, reason TEXT, chars INTEGER NOT NULL, indexed_ms INTEGER NOT NULL, sealed BLOB
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5 (body, tokenize = 'unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5 (body, tokenize = 'unicode61');
 `
 
 interface SnapshotSql { cid: string, user: string, node: string, time_ms: number, parent: string | null, root: string, files: number, bytes: number, committed_ms: number }
@@ -171,11 +171,12 @@ export class SqliteVersionIndex implements VersionIndex {
       WHERE f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256) GROUP BY f.sha256 ORDER BY f.snapshot, f.path LIMIT ?`).all(limit) as PendingText[]
   }
 
-  async putText (doc: TextDocRow, text: string | null): Promise<void> {
+  async putText (doc: TextDocRow, text: { blinded: string, sealed: Uint8Array } | null): Promise<void> {
     this.d.transaction(() => {
       this.dropText(doc.sha256)
-      const r = this.d.prepare('INSERT INTO text_docs (sha256, status, reason, chars, indexed_ms) VALUES (?, ?, ?, ?, ?)').run(doc.sha256, doc.status, doc.reason, doc.chars, doc.indexedMs)
-      if (text !== null) this.d.prepare('INSERT INTO text_fts (rowid, body) VALUES (?, ?)').run(r.lastInsertRowid, text)
+      const r = this.d.prepare('INSERT INTO text_docs (sha256, status, reason, chars, indexed_ms, sealed) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(doc.sha256, doc.status, doc.reason, doc.chars, doc.indexedMs, text === null ? null : Buffer.from(text.sealed))
+      if (text !== null) this.d.prepare('INSERT INTO text_fts (rowid, body) VALUES (?, ?)').run(r.lastInsertRowid, text.blinded)
     }).immediate()
   }
 
@@ -185,17 +186,17 @@ export class SqliteVersionIndex implements VersionIndex {
     return { contents, byStatus: Object.fromEntries(rows.map(r => [r.status, r.n])) }
   }
 
-  async searchText (phrases: string[], scope: TextScope, limit: number): Promise<TextHit[]> {
+  async searchText (phrases: string[], scope: TextScope, limit: number): Promise<TextMatch[]> {
     const { where, args } = scopeConditions(scope, 'sqlite')
     const match = phrases.map(p => `"${p.replaceAll('"', '""')}"`).join(' AND ')
     const sql = `WITH hits AS MATERIALIZED (
-        SELECT d.sha256 AS sha256, snippet(text_fts, 0, '[', ']', '…', 16) AS snippet FROM text_fts JOIN text_docs d ON d.id = text_fts.rowid WHERE text_fts MATCH ?)
-      SELECT f.user, f.node, f.path, f.sha256, f.size, f.mtime_ms, f.snapshot, MIN(f.snapshot_ms) AS snapshot_ms, h.snippet
+        SELECT d.sha256 AS sha256, d.sealed AS sealed FROM text_fts JOIN text_docs d ON d.id = text_fts.rowid WHERE text_fts MATCH ?)
+      SELECT f.user, f.node, f.path, f.sha256, f.size, f.mtime_ms, f.snapshot, MIN(f.snapshot_ms) AS snapshot_ms, h.sealed
       FROM hits h JOIN files f ON f.sha256 = h.sha256
       WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}
       GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user LIMIT ?`
-    const rows = this.d.prepare(sql).all(match, JSON.stringify(scope.snapshots), ...args, limit) as Array<{ user: string, node: string, path: string, sha256: string, size: number, mtime_ms: number, snapshot: string, snapshot_ms: number, snippet: string }>
-    return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, snapshot: r.snapshot, snapshotMs: r.snapshot_ms, snippet: r.snippet }))
+    const rows = this.d.prepare(sql).all(match, JSON.stringify(scope.snapshots), ...args, limit) as Array<{ user: string, node: string, path: string, sha256: string, size: number, mtime_ms: number, snapshot: string, snapshot_ms: number, sealed: Buffer }>
+    return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, snapshot: r.snapshot, snapshotMs: r.snapshot_ms, sealed: r.sealed }))
   }
 
   async textCoverage (scope: TextScope): Promise<TextCoverageRow[]> {

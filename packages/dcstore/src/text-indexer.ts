@@ -5,6 +5,7 @@ import type { Logger } from 'pino'
 import { DEFAULT_TEXT_MAX_FILE_BYTES, DEFAULT_TEXT_TIMEOUT_MS, TEXT_BATCH, TEXT_FOLLOW_INTERVAL_MS } from './constants.js'
 import { DiscoveryKeyRequiredError } from './errors.js'
 import { TextExtractor } from './text-extractor.js'
+import { blindText, sealText, textKeys } from './text-tokens.js'
 import type { PendingText, TextDocRow, TextStatus, VersionIndex } from './version-index.js'
 
 export interface TextIndexOptions {
@@ -60,6 +61,7 @@ export class TextIndexer {
     const started = performance.now()
     const run: TextIndexRun = { processed: 0, byStatus: {}, textBytes: 0, fileBytes: 0, seconds: 0 }
     const utf8 = new TextEncoder()
+    const keys = textKeys(privateKey)
     try {
       for (;;) {
         options.signal?.throwIfAborted()
@@ -86,7 +88,7 @@ export class TextIndexer {
                 } else doc = { sha256: item.sha256, status: r.status, reason: r.reason, chars: 0, indexedMs: now }
               }
             }
-            await this.init.index.putText(doc, text)
+            await this.init.index.putText(doc, text === null ? null : { blinded: blindText(keys, text), sealed: sealText(keys, text) })
             const textBytes = text === null ? 0 : utf8.encode(text).byteLength
             run.processed++; run.textBytes += textBytes
             run.byStatus[doc.status] = (run.byStatus[doc.status] ?? 0) + 1

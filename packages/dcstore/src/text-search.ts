@@ -1,6 +1,7 @@
 import type { AuditLog } from './audit.js'
 import { DEFAULT_SEARCH_LIMIT, MAX_HOLD_GLOB, MAX_LISTED_NOT_INDEXED, MAX_SEARCH_PHRASES, MAX_SEARCH_TEXT } from './constants.js'
-import { InvalidTextSearchError } from './errors.js'
+import { DiscoveryKeyRequiredError, InvalidTextSearchError } from './errors.js'
+import { blindPhrase, openText, snippet, textKeys, words } from './text-tokens.js'
 import { snapshotsOfHold } from './holds.js'
 import type { Matters } from './matters.js'
 import type { TextIndexer, TextIndexOptions, TextIndexRun } from './text-indexer.js'
@@ -62,7 +63,7 @@ export function parsePhrases (text: string): string[] {
   const phrases: string[] = []
   for (const m of text.matchAll(/"([^"]*)"|(\S+)/g)) {
     const p = (m[1] ?? m[2]).trim().replace(/\s+/g, ' ')
-    if (/[\p{L}\p{N}]/u.test(p)) phrases.push(p)
+    if (words(p).length > 0) phrases.push(p)
   }
   if (phrases.length === 0) throw new InvalidTextSearchError('the search text has no words')
   if (phrases.length > MAX_SEARCH_PHRASES) throw new InvalidTextSearchError(`at most ${MAX_SEARCH_PHRASES} words or phrases`)
@@ -73,7 +74,7 @@ const iso = (ms: number | undefined): string | undefined => ms === undefined ? u
 
 /** The text index of the store: built by the indexer, searched within a matter, every search audited with its coverage. */
 export class TextSearch {
-  constructor (private readonly init: { index: VersionIndex, audit: AuditLog, matters: Matters, indexer: TextIndexer }) {}
+  constructor (private readonly init: { index: VersionIndex, audit: AuditLog, matters: Matters, indexer: TextIndexer, discoveryPrivateKey?: Uint8Array }) {}
 
   /** Indexes every content not yet indexed (the snapshots already held; a serving store does this as they arrive); audited. */
   async index (options: TextIndexOptions = {}): Promise<TextIndexRun> {
@@ -89,6 +90,8 @@ export class TextSearch {
 
   async search (q: TextSearchQuery): Promise<TextSearchResult> {
     const phrases = parsePhrases(q.text)
+    if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('searching text needs the discovery private key (--discovery-key): the index holds only keyed hashes of the words')
+    const keys = textKeys(this.init.discoveryPrivateKey)
     const matter = await this.init.matters.scope(q.matter)
     for (const c of q.custodians ?? []) await this.init.matters.scope(q.matter, c)
     const custodians = q.custodians === undefined || q.custodians.length === 0 ? matter.custodians : [...new Set(q.custodians)]
@@ -114,7 +117,9 @@ export class TextSearch {
         ...(q.minSize === undefined ? {} : { minSize: q.minSize }), ...(q.maxSize === undefined ? {} : { maxSize: q.maxSize }),
         ...(q.mtimeFrom === undefined ? {} : { mtimeFromMs: q.mtimeFrom }), ...(q.mtimeTo === undefined ? {} : { mtimeToMs: q.mtimeTo })
       }
-      const hits = snapshots.length === 0 ? [] : await this.init.index.searchText(phrases, scope, limit)
+      const blinded = phrases.map(p => blindPhrase(keys, p))
+      const matches = snapshots.length === 0 ? [] : await this.init.index.searchText(blinded, scope, limit)
+      const hits: TextHit[] = matches.map(({ sealed, ...m }) => ({ ...m, snippet: snippet(openText(keys, sealed), phrases) }))
       const rows = snapshots.length === 0 ? [] : await this.init.index.textCoverage(scope)
       const missing = rows.filter(r => r.status !== 'indexed').map(r => ({ ...r, status: r.status ?? 'pending' as const }))
       const byStatus: TextCoverage['byStatus'] = {}

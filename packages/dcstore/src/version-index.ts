@@ -158,7 +158,16 @@ export interface TextScope {
 }
 
 /** A search hit: one version of one file (its first snapshot in scope), with a snippet around the match. */
-export interface TextHit {
+export interface TextHit extends TextMatchBase {
+  snippet: string
+}
+
+/** What a backend returns for a hit: the version, and its content's sealed text (the snippet is made from it with the key). */
+export interface TextMatch extends TextMatchBase {
+  sealed: Uint8Array
+}
+
+interface TextMatchBase {
   user: string
   node: string
   path: string
@@ -167,7 +176,6 @@ export interface TextHit {
   mtimeMs: number
   snapshot: string
   snapshotMs: number
-  snippet: string
 }
 
 /** One version of one file in scope with its text status (null: not processed yet). */
@@ -186,12 +194,12 @@ export interface TextCoverageRow {
 export interface TextIndex {
   /** Contents (distinct SHA-256 of files) not yet processed, at most `limit`. */
   pendingText(limit: number): Promise<PendingText[]>
-  /** Records what became of a content and its text (null unless indexed or truncated); a repeat replaces it. */
-  putText(doc: TextDocRow, text: string | null): Promise<void>
+  /** Records what became of a content and its text (null unless indexed or truncated): its words as blind tokens, and the text sealed; a repeat replaces it. */
+  putText(doc: TextDocRow, text: { blinded: string, sealed: Uint8Array } | null): Promise<void>
   /** Contents known and processed, by status. */
   textCounts(): Promise<{ contents: number, byStatus: Partial<Record<TextStatus, number>> }>
-  /** Versions in scope whose text holds every phrase (each a run of words), by first snapshot time. */
-  searchText(phrases: string[], scope: TextScope, limit: number): Promise<TextHit[]>
+  /** Versions in scope whose text holds every phrase (each a run of blind tokens), by first snapshot time. */
+  searchText(phrases: string[], scope: TextScope, limit: number): Promise<TextMatch[]>
   /** Every version in scope with its text status. */
   textCoverage(scope: TextScope): Promise<TextCoverageRow[]>
 }

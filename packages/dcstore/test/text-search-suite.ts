@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateX25519KeyPair } from '@cachecloud/personal'
-import { createDcStore, InvalidTextSearchError, NotInMatterError, STORE_FILES, type DcStore, type VersionIndex } from '../src/index.js'
+import { createDcStore, DiscoveryKeyRequiredError, InvalidTextSearchError, NotInMatterError, STORE_FILES, type DcStore, type VersionIndex } from '../src/index.js'
 import { craftSnapshots } from './craft-store.js'
 import { docxOf, odfOf, pdfOf, pptxOf, xlsxOf } from './text-fixtures.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
@@ -95,6 +95,19 @@ export function textSearchSuite (name: string, newIndex: () => Promise<() => Ver
       assert.deepEqual((await search({ text: '"launch budget"' })).hits, [])
       const narrow = await search({ text: 'phoenix', types: ['pdf'] })
       assert.deepEqual([narrow.coverage.complete, narrow.coverage.versions], [true, 1])
+    })
+
+    it('the store\'s files hold no plaintext of the indexed text; searching needs the discovery key', async () => {
+      const marker = 'Confidential'
+      for (const name of await readdir(join(dir, 'store'), { recursive: true })) {
+        const p = join(dir, 'store', name)
+        if (!(await stat(p)).isFile() || name.startsWith('blocks')) continue
+        const bytes = await readFile(p)
+        assert.ok(!bytes.includes(Buffer.from(marker)) && !bytes.includes(Buffer.from(marker.toLowerCase())), `${name} holds a word of the text`)
+      }
+      const keyless = createDcStore({ path: join(dir, 'store'), auditKey: TEST_AUDIT_KEY, index: openIndex() })
+      await keyless.start()
+      try { await assert.rejects(keyless.discovery.text.search({ matter: 'P-1', text: 'phoenix' }), DiscoveryKeyRequiredError) } finally { await keyless.stop() }
     })
 
     it('refuses a custodian outside the matter, and a text with no words; every search is audited in the matter', async () => {
