@@ -72,3 +72,7 @@ export const MAX_SEARCH_PHRASES = 32
 export const DEFAULT_SEARCH_LIMIT = 1000
 /** Not-indexed file versions listed with a search (all are counted). */
 export const MAX_LISTED_NOT_INDEXED = 1000
+/** Format tags of a review export's manifest and chain-of-custody report. */
+export const REVIEW_EXPORT_FORMAT = 'cachecloud/review-export/1'
+/** Files of a review export beside NATIVES/. */
+export const REVIEW_FILES = { natives: 'NATIVES', loadFile: 'LOADFILE.dat', manifest: 'MANIFEST.json', sums: 'SHA256SUMS', custody: 'CUSTODY.txt' } as const

@@ -11,6 +11,7 @@ import { writeFileAtomic600 as writeFileAtomic } from './fs.js'
 import { Matters } from './matters.js'
 import { TextIndexer } from './text-indexer.js'
 import { TextSearch } from './text-search.js'
+import { ReviewExporter } from './review-export.js'
 import type { FileRow, SearchQuery, SnapshotRow, VersionIndex } from './version-index.js'
 
 export type TimeArg = Date | string | number
@@ -84,6 +85,8 @@ export class Discovery {
   readonly text: TextSearch
   /** Builds the text index (`text.index()` runs it once, audited; a serving store follows new snapshots with it). */
   readonly textIndexer: TextIndexer
+  /** Review-ready exports of a matter (natives, DAT load file, custody report). */
+  readonly review: ReviewExporter
 
   constructor (private readonly init: DiscoveryInit) {
     this.matters = new Matters({ index: init.index, audit: init.audit, operator: init.operator })
@@ -92,6 +95,10 @@ export class Discovery {
     })
     this.text = new TextSearch({
       index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
+    })
+    this.review = new ReviewExporter({
+      index: init.index, audit: init.audit, blocksFor: init.blocksFor, operator: init.operator, matters: this.matters, text: this.text,
+      ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
     })
   }
 

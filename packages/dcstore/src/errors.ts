@@ -113,3 +113,9 @@ export class TextIndexKeyError extends CacheCloudError {
   static override name = 'TextIndexKeyError'
   constructor (message: string) { super(message, 'ERR_TEXT_INDEX_KEY') }
 }
+
+/** A file written by an export does not hash to what its snapshot records (the disk or something on it changed it). */
+export class ContentMismatchOnDiskError extends CacheCloudError {
+  static override name = 'ContentMismatchOnDiskError'
+  constructor (message: string) { super(message, 'ERR_EXPORT_CONTENT_MISMATCH') }
+}

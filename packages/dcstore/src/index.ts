@@ -97,6 +97,8 @@ export type { TextSearch, TextSearchQuery, TextSearchResult, TextCoverage, TextI
 export { parsePhrases } from './text-search.js'
 export type { TextIndexer, TextIndexOptions, TextIndexProgress, TextIndexRun } from './text-indexer.js'
 export { extractText, kindOf, xmlText } from './text-extract.js'
+export type { ReviewExporter, ReviewExportInit, ReviewExportManifest, ReviewDocument } from './review-export.js'
+export { DAT_FIELDS, DAT_MULTI, DAT_NEWLINE, DAT_QUOTE, DAT_SEPARATOR, formatDat, parseDat, type DatRecord } from './load-file.js'
 export type { AuditEntry, AuditHead, AuditReport, AuditWho } from './audit.js'
 export type { AuditKey } from './audit-key.js'
 export { generateAuditKey, formatAuditKey, parseAuditKey, readAuditKey, writeAuditKey } from './audit-key.js'
