@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { createSqliteIndex, STORE_FILES } from '@cachecloud/dcstore'
+import { createSqliteIndex, parseDat, STORE_FILES } from '@cachecloud/dcstore'
 import { craftSnapshots } from '@cachecloud/dcstore/testing/craft'
 import { docxOf, pdfOf } from '@cachecloud/dcstore/testing/text-fixtures'
 import { formatX25519Key, generateX25519KeyPair } from '@cachecloud/personal'
@@ -46,6 +47,13 @@ describe('dcstore index and discover search --text (real CLI)', () => {
     assert.match(lines[2], /^# {3}unsupported {2}alice {2}photo\.jpg {2}\S+ {2}[0-9a-f]{64} {2}no text extractor for \.jpg files$/)
     const typed = await run('--discovery-key', join(dir, 'discovery.key'), 'discover', 'search', '--matter', 'P-9', '--text', 'phoenix', '--type', 'docx')
     assert.match(typed.stdout, /^alice {2}memo\.docx .*\n# 1 hits in 1 snapshots of alice; 1 of 1 file versions in scope indexed: the search covered all of them\n$/)
+    const all = await run('--discovery-key', join(dir, 'discovery.key'), 'discover', 'export', '--matter', 'P-9', '--to', join(dir, 'review-all'))
+    assert.equal(all.code, 0, all.stderr)
+    assert.match(all.stdout, /^exported 3 documents \(3 file versions of alice\) of matter P-9 to \S+\n {2}load file LOADFILE\.dat, chain of custody CUSTODY\.txt \(sha256 [0-9a-f]{64}\)\n$/)
+    const hits = await run('--discovery-key', join(dir, 'discovery.key'), 'discover', 'export', '--matter', 'P-9', '--text', 'phoenix', '--type', 'pdf', '--tar', join(dir, 'review.tar'))
+    assert.equal(hits.code, 0, hits.stderr)
+    const dat = parseDat(execFileSync('tar', ['-xOf', join(dir, 'review.tar'), './LOADFILE.dat']).toString('utf8'))
+    assert.deepEqual(dat.records.map(r => [r.CUSTODIAN, r.ORIGINAL_PATH, r.NATIVE_PATH]), [['alice', 'plan.pdf', 'NATIVES/P90000001.pdf']])
     const noMatter = await run('discover', 'search', '--text', 'phoenix')
     assert.deepEqual([noMatter.code, noMatter.stderr], [2, 'dcstore: a text search runs in a matter: give --matter ID\n'])
   })
