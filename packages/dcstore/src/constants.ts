@@ -62,8 +62,8 @@ export const MAX_ZIP_ENTRIES = 10_000
 export const MAX_ZIP_INFLATED_BYTES = 256 * 1024 * 1024
 /** Memory of the extraction worker (MiB of V8 heap). */
 export const TEXT_WORKER_HEAP_MB = 512
-/** Contents read and indexed per batch (one transaction each). */
-export const TEXT_BATCH = 32
+/** Contents read and indexed per batch (one transaction each: a crash loses at most one batch's work). */
+export const TEXT_BATCH = 128
 /** How often a serving store looks for snapshots whose text is not yet indexed. */
 export const TEXT_FOLLOW_INTERVAL_MS = 5_000
 /** Longest search text, most phrases in it, and most results. */

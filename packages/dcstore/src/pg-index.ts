@@ -1,6 +1,6 @@
 import pg from 'pg'
 import type {
-  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextBody, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
 } from './version-index.js'
 import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
@@ -205,12 +205,32 @@ export class PgVersionIndex implements VersionIndex {
     return rows.map(r => ({ sha256: String(r.sha256), user: String(r.user), snapshot: String(r.snapshot), path: String(r.path), size: n(r.size) }))
   }
 
-  async putText (doc: TextDocRow, text: { blinded: string, sealed: Uint8Array } | null): Promise<void> {
+  async putText (doc: TextDocRow, text: TextBody | null): Promise<void> {
+    await this.putTexts([{ doc, text }])
+  }
+
+  async putTexts (items: Array<{ doc: TextDocRow, text: TextBody | null }>): Promise<void> {
+    const client = await this.p.connect()
+    try {
+      await client.query('BEGIN')
+      for (const { doc, text } of items) await this.putOne(client, doc, text)
+      await client.query('COMMIT')
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {})
+      throw err
+    } finally {
+      client.release()
+    }
+  }
+
+  private async putOne (client: pg.PoolClient, doc: TextDocRow, text: TextBody | null): Promise<void> {
     const sealed = text === null ? null : Buffer.from(text.sealed)
     const put = async (status: string, reason: string | null, body: string | null): Promise<void> => {
-      await this.p.query(`INSERT INTO text_docs VALUES ($1, $2, $3, $4, $5, $6, to_tsvector('simple', coalesce($7, '')))
+      await client.query('SAVEPOINT put_text')
+      await client.query(`INSERT INTO text_docs VALUES ($1, $2, $3, $4, $5, $6, to_tsvector('simple', coalesce($7, '')))
         ON CONFLICT (sha256) DO UPDATE SET status = $2, reason = $3, chars = $4, indexed_ms = $5, sealed = $6, tsv = to_tsvector('simple', coalesce($7, ''))`,
-      [doc.sha256, status, reason, doc.chars, doc.indexedMs, sealed, body])
+      [doc.sha256, status, reason, doc.chars, doc.indexedMs, sealed, body]).catch(async (err: unknown) => { await client.query('ROLLBACK TO SAVEPOINT put_text'); throw err })
+      await client.query('RELEASE SAVEPOINT put_text')
     }
     let body = text?.blinded ?? null
     for (;;) {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import type {
-  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextBody, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
 } from './version-index.js'
 import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
@@ -171,12 +171,19 @@ export class SqliteVersionIndex implements VersionIndex {
       WHERE f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256) GROUP BY f.sha256 ORDER BY f.snapshot, f.path LIMIT ?`).all(limit) as PendingText[]
   }
 
-  async putText (doc: TextDocRow, text: { blinded: string, sealed: Uint8Array } | null): Promise<void> {
+  async putText (doc: TextDocRow, text: TextBody | null): Promise<void> {
+    await this.putTexts([{ doc, text }])
+  }
+
+  async putTexts (items: Array<{ doc: TextDocRow, text: TextBody | null }>): Promise<void> {
+    const insert = this.d.prepare('INSERT INTO text_docs (sha256, status, reason, chars, indexed_ms, sealed) VALUES (?, ?, ?, ?, ?, ?)')
+    const insertFts = this.d.prepare('INSERT INTO text_fts (rowid, body) VALUES (?, ?)')
     this.d.transaction(() => {
-      this.dropText(doc.sha256)
-      const r = this.d.prepare('INSERT INTO text_docs (sha256, status, reason, chars, indexed_ms, sealed) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(doc.sha256, doc.status, doc.reason, doc.chars, doc.indexedMs, text === null ? null : Buffer.from(text.sealed))
-      if (text !== null) this.d.prepare('INSERT INTO text_fts (rowid, body) VALUES (?, ?)').run(r.lastInsertRowid, text.blinded)
+      for (const { doc, text } of items) {
+        this.dropText(doc.sha256)
+        const r = insert.run(doc.sha256, doc.status, doc.reason, doc.chars, doc.indexedMs, text === null ? null : Buffer.from(text.sealed))
+        if (text !== null) insertFts.run(r.lastInsertRowid, text.blinded)
+      }
     }).immediate()
   }
 

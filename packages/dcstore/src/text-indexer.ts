@@ -6,7 +6,7 @@ import { DEFAULT_TEXT_MAX_FILE_BYTES, DEFAULT_TEXT_TIMEOUT_MS, TEXT_BATCH, TEXT_
 import { DiscoveryKeyRequiredError } from './errors.js'
 import { TextExtractor } from './text-extractor.js'
 import { blindText, sealText, textKeys } from './text-tokens.js'
-import type { PendingText, TextDocRow, TextStatus, VersionIndex } from './version-index.js'
+import type { PendingText, TextBody, TextDocRow, TextStatus, VersionIndex } from './version-index.js'
 
 export interface TextIndexOptions {
   /** Files larger than this are not read (listed as too large). Default DEFAULT_TEXT_MAX_FILE_BYTES. */
@@ -67,6 +67,8 @@ export class TextIndexer {
         options.signal?.throwIfAborted()
         const batch = await this.init.index.pendingText(TEXT_BATCH)
         if (batch.length === 0) break
+        // one transaction per batch (a crash loses at most the batch under way); progress is told once it is durable
+        const done: Array<{ doc: TextDocRow, text: TextBody | null, event: Omit<TextIndexProgress, 'done'> }> = []
         for (const [snapshot, items] of groupBy(batch, p => p.snapshot)) {
           const entries = await this.entriesOf(snapshot, items, privateKey).catch((err: Error) => err)
           for (const item of items) {
@@ -88,12 +90,15 @@ export class TextIndexer {
                 } else doc = { sha256: item.sha256, status: r.status, reason: r.reason, chars: 0, indexedMs: now }
               }
             }
-            await this.init.index.putText(doc, text === null ? null : { blinded: blindText(keys, text), sealed: sealText(keys, text) })
             const textBytes = text === null ? 0 : utf8.encode(text).byteLength
-            run.processed++; run.textBytes += textBytes
-            run.byStatus[doc.status] = (run.byStatus[doc.status] ?? 0) + 1
-            options.onProgress?.({ type: 'text:content', done: run.processed, pending: batch.length, sha256: item.sha256, path: item.path, status: doc.status, textBytes })
+            done.push({ doc, text: text === null ? null : { blinded: blindText(keys, text), sealed: sealText(keys, text) }, event: { type: 'text:content', pending: batch.length, sha256: item.sha256, path: item.path, status: doc.status, textBytes } })
           }
+        }
+        await this.init.index.putTexts(done.map(({ doc, text }) => ({ doc, text })))
+        for (const { doc, event } of done) {
+          run.processed++; run.textBytes += event.textBytes
+          run.byStatus[doc.status] = (run.byStatus[doc.status] ?? 0) + 1
+          options.onProgress?.({ ...event, done: run.processed })
         }
       }
     } finally {

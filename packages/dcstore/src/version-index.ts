@@ -125,6 +125,9 @@ export interface MatterIndex {
 /** What became of a content's text: indexed whole, indexed in part (truncated), or not, and why. */
 export type TextStatus = 'indexed' | 'truncated' | 'unsupported' | 'too-large' | 'timeout' | 'failed'
 
+/** A content's text as the index keeps it: its words as blind tokens (text-tokens.ts), and the text sealed. */
+export interface TextBody { blinded: string, sealed: Uint8Array }
+
 /** One content (by SHA-256: the same bytes in several custodians' folders are read once) in the text index. */
 export interface TextDocRow {
   sha256: string
@@ -195,7 +198,9 @@ export interface TextIndex {
   /** Contents (distinct SHA-256 of files) not yet processed, at most `limit`. */
   pendingText(limit: number): Promise<PendingText[]>
   /** Records what became of a content and its text (null unless indexed or truncated): its words as blind tokens, and the text sealed; a repeat replaces it. */
-  putText(doc: TextDocRow, text: { blinded: string, sealed: Uint8Array } | null): Promise<void>
+  putText(doc: TextDocRow, text: TextBody | null): Promise<void>
+  /** putText of several contents in one transaction. */
+  putTexts(items: Array<{ doc: TextDocRow, text: TextBody | null }>): Promise<void>
   /** Contents known and processed, by status. */
   textCounts(): Promise<{ contents: number, byStatus: Partial<Record<TextStatus, number>> }>
   /** Versions in scope whose text holds every phrase (each a run of blind tokens), by first snapshot time. */
