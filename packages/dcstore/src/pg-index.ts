@@ -272,11 +272,19 @@ export class PgVersionIndex implements VersionIndex {
     }))
   }
 
-  async textCoverage (scope: TextScope): Promise<TextCoverageRow[]> {
+  async textCoverageCounts (scope: TextScope): Promise<Partial<Record<TextStatus | 'pending', number>>> {
     const { where, args } = this.scoped(scope, [scope.snapshots])
+    const sql = `SELECT coalesce(d.status, 'pending') AS status, COUNT(*) AS n FROM (SELECT DISTINCT f."user", f.node, f.path, f.sha256 FROM files f
+      WHERE f.snapshot = ANY($1::text[]) AND ${where}) v LEFT JOIN text_docs d ON d.sha256 = v.sha256 GROUP BY 1`
+    return Object.fromEntries(((await this.p.query(sql, args)).rows as Sql[]).map(r => [String(r.status), n(r.n)]))
+  }
+
+  async textCoverage (scope: TextScope, options: { notIndexedOnly?: boolean, limit?: number } = {}): Promise<TextCoverageRow[]> {
+    const { where, args } = this.scoped(scope, [scope.snapshots])
+    args.push(options.limit ?? Number.MAX_SAFE_INTEGER)
     const sql = `SELECT * FROM (SELECT DISTINCT ON (f."user", f.node, f.path, f.sha256) f."user", f.node, f.path, f.sha256, f.size, f.snapshot_ms, d.status, d.reason
-      FROM files f LEFT JOIN text_docs d ON d.sha256 = f.sha256 WHERE f.snapshot = ANY($1::text[]) AND ${where}
-      ORDER BY f."user", f.node, f.path, f.sha256, f.snapshot_ms) v ORDER BY snapshot_ms, path COLLATE "C", "user" COLLATE "C"`
+      FROM files f LEFT JOIN text_docs d ON d.sha256 = f.sha256 WHERE f.snapshot = ANY($1::text[]) AND ${where}${options.notIndexedOnly === true ? " AND (d.status IS NULL OR d.status <> 'indexed')" : ''}
+      ORDER BY f."user", f.node, f.path, f.sha256, f.snapshot_ms) v ORDER BY snapshot_ms, path COLLATE "C", "user" COLLATE "C" LIMIT $${args.length}`
     return ((await this.p.query(sql, args)).rows as Sql[]).map(r => ({
       user: String(r.user), node: String(r.node), path: String(r.path), sha256: String(r.sha256), size: n(r.size), snapshotMs: n(r.snapshot_ms),
       status: r.status === null ? null : String(r.status) as TextStatus, reason: r.reason === null ? null : String(r.reason)

@@ -206,13 +206,21 @@ export class SqliteVersionIndex implements VersionIndex {
     return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, snapshot: r.snapshot, snapshotMs: r.snapshot_ms, sealed: r.sealed }))
   }
 
-  async textCoverage (scope: TextScope): Promise<TextCoverageRow[]> {
+  async textCoverageCounts (scope: TextScope): Promise<Partial<Record<TextStatus | 'pending', number>>> {
+    const { where, args } = scopeConditions(scope, 'sqlite')
+    const sql = `SELECT coalesce(d.status, 'pending') AS status, COUNT(*) AS n FROM (SELECT DISTINCT f.user, f.node, f.path, f.sha256 FROM files f
+      WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}) v LEFT JOIN text_docs d ON d.sha256 = v.sha256 GROUP BY 1`
+    const rows = this.d.prepare(sql).all(JSON.stringify(scope.snapshots), ...args) as Array<{ status: TextStatus | 'pending', n: number }>
+    return Object.fromEntries(rows.map(r => [r.status, r.n]))
+  }
+
+  async textCoverage (scope: TextScope, options: { notIndexedOnly?: boolean, limit?: number } = {}): Promise<TextCoverageRow[]> {
     const { where, args } = scopeConditions(scope, 'sqlite')
     const sql = `SELECT f.user, f.node, f.path, f.sha256, f.size, MIN(f.snapshot_ms) AS snapshot_ms, d.status, d.reason
       FROM files f LEFT JOIN text_docs d ON d.sha256 = f.sha256
-      WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}
-      GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user`
-    const rows = this.d.prepare(sql).all(JSON.stringify(scope.snapshots), ...args) as Array<{ user: string, node: string, path: string, sha256: string, size: number, snapshot_ms: number, status: TextStatus | null, reason: string | null }>
+      WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}${options.notIndexedOnly === true ? " AND (d.status IS NULL OR d.status <> 'indexed')" : ''}
+      GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user LIMIT ?`
+    const rows = this.d.prepare(sql).all(JSON.stringify(scope.snapshots), ...args, options.limit ?? -1) as Array<{ user: string, node: string, path: string, sha256: string, size: number, snapshot_ms: number, status: TextStatus | null, reason: string | null }>
     return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, snapshotMs: r.snapshot_ms, status: r.status, reason: r.reason }))
   }
 }

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { TEXT_WORKER_HEAP_MB } from './constants.js'
-import type { TextKind } from './text-extract.js'
+import { extractText, kindOf, type TextKind } from './text-extract.js'
 
 export type Extracted =
   | { ok: true, kind: TextKind, text: string, truncated: boolean }
@@ -24,6 +24,8 @@ export class TextExtractor {
   }
 
   async extract (path: string, bytes: Uint8Array): Promise<Extracted> {
+    // plain text is decoded here (bounded by the file size limit, no parser to get stuck in); documents go to the worker
+    if (kindOf(path, bytes.subarray(0, 8192)) === 'text' && !/\.(x?html?|xml)$/i.test(path)) return { ok: true, ...await extractText(path, bytes) }
     const worker = this.spawn()
     const id = ++this.seq
     return await new Promise<Extracted>(resolve => {

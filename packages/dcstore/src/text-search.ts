@@ -120,13 +120,11 @@ export class TextSearch {
       const blinded = phrases.map(p => blindPhrase(keys, p))
       const matches = snapshots.length === 0 ? [] : await this.init.index.searchText(blinded, scope, limit)
       const hits: TextHit[] = matches.map(({ sealed, ...m }) => ({ ...m, snippet: snippet(openText(keys, sealed), phrases) }))
-      const rows = snapshots.length === 0 ? [] : await this.init.index.textCoverage(scope)
-      const missing = rows.filter(r => r.status !== 'indexed').map(r => ({ ...r, status: r.status ?? 'pending' as const }))
-      const byStatus: TextCoverage['byStatus'] = {}
-      for (const r of rows) { const s = r.status ?? 'pending'; byStatus[s] = (byStatus[s] ?? 0) + 1 }
-      const coverage: TextCoverage = {
-        versions: rows.length, indexed: rows.length - missing.length, notIndexed: missing.length, byStatus, listed: missing.slice(0, MAX_LISTED_NOT_INDEXED), complete: missing.length === 0
-      }
+      const byStatus = snapshots.length === 0 ? {} : await this.init.index.textCoverageCounts(scope)
+      const listed = snapshots.length === 0 ? [] : (await this.init.index.textCoverage(scope, { notIndexedOnly: true, limit: MAX_LISTED_NOT_INDEXED })).map(r => ({ ...r, status: r.status ?? 'pending' as const }))
+      const versions = Object.values(byStatus).reduce((a, b) => a + b, 0)
+      const indexed = byStatus.indexed ?? 0
+      const coverage: TextCoverage = { versions, indexed, notIndexed: versions - indexed, byStatus, listed, complete: versions === indexed }
       return { matter: q.matter, custodians, snapshots: snapshots.length, hits, coverage }
     }, r => ({ hits: r.hits.length, snapshots: r.snapshots, versions: r.coverage.versions, indexed: r.coverage.indexed, notIndexed: r.coverage.notIndexed }))
   }

@@ -7,7 +7,15 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto'
 import { TextIndexKeyError } from './errors.js'
 
-export interface TextKeys { token: Buffer, seal: Buffer }
+export interface TextKeys {
+  token: Buffer
+  seal: Buffer
+  /** Words already hashed (words repeat: a vocabulary, not a stream), bounded. */
+  cache: Map<string, string>
+}
+
+/** Most words whose blind token is kept for reuse. */
+const CACHE_WORDS = 200_000
 
 const INFO_TOKEN = 'cachecloud/text-index/token/1'
 const INFO_SEAL = 'cachecloud/text-index/seal/1'
@@ -16,7 +24,7 @@ const MAX_WORD = 64
 
 export function textKeys (discoveryPrivateKey: Uint8Array): TextKeys {
   const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', discoveryPrivateKey, 'cachecloud-text-index', info, 32))
-  return { token: derive(INFO_TOKEN), seal: derive(INFO_SEAL) }
+  return { token: derive(INFO_TOKEN), seal: derive(INFO_SEAL), cache: new Map() }
 }
 
 export interface Word { word: string, start: number, end: number }
@@ -24,6 +32,11 @@ export interface Word { word: string, start: number, end: number }
 /** The words of a text (letters and digits, lowercase, without diacritics), each with where it stands in the text. */
 export function words (text: string): Word[] {
   const out: Word[] = []
+  // ASCII (most text): letters and digits are the words, NFKD changes nothing
+  if (!/[^\u0000-\u007f]/.test(text)) {
+    for (const m of text.matchAll(/[A-Za-z0-9]+/g)) out.push({ word: m[0].slice(0, MAX_WORD).toLowerCase(), start: m.index, end: m.index + m[0].length })
+    return out
+  }
   for (const m of text.matchAll(/[\p{L}\p{N}\p{M}]+/gu)) {
     const norm = m[0].normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase()
     for (const w of norm.match(/[\p{L}\p{N}]+/gu) ?? []) out.push({ word: w.slice(0, MAX_WORD), start: m.index, end: m.index + m[0].length })
@@ -33,9 +46,13 @@ export function words (text: string): Word[] {
 
 /** A word's blind token: 16 letters a-p from its HMAC (a word for FTS5 and for PostgreSQL's parser alike). */
 export function blind (keys: TextKeys, word: string): string {
+  let out = keys.cache.get(word)
+  if (out !== undefined) return out
   const mac = createHmac('sha256', keys.token).update(word).digest()
-  let out = ''
+  out = ''
   for (let i = 0; i < 8; i++) out += String.fromCharCode(97 + (mac[i] >> 4), 97 + (mac[i] & 15))
+  if (keys.cache.size >= CACHE_WORDS) keys.cache.clear()
+  keys.cache.set(word, out)
   return out
 }
 

@@ -206,5 +206,7 @@ export interface TextIndex {
   /** Versions in scope whose text holds every phrase (each a run of blind tokens), by first snapshot time. */
   searchText(phrases: string[], scope: TextScope, limit: number): Promise<TextMatch[]>
   /** Every version in scope with its text status. */
-  textCoverage(scope: TextScope): Promise<TextCoverageRow[]>
+  textCoverage(scope: TextScope, options?: { notIndexedOnly?: boolean, limit?: number }): Promise<TextCoverageRow[]>
+  /** How many versions in scope there are by their content's text status ('pending': not processed). */
+  textCoverageCounts(scope: TextScope): Promise<Partial<Record<TextStatus | 'pending', number>>>
 }
