@@ -30,7 +30,9 @@ const BY_CODE: Record<string, number> = {
   ERR_INVALID_MATTER: EXIT.usage,
   ERR_NOT_IN_MATTER: EXIT.usage,
   ERR_INVALID_DISCOVERY_TIME: EXIT.usage,
-  ERR_INVALID_TEXT_SEARCH: EXIT.usage
+  ERR_INVALID_TEXT_SEARCH: EXIT.usage,
+  ERR_TEXT_INDEX_KEY: EXIT.usage,
+  ERR_EXPORT_CONTENT_MISMATCH: EXIT.integrity
 }
 
 export function exitCodeFor (err: unknown): number {
