@@ -19,7 +19,7 @@ import { findPostgresBin, startPrivateCluster, type PrivateCluster } from '@cach
 import { docxOf, pdfOf } from '@cachecloud/dcstore/testing/text-fixtures'
 import { generateX25519KeyPair } from '@cachecloud/personal'
 
-const { values } = parseArgs({ options: { files: { type: 'string', default: '20000' }, backends: { type: 'string', default: 'sqlite,postgresql' }, searches: { type: 'string', default: '200' } } })
+const { values } = parseArgs({ options: { files: { type: 'string', default: '20000' }, backends: { type: 'string', default: 'sqlite,postgresql' }, searches: { type: 'string', default: '50' } } })
 const FILES = Number(values.files)
 const SEARCHES = Number(values.searches)
 const CUSTODIANS = 10
@@ -68,12 +68,15 @@ async function bench (backend: string, openIndex: () => VersionIndex, users: Ret
     const discovery = generateX25519KeyPair()
     const index = openIndex()
     await index.start()
+    const t0 = performance.now()
     await craftSnapshots(join(dir, 'store'), index, discovery.publicKey, users)
     await index.stop()
+    process.stderr.write(`${backend}: ${FILES} files sealed, stored and indexed by path in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`)
     const store = createDcStore({ path: join(dir, 'store'), auditKey: generateAuditKey(), discoveryPrivateKey: discovery.privateKey, index: openIndex() })
     await store.start()
     try {
       const run = await store.discovery.textIndexer.run()
+      process.stderr.write(`${backend}: text indexed in ${run.seconds.toFixed(1)} s\n`)
       await store.discovery.matters.create({ id: 'BENCH', name: 'bench', custodians: Object.keys(users) })
       const queries = ['"project phoenix"', ...Array.from({ length: SEARCHES - 1 }, (_v, i) => i % 3 === 0 ? `"${word()} ${word()}"` : i % 3 === 1 ? word() : `${word()} ${word()}`)]
       const times: number[] = []

@@ -197,11 +197,11 @@ export class PgVersionIndex implements VersionIndex {
     return ((await this.p.query(sql, args)).rows as HoldSql[]).map(toHold)
   }
 
-  async pendingText (limit: number): Promise<PendingText[]> {
-    // one version per content, batched by snapshot (the indexer walks each snapshot's tree once per batch)
-    const rows = (await this.p.query(`SELECT * FROM (SELECT DISTINCT ON (f.sha256) f.sha256, f."user", f.snapshot, f.path, f.size FROM files f
-      WHERE f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256) ORDER BY f.sha256) p
-      ORDER BY snapshot COLLATE "C", path COLLATE "C" LIMIT $1`, [limit])).rows as Sql[]
+  async pendingText (limit: number, after?: { snapshot: string, path: string }): Promise<PendingText[]> {
+    // in the primary key's order, so that each batch is an index range scan from the cursor
+    const rows = (await this.p.query(`SELECT f.sha256, f."user", f.snapshot, f.path, f.size FROM files f
+      WHERE (f.snapshot, f.path) > ($1, $2) AND f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256)
+      ORDER BY f.snapshot, f.path LIMIT $3`, [after?.snapshot ?? '', after?.path ?? '', limit])).rows as Sql[]
     return rows.map(r => ({ sha256: String(r.sha256), user: String(r.user), snapshot: String(r.snapshot), path: String(r.path), size: n(r.size) }))
   }
 

@@ -166,9 +166,10 @@ export class SqliteVersionIndex implements VersionIndex {
     this.d.prepare('DELETE FROM text_docs WHERE id = ?').run(old.id)
   }
 
-  async pendingText (limit: number): Promise<PendingText[]> {
+  async pendingText (limit: number, after?: { snapshot: string, path: string }): Promise<PendingText[]> {
     return this.d.prepare(`SELECT f.sha256, f.user, f.snapshot, f.path, f.size FROM files f
-      WHERE f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256) GROUP BY f.sha256 ORDER BY f.snapshot, f.path LIMIT ?`).all(limit) as PendingText[]
+      WHERE (f.snapshot > ? OR (f.snapshot = ? AND f.path > ?)) AND f.kind = 'file' AND NOT EXISTS (SELECT 1 FROM text_docs d WHERE d.sha256 = f.sha256)
+      ORDER BY f.snapshot, f.path LIMIT ?`).all(after?.snapshot ?? '', after?.snapshot ?? '', after?.path ?? '', limit) as PendingText[]
   }
 
   async putText (doc: TextDocRow, text: TextBody | null): Promise<void> {

@@ -63,10 +63,21 @@ export class TextIndexer {
     const utf8 = new TextEncoder()
     const keys = textKeys(privateKey)
     try {
+      let cursor: { snapshot: string, path: string } | undefined
       for (;;) {
         options.signal?.throwIfAborted()
-        const batch = await this.init.index.pendingText(TEXT_BATCH)
-        if (batch.length === 0) break
+        const versions = await this.init.index.pendingText(TEXT_BATCH, cursor)
+        if (versions.length === 0) {
+          // the end of a pass; one more from the start takes what arrived behind the cursor meanwhile
+          if (cursor === undefined) break
+          cursor = undefined
+          continue
+        }
+        cursor = { snapshot: versions[versions.length - 1].snapshot, path: versions[versions.length - 1].path }
+        // one version per content (the first): the same bytes in several places are read once
+        const firsts = new Map<string, PendingText>()
+        for (const v of versions) if (!firsts.has(v.sha256)) firsts.set(v.sha256, v)
+        const batch = [...firsts.values()]
         // one transaction per batch (a crash loses at most the batch under way); progress is told once it is durable
         const done: Array<{ doc: TextDocRow, text: TextBody | null, event: Omit<TextIndexProgress, 'done'> }> = []
         for (const [snapshot, items] of groupBy(batch, p => p.snapshot)) {

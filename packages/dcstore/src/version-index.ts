@@ -195,8 +195,13 @@ export interface TextCoverageRow {
 
 /** The text of every content, full-text searchable: SQLite FTS5 or PostgreSQL full-text search. */
 export interface TextIndex {
-  /** Contents (distinct SHA-256 of files) not yet processed, at most `limit`. */
-  pendingText(limit: number): Promise<PendingText[]>
+  /**
+   * File versions whose content is not yet processed, at most `limit`, in
+   * (snapshot, path) order after `after` (a cursor: each batch starts where the
+   * last ended, so a pass over the index reads it once); one content may come
+   * several times (the indexer takes it once).
+   */
+  pendingText(limit: number, after?: { snapshot: string, path: string }): Promise<PendingText[]>
   /** Records what became of a content and its text (null unless indexed or truncated): its words as blind tokens, and the text sealed; a repeat replaces it. */
   putText(doc: TextDocRow, text: TextBody | null): Promise<void>
   /** putText of several contents in one transaction. */

@@ -72,7 +72,9 @@ export function versionIndexSuite (name: string, create: () => Promise<{ index: 
 
     it('text index: pending contents, put once, phrase search with snippets in scope, coverage, text leaves with its last version', async () => {
       // left by the tests above: s2 (alice docs/a.txt dd), s3 (bob b.txt cc)
-      assert.deepEqual((await index.pendingText(10)).map(p => [p.sha256, p.user, p.snapshot, p.path]).sort(), [['cc', 'bob', 's3', 'b.txt'], ['dd', 'alice', 's2', 'docs/a.txt']])
+      assert.deepEqual((await index.pendingText(10)).map(p => [p.sha256, p.user, p.snapshot, p.path]), [['dd', 'alice', 's2', 'docs/a.txt'], ['cc', 'bob', 's3', 'b.txt']])
+      assert.deepEqual((await index.pendingText(10, { snapshot: 's2', path: 'docs/a.txt' })).map(p => p.sha256), ['cc'])
+      assert.deepEqual((await index.pendingText(1)).map(p => p.sha256), ['dd'])
       // a backend indexes the words it is given (blind tokens from text-tokens.ts; plain words here) and keeps the sealed bytes as they are
       const sealed = Buffer.from('sealed bytes \u0000\u00ff')
       await index.putText({ sha256: 'dd', status: 'indexed', reason: null, chars: 40, indexedMs: 1 }, { blinded: 'the project phoenix budget is due phoenix rises', sealed })
