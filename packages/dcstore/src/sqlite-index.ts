@@ -59,6 +59,7 @@ export class SqliteVersionIndex implements VersionIndex {
   }
 
   async stop (): Promise<void> {
+    this.statements.clear()
     this.db?.close()
     this.db = undefined
   }
@@ -159,11 +160,19 @@ export class SqliteVersionIndex implements VersionIndex {
     return (this.d.prepare(sql).all(...args) as HoldSql[]).map(toHold)
   }
 
+  private statements = new Map<string, Database.Statement>()
+  /** A prepared statement, prepared once per connection. */
+  private st (sql: string): Database.Statement {
+    let st = this.statements.get(sql)
+    if (st === undefined) { st = this.d.prepare(sql); this.statements.set(sql, st) }
+    return st
+  }
+
   private dropText (sha256: string): void {
-    const old = this.d.prepare('SELECT id FROM text_docs WHERE sha256 = ?').get(sha256) as { id: number } | undefined
+    const old = this.st('SELECT id FROM text_docs WHERE sha256 = ?').get(sha256) as { id: number } | undefined
     if (old === undefined) return
-    this.d.prepare('DELETE FROM text_fts WHERE rowid = ?').run(old.id)
-    this.d.prepare('DELETE FROM text_docs WHERE id = ?').run(old.id)
+    this.st('DELETE FROM text_fts WHERE rowid = ?').run(old.id)
+    this.st('DELETE FROM text_docs WHERE id = ?').run(old.id)
   }
 
   async pendingText (limit: number, after?: { snapshot: string, path: string }): Promise<PendingText[]> {
@@ -177,8 +186,8 @@ export class SqliteVersionIndex implements VersionIndex {
   }
 
   async putTexts (items: Array<{ doc: TextDocRow, text: TextBody | null }>): Promise<void> {
-    const insert = this.d.prepare('INSERT INTO text_docs (sha256, status, reason, chars, indexed_ms, sealed) VALUES (?, ?, ?, ?, ?, ?)')
-    const insertFts = this.d.prepare('INSERT INTO text_fts (rowid, body) VALUES (?, ?)')
+    const insert = this.st('INSERT INTO text_docs (sha256, status, reason, chars, indexed_ms, sealed) VALUES (?, ?, ?, ?, ?, ?)')
+    const insertFts = this.st('INSERT INTO text_fts (rowid, body) VALUES (?, ?)')
     this.d.transaction(() => {
       for (const { doc, text } of items) {
         this.dropText(doc.sha256)
