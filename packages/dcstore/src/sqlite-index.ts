@@ -206,12 +206,13 @@ export class SqliteVersionIndex implements VersionIndex {
   async searchText (phrases: string[], scope: TextScope, limit: number): Promise<TextMatch[]> {
     const { where, args } = scopeConditions(scope, 'sqlite')
     const match = phrases.map(p => `"${p.replaceAll('"', '""')}"`).join(' AND ')
-    const sql = `WITH hits AS MATERIALIZED (
-        SELECT d.sha256 AS sha256, d.sealed AS sealed FROM text_fts JOIN text_docs d ON d.id = text_fts.rowid WHERE text_fts MATCH ?)
-      SELECT f.user, f.node, f.path, f.sha256, f.size, f.mtime_ms, f.snapshot, MIN(f.snapshot_ms) AS snapshot_ms, h.sealed
-      FROM hits h JOIN files f ON f.sha256 = h.sha256
-      WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}
-      GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user LIMIT ?`
+    // the sealed text (for snippets) is read for the page of results only
+    const sql = `WITH hits AS MATERIALIZED (SELECT rowid AS id FROM text_fts WHERE text_fts MATCH ?),
+      page AS (SELECT f.user, f.node, f.path, f.sha256, f.size, f.mtime_ms, f.snapshot, MIN(f.snapshot_ms) AS snapshot_ms, d.id AS doc
+        FROM hits h JOIN text_docs d ON d.id = h.id JOIN files f ON f.sha256 = d.sha256
+        WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}
+        GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user LIMIT ?)
+      SELECT p.*, d.sealed FROM page p JOIN text_docs d ON d.id = p.doc ORDER BY p.snapshot_ms, p.path, p.user`
     const rows = this.d.prepare(sql).all(match, JSON.stringify(scope.snapshots), ...args, limit) as Array<{ user: string, node: string, path: string, sha256: string, size: number, mtime_ms: number, snapshot: string, snapshot_ms: number, sealed: Buffer }>
     return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, snapshot: r.snapshot, snapshotMs: r.snapshot_ms, sealed: r.sealed }))
   }
