@@ -9,6 +9,8 @@ import { registerAdmin } from './commands/admin.js'
 import { registerAudit } from './commands/audit.js'
 import { registerCheck } from './commands/check.js'
 import { registerDiscover } from './commands/discover.js'
+import { registerMatter } from './commands/matter.js'
+import { registerTextIndex } from './commands/text-index.js'
 import { registerServe } from './commands/serve.js'
 import type { GlobalOptions } from './context.js'
 import { EXIT, exitCodeFor } from './exit-codes.js'
@@ -30,6 +32,8 @@ registerAdmin(program, globals)
 registerAudit(program, globals)
 registerCheck(program, globals)
 registerDiscover(program, globals)
+registerMatter(program, globals)
+registerTextIndex(program, globals)
 for (const command of program.commands.flatMap(c => [c, ...c.commands])) command.exitOverride()
 
 try {

@@ -149,6 +149,12 @@ export class AuditLog {
     return key
   }
 
+  /** Every entry as written, oldest first, not checked: run verify() first to rely on them. */
+  async * entries (): AsyncGenerator<AuditEntry> {
+    let n = 0
+    for await (const line of linesOf(this.path)) yield parseEntry(line, `audit entry ${++n}`)
+  }
+
   /**
    * Runs an audited action: an intent entry first (nothing is done unless it
    * is durable), the action, then its outcome (ok and `summary` of the result,

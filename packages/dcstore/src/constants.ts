@@ -43,3 +43,36 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000
 export const CHECK_MAX_DEPTH = 1024
 /** CIDs listed per damage item in a check report (the count is always given). */
 export const CHECK_MAX_LISTED = 20
+/** Matter ids (what counsel types: `--matter ID`). */
+export const MATTER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/
+/** Longest matter name, hold reason and path glob accepted. */
+export const MAX_MATTER_NAME = 200
+export const MAX_HOLD_REASON = 1000
+export const MAX_HOLD_GLOB = 1024
+/** Most custodians of one matter. */
+export const MAX_MATTER_CUSTODIANS = 1000
+/** Text index: files larger than this are not read for text (listed as too large). */
+export const DEFAULT_TEXT_MAX_FILE_BYTES = 64 * 1024 * 1024
+/** Text index: one file's extraction is stopped after this long (listed as timed out). */
+export const DEFAULT_TEXT_TIMEOUT_MS = 30_000
+/** Text index: at most this many characters of one file's text are indexed (more: listed as truncated). */
+export const MAX_TEXT_CHARS = 500_000
+/** OOXML/ODF packages: most zip entries, and most bytes the text parts may inflate to. */
+export const MAX_ZIP_ENTRIES = 10_000
+export const MAX_ZIP_INFLATED_BYTES = 256 * 1024 * 1024
+/** Memory of the extraction worker (MiB of V8 heap). */
+export const TEXT_WORKER_HEAP_MB = 512
+/** Contents read and indexed per batch (one transaction each: a crash loses at most one batch's work). */
+export const TEXT_BATCH = 128
+/** How often a serving store looks for snapshots whose text is not yet indexed. */
+export const TEXT_FOLLOW_INTERVAL_MS = 5_000
+/** Longest search text, most phrases in it, and most results. */
+export const MAX_SEARCH_TEXT = 1000
+export const MAX_SEARCH_PHRASES = 32
+export const DEFAULT_SEARCH_LIMIT = 1000
+/** Not-indexed file versions listed with a search (all are counted). */
+export const MAX_LISTED_NOT_INDEXED = 1000
+/** Format tags of a review export's manifest and chain-of-custody report. */
+export const REVIEW_EXPORT_FORMAT = 'cachecloud/review-export/1'
+/** Files of a review export beside NATIVES/. */
+export const REVIEW_FILES = { natives: 'NATIVES', loadFile: 'LOADFILE.dat', manifest: 'MANIFEST.json', sums: 'SHA256SUMS', custody: 'CUSTODY.txt' } as const

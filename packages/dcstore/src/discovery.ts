@@ -1,15 +1,25 @@
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
+import type { Logger } from 'pino'
 import { parseCid } from '@cachecloud/core'
 import { decodeRecord, deriveUserKeys, SafeFolder, unwrapUserKey, walkTree, writeRestoredFile } from '@cachecloud/personal'
 import type { AuditLog } from './audit.js'
 import { EXPORT_FORMAT } from './constants.js'
 import { DiscoveryKeyRequiredError, ExportTargetNotEmptyError, NoSnapshotError } from './errors.js'
 import { writeFileAtomic600 as writeFileAtomic } from './fs.js'
+import { Matters } from './matters.js'
+import { TextIndexer } from './text-indexer.js'
+import { TextSearch } from './text-search.js'
+import { ReviewExporter } from './review-export.js'
 import type { FileRow, SearchQuery, SnapshotRow, VersionIndex } from './version-index.js'
 
 export type TimeArg = Date | string | number
+
+/** Runs a query or export within a matter: only its custodians, recorded against it in the audit log. */
+export interface InMatter {
+  matter?: string
+}
 
 export interface TreeAt {
   user: string
@@ -38,6 +48,8 @@ export interface ExportManifest {
   at: string
   exportedAt: string
   exportedBy: string
+  /** The matter the export was made in, when one was given. */
+  matter?: string
   /** Where each file came from: node, snapshot CID and time, commit time at the store. */
   provenance: Array<{ node: string, snapshot: string, snapshotTime: string, committedAt: string }>
   /** Every file written, relative to the export folder, with its SHA-256 checked against the snapshot. */
@@ -58,6 +70,7 @@ export interface DiscoveryInit {
   blocksFor: (user: string) => Promise<Blockstore>
   discoveryPrivateKey?: Uint8Array
   operator: string
+  log?: Logger
 }
 
 const toMs = (t: TimeArg): number => typeof t === 'number' ? t : new Date(t).getTime()
@@ -66,7 +79,35 @@ const key = (f: FileRow): string => `${f.node}\0${f.path}`
 
 /** Legal discovery over the index and the stored snapshots; every call is written to the audit log (its intent before it runs, its outcome after). */
 export class Discovery {
-  constructor (private readonly init: DiscoveryInit) {}
+  /** Matters and their legal holds. */
+  readonly matters: Matters
+  /** The text index: built as snapshots arrive (a serving store) and on demand, searched in a matter. */
+  readonly text: TextSearch
+  /** Builds the text index (`text.index()` runs it once, audited; a serving store follows new snapshots with it). */
+  readonly textIndexer: TextIndexer
+  /** Review-ready exports of a matter (natives, DAT load file, custody report). */
+  readonly review: ReviewExporter
+
+  constructor (private readonly init: DiscoveryInit) {
+    this.matters = new Matters({ index: init.index, audit: init.audit, operator: init.operator })
+    this.textIndexer = new TextIndexer({
+      index: init.index, blocksFor: init.blocksFor, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey }), ...(init.log === undefined ? {} : { log: init.log })
+    })
+    this.text = new TextSearch({
+      index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
+    })
+    this.review = new ReviewExporter({
+      index: init.index, audit: init.audit, blocksFor: init.blocksFor, operator: init.operator, matters: this.matters, text: this.text,
+      ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
+    })
+  }
+
+  /** The audit params of a call in a matter (after checking the user is one of its custodians). */
+  private async inMatter (o: InMatter, user: string | undefined, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (o.matter === undefined) return params
+    await this.matters.scope(o.matter, user)
+    return { matter: o.matter, ...params }
+  }
 
   private async treeAtQuiet (user: string, atMs: number): Promise<TreeAt> {
     const latest = new Map<string, SnapshotRow>()
@@ -78,8 +119,8 @@ export class Discovery {
   }
 
   /** What the user had at a time: per node, the latest snapshot at or before it, with every file and its hash. */
-  async treeAt (user: string, at: TimeArg): Promise<TreeAt> {
-    return await this.init.audit.run('tree', { user, at: iso(toMs(at)) }, async () => await this.treeAtQuiet(user, toMs(at)),
+  async treeAt (user: string, at: TimeArg, o: InMatter = {}): Promise<TreeAt> {
+    return await this.init.audit.run('tree', await this.inMatter(o, user, { user, at: iso(toMs(at)) }), async () => await this.treeAtQuiet(user, toMs(at)),
       tree => ({ snapshots: tree.snapshots.map(s => s.cid), files: tree.files.length }))
   }
 
@@ -97,8 +138,8 @@ export class Discovery {
   }
 
   /** What changed between two times; NoSnapshotError when the user has no snapshot at or before `to`. */
-  async diff (user: string, from: TimeArg, to: TimeArg): Promise<TreeDiff> {
-    return await this.init.audit.run('diff', { user, from: iso(toMs(from)), to: iso(toMs(to)) }, async () => {
+  async diff (user: string, from: TimeArg, to: TimeArg, o: InMatter = {}): Promise<TreeDiff> {
+    return await this.init.audit.run('diff', await this.inMatter(o, user, { user, from: iso(toMs(from)), to: iso(toMs(to)) }), async () => {
       const a = await this.treeAtQuiet(user, toMs(from))
       const b = await this.treeAtQuiet(user, toMs(to))
       if (b.snapshots.length === 0) throw new NoSnapshotError(`no snapshots for user ${user} at or before ${iso(b.atMs)}`)
@@ -106,14 +147,20 @@ export class Discovery {
     }, diff => ({ added: diff.added.length, changed: diff.changed.length, deleted: diff.deleted.length }))
   }
 
-  /** File versions by path glob and/or content hash, across users unless one is given. */
-  async search (query: SearchQuery): Promise<FileRow[]> {
-    return await this.init.audit.run('search', { ...query }, async () => await this.init.index.search(query), rows => ({ versions: rows.length }))
+  /** File versions by path glob and/or content hash, across users unless one is given (in a matter: across its custodians). */
+  async search (query: SearchQuery, o: InMatter = {}): Promise<FileRow[]> {
+    const params = await this.inMatter(o, query.user, { ...query })
+    return await this.init.audit.run('search', params, async () => {
+      if (o.matter === undefined || query.user !== undefined) return await this.init.index.search(query)
+      const rows: FileRow[] = []
+      for (const user of (await this.matters.get(o.matter)).custodians) rows.push(...await this.init.index.search({ ...query, user }))
+      return rows.sort((a, b) => a.snapshotMs - b.snapshotMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).slice(0, query.limit ?? rows.length)
+    }, rows => ({ versions: rows.length }))
   }
 
   /** Every snapshot of the user, oldest first, with files added, changed and deleted since that node's previous one. */
-  async timeline (user: string): Promise<TimelineItem[]> {
-    return await this.init.audit.run('timeline', { user }, async () => await this.timelineQuiet(user), out => ({ snapshots: out.length }))
+  async timeline (user: string, o: InMatter = {}): Promise<TimelineItem[]> {
+    return await this.init.audit.run('timeline', await this.inMatter(o, user, { user }), async () => await this.timelineQuiet(user), out => ({ snapshots: out.length }))
   }
 
   private async timelineQuiet (user: string): Promise<TimelineItem[]> {
@@ -134,12 +181,12 @@ export class Discovery {
    * recorded at snapshot time, with MANIFEST.json (provenance and files) and
    * SHA256SUMS (`sha256sum -c` format).
    */
-  async export (user: string, at: TimeArg, toDir: string): Promise<ExportManifest> {
-    return await this.init.audit.run('export', { user, at: iso(toMs(at)), to: toDir }, async () => await this.exportQuiet(user, at, toDir),
+  async export (user: string, at: TimeArg, toDir: string, o: InMatter = {}): Promise<ExportManifest> {
+    return await this.init.audit.run('export', await this.inMatter(o, user, { user, at: iso(toMs(at)), to: toDir }), async () => await this.exportQuiet(user, at, toDir, o),
       m => ({ files: m.files.length, symlinks: m.symlinks.length, snapshots: m.provenance.map(p => p.snapshot) }))
   }
 
-  private async exportQuiet (user: string, at: TimeArg, toDir: string): Promise<ExportManifest> {
+  private async exportQuiet (user: string, at: TimeArg, toDir: string, o: InMatter = {}): Promise<ExportManifest> {
     const privateKey = this.init.discoveryPrivateKey
     if (privateKey === undefined) throw new DiscoveryKeyRequiredError('exporting content needs the discovery private key (--discovery-key)')
     const existing = await readdir(toDir).catch(() => [])
@@ -150,7 +197,7 @@ export class Discovery {
     const blocks = await this.init.blocksFor(user)
     await mkdir(toDir, { recursive: true })
     const folder = await SafeFolder.open(toDir)
-    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, provenance: [], files: [], symlinks: [] }
+    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, ...(o.matter === undefined ? {} : { matter: o.matter }), provenance: [], files: [], symlinks: [] }
     const perNode = tree.snapshots.length > 1
     for (const s of tree.snapshots) {
       const record = decodeRecord(await blocks.get(parseCid(s.cid)))

@@ -65,3 +65,57 @@ export class InvalidAuditKeyError extends CacheCloudError {
   static override name = 'InvalidAuditKeyError'
   constructor (message: string) { super(message, 'ERR_INVALID_AUDIT_KEY', 'usage') }
 }
+
+/** No matter with that id. */
+export class MatterNotFoundError extends CacheCloudError {
+  static override name = 'MatterNotFoundError'
+  constructor (message: string) { super(message, 'ERR_MATTER_NOT_FOUND', 'not-found') }
+}
+
+/** A matter with that id exists already. */
+export class MatterExistsError extends CacheCloudError {
+  static override name = 'MatterExistsError'
+  constructor (message: string) { super(message, 'ERR_MATTER_EXISTS', 'exists') }
+}
+
+/** A matter or hold that cannot be made as given (bad id, name, custodian, date range, glob or reason). */
+export class InvalidMatterError extends CacheCloudError {
+  static override name = 'InvalidMatterError'
+  constructor (message: string) { super(message, 'ERR_INVALID_MATTER', 'usage') }
+}
+
+/** A query or hold in a matter names a user who is not one of its custodians. */
+export class NotInMatterError extends CacheCloudError {
+  static override name = 'NotInMatterError'
+  constructor (message: string) { super(message, 'ERR_NOT_IN_MATTER', 'usage') }
+}
+
+/** No active hold with that id. */
+export class HoldNotFoundError extends CacheCloudError {
+  static override name = 'HoldNotFoundError'
+  constructor (message: string) { super(message, 'ERR_HOLD_NOT_FOUND', 'not-found') }
+}
+
+/** A time argument that is not an ISO-8601 time. */
+export class InvalidTimeError extends CacheCloudError {
+  static override name = 'InvalidTimeError'
+  constructor (message: string) { super(message, 'ERR_INVALID_DISCOVERY_TIME', 'usage') }
+}
+
+/** A text search that cannot be run as given (no words, too long, a bad filter). */
+export class InvalidTextSearchError extends CacheCloudError {
+  static override name = 'InvalidTextSearchError'
+  constructor (message: string) { super(message, 'ERR_INVALID_TEXT_SEARCH', 'usage') }
+}
+
+/** The text index's sealed text does not open with the given discovery key. */
+export class TextIndexKeyError extends CacheCloudError {
+  static override name = 'TextIndexKeyError'
+  constructor (message: string) { super(message, 'ERR_TEXT_INDEX_KEY', 'usage') }
+}
+
+/** A file written by an export does not hash to what its snapshot records (the disk or something on it changed it). */
+export class ContentMismatchOnDiskError extends CacheCloudError {
+  static override name = 'ContentMismatchOnDiskError'
+  constructor (message: string) { super(message, 'ERR_EXPORT_CONTENT_MISMATCH', 'integrity') }
+}

@@ -2,11 +2,14 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
 import { dirLinks } from '@cachecloud/personal'
 import type { AuditLog } from './audit.js'
+import { heldSnapshots } from './holds.js'
 import type { SnapshotRow, VersionIndex } from './version-index.js'
 
 export interface RetentionResult {
-  /** Snapshots older than the cut-off (removed when applied). */
+  /** Snapshots older than the cut-off that no active hold needs (removed when applied). */
   snapshots: SnapshotRow[]
+  /** Snapshots older than the cut-off kept because active holds need them, with those holds' ids. */
+  held: Array<{ snapshot: SnapshotRow, holds: string[] }>
   /** Blocks and bytes freed (0 in a dry run). */
   removedBlocks: number
   freedBytes: number
@@ -32,20 +35,24 @@ async function liveBlocks (blocks: Blockstore, snapshots: SnapshotRow[], into: S
 
 /**
  * Retention, the only way data leaves the store: snapshots committed before
- * `beforeMs` are removed from the index, then each affected user's blocks
- * that no remaining snapshot needs are deleted. A dry run (apply false) only
+ * `beforeMs` that no active legal hold needs are removed from the index, then
+ * each affected user's blocks that no remaining snapshot needs are deleted
+ * (a held snapshot remains, so its file versions and blocks do too). A dry run (apply false) only
  * lists them. Either way the run is written to the audit log: its intent
  * before anything is removed, its outcome after.
  */
 export async function runRetention (index: VersionIndex, audit: AuditLog, blocksFor: (user: string) => Promise<Blockstore>, beforeMs: number, apply: boolean): Promise<RetentionResult> {
   return await audit.run('retention', { before: new Date(beforeMs).toISOString(), apply }, async () => await retain(index, blocksFor, beforeMs, apply),
-    r => ({ snapshots: r.snapshots.map(s => s.cid), removedBlocks: r.removedBlocks, freedBytes: r.freedBytes }))
+    r => ({ snapshots: r.snapshots.map(s => s.cid), held: r.held.map(h => ({ snapshot: h.snapshot.cid, holds: h.holds })), removedBlocks: r.removedBlocks, freedBytes: r.freedBytes }))
 }
 
 async function retain (index: VersionIndex, blocksFor: (user: string) => Promise<Blockstore>, beforeMs: number, apply: boolean): Promise<RetentionResult> {
   // by the time the store committed each snapshot: a node's own clock cannot push its snapshots out early or keep them
-  const old = (await index.snapshots({})).filter(s => s.committedMs < beforeMs)
-  const result: RetentionResult = { snapshots: old, removedBlocks: 0, freedBytes: 0, applied: apply }
+  const expired = (await index.snapshots({})).filter(s => s.committedMs < beforeMs)
+  const holds = await heldSnapshots(index)
+  const old = expired.filter(s => !holds.has(s.cid))
+  const held = expired.filter(s => holds.has(s.cid)).map(snapshot => ({ snapshot, holds: holds.get(snapshot.cid)! }))
+  const result: RetentionResult = { snapshots: old, held, removedBlocks: 0, freedBytes: 0, applied: apply }
   if (apply && old.length > 0) {
     await index.removeSnapshots(old.map(s => s.cid))
     for (const user of new Set(old.map(s => s.user))) {

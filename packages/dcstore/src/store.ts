@@ -47,6 +47,7 @@ export class DefaultDcStore implements DcStore {
     this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
     this.discovery = new Discovery({
       index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user,
+      ...(init.log === undefined ? {} : { log: init.log }),
       ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
     })
   }
@@ -100,10 +101,13 @@ export class DefaultDcStore implements DcStore {
         ...(this.init.log === undefined ? {} : { log: this.init.log })
       })
       await this.reads.start()
+      // the text of each snapshot is indexed as it arrives (and what was held before, once)
+      this.discovery.textIndexer.follow()
     }
   }
 
   async stop (): Promise<void> {
+    await this.discovery.textIndexer.stop()
     await this.server?.stop()
     await this.reads?.stop()
     for (const s of this.stores.values()) await (await s.catch(() => undefined))?.stop()

@@ -137,6 +137,17 @@ describe('replication to the data-center store (real libp2p on loopback)', () =>
     assert.ok(r.bytesSent < 2000, `${r.bytesSent} bytes sent for a one-line edit`)
   })
 
+  it('the serving store indexes the text of snapshots as they arrive; a search in a matter finds the private file', async () => {
+    const deadline = Date.now() + 30_000
+    while ((await store.discovery.text.status()).pending > 0 && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 200))
+    assert.equal((await store.discovery.text.status()).pending, 0)
+    await store.discovery.matters.create({ id: 'R-1', name: 'payroll', custodians: ['alice'] })
+    const r = await store.discovery.text.search({ matter: 'R-1', text: '"payroll marker"' })
+    assert.deepEqual([...new Set(r.hits.map(h => h.path))], ['docs/payroll.txt'])
+    assert.match(r.hits[0].snippet, /\[PAYROLL-MARKER\]|\[PAYROLL MARKER\]/)
+  })
+
+  // after the text index holds the private file's words: they are in it as keyed hashes only
   it("the store's files hold no plaintext of a private file", async () => {
     assert.deepEqual((await grep(join(dir, 'store'), MARKER)).filter(p => !p.includes('export')), [])
     assert.ok((await grep(folder, MARKER)).length > 0)

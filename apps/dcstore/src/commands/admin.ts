@@ -31,6 +31,10 @@ export function registerAdmin (program: Command, globals: () => GlobalOptions): 
     .action(async (o: { before: string, apply?: boolean }) => {
       if (Number.isNaN(Date.parse(o.before))) throw new Error(`not a time: ${JSON.stringify(o.before)}`)
       const r = await withStore(globals(), async store => await store.retention(o.before, o.apply === true))
-      print(globals(), r, () => [`${r.applied ? 'removed' : 'would remove'} ${r.snapshots.length} snapshots committed before ${new Date(o.before).toISOString()}${r.applied ? `, ${r.removedBlocks} blocks (${r.freedBytes} bytes)` : ''}`])
+      print(globals(), r, () => [
+        `${r.applied ? 'removed' : 'would remove'} ${r.snapshots.length} snapshots committed before ${new Date(o.before).toISOString()}${r.applied ? `, ${r.removedBlocks} blocks (${r.freedBytes} bytes)` : ''}`,
+        ...(r.held.length === 0 ? [] : [`kept ${r.held.length} snapshots that legal holds need:`]),
+        ...r.held.map(h => `  ${h.snapshot.user}  ${new Date(h.snapshot.timeMs).toISOString()}  ${h.snapshot.cid}  held by ${h.holds.join(', ')}`)
+      ])
     })
 }
