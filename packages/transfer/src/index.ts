@@ -81,6 +81,7 @@ export * from './constants.js'
 export * from './errors.js'
 export * from './wire.js'
 export * from './scheduler.js'
+export { rankOffers, resolveOfferedManifest, type ManifestOffer, type ResolveContext, type ResolvedManifest } from './resolve.js'
 export type { PeerTarget } from './client.js'
 // building blocks for other pull strategies (the swarm pull in @cachecloud/swarm)
 export { requestCatalog, requestManifest, withTimeout } from './client.js'

@@ -3,14 +3,14 @@ import type { Logger } from 'pino'
 import { formatVersionRef, type CID, type ImageManifest, type ProgressOptions, type VersionRef } from '@cachecloud/core'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
-import { InvalidSignatureError, UntrustedPublisherError, verifyManifest, type TrustStore } from '@cachecloud/manifest'
+import type { TrustStore } from '@cachecloud/manifest'
 import { runBlockSession } from './block-session.js'
 import { sleep } from './dial.js'
-import { requestCatalog, requestManifest, withTimeout, type PeerTarget } from './client.js'
+import { requestCatalog, withTimeout, type PeerTarget } from './client.js'
+import { resolveOfferedManifest, type ManifestOffer, type ResolvedManifest } from './resolve.js'
 import { MAX_BLOCK_BYTES, SESSION_ATTEMPTS, SESSION_RETRY_MS } from './constants.js'
 import { PeerMisbehavedError, PullFailedError, VersionUnavailableError } from './errors.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
-import type { RemoteVersion } from './wire.js'
 
 export interface PullInit extends ProgressOptions<'pull:block'> {
   ref: VersionRef
@@ -54,8 +54,6 @@ export interface PullContext {
   receiveBudget?: (peer: string, bytes: number) => Promise<void>
 }
 
-interface Offer { target: PeerTarget, peer: string, version: RemoteVersion }
-
 function countBlocks (manifest: ImageManifest): { distinct: number, holes: number } {
   const seen = new Set<string>()
   let holes = 0
@@ -66,15 +64,15 @@ function countBlocks (manifest: ImageManifest): { distinct: number, holes: numbe
   return { distinct: seen.size, holes }
 }
 
-/** Asks every peer's catalog for the version; keeps peers offering the chosen manifest CID, complete ones first. */
-async function findOffers (ctx: PullContext, init: PullInit, localCid: CID | undefined): Promise<{ cid: CID, offers: Offer[] }> {
+/** Asks every peer's catalog for the version, then takes the manifest by the rule of resolve.ts (only `localCid` when a pull of it was started). */
+async function resolveFromPeers (ctx: PullContext, init: PullInit, localCid: CID | undefined): Promise<ResolvedManifest> {
   const ref = formatVersionRef(init.ref)
   const errors: Error[] = []
-  const found = await Promise.all(init.peers.map(async (target): Promise<Offer | undefined> => {
+  const found = await Promise.all(init.peers.map(async (target): Promise<ManifestOffer | undefined> => {
     try {
       const { peer, versions } = await requestCatalog(ctx.libp2p, target, withTimeout(ctx.timeoutMs, init.signal), init.ref.name)
       const version = versions.find(v => v.name === init.ref.name && v.version === init.ref.version)
-      return version === undefined ? undefined : { target, peer, version }
+      return version === undefined ? undefined : { target, peer, cid: version.cid, complete: version.state === 'complete' }
     } catch (err) {
       init.signal?.throwIfAborted()
       ctx.log?.warn({ peer: target.toString(), err }, 'catalog of %s unavailable: %s', target.toString(), (err as Error).message)
@@ -82,47 +80,11 @@ async function findOffers (ctx: PullContext, init: PullInit, localCid: CID | und
       return undefined
     }
   }))
-  const offers = found.filter((o): o is Offer => o !== undefined)
-  // A peer's catalog only names a CID; the signature check decides. Prefer what we already started, else the most offered.
-  let cid = localCid
-  if (cid === undefined) {
-    const votes = new Map<string, { cid: CID, n: number }>()
-    for (const o of offers) {
-      const key = o.version.cid.toString()
-      const v = votes.get(key) ?? { cid: o.version.cid, n: 0 }
-      v.n += o.version.state === 'complete' ? 2 : 1
-      votes.set(key, v)
-    }
-    cid = [...votes.values()].sort((a, b) => b.n - a.n)[0]?.cid
-  }
-  const chosen = offers.filter(o => cid !== undefined && o.version.cid.equals(cid))
-  if (cid === undefined || chosen.length === 0) {
+  const offers = found.filter((o): o is ManifestOffer => o !== undefined)
+  if (offers.length === 0 || (localCid !== undefined && !offers.some(o => o.cid.equals(localCid)))) {
     throw new VersionUnavailableError(`none of the ${init.peers.length} peers offers ${ref}` + (errors.length > 0 ? ` (${errors.length} unreachable: ${errors[0].message})` : ''), { cause: errors.length > 0 ? new AggregateError(errors) : undefined })
   }
-  chosen.sort((a, b) => Number(b.version.state === 'complete') - Number(a.version.state === 'complete'))
-  return { cid, offers: chosen }
-}
-
-async function fetchVerifiedManifest (ctx: PullContext, init: PullInit, cid: CID, offers: Offer[]): Promise<ImageManifest> {
-  const ref = formatVersionRef(init.ref)
-  const errors: Error[] = []
-  for (const offer of offers) {
-    try {
-      const { manifest } = await requestManifest(ctx.libp2p, offer.target, cid, withTimeout(ctx.timeoutMs, init.signal))
-      if (manifest.name !== init.ref.name || manifest.version !== init.ref.version) {
-        throw new VersionUnavailableError(`peer ${offer.peer} offered manifest ${cid.toString()} for ${ref}, but it describes ${manifest.name}@${manifest.version}`)
-      }
-      // untrusted or forged: every peer would send the same bytes for this CID, so stop here
-      verifyManifest(manifest, ctx.trust)
-      return manifest
-    } catch (err) {
-      init.signal?.throwIfAborted()
-      if (err instanceof UntrustedPublisherError || err instanceof InvalidSignatureError) throw err
-      ctx.log?.warn({ peer: offer.peer, err }, 'manifest %s from %s failed: %s', cid.toString(), offer.peer, (err as Error).message)
-      errors.push(err as Error)
-    }
-  }
-  throw new VersionUnavailableError(`no peer delivered manifest ${cid.toString()} of ${ref}: ${errors.map(e => e.message).join('; ')}`, { cause: new AggregateError(errors) })
+  return await resolveOfferedManifest(ctx, init.ref, offers, { onlyCid: localCid, signal: init.signal })
 }
 
 /** See Transfer.pull. */
@@ -137,8 +99,7 @@ export async function pull (ctx: PullContext, init: PullInit): Promise<PullResul
     return { cid: local.cid, manifest, fetchedBlocks: 0, fetchedBytes: 0, wireBytes: 0, heldBlocks: distinct, holes, durationMs: performance.now() - started, bytesByPeer: {} }
   }
 
-  const { cid, offers } = await findOffers(ctx, init, local?.cid)
-  const manifest = await fetchVerifiedManifest(ctx, init, cid, offers)
+  const { cid, manifest, offers } = await resolveFromPeers(ctx, init, local?.cid)
   if (manifest.blockSize > MAX_BLOCK_BYTES) throw new PullFailedError(`${ref} uses ${manifest.blockSize}-byte blocks; at most ${MAX_BLOCK_BYTES} can be transferred`)
   await ctx.catalog.add(manifest, 'pulling')
 

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import type { ProgressEvent } from '@cachecloud/core'
 import { UntrustedPublisherError, generatePublisherKey } from '@cachecloud/manifest'
 import { VersionUnavailableError } from '../src/index.js'
-import { addVersion, countHeld, distinctBytes, randomBlocks, startNode, verifyAll, type TestNode } from './helpers.js'
+import { addVersion, makeManifest, countHeld, distinctBytes, randomBlocks, startNode, verifyAll, type TestNode } from './helpers.js'
 
 describe('pull between two nodes', () => {
   let a: TestNode
@@ -114,6 +114,27 @@ describe('publisher trust', () => {
       assert.equal((await b.blockstore.stats()).blocks, 0)
     } finally {
       await Promise.all([a.stop(), b.stop()])
+    }
+  })
+
+  it('a manifest of an untrusted key offered by more peers does not keep a trusted one from being pulled', async () => {
+    const honest = await startNode()
+    const liars = [await startNode(), await startNode()]
+    const b = await startNode()
+    try {
+      const stranger = generatePublisherKey()
+      const blocks = randomBlocks(6, 64 * 1024)
+      const { cid } = await addVersion(honest, { version: 'v1', blocks })
+      // the same name and version, signed by a key b does not trust, offered complete by two peers: it wins the vote
+      const forged = { version: 'v1', blocks: randomBlocks(6, 64 * 1024), key: stranger }
+      const forgedManifest = makeManifest(forged)
+      for (const liar of liars) await addVersion(liar, forged, forgedManifest)
+      const result = await b.transfer.pull({ ref: { name: 'disk', version: 'v1' }, peers: [...liars.map(l => l.addr), honest.addr] })
+      assert.ok(result.cid.equals(cid), 'the trusted manifest')
+      assert.equal(result.bytesByPeer[liars[0].libp2p.peerId.toString()] ?? 0, 0)
+      assert.equal((await b.catalog.find({ name: 'disk', version: 'v1' }))?.state, 'complete')
+    } finally {
+      await Promise.all([honest.stop(), ...liars.map(async l => { await l.stop() }), b.stop()])
     }
   })
 })
