@@ -43,3 +43,10 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60_000
 export const CHECK_MAX_DEPTH = 1024
 /** CIDs listed per damage item in a check report (the count is always given). */
 export const CHECK_MAX_LISTED = 20
+/** Largest block a backend stores or reads back (a directory block's bound; a chunk is smaller): an object past it is refused before it is read. */
+export const MAX_BACKEND_BLOCK_BYTES = 16 * 1024 * 1024
+/** Layout of the shared-filesystem backend under its root (docs/formats/dcstore.md#block-backends). */
+export const SHARED_FS_FILES = { version: 'VERSION', blocks: 'blocks', objects: 'objects', tmp: 'tmp' } as const
+export const SHARED_FS_VERSION = 'cachecloud/dcstore-shared-fs/1\n'
+/** A lock file held by a process on another host is stale when not refreshed for this long (its holder refreshes it every third of it). */
+export const FOREIGN_LOCK_STALE_MS = 60_000

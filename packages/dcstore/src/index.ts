@@ -31,6 +31,7 @@ import type { RetentionResult } from './retention.js'
 import type { AuditHead, AuditReport } from './audit.js'
 import type { AuditKey } from './audit-key.js'
 import type { CheckOptions, CheckReport } from './check.js'
+import type { BackendConfig } from './backends.js'
 import { DefaultDcStore } from './store.js'
 
 export interface DcStoreInit {
@@ -42,6 +43,8 @@ export interface DcStoreInit {
   libp2p?: Libp2p
   /** X25519 private key of the organization's discovery key: needed to index incoming snapshots and to export. */
   discoveryPrivateKey?: Uint8Array
+  /** Where the users' blocks live. Default: the local directory `<path>/blocks` (one process). */
+  blocks?: BackendConfig
   /** Index backend. Default: SQLite at `<path>/index.sqlite`. */
   index?: VersionIndex
   /** The audit log's signing key (ed25519, kept outside the data directory): every audited call (enroll, unenroll, discovery, retention) fails with AuditKeyRequiredError without it. */
@@ -97,5 +100,7 @@ export { generateAuditKey, formatAuditKey, parseAuditKey, readAuditKey, writeAud
 export type { RetentionResult } from './retention.js'
 export type { AffectedSnapshot, CheckDamage, CheckDamageKind, CheckOptions, CheckProgress, CheckReport, CheckSubset } from './check.js'
 export { AuditLog } from './audit.js'
+export type { BackendKind, BlockBackend } from './backend.js'
+export { createBackend, type BackendConfig } from './backends.js'
 export { createSqliteIndex, createPgIndex } from './store.js'
 export { globToRegex } from './pg-index.js'

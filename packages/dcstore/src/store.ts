@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import type { Blockstore } from '@cachecloud/blockstore'
 import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
 import { AuditLog, processWho, type AuditHead, type AuditReport } from './audit.js'
 import { DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
@@ -17,6 +17,8 @@ import { PgVersionIndex } from './pg-index.js'
 import type { PoolConfig } from 'pg'
 import type { VersionIndex } from './version-index.js'
 import type { DcStore, DcStoreInit } from './index.js'
+import type { BlockBackend } from './backend.js'
+import { createBackend } from './backends.js'
 
 /** The PostgreSQL index backend (`pg` pool config: connectionString, host, port, database, user, ...). */
 export function createPgIndex (config: PoolConfig): VersionIndex {
@@ -33,7 +35,7 @@ export class DefaultDcStore implements DcStore {
   private readonly index: VersionIndex
   private readonly audit: AuditLog
   private readonly enrollments: Enrollment
-  private readonly stores = new Map<string, Promise<Blockstore>>()
+  private readonly backend: BlockBackend
   private server?: ReplicationServer
   private reads?: ReadServer
   /** The data-directory lock, taken before any block store is opened. */
@@ -44,6 +46,8 @@ export class DefaultDcStore implements DcStore {
     this.audit = new AuditLog(join(init.path, STORE_FILES.audit), join(init.path, STORE_FILES.auditHead), {
       ...(init.auditKey === undefined ? {} : { key: init.auditKey }), ...(init.operator === undefined ? {} : { operator: init.operator })
     })
+    // the local directory's pack stores are opened by one process: the data-directory lock first
+    this.backend = createBackend(init.blocks ?? { kind: 'local' }, init.path, async () => { await this.exclusive() })
     this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
     this.discovery = new Discovery({
       index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user,
@@ -54,17 +58,7 @@ export class DefaultDcStore implements DcStore {
   /** One block store per user, opened on first use: a node's writes land only in the users it may write. */
   private async blocksFor (user: string): Promise<Blockstore> {
     assertValidUser(user)
-    let store = this.stores.get(user)
-    if (store === undefined) {
-      store = (async () => {
-        await this.exclusive()
-        const s = createBlockstore({ path: join(this.init.path, STORE_FILES.blocks, user), compressionLevel: 0 /* sealed: ciphertext does not compress */ })
-        await s.start()
-        return s
-      })()
-      this.stores.set(user, store)
-    }
-    return await store
+    return await this.backend.blockstore(user)
   }
 
   /** Takes the data-directory lock (once): StoreInUseError when another process holds it. */
@@ -82,8 +76,10 @@ export class DefaultDcStore implements DcStore {
     }
     if (this.init.libp2p !== undefined) {
       if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('serving replication needs the discovery private key to index snapshots')
-      await this.exclusive()
+      // several processes serve one shared backend; the local directory's pack stores only one
+      if (!this.backend.multiWriter) await this.exclusive()
     }
+    await this.backend.start()
     await this.index.start()
     await this.enrollments.load()
     if (this.init.libp2p !== undefined && this.init.discoveryPrivateKey !== undefined) {
@@ -106,8 +102,7 @@ export class DefaultDcStore implements DcStore {
   async stop (): Promise<void> {
     await this.server?.stop()
     await this.reads?.stop()
-    for (const s of this.stores.values()) await (await s.catch(() => undefined))?.stop()
-    this.stores.clear()
+    await this.backend.stop()
     await this.index.stop()
     const lock = this.lock
     this.lock = undefined
@@ -134,7 +129,7 @@ export class DefaultDcStore implements DcStore {
 
   async check (options: CheckOptions = {}): Promise<CheckReport> {
     // the files are read, never written; the lock keeps a serving process from changing them under the check
-    if (this.stores.size === 0) await this.exclusive()
+    await this.exclusive()
     return await runCheck(this.index, this.init.path, options)
   }
 
