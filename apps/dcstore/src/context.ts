@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { createDcStore, createPgIndex, readAuditKey, type AuditKey, type DcStore, type VersionIndex } from '@cachecloud/dcstore'
+import { createDcStore, createPgIndex, parseBackendSpec, readAuditKey, type AuditKey, type BackendConfig, type DcStore, type VersionIndex } from '@cachecloud/dcstore'
 import { readDiscoveryKey } from './keys.js'
 
 export interface GlobalOptions {
@@ -8,6 +8,7 @@ export interface GlobalOptions {
   operator?: string
   auditKey?: string
   indexUrl?: string
+  blocks?: string
   json?: boolean
 }
 
@@ -15,6 +16,12 @@ export interface GlobalOptions {
 export function indexFor (g: GlobalOptions): { index?: VersionIndex } {
   const url = g.indexUrl ?? process.env.DCSTORE_INDEX_URL
   return url === undefined ? {} : { index: createPgIndex({ connectionString: url }) }
+}
+
+/** The block backend: --blocks (or $DCSTORE_BLOCKS), else the local directory. */
+export function blocksFor (g: GlobalOptions): { blocks?: BackendConfig } {
+  const spec = g.blocks ?? process.env.DCSTORE_BLOCKS
+  return spec === undefined || spec === '' ? {} : { blocks: parseBackendSpec(spec) }
 }
 
 export function dataDir (g: GlobalOptions): string {
@@ -43,7 +50,7 @@ export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Pr
   const auditKey = await loadAuditKey(g)
   const operator = g.operator ?? process.env.DCSTORE_OPERATOR
   const store = createDcStore({
-    path: dataDir(g), create: options.create ?? false, ...indexFor(g),
+    path: dataDir(g), create: options.create ?? false, ...indexFor(g), ...blocksFor(g),
     ...(operator === undefined || operator === '' ? {} : { operator }),
     ...(discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey }),
     ...(auditKey === undefined ? {} : { auditKey })

@@ -23,7 +23,10 @@ const BY_CODE: Record<string, number> = {
   ERR_DISCOVERY_KEY_REQUIRED: EXIT.usage,
   ERR_EXPORT_TARGET_NOT_EMPTY: EXIT.usage,
   ERR_INVALID_METRICS_CONFIG: EXIT.usage,
-  ERR_METRICS_LISTEN_FAILED: EXIT.inUse
+  ERR_METRICS_LISTEN_FAILED: EXIT.inUse,
+  ERR_BACKEND_CONFIG: EXIT.usage,
+  ERR_BACKEND_UNAVAILABLE: EXIT.network,
+  ERR_BACKEND_WORM: EXIT.integrity
 }
 
 export function exitCodeFor (err: unknown): number {

@@ -50,3 +50,13 @@ export const SHARED_FS_FILES = { version: 'VERSION', blocks: 'blocks', objects: 
 export const SHARED_FS_VERSION = 'cachecloud/dcstore-shared-fs/1\n'
 /** A lock file held by a process on another host is stale when not refreshed for this long (its holder refreshes it every third of it). */
 export const FOREIGN_LOCK_STALE_MS = 60_000
+/** S3: blocks larger than this are uploaded in parts (multipart upload) of S3_PART_BYTES (S3's least part size is 5 MiB). */
+export const S3_MULTIPART_BYTES = 8 * 1024 * 1024
+export const S3_PART_BYTES = 5 * 1024 * 1024
+/** S3: attempts per request (the SDK's standard retry mode: exponential backoff with jitter) before BackendUnavailableError. */
+export const S3_MAX_ATTEMPTS = 6
+/** S3: a request fails after this long without an answer (then it is retried). */
+export const S3_REQUEST_TIMEOUT_MS = 30_000
+export const S3_CONNECT_TIMEOUT_MS = 5_000
+/** S3: requests in flight per store process (the SDK's socket pool). */
+export const S3_MAX_SOCKETS = 32

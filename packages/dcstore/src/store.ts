@@ -10,6 +10,7 @@ import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
 import { lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { runCheck, type CheckOptions, type CheckReport } from './check.js'
+import { runBackendCheck } from './backend-check.js'
 import { ReplicationServer } from './server.js'
 import { ReadServer } from './read-server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
@@ -128,6 +129,8 @@ export class DefaultDcStore implements DcStore {
   }
 
   async check (options: CheckOptions = {}): Promise<CheckReport> {
+    // an object backend's blocks are only ever added or retained away: checked through it, beside the serving processes
+    if (this.backend.kind !== 'local') return await runBackendCheck(this.index, this.backend, options)
     // the files are read, never written; the lock keeps a serving process from changing them under the check
     await this.exclusive()
     return await runCheck(this.index, this.init.path, options)

@@ -2,7 +2,9 @@ import { mkdtemp, rm, truncate } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createBackend } from '../src/index.js'
+import { after } from 'node:test'
 import { blockBackendSuite } from './backend-suite.js'
+import { replicationOnBackend } from './backend-replication.js'
 
 blockBackendSuite('shared filesystem', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'dcbackend-shared-'))
@@ -15,3 +17,10 @@ blockBackendSuite('shared filesystem', async () => {
     cleanup: async () => { await rm(dir, { recursive: true, force: true }) }
   }
 })
+
+let shared: string | undefined
+replicationOnBackend('a shared filesystem path', () => {
+  shared = join(tmpdir(), `dcstore-shared-${process.pid}-${Date.now()}`)
+  return { kind: 'shared-fs', path: shared }
+})
+after(async () => { if (shared !== undefined) await rm(shared, { recursive: true, force: true }) })

@@ -119,15 +119,16 @@ export function blockBackendSuite (name: string, create: () => Promise<BackendUn
       } finally { await other.stop() }
     })
 
-    it('a block put but not synced by a writer that dies is not visible to others (multi-writer backends)', async (ctx) => {
+    it('a block put but not synced by a writer that dies is absent or whole for the others, never torn (multi-writer backends)', async (ctx) => {
       if (!b.multiWriter) { ctx.skip('single-writer backend'); return }
       const dying = await t.reopen()
       const x = block()
       await dying.put('hank', x.cid, x.bytes) // never synced: the process is "killed" here
       const other = await t.reopen()
       try {
-        assert.equal(await other.has('hank', x.cid), false)
-        assert.deepEqual(await collect(other.cids('hank')), [])
+        // the shared filesystem links a block into place only at sync; an S3 put acknowledged is durable at once
+        if (await other.has('hank', x.cid)) assert.deepEqual(Buffer.from(await other.get('hank', x.cid)), Buffer.from(x.bytes))
+        else assert.deepEqual(await collect(other.cids('hank')), [])
       } finally { await other.stop() }
     })
   })
