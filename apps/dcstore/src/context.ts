@@ -12,10 +12,10 @@ export interface GlobalOptions {
   json?: boolean
 }
 
-/** The index backend: PostgreSQL with --index-url (or $DCSTORE_INDEX_URL), else the default SQLite file. */
-export function indexFor (g: GlobalOptions): { index?: VersionIndex } {
+/** The index backend: PostgreSQL with --index-url (or $DCSTORE_INDEX_URL), else the default SQLite file; the store processes sharing a PostgreSQL index also coordinate their audit appends through it. */
+export function indexFor (g: GlobalOptions): { index?: VersionIndex, coordination?: { connectionString: string } } {
   const url = g.indexUrl ?? process.env.DCSTORE_INDEX_URL
-  return url === undefined ? {} : { index: createPgIndex({ connectionString: url }) }
+  return url === undefined ? {} : { index: createPgIndex({ connectionString: url }), coordination: { connectionString: url } }
 }
 
 /** The block backend: --blocks (or $DCSTORE_BLOCKS), else the local directory. */

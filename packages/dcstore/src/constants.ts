@@ -60,3 +60,5 @@ export const S3_REQUEST_TIMEOUT_MS = 30_000
 export const S3_CONNECT_TIMEOUT_MS = 5_000
 /** S3: requests in flight per store process (the SDK's socket pool). */
 export const S3_MAX_SOCKETS = 32
+/** PostgreSQL advisory-lock key the store processes sharing one database append to the audit log under ('dcau'). */
+export const AUDIT_PG_LOCK_KEY = 0x64636175

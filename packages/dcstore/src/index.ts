@@ -24,6 +24,7 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from 'pino'
+import type { PoolConfig } from 'pg'
 import type { EnrollmentTable } from './enrollment.js'
 import type { Discovery } from './discovery.js'
 import type { VersionIndex } from './version-index.js'
@@ -45,6 +46,8 @@ export interface DcStoreInit {
   discoveryPrivateKey?: Uint8Array
   /** Where the users' blocks live. Default: the local directory `<path>/blocks` (one process). */
   blocks?: BackendConfig
+  /** A PostgreSQL database (`pg` pool config) the store processes sharing this store coordinate through: each audit append holds an advisory lock there. Default: lock files in the data directory only. */
+  coordination?: PoolConfig
   /** Index backend. Default: SQLite at `<path>/index.sqlite`. */
   index?: VersionIndex
   /** The audit log's signing key (ed25519, kept outside the data directory): every audited call (enroll, unenroll, discovery, retention) fails with AuditKeyRequiredError without it. */

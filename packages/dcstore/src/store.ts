@@ -3,7 +3,8 @@ import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
 import { AuditLog, processWho, type AuditHead, type AuditReport } from './audit.js'
-import { DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
+import { PgAdvisoryLock } from './pg-lock.js'
+import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
 import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
@@ -37,6 +38,7 @@ export class DefaultDcStore implements DcStore {
   private readonly audit: AuditLog
   private readonly enrollments: Enrollment
   private readonly backend: BlockBackend
+  private readonly auditLock?: PgAdvisoryLock
   private server?: ReplicationServer
   private reads?: ReadServer
   /** The data-directory lock, taken before any block store is opened. */
@@ -44,8 +46,11 @@ export class DefaultDcStore implements DcStore {
 
   constructor (private readonly init: DcStoreInit) {
     this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
+    const auditLock = init.coordination === undefined ? undefined : new PgAdvisoryLock(init.coordination, AUDIT_PG_LOCK_KEY)
+    this.auditLock = auditLock
     this.audit = new AuditLog(join(init.path, STORE_FILES.audit), join(init.path, STORE_FILES.auditHead), {
-      ...(init.auditKey === undefined ? {} : { key: init.auditKey }), ...(init.operator === undefined ? {} : { operator: init.operator })
+      ...(init.auditKey === undefined ? {} : { key: init.auditKey }), ...(init.operator === undefined ? {} : { operator: init.operator }),
+      ...(auditLock === undefined ? {} : { serialize: async <T>(fn: () => Promise<T>): Promise<T> => await auditLock.run(fn) })
     })
     // the local directory's pack stores are opened by one process: the data-directory lock first
     this.backend = createBackend(init.blocks ?? { kind: 'local' }, init.path, async () => { await this.exclusive() })
@@ -105,6 +110,7 @@ export class DefaultDcStore implements DcStore {
     await this.reads?.stop()
     await this.backend.stop()
     await this.index.stop()
+    await this.auditLock?.stop()
     const lock = this.lock
     this.lock = undefined
     await (await lock?.catch(() => undefined))?.release()
