@@ -78,6 +78,10 @@ describe('scale-out: two store processes, one PostgreSQL index, one shared block
     assert.equal(report.ok, true)
     // every block once: the objects on the backend are exactly the blocks the snapshot references
     assert.equal(report.readBlocks, report.referencedBlocks)
+    // retention --apply must not delete blocks under a serving process: refused while any serves (exit 11), before it does anything
+    const retention = await dcstore(...global, 'retention', '--before', new Date(Date.now() + 60_000).toISOString(), '--apply')
+    assert.equal(retention.code, 11, retention.stderr)
+    assert.match(retention.stderr, new RegExp(`in use by process ${String(b.child.pid)} \\(dcstore serve\\): stop every serving process first`))
     // the second process still serves, and the node has nothing left to send
     const again = JSON.parse((await run(NODE_CHILD, ['replicate', ...common, '--store', addrs[0], '--store', addrs[1]])).split('\n')[0]) as { replicated: number }
     assert.equal(again.replicated, 0)

@@ -12,7 +12,9 @@ export const STORE_FILES = {
   auditHead: 'audit.head',
   peerKey: 'peer.key',
   /** The data-directory lock (pid), held by the process that opens the block stores. */
-  lock: 'store.lock'
+  lock: 'store.lock',
+  /** One marker per serving process of a store on a multi-writer backend (`<host>-<pid>.lock`). */
+  serving: 'serving'
 } as const
 /** User names: also a directory name under blocks/. */
 export const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/

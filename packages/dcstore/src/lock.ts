@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { link, lstat, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises'
+import { link, lstat, mkdir, readdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { processAlive } from '@cachecloud/core'
@@ -125,4 +126,38 @@ export async function lockStore (path: string, dataDir: string): Promise<HeldLoc
   const got = await tryLockFile(path)
   if ('release' in got) return got
   throw new StoreInUseError(`store ${dataDir} is in use by ${byWhom(got)} (dcstore serve?): stop it first`)
+}
+
+/** The live holder of a lock file, or undefined (none, or a stale one). */
+export async function liveHolderOf (path: string): Promise<{ pid: number, host: string } | undefined> {
+  const h = await holderOf(path)
+  return h === undefined || isStale(h) ? undefined : { pid: h.pid!, host: h.host }
+}
+
+/**
+ * A serving process of a store whose blocks several processes write (a
+ * shared filesystem, S3) holds one lock file of its own in `dir`
+ * (`<host>-<pid>.lock`), so that what must not run beside any of them
+ * (retention --apply) sees them all. Refused while `exclusivePath` (the
+ * data-directory lock) is held: the marker is made first and the lock looked
+ * at after, as `assertNotServed` does the other way round, so of two racing
+ * processes at least one sees the other.
+ */
+export async function lockServing (dir: string, exclusivePath: string, dataDir: string): Promise<HeldLock> {
+  await mkdir(dir, { recursive: true })
+  const got = await tryLockFile(join(dir, `${THIS_HOST}-${process.pid}.lock`))
+  if (!('release' in got)) throw new StoreInUseError(`store ${dataDir}: another process took this process's serving marker`)
+  const holder = await liveHolderOf(exclusivePath)
+  if (holder !== undefined) { await got.release(); throw new StoreInUseError(`store ${dataDir} is in use by ${byWhom({ heldBy: holder.pid, host: holder.host })} (retention --apply?): wait for it to finish`) }
+  return got
+}
+
+/** StoreInUseError when any process serves the store (a live marker in `dir`); stale markers are removed. */
+export async function assertNotServed (dir: string, dataDir: string): Promise<void> {
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    if (!name.endsWith('.lock')) continue
+    const holder = await liveHolderOf(join(dir, name))
+    if (holder !== undefined) throw new StoreInUseError(`store ${dataDir} is in use by ${byWhom({ heldBy: holder.pid, host: holder.host })} (dcstore serve): stop every serving process first`)
+    await rm(join(dir, name), { force: true })
+  }
 }

@@ -8,7 +8,7 @@ import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, D
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
 import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
-import { lockStore, type HeldLock } from './lock.js'
+import { assertNotServed, lockServing, lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { runCheck, type CheckOptions, type CheckReport } from './check.js'
 import { runBackendCheck } from './backend-check.js'
@@ -43,6 +43,8 @@ export class DefaultDcStore implements DcStore {
   private reads?: ReadServer
   /** The data-directory lock, taken before any block store is opened. */
   private lock?: Promise<HeldLock>
+  /** This process's serving marker, on a multi-writer backend (instead of the data-directory lock). */
+  private serving?: HeldLock
 
   constructor (private readonly init: DcStoreInit) {
     this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
@@ -84,6 +86,7 @@ export class DefaultDcStore implements DcStore {
       if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('serving replication needs the discovery private key to index snapshots')
       // several processes serve one shared backend; the local directory's pack stores only one
       if (!this.backend.multiWriter) await this.exclusive()
+      else this.serving = await lockServing(join(this.init.path, STORE_FILES.serving), join(this.init.path, STORE_FILES.lock), this.init.path)
     }
     await this.backend.start()
     await this.index.start()
@@ -111,6 +114,8 @@ export class DefaultDcStore implements DcStore {
     await this.backend.stop()
     await this.index.stop()
     await this.auditLock?.stop()
+    await this.serving?.release()
+    this.serving = undefined
     const lock = this.lock
     this.lock = undefined
     await (await lock?.catch(() => undefined))?.release()
@@ -131,6 +136,8 @@ export class DefaultDcStore implements DcStore {
   async retention (before: Date | string | number, apply: boolean): Promise<RetentionResult> {
     // deleting blocks while another process writes them would lose a snapshot still arriving
     if (apply) await this.exclusive()
+    // on a shared backend the serving processes hold no data-directory lock: each has its marker
+    if (apply && this.backend.multiWriter) await assertNotServed(join(this.init.path, STORE_FILES.serving), this.init.path)
     return await runRetention(this.index, this.audit, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
   }
 
