@@ -157,6 +157,7 @@ export async function assertNotServed (dir: string, dataDir: string): Promise<vo
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     if (!name.endsWith('.lock')) continue
     const holder = await liveHolderOf(join(dir, name))
+    if (holder?.pid === process.pid && holder.host === THIS_HOST) continue // this process's own serving (as the data-directory lock it holds)
     if (holder !== undefined) throw new StoreInUseError(`store ${dataDir} is in use by ${byWhom({ heldBy: holder.pid, host: holder.host })} (dcstore serve): stop every serving process first`)
     await rm(join(dir, name), { force: true })
   }
