@@ -64,3 +64,8 @@ export const S3_CONNECT_TIMEOUT_MS = 5_000
 export const S3_MAX_SOCKETS = 32
 /** PostgreSQL advisory-lock key the store processes sharing one database append to the audit log under ('dcau'). */
 export const AUDIT_PG_LOCK_KEY = 0x64636175
+/** Block lookups and puts the replication server keeps in flight per stream (an object store's latency is per request). */
+export const BACKEND_CONCURRENCY = 16
+/** S3: how long, and for how many keys, a lookup that found a block absent spares the put's own lookup. */
+export const S3_ABSENT_TTL_MS = 60_000
+export const S3_ABSENT_MAX = 100_000

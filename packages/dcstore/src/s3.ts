@@ -8,7 +8,7 @@ import { bytesMatchCid, type CID } from '@cachecloud/core'
 import type { BlockBackend } from './backend.js'
 import { BackendBlockstore } from './backend-blockstore.js'
 import { checkKey, checkPut, cidOfName } from './backend-checks.js'
-import { MAX_BACKEND_BLOCK_BYTES, S3_CONNECT_TIMEOUT_MS, S3_MAX_ATTEMPTS, S3_MAX_SOCKETS, S3_MULTIPART_BYTES, S3_PART_BYTES, S3_REQUEST_TIMEOUT_MS } from './constants.js'
+import { MAX_BACKEND_BLOCK_BYTES, S3_ABSENT_MAX, S3_ABSENT_TTL_MS, S3_CONNECT_TIMEOUT_MS, S3_MAX_ATTEMPTS, S3_MAX_SOCKETS, S3_MULTIPART_BYTES, S3_PART_BYTES, S3_REQUEST_TIMEOUT_MS } from './constants.js'
 import { assertValidUser } from './enrollment.js'
 import { BackendConfigError, BackendUnavailableError, BackendWormError } from './errors.js'
 
@@ -56,6 +56,8 @@ export class S3Backend implements BlockBackend {
   private readonly client: S3Client
   private readonly prefix: string
   private readonly views = new Map<string, Blockstore>()
+  /** Keys a lookup just found absent (key -> when): the put that follows (the replication server asks, then wants, then puts) skips a second lookup. */
+  private readonly absent = new Map<string, number>()
 
   constructor (private readonly config: S3BackendConfig) {
     if (typeof config.bucket !== 'string' || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(config.bucket)) throw new BackendConfigError(`S3 bucket name ${JSON.stringify(config.bucket)} is not valid (3-63 lowercase letters, digits, '.', '-')`)
@@ -118,8 +120,11 @@ export class S3Backend implements BlockBackend {
 
   async put (user: string, cid: CID, bytes: Uint8Array): Promise<boolean> {
     checkPut(user, cid, bytes)
-    if (await this.has(user, cid)) return false
     const Key = this.key(user, cid)
+    const absentAt = this.absent.get(Key)
+    this.absent.delete(Key)
+    // a put of the same bytes under the same key is harmless: the lookup only saves the upload
+    if ((absentAt === undefined || Date.now() - absentAt > S3_ABSENT_TTL_MS) && await this.size(user, cid) !== undefined) return false
     const lock: Partial<PutObjectCommandInput> = this.lockEnabled
       ? { ObjectLockMode: this.config.lockMode ?? 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() + this.config.lockDays! * 86_400_000) }
       : {}
@@ -175,7 +180,14 @@ export class S3Backend implements BlockBackend {
     return bytes
   }
 
-  async has (user: string, cid: CID): Promise<boolean> { return await this.size(user, cid) !== undefined }
+  async has (user: string, cid: CID): Promise<boolean> {
+    const held = await this.size(user, cid) !== undefined
+    if (!held) {
+      this.absent.set(this.key(user, cid), Date.now())
+      if (this.absent.size > S3_ABSENT_MAX) this.absent.delete(this.absent.keys().next().value!)
+    }
+    return held
+  }
 
   async size (user: string, cid: CID): Promise<number | undefined> {
     checkKey(user, cid)
