@@ -19,7 +19,12 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { findPostgresBin, startPrivateCluster } from '@cachecloud/dcstore/testing/postgres'
 import { startSwift, swiftMissing } from '@cachecloud/dcstore/testing/swift'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { findTool } from '@cachecloud/fixtures'
 import type { BenchResult } from './types.js'
+
+const run$ = promisify(execFile)
 
 const CLI = fileURLToPath(new URL('../../../apps/dcstore/dist/src/cli.js', import.meta.url))
 const NODE = fileURLToPath(new URL('./dcstore-scale-node.js', import.meta.url))
@@ -62,8 +67,11 @@ async function cli (args: string[], env: NodeJS.ProcessEnv): Promise<string> {
   return out
 }
 
+/** What a run measures after the replication, with the store still there (an export, restic on the same data). */
+type After = (r: { dir: string, global: string[], folders: string[], discoveryKey: string }) => Promise<void>
+
 /** One run: `processes` store processes on `blocks`, NODES nodes replicating at once; MB/s of new data committed. */
-async function measure (root: string, blocks: string, processes: number, pgUrl: string, env: NodeJS.ProcessEnv): Promise<number> {
+async function measure (root: string, blocks: string, processes: number, pgUrl: string, env: NodeJS.ProcessEnv, after?: After): Promise<number> {
   const dir = await mkdtemp(join(root, 'run-'))
   const discoveryKey = join(dir, 'discovery.key')
   const discovery = (await cli(['keygen', '--out', discoveryKey], env)).trim()
@@ -88,6 +96,7 @@ async function measure (root: string, blocks: string, processes: number, pgUrl: 
     const done = await Promise.all(nodes.map(async n => await n.next(e => e.event === 'replicated')))
     const seconds = (performance.now() - t0) / 1000
     if (done.some(d => d.replicated !== 1)) throw new Error('a node did not replicate its snapshot')
+    await after?.({ dir, global, folders: Array.from({ length: NODES }, (_, i) => join(dir, `user${i}`)), discoveryKey })
     return bytes / 1e6 / seconds
   } finally {
     for (const c of [...nodes, ...stores]) if (c.child.exitCode === null) c.child.kill('SIGKILL')
@@ -114,8 +123,8 @@ export async function run (): Promise<BenchResult[]> {
   const env = { ...process.env, DCSTORE_AUDIT_KEY: auditKey, DCSTORE_LOG_LEVEL: 'warn' }
   const results: BenchResult[] = []
   const size = `${NODES} nodes x ${MIB} MiB`
-  const pair = async (label: string, blocks: () => string, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> => {
-    const one = await measure(root, blocks(), 1, await fresh(), { ...env, ...extraEnv })
+  const pair = async (label: string, blocks: () => string, extraEnv: NodeJS.ProcessEnv = {}, after?: After): Promise<void> => {
+    const one = await measure(root, blocks(), 1, await fresh(), { ...env, ...extraEnv }, after)
     const two = await measure(root, blocks(), 2, await fresh(), { ...env, ...extraEnv })
     results.push({ name: `replication into 1 store process, ${label}`, value: one, unit: 'MB/s', note: size })
     results.push({ name: `replication into 2 store processes, ${label}`, value: two, unit: 'MB/s', baselineName: '1 process', baseline: one, ratio: two / one, note: size })
@@ -133,7 +142,29 @@ export async function run (): Promise<BenchResult[]> {
       try {
         let bucket = 0
         const q = `endpoint=${encodeURIComponent(swift.endpoint)}&create=1`
-        await pair('Swift s3api on loopback', () => `s3://dcstore-bench-${++bucket}/?${q}`, { AWS_ACCESS_KEY_ID: swift.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.secretAccessKey })
+        const s3env = { AWS_ACCESS_KEY_ID: swift.accessKeyId, AWS_SECRET_ACCESS_KEY: swift.secretAccessKey }
+        await pair('Swift s3api on loopback', () => `s3://dcstore-bench-${++bucket}/?${q}`, s3env, async ({ dir, global, folders, discoveryKey }) => {
+          // discovery export of one user from Swift (through a stopped-store command: reads every block back)
+          const t0 = performance.now()
+          await cli([...global, '--discovery-key', discoveryKey, 'discover', 'export', '--user', 'user0', '--to', join(dir, 'case')], { ...env, ...s3env })
+          results.push({ name: 'discovery export from Swift s3api', value: MIB * 1.048576 / ((performance.now() - t0) / 1000), unit: 'MB/s', note: `one user, ${MIB} MiB, CLI start included` })
+          // restic (Debian's) backing up the same folders into the same Swift through its s3 backend
+          const restic = await findTool('restic')
+          if (restic === undefined) return
+          const renv = { ...process.env, ...s3env, RESTIC_PASSWORD: 'bench', RESTIC_REPOSITORY: `s3:${swift.endpoint}/restic-bench-${++bucket}` }
+          const t1 = performance.now()
+          try {
+            await run$(restic, ['init'], { env: renv })
+            await run$(restic, ['backup', '--quiet', ...folders], { env: renv, maxBuffer: 16 * 1024 * 1024 })
+          } catch (err) {
+            // restic 0.14 (Debian 12) signs uploads as aws-chunked streams, which Swift 2.30's s3api refuses
+            const why = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim().split('\n')[0].slice(0, 200)
+            results.push({ name: 'restic backup into Swift s3api', value: 0, unit: '', note: `not measured: restic failed: ${why}` })
+            return
+          }
+          const mb = NODES * MIB * 1.048576
+          results.push({ name: 'restic backup into Swift s3api (same folders, one process)', value: mb / ((performance.now() - t1) / 1000), unit: 'MB/s', note: `${size}; restic ${restic}` })
+        })
       } finally { await swift.stop() }
     }
   } finally {
