@@ -69,3 +69,5 @@ export const BACKEND_CONCURRENCY = 16
 /** S3: how long, and for how many keys, a lookup that found a block absent spares the put's own lookup. */
 export const S3_ABSENT_TTL_MS = 60_000
 export const S3_ABSENT_MAX = 100_000
+/** PostgreSQL advisory-lock key held while a store process creates the index schema ('dcix'): processes starting at once on a new database would race on CREATE TABLE. */
+export const INDEX_PG_LOCK_KEY = 0x64636978

@@ -4,7 +4,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
 import { AuditLog, processWho, type AuditHead, type AuditReport } from './audit.js'
 import { PgAdvisoryLock } from './pg-lock.js'
-import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
+import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, INDEX_PG_LOCK_KEY, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
 import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
@@ -31,6 +31,9 @@ export function createPgIndex (config: PoolConfig): VersionIndex {
 export function createSqliteIndex (path: string): VersionIndex {
   return new SqliteVersionIndex(path)
 }
+
+/** How long a starting process waits for another to finish creating the index schema. */
+const INDEX_START_WAIT_MS = 60_000
 
 export class DefaultDcStore implements DcStore {
   readonly discovery: Discovery
@@ -89,7 +92,13 @@ export class DefaultDcStore implements DcStore {
       else this.serving = await lockServing(join(this.init.path, STORE_FILES.serving), join(this.init.path, STORE_FILES.lock), this.init.path)
     }
     await this.backend.start()
-    await this.index.start()
+    // several processes starting at once on a new database: one creates the schema, the others wait and find it
+    if (this.init.coordination !== undefined) {
+      const schemaLock = new PgAdvisoryLock(this.init.coordination, INDEX_PG_LOCK_KEY)
+      try { await schemaLock.run(async () => { await this.index.start() }, INDEX_START_WAIT_MS) } finally { await schemaLock.stop() }
+    } else {
+      await this.index.start()
+    }
     await this.enrollments.load()
     if (this.init.libp2p !== undefined && this.init.discoveryPrivateKey !== undefined) {
       this.server = new ReplicationServer({
