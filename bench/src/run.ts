@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { BenchModule, BenchResult } from './types.js'
 
-const MODULES = ['compression', 'import', 'transfer', 'transport', 'pull-procs', 'delta', 'block-size', 'personal', 'swarm', 'nbd', 'vm-boot', 'os-update', 'check', 'clones']
+const MODULES = ['compression', 'import', 'transfer', 'transport', 'pull-procs', 'delta', 'block-size', 'personal', 'swarm', 'nbd', 'vm-boot', 'os-update', 'check', 'clones', 'dcstore-scale']
 
 function fmt (n: number | undefined, digits = 3): string {
   if (n === undefined) return ''

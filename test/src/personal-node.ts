@@ -4,7 +4,7 @@
  *
  *   node personal-node.js peer-id   --home DIR
  *   node personal-node.js snapshot  --home DIR --folder DIR --user U --discovery x25519:...
- *   node personal-node.js replicate --home DIR --folder DIR --user U --discovery x25519:... --store MULTIADDR
+ *   node personal-node.js replicate --home DIR --folder DIR --user U --discovery x25519:... --store MULTIADDR [--store MULTIADDR ...: tried in order]
  *   node personal-node.js pull      --home DIR --folder DIR --user U --discovery x25519:... --store MULTIADDR --key-file FILE
  */
 import '@cachecloud/core/polyfill'
@@ -16,7 +16,7 @@ import { createPersonalSync } from '@cachecloud/personal'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
-  options: { home: { type: 'string' }, folder: { type: 'string' }, user: { type: 'string' }, discovery: { type: 'string' }, store: { type: 'string' }, 'key-file': { type: 'string' } }
+  options: { home: { type: 'string' }, folder: { type: 'string' }, user: { type: 'string' }, discovery: { type: 'string' }, store: { type: 'string', multiple: true }, 'key-file': { type: 'string' } }
 })
 const home = values.home ?? '.'
 const emit = (event: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(event) + '\n') }
@@ -41,7 +41,7 @@ if (positionals[0] === 'peer-id') {
     user: values.user ?? 'alice', folder: values.folder ?? '.', stateDir: join(home, 'personal'), blockstore, node,
     discoveryKey: values.discovery ?? '', watch: false,
     ...(values['key-file'] === undefined ? {} : { userKeyFile: values['key-file'] }),
-    ...(libp2p === undefined ? {} : { libp2p, store: values.store ?? '' }),
+    ...(libp2p === undefined ? {} : { libp2p, store: values.store?.[0] ?? '', fallbackStores: values.store?.slice(1) ?? [] }),
     onProgress: e => { if (e.type === 'personal:replicate') emit({ event: 'progress', bytes: e.done }) }
   })
   try {

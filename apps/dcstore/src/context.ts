@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import { createDcStore, createPgIndex, readAuditKey, type AuditKey, type DcStore, type VersionIndex } from '@cachecloud/dcstore'
+import { createDcStore, createPgIndex, parseBackendSpec, readAuditKey, type AuditKey, type BackendConfig, type DcStore, type VersionIndex } from '@cachecloud/dcstore'
 import { readDiscoveryKey } from './keys.js'
 
 export interface GlobalOptions {
@@ -8,13 +8,20 @@ export interface GlobalOptions {
   operator?: string
   auditKey?: string
   indexUrl?: string
+  blocks?: string
   json?: boolean
 }
 
-/** The index backend: PostgreSQL with --index-url (or $DCSTORE_INDEX_URL), else the default SQLite file. */
-export function indexFor (g: GlobalOptions): { index?: VersionIndex } {
+/** The index backend: PostgreSQL with --index-url (or $DCSTORE_INDEX_URL), else the default SQLite file; the store processes sharing a PostgreSQL index also coordinate their audit appends through it. */
+export function indexFor (g: GlobalOptions): { index?: VersionIndex, coordination?: { connectionString: string } } {
   const url = g.indexUrl ?? process.env.DCSTORE_INDEX_URL
-  return url === undefined ? {} : { index: createPgIndex({ connectionString: url }) }
+  return url === undefined ? {} : { index: createPgIndex({ connectionString: url }), coordination: { connectionString: url } }
+}
+
+/** The block backend: --blocks (or $DCSTORE_BLOCKS), else the local directory. */
+export function blocksFor (g: GlobalOptions): { blocks?: BackendConfig } {
+  const spec = g.blocks ?? process.env.DCSTORE_BLOCKS
+  return spec === undefined || spec === '' ? {} : { blocks: parseBackendSpec(spec) }
 }
 
 export function dataDir (g: GlobalOptions): string {
@@ -43,7 +50,7 @@ export async function withStore<T> (g: GlobalOptions, fn: (store: DcStore) => Pr
   const auditKey = await loadAuditKey(g)
   const operator = g.operator ?? process.env.DCSTORE_OPERATOR
   const store = createDcStore({
-    path: dataDir(g), create: options.create ?? false, ...indexFor(g),
+    path: dataDir(g), create: options.create ?? false, ...indexFor(g), ...blocksFor(g),
     ...(operator === undefined || operator === '' ? {} : { operator }),
     ...(discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey }),
     ...(auditKey === undefined ? {} : { auditKey })

@@ -141,7 +141,8 @@ function parseEntry (line: string, where: string): AuditEntry {
 export class AuditLog {
   private queue: Promise<unknown> = Promise.resolve()
 
-  constructor (private readonly path: string, private readonly headPath: string, private readonly init: { key?: AuditKey, operator?: string } = {}) {}
+  /** `serialize`: a lock across hosts (PostgreSQL), taken around the file lock of each append when several store processes share the log. */
+  constructor (private readonly path: string, private readonly headPath: string, private readonly init: { key?: AuditKey, operator?: string, serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}) {}
 
   private signer (): AuditKey {
     const key = this.init.key
@@ -178,7 +179,8 @@ export class AuditLog {
   append (what: Pick<AuditEntry, 'kind' | 'action' | 'params' | 'intent' | 'ok' | 'result'>): Promise<AuditEntry> {
     const key = this.signer()
     // one writer at a time across processes (the server and discovery commands), and within this one
-    const run = this.queue.then(async () => await withLockFile(this.path + '.lock', async () => {
+    const serialize = this.init.serialize ?? (async <T>(fn: () => Promise<T>): Promise<T> => await fn())
+    const run = this.queue.then(async () => await serialize(async () => await withLockFile(this.path + '.lock', async () => {
       const tail = await this.recover(key)
       const base: Body = {
         v: AUDIT_VERSION, seq: tail.seq + 1, at: new Date().toISOString(), who: processWho(),
@@ -189,7 +191,7 @@ export class AuditLog {
       await appendDurable(this.path, JSON.stringify(entry) + '\n')
       await this.writeHead(key, { seq: entry.seq, hash })
       return entry
-    }))
+    })))
     this.queue = run.catch(() => {})
     return run
   }

@@ -12,7 +12,9 @@ export const STORE_FILES = {
   auditHead: 'audit.head',
   peerKey: 'peer.key',
   /** The data-directory lock (pid), held by the process that opens the block stores. */
-  lock: 'store.lock'
+  lock: 'store.lock',
+  /** One marker per serving process of a store on a multi-writer backend (`<host>-<pid>.lock`). */
+  serving: 'serving'
 } as const
 /** User names: also a directory name under blocks/. */
 export const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/
@@ -76,3 +78,29 @@ export const MAX_LISTED_NOT_INDEXED = 1000
 export const REVIEW_EXPORT_FORMAT = 'cachecloud/review-export/1'
 /** Files of a review export beside NATIVES/. */
 export const REVIEW_FILES = { natives: 'NATIVES', loadFile: 'LOADFILE.dat', manifest: 'MANIFEST.json', sums: 'SHA256SUMS', custody: 'CUSTODY.txt' } as const
+/** Largest block a backend stores or reads back (a directory block's bound; a chunk is smaller): an object past it is refused before it is read. */
+export const MAX_BACKEND_BLOCK_BYTES = 16 * 1024 * 1024
+/** Layout of the shared-filesystem backend under its root (docs/formats/dcstore.md#block-backends). */
+export const SHARED_FS_FILES = { version: 'VERSION', blocks: 'blocks', objects: 'objects', tmp: 'tmp' } as const
+export const SHARED_FS_VERSION = 'cachecloud/dcstore-shared-fs/1\n'
+/** A lock file held by a process on another host is stale when not refreshed for this long (its holder refreshes it every third of it). */
+export const FOREIGN_LOCK_STALE_MS = 60_000
+/** S3: blocks larger than this are uploaded in parts (multipart upload) of S3_PART_BYTES (S3's least part size is 5 MiB). */
+export const S3_MULTIPART_BYTES = 8 * 1024 * 1024
+export const S3_PART_BYTES = 5 * 1024 * 1024
+/** S3: attempts per request (the SDK's standard retry mode: exponential backoff with jitter) before BackendUnavailableError. */
+export const S3_MAX_ATTEMPTS = 6
+/** S3: a request fails after this long without an answer (then it is retried). */
+export const S3_REQUEST_TIMEOUT_MS = 30_000
+export const S3_CONNECT_TIMEOUT_MS = 5_000
+/** S3: requests in flight per store process (the SDK's socket pool). */
+export const S3_MAX_SOCKETS = 32
+/** PostgreSQL advisory-lock key the store processes sharing one database append to the audit log under ('dcau'). */
+export const AUDIT_PG_LOCK_KEY = 0x64636175
+/** Block lookups and puts the replication server keeps in flight per stream (an object store's latency is per request). */
+export const BACKEND_CONCURRENCY = 16
+/** S3: how long, and for how many keys, a lookup that found a block absent spares the put's own lookup. */
+export const S3_ABSENT_TTL_MS = 60_000
+export const S3_ABSENT_MAX = 100_000
+/** PostgreSQL advisory-lock key held while a store process creates the index schema ('dcix'): processes starting at once on a new database would race on CREATE TABLE. */
+export const INDEX_PG_LOCK_KEY = 0x64636978

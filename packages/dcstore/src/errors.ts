@@ -119,3 +119,21 @@ export class ContentMismatchOnDiskError extends CacheCloudError {
   static override name = 'ContentMismatchOnDiskError'
   constructor (message: string) { super(message, 'ERR_EXPORT_CONTENT_MISMATCH', 'integrity') }
 }
+
+/** A block backend's configuration is unusable (unknown kind, missing bucket, a root that is not a backend of this format). */
+export class BackendConfigError extends CacheCloudError {
+  static override name = 'BackendConfigError'
+  constructor (message: string) { super(message, 'ERR_BACKEND_CONFIG', 'usage') }
+}
+
+/** The storage refused or failed an operation after its retries (an S3 error, an I/O error on the shared path). */
+export class BackendUnavailableError extends CacheCloudError {
+  static override name = 'BackendUnavailableError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_BACKEND_UNAVAILABLE', 'network', options) }
+}
+
+/** The storage's object lock (WORM retention) forbids deleting the block yet. */
+export class BackendWormError extends CacheCloudError {
+  static override name = 'BackendWormError'
+  constructor (message: string) { super(message, 'ERR_BACKEND_WORM', 'integrity') }
+}

@@ -24,6 +24,7 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from 'pino'
+import type { PoolConfig } from 'pg'
 import type { EnrollmentTable } from './enrollment.js'
 import type { Discovery } from './discovery.js'
 import type { VersionIndex } from './version-index.js'
@@ -31,6 +32,7 @@ import type { RetentionResult } from './retention.js'
 import type { AuditHead, AuditReport } from './audit.js'
 import type { AuditKey } from './audit-key.js'
 import type { CheckOptions, CheckReport } from './check.js'
+import type { BackendConfig } from './backends.js'
 import { DefaultDcStore } from './store.js'
 
 export interface DcStoreInit {
@@ -42,6 +44,10 @@ export interface DcStoreInit {
   libp2p?: Libp2p
   /** X25519 private key of the organization's discovery key: needed to index incoming snapshots and to export. */
   discoveryPrivateKey?: Uint8Array
+  /** Where the users' blocks live. Default: the local directory `<path>/blocks` (one process). */
+  blocks?: BackendConfig
+  /** A PostgreSQL database (`pg` pool config) the store processes sharing this store coordinate through: each audit append holds an advisory lock there. Default: lock files in the data directory only. */
+  coordination?: PoolConfig
   /** Index backend. Default: SQLite at `<path>/index.sqlite`. */
   index?: VersionIndex
   /** The audit log's signing key (ed25519, kept outside the data directory): every audited call (enroll, unenroll, discovery, retention) fails with AuditKeyRequiredError without it. */
@@ -105,5 +111,8 @@ export { generateAuditKey, formatAuditKey, parseAuditKey, readAuditKey, writeAud
 export type { RetentionResult } from './retention.js'
 export type { AffectedSnapshot, CheckDamage, CheckDamageKind, CheckOptions, CheckProgress, CheckReport, CheckSubset } from './check.js'
 export { AuditLog } from './audit.js'
+export type { BackendKind, BlockBackend } from './backend.js'
+export { createBackend, parseBackendSpec, type BackendConfig } from './backends.js'
+export type { S3BackendConfig } from './s3.js'
 export { createSqliteIndex, createPgIndex } from './store.js'
 export { globToRegex } from './pg-index.js'

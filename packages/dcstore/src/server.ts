@@ -6,7 +6,7 @@ import {
   applyDirDelta, decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
   MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason, type SnapshotRecord
 } from '@cachecloud/personal'
-import { MAX_CLOCK_SKEW_MS, MAX_REJECTED_SNAPSHOTS } from './constants.js'
+import { BACKEND_CONCURRENCY, MAX_CLOCK_SKEW_MS, MAX_REJECTED_SNAPSHOTS } from './constants.js'
 import type { Enrollment } from './enrollment.js'
 import { indexRows } from './ingest.js'
 import type { VersionIndex } from './version-index.js'
@@ -141,7 +141,12 @@ export class ReplicationServer {
     }
   }
 
-  /** Walks the DAG from `root`, wanting what is missing, until every block is held. */
+  /**
+   * Walks the DAG from `root`, wanting what is missing, until every block is
+   * held. Lookups and puts go BACKEND_CONCURRENCY at a time (an object
+   * store answers each request in a round trip); every put is settled before
+   * a commit point and before the walk ends.
+   */
   private async fetchMissing (blocks: Blockstore, root: CID, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<void> {
     const queue: CID[] = [root]
     const seen = new Set<string>([root.toString()])
@@ -151,47 +156,74 @@ export class ReplicationServer {
     const enqueue = (links: CID[]): void => {
       for (const l of links) { const k = l.toString(); if (!seen.has(k)) { seen.add(k); queue.push(l) } }
     }
-    while (queue.length > 0) {
-      const wants: CID[] = []
-      while (queue.length > 0 && wants.length < MAX_WANTS) {
-        const cid = queue.pop()!
-        if (await blocks.has(cid)) {
-          if (cid.code === DAG_CBOR_CODEC) enqueue(dirLinks(await blocks.get(cid)))
-        } else {
-          wants.push(cid)
+    const inflight = new Set<Promise<void>>()
+    let failure: unknown
+    const put = async (cid: CID, bytes: Uint8Array): Promise<void> => {
+      const p: Promise<void> = blocks.put(cid, bytes).then(() => {}, (err: unknown) => { failure ??= err }).finally(() => inflight.delete(p))
+      inflight.add(p)
+      if (inflight.size >= BACKEND_CONCURRENCY) await Promise.race(inflight)
+      if (failure !== undefined) throw failure
+    }
+    const settle = async (): Promise<void> => {
+      await Promise.all(inflight)
+      if (failure !== undefined) throw failure
+    }
+    try {
+      while (queue.length > 0) {
+        const batch: CID[] = []
+        while (queue.length > 0 && batch.length < MAX_WANTS) batch.push(queue.pop()!)
+        const held = await mapBounded(batch, BACKEND_CONCURRENCY, async cid => await blocks.has(cid))
+        const wants: CID[] = []
+        for (const [i, cid] of batch.entries()) {
+          if (!held[i]) wants.push(cid)
+          else if (cid.code === DAG_CBOR_CODEC) enqueue(dirLinks(await blocks.get(cid)))
         }
-      }
-      if (wants.length === 0) continue
-      let answered = 0
-      await send({ t: 'want', cids: wants, whole: wants.filter(c => whole.has(c.toString())) })
-      let last = false
-      while (!last) {
-        const m = await next()
-        if (m.t !== 'blocks') throw new ProtocolError(`expected blocks, got ${m.t}`)
-        last = m.last
-        for (const payload of m.blocks) {
-          // blocks come in the order wanted
-          const cid = wants[answered++]
-          if (cid === undefined) throw new ProtocolError('more blocks than wanted')
-          const isDir = cid.code === DAG_CBOR_CODEC
-          let bytes: Uint8Array
-          if (payload instanceof Uint8Array) {
-            bytes = payload
-          } else {
-            if (!isDir || whole.has(cid.toString())) throw new ProtocolError(`block ${cid.toString()} must be sent whole`)
-            if (!await blocks.has(payload.base)) { whole.add(cid.toString()); queue.push(cid); continue }
-            bytes = applyDirDelta(await blocks.get(payload.base), payload)
+        if (wants.length === 0) continue
+        let answered = 0
+        await send({ t: 'want', cids: wants, whole: wants.filter(c => whole.has(c.toString())) })
+        let last = false
+        while (!last) {
+          const m = await next()
+          if (m.t !== 'blocks') throw new ProtocolError(`expected blocks, got ${m.t}`)
+          last = m.last
+          for (const payload of m.blocks) {
+            // blocks come in the order wanted
+            const cid = wants[answered++]
+            if (cid === undefined) throw new ProtocolError('more blocks than wanted')
+            const isDir = cid.code === DAG_CBOR_CODEC
+            let bytes: Uint8Array
+            if (payload instanceof Uint8Array) {
+              bytes = payload
+            } else {
+              if (!isDir || whole.has(cid.toString())) throw new ProtocolError(`block ${cid.toString()} must be sent whole`)
+              if (!await blocks.has(payload.base)) { whole.add(cid.toString()); queue.push(cid); continue }
+              bytes = applyDirDelta(await blocks.get(payload.base), payload)
+            }
+            if (bytes.byteLength > (isDir ? MAX_DIR_BLOCK_BYTES : MAX_CHUNK_BLOCK_BYTES)) throw new ProtocolError(`block ${cid.toString()} too large`)
+            if (!bytesMatchCid(cid, bytes)) throw new ProtocolError(`block ${cid.toString()} does not match its CID`)
+            await put(cid, bytes)
+            uncommitted += bytes.byteLength
+            if (isDir) enqueue(dirLinks(bytes))
           }
-          if (bytes.byteLength > (isDir ? MAX_DIR_BLOCK_BYTES : MAX_CHUNK_BLOCK_BYTES)) throw new ProtocolError(`block ${cid.toString()} too large`)
-          if (!bytesMatchCid(cid, bytes)) throw new ProtocolError(`block ${cid.toString()} does not match its CID`)
-          await blocks.put(cid, bytes)
-          uncommitted += bytes.byteLength
-          if (isDir) enqueue(dirLinks(bytes))
+          // commit point: blocks made durable here are not wanted again if the replication is cut
+          if (uncommitted >= this.init.commitBytes) { await settle(); await blocks.sync(); uncommitted = 0 }
         }
-        // commit point: blocks made durable here are not wanted again if the replication is cut
-        if (uncommitted >= this.init.commitBytes) { await blocks.sync(); uncommitted = 0 }
+        if (answered < wants.length) throw new ProtocolError(`${wants.length - answered} wanted blocks were not sent`)
       }
-      if (answered < wants.length) throw new ProtocolError(`${wants.length - answered} wanted blocks were not sent`)
+      await settle()
+    } finally {
+      // a failed stream leaves no put running behind it
+      await Promise.all(inflight)
     }
   }
+}
+
+/** `fn` over `items`, at most `limit` at once, results in order. */
+async function mapBounded<T, R> (items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length)
+  let i = 0
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (i < items.length) { const k = i++; out[k] = await fn(items[k]) }
+  }))
+  return out
 }

@@ -1,15 +1,17 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import type { Blockstore } from '@cachecloud/blockstore'
 import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
 import { AuditLog, processWho, type AuditHead, type AuditReport } from './audit.js'
-import { DEFAULT_COMMIT_BYTES, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
+import { PgAdvisoryLock } from './pg-lock.js'
+import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, INDEX_PG_LOCK_KEY, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
 import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
-import { lockStore, type HeldLock } from './lock.js'
+import { assertNotServed, lockServing, lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { runCheck, type CheckOptions, type CheckReport } from './check.js'
+import { runBackendCheck } from './backend-check.js'
 import { ReplicationServer } from './server.js'
 import { ReadServer } from './read-server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
@@ -17,6 +19,8 @@ import { PgVersionIndex } from './pg-index.js'
 import type { PoolConfig } from 'pg'
 import type { VersionIndex } from './version-index.js'
 import type { DcStore, DcStoreInit } from './index.js'
+import type { BlockBackend } from './backend.js'
+import { createBackend } from './backends.js'
 
 /** The PostgreSQL index backend (`pg` pool config: connectionString, host, port, database, user, ...). */
 export function createPgIndex (config: PoolConfig): VersionIndex {
@@ -28,22 +32,33 @@ export function createSqliteIndex (path: string): VersionIndex {
   return new SqliteVersionIndex(path)
 }
 
+/** How long a starting process waits for another to finish creating the index schema. */
+const INDEX_START_WAIT_MS = 60_000
+
 export class DefaultDcStore implements DcStore {
   readonly discovery: Discovery
   private readonly index: VersionIndex
   private readonly audit: AuditLog
   private readonly enrollments: Enrollment
-  private readonly stores = new Map<string, Promise<Blockstore>>()
+  private readonly backend: BlockBackend
+  private readonly auditLock?: PgAdvisoryLock
   private server?: ReplicationServer
   private reads?: ReadServer
   /** The data-directory lock, taken before any block store is opened. */
   private lock?: Promise<HeldLock>
+  /** This process's serving marker, on a multi-writer backend (instead of the data-directory lock). */
+  private serving?: HeldLock
 
   constructor (private readonly init: DcStoreInit) {
     this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
+    const auditLock = init.coordination === undefined ? undefined : new PgAdvisoryLock(init.coordination, AUDIT_PG_LOCK_KEY)
+    this.auditLock = auditLock
     this.audit = new AuditLog(join(init.path, STORE_FILES.audit), join(init.path, STORE_FILES.auditHead), {
-      ...(init.auditKey === undefined ? {} : { key: init.auditKey }), ...(init.operator === undefined ? {} : { operator: init.operator })
+      ...(init.auditKey === undefined ? {} : { key: init.auditKey }), ...(init.operator === undefined ? {} : { operator: init.operator }),
+      ...(auditLock === undefined ? {} : { serialize: async <T>(fn: () => Promise<T>): Promise<T> => await auditLock.run(fn) })
     })
+    // the local directory's pack stores are opened by one process: the data-directory lock first
+    this.backend = createBackend(init.blocks ?? { kind: 'local' }, init.path, async () => { await this.exclusive() })
     this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
     this.discovery = new Discovery({
       index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user,
@@ -55,17 +70,7 @@ export class DefaultDcStore implements DcStore {
   /** One block store per user, opened on first use: a node's writes land only in the users it may write. */
   private async blocksFor (user: string): Promise<Blockstore> {
     assertValidUser(user)
-    let store = this.stores.get(user)
-    if (store === undefined) {
-      store = (async () => {
-        await this.exclusive()
-        const s = createBlockstore({ path: join(this.init.path, STORE_FILES.blocks, user), compressionLevel: 0 /* sealed: ciphertext does not compress */ })
-        await s.start()
-        return s
-      })()
-      this.stores.set(user, store)
-    }
-    return await store
+    return await this.backend.blockstore(user)
   }
 
   /** Takes the data-directory lock (once): StoreInUseError when another process holds it. */
@@ -83,9 +88,18 @@ export class DefaultDcStore implements DcStore {
     }
     if (this.init.libp2p !== undefined) {
       if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('serving replication needs the discovery private key to index snapshots')
-      await this.exclusive()
+      // several processes serve one shared backend; the local directory's pack stores only one
+      if (!this.backend.multiWriter) await this.exclusive()
+      else this.serving = await lockServing(join(this.init.path, STORE_FILES.serving), join(this.init.path, STORE_FILES.lock), this.init.path)
     }
-    await this.index.start()
+    await this.backend.start()
+    // several processes starting at once on a new database: one creates the schema, the others wait and find it
+    if (this.init.coordination !== undefined) {
+      const schemaLock = new PgAdvisoryLock(this.init.coordination, INDEX_PG_LOCK_KEY)
+      try { await schemaLock.run(async () => { await this.index.start() }, INDEX_START_WAIT_MS) } finally { await schemaLock.stop() }
+    } else {
+      await this.index.start()
+    }
     await this.enrollments.load()
     if (this.init.libp2p !== undefined && this.init.discoveryPrivateKey !== undefined) {
       this.server = new ReplicationServer({
@@ -110,9 +124,11 @@ export class DefaultDcStore implements DcStore {
     await this.discovery.textIndexer.stop()
     await this.server?.stop()
     await this.reads?.stop()
-    for (const s of this.stores.values()) await (await s.catch(() => undefined))?.stop()
-    this.stores.clear()
+    await this.backend.stop()
     await this.index.stop()
+    await this.auditLock?.stop()
+    await this.serving?.release()
+    this.serving = undefined
     const lock = this.lock
     this.lock = undefined
     await (await lock?.catch(() => undefined))?.release()
@@ -133,12 +149,16 @@ export class DefaultDcStore implements DcStore {
   async retention (before: Date | string | number, apply: boolean): Promise<RetentionResult> {
     // deleting blocks while another process writes them would lose a snapshot still arriving
     if (apply) await this.exclusive()
+    // on a shared backend the serving processes hold no data-directory lock: each has its marker
+    if (apply && this.backend.multiWriter) await assertNotServed(join(this.init.path, STORE_FILES.serving), this.init.path)
     return await runRetention(this.index, this.audit, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
   }
 
   async check (options: CheckOptions = {}): Promise<CheckReport> {
+    // an object backend's blocks are only ever added or retained away: checked through it, beside the serving processes
+    if (this.backend.kind !== 'local') return await runBackendCheck(this.index, this.backend, options)
     // the files are read, never written; the lock keeps a serving process from changing them under the check
-    if (this.stores.size === 0) await this.exclusive()
+    await this.exclusive()
     return await runCheck(this.index, this.init.path, options)
   }
 

@@ -67,6 +67,8 @@ export interface PersonalSyncInit {
   /** libp2p host and the store to replicate to; without them snapshots stay local. */
   libp2p?: Libp2p
   store?: PeerId | Multiaddr | string
+  /** Further addresses of the same store (its other `dcstore serve` processes), tried in order when replicating to the one before fails (unreachable, or cut mid-replication); a refusal is final. */
+  fallbackStores?: Array<PeerId | Multiaddr | string>
   /** Watch the folder (node:fs.watch, recursive). Default true. */
   watch?: boolean
   /** Default DEFAULT_SCAN_INTERVAL_MS. */
@@ -179,6 +181,7 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
     merge: init.merge ?? (init.userPrivateKey !== undefined || init.userKeyFile !== undefined),
     ...(init.libp2p === undefined ? {} : { libp2p: init.libp2p }),
     ...(store === undefined ? {} : { store }),
+    ...(init.fallbackStores === undefined || init.fallbackStores.length === 0 ? {} : { fallbackStores: init.fallbackStores.map(s => parseStoreTarget(s)!) }),
     timing: {
       scanIntervalMs: init.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
       debounceMs: init.debounceMs ?? DEFAULT_DEBOUNCE_MS,

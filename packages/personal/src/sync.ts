@@ -9,7 +9,7 @@ import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
 import { MAX_HISTORY_SNAPSHOTS, MAX_REPORTED_CONFLICTS, SNAPSHOT_FORMAT, STATE_FILES, SEALED_PUT } from './constants.js'
 import { deriveUserKeyFromPrivate, deriveUserKeys, wrapUserKey, x25519PublicKey, type UserKeys } from './crypto.js'
-import { DecryptionFailedError, EmptyFirstSnapshotError, SnapshotNotFoundError, StoreNotConfiguredError } from './errors.js'
+import { DecryptionFailedError, EmptyFirstSnapshotError, ReplicationRefusedError, SnapshotNotFoundError, StoreNotConfiguredError } from './errors.js'
 import { pairDirBlocks } from './pair.js'
 import { deriveSigningKey, signRecord, type SigningKey } from './sign.js'
 import { pullRemotes, type PullResult } from './pull.js'
@@ -43,6 +43,7 @@ export interface ResolvedInit {
   merge: boolean
   libp2p?: Libp2p
   store?: PeerId | Multiaddr
+  fallbackStores?: Array<PeerId | Multiaddr>
   timing: { scanIntervalMs: number, debounceMs: number, replicateIntervalMs: number, timeoutMs: number }
   watch: boolean
   concurrency: number
@@ -279,10 +280,19 @@ export class DefaultPersonalSync implements PersonalSync {
         const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
         // (a parent sealed with the key the folder had before adopting a key pair has no blocks in common: sent whole)
         const deltaBases = parentRoot === undefined || !await this.opens(keys, parentRoot) ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
-        const r = await replicateSnapshot({
-          libp2p, store, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs,
+        const offer = async (target: PeerId | Multiaddr): Promise<Awaited<ReturnType<typeof replicateSnapshot>>> => await replicateSnapshot({
+          libp2p, store: target, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs,
           ...(deltaBases === undefined ? {} : { deltaBases }), ...(onProgress === undefined ? {} : { onProgress })
         })
+        // the store's processes in order: one killed mid-replication leaves the next to finish (it wants only what was not made durable)
+        const targets = [store, ...(this.c.fallbackStores ?? [])]
+        let r!: Awaited<ReturnType<typeof replicateSnapshot>>
+        for (const [i, target] of targets.entries()) {
+          try { r = await offer(target); break } catch (err) {
+            if (err instanceof ReplicationRefusedError || i === targets.length - 1) throw err
+            this.c.log?.warn({ store: target.toString(), err }, 'replication to the store failed, trying its next address: %s', (err as Error).message)
+          }
+        }
         done.add(s.cid.toString())
         await appendReplicated(this.path('replicated'), s.cid)
         replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn; deltas += r.deltas

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { Command } from 'commander'
 import { pino } from 'pino'
 import { createDcStore, STORE_FILES } from '@cachecloud/dcstore'
-import { dataDir, indexFor, type GlobalOptions } from '../context.js'
+import { blocksFor, dataDir, indexFor, type GlobalOptions } from '../context.js'
 import { readDiscoveryKey, writeDiscoveryKey } from '../keys.js'
 import { DcStoreMetrics } from '../metrics.js'
 import { mkdir, readFile } from 'node:fs/promises'
@@ -47,7 +47,7 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
         ...(o.allowPeer !== undefined ? { allowPeers: o.allowPeer } : {}),
         logger: log.child({ component: 'network' })
       })
-      const store = createDcStore({ path: dir, ...indexFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
+      const store = createDcStore({ path: dir, ...indexFor(g), ...blocksFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
       // the data directory's lock is taken here: a second serve (or a retention, an export running) fails with "in use"
       try { await store.start() } catch (err) { await store.stop().catch(() => {}); await libp2p.stop(); throw err }
       const metricsUrl = await metrics.start().catch(async (err: unknown) => { await store.stop(); await libp2p.stop(); throw err })
