@@ -138,4 +138,21 @@ describe('personal folders through a real cachepoint daemon and a real dcstore',
     assert.equal(resumed.code, 0, resumed.stderr)
     await until(async () => cliJson<PersonalStatusInfo[]>(node.dataDir, 'personal', 'status'), l => l[0].pendingSnapshots === 0, { timeoutMs: 15_000, intervalMs: 200, what: 'replication after resume' })
   })
+
+  it('replicates to personalStore.fallbackAddresses when the first store address cannot be reached', async () => {
+    // a store process that is down: an address of its own (nothing listens there) and a peer id of its own
+    const downPeer = (await run(DCSTORE_CLI, ['--data', join(cluster.dir, 'down-store'), 'peer-id'])).trim()
+    const down = `/ip4/127.0.0.1/tcp/${await freePort()}/p2p/${downPeer}`
+    const bobFolder = join(cluster.dir, 'bob-docs')
+    await mkdir(bobFolder, { recursive: true })
+    await writeFile(join(bobFolder, 'notes.txt'), 'bob\'s notes\n'.repeat(1000))
+    const bob = await cluster.start('bob-node', {
+      personalization: [{ user: 'bob', path: bobFolder }],
+      personalStore: { address: down, fallbackAddresses: [storeConfig.address as string], discoveryKey: storeConfig.discoveryKey }
+    })
+    await run(DCSTORE_CLI, ['--data', storeData, 'enroll', bob.status.peerId, '--user', 'bob'])
+    const snap = await cliJson<PersonalSnapshotResultInfo>(bob.dataDir, 'personal', 'snapshot', '--user', 'bob')
+    assert.equal(snap.replicateError, undefined)
+    await until(async () => cliJson<PersonalStatusInfo[]>(bob.dataDir, 'personal', 'status'), l => l[0].pendingSnapshots === 0, { timeoutMs: 20_000, intervalMs: 200, what: 'replication through the fallback store address' })
+  })
 })

@@ -59,6 +59,7 @@ export const configSchema = z.strictObject({
   }, { error: '"retention" must map image names (or "*") to { "keepLast": N, "keepNewerThan": "30d" }' }), { error: '"retention" must map image names (or "*") to { "keepLast": N, "keepNewerThan": "30d" }' }).optional(),
   personalStore: z.strictObject({
     address: z.string({ error: '"personalStore.address" must be a multiaddr ending in /p2p/<peer id>' }).optional(),
+    fallbackAddresses: z.array(z.string(), { error: '"personalStore.fallbackAddresses" must be a list of multiaddrs ending in /p2p/<peer id>' }).optional(),
     discoveryKey: z.string({ error: '"personalStore.discoveryKey" must be the organization\'s discovery key (x25519:...)' })
   }, { error: '"personalStore" must be an object like { "address": "/ip4/.../p2p/...", "discoveryKey": "x25519:..." }' }).optional(),
   metrics: z.strictObject({

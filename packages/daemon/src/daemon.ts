@@ -396,8 +396,8 @@ class DefaultDaemon implements CachePointDaemon {
       byId.set(peerId, info)
     }
     for (const addr of this.config.peers) configure(addr)
-    const storeAddress = this.config.personalStore?.address
-    if (storeAddress !== undefined) configure(storeAddress)
+    const store = this.config.personalStore
+    for (const addr of [store?.address, ...(store?.fallbackAddresses ?? [])]) if (addr !== undefined) configure(addr)
     for (const connection of libp2p.getConnections()) {
       const peerId = connection.remotePeer.toString()
       const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: false, role: 'unknown' }
@@ -406,8 +406,8 @@ class DefaultDaemon implements CachePointDaemon {
       if (!info.addresses.includes(addr)) info.addresses.push(addr)
       byId.set(peerId, info)
     }
-    const storePeer = storeAddress === undefined ? undefined : parseMultiaddr(storeAddress).getComponents().find(c => c.name === 'p2p')?.value
-    for (const info of byId.values()) Object.assign(info, await peerRole(libp2p, info.peerId, storePeer))
+    const storePeers = new Set([store?.address, ...(store?.fallbackAddresses ?? [])].flatMap(a => a === undefined ? [] : [parseMultiaddr(a).getComponents().find(c => c.name === 'p2p')?.value]))
+    for (const info of byId.values()) Object.assign(info, await peerRole(libp2p, info.peerId, storePeers.has(info.peerId) ? info.peerId : undefined))
     return [...byId.values()]
   }
 

@@ -2,6 +2,9 @@ import { parseMultiaddr } from '@cachecloud/network'
 import { parseX25519Key } from '@cachecloud/personal'
 import { ConfigError } from './errors.js'
 
+/** Most further store addresses `personalStore.fallbackAddresses` may list. */
+const MAX_FALLBACK_STORES = 16
+
 /** Config of personal folders (docs/formats/personal.md); both fields optional. */
 export interface PersonalConfig {
   /**
@@ -10,8 +13,12 @@ export interface PersonalConfig {
    * machines share one user key and merge each other's changes into the folder (docs/formats/personal.md#convergence).
    */
   personalization?: Array<{ user: string, path: string, keyFile?: string }>
-  /** The data-center store snapshots replicate to; without it they stay local. */
-  personalStore?: { address?: string, discoveryKey: string }
+  /**
+   * The data-center store snapshots replicate to; without it they stay local.
+   * `fallbackAddresses`: further store processes of the same archive (several `dcstore serve` behind one index),
+   * tried in order when `address` cannot be reached; a store's refusal is final.
+   */
+  personalStore?: { address?: string, fallbackAddresses?: string[], discoveryKey: string }
 }
 
 /** Reads and checks the personal-folder fields of a config document; each problem is one line naming the field. */
@@ -42,12 +49,24 @@ export function parsePersonalFields (doc: Record<string, unknown>, reject: (why:
     if (typeof s !== 'object' || s === null) fail(path, '"personalStore" must be an object like { "address": "/ip4/.../p2p/...", "discoveryKey": "x25519:..." }')
     if (typeof s.discoveryKey !== 'string') fail(path, '"personalStore.discoveryKey" must be the organization\'s discovery key (x25519:...)')
     try { parseX25519Key(s.discoveryKey) } catch (err) { fail(path, `"personalStore.discoveryKey": ${(err as Error).message}`) }
-    if (s.address !== undefined) {
-      if (typeof s.address !== 'string') fail(path, '"personalStore.address" must be a multiaddr ending in /p2p/<peer id>')
-      try { parseMultiaddr(s.address) } catch (err) { fail(path, `"personalStore.address": ${(err as Error).message}`) }
-      if (!s.address.includes('/p2p/')) fail(path, '"personalStore.address" must end in /p2p/<peer id>')
+    const checkAddress = (value: unknown, field: string): string => {
+      if (typeof value !== 'string') fail(path, `"${field}" must be a multiaddr ending in /p2p/<peer id>`)
+      try { parseMultiaddr(value) } catch (err) { fail(path, `"${field}": ${(err as Error).message}`) }
+      if (!value.includes('/p2p/')) fail(path, `"${field}" must end in /p2p/<peer id>`)
+      return value
     }
-    out.personalStore = { ...(s.address === undefined ? {} : { address: s.address as string }), discoveryKey: s.discoveryKey }
+    if (s.address !== undefined) checkAddress(s.address, 'personalStore.address')
+    const fallbacks = (s as { fallbackAddresses?: unknown }).fallbackAddresses
+    if (fallbacks !== undefined) {
+      if (!Array.isArray(fallbacks) || fallbacks.length > MAX_FALLBACK_STORES) fail(path, `"personalStore.fallbackAddresses" must be a list of at most ${MAX_FALLBACK_STORES} multiaddrs ending in /p2p/<peer id>`)
+      if (s.address === undefined) fail(path, '"personalStore.fallbackAddresses" needs "personalStore.address" (tried first)')
+      fallbacks.forEach((a, i) => checkAddress(a, `personalStore.fallbackAddresses[${i}]`))
+    }
+    out.personalStore = {
+      ...(s.address === undefined ? {} : { address: s.address as string }),
+      ...(fallbacks === undefined ? {} : { fallbackAddresses: fallbacks as string[] }),
+      discoveryKey: s.discoveryKey
+    }
   }
   if (out.personalization !== undefined && out.personalization.length > 0 && out.personalStore === undefined) {
     fail(path, '"personalization" needs "personalStore" with at least the "discoveryKey" (snapshots seal the user key for it)')

@@ -48,6 +48,7 @@ export class PersonalFolders implements PersonalApi {
         ...(keyFile === undefined ? {} : { userKeyFile: keyFile }),
         libp2p,
         ...(store?.address === undefined ? {} : { store: store.address }),
+        ...(store?.fallbackAddresses === undefined ? {} : { fallbackStores: store.fallbackAddresses }),
         log: logger.child({ user }),
         onProgress: () => { onChange() }
       }))

@@ -21,6 +21,8 @@ describe('personal config', () => {
     const c = parse({ personalization: [{ user: 'alice', path: '/home/alice/Documents' }], personalStore: store })
     assert.deepEqual(c.personalization, [{ user: 'alice', path: '/home/alice/Documents' }])
     assert.deepEqual(c.personalStore, store)
+    const several = { ...store, fallbackAddresses: ['/ip4/10.0.0.10/tcp/4100/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'] }
+    assert.deepEqual(parse({ personalStore: several }).personalStore, several)
     assert.equal(parse({}).personalization, undefined)
     const keyed = parse({ personalization: [{ user: 'alice', path: '/home/alice/Documents', keyFile: '/etc/cachecloud/alice.key' }], personalStore: store })
     assert.deepEqual(keyed.personalization, [{ user: 'alice', path: '/home/alice/Documents', keyFile: '/etc/cachecloud/alice.key' }])
@@ -36,5 +38,9 @@ describe('personal config', () => {
     refuses({ personalization: [{ user: 'a', path: '/x', keyFile: 'alice.key' }], personalStore }, /"keyFile" of a must be an absolute path/)
     refuses({ personalStore: { discoveryKey: 'nope' } }, /personalStore.discoveryKey/)
     refuses({ personalStore: { discoveryKey: KEY, address: '/ip4/10.0.0.9/tcp/4100' } }, /\/p2p\//)
+    const address = '/ip4/10.0.0.9/tcp/4100/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
+    refuses({ personalStore: { discoveryKey: KEY, address, fallbackAddresses: address } }, /"personalStore.fallbackAddresses" must be a list/)
+    refuses({ personalStore: { discoveryKey: KEY, address, fallbackAddresses: [address, '/ip4/10.0.0.10/tcp/4100'] } }, /"personalStore.fallbackAddresses\[1\]" must end in \/p2p\//)
+    refuses({ personalStore: { discoveryKey: KEY, fallbackAddresses: [address] } }, /needs "personalStore.address"/)
   })
 })
