@@ -19,7 +19,7 @@ import type { BenchResult } from './types.js'
 const KiB = 1024
 const MiB = 1024 * KiB
 const BLOCK_SIZES = [16 * KiB, 64 * KiB, 128 * KiB, 256 * KiB, 512 * KiB, MiB, 4 * MiB]
-const IMAGE_MiB = 512
+const IMAGE_MIB = 512
 
 export interface BlockSizeRow {
   blockSize: number
@@ -42,12 +42,12 @@ export async function measure (): Promise<BlockSizeRow[]> {
   try {
     const v1 = join(dir, 'v1.raw')
     const v2 = join(dir, 'v2.raw')
-    await makeExt4Image({ path: v1, sizeMiB: IMAGE_MiB, seed: 'bench-block-size' })
+    await makeExt4Image({ path: v1, sizeMiB: IMAGE_MIB, seed: 'bench-block-size' })
     await copyFile(v1, v2)
     const update = await updateImage(v2, { seed: 'bench-update', changedBytes: 12 * MiB, newFiles: 4, newBytes: 4 * MiB })
 
     // Baseline, also warming the page cache so every import reads from memory alike.
-    const size = IMAGE_MiB * MiB
+    const size = IMAGE_MIB * MiB
     let started = performance.now()
     await sha256File(v1)
     const baselineMBps = size / 1e6 / ((performance.now() - started) / 1000)
@@ -104,7 +104,7 @@ export async function run (): Promise<BenchResult[]> {
       name: `block size ${label(row.blockSize)}: manifest size`,
       value: row.manifestBytes,
       unit: 'bytes',
-      note: `${IMAGE_MiB} MiB ext4 image`
+      note: `${IMAGE_MIB} MiB ext4 image`
     },
     {
       name: `block size ${label(row.blockSize)}: import throughput`,
@@ -131,7 +131,7 @@ function formatTable (rows: BlockSizeRow[]): string {
   const lines = [head, ...body].map((cells) => `| ${cells.join(' | ')} |`)
   lines.splice(1, 0, `|${head.map(() => '---').join('|')}|`)
   const first = rows[0]
-  const note = first === undefined ? '' : `\n${IMAGE_MiB} MiB ext4 image; update wrote ${(first.changedBytes / MiB).toFixed(1)} MiB of files; read + SHA-256 baseline ${first.baselineMBps.toFixed(0)} MB/s`
+  const note = first === undefined ? '' : `\n${IMAGE_MIB} MiB ext4 image; update wrote ${(first.changedBytes / MiB).toFixed(1)} MiB of files; read + SHA-256 baseline ${first.baselineMBps.toFixed(0)} MB/s`
   return lines.join('\n') + note
 }
 

@@ -59,7 +59,18 @@ function corpus (): Record<string, Array<{ time: number, files: Record<string, s
 
 const pct = (xs: number[], p: number): number => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p / 100 * s.length))] }
 
-interface Row { backend: string, files: number, contents: number, textMB: number, indexSeconds: number, indexMBps: number, searchP50ms: number, searchP95ms: number, medianHits: number, versionsInScope: number }
+interface Row {
+  backend: string,
+  files: number,
+  contents: number,
+  textMB: number,
+  indexSeconds: number,
+  indexMBps: number,
+  searchP50ms: number,
+  searchP95ms: number,
+  medianHits: number,
+  versionsInScope: number
+}
 
 async function bench (backend: string, openIndex: () => VersionIndex, users: ReturnType<typeof corpus>): Promise<Row> {
   const dir = await mkdtemp(join(tmpdir(), `bench-text-${backend}-`))

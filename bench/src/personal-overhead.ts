@@ -54,7 +54,11 @@ try {
   const kinds: Record<string, [number, number]> = {}
   await walk(second.root, new Set(), kinds)
   const record = (await blockstore.get(second.cid)).byteLength
-  console.log(JSON.stringify({ files: FILES, edited, changed, wireBytes: r.wireBytes, ratio: +(r.wireBytes / changed).toFixed(4), blockBytes: r.bytesSent, framingAndWants: r.wireBytes - r.bytesSent - record, record, kinds }, null, 1))
+  console.log(JSON.stringify(
+    { files: FILES, edited, changed, wireBytes: r.wireBytes, ratio: +(r.wireBytes / changed).toFixed(4), blockBytes: r.bytesSent, framingAndWants: r.wireBytes - r.bytesSent - record, record, kinds },
+    null,
+    1
+  ))
   await pair.stop()
 } finally {
   await rm(dir, { recursive: true, force: true })

@@ -110,6 +110,8 @@ async function receiveLibp2p (): Promise<void> {
 async function sendLibp2p (to: string): Promise<void> {
   const node = await libp2pNode()
   const stream = await node.dialProtocol(parseMultiaddr(to), PUSH_PROTOCOL)
+  // the first byte back is the answer
+  // eslint-disable-next-line no-unreachable-loop
   const answered = (async () => { for await (const _ of stream) return })()
   const chunk = seededBytes('bench-transport', WRITE_BYTES)
   const t0 = performance.now()

@@ -162,7 +162,16 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
         const swarmWan = done.filter(d => d.n.host.site === s.name).reduce((sum, d) => sum + d.status.wanBytes, 0)
         const counts = countFetches(await Promise.all(members.map(async n => await readWanFetches(n.config.dataDir, n.kind, ref))))
         const dup = duplicates(counts)
-        report.sites.push({ site: s.name, version, wanRxBytes: after[i].rx - before[i].rx, swarmWanBytes: swarmWan, deltaBytes: imported.newBytes, wanBlocks: counts.size, dupBlocks: dup.blocks, dupFetches: dup.extra })
+        report.sites.push({
+          site: s.name,
+          version,
+          wanRxBytes: after[i].rx - before[i].rx,
+          swarmWanBytes: swarmWan,
+          deltaBytes: imported.newBytes,
+          wanBlocks: counts.size,
+          dupBlocks: dup.blocks,
+          dupFetches: dup.extra
+        })
       }
     }
     if (init.beforeTeardown !== undefined) {

@@ -15,8 +15,10 @@ describe('multi-site network in namespaces', () => {
   after(async () => { if (check.ok) await destroyTopology(prefix) })
 
   it('data center publishes v1 then v2; a branch of six and a laptop and a branch of three get both on their own, each block crossing a branch WAN once; a killed node and a cut laptop finish', { skip: check.ok ? false : check.why, timeout: 420_000 }, async (t) => {
-    const report = await runScenario({ sizeMiB: 48, wanRate: '40mbit', laptopCutMs: 2500, killAfterMs: 1500, prefix, pullTimeoutMs: 240_000, log: line => { t.diagnostic(line) },
-      sites: [{ name: 'dc', hosts: 2 }, { name: 'b1', hosts: 6, laptops: 1, wanRate: '40mbit' }, { name: 'b2', hosts: 3, wanRate: '40mbit' }] })
+    const report = await runScenario({
+      sizeMiB: 48, wanRate: '40mbit', laptopCutMs: 2500, killAfterMs: 1500, prefix, pullTimeoutMs: 240_000, log: line => { t.diagnostic(line) },
+      sites: [{ name: 'dc', hosts: 2 }, { name: 'b1', hosts: 6, laptops: 1, wanRate: '40mbit' }, { name: 'b2', hosts: 3, wanRate: '40mbit' }]
+    })
     for (const line of formatReport(report).split('\n')) t.diagnostic(line)
     assert.equal(report.nodes.length, 2 * 11, 'eleven subscribers, two versions')
     for (const n of report.nodes) assert.ok(n.sha256Ok, `${n.node} ${n.version}: export differs from the original`)

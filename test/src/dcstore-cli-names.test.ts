@@ -8,7 +8,6 @@ import { DCSTORE_CLI, dcstore, launch, NODE_CHILD, run } from './personal-procs.
 
 const EVIL = 'report\u001b[2J\u001b[31mred\nfake  line\u009b1m.txt'
 
-
 // A file name is the user's (or an attacker's) text: in a terminal listing an
 // ANSI sequence or a newline in it must not forge output (real node, real store, real CLI).
 describe('dcstore listings escape control characters in names', () => {

@@ -9,7 +9,6 @@ const PEER = '12D3KooWStoreTestStoreTestStoreTestStoreTest1234'
 const EXIT_NOT_FOUND = 4
 const EXIT_IN_USE = 11
 
-
 // The store's data directory through the real `dcstore` CLI: one process
 // opens the block stores (serve, retention --apply, export), read commands
 // never create a store, and an empty result says so.

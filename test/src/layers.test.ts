@@ -37,7 +37,7 @@ function check (root: string): { status: number | null, stderr: string } {
 
 describe('layering check (npm test runs it before the tests)', () => {
   it('passes a tree whose imports all point down', async () => {
-    const root = await tree({ low: "export const a = 1\n", mid: "import { a } from '@x/low'\nexport const b = a\n", high: "export { b } from '@x/mid'\nimport('@x/low')\n" })
+    const root = await tree({ low: 'export const a = 1\n', mid: "import { a } from '@x/low'\nexport const b = a\n", high: "export { b } from '@x/mid'\nimport('@x/low')\n" })
     assert.equal(check(root).status, 0)
   })
 

@@ -132,5 +132,5 @@ describe('image rm and prune (real daemons)', () => {
     assert.deepEqual(await refs(c), ['os@v3:complete'], 'keepLast 1: the older version went when the new one completed')
     const log = await readFile(join(c.dataDir, 'daemon.log'), 'utf8')
     assert.match(log, /retention after os@v3: removed os@v2/)
-})
+  })
 })

@@ -13,7 +13,6 @@ import { ARTIFACTS, launchBrowser, skipWithoutBrowser } from './browser.js'
 import { createTestCluster, type TestCluster } from './nodes.js'
 import { DCSTORE_CLI, freePort, run } from './personal-procs.js'
 
-
 /** Adds fields to a stopped node's config.json (site, WAN budget: what `cachepoint init` flags would write). */
 async function configure (dataDir: string, patch: Record<string, unknown>): Promise<void> {
   const path = join(dataDir, 'config.json')

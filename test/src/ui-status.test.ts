@@ -130,7 +130,7 @@ describe('status page: failures, peers, sign-in and favicon (chromium, real daem
     const narrow = await (await browser.newContext({ viewport: { width: 360, height: 900 } })).newPage()
     await narrow.goto(openUrl)
     await waitState(narrow, 'up-to-date')
-    await narrow.waitForSelector(`#peers > li[data-role="store"]`, { timeout: 30_000 })
+    await narrow.waitForSelector('#peers > li[data-role="store"]', { timeout: 30_000 })
     const layout = await narrow.evaluate(() => {
       const over: string[] = []
       for (const e of document.querySelectorAll<HTMLElement>('#peers *, #peer-id, #swarm-summary, #images *')) {

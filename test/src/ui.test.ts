@@ -13,7 +13,6 @@ import type { LaunchedCachePoint } from 'cachepoint/launcher'
 import { ARTIFACTS, launchBrowser, skipWithoutBrowser } from './browser.js'
 import { createTestCluster, type TestCluster } from './nodes.js'
 
-
 async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))

@@ -61,14 +61,14 @@ try {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage
   } else {
-    if (isConnectionLost(err)) err = new DaemonGoneError('the CachePoint daemon went away before answering (crashed or stopped; see its log)', { cause: err })
-    const code = exitCodeFor(err)
-    const message = err instanceof Error ? err.message : String(err)
+    const failure = isConnectionLost(err) ? new DaemonGoneError('the CachePoint daemon went away before answering (crashed or stopped; see its log)', { cause: err }) : err
+    const code = exitCodeFor(failure)
+    const message = failure instanceof Error ? failure.message : String(failure)
     if (globals().json === true) {
-      process.stdout.write(JSON.stringify({ error: { code: (err as { code?: string }).code ?? 'ERR_INTERNAL', kind: kindOf(err), message } }) + '\n')
+      process.stdout.write(JSON.stringify({ error: { code: (failure as { code?: string }).code ?? 'ERR_INTERNAL', kind: kindOf(failure), message } }) + '\n')
     }
     process.stderr.write(`cachepoint: ${escapeControl(message)}\n`)
-    if (code === EXIT.failure && process.env.CACHEPOINT_DEBUG !== undefined) process.stderr.write(`${(err as Error).stack ?? ''}\n`)
+    if (code === EXIT.failure && process.env.CACHEPOINT_DEBUG !== undefined) process.stderr.write(`${(failure as Error).stack ?? ''}\n`)
     process.exitCode = code
   }
 }

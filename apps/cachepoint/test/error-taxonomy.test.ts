@@ -35,9 +35,9 @@ async function errorClasses (): Promise<Map<ErrorClass, string[]>> {
 }
 
 /** One of each: RemoteError carries the daemon's code and kind; every other class takes one or two strings. */
-function construct (cls: ErrorClass): CacheCloudError {
-  if (cls.name === 'RemoteError') return new cls('from the daemon', 'ERR_FROM_DAEMON', 'network')
-  return new cls('first argument', 'second argument')
+function construct (Class: ErrorClass): CacheCloudError {
+  if (Class.name === 'RemoteError') return new Class('from the daemon', 'ERR_FROM_DAEMON', 'network')
+  return new Class('first argument', 'second argument')
 }
 
 describe('error taxonomy: every error class of every package', () => {

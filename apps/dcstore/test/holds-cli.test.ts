@@ -24,7 +24,7 @@ describe('dcstore matter and hold (real CLI)', () => {
   it('creates a matter, places a hold; retention keeps what it holds and says so; released, retention removes it', async () => {
     const made = await run('matter', 'create', 'M-7', '--name', 'Phoenix v. Acme', '--custodian', 'alice', 'bob')
     assert.equal(made.code, 0, made.stderr)
-    assert.match(made.stdout, /^created matter M-7  Phoenix v\. Acme  custodians alice,bob  all time  created \S+ by jane\n$/)
+    assert.match(made.stdout, /^created matter M-7 {2}Phoenix v\. Acme {2}custodians alice,bob {2}all time {2}created \S+ by jane\n$/)
     assert.equal((await run('matter', 'create', 'M-7', '--name', 'again', '--custodian', 'alice')).stderr, 'dcstore: matter M-7 exists already\n')
     const placed = await run('--json', 'hold', 'place', '--matter', 'M-7', '--custodian', 'alice', '--reason', 'complaint served')
     assert.equal(placed.code, 0, placed.stderr)

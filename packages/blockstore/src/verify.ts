@@ -209,7 +209,6 @@ function recordAt ({ key, entry }: Target, bytes: Buffer, at: number): (StoredRe
   return { key, offset, length: entry.length, codec: entry.codec, rawLength: entry.rawLength, digest: cidOfKey(key).multihash.digest }
 }
 
-
 /** gc may have moved a block (and deleted its old pack) while it was read: read it where the index points now. */
 async function movedAndOk (open: OpenStore, target: Target): Promise<boolean> {
   const now = open.index.get(target.key)

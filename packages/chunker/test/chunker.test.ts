@@ -85,7 +85,7 @@ describe('chunker', () => {
     chunker.split(data)
     chunker.split(data)
     const mbps = 2 * data.byteLength / 1e6 / ((performance.now() - t) / 1000)
-        assert.ok(mbps > 100, `${mbps.toFixed(0)} MB/s`)
+    assert.ok(mbps > 100, `${mbps.toFixed(0)} MB/s`)
   })
 
   it('a keyed gear table: two keys cut the same bytes at different boundaries, one key always at the same', () => {

@@ -34,7 +34,15 @@ function serveRequest (body: unknown): ServeRequest {
   if (b.fetchTimeoutMs !== undefined && (typeof b.fetchTimeoutMs !== 'number' || !(b.fetchTimeoutMs > 0) || b.fetchTimeoutMs > 3_600_000)) throw new BadRequestError('"fetchTimeoutMs" must be a number of milliseconds, at most one hour')
   const pool = poolOf(b.pool)
   if (pool !== undefined && b.overlay !== undefined) throw new BadRequestError('"pool" makes one overlay per export: not with "overlay"')
-  return { ref: b.ref, port: b.port as number | undefined, host: b.host as string | undefined, overlay: b.overlay as string | undefined, pull: b.pull as boolean | undefined, fetchTimeoutMs: b.fetchTimeoutMs as number | undefined, ...(pool === undefined ? {} : { pool }) }
+  return {
+    ref: b.ref,
+    port: b.port as number | undefined,
+    host: b.host as string | undefined,
+    overlay: b.overlay as string | undefined,
+    pull: b.pull as boolean | undefined,
+    fetchTimeoutMs: b.fetchTimeoutMs as number | undefined,
+    ...(pool === undefined ? {} : { pool })
+  }
 }
 
 function commitRequest (body: unknown): CommitOverlayRequest {

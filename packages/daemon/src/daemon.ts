@@ -4,7 +4,8 @@ import {
   createControlServer, publishEndpoint, withdrawEndpoint, loadOrCreateToken,
   type CachePointApi, type ControlServer, type DiffInfo, type ExportRequest, type ExportResultInfo, type GcResultInfo,
   type ChangeSource, type ImageVersionInfo, type PersonalApi, type PersonalRestoreRequest, type PersonalRestoreResultInfo,
-  type PersonalSnapshotInfo, type RemoveRequest, type RemoveResultInfo, type PruneRequest, type PruneResultInfo, type CheckRequest, type CheckResultInfo, type PersonalSnapshotResultInfo, type PersonalStatusInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
+  type PersonalSnapshotInfo, type RemoveRequest, type RemoveResultInfo, type PruneRequest, type PruneResultInfo, type CheckRequest, type CheckResultInfo,
+  type PersonalSnapshotResultInfo, type PersonalStatusInfo, type ImportRequest, type ImportResultInfo, type PauseResultInfo, type PeerInfo,
   type ExportsApi, type LifecycleApi, type ProgressSink, type PullRequest, type SwarmApi, type PullResultInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
 } from '@cachecloud/control'
 import { formatVersionRef, parseVersionRef } from '@cachecloud/core'
@@ -87,10 +88,6 @@ export interface CachePointDaemon extends CachePointApi, SwarmApi, PersonalApi, 
   start(): Promise<{ controlUrl: string, peerId: string, addresses: string[] }>
   /** Stops every part and releases the data directory. */
   stop(): Promise<void>
-}
-
-export function createDaemon (init: DaemonInit): CachePointDaemon {
-  return new DefaultDaemon(init)
 }
 
 // the swarm methods come from swarmApi (distribution.ts), the export methods from exportsApi (exports.ts), assigned in the constructor
@@ -428,4 +425,8 @@ class DefaultDaemon implements CachePointDaemon {
     this.logger.info(result, 'garbage collected')
     return result
   }
+}
+
+export function createDaemon (init: DaemonInit): CachePointDaemon {
+  return new DefaultDaemon(init)
 }

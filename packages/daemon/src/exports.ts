@@ -139,7 +139,16 @@ export class NbdExports implements ExportsApi {
       const top = chain?.top
       const overlay = top === undefined || !frozen ? top : undefined
       const readOnly = top !== undefined && frozen ? { size: top.size, read: top.read.bind(top) } : undefined
-      if (request.pool !== undefined) pool = await openPool({ root: join(this.init.dataDir, OVERLAYS_DIR), base: device, baseId: cid.toString(), label: name, ...request.pool, cacheBytes: this.init.poolCacheBytes ?? DEFAULT_CACHE_MAX_BYTES })
+      if (request.pool !== undefined) {
+        pool = await openPool({
+          root: join(this.init.dataDir, OVERLAYS_DIR),
+          base: device,
+          baseId: cid.toString(),
+          label: name,
+          ...request.pool,
+          cacheBytes: this.init.poolCacheBytes ?? DEFAULT_CACHE_MAX_BYTES
+        })
+      }
       const server = createNbdServer({
         exports: pool?.exports ?? [{ name, description: `CacheCloud ${name}${top === undefined ? '' : ` + overlay ${request.overlay ?? ''}`}`, device: overlay ?? readOnly ?? device }],
         ...(socketPath === undefined ? { host: request.host ?? '127.0.0.1', port: request.port } : { socketPath }),

@@ -3,7 +3,6 @@ import { isPaused, type CacheCloudError, type ProgressEvent } from '@cachecloud/
 import type { JobInfo, JobKind } from '@cachecloud/control'
 import { FINISHED_JOBS_KEPT, RATE_WINDOW_MS } from './constants.js'
 
-
 interface Sample { at: number, done: number }
 
 class Job {
@@ -49,7 +48,13 @@ export class JobTracker {
    * Runs `work` as a job; its progress events update the job and are passed on to `forward`.
    * `initial` is where the job starts (a resumed pull starts where its paused job stopped).
    */
-  async run<T> (kind: JobKind, ref: string, forward: (event: ProgressEvent) => void, work: (onProgress: (event: ProgressEvent) => void) => Promise<T>, initial?: { done: number, total: number }): Promise<T> {
+  async run<T> (
+    kind: JobKind,
+    ref: string,
+    forward: (event: ProgressEvent) => void,
+    work: (onProgress: (event: ProgressEvent) => void) => Promise<T>,
+    initial?: { done: number, total: number }
+  ): Promise<T> {
     const job = new Job(kind, ref, initial)
     this.jobs.push(job)
     this.onChange()

@@ -142,7 +142,11 @@ export class AuditLog {
   private queue: Promise<unknown> = Promise.resolve()
 
   /** `serialize`: a lock across hosts (PostgreSQL), taken around the file lock of each append when several store processes share the log. */
-  constructor (private readonly path: string, private readonly headPath: string, private readonly init: { key?: AuditKey, operator?: string, serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}) {}
+  constructor (
+    private readonly path: string,
+    private readonly headPath: string,
+    private readonly init: { key?: AuditKey, operator?: string, serialize?: <T>(fn: () => Promise<T>) => Promise<T> } = {}
+  ) {}
 
   private signer (): AuditKey {
     const key = this.init.key

@@ -62,7 +62,7 @@ export class BackendBlockstore implements Blockstore {
 
   async checkStructure (): Promise<StructureReport> {
     let blocks = 0
-    for await (const _ of this.cids()) blocks++ // eslint-disable-line @typescript-eslint/no-unused-vars
+    for await (const _ of this.cids()) blocks++
     return { packs: 0, blocks, missingPacks: [], unreadable: [], indexLog: null }
   }
 

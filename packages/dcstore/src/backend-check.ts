@@ -90,7 +90,18 @@ export async function runBackendCheck (index: VersionIndex, backend: BlockBacken
   const users = [...byUser.keys()].sort()
   const damage: CheckDamage[] = []
   const add = (user: string, kind: CheckDamage['kind'], message: string, keys: string[]): void => { damage.push({ user, kind, message, blocks: keys.length, cids: keys.slice(0, CHECK_MAX_LISTED) }) }
-  const report: CheckReport = { ok: true, readData: options.readData === true, users: users.length, snapshots: snapshots.length, referencedBlocks: 0, readBlocks: 0, readBytes: 0, seconds: 0, damage, affected: [] }
+  const report: CheckReport = {
+    ok: true,
+    readData: options.readData === true,
+    users: users.length,
+    snapshots: snapshots.length,
+    referencedBlocks: 0,
+    readBlocks: 0,
+    readBytes: 0,
+    seconds: 0,
+    damage,
+    affected: []
+  }
   const progress: CheckProgress = { type: 'check:read', doneBytes: 0, totalBytes: 0, doneBlocks: 0, totalBlocks: 0 }
   for (const user of users) {
     const walker = new BackendWalker(backend, user)

@@ -155,7 +155,18 @@ export async function runCheck (index: VersionIndex, dataDir: string, options: C
   for (const name of await readdir(blocksDir).catch(() => [] as string[])) if (!byUser.has(name)) byUser.set(name, [])
   const users = [...byUser.keys()].sort()
   const damage = new Damage()
-  const report: CheckReport = { ok: true, readData: options.readData === true, users: users.length, snapshots: snapshots.length, referencedBlocks: 0, readBlocks: 0, readBytes: 0, seconds: 0, damage: damage.list, affected: [] }
+  const report: CheckReport = {
+    ok: true,
+    readData: options.readData === true,
+    users: users.length,
+    snapshots: snapshots.length,
+    referencedBlocks: 0,
+    readBlocks: 0,
+    readBytes: 0,
+    seconds: 0,
+    damage: damage.list,
+    affected: []
+  }
 
   const scans = new Map<string, StoreScan>()
   for (const user of users) {

@@ -91,7 +91,8 @@ export class Discovery {
   constructor (private readonly init: DiscoveryInit) {
     this.matters = new Matters({ index: init.index, audit: init.audit, operator: init.operator })
     this.textIndexer = new TextIndexer({
-      index: init.index, blocksFor: init.blocksFor, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey }), ...(init.log === undefined ? {} : { log: init.log })
+      index: init.index, blocksFor: init.blocksFor, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey }),
+      ...(init.log === undefined ? {} : { log: init.log })
     })
     this.text = new TextSearch({
       index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
@@ -197,7 +198,17 @@ export class Discovery {
     const blocks = await this.init.blocksFor(user)
     await mkdir(toDir, { recursive: true })
     const folder = await SafeFolder.open(toDir)
-    const manifest: ExportManifest = { format: EXPORT_FORMAT, user, at: iso(tree.atMs), exportedAt: new Date().toISOString(), exportedBy: this.init.operator, ...(o.matter === undefined ? {} : { matter: o.matter }), provenance: [], files: [], symlinks: [] }
+    const manifest: ExportManifest = {
+      format: EXPORT_FORMAT,
+      user,
+      at: iso(tree.atMs),
+      exportedAt: new Date().toISOString(),
+      exportedBy: this.init.operator,
+      ...(o.matter === undefined ? {} : { matter: o.matter }),
+      provenance: [],
+      files: [],
+      symlinks: []
+    }
     const perNode = tree.snapshots.length > 1
     for (const s of tree.snapshots) {
       const record = decodeRecord(await blocks.get(parseCid(s.cid)))

@@ -30,7 +30,6 @@ export interface MatterView {
 }
 
 const iso = (ms: number | null | undefined): string | null => ms === undefined || ms === null ? null : new Date(ms).toISOString()
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 
 function checkText (what: string, text: string, max: number): void {

@@ -41,7 +41,17 @@ const INSERT_BATCH = 5000
 
 type Sql = Record<string, string | number | null>
 const n = (v: unknown): number => Number(v)
-const toSnapshot = (r: Sql): SnapshotRow => ({ cid: String(r.cid), user: String(r.user), node: String(r.node), timeMs: n(r.time_ms), parent: r.parent === null ? null : String(r.parent), root: String(r.root), files: n(r.files), bytes: n(r.bytes), committedMs: n(r.committed_ms) })
+const toSnapshot = (r: Sql): SnapshotRow => ({
+  cid: String(r.cid),
+  user: String(r.user),
+  node: String(r.node),
+  timeMs: n(r.time_ms),
+  parent: r.parent === null ? null : String(r.parent),
+  root: String(r.root),
+  files: n(r.files),
+  bytes: n(r.bytes),
+  committedMs: n(r.committed_ms)
+})
 const toFile = (r: Sql): FileRow => ({ snapshot: String(r.snapshot), user: String(r.user), node: String(r.node), path: String(r.path), kind: r.kind as FileRow['kind'], size: n(r.size), sha256: String(r.sha256), mtimeMs: n(r.mtime_ms), mode: n(r.mode), snapshotMs: n(r.snapshot_ms) })
 
 /** A shell glob as an anchored POSIX regex with SQLite GLOB's meaning: `*` any run (also across '/'), `?` one character, `[...]` a class. */
@@ -97,7 +107,7 @@ export class PgVersionIndex implements VersionIndex {
       for (let i = 0; i < files.length; i += INSERT_BATCH) {
         const batch = files.slice(i, i + INSERT_BATCH)
         const col = <K extends keyof FileRow>(k: K): Array<FileRow[K]> => batch.map(f => f[k])
-        await client.query(`INSERT INTO files SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::int[], $10::bigint[])`,
+        await client.query('INSERT INTO files SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::bigint[], $9::int[], $10::bigint[])',
           [col('snapshot'), col('user'), col('node'), col('path'), col('kind'), col('size'), col('sha256'), col('mtimeMs'), col('mode'), col('snapshotMs')])
       }
       await client.query('COMMIT')

@@ -77,7 +77,17 @@ async function hashFile (path: string): Promise<{ sha256: string, size: number }
  * report's hash in the outcome.
  */
 export class ReviewExporter {
-  constructor (private readonly init: { index: VersionIndex, audit: AuditLog, blocksFor: (user: string) => Promise<Blockstore>, discoveryPrivateKey?: Uint8Array, operator: string, matters: Matters, text: TextSearch }) {}
+  constructor (
+    private readonly init: {
+      index: VersionIndex,
+      audit: AuditLog,
+      blocksFor: (user: string) => Promise<Blockstore>,
+      discoveryPrivateKey?: Uint8Array,
+      operator: string,
+      matters: Matters,
+      text: TextSearch
+    }
+  ) {}
 
   async export (x: ReviewExportInit): Promise<ReviewExportManifest> {
     const matter = await this.init.matters.scope(x.matter)
@@ -85,7 +95,13 @@ export class ReviewExporter {
     if (x.search !== undefined && x.at !== undefined) throw new InvalidTextSearchError('export either a search\'s hits or the custodians at a time, not both')
     const custodians = x.custodians === undefined || x.custodians.length === 0 ? matter.custodians : [...new Set(x.custodians)]
     const at = x.search === undefined ? (x.at ?? Date.now()) : undefined
-    const params = { matter: x.matter, custodians, to: x.to, ...(at === undefined ? {} : { at: iso(at) }), ...(x.search === undefined ? {} : { search: JSON.parse(JSON.stringify(x.search)) as Record<string, unknown> }) }
+    const params = {
+      matter: x.matter,
+      custodians,
+      to: x.to,
+      ...(at === undefined ? {} : { at: iso(at) }),
+      ...(x.search === undefined ? {} : { search: JSON.parse(JSON.stringify(x.search)) as Record<string, unknown> })
+    }
     if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('exporting content needs the discovery private key (--discovery-key)')
     if ((await readdir(x.to).catch(() => [])).length > 0) throw new ExportTargetNotEmptyError(`${x.to} is not empty`)
     // a search is its own audited action in the matter; the export that follows names it in its params
@@ -94,7 +110,14 @@ export class ReviewExporter {
       const selected: Version[] = versions ?? await this.atTime(custodians, at!)
       const selection = { custodians, ...(at === undefined ? {} : { at: iso(at) }), ...(params.search === undefined ? {} : { search: params.search }) }
       return await this.write(matter.id, matter.name, selection, x.to, selected)
-    }, m => ({ documents: m.documents.length, versions: m.documents.reduce((a, d) => a + d.versions.length, 0), snapshots: m.snapshots.map(s => s.snapshot), custody: m.files.find(f => f.path === REVIEW_FILES.custody)?.sha256 }))
+    }, m => (
+      {
+        documents: m.documents.length,
+        versions: m.documents.reduce((a, d) => a + d.versions.length, 0),
+        snapshots: m.snapshots.map(s => s.snapshot),
+        custody: m.files.find(f => f.path === REVIEW_FILES.custody)?.sha256
+      }
+    ))
   }
 
   private async atTime (custodians: string[], at: number): Promise<Version[]> {
@@ -167,7 +190,13 @@ export class ReviewExporter {
     const manifest: ReviewExportManifest = {
       format: REVIEW_EXPORT_FORMAT, matter: matterId, matterName, selection, exportedAt: new Date().toISOString(), exportedBy: this.init.operator,
       who: { user: who.user, uid: who.uid, host: who.host, pid: who.pid },
-      snapshots: [...snapshotRows.values()].sort((a, b) => a.timeMs - b.timeMs).map(s => ({ custodian: s.user, node: s.node, snapshot: s.cid, snapshotTime: iso(s.timeMs), committedAt: iso(s.committedMs) })),
+      snapshots: [...snapshotRows.values()].sort((a, b) => a.timeMs - b.timeMs).map(s => ({
+        custodian: s.user,
+        node: s.node,
+        snapshot: s.cid,
+        snapshotTime: iso(s.timeMs),
+        committedAt: iso(s.committedMs)
+      })),
       documents, files: []
     }
     await writeFileAtomic(join(to, REVIEW_FILES.loadFile), formatDat(dat))

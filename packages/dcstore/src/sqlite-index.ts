@@ -38,8 +38,29 @@ CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5 (body, tokenize = 'unicod
 interface SnapshotSql { cid: string, user: string, node: string, time_ms: number, parent: string | null, root: string, files: number, bytes: number, committed_ms: number }
 interface FileSql { snapshot: string, user: string, node: string, path: string, kind: 'file' | 'symlink', size: number, sha256: string, mtime_ms: number, mode: number, snapshot_ms: number }
 
-const toSnapshot = (r: SnapshotSql): SnapshotRow => ({ cid: r.cid, user: r.user, node: r.node, timeMs: r.time_ms, parent: r.parent, root: r.root, files: r.files, bytes: r.bytes, committedMs: r.committed_ms })
-const toFile = (r: FileSql): FileRow => ({ snapshot: r.snapshot, user: r.user, node: r.node, path: r.path, kind: r.kind, size: r.size, sha256: r.sha256, mtimeMs: r.mtime_ms, mode: r.mode, snapshotMs: r.snapshot_ms })
+const toSnapshot = (r: SnapshotSql): SnapshotRow => ({
+  cid: r.cid,
+  user: r.user,
+  node: r.node,
+  timeMs: r.time_ms,
+  parent: r.parent,
+  root: r.root,
+  files: r.files,
+  bytes: r.bytes,
+  committedMs: r.committed_ms
+})
+const toFile = (r: FileSql): FileRow => ({
+  snapshot: r.snapshot,
+  user: r.user,
+  node: r.node,
+  path: r.path,
+  kind: r.kind,
+  size: r.size,
+  sha256: r.sha256,
+  mtimeMs: r.mtime_ms,
+  mode: r.mode,
+  snapshotMs: r.snapshot_ms
+})
 
 /** The default index backend: one SQLite file (better-sqlite3, WAL, synchronous=FULL). */
 export class SqliteVersionIndex implements VersionIndex {
@@ -213,7 +234,17 @@ export class SqliteVersionIndex implements VersionIndex {
         WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}
         GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user LIMIT ?)
       SELECT p.*, d.sealed FROM page p JOIN text_docs d ON d.id = p.doc ORDER BY p.snapshot_ms, p.path, p.user`
-    const rows = this.d.prepare(sql).all(match, JSON.stringify(scope.snapshots), ...args, limit) as Array<{ user: string, node: string, path: string, sha256: string, size: number, mtime_ms: number, snapshot: string, snapshot_ms: number, sealed: Buffer }>
+    const rows = this.d.prepare(sql).all(match, JSON.stringify(scope.snapshots), ...args, limit) as Array<{
+      user: string,
+      node: string,
+      path: string,
+      sha256: string,
+      size: number,
+      mtime_ms: number,
+      snapshot: string,
+      snapshot_ms: number,
+      sealed: Buffer
+    }>
     return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, snapshot: r.snapshot, snapshotMs: r.snapshot_ms, sealed: r.sealed }))
   }
 
@@ -231,7 +262,16 @@ export class SqliteVersionIndex implements VersionIndex {
       FROM files f LEFT JOIN text_docs d ON d.sha256 = f.sha256
       WHERE f.snapshot IN (SELECT value FROM json_each(?)) AND ${where.join(' AND ')}${options.notIndexedOnly === true ? " AND (d.status IS NULL OR d.status <> 'indexed')" : ''}
       GROUP BY f.user, f.node, f.path, f.sha256 ORDER BY snapshot_ms, f.path, f.user LIMIT ?`
-    const rows = this.d.prepare(sql).all(JSON.stringify(scope.snapshots), ...args, options.limit ?? -1) as Array<{ user: string, node: string, path: string, sha256: string, size: number, snapshot_ms: number, status: TextStatus | null, reason: string | null }>
+    const rows = this.d.prepare(sql).all(JSON.stringify(scope.snapshots), ...args, options.limit ?? -1) as Array<{
+      user: string,
+      node: string,
+      path: string,
+      sha256: string,
+      size: number,
+      snapshot_ms: number,
+      status: TextStatus | null,
+      reason: string | null
+    }>
     return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, snapshotMs: r.snapshot_ms, status: r.status, reason: r.reason }))
   }
 }

@@ -80,8 +80,7 @@ export async function scanStore (dir: string): Promise<StoreScan> {
     if (size === undefined) {
       const list = missing.get(loc.pack)
       if (list === undefined) missing.set(loc.pack, [loc.key]); else list.push(loc.key)
-    }
-    else if (end > size) {
+    } else if (end > size) {
       const s = short.get(loc.pack) ?? { lost: [], need: 0 }
       s.lost.push(loc.key)
       s.need = Math.max(s.need, end)
@@ -98,7 +97,6 @@ export async function scanStore (dir: string): Promise<StoreScan> {
   return { blocks, damage, packSizes }
 }
 
-
 /**
  * Checks one record as read from its pack: the header names the CID, lengths
  * and codec the index says, and the stored bytes decode to bytes whose
@@ -110,7 +108,14 @@ export function verifyRecord (loc: BlockLoc, record: Buffer): Uint8Array | undef
   const headerBytes = headerBytesOf(loc.legacy, loc.key.length)
   if (record.byteLength !== headerBytes + loc.length) return undefined
   const header = parseRecordHeader(record)
-  if (header === undefined || header.headerBytes !== headerBytes || header.legacy !== loc.legacy || header.dataLength !== loc.length || header.rawLength !== loc.rawLength || header.codec !== loc.codec) return undefined
+  if (
+    header === undefined ||
+    header.headerBytes !== headerBytes ||
+    header.legacy !== loc.legacy ||
+    header.dataLength !== loc.length ||
+    header.rawLength !== loc.rawLength ||
+    header.codec !== loc.codec
+  ) return undefined
   const key = Buffer.from(loc.key, 'latin1')
   if (!header.cid.equals(key)) return undefined
   const data = record.subarray(headerBytes)

@@ -77,7 +77,7 @@ export function replicationOnBackend (name: string, blocks: () => BackendConfig,
       const other = createBackend(config, join(dir, 'elsewhere'))
       await other.start()
       let n = 0
-      for await (const _ of other.cids('alice')) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
+      for await (const _ of other.cids('alice')) n++
       await other.stop()
       assert.equal(n, report.readBlocks)
     })
@@ -102,7 +102,7 @@ export function replicationOnBackend (name: string, blocks: () => BackendConfig,
       const other = createBackend(config, join(dir, 'elsewhere'))
       await other.start()
       let n = 0
-      for await (const _ of other.cids('alice')) n++ // eslint-disable-line @typescript-eslint/no-unused-vars
+      for await (const _ of other.cids('alice')) n++
       await other.stop()
       assert.equal(n, 0)
     })

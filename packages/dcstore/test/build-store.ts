@@ -29,7 +29,10 @@ export async function buildStore (path: string, users: string[], sizes: { shared
       const time = new Date(Date.parse('2026-11-01T00:00:00Z') + i * 3_600_000).toISOString()
       const rec = c.record({ user, node: NODE, discoveryPublicKey: discovery.publicKey, root, time, files: 3 })
       await c.storeInto(blocks)
-      await index.commitSnapshot({ cid: rec.cid.toString(), user, node: NODE, timeMs: Date.parse(time), parent: null, root: root.toString(), files: 3, bytes: sizes.shared + sizes.own, committedMs: Date.now() }, [])
+      await index.commitSnapshot(
+        { cid: rec.cid.toString(), user, node: NODE, timeMs: Date.parse(time), parent: null, root: root.toString(), files: 3, bytes: sizes.shared + sizes.own, committedMs: Date.now() },
+        []
+      )
       snapshots[user].push(rec.cid.toString())
     }
     await blocks.stop()
@@ -37,4 +40,3 @@ export async function buildStore (path: string, users: string[], sizes: { shared
   await index.stop()
   return snapshots
 }
-

@@ -25,7 +25,13 @@ function tree (c: Crafter, files: Record<string, string | Uint8Array>, mtimeMs: 
 }
 
 /** Commits each user's versions (oldest first) as snapshots of one node; returns their CIDs. */
-export async function craftSnapshots (storeDir: string, index: VersionIndex, discoveryPublicKey: Uint8Array, users: Record<string, Array<{ time: number, files: Record<string, string | Uint8Array> }>>): Promise<Record<string, string[]>> {
+export async function craftSnapshots (
+  storeDir: string,
+  index: VersionIndex,
+  discoveryPublicKey: Uint8Array,
+  users: Record<string,
+  Array<{ time: number, files: Record<string, string | Uint8Array> }>>
+): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {}
   for (const [user, versions] of Object.entries(users)) {
     const c = new Crafter()

@@ -32,7 +32,7 @@ describe('manifest', () => {
     const decoded = decodeManifestFor(cid, bytes)
     assert.equal(decoded.blocks[1], null)
     assert.equal(decoded.blocks[0]?.toString(), manifest.blocks[0]?.toString())
-        const trust = createTrustStore([formatPublicKey(key.publicKey)])
+    const trust = createTrustStore([formatPublicKey(key.publicKey)])
     assert.doesNotThrow(() => { verifyManifest(decoded, trust) })
   })
 

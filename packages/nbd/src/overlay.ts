@@ -131,7 +131,14 @@ class CopyOnWrite implements Overlay {
   private dirty = false
   private written: number
 
-  constructor (private readonly dir: string, private readonly base: BlockDevice, private readonly fh: FileHandle, private readonly map: Uint8Array, private readonly chunk: number, readonly size: number) {
+  constructor (
+    private readonly dir: string,
+    private readonly base: BlockDevice,
+    private readonly fh: FileHandle,
+    private readonly map: Uint8Array,
+    private readonly chunk: number,
+    readonly size: number
+  ) {
     this.written = 0
     for (const byte of map) for (let b = byte; b !== 0; b &= b - 1) this.written++
   }

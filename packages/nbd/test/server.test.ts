@@ -72,7 +72,7 @@ describe('NBD server against real clients (qemu-img, qemu-io, nbdinfo)', () => {
     const which = await exec('which', ['nbdinfo']).catch(() => undefined)
     if (which === undefined) { t.skip('nbdinfo (libnbd-bin) not installed'); return }
     const { stdout } = await exec('nbdinfo', ['--list', '--json', `nbd://127.0.0.1:${port}`])
-    const listed = JSON.parse(stdout) as { exports: Array<{ 'export-name': string, 'export-size': number, 'is_read_only': boolean }> }
+    const listed = JSON.parse(stdout) as { exports: Array<{ 'export-name': string, 'export-size': number, is_read_only: boolean }> }
     assert.deepEqual(listed.exports.map(e => e['export-name']), ['img@v1', 'broken'])
     assert.equal(listed.exports[0]['export-size'], image.byteLength)
     assert.equal(listed.exports[0].is_read_only, true)
@@ -118,7 +118,10 @@ describe('NBD server against real clients (qemu-img, qemu-io, nbdinfo)', () => {
     const chunks: Buffer[] = []
     socket.on('data', (d: Buffer) => chunks.push(d))
     await new Promise(resolve => socket.once('connect', resolve))
-    const opt = (o: number, data = Buffer.alloc(0)): Buffer => { const h = Buffer.alloc(16); h.writeBigUInt64BE(0x49484156454f5054n, 0); h.writeUInt32BE(o, 8); h.writeUInt32BE(data.byteLength, 12); return Buffer.concat([h, data]) }
+    const opt = (
+      o: number,
+      data = Buffer.alloc(0)
+    ): Buffer => { const h = Buffer.alloc(16); h.writeBigUInt64BE(0x49484156454f5054n, 0); h.writeUInt32BE(o, 8); h.writeUInt32BE(data.byteLength, 12); return Buffer.concat([h, data]) }
     const go = Buffer.alloc(4 + 4 + 2); go.writeUInt32BE(4, 0); go.write('nope', 4); go.writeUInt16BE(0, 8)
     socket.write(Buffer.concat([Buffer.from([0, 0, 0, 3]), opt(3), opt(7, go), opt(2)]))
     await new Promise(resolve => socket.once('close', resolve))

@@ -6,7 +6,6 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createInboundRateGater } from '../src/index.js'
 import { host, memoryLogger } from './helpers.js'
 
-
 const from = (ip: string): MultiaddrConnection => ({ remoteAddr: multiaddr(`/ip4/${ip}/tcp/40000`) }) as unknown as MultiaddrConnection
 
 describe('inbound connection limits', () => {

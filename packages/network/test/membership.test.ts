@@ -5,13 +5,14 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createNetwork, generateNetworkKey, InvalidNetworkKeyError, parseNetworkKey, peerSite } from '../src/index.js'
 import { host, LOCAL, memoryLogger } from './helpers.js'
 
-
 /** True when `node` cannot run any protocol with `addr`: the dial fails, or the connection is closed before a stream opens. */
 async function refused (node: Awaited<ReturnType<typeof createNetwork>>, addr: ReturnType<Awaited<ReturnType<typeof createNetwork>>['getMultiaddrs']>[number]): Promise<boolean> {
   try {
     const conn = await node.dial(addr, { signal: AbortSignal.timeout(5000) })
     await new Promise(resolve => setTimeout(resolve, 100))
     const stream = await conn.newStream('/ipfs/id/1.0.0', { signal: AbortSignal.timeout(2000) })
+    // one chunk is enough to know the stream opened
+    // eslint-disable-next-line no-unreachable-loop
     for await (const _ of stream) break
     return false
   } catch {

@@ -6,7 +6,6 @@ import { fetchNow, type FetcherInit, type IndexedWant } from './fetcher.js'
 import { Holders } from './holders.js'
 import { Latency, type ImageDeviceStats } from './stats.js'
 
-
 export class SwarmImageDevice implements ImageDevice {
   readonly size: number
   private readonly blockSize: number

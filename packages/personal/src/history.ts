@@ -30,7 +30,14 @@ function throughStore (reader: StoreReader, blockstore: Blockstore): BlockSource
  * at most MAX_HISTORY_SNAPSHOTS back, reading only the directories on the
  * conflicting paths.
  */
-export async function resolveSequential (reader: StoreReader, blockstore: Blockstore, keys: UserKeys, remote: RemoteSnapshot, mergedCid: string | undefined, actions: MergeAction[]): Promise<MergeAction[]> {
+export async function resolveSequential (
+  reader: StoreReader,
+  blockstore: Blockstore,
+  keys: UserKeys,
+  remote: RemoteSnapshot,
+  mergedCid: string | undefined,
+  actions: MergeAction[]
+): Promise<MergeAction[]> {
   const conflicts = actions.filter(a => a.type === 'conflict')
   if (conflicts.length === 0) return actions
   const source = throughStore(reader, blockstore)

@@ -13,7 +13,14 @@ import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-re
  * none), then it is restored like a local one. With the user's key pair
  * (`signingPublicKey`) only snapshots signed by the user's machines count.
  */
-export async function restoreFromStore (reader: StoreReader, blockstore: Blockstore, keys: UserKeys, user: string, path: string, options: RestoreOptions & { to: string, signingPublicKey?: Uint8Array }): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
+export async function restoreFromStore (
+  reader: StoreReader,
+  blockstore: Blockstore,
+  keys: UserKeys,
+  user: string,
+  path: string,
+  options: RestoreOptions & { to: string, signingPublicKey?: Uint8Array }
+): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
   const at = options.at === undefined ? undefined : new Date(options.at).getTime()
   // with the user's key pair, only snapshots the user's machines signed (a forged one is passed over)
   const verified = (s: RemoteSnapshot): boolean => options.signingPublicKey === undefined || verifyRecord(s.record, options.signingPublicKey)
@@ -28,4 +35,3 @@ export async function restoreFromStore (reader: StoreReader, blockstore: Blockst
   const result = await restoreTree(blockstore, keys, r.root, path, options.to)
   return { ...result, snapshot: { cid: latest.cid, time: r.time, root: r.root, parent: r.parent, files: r.files, bytes: r.bytes, newBytes: 0, replicated: true } }
 }
-

@@ -26,8 +26,6 @@ import type { CID } from '@cachecloud/core'
 import { loadOrCreateUserKey, readPreviousKeys, readUserKeyFile } from './user-key.js'
 import type { PersonalSyncInit, PersonalSync, PersonalStatus, RestoreOptions, SnapshotInfo, SnapshotResult } from './index.js'
 
-
-
 /** Options resolved to values (see PersonalSyncInit for each). */
 export interface ResolvedInit {
   user: string
@@ -228,7 +226,16 @@ export class DefaultPersonalSync implements PersonalSync {
     this.cache ??= await loadScanCache(this.path('scanCache'))
     const time = new Date().toISOString()
     const onProgress = this.c.onProgress
-    const { root, cache, stats } = await scanFolder({ folder: this.c.folder, blockstore: this.c.blockstore, chunker: this.chunker!, keys, previous: this.cache, concurrency: this.c.concurrency, ...(this.c.sealThreads === undefined ? {} : { sealThreads: this.c.sealThreads }), ...(onProgress === undefined ? {} : { onProgress }) })
+    const { root, cache, stats } = await scanFolder({
+      folder: this.c.folder,
+      blockstore: this.c.blockstore,
+      chunker: this.chunker!,
+      keys,
+      previous: this.cache,
+      concurrency: this.c.concurrency,
+      ...(this.c.sealThreads === undefined ? {} : { sealThreads: this.c.sealThreads }),
+      ...(onProgress === undefined ? {} : { onProgress })
+    })
     this.lastScan = stats
     const log = await readSnapshotLog(this.path('log'))
     const last = log.at(-1)

@@ -46,7 +46,6 @@ export interface SnapshotRecord {
 
 const KIND = ENTRY_KIND
 
-
 // Format 4: each entry is sealed on its own (an unchanged entry seals to the
 // same bytes, so a changed block can be sent as a delta of its previous
 // version), and the block's links are the entries' links in entry order: a

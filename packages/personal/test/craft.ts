@@ -51,7 +51,17 @@ export class Crafter {
   }
 
   /** A snapshot record naming `root` (its user key wrapped for the discovery key), stored with the blocks. */
-  record (init: { user: string, node: string, discoveryPublicKey: Uint8Array, root: CID, time?: string, parent?: CID | null, files?: number, bytes?: number, sign?: SigningKey }): { cid: CID, bytes: Uint8Array, record: SnapshotRecord } {
+  record (init: {
+    user: string,
+    node: string,
+    discoveryPublicKey: Uint8Array,
+    root: CID,
+    time?: string,
+    parent?: CID | null,
+    files?: number,
+    bytes?: number,
+    sign?: SigningKey
+  }): { cid: CID, bytes: Uint8Array, record: SnapshotRecord } {
     const unsigned: SnapshotRecord = {
       format: SNAPSHOT_FORMAT, user: init.user, node: init.node, time: init.time ?? new Date().toISOString(), parent: init.parent ?? null, root: init.root,
       chunker: CHUNKER_ID, keys: { discovery: wrapUserKey(this.userKey, init.discoveryPublicKey), user: null }, files: init.files ?? 0, bytes: init.bytes ?? 0

@@ -52,10 +52,12 @@ describe('directory blocks of format 3 (written before format 4)', () => {
     const sub = chunk('a subdirectory block')
     const links = [c1, sub].sort((a, b) => a.toString() < b.toString() ? -1 : 1)
     const at = (c: CID): number => links.findIndex(l => l.equals(c))
-    const sealedEntries = sealBlock(keys, dagCbor.encode({ f: 'cachecloud/personal-dir/3', e: [
-      { n: 'old.txt', k: 0, p: 0o644, m: 1000, s: 3, h: sha, c: [at(c1)] },
-      { n: 'sub', k: 1, p: 0o755, m: 2000, d: at(sub) }
-    ] }))
+    const sealedEntries = sealBlock(keys, dagCbor.encode({
+      f: 'cachecloud/personal-dir/3', e: [
+        { n: 'old.txt', k: 0, p: 0o644, m: 1000, s: 3, h: sha, c: [at(c1)] },
+        { n: 'sub', k: 1, p: 0o755, m: 2000, d: at(sub) }
+      ]
+    }))
     const page = dagCbor.encode({ l: links, s: sealedEntries })
     const pageCid = cidOf(page, DAG_CBOR_CODEC)
     const top = dagCbor.encode({ l: [pageCid], s: sealBlock(keys, dagCbor.encode({ f: 'cachecloud/personal-dir/3', e: [], g: [0] })) })

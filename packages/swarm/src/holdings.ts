@@ -70,4 +70,3 @@ export class HoldingsTable {
     return { state: 'partial', site: this.site, count: bitmap.size, bitmap: bitmap.bytes.slice(), claimed: new Uint8Array(bitmap.bytes.byteLength) }
   }
 }
-

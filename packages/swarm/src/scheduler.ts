@@ -121,8 +121,7 @@ export class SwarmScheduler implements PullScheduler {
       let held = 0
       for (let i = 0; i < this.wants.length; i++) held += p.holds[i]
       this.site.answered(peer, sentAt, answer.state === 'partial', held, performance.now())
-    }
-    else this.site.reached(sentAt, peer)
+    } else this.site.reached(sentAt, peer)
     this.notify()
   }
 

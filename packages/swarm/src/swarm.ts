@@ -262,7 +262,8 @@ export class CacheCloudSwarm implements Swarm {
       if (pausing.aborted) {
         // whatever the abort surfaced as (a reset stream, libp2p's AbortError), a pause is a pause
         stats.state = 'paused'
-        throw pausing.reason as Error
+        const reason = pausing.reason as Error
+        throw reason
       }
       stats.state = 'failed'
       stats.error = (err as Error).message

@@ -216,4 +216,3 @@ class BlockFetch {
     this.controller.abort(err)
   }
 }
-

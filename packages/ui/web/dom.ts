@@ -5,7 +5,11 @@ export function byId<T extends HTMLElement = HTMLElement> (id: string): T {
   return element as T
 }
 
-export function el<K extends keyof HTMLElementTagNameMap> (tag: K, props: { className?: string, text?: string, attrs?: Record<string, string> } = {}, ...children: Array<Node | string>): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap> (
+  tag: K,
+  props: { className?: string, text?: string, attrs?: Record<string, string> } = {},
+  ...children: Array<Node | string>
+): HTMLElementTagNameMap[K] {
   const element = document.createElement(tag)
   if (props.className !== undefined) element.className = props.className
   if (props.text !== undefined) element.textContent = props.text

@@ -50,7 +50,17 @@ export function registerImage (program: Command, globals: () => GlobalOptions): 
       const compressionLevel = opts.compressionLevel === undefined ? undefined : parseLevel(opts.compressionLevel)
       const client = await daemonClient(g)
       const result = await withProgress(`import ${opts.name}@${opts.version}`, g, async (onProgress) =>
-        client.importImage({ file: resolve(file), name: opts.name, version: opts.version, blockSize, ...(compressionLevel !== undefined ? { compressionLevel } : {}), ...(opts.format !== undefined ? { format: opts.format } : {}) }, onProgress))
+        client.importImage(
+          {
+            file: resolve(file),
+            name: opts.name,
+            version: opts.version,
+            blockSize,
+            ...(compressionLevel !== undefined ? { compressionLevel } : {}),
+            ...(opts.format !== undefined ? { format: opts.format } : {})
+          },
+          onProgress
+        ))
       output(g, result, () => [
         `imported ${result.ref} (${result.cid})`,
         `  ${formatBytes(result.size)} in ${count(result.blocks, 'block')}, ${count(result.holes, 'hole')} (not stored)`,

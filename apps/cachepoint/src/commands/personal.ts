@@ -45,9 +45,11 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
       const g = globals()
       const client = await daemonClient(g)
       const log = await client.personalLog(await userOf(client, o.user))
-      output(g, log, () => log.length === 0 ? 'no snapshots yet' : table(['TIME', 'SNAPSHOT', 'FILES', 'SIZE', 'NEW', 'AT STORE'], log.map(s => [
-        s.time, s.cid, String(s.files), formatBytes(s.bytes), formatBytes(s.newBytes), s.replicated ? 'yes' : 'pending'
-      ])))
+      output(g, log, () => log.length === 0
+        ? 'no snapshots yet'
+        : table(['TIME', 'SNAPSHOT', 'FILES', 'SIZE', 'NEW', 'AT STORE'], log.map(s => [
+          s.time, s.cid, String(s.files), formatBytes(s.bytes), formatBytes(s.newBytes), s.replicated ? 'yes' : 'pending'
+        ])))
     })
 
   personal.command('snapshot')

@@ -57,7 +57,14 @@ export function registerMatter (program: Command, globals: () => GlobalOptions):
   h.command('ls').description('holds (active ones unless --all)')
     .option('--matter <id>').option('--custodian <user>').option('--all', 'also released holds')
     .action(async (o: { matter?: string, custodian?: string, all?: boolean }) => {
-      const rows = await withStore(globals(), async s => await s.discovery.matters.holds({ ...(o.matter === undefined ? {} : { matter: o.matter }), ...(o.custodian === undefined ? {} : { custodian: o.custodian }), active: o.all !== true }))
+      const rows = await withStore(
+        globals(),
+        async s => await s.discovery.matters.holds({
+          ...(o.matter === undefined ? {} : { matter: o.matter }),
+          ...(o.custodian === undefined ? {} : { custodian: o.custodian }),
+          active: o.all !== true
+        })
+      )
       print(globals(), rows, () => rows.map(holdLine))
     })
 }
