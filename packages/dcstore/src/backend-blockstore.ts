@@ -10,6 +10,18 @@ import { MAX_BACKEND_BLOCK_BYTES } from './constants.js'
  * kept raw (they arrive sealed: ciphertext does not compress); there are no
  * packs, so gc deletes the dead blocks and there is nothing to repack.
  */
+/** One BackendBlockstore per user of a backend, made on first use (what a backend's `blockstore(user)` answers). */
+export class BackendViews {
+  private readonly views = new Map<string, Blockstore>()
+  constructor (private readonly backend: BlockBackend) {}
+
+  of (user: string): Blockstore {
+    let view = this.views.get(user)
+    if (view === undefined) { view = new BackendBlockstore(this.backend, user); this.views.set(user, view) }
+    return view
+  }
+}
+
 export class BackendBlockstore implements Blockstore {
   constructor (private readonly backend: BlockBackend, private readonly user: string) {}
 

@@ -9,9 +9,9 @@
 import { DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
 import { dirLinks } from '@cachecloud/personal'
 import type { BlockBackend } from './backend.js'
-import type { CheckDamage, CheckOptions, CheckProgress, CheckReport } from './check.js'
+import { newCheckReport, snapshotsByUser, type CheckDamage, type CheckOptions, type CheckProgress, type CheckReport } from './check.js'
 import { CHECK_MAX_DEPTH, CHECK_MAX_LISTED } from './constants.js'
-import type { SnapshotRow, VersionIndex } from './version-index.js'
+import type { VersionIndex } from './version-index.js'
 
 const codeOf = (err: unknown): string | undefined => (err as { code?: string }).code
 const isBlockDamage = (err: unknown): 'missing' | 'corrupt' | undefined => {
@@ -85,23 +85,11 @@ const chosen = (options: CheckOptions, i: number): boolean => {
 export async function runBackendCheck (index: VersionIndex, backend: BlockBackend, options: CheckOptions = {}): Promise<CheckReport> {
   const t0 = Date.now()
   const snapshots = await index.snapshots({})
-  const byUser = new Map<string, SnapshotRow[]>()
-  for (const s of snapshots) { const l = byUser.get(s.user); if (l === undefined) byUser.set(s.user, [s]); else l.push(s) }
+  const byUser = snapshotsByUser(snapshots)
   const users = [...byUser.keys()].sort()
   const damage: CheckDamage[] = []
   const add = (user: string, kind: CheckDamage['kind'], message: string, keys: string[]): void => { damage.push({ user, kind, message, blocks: keys.length, cids: keys.slice(0, CHECK_MAX_LISTED) }) }
-  const report: CheckReport = {
-    ok: true,
-    readData: options.readData === true,
-    users: users.length,
-    snapshots: snapshots.length,
-    referencedBlocks: 0,
-    readBlocks: 0,
-    readBytes: 0,
-    seconds: 0,
-    damage,
-    affected: []
-  }
+  const report = newCheckReport(options, users.length, snapshots.length, damage)
   const progress: CheckProgress = { type: 'check:read', doneBytes: 0, totalBytes: 0, doneBlocks: 0, totalBlocks: 0 }
   for (const user of users) {
     const walker = new BackendWalker(backend, user)

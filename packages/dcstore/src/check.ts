@@ -143,30 +143,30 @@ class Walker {
   }
 }
 
-export async function runCheck (index: VersionIndex, dataDir: string, options: CheckOptions = {}): Promise<CheckReport> {
-  const t0 = Date.now()
-  const blocksDir = join(dataDir, STORE_FILES.blocks)
-  const snapshots = await index.snapshots({})
+/** Snapshots by user, in index order. */
+export function snapshotsByUser (snapshots: SnapshotRow[]): Map<string, SnapshotRow[]> {
   const byUser = new Map<string, SnapshotRow[]>()
   for (const s of snapshots) {
     const list = byUser.get(s.user)
     if (list === undefined) byUser.set(s.user, [s]); else list.push(s)
   }
+  return byUser
+}
+
+/** A report before anything is read: healthy until damage is added to `damage`. */
+export function newCheckReport (options: CheckOptions, users: number, snapshots: number, damage: CheckDamage[]): CheckReport {
+  return { ok: true, readData: options.readData === true, users, snapshots, referencedBlocks: 0, readBlocks: 0, readBytes: 0, seconds: 0, damage, affected: [] }
+}
+
+export async function runCheck (index: VersionIndex, dataDir: string, options: CheckOptions = {}): Promise<CheckReport> {
+  const t0 = Date.now()
+  const blocksDir = join(dataDir, STORE_FILES.blocks)
+  const snapshots = await index.snapshots({})
+  const byUser = snapshotsByUser(snapshots)
   for (const name of await readdir(blocksDir).catch(() => [] as string[])) if (!byUser.has(name)) byUser.set(name, [])
   const users = [...byUser.keys()].sort()
   const damage = new Damage()
-  const report: CheckReport = {
-    ok: true,
-    readData: options.readData === true,
-    users: users.length,
-    snapshots: snapshots.length,
-    referencedBlocks: 0,
-    readBlocks: 0,
-    readBytes: 0,
-    seconds: 0,
-    damage: damage.list,
-    affected: []
-  }
+  const report = newCheckReport(options, users.length, snapshots.length, damage.list)
 
   const scans = new Map<string, StoreScan>()
   for (const user of users) {

@@ -6,7 +6,7 @@ import {
 import { BlockCorruptError, BlockNotFoundError, BlockTooLargeError, type Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, type CID } from '@cachecloud/core'
 import type { BlockBackend } from './backend.js'
-import { BackendBlockstore } from './backend-blockstore.js'
+import { BackendViews } from './backend-blockstore.js'
 import { checkKey, checkPut, cidOfName } from './backend-checks.js'
 import { MAX_BACKEND_BLOCK_BYTES, S3_ABSENT_MAX, S3_ABSENT_TTL_MS, S3_CONNECT_TIMEOUT_MS, S3_MAX_ATTEMPTS, S3_MAX_SOCKETS, S3_MULTIPART_BYTES, S3_PART_BYTES, S3_REQUEST_TIMEOUT_MS } from './constants.js'
 import { assertValidUser } from './enrollment.js'
@@ -55,7 +55,7 @@ export class S3Backend implements BlockBackend {
   private conditionalPuts = true
   private readonly client: S3Client
   private readonly prefix: string
-  private readonly views = new Map<string, Blockstore>()
+  private readonly views = new BackendViews(this)
   /** Keys a lookup just found absent (key -> when): the put that follows (the replication server asks, then wants, then puts) skips a second lookup. */
   private readonly absent = new Map<string, number>()
 
@@ -113,9 +113,7 @@ export class S3Backend implements BlockBackend {
 
   async blockstore (user: string): Promise<Blockstore> {
     assertValidUser(user)
-    let view = this.views.get(user)
-    if (view === undefined) { view = new BackendBlockstore(this, user); this.views.set(user, view) }
-    return view
+    return this.views.of(user)
   }
 
   async put (user: string, cid: CID, bytes: Uint8Array): Promise<boolean> {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { BlockCorruptError, BlockNotFoundError, BlockTooLargeError, type Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, fsyncDir, type CID } from '@cachecloud/core'
 import type { BlockBackend } from './backend.js'
-import { BackendBlockstore } from './backend-blockstore.js'
+import { BackendViews } from './backend-blockstore.js'
 import { checkKey, checkPut, cidOfName } from './backend-checks.js'
 import { assertValidUser } from './enrollment.js'
 import { MAX_BACKEND_BLOCK_BYTES, SHARED_FS_FILES, SHARED_FS_VERSION } from './constants.js'
@@ -31,7 +31,7 @@ export class SharedFsBackend implements BlockBackend {
   readonly worm = false
   /** Blocks put since the user's last sync, by this process: CID -> temporary. */
   private readonly pending = new Map<string, Map<string, { cid: CID, tmp: string }>>()
-  private readonly views = new Map<string, Blockstore>()
+  private readonly views = new BackendViews(this)
 
   constructor (private readonly root: string) {}
 
@@ -66,9 +66,7 @@ export class SharedFsBackend implements BlockBackend {
 
   async blockstore (user: string): Promise<Blockstore> {
     assertValidUser(user)
-    let view = this.views.get(user)
-    if (view === undefined) { view = new BackendBlockstore(this, user); this.views.set(user, view) }
-    return view
+    return this.views.of(user)
   }
 
   async put (user: string, cid: CID, bytes: Uint8Array): Promise<boolean> {
