@@ -56,3 +56,4 @@ export function createImageDevice (init: ImageDeviceInit): ImageDevice {
 export * from './constants.js'
 export * from './errors.js'
 export type { ImageDeviceStats } from './stats.js'
+export { OnDemandScheduler } from './scheduler.js'

@@ -138,7 +138,8 @@ export function createSwarm (init: SwarmInit): Swarm {
 
 export * from './constants.js'
 export * from './errors.js'
-export { parseRate, type WanRateConfig } from './rate.js'
+export { parseRate, RateBudget, type WanRateConfig } from './rate.js'
+export { SwarmScheduler, type SwarmWant, type SwarmSchedulerInit } from './scheduler.js'
 export type { PullPlan } from './plan.js'
 export type { SwarmPullOptions } from './pull.js'
 export type { SwarmPullStatus, PeerBytes } from './stats.js'
