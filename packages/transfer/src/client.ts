@@ -6,7 +6,8 @@ import type { ImageManifest } from '@cachecloud/manifest'
 import { CATALOG_PROTOCOL, MANIFEST_PROTOCOL, MAX_CATALOG_RESPONSE_BYTES, MAX_MANIFEST_RESPONSE_BYTES } from './constants.js'
 import { openStream } from './dial.js'
 import { InvalidMessageError, PeerMisbehavedError, VersionUnavailableError } from './errors.js'
-import { decodeCatalogResponse, decodeManifestResponse, encodeCatalogRequest, encodeManifestRequest, FrameReader, type RemoteVersion } from './wire.js'
+import { decodeCatalogResponse, decodeManifestResponse, encodeCatalogRequest, encodeManifestRequest, type RemoteVersion } from './wire.js'
+import { FrameReader } from '@cachecloud/frame'
 import type { Uint8ArrayList } from 'uint8arraylist'
 
 export type PeerTarget = PeerId | Multiaddr

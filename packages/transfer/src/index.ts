@@ -87,5 +87,4 @@ export type { PeerTarget } from './client.js'
 // building blocks for other pull strategies (the swarm pull in @cachecloud/swarm)
 export { requestCatalog, requestManifest, withTimeout } from './client.js'
 export { runBlockSession, type BlockSessionInit } from './block-session.js'
-export { encodeVarint, readVarint } from './frame.js'
 export type { PullInit, PullResult } from './pull.js'
