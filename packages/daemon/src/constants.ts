@@ -39,3 +39,5 @@ export const MAX_CLONE_DEPTH = 16
 export const POOL_OPEN_CONCURRENCY = 16
 /** NBD connections allowed per member of a pool (nbdcopy opens 4 to a multi-conn export; qemu 1). */
 export const POOL_CONNECTIONS_PER_EXPORT = 8
+/** Indexes of changed blocks a diff lists (the count is always whole). */
+export const DIFF_INDEXES_LISTED = 10_000
