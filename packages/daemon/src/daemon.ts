@@ -161,7 +161,7 @@ class DefaultDaemon implements CachePointDaemon {
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
       if (pulls.paused) personal.setPaused(true)
       const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget), publisherKey, publish: async (ref) => await swarm.publish(parseVersionRef(ref)) })
-      const images = new DaemonImages({ config: c, blockstore, catalog, trust, publisherKey, jobs: this.jobs, pulls, swarm, exports, personal, logger: this.logger.child({ component: 'lifecycle' }) })
+      const images = new DaemonImages({ config: c, blockstore, catalog, trust, publisherKey, jobs: this.jobs, pulls, swarm, exports, personal, logger: this.logger })
       this.parts = { blockstore, catalog, libp2p, swarm, pulls, monitor, publisherKey, images, swarmApi: new DaemonSwarm(swarm, c), exports, personal }
       this.started = started
       onStop('parts', () => { this.parts = undefined })

@@ -31,6 +31,7 @@ export interface DaemonImagesInit {
   exports: NbdExports
   /** Personal snapshots share the block store: gc keeps their blocks. */
   personal: PersonalFolders
+  /** The daemon's logger: imports and gc log on it, the lifecycle on a child. */
   logger: Logger
 }
 
@@ -57,7 +58,7 @@ export class DaemonImages implements ImagesApi {
   constructor (private readonly init: DaemonImagesInit) {
     const { config, catalog, blockstore, trust, swarm, exports, jobs, logger } = init
     const { lifecycle, api } = createLifecycleParts({
-      config, catalog, blockstore, trust, swarm, exports, jobs: () => jobs.list(), logger,
+      config, catalog, blockstore, trust, swarm, exports, jobs: () => jobs.list(), logger: logger.child({ component: 'lifecycle' }),
       gc: async () => await this.gc(),
       pull: async (request, onProgress) => await this.pull(request, onProgress)
     })
