@@ -3,12 +3,7 @@ import { describe, it } from 'node:test'
 import { PullPausedError } from '@cachecloud/control'
 import { FINISHED_JOBS_KEPT, NoPeersError } from '../src/index.js'
 import { JobTracker } from '../src/jobs.js'
-
-/** A clock the test moves by hand, in milliseconds. */
-function manualClock (): { now: () => number, advance: (ms: number) => void } {
-  let t = 50_000
-  return { now: () => t, advance: (ms) => { t += ms } }
-}
+import { manualClock } from '@cachecloud/test-utils'
 
 function deferred (): { promise: Promise<void>, resolve: () => void } {
   let settle = (): void => {}
@@ -20,7 +15,7 @@ const event = (done: number, total: number): { type: 'pull:block', done: number,
 
 describe('daemon jobs (rate and ETA by the one rate window, on a hand-moved clock)', () => {
   it('a running job: no rate at first, then rate and ETA over the window, falling while it stalls; done: its average and ETA 0', async () => {
-    const clock = manualClock()
+    const clock = manualClock(50_000)
     const jobs = new JobTracker(() => {}, clock.now)
     const forwarded: number[] = []
     const gate = deferred()
@@ -51,7 +46,7 @@ describe('daemon jobs (rate and ETA by the one rate window, on a hand-moved cloc
   })
 
   it('a failed job keeps its error code and has no rate; a paused pull is `paused`, and takePaused hands it to the resumed pull', async () => {
-    const clock = manualClock()
+    const clock = manualClock(50_000)
     const jobs = new JobTracker(() => {}, clock.now)
     await assert.rejects(jobs.run('pull', 'os@2', () => {}, async (onProgress) => {
       onProgress(event(0, 100))

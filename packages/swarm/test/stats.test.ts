@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { PullStats } from '../src/stats.js'
-
-/** A clock the test moves by hand, in milliseconds. */
-function manualClock (): { now: () => number, advance: (ms: number) => void } {
-  let t = 7000
-  return { now: () => t, advance: (ms) => { t += ms } }
-}
+import { manualClock } from '@cachecloud/test-utils'
 
 describe('swarm pull stats: rate and ETA by core\'s rate window', () => {
   it('rate over the window while pulling (ETA rounded up), the average and ETA 0 once complete, none when paused', () => {
-    const clock = manualClock()
+    const clock = manualClock(7000)
     const stats = new PullStats('os@1', clock.now)
     stats.begin(10, 10_000)
     assert.deepEqual([stats.snapshot().rate, stats.snapshot().etaSeconds], [0, null], 'unknown at first')
