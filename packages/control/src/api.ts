@@ -22,7 +22,37 @@ export interface JobInfo {
   etaSeconds: number | null
   startedAt: string
   finishedAt?: string
-  error?: { code: string, message: string }
+  error?: { code: string, kind: ErrorKind, message: string }
+}
+
+/**
+ * How far one version's arrival is, whichever way it arrives: a pull job (`image pull`, sync) or the swarm
+ * (a subscription, an announcement). One per ref: the pull that counts now (one running, else the latest).
+ */
+export interface PullStatusInfo {
+  ref: string
+  via: 'job' | 'swarm'
+  state: JobInfo['state']
+  /** Bytes stored of the version's bytes. */
+  done: number
+  total: number
+  rate: number
+  etaSeconds: number | null
+  startedAt: string
+  finishedAt?: string
+  error?: { message: string, code?: string, kind?: ErrorKind }
+  /** Who tries again after a failure, when not sync now. */
+  retry?: string
+}
+
+/** A failed pull the page and the tray show until a later success of its ref supersedes it, or the user dismisses it. */
+export interface PullFailureInfo {
+  /** Stable for one failure (`job:ID`, `swarm:REF:STARTED`): what a dismissal remembers. */
+  id: string
+  ref: string
+  message: string
+  /** When it failed (ISO 8601), or when its swarm pull started when no end is known. */
+  at: string
 }
 
 export interface StatusInfo {
@@ -42,6 +72,10 @@ export interface StatusInfo {
   }
   versions: ImageVersionInfo[]
   jobs: JobInfo[]
+  /** Every version arriving or arrived in this run, one per ref, however it is pulled (jobs and the swarm merged by the daemon). */
+  pulls: PullStatusInfo[]
+  /** The failed pulls that still matter, newest first (see PullFailureInfo). */
+  pullFailures: PullFailureInfo[]
   connections: number
   /** Pulls are paused (POST /v1/pause): none runs and none starts until resume. Survives a daemon restart. */
   paused: boolean

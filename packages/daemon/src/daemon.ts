@@ -27,6 +27,7 @@ import { PersonalFolders } from './personal.js'
 import { Pulls } from './pulls.js'
 import { controlListenError, listenError } from './start-errors.js'
 import { DaemonSwarm, readNetworkKey } from './swarm.js'
+import { pullFailures, pullStatuses } from './pull-status.js'
 
 export interface DaemonInit {
   config: CachePointConfig
@@ -239,6 +240,9 @@ class DefaultDaemon implements CachePointDaemon {
   private async describe (stats: { blocks: number, bytes: number }): Promise<StatusInfo> {
     const { catalog, libp2p, publisherKey, pulls, monitor, personal, swarmApi, exports } = this.running
     const entries = await catalog.list()
+    const versions = entries.map(versionInfo)
+    const jobs = this.jobs.list()
+    const swarm = await swarmApi.status()
     return {
       peerId: libp2p.peerId.toString(),
       addresses: libp2p.getMultiaddrs().map(String),
@@ -247,8 +251,10 @@ class DefaultDaemon implements CachePointDaemon {
       dataDir: this.config.dataDir,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       store: { blocks: stats.blocks, physicalBytes: stats.bytes, logicalBytes: entries.reduce((sum, e) => sum + e.size, 0) },
-      versions: entries.map(versionInfo),
-      jobs: this.jobs.list(),
+      versions,
+      jobs,
+      pulls: pullStatuses(jobs, swarm.pulls),
+      pullFailures: pullFailures(versions, jobs, swarm.pulls),
       connections: libp2p.getConnections().length,
       paused: pulls.paused,
       online: monitor.online,
@@ -256,7 +262,7 @@ class DefaultDaemon implements CachePointDaemon {
       peersReachable: monitor.reachableCount,
       pending: entries.filter(e => e.state === 'pulling').length,
       personal: await personal.status(),
-      swarm: await swarmApi.status(),
+      swarm,
       exports: await exports.list()
     }
   }

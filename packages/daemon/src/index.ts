@@ -28,3 +28,4 @@ export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.j
 export { CONFIG_KEYS, nearest } from './config-schema.js'
 export { isLoopbackAddress, openListenAddress } from './open-listen.js'
 export { configKeyKind, editConfigFile, readConfigDocument, type ConfigKeyKind } from './config-edit.js'
+export { pullFailures, pullStatuses } from './pull-status.js'

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createRateWindow, isPaused, type CacheCloudError, type ProgressEvent, type RateWindow } from '@cachecloud/core'
+import { createRateWindow, isPaused, CacheCloudError, type ProgressEvent, type RateWindow } from '@cachecloud/core'
 import type { JobInfo, JobKind } from '@cachecloud/control'
 import { FINISHED_JOBS_KEPT } from './constants.js'
 
@@ -25,7 +25,7 @@ class Job {
     this.info.state = error === undefined ? 'done' : paused ? 'paused' : 'failed'
     this.info.finishedAt = new Date().toISOString()
     if (error === undefined) this.window.finish()
-    if (error !== undefined && !paused) this.info.error = { code: (error as CacheCloudError).code ?? 'ERR_INTERNAL', message: error.message }
+    if (error !== undefined && !paused) this.info.error = { code: (error as CacheCloudError).code ?? 'ERR_INTERNAL', kind: error instanceof CacheCloudError ? error.kind : 'internal', message: error.message }
   }
 
   /** The job as status shows it: rate and ETA read now (a stalled job's rate falls); one that stopped short has neither. */

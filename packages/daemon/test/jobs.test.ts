@@ -59,7 +59,7 @@ describe('daemon jobs (rate and ETA by the one rate window, on a hand-moved cloc
       throw new PullPausedError('os@3 paused')
     }), PullPausedError)
     const [failed, paused] = jobs.list()
-    assert.deepEqual([failed.state, failed.rate, failed.etaSeconds, failed.error], ['failed', 0, null, { code: 'ERR_NO_PEERS', message: 'no peer offers os@2' }])
+    assert.deepEqual([failed.state, failed.rate, failed.etaSeconds, failed.error], ['failed', 0, null, { code: 'ERR_NO_PEERS', kind: 'network', message: 'no peer offers os@2' }])
     assert.deepEqual([paused.state, paused.rate, paused.etaSeconds, paused.error], ['paused', 0, null, undefined])
     assert.equal(jobs.takePaused('os@3')?.done, 30)
     assert.deepEqual(jobs.list().map(j => j.ref), ['os@2'], 'the paused job is taken')
