@@ -185,6 +185,10 @@ export function noteWaiting (report: CheckReport, pending: PendingRepair[] | und
     const list = groups.get(key)
     if (list === undefined) groups.set(key, [a]); else list.push(a)
   }
+  // the blocks those snapshots miss were dropped by the repair: say so where they are counted
+  for (const d of report.damage) {
+    if (d.kind === 'block-missing' && report.affected.filter(a => a.user === d.user).every(a => a.waiting !== undefined)) d.message += ' (a repair dropped them: they come back when the nodes named below replicate)'
+  }
   for (const list of groups.values()) {
     const { user, node } = list[0]
     const lacking = list.filter(a => (a.waiting?.unavailable ?? 0) > 0).length

@@ -39,7 +39,7 @@ function progressLine (): { onProgress?: (e: CheckProgress) => void, done: () =>
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
 
-function lines (r: CheckReport): string[] {
+function lines (r: CheckReport, hint = true): string[] {
   const out = [
     `checked ${plural(r.users, 'user')}, ${plural(r.snapshots, 'snapshot')}, ${plural(r.referencedBlocks, 'referenced block')}` +
       (r.readData ? `; read and verified ${plural(r.readBlocks, 'block')} (${formatBytes(r.readBytes)}) in ${r.seconds.toFixed(1)} s, ${formatRate(r.seconds > 0 ? r.readBytes / r.seconds : 0)}` : ' (not read: --read-data verifies every block)')
@@ -49,19 +49,21 @@ function lines (r: CheckReport): string[] {
     const waiting = a.waiting === undefined ? '' : `; waiting since ${a.waiting.since} for node ${a.node} to replicate${a.waiting.unavailable > 0 ? ` (it answered that it no longer has ${plural(a.waiting.unavailable, 'block')})` : ''}`
     out.push(printable(`affected: user ${a.user} snapshot ${a.snapshot} of node ${a.node} at ${a.time}: ${plural(a.badBlocks, 'bad block reference')}${waiting}`))
   }
-  const repairable = r.damage.some(d => d.kind !== 'awaiting-replication')
-  out.push(r.ok ? 'no damage found' : `${plural(r.damage.length, 'damage')} found, ${plural(r.affected.length, 'snapshot')} affected${repairable ? '; repair with: dcstore check --read-data --repair' : ''}`)
+  // blocks missing only from snapshots that wait for their node: nothing a repair here can add
+  const waits = (user: string): boolean => r.affected.filter(a => a.user === user).every(a => a.waiting !== undefined)
+  if (hint && r.damage.some(d => d.kind !== 'awaiting-replication' && !(d.kind === 'block-missing' && waits(d.user)))) out.push('repair with: dcstore check --read-data --repair (the store stopped)')
+  out.push(r.ok ? 'no damage found' : `${plural(r.damage.length, 'damage')} found, ${plural(r.affected.length, 'snapshot')} affected`)
   return out
 }
 
 function repairLines (r: RepairReport): string[] {
-  const out = lines(r.before).slice(0, -1).map(l => `before: ${l}`)
-  out.push(`repair: dropped ${plural(r.droppedBlocks, 'block entry')} that were lost or failed verification; block stores of ${r.repairedUsers.length === 0 ? 'no user' : `user${r.repairedUsers.length === 1 ? '' : 's'} ${r.repairedUsers.join(', ')}`} recovered and their index logs rewritten in ${r.seconds.toFixed(1)} s`)
+  const out = lines(r.before, false).slice(0, -1).map(l => `before: ${l}`)
+  out.push(`repair: dropped ${r.droppedBlocks} block entr${r.droppedBlocks === 1 ? 'y' : 'ies'} that were lost or failed verification; block stores of ${r.repairedUsers.length === 0 ? 'no user' : `user${r.repairedUsers.length === 1 ? '' : 's'} ${r.repairedUsers.join(', ')}`} recovered and their index logs rewritten in ${r.seconds.toFixed(1)} s`)
   if (r.skippedUsers.length > 0) out.push(printable(`repair: not opened (no block store, or a format this version does not read): ${r.skippedUsers.join(', ')}`))
   const nodes = new Map<string, { user: string, node: string, n: number }>()
   for (const p of r.pending) { const k = `${p.user}\0${p.node}`; const e = nodes.get(k) ?? { user: p.user, node: p.node, n: 0 }; e.n++; nodes.set(k, e) }
   for (const e of nodes.values()) out.push(printable(`waiting: user ${e.user}: ${plural(e.n, 'snapshot')} of node ${e.node} lack blocks until that node replicates again (its next replication re-sends them)`))
-  out.push(...lines(r.after).slice(0, -1).map(l => `after: ${l}`))
+  out.push(...lines(r.after, false).slice(0, -1).map(l => `after: ${l}`))
   out.push(r.ok ? 'everything repaired' : r.pending.length > 0 ? `repaired here; ${plural(r.pending.length, 'snapshot')} wait for replication (exit 6 until then)` : 'damage remains (exit 6)')
   return out
 }
