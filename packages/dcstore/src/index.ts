@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * The data-center store of personal folders: a libp2p peer that receives
- * snapshots over `/cachecloud/personal/1.1.0` (and `/cachecloud/personal-read/1.0.0`) from enrolled CachePoints
+ * snapshots over `/cachecloud/personal/1.2.0` and 1.1.0 (and `/cachecloud/personal-read/1.0.0`) from enrolled CachePoints
  * (each may write only the users enrolled with it), keeps them append-only in
  * one block store per user, indexes every file version (SQLite by default,
  * behind `VersionIndex`), and answers legal discovery (tree at a time, diff,

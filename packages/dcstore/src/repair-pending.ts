@@ -35,7 +35,12 @@ const isEntry = (v: unknown): v is PendingRepair => {
 
 export class PendingRepairs {
   private entries = new Map<string, PendingRepair>()
+  /** Saves in order: concurrent streams resolving snapshots never write an older list over a newer one. */
+  private saving: Promise<void> = Promise.resolve()
   constructor (private readonly path: string) {}
+
+  /** Forgets the list (a repair recomputes it whole: only the `since` dates are lost). */
+  reset (): this { this.entries.clear(); return this }
 
   async load (): Promise<this> {
     let text: string
@@ -82,6 +87,8 @@ export class PendingRepairs {
   }
 
   private async save (): Promise<void> {
-    await writeFileAtomic600(this.path, JSON.stringify({ format: REPAIR_FORMAT, snapshots: this.list() }, null, 1) + '\n')
+    const run = this.saving.then(async () => { await writeFileAtomic600(this.path, JSON.stringify({ format: REPAIR_FORMAT, snapshots: this.list() }, null, 1) + '\n') })
+    this.saving = run.catch(() => {})
+    await run
   }
 }

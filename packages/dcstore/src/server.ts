@@ -38,12 +38,14 @@ interface WalkOptions { opaque?: Set<string>, absent?: (cid: CID) => void }
 class Refusal extends Error { constructor (readonly reason: RefusalReason, message: string) { super(message) } }
 
 /**
- * Answers /cachecloud/personal/1.1.0: checks enrollment, walks the offered
+ * Answers /cachecloud/personal/1.1.0 and 1.2.0: checks enrollment, walks the offered
  * snapshot's DAG from its root, wants every block it lacks (a held directory
  * block is read locally and walked too, so a cut replication resumes without
  * resending), verifies each block against its CID, then makes the blocks
  * durable and commits the snapshot to the index in one transaction: a
  * snapshot is visible only when complete, and offering it again is a no-op.
+ * Over 1.2.0 it then wants what a repair left missing of the node's earlier
+ * snapshots of the user (docs/formats/personal.md, "Version 1.2.0").
  */
 export class ReplicationServer {
   /** Snapshots refused as invalid (CID -> why), the latest MAX_REJECTED_SNAPSHOTS: a node re-offering one every minute costs a lookup. */

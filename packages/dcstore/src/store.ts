@@ -7,7 +7,7 @@ import { PgAdvisoryLock } from './pg-lock.js'
 import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, INDEX_PG_LOCK_KEY, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
-import { DiscoveryKeyRequiredError, NoStoreError, RepairUnsupportedError } from './errors.js'
+import { DiscoveryKeyRequiredError, NoStoreError, RepairStateError, RepairUnsupportedError } from './errors.js'
 import { assertNotServed, lockServing, lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { runCheck, type CheckOptions, type CheckReport } from './check.js'
@@ -175,7 +175,9 @@ export class DefaultDcStore implements DcStore {
       throw new RepairUnsupportedError(`check --repair repairs the local block directory; the ${this.backend.kind} backend is served by several processes at once and its damaged blocks are reported, not dropped`)
     }
     await this.exclusive()
-    return await runRepair(this.index, this.init.path, this.backend, await this.repairs.load(), options)
+    // a damaged list is recomputed whole by the repair
+    const pending = await this.repairs.load().catch((err: unknown) => { if (err instanceof RepairStateError) return this.repairs.reset(); throw err })
+    return await runRepair(this.index, this.init.path, this.backend, pending, options)
   }
 
   async verifyAudit (options: { anchor?: AuditHead } = {}): Promise<AuditReport> {
