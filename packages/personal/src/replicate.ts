@@ -85,7 +85,9 @@ const NOT_HELD = new Uint8Array(0)
 /**
  * Offers one snapshot to the store and sends the blocks it wants until it
  * answers committed (or already present). Serves only blocks of this
- * snapshot: a store cannot fish for other blocks of the node.
+ * snapshot (over 1.2.0 also of this node's earlier snapshots of the same
+ * user, which the store had before): a store cannot fish for other blocks
+ * of the node.
  */
 export async function replicateSnapshot (init: ReplicateInit): Promise<ReplicateResult> {
   const allowed = await reachable(init.blockstore, init.record.root)

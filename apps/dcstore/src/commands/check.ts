@@ -70,15 +70,22 @@ function repairLines (r: RepairReport): string[] {
 
 export function registerCheck (program: Command, globals: () => GlobalOptions): void {
   program.command('check')
-    .description('check the store without changing it: every user\'s block store files, every snapshot\'s blocks present; with --read-data every block read and verified against its CID. ' +
+    .description('check the store (changing nothing, unless --repair): every user\'s block store files, every snapshot\'s blocks present; with --read-data every block read and verified against its CID. ' +
       'Exit 6 when anything is damaged, or a repaired snapshot still waits for its node to replicate (the user and node are named). Needs the store stopped (it holds the data directory lock)')
     .option('--read-data', 'read every block and verify it (SHA-256 of the sealed bytes against its CID)')
     .option('--read-data-subset <N%|n/m>', 'read only a part: N% of each store\'s packs at random, or the n-th of m parts (by pack id)', parseSubset)
     .option('--repair', 'after the check, drop the entries of every lost or corrupt block (index logs rewritten crash-safely) and record the snapshots that lack blocks: ' +
       'the node that took each re-sends them at its next replication (CachePoints of this version; older ones re-send only blocks their new snapshots share). ' +
       'Use with --read-data, or corrupt blocks stay undetected. Local block directory only; needs the store stopped')
-    .addHelpText('after', '\nRepair loses nothing: a snapshot stays in the index while it waits for blocks, and blocks a truncated index log no longer names are taken back from the packs after verification.\n' +
-      'It needs the CachePoints that replicate to the store: until the named node replicates again, `dcstore check` exits 6 naming it.')
+    .addHelpText('after', [
+      '',
+      'Repair loses nothing: a snapshot stays in the index while it waits for blocks,',
+      'and blocks a truncated index log no longer names are taken back from the packs',
+      'after their SHA-256 is checked. It needs the CachePoints that replicate to the',
+      'store: a CachePoint replicates when its folder has changed, and until the named',
+      'node has, `dcstore check` exits 6 naming it. Waiting snapshots are listed in',
+      'repair-pending.json in the data directory (docs/formats/dcstore.md#repair).'
+    ].join('\n'))
     .action(async (o: { readData?: boolean, readDataSubset?: CheckSubset, repair?: boolean }) => {
       const p = progressLine()
       const options = {
