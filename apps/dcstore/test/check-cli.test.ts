@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -57,6 +57,15 @@ describe('dcstore check (real CLI)', () => {
     const shared = await dcstore(['--data', data, '--blocks', `shared-fs:${join(dir, 'shared')}`, 'check', '--repair'])
     assert.equal(shared.code, 2)
     assert.match(shared.stderr, /^dcstore: check --repair repairs the local block directory; the shared-fs backend/)
+
+    // a damaged list: check says so in one line (exit 6); a repair recomputes it
+    await writeFile(join(data, 'repair-pending.json'), '{"format":"cachecloud/dcstore-repair-pending/1","snapshots":[{"user":')
+    const garbled = await dcstore(['--data', data, 'check'])
+    assert.equal(garbled.code, 6)
+    assert.match(garbled.stderr, /^dcstore: \S+repair-pending\.json is not JSON: [^\n]*\n$/)
+    const redo = await dcstore(['--data', data, 'check', '--repair'])
+    assert.equal(redo.code, 6, redo.stderr)
+    assert.match(redo.stdout, /^waiting: user bob: 2 snapshots of node /m)
   })
 
   it('a bad --read-data-subset is a usage error; a read command never creates a store', async () => {

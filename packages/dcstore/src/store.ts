@@ -107,7 +107,14 @@ export class DefaultDcStore implements DcStore {
     await this.enrollments.load()
     if (this.init.libp2p !== undefined && this.init.discoveryPrivateKey !== undefined) {
       // written by this process only from here on (it holds the data-directory lock, which a repair needs)
-      if (!this.backend.multiWriter) await this.repairs.load()
+      // (a damaged list does not stop the store: the snapshots it named still lack their blocks, which check reports; a repair recomputes it)
+      if (!this.backend.multiWriter) {
+        await this.repairs.load().catch((err: unknown) => {
+          if (!(err instanceof RepairStateError)) throw err
+          this.init.log?.warn({ err }, 'ignoring the list of snapshots waiting for blocks: %s', err.message)
+          this.repairs.reset()
+        })
+      }
       this.server = new ReplicationServer({
         repairs: this.repairs, ...(this.init.onEvent === undefined ? {} : { onEvent: this.init.onEvent }),
         libp2p: this.init.libp2p, enrollment: this.enrollments, index: this.index, blocksFor: async user => await this.blocksFor(user),
