@@ -93,7 +93,7 @@ export interface DcStore {
   /** Checks the store's integrity without changing it (the data-directory lock is held meanwhile): every user's block store files, every snapshot's blocks present, with `readData` every block read and verified. */
   check(options?: CheckOptions): Promise<CheckReport>
   /**
-   * Checks (as `check`), then drops the entries of every damaged or lost
+   * Checks (as `check`, reading every block unless `readData: false`), then drops the entries of every damaged or lost
    * block (the index log rewritten crash-safely), and records the snapshots
    * still lacking blocks in repair-pending.json: their node's next
    * replication (protocol 1.2.0) re-sends them. Local block directory only

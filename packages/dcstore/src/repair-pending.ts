@@ -49,10 +49,10 @@ export class PendingRepairs {
       throw err
     }
     let v: unknown
-    try { v = JSON.parse(text) } catch (err) { throw new RepairStateError(`${this.path} is not JSON: ${(err as Error).message}`, { cause: err }) }
+    try { v = JSON.parse(text) } catch (err) { throw new RepairStateError(`${this.path} is not JSON: ${(err as Error).message} (dcstore check --repair recomputes it)`, { cause: err }) }
     const o = v as { format?: unknown, snapshots?: unknown }
     if (o?.format !== REPAIR_FORMAT || !Array.isArray(o.snapshots) || o.snapshots.length > MAX_PENDING_REPAIRS || !o.snapshots.every(isEntry)) {
-      throw new RepairStateError(`${this.path} is not a ${REPAIR_FORMAT} list of snapshots (repair it with: dcstore check --read-data --repair)`)
+      throw new RepairStateError(`${this.path} is not a ${REPAIR_FORMAT} list of snapshots (dcstore check --repair recomputes it)`)
     }
     this.entries = new Map(o.snapshots.map(e => [e.snapshot, e]))
     return this

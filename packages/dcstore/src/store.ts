@@ -184,7 +184,8 @@ export class DefaultDcStore implements DcStore {
     await this.exclusive()
     // a damaged list is recomputed whole by the repair
     const pending = await this.repairs.load().catch((err: unknown) => { if (err instanceof RepairStateError) return this.repairs.reset(); throw err })
-    return await runRepair(this.index, this.init.path, this.backend, pending, options)
+    // every block read and verified first unless the caller narrows it: nothing unverified is kept as present
+    return await runRepair(this.index, this.init.path, this.backend, pending, { readData: true, ...options })
   }
 
   async verifyAudit (options: { anchor?: AuditHead } = {}): Promise<AuditReport> {

@@ -51,7 +51,7 @@ function lines (r: CheckReport, hint = true): string[] {
   }
   // blocks missing only from snapshots that wait for their node: nothing a repair here can add
   const waits = (user: string): boolean => r.affected.filter(a => a.user === user).every(a => a.waiting !== undefined)
-  if (hint && r.damage.some(d => d.kind !== 'awaiting-replication' && !(d.kind === 'block-missing' && waits(d.user)))) out.push('repair with: dcstore check --read-data --repair (the store stopped)')
+  if (hint && r.damage.some(d => d.kind !== 'awaiting-replication' && !(d.kind === 'block-missing' && waits(d.user)))) out.push('repair with: dcstore check --repair (the store stopped)')
   out.push(r.ok ? 'no damage found' : `${plural(r.damage.length, 'damage')} found, ${plural(r.affected.length, 'snapshot')} affected`)
   return out
 }
@@ -76,7 +76,7 @@ export function registerCheck (program: Command, globals: () => GlobalOptions): 
     .option('--read-data-subset <N%|n/m>', 'read only a part: N% of each store\'s packs at random, or the n-th of m parts (by pack id)', parseSubset)
     .option('--repair', 'after the check, drop the entries of every lost or corrupt block (index logs rewritten crash-safely) and record the snapshots that lack blocks: ' +
       'the node that took each re-sends them at its next replication (CachePoints of this version; older ones re-send only blocks their new snapshots share). ' +
-      'Use with --read-data, or corrupt blocks stay undetected. Local block directory only; needs the store stopped')
+      'Reads and verifies every block first (as --read-data; --read-data-subset narrows it). Local block directory only; needs the store stopped')
     .addHelpText('after', [
       '',
       'Repair loses nothing: a snapshot stays in the index while it waits for blocks,',
@@ -89,7 +89,8 @@ export function registerCheck (program: Command, globals: () => GlobalOptions): 
     .action(async (o: { readData?: boolean, readDataSubset?: CheckSubset, repair?: boolean }) => {
       const p = progressLine()
       const options = {
-        readData: o.readData === true || o.readDataSubset !== undefined,
+        // a repair reads first: nothing it keeps is taken as present unverified (--read-data-subset narrows it)
+        readData: o.readData === true || o.readDataSubset !== undefined || o.repair === true,
         ...(o.readDataSubset === undefined ? {} : { subset: o.readDataSubset }),
         ...(p.onProgress === undefined ? {} : { onProgress: p.onProgress })
       }
