@@ -21,7 +21,7 @@ async function main (): Promise<void> {
   const libp2p = await createNetwork({
     privateKey: await loadOrCreatePeerKey(join(config.dataDir, 'observer.key')),
     listen: config.listen,
-    site: config.site,
+    ...(config.site !== '' ? { site: config.site } : {}),
     bootstrap: config.bootstrap,
     mdns: false,
     networkKey: config.networkKeyFile !== undefined ? await readFile(config.networkKeyFile) : undefined,

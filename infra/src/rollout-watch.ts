@@ -52,22 +52,33 @@ const RANK: Record<OwnState, number> = { 'not-started': 0, pulling: 1, complete:
  * asked for at t reflects the node's last report, sent at most `windowMs` before t (one interval plus
  * delivery), so it must show a state the node was in during [t - windowMs, t]. States only move
  * forward (not started, pulling, complete), so: no earlier than the state of the last own sample
- * answered by t - windowMs, no later than that of the first sample asked after t, and never offline.
+ * answered by t - windowMs, no later than that of the first sample asked after t.
+ *
+ * Offline (or missing) is the view's verdict after `offlineAfterMs` without a report: wrong if the
+ * node answered its own status within `promptMs` every time it was asked in that span. A node that
+ * took longer was starved of CPU (a loaded machine): its silence is `excused`, not a problem.
  */
-export function lagProblems (own: OwnSample[], shown: Array<{ t0: number, t1: number, state: RolloutNode['state'] | undefined }>, windowMs: number): string[] {
-  const problems: string[] = []
+export function lagProblems (
+  own: OwnSample[], shown: Array<{ t0: number, t1: number, state: RolloutNode['state'] | undefined }>, windowMs: number, offlineAfterMs: number, promptMs: number
+): { problems: Array<{ t: number, problem: string }>, excused: number } {
+  const problems: Array<{ t: number, problem: string }> = []
+  let excused = 0
   for (const { t0, t1, state } of shown) {
     const t = t0
     const before = own.filter(s => s.t1 <= t0 - windowMs).at(-1)
     const after = own.find(s => s.t0 >= t1)
     if (state === undefined || state === 'offline') {
-      if (before !== undefined) problems.push(`at ${t}: shown ${state ?? 'missing'} though reachable`)
+      const span = own.filter(s => s.t0 >= t0 - offlineAfterMs && s.t1 <= t1)
+      if (before === undefined || span.length < 2) continue
+      const slowest = Math.max(...span.map(s => s.t1 - s.t0))
+      if (slowest > promptMs) excused++
+      else problems.push({ t, problem: `shown ${state ?? 'missing'} though it answered its own status within ${slowest} ms all along` })
       continue
     }
-    if (before !== undefined && RANK[state] < RANK[before.state]) problems.push(`at ${t}: shown ${state}, but the node was ${before.state} already ${t - before.t1} ms before (more than ${windowMs} ms behind)`)
-    if (after !== undefined && RANK[state] > RANK[after.state]) problems.push(`at ${t}: shown ${state}, ahead of the node (${after.state} at ${after.t0})`)
+    if (before !== undefined && RANK[state] < RANK[before.state]) problems.push({ t, problem: `shown ${state}, but the node was ${before.state} already ${t - before.t1} ms before (more than ${windowMs} ms behind)` })
+    if (after !== undefined && RANK[state] > RANK[after.state]) problems.push({ t, problem: `shown ${state}, ahead of the node (${after.state} at ${after.t0 - t} ms)` })
   }
-  return problems
+  return { problems, excused }
 }
 
 /**

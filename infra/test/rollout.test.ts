@@ -55,9 +55,11 @@ describe('rollout view across 16 daemons in 4 sites (namespaces)', () => {
       const f = fleet
       say(`16 daemons up: ${f.nodes.map(n => n.host.name).join(' ')}`)
       const hostOf = new Map(f.nodes.map(n => [n.peerId, n]))
-      // a second collector in the publisher's namespace: counts the reports each node sends
+      // a second collector in the publisher's namespace, connected to the publisher only (which passes every report on to
+      // it): counts the reports each node sends. No site label and no other peers: a peer of the data center's site that
+      // does not answer have requests holds the site's WAN requests back (the swarm waits for its first answer)
       observer = new SimNode({ ...f.publisher.host, name: 'observer' }, {
-        dataDir: join(dir, 'observer'), listen: [`/ip4/${f.publisher.host.ip}/tcp/4002`], site: 'dc', trust: [], networkKeyFile: f.networkKeyFile, bootstrap: [f.publisher.addr], subscriptions: [{ name: 'os' }]
+        dataDir: join(dir, 'observer'), listen: [`/ip4/${f.publisher.host.ip}/tcp/4002`], site: '', trust: [], networkKeyFile: f.networkKeyFile, bootstrap: [f.publisher.addr], subscriptions: [{ name: 'os' }]
       }, dir, 'observer')
       await observer.start()
       say('observer up')
@@ -95,7 +97,8 @@ describe('rollout view across 16 daemons in 4 sites (namespaces)', () => {
 
       // moment 0: nothing imported, nobody has os@v1; asking starts the publisher collecting and every node reports soon
       const t0 = Date.now()
-      let v = await expectCounts('before import', [], t0 + INTERVAL + SLACK)
+      // (each node learns of the new collector from gossipsub's subscription exchange first: allowed OFFLINE_AFTER intervals)
+      let v = await expectCounts('before import', [], t0 + OFFLINE_AFTER * INTERVAL + SLACK)
       assert.equal(v.reportIntervalSeconds, INTERVAL_S, 'the daemon config\'s interval reaches the swarm')
       const collecting = Date.now()
 
@@ -126,7 +129,7 @@ describe('rollout view across 16 daemons in 4 sites (namespaces)', () => {
         assert.ok(Date.now() - published < 60_000, 'the laptops never started pulling')
       }
 
-      // moment 2: the data center and both branches done but the two paused, laptop 1 paused mid-pull, laptop 2 silent
+      // moment 2: the data center and both branches done but the two paused, laptop 1 paused mid-pull, laptop 2 silent,
       const settled = (names: SimNode[]): boolean => names.every(n => rec.latest(n.host.name)?.state === 'complete')
       const others = f.nodes.filter(n => !n.host.laptop && n !== idle1 && n !== idle2)
       while (!settled(others)) {
@@ -134,28 +137,26 @@ describe('rollout view across 16 daemons in 4 sites (namespaces)', () => {
         await rec.nextRound()
       }
       say('dc, branch A and branch B (but the paused two) complete')
-      v = await expectCounts('mid-rollout', [laptop2], Math.max(Date.now(), cutAt + OFFLINE_AFTER * INTERVAL) + INTERVAL + SLACK)
+      // and a complete branch-B node stops (SIGTERM): offline after OFFLINE_AFTER intervals, not before two
+      rec.unwatched.add(stopped.host.name)
+      const stoppedAt = Date.now() // its last report went out at most an interval before this
+      await stopped.stop()
+      say(`${stopped.host.name} stopped`)
+      v = await expectCounts('mid-rollout', [laptop2, stopped], Math.max(Date.now(), cutAt + OFFLINE_AFTER * INTERVAL, stoppedAt + OFFLINE_AFTER * INTERVAL) + INTERVAL + SLACK)
       const node = (view: RolloutView, n: SimNode): RolloutView['sites'][number]['nodes'][number] | undefined => view.sites.flatMap(s => s.nodes).find(x => x.peer === n.peerId)
       const paused = rec.latest(laptop1.host.name)
       assert.equal(node(v, laptop1)?.percent, paused?.percent, 'the paused laptop\'s percent as its own status says')
       const gone = node(v, laptop2)
       assert.ok(gone !== undefined && Date.parse(gone.lastSeen) >= cutAt - INTERVAL - SLACK && Date.parse(gone.lastSeen) <= cutAt + SLACK, `cut at ${new Date(cutAt).toISOString()}, last seen ${String(gone?.lastSeen)}`)
+      const firstOffline = rec.views.find(s => s.t0 >= stoppedAt && node(s.view, stopped)?.state === 'offline')
+      assert.ok(firstOffline !== undefined && firstOffline.t1 >= stoppedAt + (OFFLINE_AFTER - 1) * INTERVAL, `offline ${String((firstOffline?.t1 ?? 0) - stoppedAt)} ms after the stop`)
       // the laptop itself (its control API inside its namespace) still says it is pulling
       assert.equal(ownState(await laptop2.call<StatusInfo>({ cmd: 'status' }), REF).state, 'pulling')
       // the CLI says the same as the control API
       const cli = JSON.parse((await run('ip', ['netns', 'exec', f.publisher.host.ns, process.execPath, CLI_JS, '--data-dir', f.publisher.config.dataDir, '--json', 'image', 'rollout', REF])).stdout) as RolloutView
       assert.deepEqual(viewCounts(cli, SITE_NAMES), viewCounts(v, SITE_NAMES), '`image rollout --json`')
 
-      // moment 3: a complete branch-B node stops (SIGTERM): offline after OFFLINE_AFTER intervals, not before two
-      rec.unwatched.add(stopped.host.name)
-      const stoppedAt = Date.now() // its last report went out at most an interval before this
-      await stopped.stop()
-      say(`${stopped.host.name} stopped`)
-      v = await expectCounts('a node stopped', [laptop2, stopped], stoppedAt + OFFLINE_AFTER * INTERVAL + INTERVAL + SLACK)
-      const firstOffline = rec.views.find(s => s.t0 >= stoppedAt && node(s.view, stopped)?.state === 'offline')
-      assert.ok(firstOffline !== undefined && firstOffline.t1 >= stoppedAt + (OFFLINE_AFTER - 1) * INTERVAL, `offline ${String((firstOffline?.t1 ?? 0) - stoppedAt)} ms after the stop`)
-
-      // moment 4: the link back, the paused resumed: every running node complete
+      // moment 3: the link back, the paused resumed: every running node complete
       await setLink(f.topo, laptop2.host, true)
       const restoredAt = Date.now()
       rec.unwatched.delete(laptop2.host.name)
@@ -174,26 +175,35 @@ describe('rollout view across 16 daemons in 4 sites (namespaces)', () => {
       await rec.stop()
 
       // continuously: every node that stayed reachable was shown as it was at most one interval (+ slack) before
+      const heard = await observer.call<Record<string, number[]>>({ cmd: 'reports' })
       const window = INTERVAL + SLACK
       const problems: string[] = []
+      let excused = 0
       for (const n of f.nodes) {
         const upTo = n === stopped ? stoppedAt : ended
         const down = n === laptop2 ? [cutAt, restoredAt + window] : undefined
         const shown = rec.views
           .filter(s => s.t0 >= collecting + window && s.t1 <= upTo && (down === undefined || s.t1 < down[0] || s.t0 > down[1]))
           .map(s => ({ t0: s.t0, t1: s.t1, state: node(s.view, n)?.state }))
-        for (const p of lagProblems(rec.own.get(n.host.name) ?? [], shown, window)) problems.push(`${n.host.name} ${p}`)
+        const own = rec.own.get(n.host.name) ?? []
+        const checked = lagProblems(own, shown, window, OFFLINE_AFTER * INTERVAL, INTERVAL)
+        excused += checked.excused
+        for (const p of checked.problems) {
+          // what else was seen then: when the observer (the other collector) heard the node, how long its own status took
+          const near = (at: number): boolean => at >= p.t - 10_000 && at <= p.t + 2_000
+          const arrivals = (heard[n.peerId] ?? []).filter(near).map(at => at - p.t)
+          const slowest = Math.max(0, ...own.filter(s => near(s.t0)).map(s => s.t1 - s.t0))
+          problems.push(`${n.host.name} at ${new Date(p.t).toISOString()}: ${p.problem}; the observer heard it at ${arrivals.join(', ')} ms; its status took up to ${slowest} ms`)
+        }
       }
       const transitions = f.nodes.flatMap(n => {
         const own = rec.own.get(n.host.name)?.find(s => s.state === 'complete')
         const shown = rec.views.find(s => node(s.view, n)?.state === 'complete')
         return own === undefined || shown === undefined || n === f.publisher ? [] : [shown.t1 - own.t1]
       })
-      say(`${rec.views.length} views checked; complete shown ${Math.min(...transitions)}..${Math.max(...transitions)} ms after the node's own status said so (interval ${INTERVAL} ms)`)
-      assert.deepEqual(problems, [], 'the view lagged the nodes by more than one interval, or showed a reachable node offline')
+      say(`${rec.views.length} views checked (${excused} node-views offline while the node was starved: its status took over an interval); complete shown ${Math.min(...transitions)}..${Math.max(...transitions)} ms after the node's own status said so (interval ${INTERVAL} ms)`)
 
       // each node sent one report per interval (the observer hears every report on the topic), not one per peer
-      const heard = await observer.call<Record<string, number[]>>({ cmd: 'reports' })
       const span = (ended - published) / INTERVAL
       const perInterval = f.nodes.filter(n => n !== stopped && n !== laptop2).map(n => ({ n, count: (heard[n.peerId] ?? []).filter(at => at >= published && at <= ended).length / span }))
       const gaps = f.nodes.filter(n => n !== stopped && n !== laptop2).map(n => {
@@ -202,10 +212,17 @@ describe('rollout view across 16 daemons in 4 sites (namespaces)', () => {
       })
       say(`longest silence between two reports (ms): ${gaps.join(', ')}`)
       say(`reports per node per interval over ${span.toFixed(1)} intervals: ${perInterval.map(p => p.count.toFixed(2)).join(' ')}; senders heard: ${Object.keys(heard).filter(p => hostOf.has(p)).length}`)
+      assert.deepEqual(problems, [], 'the view lagged the nodes by more than one interval, or showed a reachable node offline')
       for (const { n, count } of perInterval) assert.ok(count >= 0.5 && count <= 1.3, `${n.host.name}: ${count.toFixed(2)} reports per interval (15 peers: O(peers) would be about 15)`)
       say(`done in ${((Date.now() - began) / 1000).toFixed(1)} s`)
     } finally {
       await recorder?.stop()
+      if (process.env.CACHECLOUD_SIM_KEEP === '1') {
+        // for a look afterwards: every sample, and when the observer heard each node
+        const names = Object.fromEntries((fleet?.nodes ?? []).map(n => [n.peerId, n.host.name]))
+        const heard = observer?.running === true ? await observer.call<Record<string, number[]>>({ cmd: 'reports' }).catch(() => ({})) : {}
+        await writeFile(join(dir, 'rollout-samples.json'), JSON.stringify({ names, heard, own: Object.fromEntries(recorder?.own ?? []), views: recorder?.views ?? [] }))
+      }
       await observer?.stop()
       await fleet?.stop()
       if (process.env.CACHECLOUD_SIM_KEEP === '1') t.diagnostic(`kept ${dir}`)
