@@ -1,5 +1,5 @@
 import { SingleBar } from 'cli-progress'
-import type { ProgressEvent } from '@cachecloud/core'
+import { createRateWindow, type ProgressEvent } from '@cachecloud/core'
 import { formatBytes, formatDuration, formatRate } from './format.js'
 
 /** Renders progress events: a bar with rate and ETA on a terminal, a line every few seconds otherwise, nothing with --json. */
@@ -11,24 +11,18 @@ export interface ProgressRenderer {
 /** Without a terminal: one progress line this often, the first only once the operation has run this long (a quick one prints none). */
 const LINE_INTERVAL_MS = 5000
 
-/** Shortest span a rate is averaged over while the operation runs; a finished one is averaged over however long it took. */
-const MIN_RATE_SPAN_S = 0.25
-
 /**
- * Rate and ETA from what moved since the first event (a resumed pull starts with bytes already done).
- * Unknown (shown as ?) until there is something to average over; a finished operation always has its rate and ETA 0,
- * however quickly it ran (a fast disk imports 96 MiB in under a quarter of a second).
+ * Rate and ETA of an operation's progress events, by core's rate window (as the daemon's jobs and
+ * swarm pulls): a resumed pull starts with bytes already done and is measured from there. Unknown
+ * (shown as ?) until the events span a quarter of a second; a finished operation always has its
+ * average rate and ETA 0, however quickly it ran (a fast disk imports 96 MiB in under a quarter of a second).
  */
 export function meter (now: () => number = () => performance.now()): (event: Pick<ProgressEvent, 'done' | 'total'>) => { rate: number | null, eta: number | null } {
-  let first: { at: number, done: number } | undefined
+  const window = createRateWindow({ now })
   return (event) => {
-    const at = now()
-    first ??= { at, done: event.done }
-    const seconds = (at - first.at) / 1000
-    const finished = event.total > 0 && event.done >= event.total
-    const rate = seconds > MIN_RATE_SPAN_S || (finished && seconds > 0) ? (event.done - first.done) / seconds : null
-    if (finished) return { rate, eta: 0 }
-    return { rate, eta: rate !== null && rate > 0 ? Math.max(0, event.total - event.done) / rate : null }
+    window.record(event.done, event.total)
+    const { rate, etaSeconds } = window.read()
+    return { rate, eta: etaSeconds }
   }
 }
 

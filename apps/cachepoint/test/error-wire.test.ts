@@ -30,13 +30,18 @@ async function cli (dataDir: string, ...args: string[]): Promise<{ code: number,
  */
 const failing = {
   status: async () => { throw new VersionNotFoundError('os@v9 is not held') },
-  images: async () => { throw new CatalogCorruptError('catalog ref os@v1 is malformed') },
   peers: async () => { throw new Error('a defect: no code at all') },
-  gc: async () => { throw new VersionInUseError('os@v1 is in use (served over NBD)') },
-  pull: async (_request: unknown, onProgress: (event: { type: string, done: number, total: number }) => void) => {
-    onProgress({ type: 'pull:block', done: 1, total: 2 })
-    throw new InvalidMessageError('block response with trailing bytes')
-  }
+  images: {
+    list: async () => { throw new CatalogCorruptError('catalog ref os@v1 is malformed') },
+    gc: async () => { throw new VersionInUseError('os@v1 is in use (served over NBD)') },
+    pull: async (_request: unknown, onProgress: (event: { type: string, done: number, total: number }) => void) => {
+      onProgress({ type: 'pull:block', done: 1, total: 2 })
+      throw new InvalidMessageError('block response with trailing bytes')
+    }
+  },
+  swarm: {},
+  exports: {},
+  personal: {}
 } as unknown as CachePointApi
 
 describe('errors across the control API', () => {

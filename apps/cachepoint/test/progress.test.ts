@@ -1,16 +1,11 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { meter } from '../src/progress.js'
-
-/** A clock the test moves by hand, in milliseconds. */
-function manualClock (): { now: () => number, advance: (ms: number) => void } {
-  let t = 1000
-  return { now: () => t, advance: (ms) => { t += ms } }
-}
+import { manualClock } from '@cachecloud/test-utils'
 
 describe('progress meter', () => {
   it('has no rate until a quarter of a second has passed, then rate and ETA from what moved', () => {
-    const clock = manualClock()
+    const clock = manualClock(1000)
     const measure = meter(clock.now)
     assert.deepEqual(measure({ done: 0, total: 1000 }), { rate: null, eta: null })
     clock.advance(100)
@@ -22,7 +17,7 @@ describe('progress meter', () => {
   })
 
   it('gives a finished operation its rate and ETA 0, however quickly it ran (a fast disk: 96 MiB in 40 ms)', () => {
-    const clock = manualClock()
+    const clock = manualClock(1000)
     const measure = meter(clock.now)
     const total = 96 * 1024 * 1024
     measure({ done: 1024 * 1024, total })
@@ -35,7 +30,7 @@ describe('progress meter', () => {
   })
 
   it('measures a resumed pull from the bytes it already had', () => {
-    const clock = manualClock()
+    const clock = manualClock(1000)
     const measure = meter(clock.now)
     measure({ done: 900, total: 1000 })
     clock.advance(1000)

@@ -2,16 +2,23 @@ import { readdir, readFile, lstat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Counter } from 'prom-client'
 import type { Logger, LoggerOptions } from 'pino'
+import type { DcStoreEvent } from '@cachecloud/dcstore'
 import { createMetricsServer, createNodeMetrics, isLoopback, MetricsConfigError, type MetricsServer, type NodeMetrics } from '@cachecloud/metrics'
 import { MetricsFlagError } from './errors.js'
 
 /** Store size is walked at most this often (a NAS holding many users' packs). */
 const STORE_SIZE_MAX_AGE_MS = 30_000
 
-/** The store's metrics: the node instruments it can fill (store size, errors by code, process), and snapshots committed. */
+/**
+ * The store's metrics: the node instruments it can fill (bytes received by
+ * replication and sent by reads, blocks stored and served, store size,
+ * errors by code, process), blocks received, and snapshots committed.
+ * docs/metrics.md.
+ */
 export class DcStoreMetrics {
   readonly node: NodeMetrics = createNodeMetrics()
   readonly committed = new Counter({ name: 'cachecloud_dcstore_snapshots_committed_total', help: 'Personal snapshots the store committed', registers: [this.node.registry] })
+  readonly blocksReceived = new Counter({ name: 'cachecloud_dcstore_blocks_received_total', help: 'Blocks nodes sent in replication (verified against their CID; stored unless already held)', registers: [this.node.registry] })
   private size: { at: number, bytes: number, files: number } | undefined
   private server: MetricsServer | undefined
 
@@ -20,6 +27,18 @@ export class DcStoreMetrics {
       if (this.size === undefined || Date.now() - this.size.at > STORE_SIZE_MAX_AGE_MS) this.size = { at: Date.now(), ...await walk(this.dir) }
       this.node.storeBytes.set(this.size.bytes)
     })
+  }
+
+  /** What a replication or read stream moved. The store has no site: its nodes reach it across sites (link wan, site ''). */
+  record (e: DcStoreEvent): void {
+    if (e.type === 'replication:received') {
+      this.node.received('', 'wan', e.bytes)
+      this.blocksReceived.inc(e.blocks)
+      this.node.blocksStored.inc(e.stored)
+    } else {
+      this.node.sent('', 'wan', e.bytes)
+      this.node.blocksServed.inc(e.blocks)
+    }
   }
 
   /** pino options whose hook counts what the store logs: committed snapshots, refusals and failures by code. */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -37,6 +37,35 @@ describe('dcstore check (real CLI)', () => {
     const report = JSON.parse(json.stdout) as { ok: boolean, damage: Array<{ user: string, kind: string }>, affected: Array<{ user: string }> }
     assert.equal(report.ok, false)
     assert.deepEqual(report.damage.map(d => [d.user, d.kind]), [['bob', 'pack-missing']])
+  })
+
+  it('--repair: drops the lost entries, names the node that must replicate; check then exits 6 with the same; a shared backend is refused', async () => {
+    const r = await dcstore(['--data', data, 'check', '--repair'])
+    assert.equal(r.code, 6, r.stderr)
+    assert.match(r.stdout, /^before: damaged: user bob: packs\/00000001\.pack is missing/m)
+    assert.match(r.stdout, /^repair: dropped \d+ block entries that were lost or failed verification; block stores of user bob recovered and their index logs rewritten in [\d.]+ s$/m)
+    assert.match(r.stdout, /^waiting: user bob: 2 snapshots of node 12D3KooWCheckTest\S+ lack blocks until that node replicates again/m)
+    assert.match(r.stdout, /repaired here; 2 snapshots wait for replication \(exit 6 until then\)\n$/)
+    const pending = JSON.parse(await readFile(join(data, 'repair-pending.json'), 'utf8')) as { format: string, snapshots: Array<{ user: string, node: string }> }
+    assert.equal(pending.format, 'cachecloud/dcstore-repair-pending/1')
+    assert.deepEqual(pending.snapshots.map(p => p.user), ['bob', 'bob'])
+    const again = await dcstore(['--data', data, 'check'])
+    assert.equal(again.code, 6)
+    assert.match(again.stdout, /^damaged: user bob: 2 snapshots of node (\S+) lack blocks a repair dropped: node \1 must replicate user bob \(its next replication re-sends them\)$/m)
+    assert.match(again.stdout, /^affected: user bob snapshot \S+ of node \S+ at \S+: \d+ bad block references; waiting since \S+ for node \S+ to replicate$/m)
+    assert.doesNotMatch(again.stdout, /repair with/, 'nothing left that a repair here can do')
+    const shared = await dcstore(['--data', data, '--blocks', `shared-fs:${join(dir, 'shared')}`, 'check', '--repair'])
+    assert.equal(shared.code, 2)
+    assert.match(shared.stderr, /^dcstore: check --repair repairs the local block directory; the shared-fs backend/)
+
+    // a damaged list: check says so in one line (exit 6); a repair recomputes it
+    await writeFile(join(data, 'repair-pending.json'), '{"format":"cachecloud/dcstore-repair-pending/1","snapshots":[{"user":')
+    const garbled = await dcstore(['--data', data, 'check'])
+    assert.equal(garbled.code, 6)
+    assert.match(garbled.stderr, /^dcstore: \S+repair-pending\.json is not JSON: [^\n]*\n$/)
+    const redo = await dcstore(['--data', data, 'check', '--repair'])
+    assert.equal(redo.code, 6, redo.stderr)
+    assert.match(redo.stdout, /^waiting: user bob: 2 snapshots of node /m)
   })
 
   it('a bad --read-data-subset is a usage error; a read command never creates a store', async () => {

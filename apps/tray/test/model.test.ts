@@ -4,13 +4,14 @@ import { describe, it } from 'node:test'
 import type { ImageVersionInfo, JobInfo, PersonalStatusInfo, StatusInfo, SwarmPullInfo } from '@cachecloud/control'
 import { iconPng } from '../src/icons.js'
 import { trayNotifications, trayView, type IconName, type MenuAction } from '../src/model.js'
+import { pullFailures, pullStatuses } from '@cachecloud/daemon'
 
 const version = (name: string, state: ImageVersionInfo['state'], cid = `cid-${name}`): ImageVersionInfo => ({
   name, version: 'v1', cid, state, size: 1 << 30, blockSize: 1 << 18, createdAt: '2026-01-01T00:00:00Z', parent: null, publisher: 'ed25519:x'
 })
 const job = (ref: string, state: JobInfo['state'], done: number, total: number, id = `job-${ref}-${state}`): JobInfo => ({
   id, kind: 'pull', ref, state, done, total, unit: 'bytes', rate: 0, etaSeconds: null, startedAt: '2026-01-01T00:00:00Z',
-  ...(state === 'failed' ? { error: { code: 'ERR_PULL_FAILED', message: 'peer went away' } } : {})
+  ...(state === 'failed' ? { error: { code: 'ERR_PULL_FAILED', kind: 'network' as const, message: 'peer went away' } } : {})
 })
 const swarmPull = (ref: string, state: SwarmPullInfo['state'], bytesDone: number, bytesTotal: number): SwarmPullInfo => ({
   ref, cid: `cid-${ref}`, state, blocksDone: bytesDone, blocksTotal: bytesTotal, bytesDone, bytesTotal, lanBytes: bytesDone, wanBytes: 0, lanWireBytes: bytesDone, wanWireBytes: 0,
@@ -19,12 +20,14 @@ const swarmPull = (ref: string, state: SwarmPullInfo['state'], bytesDone: number
 const personal = (pendingSnapshots: number): PersonalStatusInfo => ({
   user: 'alice', folder: '/home/alice', snapshots: 3, pendingSnapshots, pendingBytes: 1000 * pendingSnapshots, lastSnapshot: '2026-01-01T00:00:00Z', lastScan: null, lastError: null
 })
+/** A status as the daemon answers it: its pulls and failures merged from the jobs and swarm pulls given, by the daemon's own functions. */
 function status (patch: Partial<StatusInfo>): StatusInfo {
-  return {
+  const s: StatusInfo = {
     peerId: '12D3KooWtest', addresses: [], publisherKey: 'ed25519:x', trustedPublishers: [], dataDir: '/d', uptimeSeconds: 1,
-    store: { blocks: 0, physicalBytes: 0, logicalBytes: 0 }, versions: [], jobs: [], connections: 1,
+    store: { blocks: 0, physicalBytes: 0, logicalBytes: 0 }, versions: [], jobs: [], pulls: [], pullFailures: [], connections: 1,
     paused: false, online: true, peersConfigured: 1, peersReachable: 1, pending: 0, personal: [], swarm: { site: '', subscriptions: [], pulls: [] }, exports: [], ...patch
   }
+  return { ...s, pulls: pullStatuses(s.jobs, s.swarm.pulls), pullFailures: pullFailures(s.versions, s.jobs, s.swarm.pulls) }
 }
 const enabled = (s: StatusInfo | undefined): MenuAction[] => trayView(s).menu.filter(i => i.enabled).map(i => i.action)
 

@@ -1,20 +1,8 @@
 import type { ErrorKind, ProgressEvent } from '@cachecloud/core'
-import type { PullPlan, RolloutView, SwarmPullStatus } from '@cachecloud/swarm'
-import type { ExportInfo } from './exports-api.js'
-
-/** One image version held by a CachePoint, as the API shows it. */
-export interface ImageVersionInfo {
-  name: string
-  version: string
-  /** Manifest CID. */
-  cid: string
-  state: 'complete' | 'pulling'
-  size: number
-  blockSize: number
-  createdAt: string
-  parent: string | null
-  publisher: string
-}
+import type { ExportInfo, ExportsApi } from './exports-api.js'
+import type { ImagesApi, ImageVersionInfo } from './images-api.js'
+import type { PersonalApi, PersonalStatusInfo } from './personal-api.js'
+import type { SwarmApi, SwarmStatusInfo } from './swarm-api.js'
 
 export type JobKind = 'import' | 'pull' | 'export'
 
@@ -34,7 +22,37 @@ export interface JobInfo {
   etaSeconds: number | null
   startedAt: string
   finishedAt?: string
-  error?: { code: string, message: string }
+  error?: { code: string, kind: ErrorKind, message: string }
+}
+
+/**
+ * How far one version's arrival is, whichever way it arrives: a pull job (`image pull`, sync) or the swarm
+ * (a subscription, an announcement). One per ref: the pull that counts now (one running, else the latest).
+ */
+export interface PullStatusInfo {
+  ref: string
+  via: 'job' | 'swarm'
+  state: JobInfo['state']
+  /** Bytes stored of the version's bytes. */
+  done: number
+  total: number
+  rate: number
+  etaSeconds: number | null
+  startedAt: string
+  finishedAt?: string
+  error?: { message: string, code?: string, kind?: ErrorKind }
+  /** Who tries again after a failure, when not sync now. */
+  retry?: string
+}
+
+/** A failed pull the page and the tray show until a later success of its ref supersedes it, or the user dismisses it. */
+export interface PullFailureInfo {
+  /** Stable for one failure (`job:ID`, `swarm:REF:STARTED`): what a dismissal remembers. */
+  id: string
+  ref: string
+  message: string
+  /** When it failed (ISO 8601), or when its swarm pull started when no end is known. */
+  at: string
 }
 
 export interface StatusInfo {
@@ -54,6 +72,10 @@ export interface StatusInfo {
   }
   versions: ImageVersionInfo[]
   jobs: JobInfo[]
+  /** Every version arriving or arrived in this run, one per ref, however it is pulled (jobs and the swarm merged by the daemon). */
+  pulls: PullStatusInfo[]
+  /** The failed pulls that still matter, newest first (see PullFailureInfo). */
+  pullFailures: PullFailureInfo[]
   connections: number
   /** Pulls are paused (POST /v1/pause): none runs and none starts until resume. Survives a daemon restart. */
   paused: boolean
@@ -93,83 +115,6 @@ export interface PeerInfo {
 
 export type PeerRole = 'cachepoint' | 'store' | 'unknown'
 
-export interface ImportRequest {
-  file: string
-  name: string
-  version: string
-  blockSize?: number
-  /** zstd level the blocks are kept and sent at (0-19; 0: raw); default: the node's (3). */
-  compressionLevel?: number
-  /** Disk format of the file: raw, qcow2, vmdk or vhdx; default: detected. */
-  format?: string
-}
-
-export interface ImportResultInfo {
-  ref: string
-  cid: string
-  size: number
-  blocks: number
-  holes: number
-  newBlocks: number
-  newBytes: number
-  dedupedBlocks: number
-  durationMs: number
-}
-
-export interface PullRequest {
-  ref: string
-  /** Multiaddrs to pull from; default: the configured peers. */
-  from?: string[]
-}
-
-export interface PullResultInfo {
-  ref: string
-  cid: string
-  fetchedBlocks: number
-  fetchedBytes: number
-  wireBytes: number
-  heldBlocks: number
-  holes: number
-  durationMs: number
-  bytesByPeer: Record<string, number>
-}
-
-export interface ExportRequest {
-  ref: string
-  file: string
-  overwrite?: boolean
-  /** Disk format to write: raw (default), qcow2, vmdk or vhdx. */
-  format?: string
-}
-
-export interface ExportResultInfo {
-  ref: string
-  file: string
-  size: number
-  durationMs: number
-}
-
-export interface DiffInfo {
-  from: string
-  to: string
-  blockSize: number
-  changedBlocks: number
-  addedBlocks: number
-  removedBlocks: number
-  unchangedBlocks: number
-  /** Distinct blocks (and their bytes) a node holding `from` must fetch to get `to`. */
-  fetchBlocks: number
-  fetchBytes: number
-  /** Indexes of the changed blocks, ascending (the first 10,000). */
-  changed?: number[]
-}
-
-export interface GcResultInfo {
-  removed: number
-  freedBytes: number
-  kept: number
-}
-
 export interface PauseResultInfo {
   paused: true
   /** Refs of the pulls that were running and are now paused. */
@@ -191,22 +136,25 @@ export type Unsubscribe = () => void
 
 export type ProgressSink = (event: ProgressEvent) => void
 
-/** What the daemon offers through the control API; the server maps routes onto it. */
+/**
+ * What a CachePoint offers through the control API, in helia's manner: node-wide calls
+ * (status, peers, pause, resume, sync) and one named subsystem each for images, the
+ * swarm, NBD exports and personal folders. Each subsystem registers its own routes.
+ */
 export interface CachePointApi {
   status(): Promise<StatusInfo>
-  images(): Promise<ImageVersionInfo[]>
-  importImage(request: ImportRequest, onProgress: ProgressSink): Promise<ImportResultInfo>
-  pull(request: PullRequest, onProgress: ProgressSink): Promise<PullResultInfo>
-  exportImage(request: ExportRequest, onProgress: ProgressSink): Promise<ExportResultInfo>
-  diff(from: string, to: string): Promise<DiffInfo>
+  /** Configured peers and those connected now, with their role. */
   peers(): Promise<PeerInfo[]>
-  gc(): Promise<GcResultInfo>
   /** Aborts running pulls and keeps them as paused; no pull runs until resume. */
   pause(): Promise<PauseResultInfo>
   /** Lifts the pause and restarts every interrupted or paused pull, from the blocks already stored. */
   resume(): Promise<SyncResultInfo>
   /** Catch up now: starts a pull of every version still `pulling` that no job is pulling (refused while paused). */
   sync(): Promise<SyncResultInfo>
+  readonly images: ImagesApi
+  readonly swarm: SwarmApi
+  readonly exports: ExportsApi
+  readonly personal: PersonalApi
 }
 
 /** What the daemon offers the server beyond the API calls: a signal that `status()` may have changed. */
@@ -225,109 +173,3 @@ export type StreamLine<T> =
   | { progress: ProgressEvent }
   | { result: T }
   | { error: ErrorBody }
-
-/** A swarm pull (multi-source, site-aware) as status shows it: blocks, bytes by peer and site, LAN vs WAN, rate, ETA. */
-export type SwarmPullInfo = SwarmPullStatus
-
-/** What pulling a version would cost, before anything moves: missing blocks, from this site (LAN) vs over the WAN. */
-export type PlanInfo = PullPlan
-
-export interface SubscriptionInfo { name: string, policy: 'auto' | 'manual' }
-
-/** The swarm as status shows it: this node's site label ('' when none), its subscriptions, the swarm pulls of this run. */
-export interface SwarmStatusInfo {
-  site: string
-  subscriptions: SubscriptionInfo[]
-  pulls: SwarmPullInfo[]
-}
-
-/** Swarm distribution (issue 4): optional so that other implementations of the API need not offer it. */
-export interface SwarmApi {
-  /** Announces a version held complete here to the image's subscribers. */
-  publish(ref: string): Promise<{ ref: string, topic: string, recipients: number }>
-  /** Subscribes to an image's announcements (kept in the config); `auto` pulls every new version. */
-  subscribe(name: string, policy: SubscriptionInfo['policy']): Promise<SubscriptionInfo[]>
-  unsubscribe(name: string): Promise<SubscriptionInfo[]>
-  plan(ref: string): Promise<PlanInfo>
-  /** Swarm pulls of this run, the subscriptions and the node's site. */
-  swarmStatus(): Promise<SwarmStatusInfo>
-  /**
-   * Where versions have got to, per site, from the nodes' rollout reports: `ref`'s (its reports
-   * are collected from then on), or without it the newest version of each image this node collects
-   * (those it published).
-   */
-  rollout?(ref?: string): Promise<RolloutInfo[]>
-}
-
-/** A version's rollout: per site, nodes complete, pulling (percent), not started, offline (last seen); docs/formats/control-api.md. */
-export type RolloutInfo = RolloutView
-
-/** One user's personal folder as status shows it (docs/formats/personal.md). */
-export interface PersonalStatusInfo {
-  user: string
-  folder: string
-  snapshots: number
-  /** Snapshots not yet committed by the store, and the sealed bytes they add. */
-  pendingSnapshots: number
-  pendingBytes: number
-  /** Time of the last snapshot (ISO 8601), null before the first. */
-  lastSnapshot: string | null
-  lastScan: { files: number, bytes: number, hashedFiles: number, hashedBytes: number, newBlocks: number, newBytes: number, sealedDirs: number } | null
-  /** Last background failure (e.g. store unreachable); snapshots go on offline. */
-  lastError: string | null
-  /** The last merge of the user's other machines' changes (with a user key file): when, and the changes applied. */
-  lastMerge?: { at: string, applied: number } | null
-  /** Conflict copies merges wrote (since the daemon started, the last 20) that are still in the folder: they need the user's attention. */
-  conflicts?: string[]
-}
-
-/** One snapshot of a user's folder. */
-export interface PersonalSnapshotInfo {
-  cid: string
-  time: string
-  root: string
-  parent: string | null
-  files: number
-  bytes: number
-  newBytes: number
-  replicated: boolean
-}
-
-export interface PersonalSnapshotResultInfo extends PersonalSnapshotInfo {
-  /** False when nothing changed since the last snapshot (that one is returned). */
-  created: boolean
-  /** Snapshots sent to the store right after; absent with the error when the store was not reached. */
-  sent?: number
-  /** With a user key file: the other machines' changes merged into the folder, and the conflict copies written. */
-  merged?: { applied: number, conflicts: string[] }
-  replicateError?: string
-}
-
-export interface PersonalRestoreRequest {
-  user: string
-  /** Path inside the folder; default: all of it. */
-  path?: string
-  /** Restore from the last snapshot at or before this time (ISO 8601); default: the last one. */
-  at?: string
-  /** Directory to write into; default: the folder itself. */
-  to?: string
-  /** Restore from the user's latest snapshot at the data-center store (any of the user's nodes), e.g. on a new machine. */
-  fromStore?: boolean
-}
-
-export interface PersonalRestoreResultInfo {
-  user: string
-  snapshot: PersonalSnapshotInfo
-  files: number
-  bytes: number
-  paths: string[]
-}
-
-/** Personal folders: optional so that other implementations of the API need not offer them. */
-export interface PersonalApi {
-  personalStatus(): Promise<PersonalStatusInfo[]>
-  personalLog(user: string): Promise<PersonalSnapshotInfo[]>
-  /** Snapshots now (offline too), then sends pending snapshots if a store is configured. */
-  personalSnapshot(user: string): Promise<PersonalSnapshotResultInfo>
-  personalRestore(request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo>
-}

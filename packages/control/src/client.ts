@@ -1,17 +1,52 @@
 import { isErrorKind, type ProgressEvent } from '@cachecloud/core'
-import type {
-  SwarmApi, PersonalApi, PersonalRestoreResultInfo, PersonalSnapshotInfo, PersonalSnapshotResultInfo, PersonalStatusInfo,
-  CachePointApi, DiffInfo, ExportRequest, ExportResultInfo, GcResultInfo, ImageVersionInfo, ImportRequest,
-  ImportResultInfo, PauseResultInfo, PeerInfo, ProgressSink, PullRequest, PullResultInfo, StatusInfo, StreamLine, SyncResultInfo
-} from './api.js'
+import type { CachePointApi, PauseResultInfo, PeerInfo, ProgressSink, StatusInfo, StreamLine, SyncResultInfo } from './api.js'
 import { API_PREFIX, INTERNAL_ERROR_CODE, MAX_ERROR_MESSAGE_CHARS } from './constants.js'
 import type { CommitResultInfo, ExportInfo, ExportsApi, OverlayInfo } from './exports-api.js'
-import type { CheckResultInfo, LifecycleApi, PruneResultInfo, RemoveResultInfo } from './lifecycle-api.js'
+import type { DiffInfo, ExportRequest, ExportResultInfo, GcResultInfo, ImagesApi, ImageVersionInfo, ImportRequest, ImportResultInfo, PullRequest, PullResultInfo } from './images-api.js'
+import type { CheckResultInfo, PruneResultInfo, RemoveResultInfo } from './lifecycle-api.js'
+import type { PersonalApi, PersonalRestoreResultInfo, PersonalSnapshotInfo, PersonalSnapshotResultInfo, PersonalStatusInfo } from './personal-api.js'
+import type { SwarmApi } from './swarm-api.js'
 import { DaemonUnreachableError, RemoteError } from './errors.js'
 import { readEndpoint, type ControlEndpoint } from './endpoint.js'
 import { parseEventStream, STATUS_EVENT } from './events.js'
 
-export interface ControlClient extends CachePointApi, SwarmApi, PersonalApi, ExportsApi, LifecycleApi {
+/**
+ * The daemon's API over HTTP, one flat call per route (what the CLI and the tray use):
+ * each call is typed as the subsystem method it reaches, so the two cannot drift apart.
+ */
+export interface ControlClient {
+  status: CachePointApi['status']
+  peers: CachePointApi['peers']
+  pause: CachePointApi['pause']
+  resume: CachePointApi['resume']
+  sync: CachePointApi['sync']
+  images: ImagesApi['list']
+  importImage: ImagesApi['import']
+  pull: ImagesApi['pull']
+  exportImage: ImagesApi['export']
+  diff: ImagesApi['diff']
+  gc: ImagesApi['gc']
+  removeVersion: ImagesApi['remove']
+  prune: ImagesApi['prune']
+  check: ImagesApi['check']
+  publish: SwarmApi['publish']
+  subscribe: SwarmApi['subscribe']
+  unsubscribe: SwarmApi['unsubscribe']
+  plan: SwarmApi['plan']
+  swarmStatus: SwarmApi['status']
+  rollout: SwarmApi['rollout']
+  serve: ExportsApi['serve']
+  exports: ExportsApi['list']
+  unserve: ExportsApi['unserve']
+  overlays: ExportsApi['overlays']
+  discardOverlay: ExportsApi['discardOverlay']
+  commitOverlay: ExportsApi['commitOverlay']
+  cloneOverlay: ExportsApi['cloneOverlay']
+  rebaseOverlay: ExportsApi['rebaseOverlay']
+  personalStatus: PersonalApi['status']
+  personalLog: PersonalApi['log']
+  personalSnapshot: PersonalApi['snapshot']
+  personalRestore: PersonalApi['restore']
   /**
    * Follows GET /v1/events: calls `onStatus` with every snapshot until `signal`
    * aborts (resolves) or the stream ends or fails (rejects with DaemonUnreachableError).

@@ -134,10 +134,12 @@ export interface OverlayInfo {
   clones: string[]
 }
 
+/** The daemon's `exports` subsystem: NBD exports and their copy-on-write overlays. */
 export interface ExportsApi {
   /** Starts an NBD export of a version (fetching what is read on demand); returns at once. */
   serve(request: ServeRequest): Promise<ExportInfo>
-  exports(): Promise<ExportInfo[]>
+  /** The exports served now. */
+  list(): Promise<ExportInfo[]>
   /** Stops the export at HOST:PORT (or PORT, or its socket's path or file name); its overlay is flushed and kept. */
   unserve(id: string): Promise<ExportInfo>
   overlays(): Promise<OverlayInfo[]>

@@ -1,14 +1,7 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ProgressSink } from './api.js'
 import type { CommitOverlayRequest, ExportsApi, RebaseOverlayRequest, ServeRequest } from './exports-api.js'
 import { BadRequestError } from './errors.js'
-
-type Handler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>
-type Io = {
-  readJson: (request: IncomingMessage) => Promise<unknown>
-  sendJson: (response: ServerResponse, status: number, body: unknown) => void
-  stream: <T>(response: ServerResponse, run: (onProgress: ProgressSink) => Promise<T>) => Promise<void>
-}
+import { readJson, sendJson, stream, type RouteTable } from './http.js'
+import { field } from './validate.js'
 
 /** Most writable exports of one pool. */
 const MAX_POOL = 1000
@@ -57,32 +50,20 @@ function rebaseRequest (body: unknown): RebaseOverlayRequest {
   return { name: field(body, 'name'), ref: field(body, 'ref'), discardWrites: true }
 }
 
-function field (body: unknown, key: string): string {
-  const value = (body as Record<string, unknown> | null)?.[key]
-  if (typeof value !== 'string' || value === '') throw new BadRequestError(`"${key}" must be a non-empty string`)
-  return value
-}
-
-/** NBD export and overlay routes, when the API offers them. */
-export function addExportRoutes (table: Map<string, Handler>, api: Partial<ExportsApi>, io: Io): void {
-  const { serve, exports, unserve, overlays, discardOverlay, commitOverlay, cloneOverlay, rebaseOverlay } = api
-  if (serve === undefined || exports === undefined || unserve === undefined || overlays === undefined || discardOverlay === undefined) return
-  if (commitOverlay !== undefined) {
-    table.set('POST /overlays/commit', async (req, res) => {
-      const body = commitRequest(await io.readJson(req))
-      await io.stream(res, async (onProgress) => await commitOverlay.call(api, body, onProgress))
-    })
-  }
-  if (cloneOverlay !== undefined) {
-    table.set('POST /overlays/clone', async (req, res) => {
-      const body = await io.readJson(req)
-      io.sendJson(res, 200, await cloneOverlay.call(api, { from: field(body, 'from'), name: field(body, 'name') }))
-    })
-  }
-  if (rebaseOverlay !== undefined) table.set('POST /overlays/rebase', async (req, res) => { io.sendJson(res, 200, await rebaseOverlay.call(api, rebaseRequest(await io.readJson(req)))) })
-  table.set('POST /exports', async (req, res) => { io.sendJson(res, 200, await serve.call(api, serveRequest(await io.readJson(req)))) })
-  table.set('GET /exports', async (_req, res) => { io.sendJson(res, 200, await exports.call(api)) })
-  table.set('POST /exports/stop', async (req, res) => { io.sendJson(res, 200, await unserve.call(api, field(await io.readJson(req), 'id'))) })
-  table.set('GET /overlays', async (_req, res) => { io.sendJson(res, 200, await overlays.call(api)) })
-  table.set('POST /overlays/discard', async (req, res) => { io.sendJson(res, 200, await discardOverlay.call(api, field(await io.readJson(req), 'name'))) })
+/** The `exports` subsystem's routes: NBD exports and their overlays (serve, stop, commit, clone, rebase, discard). */
+export function addExportRoutes (table: RouteTable, exports: ExportsApi): void {
+  table.set('POST /overlays/commit', async (req, res) => {
+    const body = commitRequest(await readJson(req))
+    await stream(res, async (onProgress) => await exports.commitOverlay(body, onProgress))
+  })
+  table.set('POST /overlays/clone', async (req, res) => {
+    const body = await readJson(req)
+    sendJson(res, 200, await exports.cloneOverlay({ from: field(body, 'from'), name: field(body, 'name') }))
+  })
+  table.set('POST /overlays/rebase', async (req, res) => { sendJson(res, 200, await exports.rebaseOverlay(rebaseRequest(await readJson(req)))) })
+  table.set('POST /exports', async (req, res) => { sendJson(res, 200, await exports.serve(serveRequest(await readJson(req)))) })
+  table.set('GET /exports', async (_req, res) => { sendJson(res, 200, await exports.list()) })
+  table.set('POST /exports/stop', async (req, res) => { sendJson(res, 200, await exports.unserve(field(await readJson(req), 'id'))) })
+  table.set('GET /overlays', async (_req, res) => { sendJson(res, 200, await exports.overlays()) })
+  table.set('POST /overlays/discard', async (req, res) => { sendJson(res, 200, await exports.discardOverlay(field(await readJson(req), 'name'))) })
 }

@@ -1,5 +1,5 @@
 /** Removing versions, retention and the integrity check (docs/formats/control-api.md, "Version lifecycle" and "Check"). */
-import type { GcResultInfo, ProgressSink } from './api.js'
+import type { GcResultInfo } from './images-api.js'
 
 export interface RemoveRequest {
   /** NAME@VERSION held here. */
@@ -83,13 +83,4 @@ export interface CheckResultInfo {
   damaged: string[]
   unreferencedDamagedBlocks: number
   repair?: RepairInfo
-}
-
-export interface LifecycleApi {
-  /** Removes a version (refused while in use), then gc frees the blocks no other version uses. */
-  removeVersion(request: RemoveRequest): Promise<RemoveResultInfo>
-  /** Applies the config's retention policies. */
-  prune(request: PruneRequest): Promise<PruneResultInfo>
-  /** The integrity check (and repair); progress of the data read is streamed. */
-  check(request: CheckRequest, onProgress: ProgressSink): Promise<CheckResultInfo>
 }

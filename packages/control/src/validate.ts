@@ -1,7 +1,15 @@
 import { BadRequestError } from './errors.js'
-import type { ExportRequest, ImportRequest, PersonalRestoreRequest, PullRequest } from './api.js'
+import type { ExportRequest, ImportRequest, PullRequest } from './images-api.js'
+import type { CheckRequest, PruneRequest, RemoveRequest } from './lifecycle-api.js'
+import type { PersonalRestoreRequest } from './personal-api.js'
+import type { SubscriptionInfo } from './swarm-api.js'
 
 type Json = Record<string, unknown>
+
+/** Longest NAME@VERSION or image name taken. */
+const MAX_REF_CHARS = 300
+/** Most peers one request may name. */
+const MAX_PEERS = 64
 
 function object (body: unknown): Json {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequestError('request body must be a JSON object')
@@ -69,4 +77,44 @@ export function personalRestoreRequest (input: unknown): PersonalRestoreRequest 
 
 export function personalSnapshotRequest (input: unknown): { user: string } {
   return { user: string(object(input), 'user') }
+}
+
+/** A non-empty string field of a body that may be anything (null, a number): the one message for all. */
+export function field (body: unknown, key: string): string {
+  const value = typeof body === 'object' && body !== null ? (body as Json)[key] : undefined
+  if (typeof value !== 'string' || value === '') throw new BadRequestError(`"${key}" must be a non-empty string`)
+  return value
+}
+
+export function subscribeRequest (body: unknown): { name: string, policy: SubscriptionInfo['policy'] } {
+  const policy = (typeof body === 'object' && body !== null ? (body as Json).policy : undefined) ?? 'auto'
+  if (policy !== 'auto' && policy !== 'manual') throw new BadRequestError('"policy" must be auto or manual')
+  return { name: field(body, 'name'), policy }
+}
+
+function flag (b: Json, key: string): boolean | undefined {
+  if (b[key] !== undefined && typeof b[key] !== 'boolean') throw new BadRequestError(`"${key}" must be true or false`)
+  return b[key] as boolean | undefined
+}
+
+export function removeRequest (input: unknown): RemoveRequest {
+  const b = object(input)
+  const ref = b.ref
+  if (typeof ref !== 'string' || ref === '' || ref.length > MAX_REF_CHARS) throw new BadRequestError('"ref" must be NAME@VERSION')
+  return { ref, force: flag(b, 'force') }
+}
+
+export function pruneRequest (input: unknown): PruneRequest {
+  const b = object(input)
+  if (b.name !== undefined && (typeof b.name !== 'string' || b.name === '' || b.name.length > MAX_REF_CHARS)) throw new BadRequestError('"name" must be an image name')
+  return { dryRun: flag(b, 'dryRun'), name: b.name as string | undefined }
+}
+
+export function checkRequest (input: unknown): CheckRequest {
+  const b = object(input)
+  const subset = b.readDataSubset
+  if (subset !== undefined && (typeof subset !== 'string' || subset.length > 32)) throw new BadRequestError('"readDataSubset" must be N/T or P%')
+  const from = b.from
+  if (from !== undefined && (!Array.isArray(from) || from.length > MAX_PEERS || !from.every(s => typeof s === 'string' && s.length <= 1000))) throw new BadRequestError(`"from" must be a list of at most ${MAX_PEERS} multiaddrs`)
+  return { readData: flag(b, 'readData'), readDataSubset: subset as string | undefined, repair: flag(b, 'repair'), from: from as string[] | undefined }
 }

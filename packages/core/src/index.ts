@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * The leaf of CacheCloud: block and manifest identifiers (CIDv1, sha2-256),
- * the image manifest type, `NAME@VERSION` references, the error base class
+ * `NAME@VERSION` references, the error base class
  * and progress events. It depends on no other CacheCloud package.
  *
  * @example
@@ -17,7 +17,7 @@ export * from './error-kinds.js'
 export * from './errors.js'
 export * from './escape.js'
 export * from './fs-atomic.js'
-export * from './manifest.js'
 export * from './process.js'
 export * from './progress.js'
+export * from './rate.js'
 export * from './version-ref.js'

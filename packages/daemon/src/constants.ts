@@ -9,8 +9,6 @@ export const CATALOG_DIR = 'catalog'
 export const DEFAULT_LISTEN_ADDRESS = '/ip4/127.0.0.1/tcp/4001'
 /** Finished jobs kept in `status` for the CLI and tray to show. */
 export const FINISHED_JOBS_KEPT = 20
-/** Window over which job rates are averaged. */
-export const RATE_WINDOW_MS = 5000
 /** Small state the daemon keeps across restarts (whether it is paused), inside the data directory. */
 export const STATE_FILE = 'daemon-state.json'
 /** How often configured peers that are not connected are dialled, to tell online from offline. */
@@ -39,3 +37,5 @@ export const MAX_CLONE_DEPTH = 16
 export const POOL_OPEN_CONCURRENCY = 16
 /** NBD connections allowed per member of a pool (nbdcopy opens 4 to a multi-conn export; qemu 1). */
 export const POOL_CONNECTIONS_PER_EXPORT = 8
+/** Indexes of changed blocks a diff lists (the count is always whole). */
+export const DIFF_INDEXES_LISTED = 10_000

@@ -102,3 +102,9 @@ export class CloneDepthError extends CacheCloudError {
   static override name = 'CloneDepthError'
   constructor (message: string) { super(message, 'ERR_CLONE_DEPTH', 'usage') }
 }
+
+/** A subsystem was asked for before start() or after stop(). */
+export class DaemonNotStartedError extends CacheCloudError {
+  static override name = 'DaemonNotStartedError'
+  constructor (message = 'the CachePoint daemon is not started') { super(message, 'ERR_DAEMON_NOT_STARTED', 'daemon') }
+}

@@ -59,7 +59,7 @@ interface Served {
   stopped: AbortController
 }
 
-/** NBD exports of image versions served on demand, and their copy-on-write overlays (the daemon's exports API). */
+/** The daemon's `exports` subsystem: NBD exports of image versions served on demand, and their copy-on-write overlays. */
 export class NbdExports implements ExportsApi {
   private readonly served = new Map<string, Served>()
   /** Overlays an operation holds now (a commit reading it, a serve starting, a clone, discard or rebase), and what it is. */
@@ -290,7 +290,7 @@ export class NbdExports implements ExportsApi {
   /** Whether any export is served now (status listeners then hear of its reads every tick). */
   get serving (): boolean { return this.served.size > 0 }
 
-  async exports (): Promise<ExportInfo[]> {
+  async list (): Promise<ExportInfo[]> {
     return await Promise.all([...this.served.values()].map(async s => await this.info(s)))
   }
 
@@ -373,20 +373,6 @@ export class NbdExports implements ExportsApi {
   /** Stops every export (daemon shutdown); overlays are flushed. */
   async stop (): Promise<void> {
     await Promise.allSettled([...this.served.values()].map(async s => { await this.close(s) }))
-  }
-}
-
-/** The exports part of the control API, delegating to the running daemon's NbdExports. */
-export function exportsApi (exports: () => NbdExports): ExportsApi {
-  return {
-    serve: async (request) => await exports().serve(request),
-    exports: async () => await exports().exports(),
-    unserve: async (id) => await exports().unserve(id),
-    overlays: async () => await exports().overlays(),
-    discardOverlay: async (name) => await exports().discardOverlay(name),
-    commitOverlay: async (request, onProgress) => await exports().commitOverlay(request, onProgress),
-    cloneOverlay: async (request) => await exports().cloneOverlay(request),
-    rebaseOverlay: async (request) => await exports().rebaseOverlay(request)
   }
 }
 

@@ -4,7 +4,9 @@
  * A running CachePoint. Reads its config file, locks its data directory (one
  * daemon per directory), and wires the block store, the image catalog, the
  * libp2p host, the transfer protocols and the control API together. The
- * `cachepoint` app only parses arguments and prints.
+ * `cachepoint` app only parses arguments and prints. A started daemon has
+ * named subsystems, as a helia node does: `images`, `swarm`, `exports` and
+ * `personal`, beside its own status, peers, pause, resume and sync.
  *
  * @example
  * ```ts
@@ -12,6 +14,7 @@
  * const config = await loadConfig('/var/lib/cachepoint/config.json')
  * const daemon = createDaemon({ config, logger: pino() })
  * await daemon.start()
+ * const versions = await daemon.images.list()
  * ```
  */
 export * from './constants.js'
@@ -25,3 +28,4 @@ export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.j
 export { CONFIG_KEYS, nearest } from './config-schema.js'
 export { isLoopbackAddress, openListenAddress } from './open-listen.js'
 export { configKeyKind, editConfigFile, readConfigDocument, type ConfigKeyKind } from './config-edit.js'
+export { pullFailures, pullStatuses } from './pull-status.js'

@@ -1,29 +1,22 @@
 import { randomUUID } from 'node:crypto'
-import { isPaused, type CacheCloudError, type ProgressEvent } from '@cachecloud/core'
+import { createRateWindow, isPaused, CacheCloudError, type ProgressEvent, type RateWindow } from '@cachecloud/core'
 import type { JobInfo, JobKind } from '@cachecloud/control'
-import { FINISHED_JOBS_KEPT, RATE_WINDOW_MS } from './constants.js'
-
-interface Sample { at: number, done: number }
+import { FINISHED_JOBS_KEPT } from './constants.js'
 
 class Job {
   readonly info: JobInfo
-  private readonly samples: Sample[] = []
+  private readonly window: RateWindow
 
-  constructor (kind: JobKind, ref: string, initial?: { done: number, total: number }) {
+  constructor (kind: JobKind, ref: string, now: () => number, initial?: { done: number, total: number }) {
     this.info = { id: randomUUID(), kind, ref, state: 'running', done: initial?.done ?? 0, total: initial?.total ?? 0, unit: 'bytes', rate: 0, etaSeconds: null, startedAt: new Date().toISOString() }
+    this.window = createRateWindow({ now })
   }
 
   progress (event: ProgressEvent): void {
-    const now = Date.now()
     this.info.done = event.done
     this.info.total = event.total
     this.info.unit = event.unit ?? 'bytes'
-    this.samples.push({ at: now, done: event.done })
-    while (this.samples.length > 2 && now - this.samples[0].at > RATE_WINDOW_MS) this.samples.shift()
-    const first = this.samples[0]
-    const seconds = (now - first.at) / 1000
-    this.info.rate = seconds > 0 ? (event.done - first.done) / seconds : 0
-    this.info.etaSeconds = this.info.rate > 0 ? Math.max(0, (event.total - event.done) / this.info.rate) : null
+    this.window.record(event.done, event.total)
   }
 
   finish (error?: CacheCloudError | Error): void {
@@ -31,9 +24,15 @@ class Job {
     const paused = error !== undefined && isPaused(error)
     this.info.state = error === undefined ? 'done' : paused ? 'paused' : 'failed'
     this.info.finishedAt = new Date().toISOString()
-    this.info.etaSeconds = error === undefined ? 0 : null
-    this.info.rate = error === undefined ? this.info.rate : 0
-    if (error !== undefined && !paused) this.info.error = { code: (error as CacheCloudError).code ?? 'ERR_INTERNAL', message: error.message }
+    if (error === undefined) this.window.finish()
+    if (error !== undefined && !paused) this.info.error = { code: (error as CacheCloudError).code ?? 'ERR_INTERNAL', kind: error instanceof CacheCloudError ? error.kind : 'internal', message: error.message }
+  }
+
+  /** The job as status shows it: rate and ETA read now (a stalled job's rate falls); one that stopped short has neither. */
+  view (): JobInfo {
+    if (this.info.state === 'paused' || this.info.state === 'failed') return { ...this.info, rate: 0, etaSeconds: null }
+    const { rate, etaSeconds } = this.window.read()
+    return { ...this.info, rate: rate ?? 0, etaSeconds }
   }
 }
 
@@ -41,8 +40,11 @@ class Job {
 export class JobTracker {
   private readonly jobs: Job[] = []
 
-  /** `onChange` is called on every job start, progress and end (the event stream throttles). */
-  constructor (private readonly onChange: () => void = () => {}) {}
+  /**
+   * `onChange` is called on every job start, progress and end (the event stream throttles);
+   * `now` is the rate windows' clock in ms (tests move one by hand).
+   */
+  constructor (private readonly onChange: () => void = () => {}, private readonly now: () => number = () => performance.now()) {}
 
   /**
    * Runs `work` as a job; its progress events update the job and are passed on to `forward`.
@@ -55,7 +57,7 @@ export class JobTracker {
     work: (onProgress: (event: ProgressEvent) => void) => Promise<T>,
     initial?: { done: number, total: number }
   ): Promise<T> {
-    const job = new Job(kind, ref, initial)
+    const job = new Job(kind, ref, this.now, initial)
     this.jobs.push(job)
     this.onChange()
     try {
@@ -77,7 +79,7 @@ export class JobTracker {
     for (let i = this.jobs.length - 1; i >= 0; i--) {
       const info = this.jobs[i].info
       if (info.kind === 'pull' && info.ref === ref && info.state === 'paused') {
-        last ??= { ...info }
+        last ??= this.jobs[i].view()
         this.jobs.splice(i, 1)
       }
     }
@@ -85,7 +87,7 @@ export class JobTracker {
   }
 
   list (): JobInfo[] {
-    return this.jobs.map(job => ({ ...job.info }))
+    return this.jobs.map(job => job.view())
   }
 
   private prune (): void {

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
-import type { CheckRequest, CheckResultInfo, GcResultInfo, JobInfo, LifecycleApi, ProgressSink, PruneRequest, PruneResultInfo, PullRequest, PullResultInfo, RemoveRequest, RemoveResultInfo } from '@cachecloud/control'
+import type { CheckRequest, CheckResultInfo, GcResultInfo, ImagesApi, JobInfo, ProgressSink, PruneRequest, PruneResultInfo, PullRequest, PullResultInfo, RemoveRequest, RemoveResultInfo } from '@cachecloud/control'
 import { parseVersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import type { TrustStore } from '@cachecloud/manifest'
@@ -27,7 +27,7 @@ export interface LifecyclePartsInit {
 /** What keeps a version from being removed now: NBD exports, overlays on it, pulls and exports running. */
 async function versionsInUse (init: LifecyclePartsInit): Promise<Map<string, string>> {
   const use = new Map<string, string>()
-  for (const e of await init.exports.exports()) use.set(e.ref, `served over NBD at ${e.id}`)
+  for (const e of await init.exports.list()) use.set(e.ref, `served over NBD at ${e.id}`)
   for (const o of await init.exports.overlays()) if (!use.has(o.ref)) use.set(o.ref, `base of overlay ${o.name} (discard it with: cachepoint image discard-overlay ${o.name})`)
   for (const p of init.swarm.status()) if (p.state === 'pulling' || p.state === 'resolving') use.set(p.ref, 'being pulled')
   for (const j of init.jobs()) if (j.state === 'running' && (j.kind === 'pull' || j.kind === 'export')) use.set(j.ref, j.kind === 'pull' ? 'being pulled' : 'being exported')
@@ -35,7 +35,7 @@ async function versionsInUse (init: LifecyclePartsInit): Promise<Map<string, str
 }
 
 /** The daemon's version lifecycle (rm, prune, retention after pulls) and integrity check, over its started parts. */
-export function createLifecycleParts (init: LifecyclePartsInit): { lifecycle: Lifecycle, api: LifecycleApi } {
+export function createLifecycleParts (init: LifecyclePartsInit): { lifecycle: Lifecycle, api: Pick<ImagesApi, 'remove' | 'prune' | 'check'> } {
   const lifecycle = new Lifecycle({
     catalog: init.catalog,
     config: init.config,
@@ -58,7 +58,7 @@ export function createLifecycleParts (init: LifecyclePartsInit): { lifecycle: Li
   return {
     lifecycle,
     api: {
-      removeVersion: async (request: RemoveRequest): Promise<RemoveResultInfo> => await lifecycle.remove(request),
+      remove: async (request: RemoveRequest): Promise<RemoveResultInfo> => await lifecycle.remove(request),
       prune: async (request: PruneRequest): Promise<PruneResultInfo> => await lifecycle.prune(request),
       check: async (request: CheckRequest, onProgress: ProgressSink): Promise<CheckResultInfo> => await runCheck(integrity, request, onProgress)
     }

@@ -14,6 +14,9 @@ const NBD_CMD_READ = 0
 
 type Budget = (peer: string, bytes: number) => Promise<void>
 
+/** The daemon's named subsystems: their calls are counted as the node's own. */
+const SUBSYSTEMS = new Set(['images', 'swarm', 'exports', 'personal'])
+
 /**
  * The daemon's Prometheus metrics: counters fed by wrappers around the parts'
  * hooks (the block store peers read from, the send and receive budgets, the NBD
@@ -76,20 +79,30 @@ export class DaemonMetrics {
     if (event.type === 'error') this.node.error('ERR_NBD_REQUEST_FAILED')
   }
 
-  /** The control API with every refused or failed call counted by its code, and direct pulls timed. */
+  /**
+   * The control API with every refused or failed call counted by its code (the node's own
+   * calls and its subsystems'), direct pulls timed and imported blocks counted.
+   */
   api<T extends object> (api: T): T {
+    return this.counted(api, '')
+  }
+
+  private counted<T extends object> (api: T, path: string): T {
     const m = this.node
     return new Proxy(api, {
-      get (target, prop) {
+      get: (target, prop) => {
         const value = Reflect.get(target, prop, target) as unknown
+        // the control server takes each subsystem once, when it builds its routes
+        if (typeof prop === 'string' && path === '' && SUBSYSTEMS.has(prop) && typeof value === 'object' && value !== null) return this.counted(value, prop)
         if (typeof value !== 'function') return value
         const fn = value as (...args: unknown[]) => unknown
+        const name = `${path}.${String(prop)}`
         return (...args: unknown[]) => {
           const r = fn.apply(target, args)
           if (!(r instanceof Promise)) return r
           return r.then((result: unknown) => {
-            if (prop === 'pull') m.pullSeconds.observe(((result as { durationMs?: number }).durationMs ?? 0) / 1000)
-            if (prop === 'importImage') m.blocksStored.inc((result as { newBlocks?: number }).newBlocks ?? 0)
+            if (name === 'images.pull') m.pullSeconds.observe(((result as { durationMs?: number }).durationMs ?? 0) / 1000)
+            if (name === 'images.import') m.blocksStored.inc((result as { newBlocks?: number }).newBlocks ?? 0)
             return result
           }, (err: unknown) => {
             m.error(isCacheCloudError(err) ? err.code : 'ERR_INTERNAL')

@@ -21,7 +21,7 @@ function snapshotInfo (s: SnapshotInfo): PersonalSnapshotInfo {
   return { cid: s.cid.toString(), time: s.time, root: s.root.toString(), parent: s.parent?.toString() ?? null, files: s.files, bytes: s.bytes, newBytes: s.newBytes, replicated: s.replicated }
 }
 
-/** The personal folders of a daemon: one PersonalSync per configured user, sharing the node's block store and libp2p host. */
+/** The daemon's `personal` subsystem: one PersonalSync per configured user, sharing the node's block store and libp2p host. */
 export class PersonalFolders implements PersonalApi {
   private readonly syncs = new Map<string, PersonalSync>()
   /** Users whose folder merges their other machines' changes (a key file is configured). */
@@ -103,14 +103,14 @@ export class PersonalFolders implements PersonalApi {
     return sync
   }
 
-  async personalStatus (): Promise<PersonalStatusInfo[]> {
+  async status (): Promise<PersonalStatusInfo[]> {
     return Promise.all([...this.syncs.values()].map(async s => {
       const status = await s.status()
       return { ...status, lastError: this.startErrors.get(status.user) ?? status.lastError }
     }))
   }
 
-  async personalLog (user: string): Promise<PersonalSnapshotInfo[]> {
+  async log (user: string): Promise<PersonalSnapshotInfo[]> {
     return (await this.sync(user).log()).map(snapshotInfo)
   }
 
@@ -130,7 +130,7 @@ export class PersonalFolders implements PersonalApi {
     }
   }
 
-  async personalSnapshot (user: string): Promise<PersonalSnapshotResultInfo> {
+  async snapshot (user: string): Promise<PersonalSnapshotResultInfo> {
     const sync = this.sync(user)
     while (this.collecting !== undefined) await this.collecting.catch(() => {})
     const s = await sync.snapshot()
@@ -156,7 +156,7 @@ export class PersonalFolders implements PersonalApi {
     return result
   }
 
-  async personalRestore (request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo> {
+  async restore (request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo> {
     const r = await this.sync(request.user).restore(request.path ?? '', {
       ...(request.at === undefined ? {} : { at: request.at }),
       ...(request.to === undefined ? {} : { to: request.to }),

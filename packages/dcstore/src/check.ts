@@ -13,6 +13,7 @@ import { CID, DAG_CBOR_CODEC, parseCid } from '@cachecloud/core'
 import { dirLinks } from '@cachecloud/personal'
 import { CHECK_MAX_DEPTH, CHECK_MAX_LISTED, STORE_FILES } from './constants.js'
 import { PackReader, scanStore, verifyPack, type BlockLoc, type StoreScan } from './store-scan.js'
+import type { PendingRepair } from './repair-pending.js'
 import type { SnapshotRow, VersionIndex } from './version-index.js'
 
 /** Which packs `readData` reads: the n-th of m parts (by pack id), or a random share of each store's bytes. */
@@ -32,7 +33,8 @@ export interface CheckProgress {
   totalBlocks: number
 }
 
-export type CheckDamageKind = 'store-missing' | 'version' | 'index-log' | 'pack-missing' | 'pack-short' | 'block-missing' | 'block-corrupt'
+/** `awaiting-replication`: snapshots a repair left lacking blocks, which their node's next replication re-sends (`node` names it). */
+export type CheckDamageKind = 'store-missing' | 'version' | 'index-log' | 'pack-missing' | 'pack-short' | 'block-missing' | 'block-corrupt' | 'awaiting-replication'
 
 export interface CheckDamage {
   user: string
@@ -41,6 +43,8 @@ export interface CheckDamage {
   /** How many blocks it concerns, and the first CHECK_MAX_LISTED of them. */
   blocks: number
   cids: string[]
+  /** awaiting-replication: the node that must replicate. */
+  node?: string
 }
 
 /** A snapshot that cannot be restored whole. */
@@ -51,6 +55,8 @@ export interface AffectedSnapshot {
   time: string
   /** References to blocks that are missing or fail verification (a block referenced twice counts twice). */
   badBlocks: number
+  /** Recorded by a repair (repair-pending.json): since when it waits for its node to replicate, and how many blocks the node answered it lacks. */
+  waiting?: { since: string, unavailable: number }
 }
 
 export interface CheckReport {
@@ -158,7 +164,44 @@ export function newCheckReport (options: CheckOptions, users: number, snapshots:
   return { ok: true, readData: options.readData === true, users, snapshots, referencedBlocks: 0, readBlocks: 0, readBytes: 0, seconds: 0, damage, affected: [] }
 }
 
-export async function runCheck (index: VersionIndex, dataDir: string, options: CheckOptions = {}): Promise<CheckReport> {
+/** What the repair needs of a check beyond its report. */
+export interface CheckInternals {
+  /** Filled per user with every indexed block (binary key, latin1) that is lost or failed verification: the entries a repair drops. */
+  drop?: Map<string, Set<string>>
+  /** Snapshots a repair left waiting for blocks (repair-pending.json). */
+  pending?: PendingRepair[]
+}
+
+/** Adds the waiting note to affected snapshots a repair recorded, and one awaiting-replication damage per user and node. */
+export function noteWaiting (report: CheckReport, pending: PendingRepair[] | undefined): void {
+  if (pending === undefined || pending.length === 0) return
+  const byCid = new Map(pending.map(p => [p.snapshot, p]))
+  const groups = new Map<string, AffectedSnapshot[]>()
+  for (const a of report.affected) {
+    const p = byCid.get(a.snapshot)
+    if (p === undefined) continue
+    a.waiting = { since: p.since, unavailable: p.unavailable }
+    const key = `${a.user}\0${a.node}`
+    const list = groups.get(key)
+    if (list === undefined) groups.set(key, [a]); else list.push(a)
+  }
+  // the blocks those snapshots miss were dropped by the repair: say so where they are counted
+  for (const d of report.damage) {
+    if (d.kind === 'block-missing' && report.affected.filter(a => a.user === d.user).every(a => a.waiting !== undefined)) d.message += ' (a repair dropped them: they come back when the nodes named below replicate)'
+  }
+  for (const list of groups.values()) {
+    const { user, node } = list[0]
+    const lacking = list.filter(a => (a.waiting?.unavailable ?? 0) > 0).length
+    const n = list.length
+    report.damage.push({
+      user, node, kind: 'awaiting-replication', blocks: list.reduce((sum, a) => sum + a.badBlocks, 0), cids: [],
+      message: `${n} snapshot${n === 1 ? '' : 's'} of node ${node} lack${n === 1 ? 's' : ''} blocks a repair dropped: node ${node} must replicate user ${user} (its next replication re-sends them)` +
+        (lacking > 0 ? `; the node answered that it no longer has blocks of ${lacking} of them` : '')
+    })
+  }
+}
+
+export async function runCheck (index: VersionIndex, dataDir: string, options: CheckOptions = {}, internals: CheckInternals = {}): Promise<CheckReport> {
   const t0 = Date.now()
   const blocksDir = join(dataDir, STORE_FILES.blocks)
   const snapshots = await index.snapshots({})
@@ -218,10 +261,12 @@ export async function runCheck (index: VersionIndex, dataDir: string, options: C
     } finally { await reader.close() }
     report.referencedBlocks += walker.referenced()
     const fileLost = new Set(scan.damage.flatMap(d => d.lost))
+    if (internals.drop !== undefined) internals.drop.set(user, new Set([...fileLost, ...walker.corrupt, ...readCorrupt.get(user)!]))
     const missing = [...walker.missing].filter(k => !fileLost.has(k))
     if (missing.length > 0) damage.add(user, 'block-missing', `${missing.length} referenced block${missing.length === 1 ? ' is' : 's are'} not in the index${scan.damage.some(d => d.kind === 'index-log') ? ' (its damaged tail may have held them)' : ''}`, missing)
     if (walker.corrupt.size > 0) damage.add(user, 'block-corrupt', `${walker.corrupt.size} block${walker.corrupt.size === 1 ? '' : 's'} failed verification (their bytes do not hash to their CID, or their record is damaged)`, [...walker.corrupt])
   }
+  noteWaiting(report, internals.pending)
   report.ok = damage.list.length === 0
   report.seconds = (Date.now() - t0) / 1000
   return report

@@ -14,8 +14,14 @@ export const STORE_FILES = {
   /** The data-directory lock (pid), held by the process that opens the block stores. */
   lock: 'store.lock',
   /** One marker per serving process of a store on a multi-writer backend (`<host>-<pid>.lock`). */
-  serving: 'serving'
+  serving: 'serving',
+  /** Snapshots `check --repair` left lacking blocks, until their node's replication re-sends them (docs/formats/dcstore.md#repair). */
+  repairs: 'repair-pending.json'
 } as const
+/** Format tag of repair-pending.json. */
+export const REPAIR_FORMAT = 'cachecloud/dcstore-repair-pending/1'
+/** Most snapshots repair-pending.json may list (a longer file is damage, not read). */
+export const MAX_PENDING_REPAIRS = 1_000_000
 /** User names: also a directory name under blocks/. */
 export const USER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/
 /** Inbound replication streams per connection. */

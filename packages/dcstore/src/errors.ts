@@ -137,3 +137,15 @@ export class BackendWormError extends CacheCloudError {
   static override name = 'BackendWormError'
   constructor (message: string) { super(message, 'ERR_BACKEND_WORM', 'integrity') }
 }
+
+/** `check --repair` on a block backend it cannot repair (shared filesystem, S3: several processes serve it at once). */
+export class RepairUnsupportedError extends CacheCloudError {
+  static override name = 'RepairUnsupportedError'
+  constructor (message: string) { super(message, 'ERR_REPAIR_UNSUPPORTED', 'usage') }
+}
+
+/** repair-pending.json cannot be read as the list of snapshots waiting for blocks. */
+export class RepairStateError extends CacheCloudError {
+  static override name = 'RepairStateError'
+  constructor (message: string, options?: ErrorOptions) { super(message, 'ERR_REPAIR_STATE', 'integrity', options) }
+}

@@ -2,7 +2,7 @@
  * @packageDocumentation
  *
  * The data-center store of personal folders: a libp2p peer that receives
- * snapshots over `/cachecloud/personal/1.1.0` (and `/cachecloud/personal-read/1.0.0`) from enrolled CachePoints
+ * snapshots over `/cachecloud/personal/1.2.0` and 1.1.0 (and `/cachecloud/personal-read/1.0.0`) from enrolled CachePoints
  * (each may write only the users enrolled with it), keeps them append-only in
  * one block store per user, indexes every file version (SQLite by default,
  * behind `VersionIndex`), and answers legal discovery (tree at a time, diff,
@@ -32,6 +32,7 @@ import type { RetentionResult } from './retention.js'
 import type { AuditHead, AuditReport } from './audit.js'
 import type { AuditKey } from './audit-key.js'
 import type { CheckOptions, CheckReport } from './check.js'
+import type { RepairReport } from './repair.js'
 import type { BackendConfig } from './backends.js'
 import { DefaultDcStore } from './store.js'
 
@@ -63,7 +64,14 @@ export interface DcStoreInit {
   commitBytes?: number
   /** Most entries an offered snapshot's tree may have (walked before it is committed). Default MAX_TREE_ENTRIES. */
   maxTreeEntries?: number
+  /** What the serving store moves, per stream (metrics). */
+  onEvent?: (e: DcStoreEvent) => void
 }
+
+/** One stream's traffic: a replication received (bytes: every frame the node sent; blocks received; stored: newly written), or reads served (bytes: every frame sent). */
+export type DcStoreEvent =
+  | { type: 'replication:received', bytes: number, blocks: number, stored: number }
+  | { type: 'read:served', bytes: number, blocks: number }
 
 /**
  * Concurrency: the process that opens the users' block stores (serving, a
@@ -84,6 +92,14 @@ export interface DcStore {
   retention(before: Date | string | number, apply: boolean): Promise<RetentionResult>
   /** Checks the store's integrity without changing it (the data-directory lock is held meanwhile): every user's block store files, every snapshot's blocks present, with `readData` every block read and verified. */
   check(options?: CheckOptions): Promise<CheckReport>
+  /**
+   * Checks (as `check`, reading every block unless `readData: false`), then drops the entries of every damaged or lost
+   * block (the index log rewritten crash-safely), and records the snapshots
+   * still lacking blocks in repair-pending.json: their node's next
+   * replication (protocol 1.2.0) re-sends them. Local block directory only
+   * (RepairUnsupportedError otherwise); needs the store stopped.
+   */
+  repair(options?: CheckOptions): Promise<RepairReport>
   /** Checks the audit chain, signatures and head (and an anchored head kept elsewhere); throws AuditChainBrokenError. */
   verifyAudit(options?: { anchor?: AuditHead }): Promise<AuditReport>
 }
@@ -110,6 +126,8 @@ export type { AuditKey } from './audit-key.js'
 export { generateAuditKey, formatAuditKey, parseAuditKey, readAuditKey, writeAuditKey } from './audit-key.js'
 export type { RetentionResult } from './retention.js'
 export type { AffectedSnapshot, CheckDamage, CheckDamageKind, CheckOptions, CheckProgress, CheckReport, CheckSubset } from './check.js'
+export type { RepairReport } from './repair.js'
+export type { PendingRepair } from './repair-pending.js'
 export { AuditLog } from './audit.js'
 export type { BackendKind, BlockBackend } from './backend.js'
 export { createBackend, parseBackendSpec, type BackendConfig } from './backends.js'

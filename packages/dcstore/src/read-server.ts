@@ -8,6 +8,7 @@ import {
 } from '@cachecloud/personal'
 import type { Enrollment } from './enrollment.js'
 import type { VersionIndex } from './version-index.js'
+import type { DcStoreEvent } from './index.js'
 
 export interface ReadServerInit {
   libp2p: Libp2p
@@ -16,6 +17,7 @@ export interface ReadServerInit {
   blocksFor: (user: string) => Promise<Blockstore>
   maxInboundStreams: number
   timeoutMs: number
+  onEvent?: (e: DcStoreEvent) => void
   log?: Logger
 }
 
@@ -41,7 +43,13 @@ export class ReadServer {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const send = async (m: ReadMessage): Promise<void> => { if (!stream.send(encodeReadMessage(m))) await stream.onDrain() }
+    const served = { bytes: 0, blocks: 0 }
+    const send = async (m: ReadMessage): Promise<void> => {
+      const frame = encodeReadMessage(m)
+      served.bytes += frame.byteLength
+      if (m.t === 'blocks') served.blocks += m.blocks.length
+      if (!stream.send(frame)) await stream.onDrain()
+    }
     // enrollment first: nothing of a node that is not enrolled is read
     await this.init.enrollment.refresh()
     if (!this.init.enrollment.isEnrolled(peer)) {
@@ -81,6 +89,7 @@ export class ReadServer {
       stream.abort(err as Error)
     } finally {
       clearTimeout(timer)
+      if (served.bytes > 0) this.init.onEvent?.({ type: 'read:served', ...served })
     }
   }
 

@@ -1,15 +1,17 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { bytesMatchCid, CacheCloudError, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
+import { bytesMatchCid, CacheCloudError, cidOf, DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
 import {
   applyDirDelta, decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
-  MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason, type SnapshotRecord
+  MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, PERSONAL_REPAIR_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason, type SnapshotRecord
 } from '@cachecloud/personal'
 import { BACKEND_CONCURRENCY, MAX_CLOCK_SKEW_MS, MAX_REJECTED_SNAPSHOTS } from './constants.js'
 import type { Enrollment } from './enrollment.js'
 import { indexRows } from './ingest.js'
+import type { PendingRepairs } from './repair-pending.js'
 import type { VersionIndex } from './version-index.js'
+import type { DcStoreEvent } from './index.js'
 
 export interface ServerInit {
   libp2p: Libp2p
@@ -21,18 +23,29 @@ export interface ServerInit {
   timeoutMs: number
   commitBytes: number
   maxTreeEntries: number
+  /** Snapshots a repair left lacking blocks: wanted again from their node over 1.2.0. */
+  repairs: PendingRepairs
+  onEvent?: (e: DcStoreEvent) => void
   log?: Logger
 }
+
+/** What one replication stream moved (the store's metrics). */
+interface Moved { blocks: number, bytes: number, stored: number }
+
+/** How a walk treats the node's answers: `absent` takes an empty block as "not held" (1.2.0 repair wants) instead of a protocol error. */
+interface WalkOptions { opaque?: Set<string>, absent?: (cid: CID) => void }
 
 class Refusal extends Error { constructor (readonly reason: RefusalReason, message: string) { super(message) } }
 
 /**
- * Answers /cachecloud/personal/1.1.0: checks enrollment, walks the offered
+ * Answers /cachecloud/personal/1.1.0 and 1.2.0: checks enrollment, walks the offered
  * snapshot's DAG from its root, wants every block it lacks (a held directory
  * block is read locally and walked too, so a cut replication resumes without
  * resending), verifies each block against its CID, then makes the blocks
  * durable and commits the snapshot to the index in one transaction: a
  * snapshot is visible only when complete, and offering it again is a no-op.
+ * Over 1.2.0 it then wants what a repair left missing of the node's earlier
+ * snapshots of the user (docs/formats/personal.md, "Version 1.2.0").
  */
 export class ReplicationServer {
   /** Snapshots refused as invalid (CID -> why), the latest MAX_REJECTED_SNAPSHOTS: a node re-offering one every minute costs a lookup. */
@@ -46,14 +59,18 @@ export class ReplicationServer {
   }
 
   async start (): Promise<void> {
-    await this.init.libp2p.handle(PERSONAL_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: this.init.maxInboundStreams })
+    const options = { maxInboundStreams: this.init.maxInboundStreams }
+    await this.init.libp2p.handle(PERSONAL_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection, false) }, options)
+    await this.init.libp2p.handle(PERSONAL_REPAIR_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection, true) }, options)
   }
 
   async stop (): Promise<void> {
     await this.init.libp2p.unhandle(PERSONAL_PROTOCOL)
+    await this.init.libp2p.unhandle(PERSONAL_REPAIR_PROTOCOL)
   }
 
-  private async serve (stream: Stream, connection: Connection): Promise<void> {
+  /** `repairs`: the node speaks 1.2.0, so blocks of its earlier snapshots that a repair left missing may be wanted too. */
+  private async serve (stream: Stream, connection: Connection, repairs: boolean): Promise<void> {
     const peer = connection.remotePeer.toString()
     const send = async (m: Message): Promise<void> => { if (!stream.send(encodeMessage(m))) await stream.onDrain() }
     // enrollment first: a node that is not enrolled gets its refusal before a byte of its offer is read
@@ -65,6 +82,7 @@ export class ReplicationServer {
       return
     }
     const reader = new FrameReader(stream, MAX_FRAME_BYTES)
+    const moved: Moved = { blocks: 0, bytes: 0, stored: 0 }
     let timer: NodeJS.Timeout | undefined
     const next = async (): Promise<Message> => {
       clearTimeout(timer)
@@ -76,7 +94,8 @@ export class ReplicationServer {
     try {
       const offer = await next()
       if (offer.t !== 'offer') throw new ProtocolError(`expected offer, got ${offer.t}`)
-      const result = await this.receive(peer, offer.record, next, send)
+      const { user, ...result } = await this.receive(peer, offer.record, next, send, moved)
+      if (repairs) await this.repairEarlier(peer, user, next, send, moved)
       await send({ t: 'done', ...result })
       await stream.close()
     } catch (err) {
@@ -90,17 +109,43 @@ export class ReplicationServer {
       stream.abort(err as Error)
     } finally {
       clearTimeout(timer)
+      moved.bytes = reader.bytesRead
+      if (moved.bytes > 0) this.init.onEvent?.({ type: 'replication:received', ...moved })
     }
   }
 
-  private async receive (peer: string, recordBytes: Uint8Array, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<{ status: 'committed' | 'present', files: number }> {
+  /**
+   * The blocks a repair dropped of this node's earlier snapshots of `user`
+   * (repair-pending.json), wanted snapshot by snapshot: a snapshot whose
+   * walk ends with every block held is whole again; one whose node answers
+   * a block as not held is not asked again (check names it).
+   */
+  private async repairEarlier (peer: string, user: string, next: () => Promise<Message>, send: (m: Message) => Promise<void>, moved: Moved): Promise<void> {
+    const { repairs } = this.init
+    const waiting = repairs.of(user, peer)
+    if (waiting.length === 0) return
+    const blocks = await this.init.blocksFor(user)
+    for (const w of waiting) {
+      const record = parseCid(w.snapshot)
+      let absent = 0
+      // the record is a block too (wanted when lost), but not a directory to walk
+      await this.fetchMissing(blocks, [record, parseCid(w.root)], next, send, moved, { opaque: new Set([w.snapshot]), absent: () => { absent++ } })
+      await blocks.sync()
+      if (absent === 0) await repairs.resolve(w.snapshot); else await repairs.unavailable(w.snapshot, absent)
+      this.init.log?.info({ peer, user, snapshot: w.snapshot, absent }, absent === 0 ? 'repaired snapshot' : 'snapshot not repaired: its node lacks blocks')
+    }
+  }
+
+  private async receive (
+    peer: string, recordBytes: Uint8Array, next: () => Promise<Message>, send: (m: Message) => Promise<void>, moved: Moved
+  ): Promise<{ status: 'committed' | 'present', files: number, user: string }> {
     const { enrollment, index } = this.init
     let record
     try { record = decodeRecord(recordBytes) } catch (err) { throw new Refusal('invalid', `bad snapshot record: ${(err as Error).message}`) }
     if (record.node !== peer) throw new Refusal('node-mismatch', `snapshot was taken by ${record.node}, offered by ${peer}`)
     if (!enrollment.mayWrite(peer, record.user)) throw new Refusal('user-not-enrolled', `user ${record.user} is not enrolled with node ${peer}`)
     const cid = cidOf(recordBytes, DAG_CBOR_CODEC)
-    if (await index.hasSnapshot(cid.toString())) return { status: 'present', files: record.files }
+    if (await index.hasSnapshot(cid.toString())) return { status: 'present', files: record.files, user: record.user }
     await this.checkHistory(record)
     let keys
     try { keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, this.init.discoveryPrivateKey)) } catch (err) {
@@ -108,7 +153,7 @@ export class ReplicationServer {
     }
     if (this.rejected.has(cid.toString())) throw new Refusal('invalid', `snapshot ${cid.toString()} was refused before: ${this.rejected.get(cid.toString())!}`)
     const blocks = await this.init.blocksFor(record.user)
-    await this.fetchMissing(blocks, record.root, next, send)
+    await this.fetchMissing(blocks, [record.root], next, send, moved)
     let rows
     try { rows = await indexRows(blocks, keys, cid, record, this.init.maxTreeEntries) } catch (err) {
       if (!(err instanceof CacheCloudError)) throw err
@@ -116,11 +161,11 @@ export class ReplicationServer {
       this.reject(cid.toString(), err.message)
       throw new Refusal('invalid', `snapshot ${cid.toString()} is invalid: ${err.message}`)
     }
-    await blocks.put(cid, recordBytes)
+    if (await blocks.put(cid, recordBytes)) moved.stored++
     await blocks.sync()
     const added = await index.commitSnapshot(rows.snapshot, rows.files)
     this.init.log?.info({ peer, user: record.user, snapshot: cid.toString(), files: rows.files.length, added }, 'committed snapshot')
-    return { status: added ? 'committed' : 'present', files: rows.files.length }
+    return { status: added ? 'committed' : 'present', files: rows.files.length, user: record.user }
   }
 
   /**
@@ -142,14 +187,15 @@ export class ReplicationServer {
   }
 
   /**
-   * Walks the DAG from `root`, wanting what is missing, until every block is
-   * held. Lookups and puts go BACKEND_CONCURRENCY at a time (an object
+   * Walks the DAG from `roots`, wanting what is missing, until every block is
+   * held (`opaque` ones are fetched, not walked). Lookups and puts go BACKEND_CONCURRENCY at a time (an object
    * store answers each request in a round trip); every put is settled before
    * a commit point and before the walk ends.
    */
-  private async fetchMissing (blocks: Blockstore, root: CID, next: () => Promise<Message>, send: (m: Message) => Promise<void>): Promise<void> {
-    const queue: CID[] = [root]
-    const seen = new Set<string>([root.toString()])
+  private async fetchMissing (blocks: Blockstore, roots: CID[], next: () => Promise<Message>, send: (m: Message) => Promise<void>, moved: Moved, walk: WalkOptions = {}): Promise<void> {
+    const queue: CID[] = [...roots]
+    const seen = new Set<string>(roots.map(r => r.toString()))
+    const walked = (cid: CID): boolean => cid.code === DAG_CBOR_CODEC && walk.opaque?.has(cid.toString()) !== true
     let uncommitted = 0
     /** Blocks whose delta named a base this store lacks: wanted again, whole. */
     const whole = new Set<string>()
@@ -159,7 +205,7 @@ export class ReplicationServer {
     const inflight = new Set<Promise<void>>()
     let failure: unknown
     const put = async (cid: CID, bytes: Uint8Array): Promise<void> => {
-      const p: Promise<void> = blocks.put(cid, bytes).then(() => {}, (err: unknown) => { failure ??= err }).finally(() => inflight.delete(p))
+      const p: Promise<void> = blocks.put(cid, bytes).then(added => { if (added) moved.stored++ }, (err: unknown) => { failure ??= err }).finally(() => inflight.delete(p))
       inflight.add(p)
       if (inflight.size >= BACKEND_CONCURRENCY) await Promise.race(inflight)
       if (failure !== undefined) throw failure
@@ -176,7 +222,7 @@ export class ReplicationServer {
         const wants: CID[] = []
         for (const [i, cid] of batch.entries()) {
           if (!held[i]) wants.push(cid)
-          else if (cid.code === DAG_CBOR_CODEC) enqueue(dirLinks(await blocks.get(cid)))
+          else if (walked(cid)) enqueue(dirLinks(await blocks.get(cid)))
         }
         if (wants.length === 0) continue
         let answered = 0
@@ -192,7 +238,11 @@ export class ReplicationServer {
             if (cid === undefined) throw new ProtocolError('more blocks than wanted')
             const isDir = cid.code === DAG_CBOR_CODEC
             let bytes: Uint8Array
-            if (payload instanceof Uint8Array) {
+            if (payload instanceof Uint8Array && payload.byteLength === 0 && walk.absent !== undefined) {
+              // 1.2.0: the node no longer has this block of an earlier snapshot
+              walk.absent(cid)
+              continue
+            } else if (payload instanceof Uint8Array) {
               bytes = payload
             } else {
               if (!isDir || whole.has(cid.toString())) throw new ProtocolError(`block ${cid.toString()} must be sent whole`)
@@ -202,8 +252,9 @@ export class ReplicationServer {
             if (bytes.byteLength > (isDir ? MAX_DIR_BLOCK_BYTES : MAX_CHUNK_BLOCK_BYTES)) throw new ProtocolError(`block ${cid.toString()} too large`)
             if (!bytesMatchCid(cid, bytes)) throw new ProtocolError(`block ${cid.toString()} does not match its CID`)
             await put(cid, bytes)
+            moved.blocks++
             uncommitted += bytes.byteLength
-            if (isDir) enqueue(dirLinks(bytes))
+            if (walked(cid)) enqueue(dirLinks(bytes))
           }
           // commit point: blocks made durable here are not wanted again if the replication is cut
           if (uncommitted >= this.init.commitBytes) { await settle(); await blocks.sync(); uncommitted = 0 }

@@ -7,11 +7,13 @@ import { PgAdvisoryLock } from './pg-lock.js'
 import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, INDEX_PG_LOCK_KEY, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
-import { DiscoveryKeyRequiredError, NoStoreError } from './errors.js'
+import { DiscoveryKeyRequiredError, NoStoreError, RepairStateError, RepairUnsupportedError } from './errors.js'
 import { assertNotServed, lockServing, lockStore, type HeldLock } from './lock.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { runCheck, type CheckOptions, type CheckReport } from './check.js'
 import { runBackendCheck } from './backend-check.js'
+import { runRepair, type RepairReport } from './repair.js'
+import { PendingRepairs } from './repair-pending.js'
 import { ReplicationServer } from './server.js'
 import { ReadServer } from './read-server.js'
 import { SqliteVersionIndex } from './sqlite-index.js'
@@ -42,6 +44,7 @@ export class DefaultDcStore implements DcStore {
   private readonly enrollments: Enrollment
   private readonly backend: BlockBackend
   private readonly auditLock?: PgAdvisoryLock
+  private readonly repairs: PendingRepairs
   private server?: ReplicationServer
   private reads?: ReadServer
   /** The data-directory lock, taken before any block store is opened. */
@@ -60,6 +63,7 @@ export class DefaultDcStore implements DcStore {
     // the local directory's pack stores are opened by one process: the data-directory lock first
     this.backend = createBackend(init.blocks ?? { kind: 'local' }, init.path, async () => { await this.exclusive() })
     this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
+    this.repairs = new PendingRepairs(join(init.path, STORE_FILES.repairs))
     this.discovery = new Discovery({
       index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user,
       ...(init.log === undefined ? {} : { log: init.log }),
@@ -102,7 +106,17 @@ export class DefaultDcStore implements DcStore {
     }
     await this.enrollments.load()
     if (this.init.libp2p !== undefined && this.init.discoveryPrivateKey !== undefined) {
+      // written by this process only from here on (it holds the data-directory lock, which a repair needs)
+      // (a damaged list does not stop the store: the snapshots it named still lack their blocks, which check reports; a repair recomputes it)
+      if (!this.backend.multiWriter) {
+        await this.repairs.load().catch((err: unknown) => {
+          if (!(err instanceof RepairStateError)) throw err
+          this.init.log?.warn({ err }, 'ignoring the list of snapshots waiting for blocks: %s', err.message)
+          this.repairs.reset()
+        })
+      }
       this.server = new ReplicationServer({
+        repairs: this.repairs, ...(this.init.onEvent === undefined ? {} : { onEvent: this.init.onEvent }),
         libp2p: this.init.libp2p, enrollment: this.enrollments, index: this.index, blocksFor: async user => await this.blocksFor(user),
         discoveryPrivateKey: this.init.discoveryPrivateKey, maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS,
         timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS, commitBytes: this.init.commitBytes ?? DEFAULT_COMMIT_BYTES,
@@ -110,6 +124,7 @@ export class DefaultDcStore implements DcStore {
       })
       await this.server.start()
       this.reads = new ReadServer({
+        ...(this.init.onEvent === undefined ? {} : { onEvent: this.init.onEvent }),
         libp2p: this.init.libp2p, enrollment: this.enrollments, index: this.index, blocksFor: async user => await this.blocksFor(user),
         maxInboundStreams: this.init.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS, timeoutMs: this.init.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         ...(this.init.log === undefined ? {} : { log: this.init.log })
@@ -159,7 +174,18 @@ export class DefaultDcStore implements DcStore {
     if (this.backend.kind !== 'local') return await runBackendCheck(this.index, this.backend, options)
     // the files are read, never written; the lock keeps a serving process from changing them under the check
     await this.exclusive()
-    return await runCheck(this.index, this.init.path, options)
+    return await runCheck(this.index, this.init.path, options, { pending: (await this.repairs.load()).list() })
+  }
+
+  async repair (options: CheckOptions = {}): Promise<RepairReport> {
+    if (this.backend.kind !== 'local') {
+      throw new RepairUnsupportedError(`check --repair repairs the local block directory; the ${this.backend.kind} backend is served by several processes at once and its damaged blocks are reported, not dropped`)
+    }
+    await this.exclusive()
+    // a damaged list is recomputed whole by the repair
+    const pending = await this.repairs.load().catch((err: unknown) => { if (err instanceof RepairStateError) return this.repairs.reset(); throw err })
+    // every block read and verified first unless the caller narrows it: nothing unverified is kept as present
+    return await runRepair(this.index, this.init.path, this.backend, pending, { readData: true, ...options })
   }
 
   async verifyAudit (options: { anchor?: AuditHead } = {}): Promise<AuditReport> {

@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid'
-import type { ImageManifest, VersionRef } from '@cachecloud/core'
+import type { VersionRef } from '@cachecloud/core'
+import type { ImageManifest } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { FsCatalog } from './fs-catalog.js'
 

@@ -9,7 +9,8 @@
  * what is listed in `drop` and pulls the `affected` versions again).
  */
 import type { CID } from 'multiformats/cid'
-import { formatVersionRef, type ImageManifest, type ProgressEvent } from '@cachecloud/core'
+import { formatVersionRef, type ProgressEvent } from '@cachecloud/core'
+import { type ImageManifest } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { decodeManifestFor, verifyManifest, type TrustStore } from '@cachecloud/manifest'
 import type { Catalog, CatalogEntry } from './catalog.js'

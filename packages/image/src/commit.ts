@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid'
-import { blockLength, formatVersionRef, assertValidLabel, type AbortOptions, type ImageManifest, type ProgressOptions } from '@cachecloud/core'
+import { formatVersionRef, assertValidLabel, type AbortOptions, type ProgressOptions } from '@cachecloud/core'
+import { blockLength, type ImageManifest } from '@cachecloud/manifest'
 import { signManifest, type PublisherKey } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { isZero, pipelineDepth } from './blocks.js'

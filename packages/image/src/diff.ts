@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid'
-import { blockLength, type AbortOptions, type ImageManifest } from '@cachecloud/core'
+import { type AbortOptions } from '@cachecloud/core'
+import { blockLength, type ImageManifest } from '@cachecloud/manifest'
 import { DEFAULT_HAS_CONCURRENCY } from './constants.js'
 
 /** A block to fetch: its CID and length in bytes. */

@@ -1,5 +1,6 @@
 import type { CID } from 'multiformats/cid'
-import { blockLength, formatVersionRef, IMAGE_MANIFEST_FORMAT, assertValidLabel, type AbortOptions, type ImageManifest, type ProgressOptions } from '@cachecloud/core'
+import { formatVersionRef, assertValidLabel, type AbortOptions, type ProgressOptions } from '@cachecloud/core'
+import { blockLength, IMAGE_MANIFEST_FORMAT, type ImageManifest } from '@cachecloud/manifest'
 import { MAX_MANIFEST_BYTES, signManifest, type PublisherKey } from '@cachecloud/manifest'
 import { MAX_BLOCK_BYTES, type Blockstore } from '@cachecloud/blockstore'
 import { assertValidBlockSize, isZero, pipelineDepth } from './blocks.js'

@@ -1,6 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { CID } from 'multiformats/cid'
-import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, IMAGE_MANIFEST_FORMAT, RAW_CODEC, type ImageManifest, type UnsignedImageManifest } from '@cachecloud/core'
+import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, RAW_CODEC } from '@cachecloud/core'
+import { IMAGE_MANIFEST_FORMAT, type ImageManifest, type UnsignedImageManifest } from './types.js'
 import { MAX_MANIFEST_BYTES } from './constants.js'
 import { InvalidManifestError } from './errors.js'
 

@@ -1,5 +1,5 @@
 import { sign, verify } from 'node:crypto'
-import type { ImageManifest, UnsignedImageManifest } from '@cachecloud/core'
+import type { ImageManifest, UnsignedImageManifest } from './types.js'
 import { signingBytes } from './codec.js'
 import { InvalidSignatureError, UntrustedPublisherError } from './errors.js'
 import { formatPublicKey, parsePublicKey, publicKeyObject, type PublisherKey } from './keys.js'

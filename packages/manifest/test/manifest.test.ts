@@ -3,7 +3,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
-import { cidOf, IMAGE_MANIFEST_FORMAT, type UnsignedImageManifest } from '@cachecloud/core'
+import { cidOf } from '@cachecloud/core'
+import { IMAGE_MANIFEST_FORMAT, type UnsignedImageManifest } from '../src/types.js'
 import {
   createTrustStore, decodeManifest, decodeManifestFor, encodeManifest, formatPublicKey, generatePublisherKey,
   InvalidManifestError, InvalidPublicKeyError, InvalidPublisherKeyFileError, InvalidSignatureError, loadPublisherKey,

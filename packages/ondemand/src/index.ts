@@ -17,7 +17,8 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import type { CID, ImageManifest } from '@cachecloud/core'
+import type { CID } from '@cachecloud/core'
+import type { ImageManifest } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { BlockDevice } from '@cachecloud/nbd'
 import { SwarmImageDevice } from './device.js'
@@ -56,3 +57,4 @@ export function createImageDevice (init: ImageDeviceInit): ImageDevice {
 export * from './constants.js'
 export * from './errors.js'
 export type { ImageDeviceStats } from './stats.js'
+export { OnDemandScheduler } from './scheduler.js'

@@ -13,6 +13,8 @@ export const DIR_FORMAT_V3 = 'cachecloud/personal-dir/3'
 export const ENTRY_KIND = { file: 0, dir: 1, symlink: 2 } as const
 /** Replication protocol: node offers a snapshot, store wants what it lacks. */
 export const PERSONAL_PROTOCOL = '/cachecloud/personal/1.1.0'
+/** 1.1.0, and a store repairing lost blocks may also want blocks of the node's earlier snapshots of the user (a block it no longer has: answered empty). */
+export const PERSONAL_REPAIR_PROTOCOL = '/cachecloud/personal/1.2.0'
 /** Read protocol: an enrolled node asks the store for a user's latest snapshots and their blocks. */
 export const PERSONAL_READ_PROTOCOL = '/cachecloud/personal-read/1.0.0'
 

@@ -1,6 +1,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from '@cachecloud/core'
-import { encodeFrame } from '@cachecloud/transfer'
+import { encodeFrame } from '@cachecloud/frame'
 import { CID as CIDClass } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_WANTS } from './constants.js'

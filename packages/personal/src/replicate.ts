@@ -1,11 +1,11 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { DAG_CBOR_CODEC, type CID, type ProgressOptions } from '@cachecloud/core'
-import { BLOCKS_FRAME_BYTES, MAX_FRAME_BYTES, PERSONAL_PROTOCOL } from './constants.js'
+import { DAG_CBOR_CODEC, isIntegrityFailure, isNotFound, type CID, type ProgressOptions } from '@cachecloud/core'
+import { BLOCKS_FRAME_BYTES, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, PERSONAL_REPAIR_PROTOCOL } from './constants.js'
 import { ProtocolError, ReplicationRefusedError } from './errors.js'
 import { deltaBody, encodeDirDelta, type DirDelta } from './delta.js'
-import { dirLinks } from './tree.js'
+import { decodeRecord, dirLinks } from './tree.js'
 import * as dagCbor from '@ipld/dag-cbor'
 import { decodeMessage, encodeMessage, FrameReader } from './wire.js'
 
@@ -52,15 +52,51 @@ export async function reachable (blockstore: Pick<Blockstore, 'get'>, root: CID,
 }
 
 /**
+ * The blocks of the node's earlier snapshots of the user (the offered
+ * record's parent chain), walked back only as far as a store's want needs:
+ * what a store repairing lost blocks may ask for (protocol 1.2.0). A part
+ * this node cannot read any more is skipped (its blocks are answered empty).
+ */
+class Ancestors {
+  private next: CID | null
+  constructor (private readonly blockstore: Pick<Blockstore, 'get'>, private readonly user: string, parent: CID | null, private readonly known: Set<string>) { this.next = parent }
+
+  async has (cid: CID): Promise<boolean> {
+    const key = cid.toString()
+    while (!this.known.has(key) && this.next !== null) {
+      const at = this.next
+      this.next = null
+      this.known.add(at.toString())
+      try {
+        const record = decodeRecord(await this.blockstore.get(at))
+        if (record.user !== this.user) break
+        this.next = record.parent
+        await reachable(this.blockstore, record.root, this.known)
+      } catch (err) {
+        if (!isNotFound(err) && !isIntegrityFailure(err)) throw err
+      }
+    }
+    return this.known.has(key)
+  }
+}
+
+const NOT_HELD = new Uint8Array(0)
+
+/**
  * Offers one snapshot to the store and sends the blocks it wants until it
  * answers committed (or already present). Serves only blocks of this
- * snapshot: a store cannot fish for other blocks of the node.
+ * snapshot (over 1.2.0 also of this node's earlier snapshots of the same
+ * user, which the store had before): a store cannot fish for other blocks
+ * of the node.
  */
 export async function replicateSnapshot (init: ReplicateInit): Promise<ReplicateResult> {
   const allowed = await reachable(init.blockstore, init.record.root)
   const signal = init.signal === undefined ? AbortSignal.timeout(init.timeoutMs) : AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs)])
   const connection = await init.libp2p.dial(init.store, { signal })
-  const stream = await connection.newStream(PERSONAL_PROTOCOL, { signal })
+  // 1.2.0 first: a store that repaired lost blocks may then want those of earlier snapshots too (an older store speaks 1.1.0)
+  const stream = await connection.newStream([PERSONAL_REPAIR_PROTOCOL, PERSONAL_PROTOCOL], { signal })
+  const offered = stream.protocol === PERSONAL_REPAIR_PROTOCOL ? decodeRecord(init.record.bytes) : undefined
+  const ancestors = offered === undefined ? undefined : new Ancestors(init.blockstore, offered.user, offered.parent, new Set(allowed))
   const reader = new FrameReader(stream, MAX_FRAME_BYTES)
   const onAbort = (): void => { stream.abort(signal.reason as Error) }
   signal.addEventListener('abort', onAbort)
@@ -85,9 +121,15 @@ export async function replicateSnapshot (init: ReplicateInit): Promise<Replicate
       let batchBytes = 0
       const whole = new Set((msg.whole ?? []).map(c => c.toString()))
       for (const [i, cid] of msg.cids.entries()) {
-        if (!allowed.has(cid.toString())) throw new ProtocolError(`store wants ${cid.toString()}, which is not in the snapshot`)
-        const bytes = await init.blockstore.get(cid)
-        const base = whole.has(cid.toString()) ? undefined : init.deltaBases?.get(cid.toString())
+        let bytes: Uint8Array
+        if (allowed.has(cid.toString())) {
+          bytes = await init.blockstore.get(cid)
+        } else {
+          if (ancestors === undefined) throw new ProtocolError(`store wants ${cid.toString()}, which is not in the snapshot`)
+          // a block of an earlier snapshot for a store's repair; one this node does not have (any more) is answered empty
+          bytes = await ancestors.has(cid) ? await init.blockstore.get(cid).catch((err: unknown) => { if (isNotFound(err) || isIntegrityFailure(err)) return NOT_HELD; throw err }) : NOT_HELD
+        }
+        const base = whole.has(cid.toString()) || bytes === NOT_HELD ? undefined : init.deltaBases?.get(cid.toString())
         const delta = base === undefined ? undefined : encodeDirDelta(base, await init.blockstore.get(base), bytes)
         const size = delta === undefined ? bytes.byteLength : dagCbor.encode(deltaBody(delta)).byteLength
         batch.push(delta ?? bytes); batchBytes += size

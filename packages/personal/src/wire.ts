@@ -1,6 +1,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import type { CID } from '@cachecloud/core'
-import { encodeFrame } from '@cachecloud/transfer'
+import { encodeFrame } from '@cachecloud/frame'
 import { CID as CIDClass } from 'multiformats/cid'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_WANTS } from './constants.js'
@@ -11,7 +11,7 @@ import { ProtocolError } from './errors.js'
 // each is one frame, an unsigned LEB128 length then a dag-cbor map whose `t`
 // names the message.
 
-export { FrameReader } from '@cachecloud/transfer'
+export { FrameReader } from '@cachecloud/frame'
 
 /** Why a store refuses an offer. */
 export type RefusalReason = 'node-not-enrolled' | 'user-not-enrolled' | 'node-mismatch' | 'invalid'

@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from 'uint8arraylist'
-import { encodeFrame, encodeVarint, readVarint } from '@cachecloud/transfer'
+import { encodeFrame, encodeVarint, readVarint } from '@cachecloud/frame'
 import { MAX_HAVE_BLOCKS, MAX_SITE_BYTES } from './constants.js'
 import { InvalidSwarmMessageError } from './errors.js'
 

@@ -1,4 +1,5 @@
-import type { CID, ImageManifest } from '@cachecloud/core'
+import type { CID } from '@cachecloud/core'
+import type { ImageManifest } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog } from '@cachecloud/image'
 import { Bitmap } from './bitmap.js'

@@ -1,6 +1,7 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, type CID, type VersionRef } from '@cachecloud/core'
+import { type ImageManifest } from '@cachecloud/manifest'
 import type { Catalog } from '@cachecloud/image'
 import type { TrustStore } from '@cachecloud/manifest'
 import { requestCatalog, resolveOfferedManifest, withTimeout, type RemoteVersion } from '@cachecloud/transfer'

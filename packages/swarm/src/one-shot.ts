@@ -7,7 +7,8 @@
 import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Logger } from 'pino'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { FrameReader, PeerMisbehavedError } from '@cachecloud/transfer'
+import { PeerMisbehavedError } from '@cachecloud/transfer'
+import { FrameReader } from '@cachecloud/frame'
 
 export interface OneShotHandler {
   protocol: string

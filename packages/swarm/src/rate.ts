@@ -26,11 +26,13 @@ export function parseRate (rate: number | string): number {
 /** Token bucket for bytes crossing the WAN; the rate follows the schedule. */
 export class RateBudget {
   private tokens: number
-  private last = performance.now()
+  private last: number
   private readonly schedule: Array<{ from: number, to: number, rate: number }>
   private readonly baseRate: number
 
-  constructor (config: WanRateConfig = {}, private readonly now: () => Date = () => new Date()) {
+  /** `now` is the wall clock (the schedule's hours), `monotonic` milliseconds (the bucket's refill); tests pass clocks they move by hand. */
+  constructor (config: WanRateConfig = {}, private readonly now: () => Date = () => new Date(), private readonly monotonic: () => number = () => performance.now()) {
+    this.last = monotonic()
     this.baseRate = parseRate(config.maxRate ?? 0)
     this.schedule = (config.schedule ?? []).map(s => {
       if (!(s.from >= 0 && s.from <= 24 && s.to >= 0 && s.to <= 24)) throw new InvalidRateError(`schedule hours must be 0-24, got ${s.from}-${s.to}`)
@@ -51,7 +53,7 @@ export class RateBudget {
   private get burst (): number { return this.rate * WAN_BURST_SECONDS }
 
   private refill (): void {
-    const t = performance.now()
+    const t = this.monotonic()
     const rate = this.rate
     this.tokens = Math.min(Math.max(this.burst, 1), this.tokens + (t - this.last) / 1000 * rate)
     this.last = t

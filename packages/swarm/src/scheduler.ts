@@ -31,6 +31,8 @@ export interface SwarmSchedulerInit {
   claims?: Bitmap
   /** A peer was deprioritized (lied or failed). */
   onPenalty?: (peer: string, why: string) => void
+  /** Monotonic milliseconds; default performance.now (tests move a clock by hand instead of sleeping). */
+  now?: () => number
 }
 
 interface WantState {
@@ -76,11 +78,14 @@ export class SwarmScheduler implements PullScheduler {
   private waiters: Array<() => void> = []
   private timer: ReturnType<typeof setTimeout> | undefined
   remaining: number
-  private lastProgress = performance.now()
-  private readonly createdAt = performance.now()
-  private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty' | 'claims'>> & Pick<SwarmSchedulerInit, 'onPenalty' | 'claims'>
+  private readonly now: () => number
+  private lastProgress: number
+  private readonly createdAt: number
+  private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty' | 'claims' | 'now'>> & Pick<SwarmSchedulerInit, 'onPenalty' | 'claims'>
 
   constructor (init: SwarmSchedulerInit) {
+    this.now = init.now ?? (() => performance.now())
+    this.lastProgress = this.createdAt = this.now()
     this.o = {
       pipelineSeconds: DEFAULT_PIPELINE_SECONDS, initialWindowBytes: DEFAULT_INITIAL_WINDOW_BYTES, maxWindowBytes: DEFAULT_MAX_WINDOW_BYTES,
       endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, wanStartDelayMs: DEFAULT_WAN_START_DELAY_MS, lanWaitMs: DEFAULT_LAN_WAIT_MS, ...init
@@ -96,12 +101,12 @@ export class SwarmScheduler implements PullScheduler {
 
   /**
    * Records what `peer` holds and claims (its have answer to a request sent at `sentAt`,
-   * performance.now() time) and whether it is in this node's site.
+   * the scheduler's clock) and whether it is in this node's site.
    */
-  updatePeer (peer: string, lan: boolean, answer: HaveAnswer, sentAt = performance.now()): void {
+  updatePeer (peer: string, lan: boolean, answer: HaveAnswer, sentAt = this.now()): void {
     let p = this.peers.get(peer)
     if (p === undefined) {
-      p = { lan, state: 'none', holds: new Uint8Array(this.wants.length), claims: new Uint8Array(this.wants.length), inFlight: 0, rate: 0, windowStart: performance.now(), windowBytes: 0, penaltyUntil: 0, penalties: 0, lies: 0 }
+      p = { lan, state: 'none', holds: new Uint8Array(this.wants.length), claims: new Uint8Array(this.wants.length), inFlight: 0, rate: 0, windowStart: this.now(), windowBytes: 0, penaltyUntil: 0, penalties: 0, lies: 0 }
       this.peers.set(peer, p)
     }
     p.lan = lan
@@ -120,13 +125,13 @@ export class SwarmScheduler implements PullScheduler {
     if (lan) {
       let held = 0
       for (let i = 0; i < this.wants.length; i++) held += p.holds[i]
-      this.site.answered(peer, sentAt, answer.state === 'partial', held, performance.now())
+      this.site.answered(peer, sentAt, answer.state === 'partial', held, this.now())
     } else this.site.reached(sentAt, peer)
     this.notify()
   }
 
   /** `peer` asked this node's holdings of the version (it is pulling too, and now counts this node). */
-  polledBy (peer: string, at = performance.now()): void {
+  polledBy (peer: string, at = this.now()): void {
     this.site.polledBy(peer, at)
     this.notify()
   }
@@ -158,7 +163,7 @@ export class SwarmScheduler implements PullScheduler {
     if (w === undefined) return false
     w.done = true
     this.remaining--
-    this.lastProgress = performance.now()
+    this.lastProgress = this.now()
     this.notify()
     return true
   }
@@ -181,7 +186,7 @@ export class SwarmScheduler implements PullScheduler {
   knownPeers (): string[] { return [...this.peers.keys()] }
 
   /** Why the pull may not fetch from other sites now, or undefined. */
-  wanBlocker (now = performance.now()): string | undefined {
+  wanBlocker (now = this.now()): string | undefined {
     if (now - this.createdAt < this.o.wanStartDelayMs) return 'start delay'
     if (this.site.size === 0 && now - this.createdAt < this.o.lanWaitMs) return 'no same-site peer known yet'
     return this.site.blocker(now)
@@ -191,12 +196,12 @@ export class SwarmScheduler implements PullScheduler {
   penalize (peer: string, why: string): void {
     const p = this.peers.get(peer)
     if (p === undefined) return
-    p.penaltyUntil = performance.now() + this.o.penaltyMs * 2 ** p.penalties++
+    p.penaltyUntil = this.now() + this.o.penaltyMs * 2 ** p.penalties++
     this.o.onPenalty?.(peer, why)
     this.notify()
   }
 
-  isPenalized (peer: string): boolean { return (this.peers.get(peer)?.penaltyUntil ?? 0) > performance.now() }
+  isPenalized (peer: string): boolean { return (this.peers.get(peer)?.penaltyUntil ?? 0) > this.now() }
 
   /** Bytes per second measured from `peer`. */
   rateOf (peer: string): number { return this.peers.get(peer)?.rate ?? 0 }
@@ -210,7 +215,7 @@ export class SwarmScheduler implements PullScheduler {
   }
 
   /** Identify says `peer` is in this node's site: until it answers a have request, what it holds is unknown. */
-  expectSitePeer (peer: string): void { this.site.expect(peer, performance.now()) }
+  expectSitePeer (peer: string): void { this.site.expect(peer, this.now()) }
 
   /** Rendezvous hashing: a member joining or leaving moves only its own share, never another member's. */
   private owner (w: WantState, group: string[]): string {
@@ -236,7 +241,7 @@ export class SwarmScheduler implements PullScheduler {
 
   /** A same-site peer holds block i, or has requested it from another site. */
   private siteHasOrClaims (i: number): boolean {
-    const now = performance.now()
+    const now = this.now()
     for (const [id, p] of this.peers) {
       if (!p.lan) continue
       if (p.claims[i] === 1) return true
@@ -253,7 +258,7 @@ export class SwarmScheduler implements PullScheduler {
 
   take (peer: string, maxBytes: number, maxCount: number): BlockWant[] {
     const p = this.peers.get(peer)
-    const now = performance.now()
+    const now = this.now()
     if (p === undefined || p.penaltyUntil > now || this.holds > 0) return []
     const budget = Math.min(maxBytes, this.window(p) - p.inFlight)
     if (budget <= 0) return []
@@ -308,7 +313,7 @@ export class SwarmScheduler implements PullScheduler {
     const w = this.settle(peer, want)
     const p = this.peers.get(peer)
     if (p !== undefined) {
-      const now = performance.now()
+      const now = this.now()
       p.windowBytes += want.length
       if (now - p.windowStart >= 250) {
         const rate = p.windowBytes / ((now - p.windowStart) / 1000)
@@ -320,7 +325,7 @@ export class SwarmScheduler implements PullScheduler {
     if (w !== undefined && !w.done) {
       w.done = true
       this.remaining--
-      this.lastProgress = performance.now()
+      this.lastProgress = this.now()
     }
     this.notify()
   }

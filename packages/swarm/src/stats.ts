@@ -1,4 +1,4 @@
-import type { ProgressEvent } from '@cachecloud/core'
+import { createRateWindow, type ProgressEvent, type RateWindow } from '@cachecloud/core'
 import { RATE_WINDOW_MS } from './constants.js'
 
 /** Per peer: site, whether it is in this node's site, block bytes received from it, and the bytes that crossed the link for them (compressed). */
@@ -39,13 +39,16 @@ export class PullStats {
   private lanWireBytes = 0
   private wanWireBytes = 0
   private readonly peers = new Map<string, PeerBytes>()
-  private readonly recent: Array<{ at: number, bytes: number }> = []
+  private readonly window: RateWindow
   state: SwarmPullStatus['state'] = 'resolving'
   cid = ''
   error: string | undefined
   private readonly startedAt = new Date().toISOString()
 
-  constructor (readonly ref: string) {}
+  /** `now`: the rate window's clock in ms (tests move one by hand). */
+  constructor (readonly ref: string, now?: () => number) {
+    this.window = createRateWindow({ windowMs: RATE_WINDOW_MS, ...(now === undefined ? {} : { now }) })
+  }
 
   /**
    * A pull of the same version resumed in this run (after a pause or a failure) continues its
@@ -66,6 +69,7 @@ export class PullStats {
     this.blocksTotal = this.blocksDone + blocks
     this.bytesTotal = this.bytesDone + bytes
     this.state = 'pulling'
+    this.window.record(this.bytesDone, this.bytesTotal)
   }
 
   peerSite (peer: string, site: string, lan: boolean): void {
@@ -82,9 +86,7 @@ export class PullStats {
     const p = this.peers.get(peer) ?? { peer, site: '', lan, bytes: 0, wireBytes: 0 }
     p.bytes += bytes
     this.peers.set(peer, p)
-    const now = Date.now()
-    this.recent.push({ at: now, bytes })
-    while (this.recent.length > 0 && now - this.recent[0].at > RATE_WINDOW_MS) this.recent.shift()
+    this.window.record(this.bytesDone, this.bytesTotal)
   }
 
   /** Bytes read from a peer's block stream (compressed blocks and framing). */
@@ -100,12 +102,7 @@ export class PullStats {
   storedElsewhere (bytes: number): void {
     this.blocksDone++
     this.bytesDone += bytes
-  }
-
-  get rate (): number {
-    if (this.recent.length < 2) return 0
-    const span = Math.max(1, Date.now() - this.recent[0].at)
-    return this.recent.reduce((n, r) => n + r.bytes, 0) / (span / 1000)
+    this.window.record(this.bytesDone, this.bytesTotal)
   }
 
   progress (peer: string): ProgressEvent<'swarm:block'> {
@@ -119,7 +116,10 @@ export class PullStats {
   }
 
   snapshot (): SwarmPullStatus {
-    const rate = this.rate
+    // a complete pull has its average rate and ETA 0; a stopped one neither
+    if (this.state === 'complete') this.window.finish()
+    const stopped = this.state === 'paused' || this.state === 'failed'
+    const reading = stopped ? { rate: 0, etaSeconds: null } : this.window.read()
     return {
       ref: this.ref,
       cid: this.cid,
@@ -133,8 +133,8 @@ export class PullStats {
       lanWireBytes: this.lanWireBytes,
       wanWireBytes: this.wanWireBytes,
       peers: [...this.peers.values()].filter(p => p.bytes > 0),
-      rate,
-      etaSeconds: rate > 0 ? Math.ceil((this.bytesTotal - this.bytesDone) / rate) : null,
+      rate: reading.rate ?? 0,
+      etaSeconds: reading.etaSeconds === null ? null : Math.ceil(reading.etaSeconds),
       startedAt: this.startedAt,
       ...(this.error !== undefined ? { error: this.error } : {})
     }

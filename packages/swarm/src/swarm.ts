@@ -1,5 +1,6 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, type CID, type VersionRef } from '@cachecloud/core'
+import { type ImageManifest } from '@cachecloud/manifest'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, newestOffered, topicImage } from './announce.js'

@@ -2,7 +2,8 @@ import './helpers.js'
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, describe, it } from 'node:test'
-import { BLOCKS_PROTOCOL, decodeWant, encodeBlockResponse, FrameReader, MAX_REQUEST_BYTES } from '@cachecloud/transfer'
+import { BLOCKS_PROTOCOL, decodeWant, encodeBlockResponse, MAX_REQUEST_BYTES } from '@cachecloud/transfer'
+import { FrameReader } from '@cachecloud/frame'
 import { addVersion, BLOCK, connectAll, holdsAll, makeManifest, randomImage, startSwarmNode, type SwarmNode } from './helpers.js'
 
 /** Makes `node` answer every wanted block with random bytes of the right length. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { cidOf } from '@cachecloud/core'
+import { manualClock } from '@cachecloud/test-utils'
 import { InvalidRateError, parseRate } from '../src/index.js'
 import { RateBudget } from '../src/rate.js'
 import { SwarmScheduler, type SwarmWant } from '../src/scheduler.js'
@@ -50,11 +51,12 @@ describe('swarm scheduler', () => {
     assert.equal(s.take('dc', 1 << 20, 1024).length, 0)
   })
 
-  it('a member that stops asking (killed) keeps its share for stallMs, then loses it, and gets it back when it asks again', async () => {
+  it('a member that stops asking (killed) keeps its share for stallMs, then loses it, and gets it back when it asks again', () => {
     const w = wants(64)
-    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, stallMs: 300 })
+    const clock = manualClock()
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, stallMs: 300, now: clock.now })
     s.updatePeer('dc', false, { state: 'complete', site: 'dc' })
-    const t0 = performance.now()
+    const t0 = clock.now()
     s.polledBy('sibling', t0)
     s.updatePeer('sibling', true, partial(64, [], []), t0 + FENCE_MARGIN_MS)
     const share = s.take('dc', 1 << 20, 1024)
@@ -62,7 +64,7 @@ describe('swarm scheduler', () => {
     assert.ok(mine > 0 && mine < 64)
     for (const want of w) s.release('dc', [want])
     // killed: have requests fail while the dc still answers, then the sibling is forgotten
-    const t1 = performance.now()
+    const t1 = clock.now()
     s.haveFailed('sibling', t1)
     assert.match(s.wanBlocker() ?? '', /reachable/)
     s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t1 + 1)
@@ -71,11 +73,13 @@ describe('swarm scheduler', () => {
     assert.equal(s.wanBlocker(), undefined, 'gone for good')
     // within stallMs it keeps its share
     assert.equal(s.take('dc', 1 << 20, 1024).length, mine)
-    await new Promise(resolve => setTimeout(resolve, 350))
+    clock.advance(299)
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 0, 'still its share 1 ms before stallMs')
+    clock.advance(51)
     assert.equal(s.take('dc', 1 << 20, 1024).length, 64 - mine, 'then this node takes the rest')
     for (const want of w) s.release('dc', [want])
     // back (restarted): it asks again and answers; its claims are respected
-    const t2 = performance.now()
+    const t2 = clock.now()
     s.polledBy('sibling', t2)
     s.updatePeer('sibling', true, partial(64, [], [1, 2]), t2)
     const again = s.take('dc', 1 << 20, 1024)
@@ -123,12 +127,30 @@ describe('WAN rate budget', () => {
     assert.throws(() => parseRate('fast'), InvalidRateError)
   })
 
-  it('holds a sender to the rate, and follows the schedule by hour', async () => {
-    const budget = new RateBudget({ maxRate: 1_000_000 })
-    const t0 = performance.now()
-    for (let i = 0; i < 20; i++) await budget.take(25_000) // 500 kB at 1 MB/s, 250 kB burst
-    const seconds = (performance.now() - t0) / 1000
-    assert.ok(seconds > 0.2 && seconds < 0.6, `took ${seconds} s`)
+  it('holds a sender to the rate, and follows the schedule by hour', () => {
+    const clock = manualClock()
+    const budget = new RateBudget({ maxRate: 1_000_000 }, clock.date, clock.now)
+    // 250 kB of burst at 1 MB/s: ten 25 kB sends pass at once, the eleventh waits
+    for (let i = 0; i < 10; i++) assert.ok(budget.tryTake(25_000), `send ${i} within the burst`)
+    assert.equal(budget.tryTake(25_000), false)
+    assert.equal(budget.waitMs(), 1)
+    clock.advance(1)
+    assert.ok(budget.tryTake(25_000), 'any credit lets one send through, as a debt')
+    assert.equal(budget.tryTake(25_000), false)
+    assert.equal(budget.waitMs(), 25, 'the 24 kB of debt take 24 ms at 1 MB/s, plus one')
+    clock.advance(24)
+    assert.equal(budget.tryTake(25_000), false, 'debt repaid to the byte is not yet credit')
+    clock.advance(1)
+    assert.ok(budget.tryTake(25_000))
+    // 500 kB after the burst take 0.5 s of the clock
+    let sent = 0
+    const start = clock.now()
+    while (sent < 500_000) {
+      if (budget.tryTake(25_000)) sent += 25_000
+      else clock.advance(budget.waitMs())
+    }
+    const seconds = (clock.now() - start) / 1000
+    assert.ok(seconds > 0.45 && seconds < 0.55, `took ${seconds} s of the clock`)
     const office = new RateBudget({ maxRate: '100mbit', schedule: [{ from: 8, to: 18, maxRate: '2mbit' }] }, () => new Date(2026, 0, 1, 10))
     assert.equal(office.rate, 250_000)
     const night = new RateBudget({ maxRate: '100mbit', schedule: [{ from: 8, to: 18, maxRate: '2mbit' }] }, () => new Date(2026, 0, 1, 22))

@@ -73,3 +73,19 @@ export class TempDirs {
     await Promise.all(dirs.map(async dir => { await rm(dir, { recursive: true, force: true }) }))
   }
 }
+
+/** A clock a test moves by hand: `now` in milliseconds (as performance.now()), `date` the wall clock it implies. */
+export interface ManualClock {
+  now: () => number
+  date: () => Date
+  advance: (ms: number) => void
+}
+
+export function manualClock (startMs = 1_000, wallStart = new Date(2026, 0, 1, 12)): ManualClock {
+  let t = startMs
+  return {
+    now: () => t,
+    date: () => new Date(wallStart.getTime() + t - startMs),
+    advance: (ms) => { t += ms }
+  }
+}

@@ -1,12 +1,13 @@
 import type { Libp2p } from '@libp2p/interface'
 import { BlockCorruptError, type Blockstore } from '@cachecloud/blockstore'
 import { CODEC_RAW, CODEC_ZSTD } from '@cachecloud/codec'
-import { BLOCKS_PROTOCOL, DEFAULT_BLOCK_PROTOCOLS, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_VARINT_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
-import { FrameTooLargeError, InvalidMessageError, PeerMisbehavedError, SessionInterruptedError, StreamTruncatedError } from './errors.js'
+import { BLOCKS_PROTOCOL, DEFAULT_BLOCK_PROTOCOLS, MAX_CID_BYTES, MAX_FRAME_BYTES, MAX_OUTSTANDING_WANTS, MAX_WANTS_PER_REQUEST } from './constants.js'
+import { InvalidMessageError, PeerMisbehavedError, SessionInterruptedError } from './errors.js'
 import type { PeerTarget } from './client.js'
 import { openStream } from './dial.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
-import { decodeBlockResponse, encodeWant, FrameReader, type BlockResponse } from './wire.js'
+import { decodeBlockResponse, encodeWant, type BlockResponse } from './wire.js'
+import { FrameReader, FrameTooLargeError, InvalidVarintError, MAX_VARINT_BYTES, StreamTruncatedError } from '@cachecloud/frame'
 
 export interface BlockSessionInit {
   libp2p: Libp2p
@@ -121,7 +122,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     } catch (err) {
       if (failure !== undefined) throw failure
       if (err instanceof StreamTruncatedError) throw new SessionInterruptedError(peer, err.message, { cause: err })
-      if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError) throw misbehaved((err as Error).message, err)
+      if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError || err instanceof InvalidVarintError) throw misbehaved((err as Error).message, err)
       throw err
     } finally {
       clearTimeout(timer)

@@ -1,3 +1,4 @@
+import { MAX_VARINT_BYTES } from '@cachecloud/frame'
 import { MAX_BLOCK_SIZE } from '@cachecloud/image'
 import { MAX_MANIFEST_BYTES } from '@cachecloud/manifest'
 
@@ -18,8 +19,6 @@ export const DEFAULT_BLOCK_PROTOCOLS: readonly string[] = [BLOCKS_PROTOCOL, BLOC
 export const MAX_BLOCK_BYTES = MAX_BLOCK_SIZE
 /** Largest binary CID accepted in any message (a sha2-256 CIDv1 is 36 bytes). */
 export const MAX_CID_BYTES = 128
-/** Longest varint length prefix (enough for 2^53). */
-export const MAX_VARINT_BYTES = 8
 /** Largest block response frame: status, CID, block. */
 export const MAX_FRAME_BYTES = 1 + MAX_VARINT_BYTES + MAX_CID_BYTES + MAX_BLOCK_BYTES
 /** Most CIDs in one WANT request. */

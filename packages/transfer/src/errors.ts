@@ -1,11 +1,5 @@
 import { CacheCloudError } from '@cachecloud/core'
 
-/** A frame's length prefix exceeds the limit of the message; nothing of it was buffered. */
-export class FrameTooLargeError extends CacheCloudError {
-  static override name = 'FrameTooLargeError'
-  constructor (message: string) { super(message, 'ERR_FRAME_TOO_LARGE', 'network') }
-}
-
 /** A block-protocol message from a peer is malformed (bad type, truncated, trailing bytes, bad CID): a protocol failure, not bad usage. */
 export class InvalidMessageError extends CacheCloudError {
   static override name = 'InvalidMessageError'
@@ -20,12 +14,6 @@ export class PeerMisbehavedError extends CacheCloudError {
     super(`peer ${peer} misbehaved: ${message}`, 'ERR_PEER_MISBEHAVED', 'network', options)
     this.peer = peer
   }
-}
-
-/** A stream ended in the middle of a frame: the peer closed it, or the connection went away. */
-export class StreamTruncatedError extends CacheCloudError {
-  static override name = 'StreamTruncatedError'
-  constructor (message: string) { super(message, 'ERR_STREAM_TRUNCATED', 'network') }
 }
 
 /** A block session ended before its blocks arrived, without a protocol violation (stream closed, connection lost): worth another session. */

@@ -16,7 +16,8 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import type { CID, ImageManifest } from '@cachecloud/core'
+import type { CID } from '@cachecloud/core'
+import type { ImageManifest } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog } from '@cachecloud/image'
 import type { TrustStore } from '@cachecloud/manifest'
@@ -86,5 +87,4 @@ export type { PeerTarget } from './client.js'
 // building blocks for other pull strategies (the swarm pull in @cachecloud/swarm)
 export { requestCatalog, requestManifest, withTimeout } from './client.js'
 export { runBlockSession, type BlockSessionInit } from './block-session.js'
-export { encodeVarint, readVarint } from './frame.js'
 export type { PullInit, PullResult } from './pull.js'

@@ -1,6 +1,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { formatVersionRef, type CID, type ImageManifest, type ProgressOptions, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, type CID, type ProgressOptions, type VersionRef } from '@cachecloud/core'
+import { type ImageManifest } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
 import type { TrustStore } from '@cachecloud/manifest'

@@ -10,7 +10,8 @@
  */
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from 'pino'
-import { formatVersionRef, type CID, type ImageManifest, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, type CID, type VersionRef } from '@cachecloud/core'
+import { type ImageManifest } from '@cachecloud/manifest'
 import { InvalidSignatureError, UntrustedPublisherError, verifyManifest, type TrustStore } from '@cachecloud/manifest'
 import { requestManifest, withTimeout, type PeerTarget } from './client.js'
 import { VersionUnavailableError } from './errors.js'

@@ -52,17 +52,18 @@ class WorkQueueScheduler implements PullScheduler {
   take (peer: string, maxBytes: number, maxCount: number): BlockWant[] {
     const out: BlockWant[] = []
     let bytes = 0
-    const full = (): boolean => out.length >= maxCount || (out.length > 0 && bytes >= maxBytes)
+    // the first block always fits; the rest only within maxBytes
+    const fits = (want: BlockWant): boolean => out.length < maxCount && (out.length === 0 || bytes + want.length <= maxBytes)
     if (this.returned.length > 0) {
       const keep: BlockWant[] = []
       for (const want of this.returned) {
-        if (full() || this.refusedBy.get(want)?.has(peer) === true) { keep.push(want); continue }
+        if (!fits(want) || this.refusedBy.get(want)?.has(peer) === true) { keep.push(want); continue }
         out.push(want)
         bytes += want.length
       }
       this.returned = keep
     }
-    while (!full() && this.cursor < this.fresh.length) {
+    while (this.cursor < this.fresh.length && fits(this.fresh[this.cursor])) {
       const want = this.fresh[this.cursor++]
       out.push(want)
       bytes += want.length

@@ -12,10 +12,8 @@ import {
 } from './constants.js'
 import { InvalidMessageError } from './errors.js'
 import { ServableBlocks } from './servable.js'
-import {
-  decodeCatalogRequest, decodeManifestRequest, decodeWant, encodeBlockResponse, encodeCatalogResponse,
-  encodeManifestResponse, FrameReader, type RemoteVersion
-} from './wire.js'
+import { decodeCatalogRequest, decodeManifestRequest, decodeWant, encodeBlockResponse, encodeCatalogResponse, encodeManifestResponse, type RemoteVersion } from './wire.js'
+import { FrameReader } from '@cachecloud/frame'
 
 export interface ServerInit {
   libp2p: Libp2p

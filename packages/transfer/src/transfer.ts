@@ -1,5 +1,6 @@
 import type { Libp2p } from '@libp2p/interface'
-import type { CID, ImageManifest } from '@cachecloud/core'
+import type { CID } from '@cachecloud/core'
+import type { ImageManifest } from '@cachecloud/manifest'
 import type { Transfer, TransferInit } from './index.js'
 import { requestCatalog, requestManifest, withTimeout, type PeerTarget } from './client.js'
 import {

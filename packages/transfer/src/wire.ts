@@ -3,12 +3,10 @@ import { CODEC_RAW, CODEC_ZSTD, type Codec } from '@cachecloud/codec'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_BLOCK_BYTES, MAX_CID_BYTES, MAX_WANTS_PER_REQUEST } from './constants.js'
 import { InvalidMessageError } from './errors.js'
-import { encodeFrame, readVarint, varintLength, writeVarint } from './frame.js'
+import { encodeFrame, readVarint, varintLength, writeVarint } from '@cachecloud/frame'
 
 // Messages of the three protocols, byte by byte in docs/formats/protocols.md.
 // Encoders return whole frames (length prefix included); decoders take a frame body.
-
-export { FrameReader, encodeFrame } from './frame.js'
 
 export const MSG_WANT = 0x01
 export const MSG_LIST = 0x01

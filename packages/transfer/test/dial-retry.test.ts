@@ -2,7 +2,8 @@ import './helpers.js'
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Stream } from '@libp2p/interface'
-import { BLOCKS_PROTOCOL, decodeWant, encodeBlockResponse, FrameReader, MAX_REQUEST_BYTES } from '../src/index.js'
+import { BLOCKS_PROTOCOL, decodeWant, encodeBlockResponse, MAX_REQUEST_BYTES } from '../src/index.js'
+import { FrameReader } from '@cachecloud/frame'
 import { addVersion, countHeld, distinctBytes, randomBlocks, startNode, verifyAll, type TestNode } from './helpers.js'
 
 /** The node's first `cut` blocks streams answer three blocks and half of a fourth, then close: a seed that went away mid-frame. */

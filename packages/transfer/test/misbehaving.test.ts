@@ -6,11 +6,9 @@ import { randomBytes } from 'node:crypto'
 import { pino } from 'pino'
 import { CODEC_ZSTD, encodeBlock } from '@cachecloud/codec'
 import { Uint8ArrayList } from 'uint8arraylist'
-import {
-  BLOCKS_PROTOCOL, decodeWant, encodeBlockResponse, encodeFrame, FrameReader, FrameTooLargeError, MAX_REQUEST_BYTES,
-  PeerMisbehavedError, PullFailedError
-} from '../src/index.js'
-import { encodeVarint } from '../src/frame.js'
+import { BLOCKS_PROTOCOL, decodeWant, encodeBlockResponse, MAX_REQUEST_BYTES, PeerMisbehavedError, PullFailedError } from '../src/index.js'
+import { encodeFrame, FrameReader, FrameTooLargeError } from '@cachecloud/frame'
+import { encodeVarint } from '@cachecloud/frame'
 import { addVersion, countHeld, makeManifest, distinctBytes, randomBlocks, startNode, verifyAll, waitFor, type TestNode } from './helpers.js'
 
 type Mode = 'corrupt' | 'unrequested' | 'oversized' | 'garbage' | 'zstd-bomb' | 'zstd-truncated' | 'zstd-other-block' | 'zstd-garbage'

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { cidOf, type CID } from '@cachecloud/core'
-import { BLOCKS_PROTOCOL, decodeBlockResponse, encodeWant, FrameReader, MAX_FRAME_BYTES } from '../src/index.js'
+import { BLOCKS_PROTOCOL, decodeBlockResponse, encodeWant, MAX_FRAME_BYTES } from '../src/index.js'
+import { FrameReader } from '@cachecloud/frame'
 import { addVersion, startNode, type TestNode } from './helpers.js'
 
 /** Asks `server` for `cid` over a fresh blocks stream, as any peer could. */

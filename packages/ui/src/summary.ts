@@ -1,4 +1,4 @@
-import type { JobInfo, StatusInfo } from '@cachecloud/control'
+import type { PullFailureInfo, PullStatusInfo, StatusInfo } from '@cachecloud/control'
 
 /**
  * The state of a CachePoint at a glance, for the tray icon and the page's
@@ -29,65 +29,25 @@ function plural (n: number, one: string, many: string): string {
   return `${n} ${n === 1 ? one : many}`
 }
 
-/** How far the last pull of a version is: its last pull job (`cachepoint image pull`, sync), or its swarm pull (a subscription). */
-export interface PullProgress extends Pick<JobInfo, 'state' | 'done' | 'total' | 'rate' | 'etaSeconds'> {
-  error?: { message: string }
-  /** Who tries again after a failure, when not sync now. */
-  retry?: string
-}
+/** How far the last pull of a version is: the daemon's one status per ref, whichever way it arrives (a pull job, the swarm). */
+export type PullProgress = PullStatusInfo
 
-/** The last pull of each ref: pull jobs (listed oldest first), then swarm pulls of refs no job is pulling now. */
+/** The pull that counts for each ref (merged by the daemon). */
 export function pullProgress (status: StatusInfo): Map<string, PullProgress> {
-  const last = new Map<string, PullProgress>()
-  for (const job of status.jobs) if (job.kind === 'pull') last.set(job.ref, job)
-  for (const p of status.swarm.pulls) {
-    if (last.get(p.ref)?.state === 'running') continue
-    const state = p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : p.state
-    last.set(p.ref, { state, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, retry: 'the swarm retries on its own', ...(p.error === undefined ? {} : { error: { message: p.error } }) })
-  }
-  return last
+  return new Map(status.pulls.map(p => [p.ref, p]))
 }
 
 /** Every pull running now, by ref. */
-export function runningPulls (status: StatusInfo): Array<PullProgress & { ref: string }> {
-  return [...pullProgress(status)].filter(([, p]) => p.state === 'running').map(([ref, p]) => ({ ref, ...p }))
+export function runningPulls (status: StatusInfo): PullProgress[] {
+  return status.pulls.filter(p => p.state === 'running')
 }
 
 /** A failed pull the page and the tray show until a later success of its ref supersedes it, or the user dismisses it. */
-export interface PullFailure {
-  /** Stable for one failure (`job:ID`, `swarm:REF:STARTED`): what a dismissal remembers. */
-  id: string
-  ref: string
-  message: string
-  /** When it failed (ISO 8601), or when its swarm pull started when no end is known. */
-  at: string
-}
+export type PullFailure = PullFailureInfo
 
-const later = (a: string | undefined, b: string): boolean => a !== undefined && Date.parse(a) >= Date.parse(b)
-
-/**
- * The failed pulls that still matter, newest first: a failure is superseded
- * by a version of its ref now complete, a pull of its ref running now, or a
- * pull of its ref that succeeded after it (a job done, a swarm pull complete);
- * of several failures of one ref only the latest counts.
- */
+/** The failed pulls that still matter, newest first (chosen by the daemon). */
 export function pullFailures (status: StatusInfo): PullFailure[] {
-  const complete = new Set(status.versions.filter(v => v.state === 'complete').map(v => `${v.name}@${v.version}`))
-  const pulls = status.jobs.filter(j => j.kind === 'pull')
-  const failures: PullFailure[] = []
-  for (const job of pulls) {
-    if (job.state === 'failed') failures.push({ id: `job:${job.id}`, ref: job.ref, message: job.error?.message ?? 'failed', at: job.finishedAt ?? job.startedAt })
-  }
-  for (const p of status.swarm.pulls) {
-    if (p.state === 'failed') failures.push({ id: `swarm:${p.ref}:${p.startedAt}`, ref: p.ref, message: `${p.error ?? 'failed'} (retrying)`, at: p.startedAt })
-  }
-  const superseded = (f: PullFailure): boolean =>
-    complete.has(f.ref) ||
-    pulls.some(j => j.ref === f.ref && (j.state === 'running' || (j.state === 'done' && later(j.finishedAt, f.at)))) ||
-    status.swarm.pulls.some(p => p.ref === f.ref && (p.state === 'pulling' || p.state === 'resolving' || (p.state === 'complete' && later(p.startedAt, f.at))))
-  const newest = new Map<string, PullFailure>() // one failure per ref: its latest
-  for (const f of failures) if (!superseded(f) && !later(newest.get(f.ref)?.at, f.at)) newest.set(f.ref, f)
-  return [...newest.values()].sort((a, b) => Date.parse(b.at) - Date.parse(a.at))
+  return status.pullFailures
 }
 
 /** What waits while offline besides image versions: personal snapshots not yet in the data center. */

@@ -24,7 +24,7 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
     })
 
   program.command('serve')
-    .description('run the store: accept snapshots from enrolled CachePoints over /cachecloud/personal/1.1.0, and their reads of the snapshots of their users over /cachecloud/personal-read/1.0.0')
+    .description('run the store: accept snapshots from enrolled CachePoints over /cachecloud/personal/1.2.0 (and 1.1.0), and their reads of the snapshots of their users over /cachecloud/personal-read/1.0.0')
     .option('--listen <multiaddr...>', 'addresses to listen on', ['/ip4/0.0.0.0/tcp/4100'])
     .option('--network-key <file>', 'the organization\'s network key (cachepoint network-key), as its CachePoints use: only members connect')
     .option('--allow-peer <peer-id...>', 'accept connections only from these peers (as the CachePoints\' allowPeers)')
@@ -47,7 +47,7 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
         ...(o.allowPeer !== undefined ? { allowPeers: o.allowPeer } : {}),
         logger: log.child({ component: 'network' })
       })
-      const store = createDcStore({ path: dir, ...indexFor(g), ...blocksFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log })
+      const store = createDcStore({ path: dir, ...indexFor(g), ...blocksFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log, onEvent: e => { metrics.record(e) } })
       // the data directory's lock is taken here: a second serve (or a retention, an export running) fails with "in use"
       try { await store.start() } catch (err) { await store.stop().catch(() => {}); await libp2p.stop(); throw err }
       const metricsUrl = await metrics.start().catch(async (err: unknown) => { await store.stop(); await libp2p.stop(); throw err })

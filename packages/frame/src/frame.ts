@@ -1,6 +1,6 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { MAX_VARINT_BYTES } from './constants.js'
-import { FrameTooLargeError, InvalidMessageError, StreamTruncatedError } from './errors.js'
+import { FrameTooLargeError, InvalidVarintError, StreamTruncatedError } from './errors.js'
 
 // Framing shared by the three protocols (docs/formats/protocols.md#framing):
 // an unsigned LEB128 varint length, then that many bytes of message.
@@ -36,12 +36,12 @@ export function readVarint (get: (i: number) => number, available: number, offse
     const byte = get(offset + i)
     value += (byte & 0x7f) * scale
     if ((byte & 0x80) === 0) {
-      if (i > 0 && byte === 0) throw new InvalidMessageError('non-minimal varint')
+      if (i > 0 && byte === 0) throw new InvalidVarintError('non-minimal varint')
       return { value, next: offset + i + 1 }
     }
     scale *= 128
   }
-  throw new InvalidMessageError(`varint longer than ${MAX_VARINT_BYTES} bytes`)
+  throw new InvalidVarintError(`varint longer than ${MAX_VARINT_BYTES} bytes`)
 }
 
 /** The length prefix of a frame whose body is `bodyLength` bytes. */

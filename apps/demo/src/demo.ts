@@ -11,9 +11,9 @@ import { copyFile, mkdir, rm } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import type { ProgressEvent } from '@cachecloud/core'
 import { makeExt4Image, sha256File, updateImage } from '@cachecloud/fixtures'
-import { count, formatBytes, formatRate, table } from './format.js'
-import { initLoopbackNode, launchCachePoint, type LaunchedCachePoint } from './launcher.js'
-import { createProgressRenderer } from './progress.js'
+import { count, formatBytes, formatRate, table } from 'cachepoint/format'
+import { initLoopbackNode, launchCachePoint, type LaunchedCachePoint } from 'cachepoint/launcher'
+import { createProgressRenderer } from 'cachepoint/progress'
 
 const IMAGE_MIB = Number(process.env.DEMO_IMAGE_MIB ?? 512)
 const workDir = resolve(process.env.DEMO_DIR ?? '.demo')
