@@ -8,6 +8,7 @@ import type { Command, NodeConfig } from './node.js'
 
 const NODE_JS = fileURLToPath(new URL('./node.js', import.meta.url))
 const RELAY_JS = fileURLToPath(new URL('./relay.js', import.meta.url))
+const OBSERVER_JS = fileURLToPath(new URL('./observer.js', import.meta.url))
 const CLI_JS = fileURLToPath(new URL('../../../apps/cachepoint/dist/src/cli.js', import.meta.url))
 
 /** Creates a real CachePoint data directory (cachepoint init) with the swarm fields of `config`; returns its publisher key. */
@@ -27,6 +28,7 @@ export async function initDaemonDir (config: NodeConfig): Promise<string> {
     ...(config.networkKeyFile !== undefined ? { networkKey: config.networkKeyFile } : {}),
     ...(config.allowPeers !== undefined ? { allowPeers: config.allowPeers } : {}),
     ...(config.wan !== undefined ? { wan: config.wan } : {}),
+    ...(config.rolloutIntervalSeconds !== undefined ? { rolloutIntervalSeconds: config.rolloutIntervalSeconds } : {}),
     subscriptions: (config.subscriptions ?? []).map(s => ({ name: s.name, policy: s.policy ?? 'auto' }))
   })
   await writeFile(path, JSON.stringify(doc, null, 2))
@@ -47,8 +49,11 @@ export class SimNode {
   private readonly waiting = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
   private readonly eventWaiters: Array<{ match: (e: Event) => boolean, resolve: (e: Event) => void }> = []
 
-  /** `daemon`: a real `cachepoint daemon` (data directory made with initDaemonDir) driven through relay.ts; `runner`: node.ts. */
-  constructor (readonly host: Host, readonly config: NodeConfig, private readonly dir: string, readonly kind: 'runner' | 'daemon' = 'runner') {}
+  /**
+   * `daemon`: a real `cachepoint daemon` (data directory made with initDaemonDir) driven through relay.ts; `runner`: node.ts;
+   * `observer`: observer.ts, a bare libp2p host that collects the rollout reports of `config.subscriptions` and counts them.
+   */
+  constructor (readonly host: Host, readonly config: NodeConfig, private readonly dir: string, readonly kind: 'runner' | 'daemon' | 'observer' = 'runner') {}
 
   get running (): boolean { return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null }
 
@@ -60,9 +65,9 @@ export class SimNode {
       this.daemon.once('exit', () => { void log.close() })
       proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, RELAY_JS, this.config.dataDir], { stdio: ['pipe', 'pipe', 'inherit'] })
     } else {
-      const file = join(this.dir, `${this.host.name}.json`)
+      const file = join(this.dir, `${this.host.name}${this.kind === 'observer' ? '-observer' : ''}.json`)
       await writeFile(file, JSON.stringify(this.config))
-      proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, NODE_JS, file], { stdio: ['pipe', 'pipe', 'inherit'] })
+      proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, this.kind === 'observer' ? OBSERVER_JS : NODE_JS, file], { stdio: ['pipe', 'pipe', 'inherit'] })
     }
     this.proc = proc
     createInterface({ input: proc.stdout! }).on('line', line => {

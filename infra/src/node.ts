@@ -34,6 +34,8 @@ export interface NodeConfig {
   mdns?: boolean
   wan?: WanRateConfig
   subscriptions?: Array<{ name: string, policy?: 'auto' | 'manual' }>
+  /** How often the node sends its rollout reports (daemon config "rolloutIntervalSeconds"). Default: the swarm's. */
+  rolloutIntervalSeconds?: number
 }
 
 export type Command =
@@ -41,6 +43,10 @@ export type Command =
   | { id: number, cmd: 'publish' | 'plan' | 'pull', ref: string }
   | { id: number, cmd: 'export', ref: string, file: string }
   | { id: number, cmd: 'status' }
+  | { id: number, cmd: 'pause' | 'resume' }
+  | { id: number, cmd: 'rollout', ref: string }
+  /** What an observer (observer.ts) heard: rollout reports per sender, with arrival times. */
+  | { id: number, cmd: 'reports' }
   | { id: number, cmd: 'stop' }
 
 function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.stringify(msg) + '\n') }
@@ -67,6 +73,7 @@ async function main (): Promise<void> {
   const key = config.publisherKeyFile !== undefined ? await loadPublisherKey(config.publisherKeyFile) : undefined
   const swarm = createSwarm({
     libp2p, blockstore, catalog, trust, publisherKey: key, logger, site: config.site, wan: config.wan, subscriptions: config.subscriptions,
+    ...(config.rolloutIntervalSeconds !== undefined ? { rolloutIntervalMs: config.rolloutIntervalSeconds * 1000 } : {}),
     onEvent: (event) => { out({ event: event.type, ref: event.ref, status: swarm.status().find(s => s.ref === event.ref) }) }
   })
   const transfer = createTransfer({ libp2p, blockstore, catalog, trust, logger, advertisePulling: true, sendBudget: swarm.sendBudget })
@@ -88,6 +95,10 @@ async function main (): Promise<void> {
         return await exportImage({ manifest: await catalog.manifest(ref), blockstore, file: c.file, overwrite: true })
       }
       case 'status': return { peerId: libp2p.peerId.toString(), peers: libp2p.getPeers().length, pulls: swarm.status(), totals: swarm.totals(), versions: (await catalog.list()).map(e => ({ ref: `${e.name}@${e.version}`, state: e.state })) }
+      case 'pause': return { paused: await swarm.pause() }
+      case 'resume': return { started: await swarm.resume() }
+      case 'rollout': return await swarm.rollout(parseVersionRef(c.ref))
+      case 'reports': throw new Error('not an observer')
       case 'stop': {
         await swarm.stop(); await transfer.stop(); await libp2p.stop(); await catalog.stop(); await blockstore.stop()
         setImmediate(() => process.exit(0))

@@ -51,6 +51,14 @@ async function main (): Promise<void> {
       case 'pull': return await client.pull({ ref: c.ref }, () => {})
       case 'export': return await client.exportImage({ ref: c.ref, file: c.file, overwrite: true }, () => {})
       case 'status': return { ...await client.status(), swarm: await client.swarmStatus() }
+      case 'pause': return await client.pause()
+      case 'resume': return await client.resume()
+      case 'rollout': {
+        const [view] = await client.rollout?.(c.ref) ?? []
+        if (view === undefined) throw new Error('this daemon has no rollout view')
+        return view
+      }
+      case 'reports': throw new Error('not an observer')
       case 'stop': setImmediate(() => process.exit(0)); return {}
     }
   }

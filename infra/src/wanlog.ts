@@ -9,7 +9,7 @@ export type WanFetches = Map<string, number>
  * node's swarm pull logs, from its log file (daemon.out for a daemon, node.log for a runner).
  * The file is appended across restarts, so a node killed mid-pull counts both runs.
  */
-export async function readWanFetches (dataDir: string, kind: 'daemon' | 'runner', ref: string): Promise<string[]> {
+export async function readWanFetches (dataDir: string, kind: 'daemon' | 'runner' | 'observer', ref: string): Promise<string[]> {
   const text = await readFile(join(dataDir, kind === 'daemon' ? 'daemon.out' : 'node.log'), 'utf8').catch(() => '')
   const cids: string[] = []
   for (const line of text.split('\n')) {

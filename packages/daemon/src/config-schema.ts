@@ -47,6 +47,7 @@ export const configSchema = z.strictObject({
     name: z.string({ error: '"subscriptions": every entry needs a "name"' }),
     policy: z.enum(['auto', 'manual'], { error: '"subscriptions": policy must be auto or manual' }).optional()
   }), { error: '"subscriptions" must be a list of { "name": ..., "policy": "auto" | "manual" }' }).optional(),
+  rolloutIntervalSeconds: positiveInt('rolloutIntervalSeconds'),
   personalization: z.array(z.strictObject({
     user: z.string({ error: '"personalization": every entry needs a "user" of letters, digits, ".", "_", "@" or "-"' }),
     path: z.string({ error: '"personalization": every entry needs a "path", an absolute path' }),

@@ -137,7 +137,7 @@ class DefaultDaemon implements CachePointDaemon {
       onStop('libp2p', async () => { await libp2p.stop() })
       const peerStore = this.metrics.blockstore(blockstore) // what peers read and pulls write: counted
       const swarm = createSwarm({
-        libp2p, blockstore: peerStore, catalog, trust, publisherKey, site: c.site, wan: c.wan, subscriptions: c.subscriptions, logger: this.logger.child({ component: 'swarm' }),
+        libp2p, blockstore: peerStore, catalog, trust, publisherKey, site: c.site, wan: c.wan, subscriptions: c.subscriptions, rolloutIntervalMs: c.rolloutIntervalSeconds === undefined ? undefined : c.rolloutIntervalSeconds * 1000, logger: this.logger.child({ component: 'swarm' }),
         onEvent: (event) => {
           if (event.type === 'pulled') this.metrics.swarmPulled(swarm.status().find(p => p.ref === event.ref)?.startedAt)
           this.changed()

@@ -22,6 +22,8 @@ export interface SwarmConfig {
   inbound?: Partial<InboundLimits>
   /** Images whose announced versions this node pulls (auto) or only records (manual). */
   subscriptions?: Array<{ name: string, policy: 'auto' | 'manual' }>
+  /** How often this node sends its rollout reports (issue 14). Default: 60 (@cachecloud/swarm DEFAULT_ROLLOUT_INTERVAL_MS). */
+  rolloutIntervalSeconds?: number
 }
 
 /** Reads and checks the swarm fields of a config document; each problem is one line naming the field. */
@@ -82,6 +84,7 @@ export function parseSwarmFields (doc: Record<string, unknown>, reject: (why: st
       return { name: s.name, policy }
     })
   }
+  if (doc.rolloutIntervalSeconds !== undefined) out.rolloutIntervalSeconds = doc.rolloutIntervalSeconds as number // whole seconds >= 1: the schema
   return out
 }
 

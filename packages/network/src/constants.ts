@@ -28,3 +28,6 @@ export type EncrypterName = typeof ENCRYPTER_NAMES[number]
  * than over Noise's JavaScript cipher (see `BENCH=transport npm run bench`).
  */
 export const DEFAULT_ENCRYPTERS: readonly EncrypterName[] = ['tls', 'noise']
+
+/** How often a host checks that gossipsub has an outbound stream to every connected gossipsub peer (reopens a dead one). */
+export const PUBSUB_STREAM_CHECK_MS = 2_000

@@ -2,14 +2,14 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { bootstrap } from '@libp2p/bootstrap'
 import { gossipsub, type GossipSub, type Message } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
-import type { Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
+import type { Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Logger } from 'pino'
-import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, type EncrypterName } from './constants.js'
+import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
 import { connectionEncrypters } from './encrypters.js'
 import { InvalidMultiaddrError } from './errors.js'
 import { connectionManagerOptions, createInboundRateGater, DEFAULT_INBOUND_LIMITS, type InboundLimits } from './inbound-limits.js'
@@ -73,6 +73,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   }
   const node = await createLibp2p(options)
   trackPeerSites(node)
+  keepPubsubStreams(node)
   if (peerDiscovery.length > 0) {
     // discovery (mDNS, bootstrap) only finds peers; connecting is ours to do. A peer is announced once: a dial that
     // fails (a loaded machine, a link down) is retried, or a same-site peer stays unknown for good
@@ -92,6 +93,35 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     node.addEventListener('stop', () => { clearInterval(redial) })
   }
   return node
+}
+
+/** The private parts of gossipsub that keepPubsubStreams uses (@libp2p/gossipsub 17). */
+interface GossipSubStreams {
+  peers: Map<string, unknown>
+  streamsOutbound: Map<string, unknown>
+  outboundInflightQueue?: { push: (item: { peerId: PeerId, connection: Connection }) => void }
+}
+
+/**
+ * gossipsub opens its outbound stream to a peer once, when the connection opens; a stream that dies later
+ * (its protocol negotiation timing out on a loaded machine or a cut link) is dropped and not reopened while
+ * the connection lasts, so the peer hears no announcement or rollout report from this node until it
+ * reconnects (a live node was "offline" at its publisher for over a minute). This reopens it, through
+ * gossipsub's own queue of stream openings.
+ */
+function keepPubsubStreams (node: CachePointLibp2p): void {
+  const gs = node.services.pubsub as unknown as GossipSubStreams
+  if (!(gs.peers instanceof Map) || !(gs.streamsOutbound instanceof Map)) return // another gossipsub: nothing to repair
+  const timer = setInterval(() => {
+    if (node.status !== 'started') return
+    for (const connection of node.getConnections()) {
+      const id = connection.remotePeer.toString()
+      if (connection.status !== 'open' || !gs.peers.has(id) || gs.streamsOutbound.has(id)) continue
+      gs.outboundInflightQueue?.push({ peerId: connection.remotePeer, connection })
+    }
+  }, PUBSUB_STREAM_CHECK_MS)
+  timer.unref()
+  node.addEventListener('stop', () => { clearInterval(timer) })
 }
 
 const siteOfAgent = (agent: string | undefined): string | undefined =>

@@ -1,0 +1,49 @@
+import '@cachecloud/core/polyfill'
+import assert from 'node:assert/strict'
+import { mkdtemp } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { createNetwork, loadOrCreatePeerKey, type PubSubMessage } from '../src/index.js'
+
+/** gossipsub's per-peer outbound stream, reached through its private fields (what the repair in host.ts watches). */
+type Outbound = Map<string, { rawStream: { abort: (err: Error) => void } }>
+
+describe('gossipsub outbound streams', () => {
+  // gossipsub opens its outbound stream to a peer once per connection: one that died (a protocol negotiation
+  // timing out on a loaded machine or a cut link) was never reopened while the connection lasted, so the peer
+  // heard nothing more from this node: in the 16-node rollout test a live seed was "offline" at the publisher
+  // for over a minute (infra/README.md)
+  it('a peer still hears this node after its outbound stream to it died on a live connection', { timeout: 30_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cc-network-'))
+    const a = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, 'a.key')), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    const b = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(dir, 'b.key')), listen: ['/ip4/127.0.0.1/tcp/0'] })
+    try {
+      const topic = '/test/topic'
+      const heard: string[] = []
+      a.services.pubsub.addEventListener('message', (evt: CustomEvent<PubSubMessage>) => { heard.push(new TextDecoder().decode(evt.detail.data)) })
+      a.services.pubsub.subscribe(topic)
+      await b.dial(a.getMultiaddrs()[0])
+      const until = async (check: () => boolean, ms: number): Promise<boolean> => {
+        const end = Date.now() + ms
+        while (!check() && Date.now() < end) await new Promise(resolve => setTimeout(resolve, 100))
+        return check()
+      }
+      assert.ok(await until(() => b.services.pubsub.getSubscribers(topic).length > 0, 10_000), 'b learns that a subscribes')
+      await b.services.pubsub.publish(topic, new TextEncoder().encode('one'))
+      assert.ok(await until(() => heard.includes('one'), 5_000), 'a hears b')
+      const outbound = (b.services.pubsub as unknown as { streamsOutbound: Outbound }).streamsOutbound
+      outbound.get(a.peerId.toString())?.rawStream.abort(new Error('negotiation timed out'))
+      assert.ok(await until(() => !outbound.has(a.peerId.toString()), 5_000), 'the dead stream is dropped')
+      assert.equal(b.getConnections(a.peerId).length > 0, true, 'the connection itself lives on')
+      let n = 0
+      const reached = await until(() => {
+        void b.services.pubsub.publish(topic, new TextEncoder().encode(`again ${n++}`)).catch(() => {})
+        return heard.some(m => m.startsWith('again'))
+      }, 15_000)
+      assert.ok(reached, 'a hears b again on the same connection')
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  })
+})
