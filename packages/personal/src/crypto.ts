@@ -20,9 +20,14 @@ function words (bytes: Uint8Array): Uint32Array {
   return new Uint32Array(copy.buffer, 0, copy.byteLength / 4)
 }
 
+/** A key's words, made once per key (a scan seals two blocks per file with one key). */
+const keyWords = new WeakMap<Uint8Array, Uint32Array>()
+
 function subkey (key: Uint8Array, nonce: Uint8Array): { key: Buffer, iv: Buffer } {
   const out = new Uint32Array(8)
-  hchacha(SIGMA, words(key), words(nonce.subarray(0, 16)), out)
+  let k = keyWords.get(key)
+  if (k === undefined) { k = words(key); keyWords.set(key, k) }
+  hchacha(SIGMA, k, words(nonce.subarray(0, 16)), out)
   const iv = Buffer.alloc(12)
   iv.set(nonce.subarray(16, 24), 4)
   return { key: Buffer.from(out.buffer), iv }

@@ -7,6 +7,7 @@ import type { ChunkFormat } from './chunk-seal.js'
 import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
 import { decodeEntryWith } from './entry-decode.js'
+import { encodeEntryCbor } from './entry-cbor.js'
 import { openV3 } from './tree-v3.js'
 
 // The snapshot tree (docs/formats/personal.md#tree): a plaintext record names
@@ -99,7 +100,7 @@ function encodeDirBlock (keys: UserKeys, links: CID[], entries: Uint8Array[], pa
 
 /** One entry sealed on its own, as a directory block holds it (deterministic for one user). */
 export function sealEntry (keys: SealingKeys, e: Entry): Uint8Array {
-  return sealBlock(keys, dagCbor.encode(encodeEntry(e)))
+  return sealBlock(keys, encodeEntryCbor(encodeEntry(e)))
 }
 
 /** One block holding `sorted` entries; `presealed`: entries already sealed (by sealEntry, e.g. on a sealing thread). */
