@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
-import { encodeEntryCbor, encodeFlatMap } from '../src/entry-cbor.js'
+import { cidOf, DAG_CBOR_CODEC } from '@cachecloud/core'
+import { encodeDirBlockCbor, encodeEntryCbor, encodeFlatMap } from '../src/entry-cbor.js'
 
 // The directly written dag-cbor of a directory entry must be byte for byte
 // what @ipld/dag-cbor writes: sealed entries (and so every directory block
@@ -38,5 +39,17 @@ describe('personal entry dag-cbor', () => {
       assert.equal(encodeFlatMap(e as never), undefined)
     }
     assert.deepEqual(Buffer.from(encodeEntryCbor({ m: 1.5, n: 'x' })), Buffer.from(dagCbor.encode({ m: 1.5, n: 'x' })))
+  })
+})
+
+describe('personal directory block dag-cbor', () => {
+  it('gives the bytes of @ipld/dag-cbor for blocks of 0 to 300 links and entries, small and large', () => {
+    const cids = Array.from({ length: 300 }, (_, i) => cidOf(randomBytes(i + 1), i % 3 === 0 ? DAG_CBOR_CODEC : undefined))
+    for (const [links, entries, entryBytes, sealed] of [[0, 0, 10, 40], [1, 1, 23, 24], [5, 3, 255, 256], [24, 24, 200, 1000], [300, 256, 300, 70_000], [0, 2, 70_000, 100]]) {
+      const l = cids.slice(0, links)
+      const e = Array.from({ length: entries }, (_, i) => randomBytes(entryBytes + i))
+      const s = randomBytes(sealed)
+      assert.deepEqual(Buffer.from(encodeDirBlockCbor(l, e, s)), Buffer.from(dagCbor.encode({ l, e, s })), `${links} links, ${entries} entries`)
+    }
   })
 })
