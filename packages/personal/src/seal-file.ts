@@ -63,6 +63,10 @@ export function sealedOf (result: SealResult): Uint8Array[][] {
   return []
 }
 
+/** Files up to this size are read into one reused buffer per thread (a scan reads files whole up to 256 KiB). */
+const MAX_REUSED_READ = 256 * 1024
+let readBuffer = Buffer.allocUnsafe(0)
+
 /** Reads, hashes, chunks and seals one file; 'gone' when it cannot be opened (vanished or unreadable since it was listed). */
 export function sealFile (keys: SealKeys, chunker: Chunker, job: SealFileJob, paged = false): FileResult {
   let fd: number
@@ -70,7 +74,9 @@ export function sealFile (keys: SealKeys, chunker: Chunker, job: SealFileJob, pa
   let data: Buffer
   let unchanged: boolean
   try {
-    const buf = Buffer.allocUnsafe(Number(job.size))
+    // small files are read into this thread's one buffer: nothing keeps a view of it past this call (the chunks are sealed into new buffers)
+    if (readBuffer.byteLength < job.size && job.size <= MAX_REUSED_READ) readBuffer = Buffer.allocUnsafe(MAX_REUSED_READ)
+    const buf = job.size <= readBuffer.byteLength ? readBuffer.subarray(0, Number(job.size)) : Buffer.allocUnsafe(Number(job.size))
     let offset = 0
     while (offset < buf.byteLength) {
       const n = readSync(fd, buf, offset, buf.byteLength - offset, offset)

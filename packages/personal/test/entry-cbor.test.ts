@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC } from '@cachecloud/core'
 import { encodeDirBlockCbor, encodeEntryCbor, encodeFlatMap } from '../src/entry-cbor.js'
+import { CHUNK_FORMAT, chunkInner, deriveUserKeys, generateUserKey, openChunk, sealBlock, sealChunk } from '../src/index.js'
 
 // The directly written dag-cbor of a directory entry must be byte for byte
 // what @ipld/dag-cbor writes: sealed entries (and so every directory block
@@ -50,6 +51,17 @@ describe('personal directory block dag-cbor', () => {
       const e = Array.from({ length: entries }, (_, i) => randomBytes(entryBytes + i))
       const s = randomBytes(sealed)
       assert.deepEqual(Buffer.from(encodeDirBlockCbor(l, e, s)), Buffer.from(dagCbor.encode({ l, e, s })), `${links} links, ${entries} entries`)
+    }
+  })
+})
+
+describe('personal chunk sealed from its parts', () => {
+  it('is the sealBlock of its format-2 plaintext, raw and compressed, and opens to the chunk', () => {
+    const keys = deriveUserKeys(generateUserKey())
+    for (const raw of [randomBytes(8192), Buffer.from('a compressible line\n'.repeat(500)), Buffer.alloc(0), randomBytes(63)]) {
+      const sealed = sealChunk(keys, raw)
+      assert.deepEqual(Buffer.from(sealed), Buffer.from(sealBlock(keys, chunkInner(raw))))
+      assert.deepEqual(Buffer.from(openChunk(keys, sealed, CHUNK_FORMAT.flagged)), Buffer.from(raw))
     }
   })
 })
