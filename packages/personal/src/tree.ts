@@ -54,10 +54,14 @@ const KIND = ENTRY_KIND
 // names. A sealed header authenticates the links and entries together.
 
 function encodeEntry (e: Entry): Obj {
-  const base = { n: e.name, k: KIND[e.kind], p: e.mode, m: e.mtimeMs }
-  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks.length, ...(e.chunkFormat === CHUNK_FORMAT.flagged ? { z: CHUNK_FORMAT.flagged } : {}) }
-  if (e.kind === 'dir') return base
-  return { ...base, t: e.target }
+  // literals, not spreads: a scan encodes one per file
+  if (e.kind === 'file') {
+    const file: Obj = { n: e.name, k: KIND.file, p: e.mode, m: e.mtimeMs, s: e.size, h: e.sha256, c: e.chunks.length }
+    if (e.chunkFormat === CHUNK_FORMAT.flagged) file.z = CHUNK_FORMAT.flagged
+    return file
+  }
+  if (e.kind === 'dir') return { n: e.name, k: KIND.dir, p: e.mode, m: e.mtimeMs }
+  return { n: e.name, k: KIND.symlink, p: e.mode, m: e.mtimeMs, t: e.target }
 }
 
 /** Decodes one entry, taking its links from `links` at `at.i` (advanced). */
