@@ -81,7 +81,7 @@ export interface PersonalSyncInit {
   timeoutMs?: number
   /** Files (batches of small files) in work at once, across directories. 1: one at a time on the calling thread. Default DEFAULT_SCAN_CONCURRENCY. */
   concurrency?: number
-  /** Worker threads reading small files and sealing chunks during a scan; 0: the calling thread. Default: one per core but the calling thread's, at least 1, at most 4. */
+  /** Worker threads reading small files and sealing chunks during a scan; 0: the calling thread. Default: one per core, at most 4. */
   sealThreads?: number
   log?: Logger
   onProgress?: (event: ProgressEvent) => void

@@ -16,14 +16,9 @@ export interface Sealer {
 
 interface Thread { worker: Worker, pending: Map<number, { resolve: (r: SealResult) => void, reject: (e: Error) => void }> }
 
-/**
- * Default sealing threads: one per core but the calling thread's, at least 1, at most 4. The calling thread is
- * busy too (block store puts, directory blocks, the scan cache: about 40% of the sealing threads' CPU), and on 2
- * cores a second sealing thread cost 20% more CPU (another heap to collect, three threads on two cores) and
- * more time in 4 of 5 alternating runs (README, "Personal first snapshot").
- */
+/** Default sealing threads: one per core (the calling thread mostly waits on the file system and the block store), at most 4. */
 export function defaultSealThreads (): number {
-  return Math.max(1, Math.min(4, availableParallelism() - 1))
+  return Math.max(1, Math.min(4, availableParallelism()))
 }
 
 export function createSealer (keys: SealKeys, chunker: Chunker, threads: number): Sealer {
