@@ -1,6 +1,6 @@
 import { CODEC_ZSTD, decodeBlock, encodeBlock } from '@cachecloud/codec'
 import { CHUNK_FORMAT, CHUNK_INNER, CHUNK_ZSTD_LEVEL, MAX_CHUNK_BYTES } from './constants.js'
-import { openBlock, sealBlock, type SealingKeys, type UserKeys } from './crypto.js'
+import { openBlock, sealBlockParts, type SealingKeys, type UserKeys } from './crypto.js'
 import { ChunkDecodeError } from './errors.js'
 
 // Sealed chunks (docs/formats/personal.md#sealed-chunks). Ciphertext does not
@@ -12,20 +12,21 @@ import { ChunkDecodeError } from './errors.js'
 
 export type ChunkFormat = typeof CHUNK_FORMAT.plain | typeof CHUNK_FORMAT.flagged
 
+const RAW_FLAG = Uint8Array.of(CHUNK_INNER.raw)
+
+/** The plaintext a format-2 chunk seals, in parts: the flag, then the chunk raw or compressed (where that saves at least the codec's MIN_SAVING). */
+function innerParts (raw: Uint8Array, level: number): Uint8Array[] {
+  const encoded = encodeBlock(raw, { level })
+  if (encoded.codec !== CODEC_ZSTD) return [RAW_FLAG, raw]
+  const head = Buffer.allocUnsafe(5)
+  head[0] = CHUNK_INNER.zstd
+  head.writeUInt32BE(raw.byteLength, 1)
+  return [head, encoded.bytes]
+}
+
 /** The plaintext a format-2 chunk seals: the flag, then the chunk raw or compressed (where that saves at least the codec's MIN_SAVING). */
 export function chunkInner (raw: Uint8Array, level = CHUNK_ZSTD_LEVEL): Uint8Array {
-  const encoded = encodeBlock(raw, { level })
-  if (encoded.codec === CODEC_ZSTD) {
-    const inner = Buffer.allocUnsafe(5 + encoded.bytes.byteLength)
-    inner[0] = CHUNK_INNER.zstd
-    inner.writeUInt32BE(raw.byteLength, 1)
-    inner.set(encoded.bytes, 5)
-    return inner
-  }
-  const inner = Buffer.allocUnsafe(1 + raw.byteLength)
-  inner[0] = CHUNK_INNER.raw
-  inner.set(raw, 1)
-  return inner
+  return Buffer.concat(innerParts(raw, level))
 }
 
 /**
@@ -33,8 +34,9 @@ export function chunkInner (raw: Uint8Array, level = CHUNK_ZSTD_LEVEL): Uint8Arr
  * plaintext (flag and payload), as for every sealed block: equal chunks of one
  * user seal to one block (one CID), and a nonce never serves two plaintexts.
  */
-export function sealChunk (keys: SealingKeys, raw: Uint8Array, level?: number): Uint8Array {
-  return sealBlock(keys, chunkInner(raw, level))
+export function sealChunk (keys: SealingKeys, raw: Uint8Array, level = CHUNK_ZSTD_LEVEL): Uint8Array {
+  // sealed from its parts: the chunk is not copied behind its flag first
+  return sealBlockParts(keys, innerParts(raw, level))
 }
 
 /**

@@ -20,9 +20,14 @@ function words (bytes: Uint8Array): Uint32Array {
   return new Uint32Array(copy.buffer, 0, copy.byteLength / 4)
 }
 
+/** A key's words, made once per key (a scan seals two blocks per file with one key). */
+const keyWords = new WeakMap<Uint8Array, Uint32Array>()
+
 function subkey (key: Uint8Array, nonce: Uint8Array): { key: Buffer, iv: Buffer } {
   const out = new Uint32Array(8)
-  hchacha(SIGMA, words(key), words(nonce.subarray(0, 16)), out)
+  let k = keyWords.get(key)
+  if (k === undefined) { k = words(key); keyWords.set(key, k) }
+  hchacha(SIGMA, k, words(nonce.subarray(0, 16)), out)
   const iv = Buffer.alloc(12)
   iv.set(nonce.subarray(16, 24), 4)
   return { key: Buffer.from(out.buffer), iv }
@@ -30,13 +35,22 @@ function subkey (key: Uint8Array, nonce: Uint8Array): { key: Buffer, iv: Buffer 
 
 /** XChaCha20-Poly1305 seal: returns nonce || ciphertext || tag. */
 export function xseal (key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  return xsealParts(key, nonce, [plaintext])
+}
+
+/** xseal of the concatenation of `parts`, without making it. */
+function xsealParts (key: Uint8Array, nonce: Uint8Array, parts: Uint8Array[]): Uint8Array {
   const k = subkey(key, nonce)
   const cipher = createCipheriv('chacha20-poly1305', k.key, k.iv, { authTagLength: TAG_BYTES })
-  const out = Buffer.allocUnsafe(NONCE_BYTES + plaintext.byteLength + TAG_BYTES)
+  let length = 0
+  for (const p of parts) length += p.byteLength
+  const out = Buffer.allocUnsafe(NONCE_BYTES + length + TAG_BYTES)
   out.set(nonce, 0)
   let offset = NONCE_BYTES
-  const body = cipher.update(plaintext)
-  out.set(body, offset); offset += body.byteLength
+  for (const p of parts) {
+    const body = cipher.update(p)
+    out.set(body, offset); offset += body.byteLength
+  }
   const rest = cipher.final()
   out.set(rest, offset); offset += rest.byteLength
   out.set(cipher.getAuthTag(), offset)
@@ -104,8 +118,14 @@ export function generateUserKey (): Uint8Array {
  * XChaCha20-Poly1305 tolerates (it reveals only that equality, to the key holder).
  */
 export function sealBlock (keys: SealingKeys, plaintext: Uint8Array): Uint8Array {
-  const nonce = createHmac('sha256', keys.nonceKey).update(plaintext).digest().subarray(0, NONCE_BYTES)
-  return xseal(keys.chunkKey, nonce, plaintext)
+  return sealBlockParts(keys, [plaintext])
+}
+
+/** sealBlock of the concatenation of `parts` (the same bytes), without copying them into one plaintext first. */
+export function sealBlockParts (keys: SealingKeys, parts: Uint8Array[]): Uint8Array {
+  const mac = createHmac('sha256', keys.nonceKey)
+  for (const p of parts) mac.update(p)
+  return xsealParts(keys.chunkKey, mac.digest().subarray(0, NONCE_BYTES), parts)
 }
 
 export function openBlock (keys: UserKeys, sealed: Uint8Array, what?: string): Uint8Array {

@@ -5,14 +5,14 @@ import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
-import { CHUNK_FORMAT, TEMP_MARKER, SEALED_PUT } from './constants.js'
+import { CHUNK_FORMAT, PAGE_THRESHOLD, TEMP_MARKER, SEALED_PUT } from './constants.js'
 import { FolderUnavailableError } from './errors.js'
 import type { UserKeys } from './crypto.js'
 import type { ChunkFormat } from './chunk-seal.js'
 import { createSealer, defaultSealThreads } from './seal-pool.js'
 import type { EntryStat } from './seal-file.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
-import { sealDir, type Entry } from './tree.js'
+import { sealDir, type Entry, type Presealed } from './tree.js'
 
 /** Counters of one scan. */
 export interface ScanStats {
@@ -54,14 +54,15 @@ const STAT_BATCH = 1024
 
 /** SHA-256 of everything a directory block encodes. */
 function signature (entries: Entry[]): string {
-  const hash = createHash('sha256')
+  // one string, one update (the same digest as an update per part)
+  const parts: string[] = []
   for (const e of entries) {
-    hash.update(`${e.kind}\0${e.name}\0${e.mode}\0${e.mtimeMs}\0`)
-    if (e.kind === 'file') hash.update(`${e.size}\0${Buffer.from(e.sha256).toString('hex')}\0${e.chunks.join(',')}\0${e.chunkFormat === CHUNK_FORMAT.flagged ? 'z2\0' : ''}`)
-    else if (e.kind === 'dir') hash.update(`${e.dir.toString()}\0`)
-    else hash.update(`${e.target}\0`)
+    parts.push(`${e.kind}\0${e.name}\0${e.mode}\0${e.mtimeMs}\0`)
+    if (e.kind === 'file') parts.push(`${e.size}\0${Buffer.from(e.sha256).toString('hex')}\0${e.chunks.join(',')}\0${e.chunkFormat === CHUNK_FORMAT.flagged ? 'z2\0' : ''}`)
+    else if (e.kind === 'dir') parts.push(`${e.dir.toString()}\0`)
+    else parts.push(`${e.target}\0`)
   }
-  return hash.digest('hex')
+  return createHash('sha256').update(parts.join('')).digest('hex')
 }
 
 /** At most `limit` holders at once; the others wait in order. */
@@ -99,7 +100,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   const sealer = createSealer(init.keys, init.chunker, concurrency === 1 ? 0 : init.sealThreads ?? defaultSealThreads())
 
   /** File entries sealed on the sealing threads (the same bytes sealDir would make). */
-  const presealed = new Map<Entry, Uint8Array>()
+  const presealed = new Map<Entry, Presealed>()
 
   const putSealed = async (sealed: Uint8Array): Promise<CID> => {
     const { cid, written } = await init.blockstore.putBytes(sealed, SEALED_PUT)
@@ -128,9 +129,10 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   interface ToRead { i: number, abs: string, rel: string, name: string, st: EntryStat }
 
   /** Small changed files, read whole and sealed by the sealer in one message (synchronous reads: microseconds from the page cache). */
-  const readSmall = async (files: ToRead[], items: Array<Entry | undefined>): Promise<void> => {
+  const readSmall = async (files: ToRead[], items: Array<Entry | undefined>, paged: boolean): Promise<void> => {
     const r = await sealer.run({
       t: 'files',
+      paged,
       files: files.map(f => ({ t: 'file', path: f.abs, size: f.st.size, mtimeNs: f.st.mtimeNs, ino: f.st.ino, name: f.name, mode: Number(f.st.mode & 0o7777n), mtimeMs: Number(f.st.mtimeNs / 1_000_000n) }))
     })
     if (r.t !== 'files' || r.results.length !== files.length) throw new Error('sealer answered a file batch with something else')
@@ -141,7 +143,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       if (one.t !== 'file') continue // vanished or unreadable since readdir
       const chunks = cids[k]
       const entry = finish(f.rel, f.name, f.st, one.sha256, chunks, one.size, one.unchanged)
-      presealed.set(entry, one.entry)
+      presealed.set(entry, { entry: one.entry, ...(one.boundary === undefined ? {} : { boundary: one.boundary }) })
       items[f.i] = entry
     }
   }
@@ -227,7 +229,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       } // directories below; sockets and devices skipped
     }
     await Promise.all([
-      ...small.filter(b => b.length > 0).map(async b => { await fileWork.run(async () => { await readSmall(b, items) }) }),
+      ...small.filter(b => b.length > 0).map(async b => { await fileWork.run(async () => { await readSmall(b, items, names.length > PAGE_THRESHOLD) }) }),
       ...large.map(async f => { items[f.i] = await fileWork.run(async () => await readLarge(f)) })
     ])
     return { names, items, dirs }

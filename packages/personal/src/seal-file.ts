@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Chunker } from '@cachecloud/chunker'
 import { sealChunk } from './chunk-seal.js'
 import { CHUNK_FORMAT } from './constants.js'
-import { sealEntry } from './tree.js'
+import { pageBoundary, sealEntry } from './tree.js'
 import type { UserKeys } from './crypto.js'
 
 // The CPU work of a scan, for one small file or a list of chunks: the same on
@@ -19,14 +19,14 @@ export type SealKeys = Pick<UserKeys, 'chunkKey' | 'nonceKey' | 'gearKey'>
 export interface SealFileJob { t: 'file', path: string, size: bigint, mtimeNs: bigint, ino: bigint, name: string, mode: number, mtimeMs: number }
 /** Chunks of a large file, sealed in order. */
 export interface SealChunksJob { t: 'chunks', chunks: Uint8Array[] }
-/** Small files read and sealed in one message (a directory's, a batch at a time). */
-export interface SealFilesJob { t: 'files', files: SealFileJob[] }
+/** Small files read and sealed in one message (a directory's, a batch at a time); `paged`: their directory is paged (sealDir), so each entry's page boundary is wanted too. */
+export interface SealFilesJob { t: 'files', files: SealFileJob[], paged?: boolean }
 /** lstat of the names of one directory, in one message. */
 export interface StatJob { t: 'stat', dir: string, names: string[] }
 export type SealJob = SealFilesJob | SealChunksJob | StatJob
 
-/** `entry`: the file's directory entry, sealed. */
-export type FileResult = { t: 'file', sha256: Uint8Array, size: number, sealed: Uint8Array[], unchanged: boolean, entry: Uint8Array } | { t: 'gone' }
+/** `entry`: the file's directory entry, sealed; `boundary`: pageBoundary of its name, for a paged directory. */
+export type FileResult = { t: 'file', sha256: Uint8Array, size: number, sealed: Uint8Array[], unchanged: boolean, entry: Uint8Array, boundary?: boolean } | { t: 'gone' }
 
 /** What a scan needs of an lstat (bigint times and ids, as the scan cache keeps them); `target` for a symlink. */
 export interface EntryStat { kind: 'file' | 'dir' | 'symlink' | 'other', mode: bigint, size: bigint, mtimeNs: bigint, ctimeNs: bigint, ino: bigint, target?: string }
@@ -38,7 +38,7 @@ export type SealResult =
 
 /** Runs one job (on a sealing thread or the calling thread). */
 export function runJob (keys: SealKeys, chunker: Chunker, job: SealJob): SealResult {
-  if (job.t === 'files') return { t: 'files', results: job.files.map(f => sealFile(keys, chunker, f)) }
+  if (job.t === 'files') return { t: 'files', results: job.files.map(f => sealFile(keys, chunker, f, job.paged === true)) }
   if (job.t === 'chunks') return { t: 'chunks', sealed: job.chunks.map(c => sealChunk(keys, c)) }
   return { t: 'stat', stats: job.names.map(n => statEntry(join(job.dir, n))) }
 }
@@ -63,14 +63,20 @@ export function sealedOf (result: SealResult): Uint8Array[][] {
   return []
 }
 
+/** Files up to this size are read into one reused buffer per thread (a scan reads files whole up to 256 KiB). */
+const MAX_REUSED_READ = 256 * 1024
+let readBuffer = Buffer.allocUnsafe(0)
+
 /** Reads, hashes, chunks and seals one file; 'gone' when it cannot be opened (vanished or unreadable since it was listed). */
-export function sealFile (keys: SealKeys, chunker: Chunker, job: SealFileJob): FileResult {
+export function sealFile (keys: SealKeys, chunker: Chunker, job: SealFileJob, paged = false): FileResult {
   let fd: number
   try { fd = openSync(job.path, constants.O_RDONLY | constants.O_NOFOLLOW) } catch { return { t: 'gone' } }
   let data: Buffer
   let unchanged: boolean
   try {
-    const buf = Buffer.allocUnsafe(Number(job.size))
+    // small files are read into this thread's one buffer: nothing keeps a view of it past this call (the chunks are sealed into new buffers)
+    if (readBuffer.byteLength < job.size && job.size <= MAX_REUSED_READ) readBuffer = Buffer.allocUnsafe(MAX_REUSED_READ)
+    const buf = job.size <= readBuffer.byteLength ? readBuffer.subarray(0, Number(job.size)) : Buffer.allocUnsafe(Number(job.size))
     let offset = 0
     while (offset < buf.byteLength) {
       const n = readSync(fd, buf, offset, buf.byteLength - offset, offset)
@@ -87,5 +93,5 @@ export function sealFile (keys: SealKeys, chunker: Chunker, job: SealFileJob): F
   const sealed = chunker.split(data).map(c => sealChunk(keys, c))
   // encodeEntry reads only the number of chunks, not their CIDs
   const entry = sealEntry(keys, { kind: 'file', name: job.name, mode: job.mode, mtimeMs: job.mtimeMs, size: data.byteLength, sha256, chunks: new Array(sealed.length), chunkFormat: CHUNK_FORMAT.flagged })
-  return { t: 'file', sha256, size: data.byteLength, sealed, unchanged, entry }
+  return { t: 'file', sha256, size: data.byteLength, sealed, unchanged, entry, ...(paged ? { boundary: pageBoundary(keys, job.name) } : {}) }
 }

@@ -14,19 +14,25 @@ const chunker = createChunker({ gearKey: keys.gearKey })
 
 parentPort?.on('message', (job: SealJob & { id: number }) => {
   const result = runJob(keys, chunker, job)
-  // every sealed block of the answer copied into one buffer, which is moved, not copied: one transfer and
-  // one allocation for the receiver to collect instead of one per block (and none of node's pooled buffers moved)
-  const lists = sealedOf(result)
+  // every sealed block of the answer, and each file's hash and sealed entry, copied into one buffer, which is
+  // moved, not copied: one transfer and one allocation for the receiver to collect instead of three per file
+  // (and none of node's pooled buffers moved)
+  const parts: Array<{ bytes: Uint8Array, put: (view: Uint8Array) => void }> = []
+  for (const list of sealedOf(result)) for (const [i, b] of list.entries()) parts.push({ bytes: b, put: v => { list[i] = v } })
+  if (result.t === 'files') {
+    for (const r of result.results) {
+      if (r.t !== 'file') continue
+      parts.push({ bytes: r.entry, put: v => { r.entry = v } }, { bytes: r.sha256, put: v => { r.sha256 = v } })
+    }
+  }
   let total = 0
-  for (const list of lists) for (const b of list) total += b.byteLength
+  for (const p of parts) total += p.bytes.byteLength
   const all = new Uint8Array(total)
   let at = 0
-  for (const list of lists) {
-    for (const [i, b] of list.entries()) {
-      all.set(b, at)
-      list[i] = all.subarray(at, at + b.byteLength)
-      at += b.byteLength
-    }
+  for (const p of parts) {
+    all.set(p.bytes, at)
+    p.put(all.subarray(at, at + p.bytes.byteLength))
+    at += p.bytes.byteLength
   }
   parentPort?.postMessage({ ...result, id: job.id }, [all.buffer])
 })

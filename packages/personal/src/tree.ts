@@ -7,6 +7,7 @@ import type { ChunkFormat } from './chunk-seal.js'
 import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
 import { bytes, cid, decodeCbor, fail, int, isObj, str, type Obj } from './decode.js'
 import { decodeEntryWith } from './entry-decode.js'
+import { encodeDirBlockCbor, encodeEntryCbor } from './entry-cbor.js'
 import { openV3 } from './tree-v3.js'
 
 // The snapshot tree (docs/formats/personal.md#tree): a plaintext record names
@@ -53,10 +54,14 @@ const KIND = ENTRY_KIND
 // names. A sealed header authenticates the links and entries together.
 
 function encodeEntry (e: Entry): Obj {
-  const base = { n: e.name, k: KIND[e.kind], p: e.mode, m: e.mtimeMs }
-  if (e.kind === 'file') return { ...base, s: e.size, h: e.sha256, c: e.chunks.length, ...(e.chunkFormat === CHUNK_FORMAT.flagged ? { z: CHUNK_FORMAT.flagged } : {}) }
-  if (e.kind === 'dir') return base
-  return { ...base, t: e.target }
+  // literals, not spreads: a scan encodes one per file
+  if (e.kind === 'file') {
+    const file: Obj = { n: e.name, k: KIND.file, p: e.mode, m: e.mtimeMs, s: e.size, h: e.sha256, c: e.chunks.length }
+    if (e.chunkFormat === CHUNK_FORMAT.flagged) file.z = CHUNK_FORMAT.flagged
+    return file
+  }
+  if (e.kind === 'dir') return { n: e.name, k: KIND.dir, p: e.mode, m: e.mtimeMs }
+  return { n: e.name, k: KIND.symlink, p: e.mode, m: e.mtimeMs, t: e.target }
 }
 
 /** Decodes one entry, taking its links from `links` at `at.i` (advanced). */
@@ -81,30 +86,41 @@ export interface SealedBlock { cid: CID, bytes: Uint8Array }
  * u32be(entry count), then each sealed entry after a u32be length.
  */
 function bodyHash (links: CID[], entries: Uint8Array[]): Uint8Array {
-  const hash = createHash('sha256')
-  const u32 = (n: number): Uint8Array => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b }
-  hash.update(u32(links.length))
-  for (const l of links) { hash.update(Uint8Array.of(l.bytes.byteLength)); hash.update(l.bytes) }
-  hash.update(u32(entries.length))
-  for (const e of entries) { hash.update(u32(e.byteLength)); hash.update(e) }
-  return hash.digest()
+  // one buffer, one update: a block of a hundred entries is otherwise some four hundred tiny updates
+  let size = 8
+  for (const l of links) size += 1 + l.bytes.byteLength
+  for (const e of entries) size += 4 + e.byteLength
+  const body = Buffer.allocUnsafe(size)
+  let at = body.writeUInt32BE(links.length, 0)
+  for (const l of links) { at = body.writeUInt8(l.bytes.byteLength, at); body.set(l.bytes, at); at += l.bytes.byteLength }
+  at = body.writeUInt32BE(entries.length, at)
+  for (const e of entries) { at = body.writeUInt32BE(e.byteLength, at); body.set(e, at); at += e.byteLength }
+  return createHash('sha256').update(body).digest()
 }
 
-function encodeDirBlock (keys: UserKeys, links: CID[], entries: Uint8Array[], paged: boolean): SealedBlock {
+function encodeDirBlock (keys: SealingKeys, links: CID[], entries: Uint8Array[], paged: boolean): SealedBlock {
   const header = { f: DIR_FORMAT, h: bodyHash(links, entries), ...(paged ? { g: true } : {}) }
-  const block = dagCbor.encode({ l: links, e: entries, s: sealBlock(keys, dagCbor.encode(header)) })
+  const block = encodeDirBlockCbor(links, entries, sealBlock(keys, dagCbor.encode(header)))
   if (block.byteLength > MAX_DIR_BLOCK_BYTES) throw new InvalidPersonalFormatError(`directory block of ${block.byteLength} bytes exceeds ${MAX_DIR_BLOCK_BYTES}`)
   return { cid: cidOf(block, DAG_CBOR_CODEC), bytes: block }
 }
 
 /** One entry sealed on its own, as a directory block holds it (deterministic for one user). */
 export function sealEntry (keys: SealingKeys, e: Entry): Uint8Array {
-  return sealBlock(keys, dagCbor.encode(encodeEntry(e)))
+  return sealBlock(keys, encodeEntryCbor(encodeEntry(e)))
 }
 
-/** One block holding `sorted` entries; `presealed`: entries already sealed (by sealEntry, e.g. on a sealing thread). */
-function sealEntries (keys: UserKeys, sorted: Entry[], presealed?: Map<Entry, Uint8Array>): SealedBlock {
-  return encodeDirBlock(keys, sorted.flatMap(linksOfEntry), sorted.map(e => presealed?.get(e) ?? sealEntry(keys, e)), false)
+/** An entry sealed beforehand (sealEntry, e.g. on a sealing thread) and, when known, whether a page ends after it (pageBoundary). */
+export interface Presealed { entry: Uint8Array, boundary?: boolean }
+
+/** True when a page of a paged directory may end after the entry named `name` (its keyed name hash is below 1/PAGE_BOUNDARY_ODDS). */
+export function pageBoundary (keys: SealingKeys, name: string): boolean {
+  return createHmac('sha256', keys.nonceKey).update('page\0' + name).digest()[0] < 256 / PAGE_BOUNDARY_ODDS
+}
+
+/** One block holding `sorted` entries; `presealed`: entries already sealed. */
+function sealEntries (keys: SealingKeys, sorted: Entry[], presealed?: Map<Entry, Presealed>): SealedBlock {
+  return encodeDirBlock(keys, sorted.flatMap(linksOfEntry), sorted.map(e => presealed?.get(e)?.entry ?? sealEntry(keys, e)), false)
 }
 
 /**
@@ -114,16 +130,16 @@ function sealEntries (keys: UserKeys, sorted: Entry[], presealed?: Map<Entry, Ui
  * PAGE_MAX_ENTRIES), so an edit re-seals one page and the small top block
  * instead of the whole directory, and an insertion moves no other page
  * boundary. Returns the directory's block and its pages (all to be stored).
- * `presealed`: entries sealed beforehand with sealEntry (the same bytes).
+ * `presealed`: entries sealed beforehand with sealEntry (the same bytes), with their page boundaries where known.
  */
-export function sealDir (keys: UserKeys, entries: Entry[], presealed?: Map<Entry, Uint8Array>): SealedBlock & { pages: SealedBlock[] } {
+export function sealDir (keys: SealingKeys, entries: Entry[], presealed?: Map<Entry, Presealed>): SealedBlock & { pages: SealedBlock[] } {
   const sorted = [...entries].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
   if (sorted.length <= PAGE_THRESHOLD) return { ...sealEntries(keys, sorted, presealed), pages: [] }
   const groups: Entry[][] = [[]]
   for (const e of sorted) {
     const page = groups[groups.length - 1]
     page.push(e)
-    const boundary = createHmac('sha256', keys.nonceKey).update('page\0' + e.name).digest()[0] < 256 / PAGE_BOUNDARY_ODDS
+    const boundary = presealed?.get(e)?.boundary ?? pageBoundary(keys, e.name)
     if ((boundary && page.length >= PAGE_MIN_ENTRIES) || page.length >= PAGE_MAX_ENTRIES) groups.push([])
   }
   if (groups[groups.length - 1].length === 0) groups.pop()
