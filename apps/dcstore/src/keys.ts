@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { formatX25519Key, generateX25519KeyPair, parseX25519Key, x25519PublicKey } from '@cachecloud/personal'
+import { formatX25519Key, generateX25519KeyPair, parseX25519Key, x25519PublicKey } from '@cachecloud/personal-format'
 import { writeFileAtomic } from './fs.js'
 
 /**

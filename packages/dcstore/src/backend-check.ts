@@ -7,7 +7,7 @@
  * (docs/formats/dcstore.md#check).
  */
 import { DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
-import { dirLinks } from '@cachecloud/personal'
+import { dirLinks } from '@cachecloud/personal-format'
 import type { BlockBackend } from './backend.js'
 import { newCheckReport, snapshotsByUser, type CheckDamage, type CheckOptions, type CheckProgress, type CheckReport } from './check.js'
 import { CHECK_MAX_DEPTH, CHECK_MAX_LISTED } from './constants.js'

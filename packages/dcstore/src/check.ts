@@ -10,7 +10,7 @@
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID, DAG_CBOR_CODEC, parseCid } from '@cachecloud/core'
-import { dirLinks } from '@cachecloud/personal'
+import { dirLinks } from '@cachecloud/personal-format'
 import { CHECK_MAX_DEPTH, CHECK_MAX_LISTED, STORE_FILES } from './constants.js'
 import { PackReader, scanStore, verifyPack, type BlockLoc, type StoreScan } from './store-scan.js'
 import type { PendingRepair } from './repair-pending.js'

@@ -1,7 +1,7 @@
 // Data-center store: data directory layout, limits and defaults.
 // Formats: docs/formats/personal.md#store, docs/formats/dcstore.md (audit log, check).
 
-export { PERSONAL_PROTOCOL } from '@cachecloud/personal'
+export { PERSONAL_PROTOCOL } from '@cachecloud/personal-format'
 
 /** Files and directories in the store's data directory. */
 export const STORE_FILES = {

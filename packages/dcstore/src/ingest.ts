@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { CID } from '@cachecloud/core'
-import { walkTree, type BlockSource, type SnapshotRecord, type UserKeys } from '@cachecloud/personal'
+import { walkTree, type BlockSource, type SnapshotRecord, type UserKeys } from '@cachecloud/personal-format'
 import type { FileRow, SnapshotRow } from './version-index.js'
 
 /**

@@ -5,7 +5,7 @@ import { parseCid, type CID } from '@cachecloud/core'
 import {
   BLOCKS_FRAME_BYTES, decodeReadMessage, encodeReadMessage, FrameReader, MAX_FRAME_BYTES, PERSONAL_READ_PROTOCOL, ProtocolError,
   type ReadMessage, type ReadRefusalReason
-} from '@cachecloud/personal'
+} from '@cachecloud/personal-format'
 import type { Enrollment } from './enrollment.js'
 import type { VersionIndex } from './version-index.js'
 import type { DcStoreEvent } from './index.js'

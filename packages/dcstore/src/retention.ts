@@ -1,6 +1,6 @@
 import type { Blockstore } from '@cachecloud/blockstore'
 import { DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
-import { dirLinks } from '@cachecloud/personal'
+import { dirLinks } from '@cachecloud/personal-format'
 import type { AuditLog } from './audit.js'
 import { heldSnapshots } from './holds.js'
 import type { SnapshotRow, VersionIndex } from './version-index.js'

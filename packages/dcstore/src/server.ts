@@ -5,7 +5,7 @@ import { bytesMatchCid, CacheCloudError, cidOf, DAG_CBOR_CODEC, parseCid, type C
 import {
   applyDirDelta, decodeMessage, decodeRecord, deriveUserKeys, dirLinks, encodeMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES,
   MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_PROTOCOL, PERSONAL_REPAIR_PROTOCOL, ProtocolError, unwrapUserKey, type Message, type RefusalReason, type SnapshotRecord
-} from '@cachecloud/personal'
+} from '@cachecloud/personal-format'
 import { BACKEND_CONCURRENCY, MAX_CLOCK_SKEW_MS, MAX_REJECTED_SNAPSHOTS } from './constants.js'
 import type { Enrollment } from './enrollment.js'
 import { indexRows } from './ingest.js'

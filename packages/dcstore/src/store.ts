@@ -1,7 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
-import { MAX_TREE_ENTRIES } from '@cachecloud/personal'
+import { MAX_TREE_ENTRIES } from '@cachecloud/personal-format'
 import { AuditLog, processWho, type AuditHead, type AuditReport } from './audit.js'
 import { PgAdvisoryLock } from './pg-lock.js'
 import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, INDEX_PG_LOCK_KEY, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'

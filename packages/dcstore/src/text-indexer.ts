@@ -1,6 +1,6 @@
 import type { Blockstore } from '@cachecloud/blockstore'
 import { parseCid } from '@cachecloud/core'
-import { decodeRecord, deriveUserKeys, findEntry, readFileContent, unwrapUserKey, walkTree, type Entry, type UserKeys } from '@cachecloud/personal'
+import { decodeRecord, deriveUserKeys, findEntry, readFileContent, unwrapUserKey, walkTree, type Entry, type UserKeys } from '@cachecloud/personal-format'
 import type { Logger } from 'pino'
 import { DEFAULT_TEXT_MAX_FILE_BYTES, DEFAULT_TEXT_TIMEOUT_MS, TEXT_BATCH, TEXT_FOLLOW_INTERVAL_MS } from './constants.js'
 import { DiscoveryKeyRequiredError } from './errors.js'

@@ -3,11 +3,8 @@ import { createReadStream } from 'node:fs'
 import { lstat, open, readlink, rename, rm, rmdir } from 'node:fs/promises'
 import { dirname, extname } from 'node:path'
 import type { Logger } from 'pino'
-import type { UserKeys } from './crypto.js'
+import { SafeFolder, writeRestoredFile, type BlockSource, type UserKeys } from '@cachecloud/personal-format'
 import type { FlatTree, Leaf, MergeAction, MergePlan } from './merge.js'
-import { writeRestoredFile } from './restore.js'
-import { SafeFolder } from './safe-path.js'
-import type { BlockSource } from './walk.js'
 
 export interface ApplyInit {
   folder: string

@@ -1,13 +1,9 @@
 import type { Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, type CID } from '@cachecloud/core'
-import { MAX_HISTORY_SNAPSHOTS, SEALED_PUT } from './constants.js'
-import type { UserKeys } from './crypto.js'
-import { PathNotFoundError, ProtocolError } from './errors.js'
+import { decodeRecord, findEntry, MAX_HISTORY_SNAPSHOTS, PathNotFoundError, ProtocolError, SEALED_PUT, type BlockSource, type UserKeys } from '@cachecloud/personal-format'
 import type { MergeAction } from './merge.js'
 import { versionKey } from './merge.js'
 import type { RemoteSnapshot, StoreReader } from './store-reader.js'
-import { decodeRecord } from './tree.js'
-import { findEntry, type BlockSource } from './walk.js'
 
 /** Blocks from the local store, else from the store (checked against their CID, then kept locally). */
 function throughStore (reader: StoreReader, blockstore: Blockstore): BlockSource {

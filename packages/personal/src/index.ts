@@ -28,11 +28,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { CID, ProgressEvent } from '@cachecloud/core'
-import {
-  DEFAULT_DEBOUNCE_MS, DEFAULT_REPLICATE_INTERVAL_MS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_SCAN_INTERVAL_MS, DEFAULT_TIMEOUT_MS
-} from './constants.js'
-import { parseX25519Key } from './crypto.js'
-import type { RestoreResult } from './restore.js'
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_REPLICATE_INTERVAL_MS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_SCAN_INTERVAL_MS, DEFAULT_TIMEOUT_MS, parseX25519Key, type RestoreResult } from '@cachecloud/personal-format'
 import type { ScanStats } from './scan.js'
 import type { PullResult } from './pull.js'
 import { DefaultPersonalSync, parseStoreTarget } from './sync.js'
@@ -197,20 +193,10 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
   })
 }
 
-export * from './constants.js'
-export * from './errors.js'
-export * from './crypto.js'
-export { chunkInner, decodeChunkInner, openChunk, sealChunk, type ChunkFormat } from './chunk-seal.js'
-export * from './tree.js'
-export * from './walk.js'
-export * from './wire.js'
-export * from './read-wire.js'
-export { applyDirDelta, encodeDirDelta, type DirDelta } from './delta.js'
+// the formats (sealing, keys, trees, deltas, wire messages, signatures, reading a tree back), for callers of the engine
+export * from '@cachecloud/personal-format'
 export { StoreReader, fetchSnapshot, type RemoteSnapshot, type StoreReaderInit } from './store-reader.js'
 export { adoptUserKey, adoptUserKeyPair, readPreviousKeys, readUserKeyFile, writeUserKeyFile } from './user-key.js'
-export { deriveSigningKey, signRecord, verifyRecord, type SigningKey } from './sign.js'
-export { restoreTree, writeRestoredFile, type RestoreResult } from './restore.js'
-export { SafeFolder, pathParts, RESTORED_MODE_MASK, type WriteMeta } from './safe-path.js'
 export { replicateSnapshot, type ReplicateInit, type ReplicateResult } from './replicate.js'
 export type { ScanStats } from './scan.js'
 export type { PullResult } from './pull.js'

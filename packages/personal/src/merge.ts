@@ -1,9 +1,6 @@
 import { extname } from 'node:path'
 import type { CID } from '@cachecloud/core'
-import { CONFLICT_MARKER, NODE_TAG_CHARS } from './constants.js'
-import type { UserKeys } from './crypto.js'
-import type { FileEntry, SymlinkEntry } from './tree.js'
-import { walkTree, type BlockSource } from './walk.js'
+import { CONFLICT_MARKER, NODE_TAG_CHARS, walkTree, type BlockSource, type FileEntry, type SymlinkEntry, type UserKeys } from '@cachecloud/personal-format'
 
 // Three-way merge of another node's snapshot into the live folder
 // (docs/formats/personal.md#convergence). Per path, three versions: the local

@@ -1,7 +1,5 @@
 import type { CID } from '@cachecloud/core'
-import type { UserKeys } from './crypto.js'
-import { dirPages, openDir, readDir } from './tree.js'
-import type { BlockSource } from './walk.js'
+import { dirPages, openDir, readDir, type BlockSource, type UserKeys } from '@cachecloud/personal-format'
 
 /**
  * For each directory block of the snapshot rooted at `next` that the one

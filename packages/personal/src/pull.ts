@@ -2,15 +2,12 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { CID } from '@cachecloud/core'
 import { applyMerge } from './apply.js'
-import type { UserKeys } from './crypto.js'
-import { DecryptionFailedError } from './errors.js'
+import { DecryptionFailedError, openDir, verifyRecord, type UserKeys } from '@cachecloud/personal-format'
 import { dropStale, resolveSequential } from './history.js'
 import { flattenTree, planMerge, versionsOf } from './merge.js'
 import { parseCid } from '@cachecloud/core'
 import { loadSyncBase, saveSyncBase } from './state.js'
 import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
-import { verifyRecord } from './sign.js'
-import { openDir } from './tree.js'
 
 export interface PullInit {
   reader: StoreReader

@@ -2,12 +2,8 @@ import type { Libp2p, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { DAG_CBOR_CODEC, isIntegrityFailure, isNotFound, type CID, type ProgressOptions } from '@cachecloud/core'
-import { BLOCKS_FRAME_BYTES, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, PERSONAL_REPAIR_PROTOCOL } from './constants.js'
-import { ProtocolError, ReplicationRefusedError } from './errors.js'
-import { deltaBody, encodeDirDelta, type DirDelta } from './delta.js'
-import { decodeRecord, dirLinks } from './tree.js'
+import { BLOCKS_FRAME_BYTES, decodeMessage, decodeRecord, deltaBody, dirLinks, encodeDirDelta, encodeMessage, FrameReader, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, PERSONAL_REPAIR_PROTOCOL, ProtocolError, ReplicationRefusedError, type DirDelta } from '@cachecloud/personal-format'
 import * as dagCbor from '@ipld/dag-cbor'
-import { decodeMessage, encodeMessage, FrameReader } from './wire.js'
 
 export interface ReplicateInit extends ProgressOptions<'personal:replicate'> {
   libp2p: Libp2p

@@ -1,10 +1,7 @@
 import type { Blockstore } from '@cachecloud/blockstore'
-import type { UserKeys } from './crypto.js'
-import { SnapshotNotFoundError, UserKeyMismatchError } from './errors.js'
+import { restoreTree, SnapshotNotFoundError, UserKeyMismatchError, verifyRecord, type RestoreResult, type UserKeys } from '@cachecloud/personal-format'
 import type { RestoreOptions, SnapshotInfo } from './index.js'
 import { opensWith } from './pull.js'
-import { restoreTree, type RestoreResult } from './restore.js'
-import { verifyRecord } from './sign.js'
 import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
 
 /**

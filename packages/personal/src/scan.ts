@@ -5,14 +5,10 @@ import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
-import { CHUNK_FORMAT, PAGE_THRESHOLD, TEMP_MARKER, SEALED_PUT } from './constants.js'
-import { FolderUnavailableError } from './errors.js'
-import type { UserKeys } from './crypto.js'
-import type { ChunkFormat } from './chunk-seal.js'
+import { CHUNK_FORMAT, FolderUnavailableError, PAGE_THRESHOLD, sealDir, SEALED_PUT, TEMP_MARKER, type ChunkFormat, type Entry, type Presealed, type UserKeys } from '@cachecloud/personal-format'
 import { createSealer, defaultSealThreads } from './seal-pool.js'
 import type { EntryStat } from './seal-file.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
-import { sealDir, type Entry, type Presealed } from './tree.js'
 
 /** Counters of one scan. */
 export interface ScanStats {

@@ -2,10 +2,7 @@ import { createHash } from 'node:crypto'
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Chunker } from '@cachecloud/chunker'
-import { sealChunk } from './chunk-seal.js'
-import { CHUNK_FORMAT } from './constants.js'
-import { pageBoundary, sealEntry } from './tree.js'
-import type { UserKeys } from './crypto.js'
+import { CHUNK_FORMAT, pageBoundary, sealChunk, sealEntry, type UserKeys } from '@cachecloud/personal-format'
 
 // The CPU work of a scan, for one small file or a list of chunks: the same on
 // a sealing thread and on the calling thread (docs/formats/personal.md#sealed-chunk).

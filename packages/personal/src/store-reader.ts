@@ -2,11 +2,7 @@ import type { Libp2p, PeerId, Stream } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
-import { MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES, MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_READ_PROTOCOL, SEALED_PUT } from './constants.js'
-import { ProtocolError, ReadRefusedError, StoreUnreachableError } from './errors.js'
-import { decodeReadMessage, encodeReadMessage, type ReadMessage } from './read-wire.js'
-import { decodeRecord, dirLinks, type SnapshotRecord } from './tree.js'
-import { FrameReader } from './wire.js'
+import { decodeReadMessage, decodeRecord, dirLinks, encodeReadMessage, FrameReader, MAX_CHUNK_BLOCK_BYTES, MAX_DIR_BLOCK_BYTES, MAX_FRAME_BYTES, MAX_WANTS, PERSONAL_READ_PROTOCOL, ProtocolError, ReadRefusedError, SEALED_PUT, StoreUnreachableError, type ReadMessage, type SnapshotRecord } from '@cachecloud/personal-format'
 
 /** A snapshot committed at the store, as the read protocol returns it. */
 export interface RemoteSnapshot {

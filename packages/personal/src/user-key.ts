@@ -1,8 +1,6 @@
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { STATE_FILES, USER_KEY_BYTES } from './constants.js'
-import { deriveUserKeyFromPrivate, formatX25519Key, generateUserKey, generateX25519KeyPair, parseX25519Key } from './crypto.js'
-import { InvalidPersonalFormatError, UserKeyMismatchError } from './errors.js'
+import { deriveUserKeyFromPrivate, formatX25519Key, generateUserKey, generateX25519KeyPair, InvalidPersonalFormatError, parseX25519Key, STATE_FILES, USER_KEY_BYTES, UserKeyMismatchError } from '@cachecloud/personal-format'
 import { writeFileAtomic } from '@cachecloud/core'
 
 /** The user's X25519 private key from a key-pair file `{ "privateKey": "x25519:...", "publicKey": ... }` (as `dcstore keygen` or `writeUserKeyFile` writes). */
