@@ -145,4 +145,39 @@ describe('repair, then replication 1.2.0 re-sends what the store lost (real libp
     const pending = JSON.parse(await readFile(join(storePath(), STORE_FILES.repairs), 'utf8')) as { snapshots: PendingRepair[] }
     assert.deepEqual(pending.snapshots.map(p => [p.snapshot, p.unavailable]), [[s1.cid.toString(), 1]])
   })
+
+  it('a node with nothing new offers its latest snapshot again (DEFAULT_REOFFER_INTERVAL_MS; here 0), and the store takes back what it lost', async () => {
+    const bobFolder = join(dir, 'bob')
+    await mkdir(bobFolder, { recursive: true })
+    const bobBlocks = createBlockstore({ path: join(dir, 'bob-blocks') })
+    await bobBlocks.start()
+    const bob = createPersonalSync({
+      user: 'bob', folder: bobFolder, stateDir: join(dir, 'bob-state'), blockstore: bobBlocks, node: nodeHost.peerId.toString(),
+      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false, reofferIntervalMs: 0
+    })
+    try {
+      await serve()
+      await serving!.enroll(nodeHost.peerId.toString(), ['alice', 'bob'])
+      await writeFile(join(bobFolder, 'notes.txt'), 'bob never changes this file again\n'.repeat(4000))
+      const only = await bob.snapshot()
+      assert.equal((await bob.replicate()).replicated, 1)
+      await stopServing()
+      const packs = join(storePath(), STORE_FILES.blocks, 'bob', 'packs')
+      for (const p of await readdir(packs)) await unlink(join(packs, p))
+      const repaired = await offline(async s => await s.repair())
+      assert.ok(repaired.pending.some(p => p.snapshot === only.cid.toString() && p.user === 'bob'))
+
+      // the folder does not change: no new snapshot, yet the next replication offers the latest again and the store asks for what it lacks
+      assert.equal((await bob.snapshot()).created, false)
+      await serve()
+      const again = await bob.replicate()
+      await stopServing()
+      assert.equal(again.replicated, 0)
+      assert.ok(again.wireBytes > 0, 'the latest snapshot was offered again')
+      const report = await offline(async s => await s.check({ readData: true }))
+      assert.ok(!report.affected.some(a => a.user === 'bob'), `bob is whole again: ${JSON.stringify(report.affected)}`)
+    } finally {
+      await bobBlocks.stop()
+    }
+  })
 })

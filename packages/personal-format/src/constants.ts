@@ -85,6 +85,13 @@ export const DEFAULT_SCAN_INTERVAL_MS = 10 * 60_000
 export const DEFAULT_DEBOUNCE_MS = 2_000
 /** Replication retry period while the store is unreachable. */
 export const DEFAULT_REPLICATE_INTERVAL_MS = 60_000
+/**
+ * With nothing new to send, a node offers its latest replicated snapshot again this often (and at its
+ * first replication after it starts): one small exchange, in which a store that repaired lost blocks
+ * asks for those of the node's earlier snapshots (protocol 1.2.0). Otherwise a folder that never
+ * changes would leave the store's repair waiting for good.
+ */
+export const DEFAULT_REOFFER_INTERVAL_MS = 3_600_000
 /** A replication stream fails after this long without progress. */
 export const DEFAULT_TIMEOUT_MS = 60_000
 /** Name of the per-folder state files inside the state directory. */

@@ -28,7 +28,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { CID, ProgressEvent } from '@cachecloud/core'
-import { DEFAULT_DEBOUNCE_MS, DEFAULT_REPLICATE_INTERVAL_MS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_SCAN_INTERVAL_MS, DEFAULT_TIMEOUT_MS, parseX25519Key, type RestoreResult } from '@cachecloud/personal-format'
+import { DEFAULT_DEBOUNCE_MS, DEFAULT_REOFFER_INTERVAL_MS, DEFAULT_REPLICATE_INTERVAL_MS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_SCAN_INTERVAL_MS, DEFAULT_TIMEOUT_MS, parseX25519Key, type RestoreResult } from '@cachecloud/personal-format'
 import type { ScanStats } from './scan.js'
 import type { PullResult } from './pull.js'
 import { DefaultPersonalSync, parseStoreTarget } from './sync.js'
@@ -73,6 +73,8 @@ export interface PersonalSyncInit {
   debounceMs?: number
   /** Default DEFAULT_REPLICATE_INTERVAL_MS. */
   replicateIntervalMs?: number
+  /** With nothing new, offer the latest snapshot again this often. Default DEFAULT_REOFFER_INTERVAL_MS. */
+  reofferIntervalMs?: number
   /** Default DEFAULT_TIMEOUT_MS. */
   timeoutMs?: number
   /** Files (batches of small files) in work at once, across directories. 1: one at a time on the calling thread. Default DEFAULT_SCAN_CONCURRENCY. */
@@ -182,6 +184,7 @@ export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
       scanIntervalMs: init.scanIntervalMs ?? DEFAULT_SCAN_INTERVAL_MS,
       debounceMs: init.debounceMs ?? DEFAULT_DEBOUNCE_MS,
       replicateIntervalMs: init.replicateIntervalMs ?? DEFAULT_REPLICATE_INTERVAL_MS,
+      reofferIntervalMs: init.reofferIntervalMs ?? DEFAULT_REOFFER_INTERVAL_MS,
       timeoutMs: init.timeoutMs ?? DEFAULT_TIMEOUT_MS
     },
     watch: init.watch ?? true,

@@ -87,6 +87,8 @@ const NOT_HELD = new Uint8Array(0)
  */
 export async function replicateSnapshot (init: ReplicateInit): Promise<ReplicateResult> {
   const allowed = await reachable(init.blockstore, init.record.root)
+  // the record itself too: a store that lost it (a repaired pack) asks for it like any block
+  allowed.add(init.record.cid.toString())
   const signal = init.signal === undefined ? AbortSignal.timeout(init.timeoutMs) : AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs)])
   const connection = await init.libp2p.dial(init.store, { signal })
   // 1.2.0 first: a store that repaired lost blocks may then want those of earlier snapshots too (an older store speaks 1.1.0)

@@ -37,7 +37,7 @@ export interface ResolvedInit {
   libp2p?: Libp2p
   store?: PeerId | Multiaddr
   fallbackStores?: Array<PeerId | Multiaddr>
-  timing: { scanIntervalMs: number, debounceMs: number, replicateIntervalMs: number, timeoutMs: number }
+  timing: { scanIntervalMs: number, debounceMs: number, replicateIntervalMs: number, reofferIntervalMs: number, timeoutMs: number }
   watch: boolean
   concurrency: number
   sealThreads?: number
@@ -67,6 +67,8 @@ export class DefaultPersonalSync implements PersonalSync {
   private lastMerge?: PersonalStatus['lastMerge']
   private conflicts: string[] = []
   private replicating?: Promise<unknown>
+  /** When a snapshot was last offered to the store (none yet in this process: the first replication offers one). */
+  private lastOffer = Number.NEGATIVE_INFINITY
 
   constructor (private readonly c: ResolvedInit) {}
 
@@ -274,30 +276,43 @@ export class DefaultPersonalSync implements PersonalSync {
       const keys = await this.ready()
       const log = await readSnapshotLog(this.path('log'))
       const roots = new Map(log.map(s => [s.cid.toString(), s.root]))
-      for (const s of log) {
-        if (done.has(s.cid.toString())) continue
+      const offerToStore = async (s: LoggedSnapshot, deltaBases?: Map<string, CID>): Promise<Awaited<ReturnType<typeof replicateSnapshot>>> => {
         const bytes = await this.c.blockstore.get(s.cid)
         const onProgress = this.c.onProgress
-        // changed directory blocks go as deltas of the parent's, which the store committed
-        const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
-        // (a parent sealed with the key the folder had before adopting a key pair has no blocks in common: sent whole)
-        const deltaBases = parentRoot === undefined || !await this.opens(keys, parentRoot) ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
         const offer = async (target: PeerId | Multiaddr): Promise<Awaited<ReturnType<typeof replicateSnapshot>>> => await replicateSnapshot({
           libp2p, store: target, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs,
           ...(deltaBases === undefined ? {} : { deltaBases }), ...(onProgress === undefined ? {} : { onProgress })
         })
         // the store's processes in order: one killed mid-replication leaves the next to finish (it wants only what was not made durable)
         const targets = [store, ...(this.c.fallbackStores ?? [])]
-        let r!: Awaited<ReturnType<typeof replicateSnapshot>>
         for (const [i, target] of targets.entries()) {
-          try { r = await offer(target); break } catch (err) {
+          try {
+            const r = await offer(target)
+            this.lastOffer = performance.now()
+            return r
+          } catch (err) {
             if (err instanceof ReplicationRefusedError || i === targets.length - 1) throw err
             this.c.log?.warn({ store: target.toString(), err }, 'replication to the store failed, trying its next address: %s', (err as Error).message)
           }
         }
+        throw new StoreNotConfiguredError('no store address to replicate to')
+      }
+      for (const s of log) {
+        if (done.has(s.cid.toString())) continue
+        // changed directory blocks go as deltas of the parent's, which the store committed
+        const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
+        // (a parent sealed with the key the folder had before adopting a key pair has no blocks in common: sent whole)
+        const deltaBases = parentRoot === undefined || !await this.opens(keys, parentRoot) ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
+        const r = await offerToStore(s, deltaBases)
         done.add(s.cid.toString())
         await appendReplicated(this.path('replicated'), s.cid)
         replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn; deltas += r.deltas
+      }
+      // nothing new: now and then the latest snapshot again, so that a store repairing lost blocks can ask for them
+      const latest = log.findLast(s => done.has(s.cid.toString()))
+      if (replicated === 0 && latest !== undefined && performance.now() - this.lastOffer >= this.c.timing.reofferIntervalMs) {
+        const r = await offerToStore(latest)
+        bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn
       }
       this.lastError = undefined
       return { replicated, bytesSent, wireBytes, deltas }
