@@ -29,6 +29,9 @@ function writeHead (out: Buffer, at: number, major: number, n: number): number {
 /** Names outside the basic plane (and lone surrogates) are left to @ipld/dag-cbor. */
 const SURROGATE = /[\uD800-\uDFFF]/
 
+/** A Buffer's bytes as a plain Uint8Array (no copy), as @ipld/dag-cbor returns them: callers compare and store them as such. */
+const plain = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
+
 const ascii = (s: string): boolean => { for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false; return true }
 
 /** dag-cbor of a flat map (string, safe-integer and byte values; ASCII keys); undefined when it is not one. */
@@ -71,7 +74,7 @@ export function encodeFlatMap (obj: Flat): Uint8Array | undefined {
       out.set(v, at); at += v.byteLength
     }
   }
-  return out
+  return plain(out)
 }
 
 /** CBOR tag 42 (a CID), as dag-cbor writes it: 0xd8 0x2a, then bytes of 0x00 || the CID's bytes. */
@@ -103,7 +106,7 @@ export function encodeDirBlockCbor (links: Array<{ bytes: Uint8Array }>, entries
   key('s')
   bytes(sealed)
   if (at !== size) throw new Error(`directory block encoding wrote ${at} of ${size} bytes`)
-  return out
+  return plain(out)
 }
 
 /** dag-cbor of `obj`: written directly when it is a flat map, else by @ipld/dag-cbor. */
