@@ -1,4 +1,4 @@
-import { BlockCorruptError, type Blockstore, type BlockstoreStats, type GcResult, type StructureReport, type VerifyOptions, type VerifyReport } from '@cachecloud/blockstore'
+import { BlockCorruptError, BlockNotFoundError, BlockTooLargeError, type Blockstore, type BlockstoreStats, type GcResult, type StructureReport, type VerifyOptions, type VerifyReport } from '@cachecloud/blockstore'
 import { CODEC_RAW, decodeBlock, type EncodedBlock } from '@cachecloud/codec'
 import { cidOf, type CID } from '@cachecloud/core'
 import type { BlockBackend } from './backend.js'
@@ -90,9 +90,9 @@ export class BackendBlockstore implements Blockstore {
         report.storedBytes += bytes.byteLength
         report.rawBytes += bytes.byteLength
       } catch (err) {
-        const code = (err as { code?: string }).code
-        if (code === 'ERR_BLOCK_NOT_FOUND') report.missing.push(cid)
-        else if (code === 'ERR_BLOCK_CORRUPT') report.corrupt.push(cid)
+        // a stored block over the limit is damage too, not a reason to stop checking
+        if (err instanceof BlockNotFoundError) report.missing.push(cid)
+        else if (err instanceof BlockCorruptError || err instanceof BlockTooLargeError) report.corrupt.push(cid)
         else throw err
       }
     }

@@ -7,17 +7,17 @@
  * (docs/formats/dcstore.md#check).
  */
 import { DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
-import { dirLinks } from '@cachecloud/personal-format'
+import { BlockCorruptError, BlockNotFoundError, BlockTooLargeError } from '@cachecloud/blockstore'
+import { DirectoryOrderError, dirLinks } from '@cachecloud/personal-format'
 import type { BlockBackend } from './backend.js'
 import { newCheckReport, snapshotsByUser, type CheckDamage, type CheckOptions, type CheckProgress, type CheckReport } from './check.js'
 import { CHECK_MAX_DEPTH, CHECK_MAX_LISTED } from './constants.js'
 import type { VersionIndex } from './version-index.js'
 
-const codeOf = (err: unknown): string | undefined => (err as { code?: string }).code
+/** What a failed read says of a block: gone, or damaged (bad hash, oversized, a directory block out of order). */
 const isBlockDamage = (err: unknown): 'missing' | 'corrupt' | undefined => {
-  const code = codeOf(err)
-  if (code === 'ERR_BLOCK_NOT_FOUND') return 'missing'
-  if (code === 'ERR_BLOCK_CORRUPT' || code === 'ERR_BLOCK_TOO_LARGE' || code === 'ERR_DIRECTORY_ORDER') return 'corrupt'
+  if (err instanceof BlockNotFoundError) return 'missing'
+  if (err instanceof BlockCorruptError || err instanceof BlockTooLargeError || err instanceof DirectoryOrderError) return 'corrupt'
   return undefined
 }
 

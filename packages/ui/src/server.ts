@@ -4,7 +4,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { httpStatusFor, isCacheCloudError } from '@cachecloud/core'
+import { httpStatusOf, isCacheCloudError, kindOf, type ErrorKind } from '@cachecloud/core'
 import { readEndpoint, UnauthorizedError } from '@cachecloud/control'
 import { LAUNCH_KEY_PARAM, MAX_SESSION_BODY_BYTES, PROXIED_ROUTES, SESSION_COOKIE, SESSION_PATH, WEB_FILES } from './constants.js'
 import { UiRouteNotFoundError, WrongHostError } from './errors.js'
@@ -32,15 +32,11 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 const OPEN_HINT = 'run `cachepoint ui` and open the whole URL it prints, with its #key=...'
 const NO_SESSION = `this page is not signed in (no key, or one from an earlier run of cachepoint ui): ${OPEN_HINT}`
 
-function sendError (response: ServerResponse, status: number, code: string, message: string): void {
+/** An error body as the control API's (code, kind, message), its HTTP status from the kind (core's table; a wrong session is `unauthorized`, 401). */
+function sendError (response: ServerResponse, kind: ErrorKind, code: string, message: string): void {
   if (response.headersSent) { response.end(); return }
-  response.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-  response.end(JSON.stringify({ error: { code, message } }))
-}
-
-/** HTTP status of an error this server raises: from its kind (core's table; a wrong session is `unauthorized`, 401). */
-function statusOf (err: unknown): number {
-  return httpStatusFor(err)
+  response.writeHead(httpStatusOf(kind), { 'content-type': 'application/json', 'cache-control': 'no-store' })
+  response.end(JSON.stringify({ error: { code, kind, message } }))
 }
 
 function same (a: string, b: string): boolean {
@@ -89,7 +85,7 @@ export function createUiServer (init: UiServerInit): UiServer {
     try {
       body = await readFile(join(webRoot, name))
     } catch {
-      sendError(response, 500, 'ERR_UI_NOT_BUILT', `the status page is not built (${join(webRoot, name)} missing): run npm run build`)
+      sendError(response, 'internal', 'ERR_UI_NOT_BUILT', `the status page is not built (${join(webRoot, name)} missing): run npm run build`)
       return
     }
     const type = TYPES[name.slice(name.lastIndexOf('.'))] ?? 'application/octet-stream'
@@ -123,7 +119,7 @@ export function createUiServer (init: UiServerInit): UiServer {
     try {
       endpoint = await readEndpoint(init.dataDir)
     } catch (err) {
-      sendError(response, 503, 'ERR_DAEMON_UNREACHABLE', (err as Error).message)
+      sendError(response, 'daemon', 'ERR_DAEMON_UNREACHABLE', (err as Error).message)
       return
     }
     const target = new URL(request.url ?? '/', endpoint.url)
@@ -142,7 +138,7 @@ export function createUiServer (init: UiServerInit): UiServer {
       })
       answer.pipe(response)
     })
-    upstream.on('error', (err) => { sendError(response, 503, 'ERR_DAEMON_UNREACHABLE', `cannot reach the CachePoint daemon at ${endpoint.url}: ${err.message}`) })
+    upstream.on('error', (err) => { sendError(response, 'daemon', 'ERR_DAEMON_UNREACHABLE', `cannot reach the CachePoint daemon at ${endpoint.url}: ${err.message}`) })
     response.on('close', () => { upstream.destroy() })
     request.pipe(upstream)
   }
@@ -169,7 +165,7 @@ export function createUiServer (init: UiServerInit): UiServer {
       server = createServer((request, response) => {
         handle(request, response).catch((err: unknown) => {
           const code = isCacheCloudError(err) ? err.code : 'ERR_INTERNAL'
-          sendError(response, statusOf(err), code, err instanceof Error ? err.message : String(err))
+          sendError(response, kindOf(err), code, err instanceof Error ? err.message : String(err))
           request.resume() // an unread body must not keep the connection waiting
         })
       })
