@@ -16,10 +16,14 @@ function fromJob (job: JobInfo): PullStatusInfo {
   }
 }
 
+/** A swarm pull's state in a job's terms: resolving and pulling are running, complete is done. */
+function swarmState (p: SwarmPullInfo): PullStatusInfo['state'] {
+  return p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : p.state
+}
+
 function fromSwarm (p: SwarmPullInfo): PullStatusInfo {
-  const state = p.state === 'pulling' || p.state === 'resolving' ? 'running' : p.state === 'complete' ? 'done' : p.state
   return {
-    ref: p.ref, via: 'swarm', state, done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, startedAt: p.startedAt, retry: SWARM_RETRY,
+    ref: p.ref, via: 'swarm', state: swarmState(p), done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, startedAt: p.startedAt, retry: SWARM_RETRY,
     ...(p.error === undefined ? {} : { error: { message: p.error } })
   }
 }
@@ -55,7 +59,7 @@ export function pullFailures (versions: ImageVersionInfo[], jobs: JobInfo[], swa
   const superseded = (f: PullFailureInfo): boolean =>
     complete.has(f.ref) ||
     pulls.some(j => j.ref === f.ref && (j.state === 'running' || (j.state === 'done' && later(j.finishedAt, f.at)))) ||
-    swarmPulls.some(p => p.ref === f.ref && (p.state === 'pulling' || p.state === 'resolving' || (p.state === 'complete' && later(p.startedAt, f.at))))
+    swarmPulls.some(p => p.ref === f.ref && (swarmState(p) === 'running' || (swarmState(p) === 'done' && later(p.startedAt, f.at))))
   const newest = new Map<string, PullFailureInfo>() // one failure per ref: its latest
   for (const f of failures) if (!superseded(f) && !later(newest.get(f.ref)?.at, f.at)) newest.set(f.ref, f)
   return [...newest.values()].sort((a, b) => Date.parse(b.at) - Date.parse(a.at))

@@ -1,7 +1,8 @@
-import { BlockCorruptError, BlockNotFoundError, BlockTooLargeError, type Blockstore, type BlockstoreStats, type GcResult, type StructureReport, type VerifyOptions, type VerifyReport } from '@cachecloud/blockstore'
+import { BlockCorruptError, type Blockstore, type BlockstoreStats, type GcResult, type StructureReport, type VerifyOptions, type VerifyReport } from '@cachecloud/blockstore'
 import { CODEC_RAW, decodeBlock, type EncodedBlock } from '@cachecloud/codec'
 import { cidOf, type CID } from '@cachecloud/core'
 import type { BlockBackend } from './backend.js'
+import { blockDamageOf } from './backend-checks.js'
 import { MAX_BACKEND_BLOCK_BYTES } from './constants.js'
 
 /**
@@ -91,8 +92,9 @@ export class BackendBlockstore implements Blockstore {
         report.rawBytes += bytes.byteLength
       } catch (err) {
         // a stored block over the limit is damage too, not a reason to stop checking
-        if (err instanceof BlockNotFoundError) report.missing.push(cid)
-        else if (err instanceof BlockCorruptError || err instanceof BlockTooLargeError) report.corrupt.push(cid)
+        const damage = blockDamageOf(err)
+        if (damage === 'missing') report.missing.push(cid)
+        else if (damage === 'corrupt') report.corrupt.push(cid)
         else throw err
       }
     }

@@ -7,19 +7,12 @@
  * (docs/formats/dcstore.md#check).
  */
 import { DAG_CBOR_CODEC, parseCid, type CID } from '@cachecloud/core'
-import { BlockCorruptError, BlockNotFoundError, BlockTooLargeError } from '@cachecloud/blockstore'
-import { DirectoryOrderError, dirLinks } from '@cachecloud/personal-format'
+import { dirLinks } from '@cachecloud/personal-format'
+import { blockDamageOf } from './backend-checks.js'
 import type { BlockBackend } from './backend.js'
 import { newCheckReport, snapshotsByUser, type CheckDamage, type CheckOptions, type CheckProgress, type CheckReport } from './check.js'
 import { CHECK_MAX_DEPTH, CHECK_MAX_LISTED } from './constants.js'
 import type { VersionIndex } from './version-index.js'
-
-/** What a failed read says of a block: gone, or damaged (bad hash, oversized, a directory block out of order). */
-const isBlockDamage = (err: unknown): 'missing' | 'corrupt' | undefined => {
-  if (err instanceof BlockNotFoundError) return 'missing'
-  if (err instanceof BlockCorruptError || err instanceof BlockTooLargeError || err instanceof DirectoryOrderError) return 'corrupt'
-  return undefined
-}
 
 class BackendWalker {
   readonly missing = new Set<string>()
@@ -48,7 +41,7 @@ class BackendWalker {
       if (depth > CHECK_MAX_DEPTH) throw Object.assign(new Error('too deep'), { code: 'ERR_BLOCK_CORRUPT' })
       links = dirLinks(await this.backend.get(this.user, cid))
     } catch (err) {
-      const kind = isBlockDamage(err)
+      const kind = blockDamageOf(err)
       if (kind === undefined) throw err
       if (kind === 'missing') this.missing.add(key); else this.corrupt.add(key)
       return 1
@@ -64,7 +57,7 @@ class BackendWalker {
     if (this.memo.has(key)) return this.memo.get(key)!
     let n = 0
     try { await this.backend.get(this.user, cid) } catch (err) {
-      const kind = isBlockDamage(err)
+      const kind = blockDamageOf(err)
       if (kind === undefined) throw err
       if (kind === 'missing') this.missing.add(key); else this.corrupt.add(key)
       n = 1
@@ -103,7 +96,7 @@ export async function runBackendCheck (index: VersionIndex, backend: BlockBacken
           progress.doneBytes += bytes.byteLength
           progress.totalBytes += bytes.byteLength
         } catch (err) {
-          if (isBlockDamage(err) === undefined) throw err
+          if (blockDamageOf(err) === undefined) throw err
           walker.corrupt.add(cid.toString())
         }
         progress.doneBlocks++

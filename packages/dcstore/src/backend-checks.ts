@@ -1,5 +1,6 @@
-import { BlockCorruptError, BlockTooLargeError, UnsupportedCidError } from '@cachecloud/blockstore'
+import { BlockCorruptError, BlockNotFoundError, BlockTooLargeError, UnsupportedCidError } from '@cachecloud/blockstore'
 import { bytesMatchCid, parseCid, type CID } from '@cachecloud/core'
+import { DirectoryOrderError } from '@cachecloud/personal-format'
 import { MAX_BACKEND_BLOCK_BYTES } from './constants.js'
 import { assertValidUser } from './enrollment.js'
 
@@ -25,4 +26,11 @@ export function cidOfName (name: string): CID | undefined {
     const cid = parseCid(name)
     return cid.version === 1 && cid.multihash.code === SHA2_256 && cid.toString() === name ? cid : undefined
   } catch { return undefined }
+}
+
+/** What a failed read says of a block: gone, or damaged (bad hash, oversized, a directory block out of order); undefined for any other failure. */
+export function blockDamageOf (err: unknown): 'missing' | 'corrupt' | undefined {
+  if (err instanceof BlockNotFoundError) return 'missing'
+  if (err instanceof BlockCorruptError || err instanceof BlockTooLargeError || err instanceof DirectoryOrderError) return 'corrupt'
+  return undefined
 }

@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import type { Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
 import { createBackend, createDcStore, type BackendConfig, type DcStore } from '../src/index.js'
+import { startNodeSync } from './node-sync.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const sha = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex')
@@ -38,12 +39,7 @@ export function replicationOnBackend (name: string, blocks: () => BackendConfig,
       await mkdir(join(folder, 'docs'), { recursive: true })
       storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
       nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-      nodeBlocks = createBlockstore({ path: join(dir, 'node-blocks') })
-      await nodeBlocks.start()
-      sync = createPersonalSync({
-        user: 'alice', folder, stateDir: join(dir, 'node-state'), blockstore: nodeBlocks, node: nodeHost.peerId.toString(),
-        discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
-      })
+      ;({ blockstore: nodeBlocks, sync } = await startNodeSync({ dir, user: 'alice', folder, nodeHost, storeHost, discoveryKey: discovery.publicKey }))
       store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), blocks: config, libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
       await store.start()
       await store.enroll(nodeHost.peerId.toString(), ['alice'])

@@ -7,10 +7,11 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import type { Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
 import { createDcStore, type DcStore } from '../src/index.js'
+import { startNodeSync } from './node-sync.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const DIRS = 3
@@ -64,12 +65,7 @@ describe('directory blocks as deltas (real libp2p on loopback)', () => {
     store = createDcStore({ auditKey: TEST_AUDIT_KEY, path: join(dir, 'store'), libp2p: storeHost, discoveryPrivateKey: discovery.privateKey, operator: 'test' })
     await store.start()
     await store.enroll(nodeHost.peerId.toString(), ['alice'])
-    blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
-    await blockstore.start()
-    sync = createPersonalSync({
-      user: 'alice', folder, stateDir: join(dir, 'node-state'), blockstore, node: nodeHost.peerId.toString(),
-      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
-    })
+    ;({ blockstore, sync } = await startNodeSync({ dir, user: 'alice', folder, nodeHost, storeHost, discoveryKey: discovery.publicKey }))
   })
 
   after(async () => {

@@ -5,13 +5,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import type { Blockstore } from '@cachecloud/blockstore'
 import { CID, DAG_CBOR_CODEC } from '@cachecloud/core'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import {
-  createPersonalSync, decodeMessage, dirLinks, encodeMessage, FrameReader, generateX25519KeyPair, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, type PersonalSync, type SnapshotResult
+  decodeMessage, dirLinks, encodeMessage, FrameReader, generateX25519KeyPair, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, type PersonalSync, type SnapshotResult
 } from '@cachecloud/personal'
 import { createDcStore, STORE_FILES, type DcStore, type PendingRepair } from '../src/index.js'
+import { startNodeSync } from './node-sync.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 /** Every CID below a root directory block, read from the node's store. */
@@ -77,12 +78,7 @@ describe('repair, then replication 1.2.0 re-sends what the store lost (real libp
     await mkdir(folder, { recursive: true })
     storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
     nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
-    await blockstore.start()
-    sync = createPersonalSync({
-      user: 'alice', folder, stateDir: join(dir, 'node-state'), blockstore, node: nodeHost.peerId.toString(),
-      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
-    })
+    ;({ blockstore, sync } = await startNodeSync({ dir, user: 'alice', folder, nodeHost, storeHost, discoveryKey: discovery.publicKey }))
   })
 
   after(async () => {
@@ -149,11 +145,8 @@ describe('repair, then replication 1.2.0 re-sends what the store lost (real libp
   it('a node with nothing new offers its latest snapshot again (DEFAULT_REOFFER_INTERVAL_MS; here 0), and the store takes back what it lost', async () => {
     const bobFolder = join(dir, 'bob')
     await mkdir(bobFolder, { recursive: true })
-    const bobBlocks = createBlockstore({ path: join(dir, 'bob-blocks') })
-    await bobBlocks.start()
-    const bob = createPersonalSync({
-      user: 'bob', folder: bobFolder, stateDir: join(dir, 'bob-state'), blockstore: bobBlocks, node: nodeHost.peerId.toString(),
-      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false, reofferIntervalMs: 0
+    const { blockstore: bobBlocks, sync: bob } = await startNodeSync({
+      dir, prefix: 'bob', user: 'bob', folder: bobFolder, nodeHost, storeHost, discoveryKey: discovery.publicKey, options: { reofferIntervalMs: 0 }
     })
     try {
       await serve()

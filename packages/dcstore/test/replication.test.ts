@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import type { Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { createPersonalSync, generateX25519KeyPair, ReplicationRefusedError, type PersonalSync } from '@cachecloud/personal'
+import { generateX25519KeyPair, ReplicationRefusedError, type PersonalSync } from '@cachecloud/personal'
 import { AuditChainBrokenError, createDcStore, type DcStore } from '../src/index.js'
+import { startNodeSync } from './node-sync.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
 const MARKER = 'SECRET-PAYROLL-MARKER-51c0ffee'
@@ -50,12 +51,7 @@ describe('replication to the data-center store (real libp2p on loopback)', () =>
     await mkdir(join(folder, 'docs'), { recursive: true })
     storeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
     nodeHost = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
-    blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
-    await blockstore.start()
-    sync = createPersonalSync({
-      user: 'alice', folder, stateDir: join(dir, 'node-state'), blockstore, node: nodeHost.peerId.toString(),
-      discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
-    })
+    ;({ blockstore, sync } = await startNodeSync({ dir, user: 'alice', folder, nodeHost, storeHost, discoveryKey: discovery.publicKey }))
   })
 
   after(async () => {

@@ -285,17 +285,16 @@ export class DefaultPersonalSync implements PersonalSync {
         })
         // the store's processes in order: one killed mid-replication leaves the next to finish (it wants only what was not made durable)
         const targets = [store, ...(this.c.fallbackStores ?? [])]
-        for (const [i, target] of targets.entries()) {
+        for (let i = 0; ; i++) {
           try {
-            const r = await offer(target)
+            const r = await offer(targets[i])
             this.lastOffer = performance.now()
             return r
           } catch (err) {
             if (err instanceof ReplicationRefusedError || i === targets.length - 1) throw err
-            this.c.log?.warn({ store: target.toString(), err }, 'replication to the store failed, trying its next address: %s', (err as Error).message)
+            this.c.log?.warn({ store: targets[i].toString(), err }, 'replication to the store failed, trying its next address: %s', (err as Error).message)
           }
         }
-        throw new StoreNotConfiguredError('no store address to replicate to')
       }
       for (const s of log) {
         if (done.has(s.cid.toString())) continue

@@ -73,8 +73,6 @@ export const DEFAULT_COMMIT_BYTES = 64 * 1024 * 1024
 export const DEFAULT_PUT_CONCURRENCY = 8
 /** Silence limit of a block stream with blocks requested. */
 export const DEFAULT_BLOCK_TIMEOUT_MS = 15_000
-/** Rate window for status (bytes per second over this window). */
-export const RATE_WINDOW_MS = 5_000
 /** A subscribed version whose pull failed (no peer offers it yet, peers gone) is retried after this long, doubling. */
 export const BACKGROUND_RETRY_MS = 1_000
 /** Longest wait between two retries of a subscribed version's pull. */

@@ -1,5 +1,4 @@
 import { createRateWindow, type ProgressEvent, type RateWindow } from '@cachecloud/core'
-import { RATE_WINDOW_MS } from './constants.js'
 
 /** Per peer: site, whether it is in this node's site, block bytes received from it, and the bytes that crossed the link for them (compressed). */
 export interface PeerBytes { peer: string, site: string, lan: boolean, bytes: number, wireBytes: number }
@@ -47,7 +46,7 @@ export class PullStats {
 
   /** `now`: the rate window's clock in ms (tests move one by hand). */
   constructor (readonly ref: string, now?: () => number) {
-    this.window = createRateWindow({ windowMs: RATE_WINDOW_MS, ...(now === undefined ? {} : { now }) })
+    this.window = createRateWindow(now === undefined ? {} : { now })
   }
 
   /**
