@@ -12,13 +12,13 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { createBlockstore } from '@cachecloud/blockstore'
 import { createNetwork, loadOrCreatePeerKey } from '@cachecloud/network'
-import { createPersonalSync } from '@cachecloud/personal'
+import { createPersonalFolder } from '@cachecloud/personal'
 
 const [home, folder, user, discovery, ...stores] = process.argv.slice(2)
 const blockstore = createBlockstore({ path: join(home, 'blocks') })
 await blockstore.start()
 const libp2p = await createNetwork({ privateKey: await loadOrCreatePeerKey(join(home, 'peer.key')), listen: ['/ip4/127.0.0.1/tcp/0'] })
-const sync = createPersonalSync({
+const sync = createPersonalFolder({
   user, folder, stateDir: join(home, 'personal'), blockstore, node: libp2p.peerId.toString(), discoveryKey: discovery, watch: false,
   libp2p, store: stores[0], fallbackStores: stores.slice(1)
 })

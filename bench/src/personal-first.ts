@@ -16,7 +16,7 @@ import { promisify } from 'node:util'
 import { fileURLToPath } from 'node:url'
 import { createBlockstore } from '@cachecloud/blockstore'
 import { findTool } from '@cachecloud/fixtures'
-import { createPersonalSync, generateX25519KeyPair } from '@cachecloud/personal'
+import { createPersonalFolder, generateX25519KeyPair } from '@cachecloud/personal'
 import { makeTree } from './personal.js'
 import type { BenchResult } from './types.js'
 
@@ -51,7 +51,7 @@ async function ownCpu<T> (fn: () => Promise<T>): Promise<Timed> {
 async function ours (folder: string, dir: string, i: number): Promise<Timed> {
   const blockstore = createBlockstore({ path: join(dir, `blocks-${i}`) })
   await blockstore.start()
-  const sync = createPersonalSync({
+  const sync = createPersonalFolder({
     user: 'alice', folder, stateDir: join(dir, `state-${i}`), blockstore, node: 'bench', discoveryKey: generateX25519KeyPair().publicKey, watch: false,
     ...(CONCURRENCY === undefined ? {} : { concurrency: CONCURRENCY }), ...(SEAL_THREADS === undefined ? {} : { sealThreads: SEAL_THREADS })
   })

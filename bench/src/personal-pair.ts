@@ -5,7 +5,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createDcStore, generateAuditKey } from '@cachecloud/dcstore'
 import { createNetwork } from '@cachecloud/network'
-import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { createPersonalFolder, generateX25519KeyPair, type PersonalFolder } from '@cachecloud/personal'
 
 // What the personal benchmarks share: file content, the 1% edit, and a node
 // replicating to an in-process data-center store on loopback.
@@ -32,7 +32,7 @@ export async function editOnePercent (folder: string, files: number): Promise<{ 
 }
 
 export interface PersonalPair {
-  sync: PersonalSync
+  sync: PersonalFolder
   /** The node's block store. */
   blockstore: Blockstore
   /** The discovery key pair of the store (its public key seals the user key). */
@@ -50,7 +50,7 @@ export async function startPersonalPair (dir: string, folder: string): Promise<P
   await store.enroll(nodeHost.peerId.toString(), ['alice'])
   const blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
   await blockstore.start()
-  const sync = createPersonalSync({
+  const sync = createPersonalFolder({
     user: 'alice', folder, stateDir: join(dir, 'state'), blockstore, node: nodeHost.peerId.toString(),
     discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
   })

@@ -16,7 +16,7 @@ import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { createBlockstore } from '@cachecloud/blockstore'
 import { findTool } from '@cachecloud/fixtures'
-import { createPersonalSync } from '@cachecloud/personal'
+import { createPersonalFolder } from '@cachecloud/personal'
 import { content, editOnePercent, PER_DIR, startPersonalPair } from './personal-pair.js'
 import type { BenchResult } from './types.js'
 
@@ -110,7 +110,7 @@ export async function run (): Promise<BenchResult[]> {
       const total = await makeTree(big, SCALE_FILES, Math.floor(SCALE_BYTES / SCALE_FILES), 'scale')
       const bs = createBlockstore({ path: join(dir, 'scale-blocks') })
       await bs.start()
-      const s = createPersonalSync({ user: 'bob', folder: big, stateDir: join(dir, 'scale-state'), blockstore: bs, node: 'bench', discoveryKey: discovery.publicKey, watch: false })
+      const s = createPersonalFolder({ user: 'bob', folder: big, stateDir: join(dir, 'scale-state'), blockstore: bs, node: 'bench', discoveryKey: discovery.publicKey, watch: false })
       let peak = process.memoryUsage().rss
       const base = peak
       const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 100)

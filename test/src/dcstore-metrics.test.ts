@@ -8,7 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createBlockstore } from '@cachecloud/blockstore'
 import { parsePrometheusText, type MetricFamily } from '@cachecloud/metrics'
 import { createNetwork, loadOrCreatePeerKey } from '@cachecloud/network'
-import { createPersonalSync, fetchSnapshot, replicateSnapshot, StoreReader } from '@cachecloud/personal'
+import { createPersonalFolder, fetchSnapshot, replicateSnapshot, StoreReader } from '@cachecloud/personal'
 import { until } from '@cachecloud/test-utils'
 import { DCSTORE_CLI, launch, run, type Proc } from './personal-procs.js'
 
@@ -63,7 +63,7 @@ describe('dcstore serve --metrics', () => {
       for (let i = 0; i < 5; i++) await writeFile(join(folder, 'docs', `f${i}.txt`), `file ${i}\n`.repeat(4000 * (i + 1)))
       await blockstore.start()
       await restoreBlocks.start()
-      const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(base, 'state'), blockstore, node: libp2p.peerId.toString(), discoveryKey: discovery, watch: false })
+      const sync = createPersonalFolder({ user: 'alice', folder, stateDir: join(base, 'state'), blockstore, node: libp2p.peerId.toString(), discoveryKey: discovery, watch: false })
       const snap = await sync.snapshot()
       const sent = await replicateSnapshot({ libp2p, store, blockstore, record: { cid: snap.cid, bytes: await blockstore.get(snap.cid), root: snap.root }, timeoutMs: 30_000 })
       assert.equal(sent.status, 'committed')

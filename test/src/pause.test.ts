@@ -12,7 +12,7 @@ import { createTestCluster, type TestCluster } from './nodes.js'
 
 const run = promisify(execFile)
 
-/** Waits until `check` holds for a status snapshot from the event stream (GET /v1/events). */
+/** Waits until `check` holds for a status from the event stream (GET /v1/events). */
 async function until (node: LaunchedCachePoint, what: string, check: (s: StatusInfo) => boolean, timeoutMs = 30_000): Promise<StatusInfo> {
   const controller = new AbortController()
   const timer = setTimeout(() => { controller.abort() }, timeoutMs)

@@ -8,12 +8,12 @@ import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { createPersonalSync, formatX25519Key, generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { createPersonalFolder, formatX25519Key, generateX25519KeyPair, type PersonalFolder } from '@cachecloud/personal'
 import { DCSTORE_CLI, launch, run, treeHashes, type Proc } from './personal-procs.js'
 
 const sha = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex')
 
-interface Machine { host: CachePointLibp2p, blockstore: Blockstore, sync: PersonalSync, folder: string }
+interface Machine { host: CachePointLibp2p, blockstore: Blockstore, sync: PersonalFolder, folder: string }
 
 // One user on two machines that both hold the user's X25519 key pair: the
 // live folders converge through the store (a real process), conflicting
@@ -37,7 +37,7 @@ describe('live folders of one user converge through the store', () => {
     const blockstore = createBlockstore({ path: join(dir, name, 'blocks') })
     await blockstore.start()
     if (options.enroll !== false) await run(DCSTORE_CLI, ['--data', storeData, 'enroll', host.peerId.toString(), '--user', 'alice'])
-    const sync = createPersonalSync({
+    const sync = createPersonalFolder({
       user: 'alice', folder, stateDir: join(dir, name, 'state'), blockstore, node: host.peerId.toString(), discoveryKey,
       userPrivateKey: formatX25519Key(userPair.privateKey), libp2p: host, store: storeAddr, watch: false,
       ...(options.merge === undefined ? {} : { merge: options.merge })
@@ -88,8 +88,8 @@ describe('live folders of one user converge through the store', () => {
     assert.equal(back.replicated, 1)
     assert.ok(back.bytesSent < 20_000, `desktop sent ${back.bytesSent} bytes after taking the laptop's files`)
     // nothing new anywhere: a second pull does nothing
-    assert.equal((await laptop.sync.pull()).applied, 0)
-    assert.equal((await desktop.sync.pull()).applied, 0)
+    assert.equal((await laptop.sync.mergeRemotes()).applied, 0)
+    assert.equal((await desktop.sync.mergeRemotes()).applied, 0)
   })
 
   it('concurrent edits: the folders converge, the later edit in place, the other as a conflict copy, both in history', async () => {
@@ -106,12 +106,12 @@ describe('live folders of one user converge through the store', () => {
     for (const m of [laptop, desktop]) { await m.sync.snapshot(); await m.sync.replicate() }
 
     // both merge before either sends its merged folder: each resolves the conflict alone, and alike
-    const first = await laptop.sync.pull()
-    const second = await desktop.sync.pull()
+    const first = await laptop.sync.mergeRemotes()
+    const second = await desktop.sync.mergeRemotes()
     assert.equal(first.conflicts.length, 1, JSON.stringify(first))
     assert.deepEqual(second.conflicts, first.conflicts, 'both machines name the conflict copy alike')
     for (const m of [laptop, desktop]) await m.sync.replicate()
-    for (const m of [laptop, desktop]) assert.deepEqual((await m.sync.pull()).conflicts, [])
+    for (const m of [laptop, desktop]) assert.deepEqual((await m.sync.mergeRemotes()).conflicts, [])
     // status names the conflict copy as long as it is there
     assert.deepEqual((await laptop.sync.status()).conflicts, first.conflicts)
 
@@ -138,7 +138,7 @@ describe('live folders of one user converge through the store', () => {
     // after converging, a later edit on one machine is a plain update on the other
     await writeFile(join(desktop.folder, 'notes', 'a.txt'), 'note a, desktop follow-up\n')
     await desktop.sync.snapshot(); await desktop.sync.replicate()
-    const follow = await laptop.sync.pull()
+    const follow = await laptop.sync.mergeRemotes()
     assert.deepEqual([follow.applied, follow.conflicts.length], [1, 0])
     assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, desktop follow-up\n')
   })
@@ -150,13 +150,13 @@ describe('live folders of one user converge through the store', () => {
     await utimes(join(laptop.folder, 'plan.txt'), earlier, earlier)
     await writeFile(join(desktop.folder, 'plan.txt'), 'plan, desktop\n')
     for (const m of [laptop, desktop]) { await m.sync.snapshot(); await m.sync.replicate() }
-    const d = await desktop.sync.pull()
+    const d = await desktop.sync.mergeRemotes()
     assert.equal(d.conflicts.length, 1)
     await desktop.sync.replicate()
     // the laptop's own version is already at the copy's name in what it merges: it is not copied again
-    await laptop.sync.pull()
+    await laptop.sync.mergeRemotes()
     await laptop.sync.replicate()
-    await desktop.sync.pull()
+    await desktop.sync.mergeRemotes()
     const l = await treeHashes(laptop.folder)
     assert.deepEqual(await treeHashes(desktop.folder), l)
     const copies = Object.keys(l).filter(p => p.startsWith('plan.conflict-'))
@@ -169,12 +169,12 @@ describe('live folders of one user converge through the store', () => {
     const [laptop, desktop] = machines
     await writeFile(join(laptop.folder, 'notes', 'a.txt'), 'note a, v2 (laptop)\n')
     await laptop.sync.snapshot(); await laptop.sync.replicate()
-    assert.equal((await desktop.sync.pull()).applied, 1)
+    assert.equal((await desktop.sync.mergeRemotes()).applied, 1)
     await desktop.sync.replicate()
     await writeFile(join(desktop.folder, 'notes', 'a.txt'), 'note a, v3 (desktop, after v2)\n')
     await desktop.sync.snapshot(); await desktop.sync.replicate()
     // the laptop never merged the desktop snapshot that held v2: the desktop's history shows v3 follows v2
-    const r = await laptop.sync.pull()
+    const r = await laptop.sync.mergeRemotes()
     assert.deepEqual([r.applied, r.conflicts], [1, []])
     assert.equal(await readFile(join(laptop.folder, 'notes', 'a.txt'), 'utf8'), 'note a, v3 (desktop, after v2)\n')
   })
@@ -182,21 +182,21 @@ describe('live folders of one user converge through the store', () => {
   it('a third machine that is merely behind reverts nothing on the others', async () => {
     const [laptop, desktop] = machines
     const tablet = await machine('tablet')
-    await tablet.sync.pull()
+    await tablet.sync.mergeRemotes()
     await tablet.sync.replicate()
     assert.deepEqual(await treeHashes(tablet.folder), await treeHashes(laptop.folder))
     await writeFile(join(laptop.folder, 'b2.txt'), 'new on the laptop\n')
     await writeFile(join(laptop.folder, 'new.txt'), 'new.txt, edited on the laptop\n')
     await laptop.sync.snapshot(); await laptop.sync.replicate()
     // the desktop takes the laptop's edit, then merges the tablet, which has not seen it yet
-    await desktop.sync.pull()
+    await desktop.sync.mergeRemotes()
     assert.equal(await readFile(join(desktop.folder, 'new.txt'), 'utf8'), 'new.txt, edited on the laptop\n')
     await tablet.sync.snapshot(); await tablet.sync.replicate()
-    await desktop.sync.pull()
+    await desktop.sync.mergeRemotes()
     assert.equal(await readFile(join(desktop.folder, 'new.txt'), 'utf8'), 'new.txt, edited on the laptop\n', 'the tablet\'s older version did not come back')
     assert.equal(await readFile(join(desktop.folder, 'b2.txt'), 'utf8'), 'new on the laptop\n')
     // and all three converge
-    for (let round = 0; round < 2; round++) for (const m of [laptop, desktop, tablet]) { await m.sync.pull(); await m.sync.replicate() }
+    for (let round = 0; round < 2; round++) for (const m of [laptop, desktop, tablet]) { await m.sync.mergeRemotes(); await m.sync.replicate() }
     const l = await treeHashes(laptop.folder)
     assert.deepEqual(await treeHashes(desktop.folder), l)
     assert.deepEqual(await treeHashes(tablet.folder), l)

@@ -12,7 +12,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { createBlockstore } from '@cachecloud/blockstore'
-import { createPersonalSync } from '@cachecloud/personal'
+import { createPersonalFolder } from '@cachecloud/personal'
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -37,7 +37,7 @@ if (positionals[0] === 'peer-id') {
   const blockstore = createBlockstore({ path: join(home, 'blocks') })
   await blockstore.start()
   const libp2p = positionals[0] === 'replicate' || positionals[0] === 'pull' ? await (await network()).createNetwork({ privateKey: await loadKey(), listen: ['/ip4/127.0.0.1/tcp/0'] }) : undefined
-  const sync = createPersonalSync({
+  const sync = createPersonalFolder({
     user: values.user ?? 'alice', folder: values.folder ?? '.', stateDir: join(home, 'personal'), blockstore, node,
     discoveryKey: values.discovery ?? '', watch: false,
     ...(values['key-file'] === undefined ? {} : { userKeyFile: values['key-file'] }),
@@ -50,7 +50,7 @@ if (positionals[0] === 'peer-id') {
       emit({ event: 'snapshot', cid: s.cid.toString(), time: s.time, created: s.created, files: s.files, newBytes: s.newBytes, hashedFiles: s.stats.hashedFiles })
     } else if (positionals[0] === 'pull') {
       emit({ event: 'pulling' })
-      const r = await sync.pull()
+      const r = await sync.mergeRemotes()
       emit({ event: 'pulled', ...r })
     } else {
       const r = await sync.replicate()

@@ -10,12 +10,12 @@ import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { createPersonalSync, generateUserKey, type PersonalSync } from '@cachecloud/personal'
+import { createPersonalFolder, generateUserKey, type PersonalFolder } from '@cachecloud/personal'
 import { DCSTORE_CLI, launch, run, type Proc } from './personal-procs.js'
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex')
 
-interface Machine { host: CachePointLibp2p, blockstore: Blockstore, sync: PersonalSync, folder: string }
+interface Machine { host: CachePointLibp2p, blockstore: Blockstore, sync: PersonalFolder, folder: string }
 
 describe('one user on two machines (store as a real process, nodes on real libp2p)', () => {
   let dir: string
@@ -43,7 +43,7 @@ describe('one user on two machines (store as a real process, nodes on real libp2
       const blockstore = createBlockstore({ path: join(dir, name, 'blocks') })
       await blockstore.start()
       await run(DCSTORE_CLI, ['--data', storeData, 'enroll', host.peerId.toString(), '--user', 'alice'])
-      const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir, name, 'state'), blockstore, node: host.peerId.toString(), discoveryKey, userKey, libp2p: host, store: storeAddr, watch: false })
+      const sync = createPersonalFolder({ user: 'alice', folder, stateDir: join(dir, name, 'state'), blockstore, node: host.peerId.toString(), discoveryKey, userKey, libp2p: host, store: storeAddr, watch: false })
       machines.push({ host, blockstore, sync, folder })
     }
   })

@@ -162,7 +162,7 @@ export interface ChangeSource {
   /** Calls `onChange` (without arguments, possibly often) whenever status may have changed. */
   watch(onChange: () => void): Unsubscribe
   /** A status cheap enough to send several times a second: store figures may be a few seconds old. */
-  snapshot(): Promise<StatusInfo>
+  currentStatus(): Promise<StatusInfo>
 }
 
 /** The error of an answer (`{ error }`, any status but 2xx, or a stream's last line): `kind` as core's ERROR_KINDS. */

@@ -15,7 +15,7 @@ export const STATUS_EVENT = 'status'
 /**
  * GET /v1/events: a `status` event with the whole StatusInfo at once, then
  * one whenever it may have changed (at most one per EVENTS_INTERVAL_MS; a
- * burst of changes yields one snapshot at the end of the interval), and a
+ * burst of changes yields one status at the end of the interval), and a
  * comment line every EVENTS_KEEPALIVE_MS. Snapshots rather than deltas: a
  * client that reconnects, or missed one, is whole again with the next one.
  */
@@ -34,12 +34,12 @@ export async function serveEvents (request: IncomingMessage, response: ServerRes
       do {
         again = false
         lastSent = Date.now()
-        const status: StatusInfo = await changes.snapshot()
+        const status: StatusInfo = await changes.currentStatus()
         if (response.destroyed) return
         response.write(`id: ${++seq}\nevent: ${STATUS_EVENT}\ndata: ${JSON.stringify(status)}\n\n`)
       } while (again)
     } catch {
-      // the daemon is stopping; the client reconnects and gets a fresh snapshot
+      // the daemon is stopping; the client reconnects and gets a fresh status
     } finally {
       sending = false
     }

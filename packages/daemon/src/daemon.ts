@@ -225,11 +225,11 @@ class DefaultDaemon implements CachePointDaemon {
     return await this.describe(stats)
   }
 
-  async snapshot (): Promise<StatusInfo> {
+  async currentStatus (): Promise<StatusInfo> {
     const cached = this.storeStats
     if (cached === undefined) return await this.status()
     if (Date.now() - cached.at > STORE_STATS_MAX_AGE_MS && this.refreshingStats === undefined) {
-      // counting blocks stats every one of them: never make a snapshot wait for it
+      // counting blocks stats every one of them: never make a status wait for it
       this.refreshingStats = this.running.blockstore.stats()
         .then((value) => { this.storeStats = { at: Date.now(), value }; this.changed() }, (err: Error) => { this.logger.warn({ err }, 'store stats failed') })
         .finally(() => { this.refreshingStats = undefined })

@@ -2,7 +2,7 @@ import { join } from 'node:path'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { PersonalApi, PersonalRestoreRequest, PersonalRestoreResultInfo, PersonalSnapshotInfo, PersonalSnapshotResultInfo, PersonalStatusInfo } from '@cachecloud/control'
 import type { CachePointLibp2p } from '@cachecloud/network'
-import { createPersonalSync, type PersonalSync, type SnapshotInfo } from '@cachecloud/personal'
+import { createPersonalFolder, type PersonalFolder, type SnapshotInfo } from '@cachecloud/personal'
 import type { Logger } from 'pino'
 import { PERSONAL_DIR } from './constants.js'
 import { PersonalUserNotFoundError } from './errors.js'
@@ -21,9 +21,9 @@ function snapshotInfo (s: SnapshotInfo): PersonalSnapshotInfo {
   return { cid: s.cid.toString(), time: s.time, root: s.root.toString(), parent: s.parent?.toString() ?? null, files: s.files, bytes: s.bytes, newBytes: s.newBytes, replicated: s.replicated }
 }
 
-/** The daemon's `personal` subsystem: one PersonalSync per configured user, sharing the node's block store and libp2p host. */
+/** The daemon's `personal` subsystem: one PersonalFolder per configured user, sharing the node's block store and libp2p host. */
 export class PersonalFolders implements PersonalApi {
-  private readonly syncs = new Map<string, PersonalSync>()
+  private readonly folders = new Map<string, PersonalFolder>()
   /** Users whose folder merges their other machines' changes (a key file is configured). */
   private readonly merging = new Set<string>()
   /** Set while block-store GC runs: snapshots wait for it. */
@@ -37,7 +37,7 @@ export class PersonalFolders implements PersonalApi {
     const store = config.personalStore
     for (const { user, path, keyFile } of config.personalization ?? []) {
       if (keyFile !== undefined) this.merging.add(user)
-      this.syncs.set(user, createPersonalSync({
+      this.folders.set(user, createPersonalFolder({
         user,
         folder: path,
         stateDir: join(config.dataDir, PERSONAL_DIR, user),
@@ -57,9 +57,9 @@ export class PersonalFolders implements PersonalApi {
 
   /** A folder that cannot be watched (e.g. not mounted) is reported in its status; it does not stop the node. */
   async start (): Promise<void> {
-    for (const [user, sync] of this.syncs) {
+    for (const [user, folder] of this.folders) {
       try {
-        await sync.start()
+        await folder.start()
         this.startErrors.delete(user)
       } catch (err) {
         this.startErrors.set(user, `start: ${(err as Error).message}`)
@@ -69,13 +69,13 @@ export class PersonalFolders implements PersonalApi {
   }
 
   async stop (): Promise<void> {
-    await Promise.all([...this.syncs.values()].map(async s => s.stop()))
+    await Promise.all([...this.folders.values()].map(async s => s.stop()))
   }
 
   /**
-   * Runs block-store GC with the syncs stopped, so no snapshot writes blocks
+   * Runs block-store GC with the folders stopped, so no snapshot writes blocks
    * that its log does not name yet; `collect` gets the CIDs every local
-   * snapshot needs. The syncs start again after (a rescan of unchanged files is cheap).
+   * snapshot needs. The folders start again after (a rescan of unchanged files is cheap).
    */
   async collect<T> (collect: (live: Set<string>) => Promise<T>): Promise<T> {
     while (this.collecting !== undefined) await this.collecting.catch(() => {})
@@ -93,31 +93,31 @@ export class PersonalFolders implements PersonalApi {
 
   private async liveBlocks (): Promise<Set<string>> {
     const live = new Set<string>()
-    for (const sync of this.syncs.values()) for (const cid of await sync.liveBlocks()) live.add(cid)
+    for (const folder of this.folders.values()) for (const cid of await folder.liveBlocks()) live.add(cid)
     return live
   }
 
-  private sync (user: string): PersonalSync {
-    const sync = this.syncs.get(user)
-    if (sync === undefined) throw new PersonalUserNotFoundError(`no personal folder for user ${user} on this node (config "personalization")`)
-    return sync
+  private folder (user: string): PersonalFolder {
+    const folder = this.folders.get(user)
+    if (folder === undefined) throw new PersonalUserNotFoundError(`no personal folder for user ${user} on this node (config "personalization")`)
+    return folder
   }
 
   async status (): Promise<PersonalStatusInfo[]> {
-    return Promise.all([...this.syncs.values()].map(async s => {
+    return Promise.all([...this.folders.values()].map(async s => {
       const status = await s.status()
       return { ...status, lastError: this.startErrors.get(status.user) ?? status.lastError }
     }))
   }
 
   async log (user: string): Promise<PersonalSnapshotInfo[]> {
-    return (await this.sync(user).log()).map(snapshotInfo)
+    return (await this.folder(user).log()).map(snapshotInfo)
   }
 
   /** The CachePoint's pause: snapshots go on, replication and merging wait for resume. */
   setPaused (paused: boolean): void {
     this.paused = paused
-    for (const sync of this.syncs.values()) sync.setPaused(paused)
+    for (const folder of this.folders.values()) folder.setPaused(paused)
   }
 
   private paused = false
@@ -125,30 +125,30 @@ export class PersonalFolders implements PersonalApi {
   /** Sync now: sends what waits for the store, in the background (offline, it keeps waiting). */
   replicateNow (): void {
     if (this.paused) return
-    for (const [user, sync] of this.syncs) {
-      sync.replicate().catch((err: Error) => { this.logger.info({ user, err: err.message }, 'personal snapshots of %s wait for the store: %s', user, err.message) })
+    for (const [user, folder] of this.folders) {
+      folder.replicate().catch((err: Error) => { this.logger.info({ user, err: err.message }, 'personal snapshots of %s wait for the store: %s', user, err.message) })
     }
   }
 
   async snapshot (user: string): Promise<PersonalSnapshotResultInfo> {
-    const sync = this.sync(user)
+    const folder = this.folder(user)
     while (this.collecting !== undefined) await this.collecting.catch(() => {})
-    const s = await sync.snapshot()
+    const s = await folder.snapshot()
     const result: PersonalSnapshotResultInfo = { ...snapshotInfo(s), created: s.created }
     if (this.paused) {
       result.replicateError = 'this CachePoint is paused: the snapshot is kept here and sent on resume (cachepoint resume)'
       return result
     }
     try {
-      result.sent = (await sync.replicate()).replicated
+      result.sent = (await folder.replicate()).replicated
       if (this.merging.has(user)) {
         // the user's other machines: their changes come into the folder, and the merged folder goes out
-        const pulled = await sync.pull()
+        const merged = await folder.mergeRemotes()
         // (an empty new folder was filled by a merge inside the snapshot already: counted too)
-        result.merged = { applied: pulled.applied + (s.merged?.applied ?? 0), conflicts: [...(s.merged?.conflicts ?? []), ...pulled.conflicts] }
-        if (pulled.applied > 0 || pulled.conflicts.length > 0) result.sent += (await sync.replicate()).replicated
+        result.merged = { applied: merged.applied + (s.merged?.applied ?? 0), conflicts: [...(s.merged?.conflicts ?? []), ...merged.conflicts] }
+        if (merged.applied > 0 || merged.conflicts.length > 0) result.sent += (await folder.replicate()).replicated
       }
-      result.replicated = (await sync.log()).find(x => x.cid.equals(s.cid))?.replicated ?? s.replicated
+      result.replicated = (await folder.log()).find(x => x.cid.equals(s.cid))?.replicated ?? s.replicated
     } catch (err) {
       // offline is normal: the snapshot is kept and sent later
       result.replicateError = (err as Error).message
@@ -157,7 +157,7 @@ export class PersonalFolders implements PersonalApi {
   }
 
   async restore (request: PersonalRestoreRequest): Promise<PersonalRestoreResultInfo> {
-    const r = await this.sync(request.user).restore(request.path ?? '', {
+    const r = await this.folder(request.user).restore(request.path ?? '', {
       ...(request.at === undefined ? {} : { at: request.at }),
       ...(request.to === undefined ? {} : { to: request.to }),
       ...(request.fromStore === undefined ? {} : { fromStore: request.fromStore })

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { generateX25519KeyPair, type PersonalFolder } from '@cachecloud/personal'
 import { createBackend, createDcStore, type BackendConfig, type DcStore } from '../src/index.js'
 import { startNodeSync } from './node-sync.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
@@ -28,7 +28,7 @@ export function replicationOnBackend (name: string, blocks: () => BackendConfig,
     let nodeHost: CachePointLibp2p
     let store: DcStore
     let nodeBlocks: Blockstore
-    let sync: PersonalSync
+    let sync: PersonalFolder
     let folder: string
     let config: BackendConfig
 

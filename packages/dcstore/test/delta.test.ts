@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { generateX25519KeyPair, type PersonalSync } from '@cachecloud/personal'
+import { generateX25519KeyPair, type PersonalFolder } from '@cachecloud/personal'
 import { createDcStore, type DcStore } from '../src/index.js'
 import { startNodeSync } from './node-sync.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
@@ -29,7 +29,7 @@ describe('directory blocks as deltas (real libp2p on loopback)', () => {
   let nodeHost: CachePointLibp2p
   let store: DcStore
   let blockstore: Blockstore
-  let sync: PersonalSync
+  let sync: PersonalFolder
   let folder: string
   const expected: Record<string, string> = {}
   /** Block bytes of the delta-only replication (the second snapshot). */

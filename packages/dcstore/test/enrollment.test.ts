@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import {
-  createPersonalSync, decodeMessage, FrameReader, generateX25519KeyPair, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, ReplicationRefusedError, type PersonalSync
+  createPersonalFolder, decodeMessage, FrameReader, generateX25519KeyPair, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, ReplicationRefusedError, type PersonalFolder
 } from '@cachecloud/personal'
 import { createDcStore, NotEnrolledError, STORE_FILES, type DcStore } from '../src/index.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
@@ -29,7 +29,7 @@ describe('enrollment: checked first, cached, and revocable (real libp2p on loopb
   let stranger: CachePointLibp2p
   let store: DcStore
   let blockstore: Blockstore
-  let sync: PersonalSync
+  let sync: PersonalFolder
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dcstore-enroll-'))
@@ -41,7 +41,7 @@ describe('enrollment: checked first, cached, and revocable (real libp2p on loopb
     blockstore = createBlockstore({ path: join(dir, 'node-blocks') })
     await blockstore.start()
     await writeFile(join(dir, 'note.txt'), 'x')
-    sync = createPersonalSync({
+    sync = createPersonalFolder({
       user: 'alice', folder: dir, stateDir: join(dir, 'node-state'), blockstore, node: nodeHost.peerId.toString(),
       discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
     })

@@ -8,7 +8,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import {
-  applyDirDelta, createPersonalSync, decodeDirParts, generateX25519KeyPair, ProtocolError, ReplicationRefusedError, replicateSnapshot, type DirDelta, type Entry
+  applyDirDelta, createPersonalFolder, decodeDirParts, generateX25519KeyPair, ProtocolError, ReplicationRefusedError, replicateSnapshot, type DirDelta, type Entry
 } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
 import { createDcStore, type DcStore } from '../src/index.js'
@@ -109,7 +109,7 @@ describe('an enrolled node cannot exhaust the store', () => {
     it('the store keeps serving: an honest snapshot with a repeated subdirectory commits with every path indexed', async () => {
       const folder = join(dir, 'alice')
       for (const d of ['copy1', 'copy2']) { await mkdir(join(folder, d), { recursive: true }); await writeFile(join(folder, d, 'same.txt'), 'identical\n') }
-      const sync = createPersonalSync({
+      const sync = createPersonalFolder({
         user: 'alice', folder, stateDir: join(dir, 'state'), blockstore: nodeBlocks, node: nodeHost.peerId.toString(),
         discoveryKey: discovery.publicKey, libp2p: nodeHost, store: storeHost.getMultiaddrs()[0], watch: false
       })

@@ -9,13 +9,13 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { parseCid } from '@cachecloud/core'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import {
-  createPersonalSync, decodeRecord, deriveSigningKey, generateX25519KeyPair, replicateSnapshot, unwrapUserKey, type PersonalSync
+  createPersonalFolder, decodeRecord, deriveSigningKey, generateX25519KeyPair, replicateSnapshot, unwrapUserKey, type PersonalFolder
 } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
 import { createDcStore, type DcStore } from '../src/index.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
-interface Machine { host: CachePointLibp2p, blocks: Blockstore, sync: PersonalSync, folder: string }
+interface Machine { host: CachePointLibp2p, blocks: Blockstore, sync: PersonalFolder, folder: string }
 
 // Whoever holds the discovery key opens every user key: here the store's
 // operator, who also enrolls a peer of their own for alice, seals a tree with
@@ -44,7 +44,7 @@ describe('a snapshot forged with the discovery key is neither merged nor restore
       await blocks.start()
       const folder = join(dir, name, 'Documents')
       await mkdir(folder, { recursive: true })
-      const sync = createPersonalSync({
+      const sync = createPersonalFolder({
         user: 'alice', folder, stateDir: join(dir, name, 'state'), blockstore: blocks, node: host.peerId.toString(),
         discoveryKey: discovery.publicKey, userPrivateKey: alicePair.privateKey, libp2p: host, store: storeHost.getMultiaddrs()[0], watch: false
       })
@@ -89,7 +89,7 @@ describe('a snapshot forged with the discovery key is neither merged nor restore
 
   it('the desktop merges the laptop\'s snapshot and not the forged ones', async () => {
     const desktop = machines[1]
-    const pulled = await desktop.sync.pull()
+    const pulled = await desktop.sync.mergeRemotes()
     // the store answers each node's latest: the rogue's second forgery (signed with a key of its own)
     const forged = (await store.discovery.timeline('alice')).at(-1)!.snapshot.cid
     assert.deepEqual(pulled.unverified, [forged], JSON.stringify(pulled))

@@ -9,7 +9,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { CID, DAG_CBOR_CODEC } from '@cachecloud/core'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import {
-  decodeMessage, dirLinks, encodeMessage, FrameReader, generateX25519KeyPair, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, type PersonalSync, type SnapshotResult
+  decodeMessage, dirLinks, encodeMessage, FrameReader, generateX25519KeyPair, MAX_FRAME_BYTES, PERSONAL_PROTOCOL, type PersonalFolder, type SnapshotResult
 } from '@cachecloud/personal'
 import { createDcStore, STORE_FILES, type DcStore, type PendingRepair } from '../src/index.js'
 import { startNodeSync } from './node-sync.js'
@@ -57,7 +57,7 @@ describe('repair, then replication 1.2.0 re-sends what the store lost (real libp
   let storeHost: CachePointLibp2p
   let nodeHost: CachePointLibp2p
   let blockstore: Blockstore
-  let sync: PersonalSync
+  let sync: PersonalFolder
   let folder: string
   let serving: DcStore | undefined
   const storePath = (): string => join(dir, 'store')

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
-import { generateX25519KeyPair, ReplicationRefusedError, type PersonalSync } from '@cachecloud/personal'
+import { generateX25519KeyPair, ReplicationRefusedError, type PersonalFolder } from '@cachecloud/personal'
 import { AuditChainBrokenError, createDcStore, type DcStore } from '../src/index.js'
 import { startNodeSync } from './node-sync.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
@@ -41,7 +41,7 @@ describe('replication to the data-center store (real libp2p on loopback)', () =>
   let nodeHost: CachePointLibp2p
   let store: DcStore
   let blockstore: Blockstore
-  let sync: PersonalSync
+  let sync: PersonalFolder
   let folder: string
   const versions: Array<{ time: string, hashes: Record<string, string> }> = []
 

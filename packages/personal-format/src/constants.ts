@@ -94,8 +94,8 @@ export const DEFAULT_REPLICATE_INTERVAL_MS = 60_000
 export const DEFAULT_REOFFER_INTERVAL_MS = 3_600_000
 /** A replication stream fails after this long without progress. */
 export const DEFAULT_TIMEOUT_MS = 60_000
-/** Name of the per-folder state files inside the state directory. */
-export const STATE_FILES = { userKey: 'user.key', previousKeys: 'user.key.previous', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl', syncBase: 'sync-base.json' } as const
+/** Name of the per-folder state files inside the state directory (the merge base keeps its first file name, sync-base.json, which nodes already hold). */
+export const STATE_FILES = { userKey: 'user.key', previousKeys: 'user.key.previous', scanCache: 'scan-cache.json', log: 'snapshots.jsonl', replicated: 'replicated.jsonl', mergeBase: 'sync-base.json' } as const
 /** Conflict copies are named `<stem>.conflict-<node>-<time><ext>`; `<node>` is the last NODE_TAG_CHARS of the peer id. */
 export const CONFLICT_MARKER = '.conflict-'
 /** Temporary files of a restore or merge are named `.<name>` + TEMP_MARKER + pid; scans skip them, so one left by a crash is never versioned. */

@@ -11,16 +11,16 @@
  *
  * @example
  * ```ts
- * const sync = createPersonalSync({
+ * const folder = createPersonalFolder({
  *   user: 'alice', folder: '/home/alice/Documents', stateDir: dataDir + '/personal/alice',
  *   blockstore, node: libp2p.peerId.toString(), discoveryKey: 'x25519:...',
  *   libp2p, store: '/ip4/10.0.0.9/tcp/4100/p2p/12D3Koo...'
  * })
- * await sync.start()                       // watch + periodic scan + replicate when reachable
- * await sync.snapshot()                    // now, offline
- * await sync.restore('report.docx', { at: '2026-11-20T12:00:00Z', to: '/tmp/out' })
- * const { pendingSnapshots } = await sync.status()  // what waits for the data center
- * await sync.stop()
+ * await folder.start()                       // watch + periodic scan + replicate when reachable
+ * await folder.snapshot()                    // now, offline
+ * await folder.restore('report.docx', { at: '2026-11-20T12:00:00Z', to: '/tmp/out' })
+ * const { pendingSnapshots } = await folder.status()  // what waits for the data center
+ * await folder.stop()
  * ```
  */
 import type { Libp2p, PeerId } from '@libp2p/interface'
@@ -30,10 +30,10 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import type { CID, ProgressEvent } from '@cachecloud/core'
 import { DEFAULT_DEBOUNCE_MS, DEFAULT_REOFFER_INTERVAL_MS, DEFAULT_REPLICATE_INTERVAL_MS, DEFAULT_SCAN_CONCURRENCY, DEFAULT_SCAN_INTERVAL_MS, DEFAULT_TIMEOUT_MS, parseX25519Key, type RestoreResult } from '@cachecloud/personal-format'
 import type { ScanStats } from './scan.js'
-import type { PullResult } from './pull.js'
-import { DefaultPersonalSync, parseStoreTarget } from './sync.js'
+import type { MergeResult } from './merge-remotes.js'
+import { DefaultPersonalFolder, parseStoreTarget } from './folder.js'
 
-export interface PersonalSyncInit {
+export interface PersonalFolderInit {
   /** User name, as enrolled at the store. */
   user: string
   /** The folder to version. */
@@ -122,7 +122,7 @@ export interface PersonalStatus {
   conflicts: string[]
 }
 
-export interface PersonalSync {
+export interface PersonalFolder {
   /** Takes a first snapshot, then watches, rescans periodically and replicates when the store is reachable. */
   start(): Promise<void>
   /** Stops watching and timers; waits for a running operation. */
@@ -152,7 +152,7 @@ export interface PersonalSync {
    * Merges the latest snapshot of each other node of this user (from the store) into the folder:
    * remote changes applied where the local file is unchanged since the base, conflicts kept as copies.
    */
-  pull(): Promise<PullResult>
+  mergeRemotes(): Promise<MergeResult>
 }
 
 export interface RestoreOptions {
@@ -162,10 +162,10 @@ export interface RestoreOptions {
   fromStore?: boolean
 }
 
-export function createPersonalSync (init: PersonalSyncInit): PersonalSync {
+export function createPersonalFolder (init: PersonalFolderInit): PersonalFolder {
   const key = (k: Uint8Array | string): Uint8Array => typeof k === 'string' ? parseX25519Key(k) : k
   const store = parseStoreTarget(init.store)
-  return new DefaultPersonalSync({
+  return new DefaultPersonalFolder({
     user: init.user,
     folder: init.folder,
     stateDir: init.stateDir,
@@ -202,5 +202,5 @@ export { StoreReader, fetchSnapshot, type RemoteSnapshot, type StoreReaderInit }
 export { adoptUserKey, adoptUserKeyPair, readPreviousKeys, readUserKeyFile, writeUserKeyFile } from './user-key.js'
 export { replicateSnapshot, type ReplicateInit, type ReplicateResult } from './replicate.js'
 export type { ScanStats } from './scan.js'
-export type { PullResult } from './pull.js'
+export type { MergeResult } from './merge-remotes.js'
 export { planMerge, conflictName, versionKey, type MergePlan, type MergeAction } from './merge.js'

@@ -1,7 +1,7 @@
 import type { Blockstore } from '@cachecloud/blockstore'
 import { restoreTree, SnapshotNotFoundError, UserKeyMismatchError, verifyRecord, type RestoreResult, type UserKeys } from '@cachecloud/personal-format'
 import type { RestoreOptions, SnapshotInfo } from './index.js'
-import { opensWith } from './pull.js'
+import { opensWith } from './merge-remotes.js'
 import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
 
 /**

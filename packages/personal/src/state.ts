@@ -115,18 +115,18 @@ export async function appendReplicated (path: string, cid: CID): Promise<void> {
 export { readIfExists }
 
 /** What this node last merged from other nodes (docs/formats/personal.md#node-state). */
-export interface SyncBase {
+export interface MergeBase {
   /** Per remote node: the last snapshot merged completely, the base of the next merge with that node (its blocks are kept locally). */
   merged: Record<string, { cid: string, root: string, time: string }>
 }
 
-export async function loadSyncBase (path: string): Promise<SyncBase> {
+export async function loadMergeBase (path: string): Promise<MergeBase> {
   const text = await readIfExists(path)
   if (text === undefined) return { merged: {} }
-  const json = JSON.parse(text) as { merged?: SyncBase['merged'] }
+  const json = JSON.parse(text) as { merged?: MergeBase['merged'] }
   return { merged: json.merged ?? {} }
 }
 
-export async function saveSyncBase (path: string, base: SyncBase): Promise<void> {
+export async function saveMergeBase (path: string, base: MergeBase): Promise<void> {
   await writeFileAtomic(path, JSON.stringify({ merged: base.merged }), { mode: 0o600 })
 }

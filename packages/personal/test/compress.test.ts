@@ -8,8 +8,8 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { encodeBlock } from '@cachecloud/codec'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import {
-  CHUNK_FORMAT, CHUNK_INNER, ChunkDecodeError, createPersonalSync, deriveUserKeys, readDir, DIR_FORMAT_V4, generateUserKey, generateX25519KeyPair, MAX_CHUNK_BLOCK_BYTES, MAX_CHUNK_BYTES, openBlock,
-  restoreTree, sealBlock, type Entry, type PersonalSync
+  CHUNK_FORMAT, CHUNK_INNER, ChunkDecodeError, createPersonalFolder, deriveUserKeys, readDir, DIR_FORMAT_V4, generateUserKey, generateX25519KeyPair, MAX_CHUNK_BLOCK_BYTES, MAX_CHUNK_BYTES, openBlock,
+  restoreTree, sealBlock, type Entry, type PersonalFolder
 } from '../src/index.js'
 import { Crafter } from './craft.js'
 import { tempDir, treeHashes } from './helpers.js'
@@ -38,7 +38,7 @@ describe('personal: chunks compressed before sealing', () => {
   let blockstore: Blockstore
   const discovery = generateX25519KeyPair()
   const userKey = generateUserKey()
-  const make = (folder: string, state: string): PersonalSync => createPersonalSync({ user: 'carol', folder, stateDir: join(dir.path, state), blockstore, node: 'node-c', discoveryKey: discovery.publicKey, userKey, watch: false })
+  const make = (folder: string, state: string): PersonalFolder => createPersonalFolder({ user: 'carol', folder, stateDir: join(dir.path, state), blockstore, node: 'node-c', discoveryKey: discovery.publicKey, userKey, watch: false })
 
   before(async () => {
     dir = await tempDir('personal-compress-')
@@ -132,7 +132,7 @@ describe('personal: chunks compressed before sealing', () => {
       dirs: {}, device: st.dev.toString()
     }))
     await writeFile(join(folder, 'new.log'), text('new', 30_000))
-    const sync = createPersonalSync({ user: 'carol', folder, stateDir, blockstore, node: 'node-c', discoveryKey: discovery.publicKey, watch: false })
+    const sync = createPersonalFolder({ user: 'carol', folder, stateDir, blockstore, node: 'node-c', discoveryKey: discovery.publicKey, watch: false })
     const snap = await sync.snapshot()
     assert.equal(snap.stats.hashedFiles, 1, 'only the new file is read')
     const entries = await readDir(blockstore, keys, snap.root)

@@ -7,7 +7,7 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { CHUNKER_KEYED_ID } from '@cachecloud/chunker'
 import type { CID } from '@cachecloud/core'
-import { createPersonalSync, decodeRecord, deriveUserKeys, generateUserKey, generateX25519KeyPair, openChunk, CHUNK_FORMAT } from '../src/index.js'
+import { createPersonalFolder, decodeRecord, deriveUserKeys, generateUserKey, generateX25519KeyPair, openChunk, CHUNK_FORMAT } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 describe('personal: the chunker is keyed per user', () => {
@@ -27,7 +27,7 @@ describe('personal: the chunker is keyed per user', () => {
 
   /** The chunk sizes of the folder's one file as `userKey` snapshots it from scratch, and the record's chunker id. */
   async function chunkSizes (userKey: Uint8Array, state: string): Promise<{ sizes: number[], chunker: string }> {
-    const sync = createPersonalSync({ user: 'u', folder: join(dir.path, 'home'), stateDir: join(dir.path, state), blockstore, node: 'n', discoveryKey: discovery.publicKey, userKey, watch: false })
+    const sync = createPersonalFolder({ user: 'u', folder: join(dir.path, 'home'), stateDir: join(dir.path, state), blockstore, node: 'n', discoveryKey: discovery.publicKey, userKey, watch: false })
     const snap = await sync.snapshot()
     const keys = deriveUserKeys(userKey)
     const links = (dagCbor.decode(await blockstore.get(snap.root)) as { l: CID[] }).l

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
-import { createPersonalSync, generateX25519KeyPair, type PersonalSync } from '../src/index.js'
+import { createPersonalFolder, generateX25519KeyPair, type PersonalFolder } from '../src/index.js'
 import { tempDir, treeHashes } from './helpers.js'
 
 // CI size: 5,000 files. The 50,000 files / 2 GiB run is bench/src/personal.ts.
@@ -19,7 +19,7 @@ function bytesFor (i: number): Buffer {
 describe('personal sync: many files', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let blockstore: Blockstore
-  let sync: PersonalSync
+  let sync: PersonalFolder
   let folder: string
 
   before(async () => {
@@ -31,7 +31,7 @@ describe('personal sync: many files', () => {
     }
     blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
     await blockstore.start()
-    sync = createPersonalSync({ user: 'bob', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-b', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+    sync = createPersonalFolder({ user: 'bob', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-b', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
   })
 
   after(async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import type { CID } from '@cachecloud/core'
-import { createPersonalSync, deriveUserKeys, generateUserKey, generateX25519KeyPair, openDirBlock, readDir, sealDir, type Entry } from '../src/index.js'
+import { createPersonalFolder, deriveUserKeys, generateUserKey, generateX25519KeyPair, openDirBlock, readDir, sealDir, type Entry } from '../src/index.js'
 import { tempDir, treeHashes } from './helpers.js'
 
 // A first snapshot with files read and sealed on worker threads, across
@@ -43,7 +43,7 @@ describe('personal scan: parallel and sequential give the same snapshot', () => 
     const blockstore = createBlockstore({ path: join(dir.path, `blocks-${name}`) })
     await blockstore.start()
     stores.push(blockstore)
-    const sync = createPersonalSync({ user: 'u', folder, stateDir: join(dir.path, `state-${name}`), blockstore, node: 'n', discoveryKey: discovery.publicKey, userKey, watch: false, concurrency })
+    const sync = createPersonalFolder({ user: 'u', folder, stateDir: join(dir.path, `state-${name}`), blockstore, node: 'n', discoveryKey: discovery.publicKey, userKey, watch: false, concurrency })
     const snap = await sync.snapshot()
     return { root: snap.root, record: snap.cid, blockstore, newBlocks: snap.stats.newBlocks }
   }
@@ -70,7 +70,7 @@ describe('personal scan: parallel and sequential give the same snapshot', () => 
     await check(many.root)
     assert.equal(openDirBlock(keys, await many.blockstore.get(many.root)).paged, false)
     // and it restores
-    const sync = createPersonalSync({ user: 'u', folder, stateDir: join(dir.path, 'state-par'), blockstore: many.blockstore, node: 'n', discoveryKey: discovery.publicKey, userKey, watch: false })
+    const sync = createPersonalFolder({ user: 'u', folder, stateDir: join(dir.path, 'state-par'), blockstore: many.blockstore, node: 'n', discoveryKey: discovery.publicKey, userKey, watch: false })
     await sync.restore('', { to: join(dir.path, 'out') })
     assert.deepEqual(await treeHashes(join(dir.path, 'out')), await treeHashes(folder))
   })

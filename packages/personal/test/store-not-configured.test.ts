@@ -4,13 +4,13 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { exitCodeFor } from '@cachecloud/core'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
-import { createPersonalSync, generateX25519KeyPair, SnapshotNotFoundError, StoreNotConfiguredError, type PersonalSync } from '../src/index.js'
+import { createPersonalFolder, generateX25519KeyPair, SnapshotNotFoundError, StoreNotConfiguredError, type PersonalFolder } from '../src/index.js'
 import { tempDir } from './helpers.js'
 
 describe('personal sync without a data-center store', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let blockstore: Blockstore
-  let sync: PersonalSync
+  let sync: PersonalFolder
 
   before(async () => {
     dir = await tempDir('personal-nostore-')
@@ -19,7 +19,7 @@ describe('personal sync without a data-center store', () => {
     await writeFile(join(folder, 'notes.md'), '# notes\n')
     blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
     await blockstore.start()
-    sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+    sync = createPersonalFolder({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
   })
 
   after(async () => {

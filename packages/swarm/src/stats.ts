@@ -114,7 +114,7 @@ export class PullStats {
     }
   }
 
-  snapshot (): SwarmPullStatus {
+  info (): SwarmPullStatus {
     // a complete pull has its average rate and ETA 0; a stopped one neither
     if (this.state === 'complete') this.window.finish()
     const stopped = this.state === 'paused' || this.state === 'failed'

@@ -250,7 +250,7 @@ export class CacheCloudSwarm implements Swarm {
         await this.init.catalog.markComplete(ref)
       }
       stats.state = 'complete'
-      const status = stats.snapshot()
+      const status = stats.info()
       for (const p of status.peers) {
         this.counters.byPeer[p.peer] = (this.counters.byPeer[p.peer] ?? 0) + p.bytes
       }
@@ -321,7 +321,7 @@ export class CacheCloudSwarm implements Swarm {
 
   async rollouts (): Promise<RolloutView[]> { return await this.rolloutTracker.views() }
 
-  status (): SwarmPullStatus[] { return [...this.pulls.values()].map(p => p.stats.snapshot()) }
+  status (): SwarmPullStatus[] { return [...this.pulls.values()].map(p => p.stats.info()) }
 
   totals (): SwarmCounters { return structuredClone(this.counters) }
 

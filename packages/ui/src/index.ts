@@ -6,7 +6,7 @@
  * daemon only through the control API, receiving live status by server-sent
  * events; the loopback server that serves it and proxies the API for it
  * (`cachepoint ui`, and the tray app's window); and the pure summary of a
- * status snapshot (state at a glance, notices on transitions) shared by the
+ * status (state at a glance, notices on transitions) shared by the
  * page and the tray.
  *
  * @example

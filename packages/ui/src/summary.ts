@@ -61,7 +61,7 @@ export interface SummarizeOptions {
   dismissed?: ReadonlySet<string>
 }
 
-/** Summarizes a status snapshot; `undefined` means the daemon is not reachable. */
+/** Summarizes a status; `undefined` means the daemon is not reachable. */
 export function summarize (status: StatusInfo | undefined, options: SummarizeOptions = {}): NodeSummary {
   if (status === undefined) return { state: 'down', percent: null, pending: 0, text: 'CachePoint not running' }
   const pending = status.pending
@@ -89,7 +89,7 @@ export interface Notice {
   body: string
 }
 
-/** Notices for what changed between two snapshots (none for the first one: nothing changed yet). */
+/** Notices for what changed between two statuses (none for the first one: nothing changed yet). */
 export function noticesBetween (before: StatusInfo | undefined, after: StatusInfo | undefined): Notice[] {
   if (before === undefined || after === undefined) return []
   const notices: Notice[] = []

@@ -9,19 +9,19 @@ import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
 import { DecryptionFailedError, deriveSigningKey, deriveUserKeyFromPrivate, deriveUserKeys, EmptyFirstSnapshotError, encodeRecord, MAX_HISTORY_SNAPSHOTS, MAX_REPORTED_CONFLICTS, openDirBlock, ReplicationRefusedError, restoreTree, SEALED_PUT, signRecord, SNAPSHOT_FORMAT, SnapshotNotFoundError, STATE_FILES, StoreNotConfiguredError, wrapUserKey, x25519PublicKey, type RestoreResult, type SigningKey, type SnapshotRecord, type UserKeys } from '@cachecloud/personal-format'
 import { pairDirBlocks } from './pair.js'
-import { pullRemotes, type PullResult } from './pull.js'
+import { mergeRemotes, type MergeResult } from './merge-remotes.js'
 import { restoreFromStore } from './restore-remote.js'
 import { StoreReader } from './store-reader.js'
 import { reachable, replicateSnapshot } from './replicate.js'
 import { scanFolder, type ScanStats } from './scan.js'
 import {
-  appendReplicated, appendSnapshotLog, loadScanCache, loadSyncBase, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
+  appendReplicated, appendSnapshotLog, loadScanCache, loadMergeBase, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
 } from './state.js'
 import type { CID } from '@cachecloud/core'
 import { loadOrCreateUserKey, readPreviousKeys, readUserKeyFile } from './user-key.js'
-import type { PersonalSyncInit, PersonalSync, PersonalStatus, RestoreOptions, SnapshotInfo, SnapshotResult } from './index.js'
+import type { PersonalFolderInit, PersonalFolder, PersonalStatus, RestoreOptions, SnapshotInfo, SnapshotResult } from './index.js'
 
-/** Options resolved to values (see PersonalSyncInit for each). */
+/** Options resolved to values (see PersonalFolderInit for each). */
 export interface ResolvedInit {
   user: string
   folder: string
@@ -43,10 +43,10 @@ export interface ResolvedInit {
   sealThreads?: number
   log?: Logger
   onProgress?: (event: ProgressEvent) => void
-  init: PersonalSyncInit
+  init: PersonalFolderInit
 }
 
-export class DefaultPersonalSync implements PersonalSync {
+export class DefaultPersonalFolder implements PersonalFolder {
   private keys?: UserKeys
   /** Keys the folder was versioned with before (adoptUserKey): its older snapshots open with one of them. */
   private previousKeys: UserKeys[] = []
@@ -142,21 +142,21 @@ export class DefaultPersonalSync implements PersonalSync {
   private async syncWithStore (): Promise<void> {
     await this.replicate()
     if (!this.c.merge) return
-    const pulled = await this.pull()
-    if (pulled.applied > 0 || pulled.conflicts.length > 0) await this.replicate()
+    const merged = await this.mergeRemotes()
+    if (merged.applied > 0 || merged.conflicts.length > 0) await this.replicate()
   }
 
-  pull (): Promise<PullResult> {
-    return this.exclusive(async () => await this.pullNow())
+  mergeRemotes (): Promise<MergeResult> {
+    return this.exclusive(async () => await this.mergeNow())
   }
 
   /** The merge of the other nodes' snapshots; callers hold the exclusive section. */
-  private async pullNow (): Promise<PullResult> {
+  private async mergeNow (): Promise<MergeResult> {
     const keys = await this.ready()
     const reader = await this.openReader()
     try {
-      const result = await pullRemotes({
-        reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('syncBase'),
+      const result = await mergeRemotes({
+        reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('mergeBase'),
         ...(this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }),
         // the local side: an empty folder without history is an empty tree, not a snapshot
         snapshotNow: async () => await this.snapshotNow(false).catch(err => { if (err instanceof EmptyFirstSnapshotError) return { root: err.root }; throw err }),
@@ -209,10 +209,10 @@ export class DefaultPersonalSync implements PersonalSync {
       } catch (err) {
         // an empty folder without history: with the user's key pair, the user's other machines may fill it
         if (!(err instanceof EmptyFirstSnapshotError) || !this.c.merge || this.c.libp2p === undefined || this.c.store === undefined || this.networkPaused) throw err
-        const pulled = await this.pullNow().catch(() => undefined)
-        if (pulled === undefined || (pulled.applied === 0 && pulled.conflicts.length === 0)) throw err
+        const merged = await this.mergeNow().catch(() => undefined)
+        if (merged === undefined || (merged.applied === 0 && merged.conflicts.length === 0)) throw err
         // the merge recorded the filled folder (this node had no snapshot before: it is new either way)
-        return { ...await this.snapshotNow(options.force === true), created: true, merged: { applied: pulled.applied, conflicts: pulled.conflicts } }
+        return { ...await this.snapshotNow(options.force === true), created: true, merged: { applied: merged.applied, conflicts: merged.conflicts } }
       }
     })
   }
@@ -327,7 +327,7 @@ export class DefaultPersonalSync implements PersonalSync {
       await reachable(this.c.blockstore, s.root, live)
     }
     // the other nodes' snapshots last merged: the base of the next merge
-    for (const m of Object.values((await loadSyncBase(this.path('syncBase'))).merged)) {
+    for (const m of Object.values((await loadMergeBase(this.path('mergeBase'))).merged)) {
       live.add(m.cid)
       await reachable(this.c.blockstore, parseCid(m.root), live)
     }

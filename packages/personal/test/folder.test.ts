@@ -5,7 +5,7 @@ import { appendFile, mkdir, rm, stat, symlink, writeFile } from 'node:fs/promise
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
-import { adoptUserKeyPair, createPersonalSync, EmptyFirstSnapshotError, formatX25519Key, generateX25519KeyPair, PathNotFoundError, SnapshotNotFoundError, UserKeyMismatchError, type PersonalSync } from '../src/index.js'
+import { adoptUserKeyPair, createPersonalFolder, EmptyFirstSnapshotError, formatX25519Key, generateX25519KeyPair, PathNotFoundError, SnapshotNotFoundError, UserKeyMismatchError, type PersonalFolder } from '../src/index.js'
 import { anyFileContains, tempDir, treeHashes } from './helpers.js'
 
 const MARKER = 'PRIVATE-MARKER-7f3a9c-do-not-leak'
@@ -13,7 +13,7 @@ const MARKER = 'PRIVATE-MARKER-7f3a9c-do-not-leak'
 describe('personal sync (offline)', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let blockstore: Blockstore
-  let sync: PersonalSync
+  let sync: PersonalFolder
   let folder: string
 
   before(async () => {
@@ -29,7 +29,7 @@ describe('personal sync (offline)', () => {
     await writeFile(join(folder, 'docs', '.old.txt.cachecloud-tmp-999999'), 'left by a killed process')
     blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
     await blockstore.start()
-    sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+    sync = createPersonalFolder({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
   })
 
   after(async () => {
@@ -104,7 +104,7 @@ describe('personal sync: watcher', () => {
     await writeFile(join(folder, 'sub/a.txt'), 'one')
     const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
     await blockstore.start()
-    const sync = createPersonalSync({ user: 'carol', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-c', discoveryKey: generateX25519KeyPair().publicKey, debounceMs: 100 })
+    const sync = createPersonalFolder({ user: 'carol', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-c', discoveryKey: generateX25519KeyPair().publicKey, debounceMs: 100 })
     try {
       await sync.start()
       const waitFor = async (n: number): Promise<void> => {
@@ -130,7 +130,7 @@ describe('user key from the user key pair', () => {
       const pair = generateX25519KeyPair()
       const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
       await blockstore.start()
-      const make = (name: string, withPair: boolean): PersonalSync => createPersonalSync({
+      const make = (name: string, withPair: boolean): PersonalFolder => createPersonalFolder({
         user: 'alice', folder: join(dir.path, 'home'), stateDir: join(dir.path, name), blockstore, node: name, discoveryKey: generateX25519KeyPair().publicKey, watch: false,
         ...(withPair ? { userPrivateKey: pair.privateKey } : {})
       })
@@ -182,7 +182,7 @@ describe('a folder whose disk is missing', () => {
     await blockstore.start()
     try {
       await writeFile(join(folder, 'a.txt'), 'on the mounted disk\n')
-      const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'n', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+      const sync = createPersonalFolder({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'n', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
       assert.equal((await sync.snapshot()).files, 1)
       await run('umount', [folder])
       await assert.rejects(sync.snapshot(), (err: Error) => err.name === 'FolderUnavailableError' && /is its disk mounted/.test(err.message))
@@ -203,7 +203,7 @@ describe('an empty folder on a node without a snapshot of it', () => {
     try {
       const folder = join(dir.path, 'home')
       await mkdir(folder)
-      const sync = createPersonalSync({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'new-laptop', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
+      const sync = createPersonalFolder({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'new-laptop', discoveryKey: generateX25519KeyPair().publicKey, watch: false })
       await assert.rejects(sync.snapshot(), (err: Error) => err.name === EmptyFirstSnapshotError.name && (err as EmptyFirstSnapshotError).code === 'ERR_EMPTY_FIRST_SNAPSHOT' && /personal restore --from-store/.test(err.message))
       assert.deepEqual(await sync.log(), [])
       assert.equal((await sync.status()).pendingSnapshots, 0)

@@ -6,10 +6,10 @@ import { DecryptionFailedError, openDir, verifyRecord, type UserKeys } from '@ca
 import { dropStale, resolveSequential } from './history.js'
 import { flattenTree, planMerge, versionsOf } from './merge.js'
 import { parseCid } from '@cachecloud/core'
-import { loadSyncBase, saveSyncBase } from './state.js'
+import { loadMergeBase, saveMergeBase } from './state.js'
 import { fetchSnapshot, type RemoteSnapshot, type StoreReader } from './store-reader.js'
 
-export interface PullInit {
+export interface MergeRemotesInit {
   reader: StoreReader
   blockstore: Blockstore
   keys: UserKeys
@@ -27,7 +27,7 @@ export interface PullInit {
   log?: Logger
 }
 
-export interface PullResult {
+export interface MergeResult {
   /** Other nodes' snapshots merged. */
   merged: number
   /** Remote versions written or deletions applied to the folder. */
@@ -64,9 +64,9 @@ export async function opensWith (reader: StoreReader, blockstore: Blockstore, ke
  * applies it, then saves the base. A crash at any point redoes the merge
  * next time; a path already merged is then found equal on both sides.
  */
-export async function pullRemotes (init: PullInit): Promise<PullResult> {
-  const result: PullResult = { merged: 0, applied: 0, conflicts: [], skipped: 0, fetchedBytes: 0, foreign: [], unverified: [] }
-  const base = await loadSyncBase(init.basePath)
+export async function mergeRemotes (init: MergeRemotesInit): Promise<MergeResult> {
+  const result: MergeResult = { merged: 0, applied: 0, conflicts: [], skipped: 0, fetchedBytes: 0, foreign: [], unverified: [] }
+  const base = await loadMergeBase(init.basePath)
   for (const remote of await init.reader.heads(init.user)) {
     const node = remote.record.node
     if (node === init.node || base.merged[node]?.cid === remote.cid.toString()) continue
@@ -96,7 +96,7 @@ export async function pullRemotes (init: PullInit): Promise<PullResult> {
     // a skipped path must be merged again: the snapshot is not marked merged (the next merge against the same base finds the rest done)
     if (applied.skipped.length === 0) {
       base.merged[node] = { cid: remote.cid.toString(), root: remote.record.root.toString(), time: remote.record.time }
-      await saveSyncBase(init.basePath, base)
+      await saveMergeBase(init.basePath, base)
     }
     result.merged++; result.applied += applied.applied; result.conflicts.push(...applied.conflicts); result.skipped += applied.skipped.length
     init.log?.info({ node, snapshot: remote.cid.toString(), applied: applied.applied, conflicts: applied.conflicts.length, skipped: applied.skipped.length }, 'merged snapshot of another node')
