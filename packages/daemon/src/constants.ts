@@ -1,3 +1,5 @@
+import { DEFAULT_PULL_RETRY, type RetryPolicy } from '@cachecloud/core'
+
 /** Config file name inside a data directory. */
 export const CONFIG_FILE = 'config.json'
 export const PEER_KEY_FILE = 'peer.key'
@@ -23,8 +25,8 @@ export const PERSONAL_DIR = 'personal'
 export const SWARM_PROGRESS_TICK_MS = 1_000
 /** Copy-on-write overlays of NBD exports, one directory each, under the data directory. */
 export const OVERLAYS_DIR = 'overlays'
-/** A failed background pull behind an export is tried again after this long (doubling, at most 30 s). */
-export const EXPORT_PULL_RETRY_MS = 2_000
+/** The background pull behind an NBD export is tried again as other background pulls are (core's DEFAULT_PULL_RETRY), but for as long as the export is served; while paused, it looks for the resume this often. */
+export const EXPORT_PULL_RETRY: Readonly<RetryPolicy> = Object.freeze({ ...DEFAULT_PULL_RETRY, maxAttempts: Infinity })
 /** NBD exports to serve again when the daemon starts: `[{ref, host, port, overlay?, pull, fetchTimeoutMs?}]`. */
 export const EXPORTS_FILE = 'exports.json'
 /** Log levels of the config's "logLevel" (pino's). */

@@ -25,19 +25,14 @@ import { PeerMonitor } from './peer-monitor.js'
 import { listPeers } from './peers.js'
 import { PersonalFolders } from './personal.js'
 import { Pulls } from './pulls.js'
+import { DaemonState } from './daemon-state.js'
+import { Distribution, PULL_RETRY } from './distribution.js'
 import { controlListenError, listenError } from './start-errors.js'
 import { DaemonSwarm, readNetworkKey } from './swarm.js'
-import { pullFailures, pullStatuses } from './pull-status.js'
 
 export interface DaemonInit {
   config: CachePointConfig
   logger: Logger
-}
-
-/** A sync's result with the swarm's restarts: a ref the swarm restarted is `started`, not skipped. */
-function withSwarm (result: SyncResultInfo, swarmStarted: string[]): SyncResultInfo {
-  const started = [...new Set([...result.started, ...swarmStarted])]
-  return { ...result, started, skipped: result.skipped.filter(s => !started.includes(s.ref)) }
 }
 
 /** The parts of a started daemon; present only between start() and stop(). */
@@ -47,7 +42,8 @@ interface Running {
   libp2p: CachePointLibp2p
   /** The swarm engine; `swarmApi` is the subsystem the control API sees. */
   swarm: Swarm
-  pulls: Pulls
+  /** Pause, resume, sync, retry and the pull status of every way a version arrives. */
+  distribution: Distribution
   monitor: PeerMonitor
   publisherKey: PublisherKey
   images: DaemonImages
@@ -136,8 +132,10 @@ class DefaultDaemon implements CachePointDaemon {
       }).catch((err: unknown) => { throw listenError(err) })
       onStop('libp2p', async () => { await libp2p.stop() })
       const peerStore = this.metrics.blockstore(blockstore) // what peers read and pulls write: counted
+      const state = new DaemonState(join(dataDir, STATE_FILE), this.logger.child({ component: 'distribution' }))
+      await state.load()
       const swarm = createSwarm({
-        libp2p, blockstore: peerStore, catalog, trust, publisherKey, site: c.site, wan: c.wan, subscriptions: c.subscriptions, rolloutIntervalMs: c.rolloutIntervalSeconds === undefined ? undefined : c.rolloutIntervalSeconds * 1000, logger: this.logger.child({ component: 'swarm' }),
+        libp2p, blockstore: peerStore, catalog, trust, publisherKey, site: c.site, wan: c.wan, subscriptions: c.subscriptions, retry: PULL_RETRY, rolloutIntervalMs: c.rolloutIntervalSeconds === undefined ? undefined : c.rolloutIntervalSeconds * 1000, logger: this.logger.child({ component: 'swarm' }),
         onEvent: (event) => {
           if (event.type === 'pulled') this.metrics.swarmPulled(swarm.status().find(p => p.ref === event.ref)?.startedAt)
           this.changed()
@@ -150,20 +148,20 @@ class DefaultDaemon implements CachePointDaemon {
       await transfer.start()
       onStop('transfer', async () => { await transfer.stop() })
       const pulls = new Pulls({
-        transfer, catalog, jobs: this.jobs, peers: this.config.peers, stateFile: join(dataDir, STATE_FILE), logger: this.logger.child({ component: 'pulls' }), onChange: this.changed,
+        transfer, catalog, jobs: this.jobs, peers: this.config.peers, state, retry: PULL_RETRY, logger: this.logger.child({ component: 'pulls' }), onChange: this.changed,
         swarmPulls: () => swarm.status().filter(p => p.state === 'pulling' || p.state === 'resolving').map(p => p.ref)
       })
-      await pulls.start()
-      // a node paused before its restart stays paused: the swarm starts no pull either
-      if (pulls.paused) await swarm.pause()
-      onStop('swarm', async () => { await swarm.stop() })
-      await swarm.start()
+      onStop('pulls', () => { pulls.stop() })
       const monitor = new PeerMonitor({ libp2p, peers: this.config.peers, logger: this.logger.child({ component: 'peers' }), onChange: this.changed })
       const personal = new PersonalFolders({ config: c, blockstore, libp2p, logger: this.logger.child({ component: 'personal' }), onChange: this.changed })
-      if (pulls.paused) personal.setPaused(true)
+      const distribution = new Distribution({ state, pulls, swarm, personal, monitor, logger: this.logger.child({ component: 'distribution' }), onChange: this.changed })
+      // a node paused before its restart stays paused: neither the swarm nor a personal folder starts anything
+      await distribution.start()
+      onStop('swarm', async () => { await swarm.stop() })
+      await swarm.start()
       const exports = new NbdExports({ dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget), publisherKey, publish: async (ref) => await swarm.publish(parseVersionRef(ref)) })
       const images = new DaemonImages({ config: c, blockstore, catalog, trust, publisherKey, jobs: this.jobs, pulls, swarm, exports, personal, logger: this.logger })
-      this.parts = { blockstore, catalog, libp2p, swarm, pulls, monitor, publisherKey, images, swarmApi: new DaemonSwarm(swarm, c), exports, personal }
+      this.parts = { blockstore, catalog, libp2p, swarm, distribution, monitor, publisherKey, images, swarmApi: new DaemonSwarm(swarm, c), exports, personal }
       this.started = started
       onStop('parts', () => { this.parts = undefined })
       monitor.start()
@@ -238,7 +236,7 @@ class DefaultDaemon implements CachePointDaemon {
   }
 
   private async describe (stats: { blocks: number, bytes: number }): Promise<StatusInfo> {
-    const { catalog, libp2p, publisherKey, pulls, monitor, personal, swarmApi, exports } = this.running
+    const { catalog, libp2p, publisherKey, distribution, monitor, personal, swarmApi, exports } = this.running
     const entries = await catalog.list()
     const versions = entries.map(versionInfo)
     const jobs = this.jobs.list()
@@ -253,10 +251,9 @@ class DefaultDaemon implements CachePointDaemon {
       store: { blocks: stats.blocks, physicalBytes: stats.bytes, logicalBytes: entries.reduce((sum, e) => sum + e.size, 0) },
       versions,
       jobs,
-      pulls: pullStatuses(jobs, swarm.pulls),
-      pullFailures: pullFailures(versions, jobs, swarm.pulls),
+      ...distribution.status(versions, jobs, swarm.pulls),
       connections: libp2p.getConnections().length,
-      paused: pulls.paused,
+      paused: distribution.paused,
       online: monitor.online,
       peersConfigured: monitor.configured,
       peersReachable: monitor.reachableCount,
@@ -271,33 +268,9 @@ class DefaultDaemon implements CachePointDaemon {
     return await listPeers(this.running.libp2p, this.config)
   }
 
-  /** Pause: pull jobs and swarm pulls stop (what they stored stays), none starts until resume; personal snapshots are kept here, not sent. */
-  async pause (): Promise<PauseResultInfo> {
-    const { pulls, swarm, personal } = this.running
-    personal.setPaused(true)
-    const [result, swarmStopped] = await Promise.all([pulls.pause(), swarm.pause()])
-    this.changed()
-    return { ...result, stopped: [...result.stopped, ...swarmStopped.filter(ref => !result.stopped.includes(ref))] }
-  }
-
-  async resume (): Promise<SyncResultInfo> {
-    const { monitor, swarm, personal, pulls } = this.running
-    void monitor.probe()
-    // the swarm first: versions it restarts are its own, and the pull jobs leave them to it
-    const swarmStarted = await swarm.resume()
-    personal.setPaused(false)
-    return withSwarm(await pulls.resume(), swarmStarted)
-  }
-
-  /** Sync now: dials the configured peers again (so online is fresh), restarts every interrupted pull and asks peers for newer subscribed versions. */
-  async sync (): Promise<SyncResultInfo> {
-    const { monitor, swarm, personal, pulls } = this.running
-    void monitor.probe()
-    if (pulls.paused) return await pulls.sync() // refused: paused
-    const swarmStarted = await swarm.syncNow()
-    personal.replicateNow()
-    return withSwarm(await pulls.sync(), swarmStarted)
-  }
+  async pause (): Promise<PauseResultInfo> { return await this.running.distribution.pause() }
+  async resume (): Promise<SyncResultInfo> { return await this.running.distribution.resume() }
+  async sync (): Promise<SyncResultInfo> { return await this.running.distribution.sync() }
 
   watch (onChange: () => void): Unsubscribe {
     this.listeners.add(onChange)

@@ -5,13 +5,13 @@ import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { CommitOverlayRequest, CommitResultInfo, ExportBackground, ExportInfo, ExportsApi, OverlayInfo, RebaseOverlayRequest, ServeRequest } from '@cachecloud/control'
-import { formatVersionRef, isPaused, parseVersionRef, writeFileAtomic, type CID, type ProgressEvent, type VersionRef } from '@cachecloud/core'
+import { formatVersionRef, isPaused, parseVersionRef, retryDelay, writeFileAtomic, type CID, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import type { PublisherKey } from '@cachecloud/manifest'
 import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, DEFAULT_MAX_CLIENTS, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
 import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
-import { EXPORT_PULL_RETRY_MS, EXPORTS_FILE, OVERLAYS_DIR, POOL_CONNECTIONS_PER_EXPORT } from './constants.js'
+import { EXPORT_PULL_RETRY, EXPORTS_FILE, OVERLAYS_DIR, POOL_CONNECTIONS_PER_EXPORT } from './constants.js'
 import { ExportNotFoundError, InvalidOverlayNameError, OverlayNotFoundError } from './errors.js'
 import { assertFree, cloneOverlay, commitOverlay, discardOverlay, listOverlays, OVERLAY_NAME, openChain, rebaseOverlay, type ClonesContext, type OverlayChain, type OverlayUser } from './exports-clones.js'
 import { openPool, poolMemberNames, type Pool } from './exports-pool.js'
@@ -244,10 +244,10 @@ export class NbdExports implements ExportsApi {
       if (s.stopped.signal.aborted) return
       if (isPaused(err)) {
         // paused by the user: reads on demand go on, the pull waits for resume without filling the log
-        setTimeout(() => { this.pullBehind(s, 0) }, EXPORT_PULL_RETRY_MS).unref()
+        setTimeout(() => { this.pullBehind(s, 0) }, EXPORT_PULL_RETRY.baseMs).unref()
         return
       }
-      const delay = Math.min(30_000, EXPORT_PULL_RETRY_MS * 2 ** attempt)
+      const delay = retryDelay(EXPORT_PULL_RETRY, attempt) ?? EXPORT_PULL_RETRY.maxMs
       this.init.logger.warn({ err, ref: formatVersionRef(s.ref), retryInMs: delay }, 'background pull of %s failed, retrying in %d ms: %s', formatVersionRef(s.ref), delay, err.message)
       setTimeout(() => { this.pullBehind(s, attempt + 1) }, delay).unref()
     })

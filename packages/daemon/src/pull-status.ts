@@ -6,8 +6,6 @@
  */
 import type { ImageVersionInfo, JobInfo, PullFailureInfo, PullStatusInfo, SwarmPullInfo } from '@cachecloud/control'
 
-const SWARM_RETRY = 'the swarm retries on its own'
-
 function fromJob (job: JobInfo): PullStatusInfo {
   return {
     ref: job.ref, via: 'job', state: job.state, done: job.done, total: job.total, rate: job.rate, etaSeconds: job.etaSeconds, startedAt: job.startedAt,
@@ -23,7 +21,7 @@ function swarmState (p: SwarmPullInfo): PullStatusInfo['state'] {
 
 function fromSwarm (p: SwarmPullInfo): PullStatusInfo {
   return {
-    ref: p.ref, via: 'swarm', state: swarmState(p), done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, startedAt: p.startedAt, retry: SWARM_RETRY,
+    ref: p.ref, via: 'swarm', state: swarmState(p), done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, startedAt: p.startedAt,
     ...(p.error === undefined ? {} : { error: { message: p.error } })
   }
 }
@@ -45,13 +43,17 @@ const later = (a: string | undefined, b: string): boolean => a !== undefined && 
  * The failed pulls that still matter, newest first: a failure is superseded by a version of its
  * ref now complete, a pull of its ref running now, or a pull of its ref that succeeded after it
  * (a job done, a swarm pull complete); of several failures of one ref only the latest counts.
+ * A failure whose ref waits to be tried again (`retrying`, and every swarm pull) says so.
  */
-export function pullFailures (versions: ImageVersionInfo[], jobs: JobInfo[], swarmPulls: SwarmPullInfo[]): PullFailureInfo[] {
+export function pullFailures (versions: ImageVersionInfo[], jobs: JobInfo[], swarmPulls: SwarmPullInfo[], retrying: string[] = []): PullFailureInfo[] {
   const complete = new Set(versions.filter(v => v.state === 'complete').map(v => `${v.name}@${v.version}`))
   const pulls = jobs.filter(j => j.kind === 'pull')
   const failures: PullFailureInfo[] = []
   for (const job of pulls) {
-    if (job.state === 'failed') failures.push({ id: `job:${job.id}`, ref: job.ref, message: job.error?.message ?? 'failed', at: job.finishedAt ?? job.startedAt })
+    if (job.state === 'failed') {
+      const message = job.error?.message ?? 'failed'
+      failures.push({ id: `job:${job.id}`, ref: job.ref, message: retrying.includes(job.ref) ? `${message} (retrying)` : message, at: job.finishedAt ?? job.startedAt })
+    }
   }
   for (const p of swarmPulls) {
     if (p.state === 'failed') failures.push({ id: `swarm:${p.ref}:${p.startedAt}`, ref: p.ref, message: `${p.error ?? 'failed'} (retrying)`, at: p.startedAt })

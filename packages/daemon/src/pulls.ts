@@ -1,11 +1,11 @@
-import { readFile } from 'node:fs/promises'
 import type { Logger } from 'pino'
-import { PausedError, PullPausedError, type PauseResultInfo, type ProgressSink, type PullRequest, type PullResultInfo, type SyncResultInfo } from '@cachecloud/control'
-import { formatVersionRef, isPaused, parseVersionRef, writeFileAtomic } from '@cachecloud/core'
+import { PausedError, PullPausedError, type ProgressSink, type PullRequest, type PullResultInfo, type SyncResultInfo } from '@cachecloud/control'
+import { formatVersionRef, isPaused, parseVersionRef, retryDelay, type RetryPolicy } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import { parseMultiaddr } from '@cachecloud/network'
 import type { Transfer } from '@cachecloud/transfer'
 import { NoPeersError } from './errors.js'
+import type { DaemonState } from './daemon-state.js'
 import type { JobTracker } from './jobs.js'
 
 export interface PullsInit {
@@ -14,8 +14,10 @@ export interface PullsInit {
   jobs: JobTracker
   /** Configured peers: where a pull that names none, or a resumed one that lost its own, pulls from. */
   peers: string[]
-  /** Where the pause survives a restart (daemon-state.json). */
-  stateFile: string
+  /** The pause (set by the distribution) and the sources of unfinished pulls (kept here), across restarts. */
+  state: DaemonState
+  /** How a background pull (resumed at start, started by a sync or a resume) that failed is tried again. */
+  retry: RetryPolicy
   logger: Logger
   onChange: () => void
   /** Refs the swarm is pulling now (subscriptions): catch-up leaves them to it instead of pulling them twice. */
@@ -31,36 +33,33 @@ interface ActivePull {
   result: Promise<PullResultInfo>
 }
 
-/** daemon-state.json: the pause, and the sources of direct pulls not finished yet (resumed at start). */
-interface DaemonState { paused?: unknown, pulls?: unknown }
+/** A background pull that failed and waits to be tried again. */
+export interface PendingRetry {
+  ref: string
+  /** Tries failed so far. */
+  failures: number
+  /** When it is tried again (ms since the epoch). */
+  at: number
+}
 
 /**
- * The pulls of a daemon and the pause: every pull runs with an AbortSignal;
- * pause aborts them (their jobs end `paused`, what they stored stays, and the
- * transfer's pull resumes from it), resume and sync start a pull of every
- * version still `pulling` as a daemon job. The sources of unfinished pulls are
- * kept in the state file: a pull cut by a crash continues at the next start.
+ * The direct pulls of a daemon, each a job with an AbortSignal: stopAll (a pause)
+ * aborts them (their jobs end `paused`, what they stored stays, and the
+ * transfer's pull resumes from it); catch-up starts a pull of every version
+ * still `pulling` as a job. A background pull that fails is tried again as the
+ * retry policy says. The sources of unfinished pulls are kept in the daemon
+ * state: a pull cut by a crash continues at the next start. Whether the node is
+ * paused is the distribution's to say (DaemonState.paused); this only obeys it.
  */
 export class Pulls {
-  paused = false
   private readonly active = new Set<ActivePull>()
-  /** Sources of the last pull of each ref, so resume pulls from where the user asked. */
-  private readonly sources = new Map<string, string[]>()
+  private readonly retries = new Map<string, PendingRetry & { timer: NodeJS.Timeout }>()
+  private stopped = false
 
   constructor (private readonly init: PullsInit) {}
 
-  async start (): Promise<void> {
-    try {
-      const state = JSON.parse(await readFile(this.init.stateFile, 'utf8')) as DaemonState
-      this.paused = state.paused === true
-      for (const [ref, sources] of Object.entries(typeof state.pulls === 'object' && state.pulls !== null ? state.pulls : {})) {
-        if (Array.isArray(sources) && sources.length > 0 && sources.every(s => typeof s === 'string')) this.sources.set(ref, sources as string[])
-      }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.init.logger.warn({ err }, 'ignoring unreadable daemon state file')
-    }
-    if (this.paused) this.init.logger.info('CachePoint is paused: pulls wait for resume')
-  }
+  private get paused (): boolean { return this.init.state.paused }
+  private get sources (): Map<string, string[]> { return this.init.state.sources }
 
   /** At start: continues the direct pulls the last run did not finish (a crash, a kill), unless paused. */
   async resumeInterrupted (): Promise<string[]> {
@@ -78,14 +77,46 @@ export class Pulls {
     const pulling = new Set((await this.init.catalog.list()).filter(e => e.state === 'pulling').map(e => formatVersionRef(e)))
     const stale = [...this.sources.keys()].filter(ref => !pulling.has(ref) && ![...this.active].some(p => p.ref === ref))
     for (const ref of stale) this.sources.delete(ref)
-    if (stale.length > 0) await this.save()
+    if (stale.length > 0) await this.init.state.save()
     return started
   }
 
-  private background (ref: string, sources: string[]): void {
+  /** Background pulls waiting to be tried again, soonest first. */
+  retrying (): PendingRetry[] {
+    return [...this.retries.values()].map(({ ref, failures, at }) => ({ ref, failures, at })).sort((a, b) => a.at - b.at)
+  }
+
+  private cancelRetry (ref: string): void {
+    const pending = this.retries.get(ref)
+    if (pending !== undefined) clearTimeout(pending.timer)
+    this.retries.delete(ref)
+  }
+
+  private background (ref: string, sources: string[], failures = 0): void {
+    this.cancelRetry(ref)
     this.run(ref, sources, () => {}).catch((err: Error & { code?: string }) => {
-      if (!isPaused(err)) this.init.logger.warn({ ref, err }, 'background pull of %s failed: %s', ref, err.message)
+      if (isPaused(err) || this.paused || this.stopped) return
+      const delay = retryDelay(this.init.retry, failures)
+      if (delay === undefined) {
+        this.init.logger.warn({ ref, err, attempts: failures + 1 }, 'gave up pulling %s after %d tries: %s (cachepoint sync starts it again)', ref, failures + 1, err.message)
+        return
+      }
+      this.init.logger.warn({ ref, err, retryInMs: delay }, 'background pull of %s failed, retrying in %d ms: %s', ref, delay, err.message)
+      const timer = setTimeout(() => { this.retry(ref, sources, failures + 1) }, delay)
+      timer.unref()
+      this.retries.set(ref, { ref, failures: failures + 1, at: Date.now() + delay, timer })
+      this.init.onChange()
     })
+  }
+
+  /** A retry's time has come: tried unless paused, stopped, complete meanwhile, or another pull (a job, the swarm) has it. */
+  private retry (ref: string, sources: string[], failures: number): void {
+    this.retries.delete(ref)
+    if (this.paused || this.stopped || [...this.active].some(p => p.ref === ref) || (this.init.swarmPulls?.() ?? []).includes(ref)) return
+    this.init.catalog.find(parseVersionRef(ref)).then((entry) => {
+      if (entry?.state === 'complete' || this.paused || this.stopped) return
+      this.background(ref, this.sources.get(ref) ?? sources, failures)
+    }, (err: Error) => { this.init.logger.warn({ ref, err }, 'cannot retry the pull of %s: %s', ref, err.message) })
   }
 
   /** A pull asked for through the API: refused while paused; its stream ends with ERR_PULL_PAUSED if paused meanwhile. */
@@ -94,35 +125,27 @@ export class Pulls {
     const ref = formatVersionRef(parseVersionRef(request.ref))
     const sources = (request.from !== undefined && request.from.length > 0) ? request.from : this.init.peers
     if (sources.length === 0) throw new NoPeersError(`no peer to pull ${request.ref} from: pass --from MULTIADDR or add peers to the config`)
+    this.cancelRetry(ref) // this pull is the retry
     return this.run(ref, sources, onProgress)
   }
 
-  async pause (): Promise<PauseResultInfo> {
-    this.paused = true
-    await this.save()
+  /** Aborts every running pull with `reason` (its job ends paused) and drops waiting retries; resolves once all have stopped. */
+  async stopAll (reason: (ref: string) => Error): Promise<string[]> {
+    for (const ref of [...this.retries.keys()]) this.cancelRetry(ref)
     const stopping = [...this.active]
-    for (const pull of stopping) pull.controller.abort(new PullPausedError(`pull of ${pull.ref} paused; it continues on resume`))
+    for (const pull of stopping) pull.controller.abort(reason(pull.ref))
     await Promise.all(stopping.map(async pull => pull.settled))
-    this.init.onChange()
-    this.init.logger.info({ stopped: stopping.map(p => p.ref) }, 'paused')
-    return { paused: true, stopped: stopping.map(p => p.ref) }
+    return stopping.map(p => p.ref)
   }
 
-  async resume (): Promise<SyncResultInfo> {
-    this.paused = false
-    await this.save()
-    this.init.logger.info('resumed')
-    this.init.onChange()
-    return this.catchUp()
+  /** At the daemon's stop: no retry fires any more. */
+  stop (): void {
+    this.stopped = true
+    for (const ref of [...this.retries.keys()]) this.cancelRetry(ref)
   }
 
-  async sync (): Promise<SyncResultInfo> {
-    if (this.paused) throw new PausedError('this CachePoint is paused: resume it to sync (cachepoint resume)')
-    return this.catchUp()
-  }
-
-  /** Starts a pull, as a daemon job, of every version still `pulling` that no pull is fetching now. */
-  private async catchUp (): Promise<SyncResultInfo> {
+  /** Starts a pull, as a daemon job, of every version still `pulling` that no pull is fetching now (one waiting for a retry is tried now). */
+  async catchUp (): Promise<SyncResultInfo> {
     const result: SyncResultInfo = { paused: this.paused, started: [], running: [], skipped: [] }
     for (const entry of await this.init.catalog.list()) {
       if (entry.state !== 'pulling') continue
@@ -168,7 +191,7 @@ export class Pulls {
     pull.result.catch(() => {})
     this.active.add(pull)
     this.sources.set(ref, sources)
-    await this.save().catch((err: Error) => { this.init.logger.warn({ err }, 'cannot record the pull in the state file') })
+    await this.init.state.save().catch((err: Error) => { this.init.logger.warn({ err }, 'cannot record the pull in the state file') })
     const work = this.execute(pull, sources).finally(settle)
     deliver(work)
     return work
@@ -202,7 +225,7 @@ export class Pulls {
           }
           this.init.logger.info(info, 'image pulled')
           this.sources.delete(ref)
-          await this.save().catch((err: Error) => { this.init.logger.warn({ err }, 'cannot update the state file') })
+          await this.init.state.save().catch((err: Error) => { this.init.logger.warn({ err }, 'cannot update the state file') })
           return info
         } catch (err) {
           // whatever the abort surfaced as (libp2p's AbortError, a stream reset), a pause is a pause
@@ -213,9 +236,5 @@ export class Pulls {
     } finally {
       this.active.delete(pull)
     }
-  }
-
-  private async save (): Promise<void> {
-    await writeFileAtomic(this.init.stateFile, JSON.stringify({ paused: this.paused, pulls: Object.fromEntries(this.sources) }) + '\n')
   }
 }

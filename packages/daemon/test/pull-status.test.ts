@@ -44,12 +44,12 @@ describe('failed pulls that still matter', () => {
 })
 
 describe('one pull status per ref', () => {
-  it('a running job counts over the swarm; otherwise the swarm pull, with who retries', () => {
+  it('a running job counts over the swarm; otherwise the swarm pull', () => {
     const running = { ...job('j', 'os@v2', 'running', '2026-01-01T01:00:00Z'), done: 5, total: 10 }
     const [both] = pullStatuses([running], [swarm('os@v2', 'failed', '2026-01-01T00:00:00Z')])
     assert.deepEqual([both.via, both.state, both.done], ['job', 'running', 5])
     const [swarmOnly] = pullStatuses([job('old', 'os@v2', 'failed', '2026-01-01T00:00:00Z')], [swarm('os@v2', 'pulling', '2026-01-01T01:00:00Z')])
-    assert.deepEqual([swarmOnly.via, swarmOnly.state, swarmOnly.retry], ['swarm', 'running', 'the swarm retries on its own'])
+    assert.deepEqual([swarmOnly.via, swarmOnly.state], ['swarm', 'running'])
     assert.equal(pullStatuses([job('x', 'db@1', 'failed', '2026-01-01T00:00:00Z')], [])[0].error?.kind, 'network', 'a job\'s error keeps its kind')
     assert.deepEqual(pullStatuses([{ ...job('i', 'db@1', 'done', '2026-01-01T00:00:00Z'), kind: 'import' }], []), [], 'imports are not pulls')
   })

@@ -73,12 +73,6 @@ export const DEFAULT_COMMIT_BYTES = 64 * 1024 * 1024
 export const DEFAULT_PUT_CONCURRENCY = 8
 /** Silence limit of a block stream with blocks requested. */
 export const DEFAULT_BLOCK_TIMEOUT_MS = 15_000
-/** A subscribed version whose pull failed (no peer offers it yet, peers gone) is retried after this long, doubling. */
-export const BACKGROUND_RETRY_MS = 1_000
-/** Longest wait between two retries of a subscribed version's pull. */
-export const BACKGROUND_RETRY_MAX_MS = 30_000
-/** A background pull (an announcement, a catch-up) gives up after this many failed attempts; the next catch-up or announcement starts it again. */
-export const BACKGROUND_MAX_ATTEMPTS = 10
 /** A pull waits this long before fetching from other sites, so that same-site peers pulling the same version are known. */
 export const DEFAULT_WAN_START_DELAY_MS = 1_500
 /** A pull that received nothing for this long fetches any block over the WAN, whoever's share it is (members' views disagreed, or a member is gone). */

@@ -24,7 +24,7 @@
 import type { Libp2p } from '@libp2p/interface'
 import type { CachePointPubSub } from '@cachecloud/network'
 import type { Logger } from 'pino'
-import type { CID, VersionRef } from '@cachecloud/core'
+import type { CID, RetryPolicy, VersionRef } from '@cachecloud/core'
 import type { ImageManifest } from '@cachecloud/manifest'
 import type { Blockstore } from '@cachecloud/blockstore'
 import type { Catalog } from '@cachecloud/image'
@@ -65,6 +65,8 @@ export interface SwarmInit {
   catchUpIntervalMs?: number
   /** How often this node sends its rollout reports. Default: DEFAULT_ROLLOUT_INTERVAL_MS. */
   rolloutIntervalMs?: number
+  /** How a background pull (an announcement, a catch-up, a subscription) that failed is tried again. Default: core's DEFAULT_PULL_RETRY. A version offered only under an untrusted publisher is never tried again. */
+  retry?: RetryPolicy
   onEvent?: (event: SwarmEvent) => void
 }
 

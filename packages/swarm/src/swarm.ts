@@ -1,12 +1,12 @@
 import type { Libp2p, PeerId } from '@libp2p/interface'
-import { formatVersionRef, type CID, type VersionRef } from '@cachecloud/core'
+import { DEFAULT_PULL_RETRY, formatVersionRef, retryDelay, type CID, type RetryPolicy, type VersionRef } from '@cachecloud/core'
 import { type ImageManifest } from '@cachecloud/manifest'
 import { peerSite, type CachePointPubSub, type PubSubMessage } from '@cachecloud/network'
 import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } from './index.js'
 import { announceTopic, newestOffered, topicImage } from './announce.js'
 import { encodeSignedAnnouncement } from './announce-signing.js'
 import { AnnouncementGate } from './announce-gate.js'
-import { DEFAULT_ROLLOUT_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, BACKGROUND_MAX_ATTEMPTS, BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { DEFAULT_ROLLOUT_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
@@ -25,6 +25,7 @@ export class CacheCloudSwarm implements Swarm {
   private readonly site: string
   private readonly wan: RateBudget
   private readonly holdings: HoldingsTable
+  private readonly retry: RetryPolicy
   private readonly ctx: SwarmPullContext
   private readonly subs = new Map<string, Subscription>()
   private readonly pulls = new Map<string, { stats: PullStats, promise: Promise<SwarmPullResult> }>()
@@ -42,6 +43,7 @@ export class CacheCloudSwarm implements Swarm {
   constructor (private readonly init: SwarmInit) {
     this.libp2p = init.libp2p
     this.site = init.site ?? ''
+    this.retry = init.retry ?? DEFAULT_PULL_RETRY
     this.wan = new RateBudget(init.wan)
     this.holdings = new HoldingsTable(init.catalog, init.blockstore, this.site)
     this.ctx = {
@@ -173,8 +175,8 @@ export class CacheCloudSwarm implements Swarm {
   }
 
   /**
-   * Pulls a subscribed version on its own, retrying with backoff while no peer offers it yet or the pull fails,
-   * at most BACKGROUND_MAX_ATTEMPTS times; never again for a version offered only under an untrusted publisher
+   * Pulls a subscribed version on its own, tried again as the retry policy says while no peer offers it yet or
+   * the pull fails; never again for a version offered only under an untrusted publisher
    * (an announcement anyone can send must not keep a node busy for good).
    */
   private background (ref: VersionRef, attempt = 0): void {
@@ -188,12 +190,12 @@ export class CacheCloudSwarm implements Swarm {
     if (this.paused) { end(); return }
     this.pull(ref).then(end, (err: Error) => {
       if (this.stopping.signal.aborted || this.paused) { end(); return }
-      if (err instanceof UntrustedPublisherError || attempt + 1 >= BACKGROUND_MAX_ATTEMPTS) {
+      const delay = err instanceof UntrustedPublisherError ? undefined : retryDelay(this.retry, attempt)
+      if (delay === undefined) {
         end()
         this.init.logger?.warn({ err, ref: key, attempts: attempt + 1 }, 'gave up pulling %s: %s', key, err.message)
         return
       }
-      const delay = Math.min(BACKGROUND_RETRY_MAX_MS, BACKGROUND_RETRY_MS * 2 ** attempt)
       this.init.logger?.warn({ err, ref: key, retryInMs: delay }, 'pull of %s failed, retrying in %d ms: %s', key, delay, err.message)
       setTimeout(() => {
         if (this.stopping.signal.aborted) end()
