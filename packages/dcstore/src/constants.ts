@@ -13,6 +13,8 @@ export const STORE_FILES = {
   peerKey: 'peer.key',
   /** The data-directory lock (pid), held by the process that opens the block stores. */
   lock: 'store.lock',
+  /** Held while a legal hold is placed and while retention decides what no hold needs and removes it: a hold placed meanwhile is never lost. */
+  holdsLock: 'holds.lock',
   /** One marker per serving process of a store on a multi-writer backend (`<host>-<pid>.lock`). */
   serving: 'serving',
   /** Snapshots `check --repair` left lacking blocks, until their node's replication re-sends them (docs/formats/dcstore.md#repair). */
@@ -110,3 +112,5 @@ export const S3_ABSENT_TTL_MS = 60_000
 export const S3_ABSENT_MAX = 100_000
 /** PostgreSQL advisory-lock key held while a store process creates the index schema ('dcix'): processes starting at once on a new database would race on CREATE TABLE. */
 export const INDEX_PG_LOCK_KEY = 0x64636978
+/** PostgreSQL advisory-lock key held while a legal hold is placed and while retention decides and removes ('dcho'), beside the holds lock file. */
+export const HOLDS_PG_LOCK_KEY = 0x6463686f

@@ -9,6 +9,7 @@ import { EXPORT_FORMAT } from './constants.js'
 import { DiscoveryKeyRequiredError, ExportTargetNotEmptyError, NoSnapshotError } from './errors.js'
 import { writeFileAtomic600 as writeFileAtomic } from './fs.js'
 import { Matters } from './matters.js'
+import type { HoldsGuard } from './holds.js'
 import { TextIndexer } from './text-indexer.js'
 import { TextSearch } from './text-search.js'
 import { ReviewExporter } from './review-export.js'
@@ -70,6 +71,8 @@ export interface DiscoveryInit {
   blocksFor: (user: string) => Promise<Blockstore>
   discoveryPrivateKey?: Uint8Array
   operator: string
+  /** Keeps retention out while a hold is placed (the store's holds lock). */
+  guardHolds: HoldsGuard
   log?: Logger
 }
 
@@ -89,7 +92,7 @@ export class Discovery {
   readonly review: ReviewExporter
 
   constructor (private readonly init: DiscoveryInit) {
-    this.matters = new Matters({ index: init.index, audit: init.audit, operator: init.operator })
+    this.matters = new Matters({ index: init.index, audit: init.audit, operator: init.operator, guardHolds: init.guardHolds })
     this.textIndexer = new TextIndexer({
       index: init.index, blocksFor: init.blocksFor, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey }),
       ...(init.log === undefined ? {} : { log: init.log })

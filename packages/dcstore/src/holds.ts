@@ -1,5 +1,11 @@
 import type { HoldRow, SnapshotRow, VersionIndex } from './version-index.js'
 
+/**
+ * Runs `fn` with no hold being placed and no retention deciding meanwhile, in
+ * this or another process (the store's holds lock, STORE_FILES.holdsLock).
+ */
+export type HoldsGuard = <T>(fn: () => Promise<T>) => Promise<T>
+
 /** Unbounded: every file version of a held custodian counts, however many. */
 const ALL = Number.MAX_SAFE_INTEGER
 

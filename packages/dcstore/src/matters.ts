@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import type { AuditEntry, AuditLog } from './audit.js'
 import { MATTER_ID_PATTERN, MAX_HOLD_GLOB, MAX_HOLD_REASON, MAX_MATTER_CUSTODIANS, MAX_MATTER_NAME, USER_PATTERN } from './constants.js'
 import { HoldNotFoundError, InvalidMatterError, MatterExistsError, MatterNotFoundError, NotInMatterError } from './errors.js'
+import type { HoldsGuard } from './holds.js'
 import type { HoldRow, MatterRow, VersionIndex } from './version-index.js'
 
 export interface MatterInit {
@@ -50,7 +51,8 @@ function checkRange (from: number | undefined, to: number | undefined): void {
  * (holds.ts).
  */
 export class Matters {
-  constructor (private readonly init: { index: VersionIndex, audit: AuditLog, operator: string }) {}
+  /** `guardHolds` runs a hold's placement with retention kept out (the store's holds lock). */
+  constructor (private readonly init: { index: VersionIndex, audit: AuditLog, operator: string, guardHolds: HoldsGuard }) {}
 
   async create (m: MatterInit): Promise<MatterRow> {
     if (typeof m.id !== 'string' || !MATTER_ID_PATTERN.test(m.id)) throw new InvalidMatterError(`invalid matter id ${JSON.stringify(String(m.id).slice(0, 80))} (letters, digits, . _ -, at most 64)`)
@@ -106,7 +108,8 @@ export class Matters {
       placedMs: Date.now(), placedBy: this.init.operator, reason: h.reason, releasedMs: null, releasedBy: null, releaseReason: null
     }
     const params = { matter: row.matter, hold: row.id, custodian: row.custodian, from: iso(row.fromMs), to: iso(row.toMs), glob: row.glob, reason: row.reason }
-    return await this.init.audit.run('hold-place', params, async () => { await this.init.index.placeHold(row); return row }, () => ({}))
+    // under the holds lock: a retention deciding now waits, and then sees this hold
+    return await this.init.guardHolds(async () => await this.init.audit.run('hold-place', params, async () => { await this.init.index.placeHold(row); return row }, () => ({})))
   }
 
   /** Releases an active hold; what only it kept is subject to retention again. */

@@ -15,7 +15,8 @@ const LOCK_POLL_MS = 5
 export class PgAdvisoryLock {
   private readonly pool: pg.Pool
 
-  constructor (config: PoolConfig, private readonly key: number) {
+  /** `what`: the lock's name in a timeout's message. */
+  constructor (config: PoolConfig, private readonly key: number, private readonly what = 'the audit log\'s lock') {
     this.pool = new pg.Pool({ ...config, max: 1 })
     this.pool.on('error', () => {}) // an idle connection lost: the next use reconnects
   }
@@ -25,7 +26,7 @@ export class PgAdvisoryLock {
     try {
       const deadline = Date.now() + waitMs
       while (!(await client.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1) AS got', [this.key])).rows[0].got) {
-        if (Date.now() > deadline) throw new LockTimeoutError(`the audit log's lock in PostgreSQL is held by another store process for more than ${waitMs / 1000} s`)
+        if (Date.now() > deadline) throw new LockTimeoutError(`${this.what} in PostgreSQL is held by another store process for more than ${waitMs / 1000} s`)
         await sleep(LOCK_POLL_MS)
       }
       try { return await fn() } finally { await client.query('SELECT pg_advisory_unlock($1)', [this.key]) }

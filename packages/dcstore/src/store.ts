@@ -4,11 +4,12 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { MAX_TREE_ENTRIES } from '@cachecloud/personal-format'
 import { AuditLog, processWho, type AuditHead, type AuditReport } from './audit.js'
 import { PgAdvisoryLock } from './pg-lock.js'
-import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, INDEX_PG_LOCK_KEY, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
+import { AUDIT_PG_LOCK_KEY, DEFAULT_COMMIT_BYTES, HOLDS_PG_LOCK_KEY, INDEX_PG_LOCK_KEY, DEFAULT_MAX_INBOUND_STREAMS, DEFAULT_TIMEOUT_MS, STORE_FILES } from './constants.js'
 import { Discovery } from './discovery.js'
 import { assertValidUser, Enrollment, type EnrollmentTable } from './enrollment.js'
 import { DiscoveryKeyRequiredError, NoStoreError, RepairStateError, RepairUnsupportedError } from './errors.js'
-import { assertNotServed, lockServing, lockStore, type HeldLock } from './lock.js'
+import { assertNotServed, lockServing, lockStore, withLockFile, type HeldLock } from './lock.js'
+import type { HoldsGuard } from './holds.js'
 import { runRetention, type RetentionResult } from './retention.js'
 import { runCheck, type CheckOptions, type CheckReport } from './check.js'
 import { runBackendCheck } from './backend-check.js'
@@ -44,6 +45,9 @@ export class DefaultDcStore implements DcStore {
   private readonly enrollments: Enrollment
   private readonly backend: BlockBackend
   private readonly auditLock?: PgAdvisoryLock
+  private readonly holdsPgLock?: PgAdvisoryLock
+  /** No hold placed while retention decides, in any process: the holds lock file, and with a shared database its advisory lock too. */
+  private readonly guardHolds: HoldsGuard
   private readonly repairs: PendingRepairs
   private server?: ReplicationServer
   private reads?: ReadServer
@@ -56,6 +60,13 @@ export class DefaultDcStore implements DcStore {
     this.index = init.index ?? createSqliteIndex(join(init.path, STORE_FILES.index))
     const auditLock = init.coordination === undefined ? undefined : new PgAdvisoryLock(init.coordination, AUDIT_PG_LOCK_KEY)
     this.auditLock = auditLock
+    const holdsPgLock = init.coordination === undefined ? undefined : new PgAdvisoryLock(init.coordination, HOLDS_PG_LOCK_KEY, 'the legal holds\' lock')
+    this.holdsPgLock = holdsPgLock
+    const holdsFile = join(init.path, STORE_FILES.holdsLock)
+    this.guardHolds = async <T>(fn: () => Promise<T>): Promise<T> => {
+      const local = async (): Promise<T> => await withLockFile(holdsFile, fn)
+      return holdsPgLock === undefined ? await local() : await holdsPgLock.run(local)
+    }
     this.audit = new AuditLog(join(init.path, STORE_FILES.audit), join(init.path, STORE_FILES.auditHead), {
       ...(init.auditKey === undefined ? {} : { key: init.auditKey }), ...(init.operator === undefined ? {} : { operator: init.operator }),
       ...(auditLock === undefined ? {} : { serialize: async <T>(fn: () => Promise<T>): Promise<T> => await auditLock.run(fn) })
@@ -65,7 +76,7 @@ export class DefaultDcStore implements DcStore {
     this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
     this.repairs = new PendingRepairs(join(init.path, STORE_FILES.repairs))
     this.discovery = new Discovery({
-      index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user,
+      index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user, guardHolds: this.guardHolds,
       ...(init.log === undefined ? {} : { log: init.log }),
       ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
     })
@@ -142,6 +153,7 @@ export class DefaultDcStore implements DcStore {
     await this.backend.stop()
     await this.index.stop()
     await this.auditLock?.stop()
+    await this.holdsPgLock?.stop()
     await this.serving?.release()
     this.serving = undefined
     const lock = this.lock
@@ -166,7 +178,7 @@ export class DefaultDcStore implements DcStore {
     if (apply) await this.exclusive()
     // on a shared backend the serving processes hold no data-directory lock: each has its marker
     if (apply && this.backend.multiWriter) await assertNotServed(join(this.init.path, STORE_FILES.serving), this.init.path)
-    return await runRetention(this.index, this.audit, async user => await this.blocksFor(user), new Date(before).getTime(), apply)
+    return await runRetention(this.index, this.audit, async user => await this.blocksFor(user), this.guardHolds, new Date(before).getTime(), apply)
   }
 
   async check (options: CheckOptions = {}): Promise<CheckReport> {

@@ -5,10 +5,12 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { createBlockstore } from '@cachecloud/blockstore'
 import { generateX25519KeyPair } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
-import { createDcStore, NoSnapshotError, NotInMatterError, STORE_FILES, type DcStore, type VersionIndex } from '../src/index.js'
+import { createDcStore, NoSnapshotError, NotInMatterError, STORE_FILES, type DcStore, type RetentionResult, type VersionIndex } from '../src/index.js'
+import { withLockFile } from '../src/lock.js'
 import { indexRows } from '../src/ingest.js'
 import { TEST_AUDIT_KEY } from './test-audit-key.js'
 
@@ -52,31 +54,34 @@ export function holdsSuite (name: string, newIndex: () => Promise<() => VersionI
     }
     const expected = (files: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(files).map(([p, c]) => [p, sha(c)]))
 
+    /** Crafts `user`'s snapshots into the store's block directory and indexes them as the replication server does. */
+    const commitVersions = async (user: string, versions: Array<{ time: number, files: Record<string, string> }>): Promise<void> => {
+      const index = openIndex()
+      await index.start()
+      const c = new Crafter()
+      const blocks = createBlockstore({ path: join(dir, 'store', STORE_FILES.blocks, user), compressionLevel: 0 })
+      await blocks.start()
+      let parent = null
+      for (const v of versions) {
+        const top = Object.entries(v.files).filter(([p]) => !p.includes('/')).map(([p, text]) => c.file(p, text))
+        const nested = Object.entries(v.files).filter(([p]) => p.includes('/'))
+        const dirs = nested.length === 0 ? [] : [c.dir('notes', nested.map(([p, text]) => c.file(p.split('/')[1], text)))]
+        const root = c.dirBlock([...top, ...dirs])
+        const rec = c.record({ user, node: NODE, discoveryPublicKey: discovery.publicKey, root, time: new Date(v.time).toISOString(), parent, files: Object.keys(v.files).length })
+        parent = rec.cid
+        await c.storeInto(blocks)
+        const rows = await indexRows(c.source, c.keys, rec.cid, rec.record)
+        assert.equal(await index.commitSnapshot(rows.snapshot, rows.files), true)
+      }
+      await blocks.stop()
+      await index.stop()
+    }
+
     before(async () => {
       dir = await mkdtemp(join(tmpdir(), 'dcstore-holds-'))
       await mkdir(join(dir, 'store', STORE_FILES.blocks), { recursive: true })
       openIndex = await newIndex()
-      const index = openIndex()
-      await index.start()
-      for (const [user, versions] of Object.entries(content)) {
-        const c = new Crafter()
-        const blocks = createBlockstore({ path: join(dir, 'store', STORE_FILES.blocks, user), compressionLevel: 0 })
-        await blocks.start()
-        let parent = null
-        for (const v of versions) {
-          const top = Object.entries(v.files).filter(([p]) => !p.includes('/')).map(([p, text]) => c.file(p, text))
-          const nested = Object.entries(v.files).filter(([p]) => p.includes('/'))
-          const dirs = nested.length === 0 ? [] : [c.dir('notes', nested.map(([p, text]) => c.file(p.split('/')[1], text)))]
-          const root = c.dirBlock([...top, ...dirs])
-          const rec = c.record({ user, node: NODE, discoveryPublicKey: discovery.publicKey, root, time: new Date(v.time).toISOString(), parent, files: Object.keys(v.files).length })
-          parent = rec.cid
-          await c.storeInto(blocks)
-          const rows = await indexRows(c.source, c.keys, rec.cid, rec.record)
-          assert.equal(await index.commitSnapshot(rows.snapshot, rows.files), true)
-        }
-        await blocks.stop()
-      }
-      await index.stop()
+      for (const [user, versions] of Object.entries(content)) await commitVersions(user, versions)
     })
     after(async () => { await rm(dir, { recursive: true, force: true }) })
 
@@ -135,6 +140,32 @@ export function holdsSuite (name: string, newIndex: () => Promise<() => VersionI
       await assert.rejects(exported('alice', T0 + 3 * DAY), NoSnapshotError)
       assert.deepEqual(await exported('bob', T0 + 2 * DAY + 5000), expected(content.bob[1].files))
       await withStore(async s => await s.verifyAudit())
+    })
+
+    it('a hold placed while retention decides is kept: retention waits until the hold is in, then keeps what it needs', async () => {
+      const erin = [{ time: T0 + DAY, files: { 'e.txt': 'erin 1' } }]
+      await commitVersions('erin', erin)
+      await withStore(async s => { await s.discovery.matters.create({ id: 'M-2', name: 'Erin', custodians: ['erin'] }) })
+      let settled = false
+      let retention: Promise<RetentionResult> | undefined
+      // a hold being placed holds the holds lock (as placeHold does in another process): a retention started now waits for it
+      await withLockFile(join(dir, 'store', STORE_FILES.holdsLock), async () => {
+        retention = withStore(async s => await s.retention(Date.now() + 60_000, true))
+        retention.then(() => { settled = true }, () => { settled = true })
+        await sleep(1_500)
+        assert.equal(settled, false, 'retention waited for the hold being placed')
+        const index = openIndex()
+        await index.start()
+        await index.placeHold({
+          id: 'hold-race', matter: 'M-2', custodian: 'erin', fromMs: null, toMs: null, glob: null, placedMs: Date.now(), placedBy: 'counsel-jane',
+          reason: 'placed while retention ran', releasedMs: null, releasedBy: null, releaseReason: null
+        })
+        await index.stop()
+      })
+      const applied = await retention!
+      assert.deepEqual(applied.held.filter(h => h.snapshot.user === 'erin').map(h => h.holds), [['hold-race']])
+      assert.equal(applied.snapshots.filter(s => s.user === 'erin').length, 0)
+      assert.deepEqual(await exported('erin', T0 + DAY, 'M-2'), expected(erin[0].files))
     })
   })
 }
