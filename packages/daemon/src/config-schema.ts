@@ -48,6 +48,7 @@ export const configSchema = z.strictObject({
     policy: z.enum(['auto', 'manual'], { error: '"subscriptions": policy must be auto or manual' }).optional()
   }), { error: '"subscriptions" must be a list of { "name": ..., "policy": "auto" | "manual" }' }).optional(),
   rolloutIntervalSeconds: positiveInt('rolloutIntervalSeconds'),
+  exportCacheMiB: positiveInt('exportCacheMiB'),
   personalization: z.array(z.strictObject({
     user: z.string({ error: '"personalization": every entry needs a "user" of letters, digits, ".", "_", "@" or "-"' }),
     path: z.string({ error: '"personalization": every entry needs a "path", an absolute path' }),

@@ -32,6 +32,8 @@ export interface CachePointConfig extends SwarmConfig, PersonalConfig, Retention
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace'
   /** Listen beyond loopback with neither a network key nor an allow-list: anyone who reaches the port can list and download every image. Logged at warn on every start. */
   insecureOpen?: boolean
+  /** Memory budget, in MiB, of the read cache each NBD export pool shares among its clones. Default 256 (nbd's DEFAULT_CACHE_MAX_BYTES). */
+  exportCacheMiB?: number
 }
 
 /** Checks a config document or some of its keys, and fills the defaults; the first problem (one line naming the key) goes to `reject`. */
@@ -61,6 +63,7 @@ export function parseConfigFields (doc: unknown, reject: (why: string) => never)
     blockSize: d.blockSize,
     logLevel: d.logLevel ?? 'info',
     ...(d.insecureOpen === undefined ? {} : { insecureOpen: d.insecureOpen }),
+    ...(d.exportCacheMiB === undefined ? {} : { exportCacheMiB: d.exportCacheMiB }),
     ...parseSwarmFields(d, reject),
     ...parsePersonalFields(d, reject),
     ...parseRetentionFields(d, reject),
