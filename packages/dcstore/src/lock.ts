@@ -122,10 +122,10 @@ export async function withLockFile<T> (path: string, fn: () => Promise<T>, waitM
  * block store recovers it, cutting what another process has not yet made
  * durable, so a second opener would destroy a snapshot still arriving.
  */
-export async function lockStore (path: string, dataDir: string): Promise<HeldLock> {
+export async function lockStore (path: string, dataDir: string, hint = 'stop it first'): Promise<HeldLock> {
   const got = await tryLockFile(path)
   if ('release' in got) return got
-  throw new StoreInUseError(`store ${dataDir} is in use by ${byWhom(got)} (dcstore serve?): stop it first`)
+  throw new StoreInUseError(`store ${dataDir} is in use by ${byWhom(got)} (dcstore serve?): ${hint}`)
 }
 
 /** The live holder of a lock file, or undefined (none, or a stale one). */

@@ -88,9 +88,9 @@ export class DefaultDcStore implements DcStore {
     return await this.backend.blockstore(user)
   }
 
-  /** Takes the data-directory lock (once): StoreInUseError when another process holds it. */
-  private async exclusive (): Promise<void> {
-    this.lock ??= lockStore(join(this.init.path, STORE_FILES.lock), this.init.path)
+  /** Takes the data-directory lock (once): StoreInUseError (ending in `hint`) when another process holds it. */
+  private async exclusive (hint?: string): Promise<void> {
+    this.lock ??= lockStore(join(this.init.path, STORE_FILES.lock), this.init.path, hint)
     try { await this.lock } catch (err) { this.lock = undefined; throw err }
   }
 
@@ -105,6 +105,8 @@ export class DefaultDcStore implements DcStore {
       if (this.init.discoveryPrivateKey === undefined) throw new DiscoveryKeyRequiredError('serving replication needs the discovery private key to index snapshots')
       // several processes serve one shared backend; the local directory's pack stores only one
       if (!this.backend.multiWriter) await this.exclusive()
+      // and only with a PostgreSQL index: SQLite's file locks do not hold across hosts on a NAS, so a SQLite index has one server
+      else if (this.init.coordination === undefined) await this.exclusive('several processes serve one store only with a PostgreSQL index (--index-url or $DCSTORE_INDEX_URL)')
       else this.serving = await lockServing(join(this.init.path, STORE_FILES.serving), join(this.init.path, STORE_FILES.lock), this.init.path)
     }
     await this.backend.start()
