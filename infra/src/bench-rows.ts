@@ -65,7 +65,7 @@ export function swarmRows (init: RowsInit): Result[] {
         ratio: wan,
         goal: `<= ${goal}${init.osContent ? ' (OS content)' : ' (random content: incompressible)'}`,
         met: wan <= goal,
-        note: `block bytes the swarm fetched from other sites ${(s.swarmWanBytes / MB).toFixed(1)} MB (the rest is protocol and TCP/IP overhead)`
+        note: `the swarm's own count of block bytes from other sites: ${(s.swarmWanWireBytes / MB).toFixed(1)} MB as they crossed (${(s.swarmWanBytes / MB).toFixed(1)} MB uncompressed); the link counters add protocol and TCP/IP overhead`
       })
     }
     for (const s of branches) {

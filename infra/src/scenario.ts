@@ -51,7 +51,9 @@ export interface SiteRow {
   site: string
   version: string
   wanRxBytes: number
+  /** Block bytes the site's nodes received from other sites, uncompressed (the swarm's wanBytes) and as they crossed (wanWireBytes). */
   swarmWanBytes: number
+  swarmWanWireBytes: number
   deltaBytes: number
   /** Blocks stored from other sites by the site's nodes (all runs of a restarted node), and how many of them more than once. */
   wanBlocks: number
@@ -144,7 +146,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
       }
       const done = await Promise.all(subscribers.map(async n => {
         const e = await n.waitEvent(ev => ev.event === 'pulled' && ev.ref === ref, init.pullTimeoutMs ?? 600_000)
-        const status = e.status as { lanBytes: number, wanBytes: number }
+        const status = e.status as { lanBytes: number, wanBytes: number, wanWireBytes?: number }
         log(`${ref}: ${n.host.name} done in ${((Number(e.at) - t0) / 1000).toFixed(1)} s`)
         return { n, seconds: (Number(e.at) - t0) / 1000, status }
       }))
@@ -159,7 +161,9 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
       }
       for (const [i, s] of topo.sites.entries()) {
         const members = subscribers.filter(n => n.host.site === s.name)
-        const swarmWan = done.filter(d => d.n.host.site === s.name).reduce((sum, d) => sum + d.status.wanBytes, 0)
+        const here = done.filter(d => d.n.host.site === s.name)
+        const swarmWan = here.reduce((sum, d) => sum + d.status.wanBytes, 0)
+        const swarmWanWire = here.reduce((sum, d) => sum + (d.status.wanWireBytes ?? d.status.wanBytes), 0)
         const counts = countFetches(await Promise.all(members.map(async n => await readWanFetches(n.config.dataDir, n.kind, ref))))
         const dup = duplicates(counts)
         report.sites.push({
@@ -167,6 +171,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
           version,
           wanRxBytes: after[i].rx - before[i].rx,
           swarmWanBytes: swarmWan,
+          swarmWanWireBytes: swarmWanWire,
           deltaBytes: imported.newBytes,
           wanBlocks: counts.size,
           dupBlocks: dup.blocks,
