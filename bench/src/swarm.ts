@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url'
 import type { BenchResult } from './types.js'
 
 /**
- * Swarm distribution over shaped links in network namespaces (issue 4): runs
+ * Swarm distribution over shaped links in network namespaces (issues 4 and 11): runs
  * infra/dist/src/bench.js (root needed: otherwise one skipped line) and reads
- * its results. Size, rate and HTTP baseline: BENCH_SWARM_MIB (default 1024), BENCH_SWARM_RATE
- * (default 20mbit), BENCH_SWARM_HTTP (measure, default, or bound); see infra/README.md.
+ * its results. Content: BENCH_SWARM_CONTENT (os, default: the OS-update benchmark's Debian
+ * root filesystem as v1 and its apt-get update as v2; or synthetic: one BENCH_SWARM_MIB,
+ * default 1024, image of random files); BENCH_SWARM_RATE (default 20mbit); HTTP baseline
+ * BENCH_SWARM_HTTP (bound, default, or measure); see infra/README.md.
  */
 export async function run (): Promise<BenchResult[]> {
   const script = fileURLToPath(new URL('../../../infra/dist/src/bench.js', import.meta.url))

@@ -1,31 +1,44 @@
 /**
- * The swarm benchmark (bench/src/swarm.ts runs this and reads its JSON): one
- * version of real ext4 content distributed to 16 nodes in 3 sites over shaped
- * links, against (a) the same 16 nodes each downloading the image file from
- * one node:http server in the data center over the same links and (b) the
- * ideal: per site, delta bytes / WAN rate, plus LAN time.
- * Env: BENCH_SWARM_MIB (image size, default 1024), BENCH_SWARM_RATE (branch uplink, default 20mbit),
- * BENCH_SWARM_HTTP (`measure`, default, or `bound`: the HTTP time is not measured but bounded
- * from below by each branch link carrying 7 whole files, which favours HTTP; at 1 GiB and
- * 20 Mbit/s the measured download takes about 50 minutes).
+ * The swarm benchmark (bench/src/swarm.ts runs this and reads its JSON): versions of an image
+ * distributed to 16 nodes in 3 sites over shaped links, against (a) the same nodes each
+ * downloading the image file from one node:http server in the data center over the same links
+ * and (b) the ideal: the bytes that really entered the busiest branch link / its rate, plus a
+ * LAN copy. Rows: bench-rows.ts.
+ * Env:
+ * - BENCH_SWARM_CONTENT: `os` (default) publishes the OS-update benchmark's real Debian root
+ *   filesystem (2 GiB ext4, packages/fixtures debianRootfsImages: cached, built once as root) as
+ *   v1, then its in-place apt-get update as v2; `synthetic` one version of a BENCH_SWARM_MIB
+ *   (default 1024) ext4 image of random files (incompressible).
+ * - BENCH_SWARM_RATE: branch uplink, default 20mbit.
+ * - BENCH_SWARM_HTTP: `bound` (default): the HTTP time is not measured but bounded from below by
+ *   each branch link carrying 7 whole files, which favours HTTP; `measure` downloads them (at
+ *   1 GiB and 20 Mbit/s about 50 minutes).
  * Nodes: node.ts runners (one process per node instead of daemon + relay) with the allow-list
  * (Noise only) instead of the network key (Noise plus the network key's pure-JS cipher): the same
  * swarm code, less CPU per byte on a 2-core machine.
  */
 import { spawn } from 'node:child_process'
 import { readFile, stat } from 'node:fs/promises'
+import { debianRootfsImages } from '@cachecloud/fixtures'
+import { swarmRows, type Result } from './bench-rows.js'
 import { canMakeNamespaces, type Topology } from './netns.js'
 import { runScenario } from './scenario.js'
 
-interface Result { name: string, value: number, unit: string, baselineName?: string, baseline?: number, ratio?: number, goal?: string, met?: boolean, note?: string }
+/** The env variable's value (or the fallback), which must be one of `allowed`. */
+function choice (name: string, fallback: string, allowed: string[]): string {
+  const value = process.env[name] ?? fallback
+  if (!allowed.includes(value)) throw new Error(`${name}=${value}: expected one of ${allowed.join(', ')}`)
+  return value
+}
 
 const MIB = Number(process.env.BENCH_SWARM_MIB ?? 1024)
 const RATE = process.env.BENCH_SWARM_RATE ?? '20mbit'
-const HTTP = process.env.BENCH_SWARM_HTTP ?? 'measure'
 const rateBytes = Number(/^(\d+)mbit$/.exec(RATE)?.[1] ?? 20) * 1e6 / 8
 const BRANCH_HOSTS = 7
 /** LAN time in the ideal: a delta moved once more at libp2p's single-core rate (FACTS.md: 400-550 MB/s). */
 const LAN_BYTES_PER_S = 400e6
+const log = (line: string): void => { process.stderr.write(`bench swarm: ${line}\n`) }
+const loadavg = async (): Promise<string> => (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')
 
 /** Every node but the server downloads the file at once; seconds until the last is done. */
 async function httpBaseline (topo: Topology, file: string): Promise<number> {
@@ -50,42 +63,53 @@ async function httpBaseline (topo: Topology, file: string): Promise<number> {
   }
 }
 
+/** The OS-update benchmark's two Debian images (cached; built once, as root, from the package mirror). */
+async function osImages (): Promise<{ v1: string, v2: string }> {
+  try {
+    const images = await debianRootfsImages({ onProgress: e => { log(e.type === 'rootfs:build' ? `building the OS images (${e.step})` : `OS images in ${e.dir}`) } })
+    return { v1: images.v1, v2: images.v2 }
+  } catch (err) {
+    throw new Error(`no OS images (${(err as Error).message}); BENCH_SWARM_CONTENT=synthetic runs without them`, { cause: err })
+  }
+}
+
 async function main (): Promise<Result[]> {
+  const HTTP = choice('BENCH_SWARM_HTTP', 'bound', ['bound', 'measure'])
+  const CONTENT = choice('BENCH_SWARM_CONTENT', 'os', ['os', 'synthetic'])
   const check = await canMakeNamespaces()
   if (!check.ok) return [{ name: 'swarm distribution', value: 0, unit: 's', note: `skipped: ${check.why}` }]
+  const loadStart = await loadavg()
+  const images = CONTENT === 'os' ? await osImages() : undefined
   let http = 0
   let fileBytes = 0
   const t0 = Date.now()
   const report = await runScenario({
-    sizeMiB: MIB,
+    ...(images !== undefined ? { images, versions: ['v1', 'v2'] } : { sizeMiB: MIB, versions: ['v1'] }),
     sites: [{ name: 'dc', hosts: 2 }, { name: 'b1', hosts: BRANCH_HOSTS, wanRate: RATE }, { name: 'b2', hosts: BRANCH_HOSTS, wanRate: RATE }],
-    versions: ['v1'],
     laptopCutMs: 0,
     nodes: 'runner',
     membership: 'allowList',
     prefix: `ccb${process.pid % 10000}`,
-    log: line => { process.stderr.write(`bench swarm: ${line}\n`) },
+    log,
     beforeTeardown: async (topo, file) => {
       fileBytes = (await stat(file)).size
       if (HTTP === 'measure') http = await httpBaseline(topo, file)
     }
   })
-  const load = (await readFile('/proc/loadavg', 'utf8')).split(' ').slice(0, 3).join(' ')
-  const httpBound = BRANCH_HOSTS * fileBytes / rateBytes
-  const httpSeconds = HTTP === 'measure' ? http : httpBound
-  const v = report.versions[0]
-  const ideal = v.deltaBytes / rateBytes + v.deltaBytes / LAN_BYTES_PER_S
-  const branches = report.sites.filter(s => s.site !== 'dc')
-  const worstWan = Math.max(...branches.map(s => s.wanRxBytes / s.deltaBytes))
-  const note = `${MIB} MiB ext4 image (${(v.deltaBytes / 2 ** 20).toFixed(0)} MiB stored), 16 nodes: dc 2, two branches of 7 at ${RATE}; runner nodes, allow-list; load average at the end ${load}; whole run ${((Date.now() - t0) / 1000).toFixed(0)} s`
-  const httpName = HTTP === 'measure' ? 'single HTTP server (node:http), same links, whole file' : `single HTTP server, lower bound (not measured): ${BRANCH_HOSTS} whole files over each branch link`
-  return [
-    { name: 'swarm: time until all 16 nodes hold v1', value: v.seconds, unit: 's', baselineName: 'ideal (stored bytes / branch WAN rate + LAN copy)', baseline: ideal, ratio: v.seconds / ideal, goal: '<= 1.3', met: v.seconds / ideal <= 1.3, note },
-    { name: httpName, value: httpSeconds, unit: 's', baselineName: 'swarm', baseline: v.seconds, ratio: httpSeconds / v.seconds, goal: '>= 4', met: httpSeconds / v.seconds >= 4 },
-    { name: 'WAN bytes entering a branch / stored bytes (worst branch, link counters)', value: worstWan, unit: 'x', goal: '<= 1.1', met: worstWan <= 1.1 },
-    { name: 'blocks stored from the WAN more than once in a branch (per-block log)', value: Math.max(...branches.map(s => s.dupBlocks)), unit: 'blocks', baseline: branches[0]?.wanBlocks ?? 0, met: branches.every(s => s.dupBlocks === 0) },
-    { name: 'exports bit-identical (SHA-256)', value: report.nodes.filter(n => n.sha256Ok).length, unit: 'nodes', baseline: report.nodes.length, met: report.nodes.every(n => n.sha256Ok) }
-  ]
+  const v1 = report.versions[0]
+  const content = images !== undefined
+    ? `Debian 12 minbase root filesystem, 2 GiB ext4 (v1: ${(v1.deltaBytes / 1e6).toFixed(0)} MB of non-zero blocks), v2 its apt-get update in place (${((report.versions[1]?.deltaBytes ?? 0) / 1e6).toFixed(0)} MB of changed blocks)`
+    : `${MIB} MiB ext4 image of random files (${(v1.deltaBytes / 1e6).toFixed(0)} MB of blocks)`
+  const note = `${content}; 16 nodes: dc 2, two branches of ${BRANCH_HOSTS} at ${RATE}; runner nodes, allow-list; load average at the start ${loadStart}, at the end ${await loadavg()}; whole run ${((Date.now() - t0) / 1000).toFixed(0)} s`
+  return swarmRows({
+    report,
+    rateBytes,
+    lanBytesPerS: LAN_BYTES_PER_S,
+    osContent: images !== undefined,
+    branchHosts: BRANCH_HOSTS,
+    http: { seconds: HTTP === 'measure' ? http : BRANCH_HOSTS * fileBytes / rateBytes, measured: HTTP === 'measure', fileBytes },
+    note
+  })
 }
 
 main().then(results => { process.stdout.write(JSON.stringify(results) + '\n') }, (err: Error) => { process.stderr.write(`bench swarm failed: ${err.message}\n`); process.exit(1) })

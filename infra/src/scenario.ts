@@ -23,6 +23,8 @@ export interface ScenarioInit {
   killAfterMs?: number
   /** Sites to build instead of the standard ones (the first is the data center: publisher first, unshaped). */
   sites?: SiteSpec[]
+  /** Image files to publish instead of generated ones (v2 an update of v1), read in place: the swarm benchmark's real OS images. */
+  images?: { v1: string, v2: string }
   /** Versions to publish. Default: both (v1, then the update v2). */
   versions?: Array<'v1' | 'v2'>
   /** Called with the built network and the image file before the nodes stop (the benchmark's HTTP baseline). */
@@ -49,7 +51,9 @@ export interface SiteRow {
   site: string
   version: string
   wanRxBytes: number
+  /** Block bytes the site's nodes received from other sites, uncompressed (the swarm's wanBytes) and as they crossed (wanWireBytes). */
   swarmWanBytes: number
+  swarmWanWireBytes: number
   deltaBytes: number
   /** Blocks stored from other sites by the site's nodes (all runs of a restarted node), and how many of them more than once. */
   wanBlocks: number
@@ -72,11 +76,9 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
   const nodes: SimNode[] = []
   let topo: Topology | undefined
   try {
-    log(`images: ${init.sizeMiB ?? 64} MiB ext4, v1 and an OS-like update v2`)
-    const v1 = await makeExt4Image({ path: join(dir, 'v1.raw'), sizeMiB: init.sizeMiB ?? 64, seed: 1 })
-    await copyFile(v1.path, join(dir, 'v2.raw'))
-    await updateImage(join(dir, 'v2.raw'), { seed: 2, changedFiles: 6, newFiles: 3, newBytes: 2 * 1024 * 1024 })
-    const sha = { v1: await sha256File(v1.path), v2: await sha256File(join(dir, 'v2.raw')) }
+    const files = init.images ?? await makeImages(dir, init.sizeMiB ?? 64, log)
+    if (init.images !== undefined) log(`images: ${files.v1} and its update ${files.v2}`)
+    const sha = { v1: await sha256File(files.v1), v2: await sha256File(files.v2) }
 
     const branches = init.branches ?? 2
     const specs: SiteSpec[] = init.sites ?? [{ name: 'dc', hosts: 2 }]
@@ -117,7 +119,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
     const report: ScenarioReport = { nodes: [], sites: [], versions: [] }
     for (const version of init.versions ?? ['v1', 'v2'] as const) {
       const ref = `os@${version}`
-      const imported = await publisher.call<{ newBytes: number }>({ cmd: 'import', file: join(dir, `${version}.raw`), name: 'os', version })
+      const imported = await publisher.call<{ newBytes: number }>({ cmd: 'import', file: files[version], name: 'os', version })
       const before = await Promise.all(topo.sites.map(async s => await wanCounters(topo!, s.name)))
       const t0 = Date.now()
       log(`${ref}: imported (${(imported.newBytes / 2 ** 20).toFixed(1)} MiB new), publishing`)
@@ -144,7 +146,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
       }
       const done = await Promise.all(subscribers.map(async n => {
         const e = await n.waitEvent(ev => ev.event === 'pulled' && ev.ref === ref, init.pullTimeoutMs ?? 600_000)
-        const status = e.status as { lanBytes: number, wanBytes: number }
+        const status = e.status as { lanBytes: number, wanBytes: number, wanWireBytes?: number }
         log(`${ref}: ${n.host.name} done in ${((Number(e.at) - t0) / 1000).toFixed(1)} s`)
         return { n, seconds: (Number(e.at) - t0) / 1000, status }
       }))
@@ -159,7 +161,9 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
       }
       for (const [i, s] of topo.sites.entries()) {
         const members = subscribers.filter(n => n.host.site === s.name)
-        const swarmWan = done.filter(d => d.n.host.site === s.name).reduce((sum, d) => sum + d.status.wanBytes, 0)
+        const here = done.filter(d => d.n.host.site === s.name)
+        const swarmWan = here.reduce((sum, d) => sum + d.status.wanBytes, 0)
+        const swarmWanWire = here.reduce((sum, d) => sum + (d.status.wanWireBytes ?? d.status.wanBytes), 0)
         const counts = countFetches(await Promise.all(members.map(async n => await readWanFetches(n.config.dataDir, n.kind, ref))))
         const dup = duplicates(counts)
         report.sites.push({
@@ -167,6 +171,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
           version,
           wanRxBytes: after[i].rx - before[i].rx,
           swarmWanBytes: swarmWan,
+          swarmWanWireBytes: swarmWanWire,
           deltaBytes: imported.newBytes,
           wanBlocks: counts.size,
           dupBlocks: dup.blocks,
@@ -176,7 +181,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
     }
     if (init.beforeTeardown !== undefined) {
       await Promise.all(nodes.map(async n => { await n.stop() }))
-      await init.beforeTeardown(net, v1.path)
+      await init.beforeTeardown(net, files.v1)
     }
     return report
   } finally {
@@ -185,6 +190,16 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
     if (init.keep === true || process.env.CACHECLOUD_SIM_KEEP === '1') log(`kept ${dir}`)
     else await rm(dir, { recursive: true, force: true })
   }
+}
+
+/** An ext4 image with files (packages/fixtures) and an OS-like update of it, in `dir`. */
+async function makeImages (dir: string, sizeMiB: number, log: (line: string) => void): Promise<{ v1: string, v2: string }> {
+  log(`images: ${sizeMiB} MiB ext4, v1 and an OS-like update v2`)
+  const v1 = await makeExt4Image({ path: join(dir, 'v1.raw'), sizeMiB, seed: 1 })
+  const v2 = join(dir, 'v2.raw')
+  await copyFile(v1.path, v2)
+  await updateImage(v2, { seed: 2, changedFiles: 6, newFiles: 3, newBytes: 2 * 1024 * 1024 })
+  return { v1: v1.path, v2 }
 }
 
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1)
