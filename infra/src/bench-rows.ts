@@ -1,7 +1,17 @@
 import type { ScenarioReport } from './scenario.js'
 
 /** One line of the benchmark table (bench/src/types.ts BenchResult). */
-export interface Result { name: string, value: number, unit: string, baselineName?: string, baseline?: number, ratio?: number, goal?: string, met?: boolean, note?: string }
+export interface Result {
+  name: string,
+  value: number,
+  unit: string,
+  baselineName?: string,
+  baseline?: number,
+  ratio?: number,
+  goal?: string,
+  met?: boolean,
+  note?: string
+}
 
 export interface RowsInit {
   report: ScenarioReport

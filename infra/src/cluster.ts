@@ -15,7 +15,10 @@ const CLI_JS = fileURLToPath(new URL('../../../apps/cachepoint/dist/src/cli.js',
 export async function initDaemonDir (config: NodeConfig): Promise<string> {
   const { initDataDir } = await import('@cachecloud/daemon')
   // the network key or allow-list goes in at init: a listen address beyond loopback is refused without one
-  const guard = { ...(config.networkKeyFile !== undefined ? { networkKey: config.networkKeyFile } : {}), ...(config.allowPeers !== undefined ? { allowPeers: config.allowPeers } : {}) }
+  const guard = {
+    ...(config.networkKeyFile !== undefined ? { networkKey: config.networkKeyFile } : {}),
+    ...(config.allowPeers !== undefined ? { allowPeers: config.allowPeers } : {})
+  }
   const result = await initDataDir(config.dataDir, { listen: config.listen, trustedPublishers: config.trust, swarm: guard })
   const path = join(config.dataDir, 'config.json')
   const doc = JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>

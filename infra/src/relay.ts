@@ -66,7 +66,14 @@ async function main (): Promise<void> {
   for await (const line of createInterface({ input: process.stdin })) {
     if (line.trim() === '') continue
     const c = JSON.parse(line) as Command
-    handle(c).then(result => { out({ id: c.id, ok: true, result }) }, (err: Error & { code?: string }) => { out({ id: c.id, ok: false, error: err.message, code: err.code }) })
+    handle(c).then(result => { out({ id: c.id, ok: true, result }) }, (err: Error & { code?: string }) => {
+      out({
+        id: c.id,
+        ok: false,
+        error: err.message,
+        code: err.code
+      })
+    })
   }
   process.exit(0)
 }

@@ -157,7 +157,15 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
         await d.n.call({ cmd: 'export', ref, file })
         const ok = await sha256File(file) === sha[version]
         await rm(file, { force: true })
-        report.nodes.push({ node: d.n.host.name, site: d.n.host.site, version, seconds: d.seconds, lanBytes: d.status.lanBytes, wanBytes: d.status.wanBytes, sha256Ok: ok })
+        report.nodes.push({
+          node: d.n.host.name,
+          site: d.n.host.site,
+          version,
+          seconds: d.seconds,
+          lanBytes: d.status.lanBytes,
+          wanBytes: d.status.wanBytes,
+          sha256Ok: ok
+        })
       }
       for (const [i, s] of topo.sites.entries()) {
         const members = subscribers.filter(n => n.host.site === s.name)

@@ -6,7 +6,17 @@ import type { ScenarioReport, SiteRow } from '../src/scenario.js'
 
 const MB = 1e6
 const site = (s: string, version: string, deltaBytes: number, wanRxBytes: number, dupBlocks = 0): SiteRow =>
-  ({ site: s, version, wanRxBytes, swarmWanBytes: deltaBytes, swarmWanWireBytes: wanRxBytes * 0.97, deltaBytes, wanBlocks: 100, dupBlocks, dupFetches: dupBlocks })
+  ({
+    site: s,
+    version,
+    wanRxBytes,
+    swarmWanBytes: deltaBytes,
+    swarmWanWireBytes: wanRxBytes * 0.97,
+    deltaBytes,
+    wanBlocks: 100,
+    dupBlocks,
+    dupFetches: dupBlocks
+  })
 
 /** A report as runScenario returns it: 15 subscribers, v1 (220 MB raw) then v2 (174 MB raw), two branches. */
 function report (): ScenarioReport {

@@ -209,7 +209,10 @@ describe('rollout view across 16 daemons in 4 sites (namespaces)', () => {
 
       // each node sent one report per interval (the observer hears every report on the topic), not one per peer
       const span = (ended - published) / INTERVAL
-      const perInterval = f.nodes.filter(n => n !== stopped && n !== laptop2).map(n => ({ n, count: (heard[n.peerId] ?? []).filter(at => at >= published && at <= ended).length / span }))
+      const perInterval = f.nodes.filter(n => n !== stopped && n !== laptop2).map(n => ({
+        n,
+        count: (heard[n.peerId] ?? []).filter(at => at >= published && at <= ended).length / span
+      }))
       const gaps = f.nodes.filter(n => n !== stopped && n !== laptop2).map(n => {
         const at = (heard[n.peerId] ?? []).filter(x => x >= published && x <= ended)
         return `${n.host.name} ${Math.max(0, ...at.slice(1).map((x, i) => x - at[i]))}`

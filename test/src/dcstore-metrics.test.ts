@@ -65,7 +65,13 @@ describe('dcstore serve --metrics', () => {
       await restoreBlocks.start()
       const sync = createPersonalFolder({ user: 'alice', folder, stateDir: join(base, 'state'), blockstore, node: libp2p.peerId.toString(), discoveryKey: discovery, watch: false })
       const snap = await sync.snapshot()
-      const sent = await replicateSnapshot({ libp2p, store, blockstore, record: { cid: snap.cid, bytes: await blockstore.get(snap.cid), root: snap.root }, timeoutMs: 30_000 })
+      const sent = await replicateSnapshot({
+        libp2p,
+        store,
+        blockstore,
+        record: { cid: snap.cid, bytes: await blockstore.get(snap.cid), root: snap.root },
+        timeoutMs: 30_000
+      })
       assert.equal(sent.status, 'committed')
       const reader = await StoreReader.open({ libp2p, store, timeoutMs: 30_000 })
       const [head] = await reader.heads('alice')

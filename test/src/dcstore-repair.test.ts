@@ -139,7 +139,12 @@ describe('dcstore check --repair: damaged and lost blocks come back from the nod
 
     // every version of every user exports bit-identical to the folder as it was (one store opened for all: the CLI's export, in process)
     const { privateKey } = JSON.parse(await readFile(keyFile, 'utf8')) as { privateKey: string }
-    const exporter = createDcStore({ path: storeData, create: false, discoveryPrivateKey: parseX25519Key(privateKey), auditKey: await readAuditKey(process.env.DCSTORE_AUDIT_KEY!, storeData) })
+    const exporter = createDcStore({
+      path: storeData,
+      create: false,
+      discoveryPrivateKey: parseX25519Key(privateKey),
+      auditKey: await readAuditKey(process.env.DCSTORE_AUDIT_KEY!, storeData)
+    })
     await exporter.start()
     try {
       for (const u of USERS) {

@@ -19,7 +19,11 @@ async function configure (dataDir: string, patch: Record<string, unknown>): Prom
   await writeFile(path, JSON.stringify({ ...JSON.parse(await readFile(path, 'utf8')) as object, ...patch }, null, 2))
 }
 
-const attr = async (page: Page, selector: string, name: string): Promise<number> => Number(await page.locator(selector).first().getAttribute(name, { timeout: 30_000 }))
+const attr = async (
+  page: Page,
+  selector: string,
+  name: string
+): Promise<number> => Number(await page.locator(selector).first().getAttribute(name, { timeout: 30_000 }))
 
 describe('status page: swarm and personalization panels over real daemons (chromium)', { skip: skipWithoutBrowser }, () => {
   let cluster: TestCluster

@@ -22,7 +22,12 @@ export interface ElectronApi {
     quit: () => void
     on: (event: 'window-all-closed', listener: () => void) => void
   }
-  BrowserWindow: new (options: { width: number, height: number, title: string, webPreferences: { sandbox: boolean, contextIsolation: boolean } }) => BrowserWindowLike
+  BrowserWindow: new (options: {
+    width: number,
+    height: number,
+    title: string,
+    webPreferences: { sandbox: boolean, contextIsolation: boolean }
+  }) => BrowserWindowLike
   Menu: { buildFromTemplate: (template: MenuItemOptions[]) => unknown }
   nativeImage: { createEmpty: () => NativeImage, createFromBuffer: (buffer: Buffer) => NativeImage }
   Notification: new (options: { title: string, body: string }) => { show: () => void }

@@ -41,7 +41,12 @@ function answer (request: Request, transfer: ArrayBuffer[]): Reply {
     const { id, bytes, records, maxLength } = request
     const problems = records.map(r => {
       if (r.offset + r.length > bytes.byteLength) return 'record lies past the end of the bytes read'
-      return verifyBlock({ codec: r.codec, bytes: bytes.subarray(r.offset, r.offset + r.length), length: r.rawLength }, r.digest, maxLength, scratchFor(Math.min(r.rawLength, maxLength)))
+      return verifyBlock(
+        { codec: r.codec, bytes: bytes.subarray(r.offset, r.offset + r.length), length: r.rawLength },
+        r.digest,
+        maxLength,
+        scratchFor(Math.min(r.rawLength, maxLength))
+      )
     })
     return { op: 'verifyRecords', id, problems }
   }

@@ -96,7 +96,13 @@ describe('block codec', () => {
       const jobs = Array.from({ length: 60 }, (_, i) => {
         if (i % 3 === 0) {
           const view = views[i % views.length] as Uint8Array
-          return { block: { codec: CODEC_RAW, bytes: view, length: view.byteLength } as const, digest: sha256Digest(view), move: false, ok: true, crc: crc32(view) }
+          return {
+            block: { codec: CODEC_RAW, bytes: view, length: view.byteLength } as const,
+            digest: sha256Digest(view),
+            move: false,
+            ok: true,
+            crc: crc32(view)
+          }
         }
         const own = new Uint8Array(encodeBlock(Buffer.concat([text, Buffer.from(String(i))])).bytes)
         const raw = Buffer.concat([text, Buffer.from(String(i))])

@@ -16,7 +16,10 @@ type Call = [string, ...unknown[]]
  * path reaches its subsystem's method with the validated body.
  */
 function recordingApi (calls: Call[]): CachePointApi {
-  const subsystem = (name: string, methods: string[]): Record<string, (...args: unknown[]) => Promise<unknown>> => Object.fromEntries(methods.map(m => [m, async (...args: unknown[]) => {
+  const subsystem = (
+    name: string,
+    methods: string[]
+  ): Record<string, (...args: unknown[]) => Promise<unknown>> => Object.fromEntries(methods.map(m => [m, async (...args: unknown[]) => {
     const progress = args.find(a => typeof a === 'function') as ((e: unknown) => void) | undefined
     progress?.({ type: 'test:step', done: 1, total: 2 })
     calls.push([`${name}${name === '' ? '' : '.'}${m}`, ...args.filter(a => typeof a !== 'function')])
@@ -68,7 +71,12 @@ const ROUTES: Array<[string, string, unknown, Call, boolean?]> = [
   ['POST', '/personal/restore', { user: 'alice' }, ['personal.restore', { user: 'alice' }]]
 ]
 
-async function send (url: string, method: string, path: string, options: { body?: string, type?: string, token?: string, host?: string } = {}): Promise<{ status: number, text: string }> {
+async function send (
+  url: string,
+  method: string,
+  path: string,
+  options: { body?: string, type?: string, token?: string, host?: string } = {}
+): Promise<{ status: number, text: string }> {
   return await new Promise((resolve, reject) => {
     const headers: Record<string, string> = { authorization: `Bearer ${options.token ?? TOKEN}` }
     if (options.body !== undefined) headers['content-type'] = options.type ?? 'application/json'

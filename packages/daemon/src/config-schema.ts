@@ -21,7 +21,10 @@ export const configSchema = z.strictObject({
   trustedPublishers: strings('trustedPublishers'),
   controlPort: z.number({ error: '"controlPort" must be a port number (0-65535)' })
     .int({ error: '"controlPort" must be a port number (0-65535)' }).min(0, { error: '"controlPort" must be a port number (0-65535)' }).max(65535, { error: '"controlPort" must be a port number (0-65535)' }).optional(),
-  blockSize: z.number({ error: blockSizeRule }).int({ error: blockSizeRule }).min(MIN_BLOCK_SIZE, { error: blockSizeRule }).max(MAX_BLOCK_SIZE, { error: blockSizeRule })
+  blockSize: z.number({ error: blockSizeRule }).int({ error: blockSizeRule }).min(
+    MIN_BLOCK_SIZE,
+    { error: blockSizeRule }
+  ).max(MAX_BLOCK_SIZE, { error: blockSizeRule })
     .refine(n => (n & (n - 1)) === 0, { error: blockSizeRule }).optional(),
   logLevel: z.enum(LOG_LEVELS, { error: `"logLevel" must be one of ${LOG_LEVELS.join(', ')}` }).optional(),
   insecureOpen: flag('insecureOpen'),

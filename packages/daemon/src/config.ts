@@ -102,7 +102,12 @@ export async function loadConfig (path: string): Promise<CachePointConfig> {
 
 export async function saveConfig (path: string, config: CachePointConfig): Promise<void> {
   const { dataDir, metrics, ...rest } = config
-  if (metrics !== undefined) Object.assign(rest, { metrics: { listen: metrics.listen, ...(metrics.tokenFile === undefined ? {} : { tokenFile: metrics.tokenFile }) } })
+  if (metrics !== undefined) {
+    Object.assign(
+      rest,
+      { metrics: { listen: metrics.listen, ...(metrics.tokenFile === undefined ? {} : { tokenFile: metrics.tokenFile }) } }
+    )
+  }
   const relative = resolve(dirname(path)) === resolve(dataDir) ? '.' : dataDir
   await writeFileAtomic(path, JSON.stringify({ dataDir: relative, ...rest }, null, 2) + '\n')
 }
@@ -162,7 +167,10 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
   return { configPath, config, peerId: peerIdFromPrivateKey(peerKey).toString(), publisherKey: formatPublicKey(publisherKey.publicKey) }
 }
 
-export async function loadKeys (dataDir: string): Promise<{ peerKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>, publisherKey: Awaited<ReturnType<typeof loadPublisherKey>> }> {
+export async function loadKeys (dataDir: string): Promise<{
+  peerKey: Awaited<ReturnType<typeof loadOrCreatePeerKey>>,
+  publisherKey: Awaited<ReturnType<typeof loadPublisherKey>>
+}> {
   const peerKey = await loadOrCreatePeerKey(join(dataDir, PEER_KEY_FILE))
   const publisherKey = await loadPublisherKey(join(dataDir, PUBLISHER_KEY_FILE))
   return { peerKey, publisherKey }

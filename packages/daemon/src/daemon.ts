@@ -163,7 +163,19 @@ class DefaultDaemon implements CachePointDaemon {
         dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget), publisherKey, publish: async (ref) => await swarm.publish(parseVersionRef(ref)),
         ...(c.exportCacheMiB === undefined ? {} : { poolCacheBytes: c.exportCacheMiB * 1024 * 1024 })
       })
-      const images = new DaemonImages({ config: c, blockstore, catalog, trust, publisherKey, jobs: this.jobs, pulls, swarm, exports, personal, logger: this.logger })
+      const images = new DaemonImages({
+        config: c,
+        blockstore,
+        catalog,
+        trust,
+        publisherKey,
+        jobs: this.jobs,
+        pulls,
+        swarm,
+        exports,
+        personal,
+        logger: this.logger
+      })
       this.parts = { blockstore, catalog, libp2p, swarm, distribution, monitor, publisherKey, images, swarmApi: new DaemonSwarm(swarm, c), exports, personal }
       this.started = started
       onStop('parts', () => { this.parts = undefined })

@@ -155,7 +155,11 @@ async function thawIfBare (root: string, name: string | null | undefined): Promi
 }
 
 /** The overlay's writes (and its parents') on top of its version become NAME@VERSION, signed here; the overlay is only read. */
-export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayRequest, onProgress?: (e: { type: string, done: number, total: number }) => void): Promise<CommitResultInfo> {
+export async function commitOverlay (
+  ctx: ClonesContext,
+  request: CommitOverlayRequest,
+  onProgress?: (e: { type: string, done: number, total: number }) => void
+): Promise<CommitResultInfo> {
   const started = performance.now()
   const target = parseVersionRef(request.ref)
   const chain = await chainOf(ctx.root, request.name)
@@ -173,12 +177,22 @@ export async function commitOverlay (ctx: ClonesContext, request: CommitOverlayR
     opened = await openChain(ctx.root, request.name, device, info.baseId, info.label, true)
     const result = await commitVersion({
       base: manifest, baseCid: base.cid, source: opened.top, writtenBlocks: blocksOfChunks(chunks, chunkBytes, manifest.blockSize, manifest.size),
-      name: target.name, version: target.version, blockstore: ctx.blockstore, catalog: ctx.catalog, key: ctx.publisherKey, ...(onProgress === undefined ? {} : { onProgress })
+      name: target.name, version: target.version, blockstore: ctx.blockstore, catalog: ctx.catalog, key: ctx.publisherKey,
+      ...(onProgress === undefined ? {} : { onProgress })
     })
     const ref = formatVersionRef(target)
     let published = false
     if (request.publish === true && ctx.publish !== undefined) { await ctx.publish(ref); published = true }
-    return { ref, cid: result.cid.toString(), parent: baseRef, parentCid: base.cid.toString(), overlay: request.name, ...result.stats, published, durationMs: performance.now() - started }
+    return {
+      ref,
+      cid: result.cid.toString(),
+      parent: baseRef,
+      parentCid: base.cid.toString(),
+      overlay: request.name,
+      ...result.stats,
+      published,
+      durationMs: performance.now() - started
+    }
   } finally {
     await opened?.close()
     device.close()

@@ -135,7 +135,16 @@ export class NbdExports implements ExportsApi {
     try {
       // a frozen overlay (the base of clones) is served read-only: its state must not move under them
       const frozen = dir !== undefined && (await readOverlayInfo(dir).catch(() => undefined))?.frozen === true
-      if (dir !== undefined && request.overlay !== undefined) chain = await openChain(join(this.init.dataDir, OVERLAYS_DIR), request.overlay, device, cid.toString(), name, frozen)
+      if (dir !== undefined && request.overlay !== undefined) {
+        chain = await openChain(
+          join(this.init.dataDir, OVERLAYS_DIR),
+          request.overlay,
+          device,
+          cid.toString(),
+          name,
+          frozen
+        )
+      }
       const top = chain?.top
       const overlay = top === undefined || !frozen ? top : undefined
       const readOnly = top !== undefined && frozen ? { size: top.size, read: top.read.bind(top) } : undefined
@@ -161,8 +170,18 @@ export class NbdExports implements ExportsApi {
       if (socketPath === undefined && !isLoopback(host)) logger.warn({ id, ref: name }, 'NBD export %s of %s is reachable from other hosts: NBD has no authentication', id, name)
       const s: Served = {
         id, request: socketPath === undefined ? { ...request, ref: name, host, port } : { ...request, ref: name }, ref, cid, host, port, server, device,
-        ...(socketPath === undefined ? {} : { socket: socketPath }), pull: request.pull !== false, startedAt: new Date().toISOString(), stopped: new AbortController(),
-        ...(top === undefined || chain === undefined ? {} : { overlay: { name: request.overlay as string, device: top, chain, writable: overlay !== undefined } }),
+        ...(socketPath === undefined ? {} : { socket: socketPath }), pull: request.pull !== false, startedAt: new Date().toISOString(),
+        stopped: new AbortController(),
+        ...(top === undefined || chain === undefined
+          ? {}
+          : {
+              overlay: {
+                name: request.overlay as string,
+                device: top,
+                chain,
+                writable: overlay !== undefined
+              }
+            }),
         ...(pool === undefined ? {} : { pool })
       }
       this.served.set(id, s)
@@ -194,7 +213,15 @@ export class NbdExports implements ExportsApi {
       userOf: (name) => this.userOf(name),
       openVersion: async (cid, ref) => {
         const manifest = await catalog.manifest(parseVersionRef(ref))
-        return { device: createImageDevice({ libp2p: this.init.libp2p, blockstore, manifest, manifestCid: cid, logger: this.init.logger.child({ commit: ref }) }) }
+        return {
+          device: createImageDevice({
+            libp2p: this.init.libp2p,
+            blockstore,
+            manifest,
+            manifestCid: cid,
+            logger: this.init.logger.child({ commit: ref })
+          })
+        }
       }
     }
   }

@@ -69,7 +69,11 @@ export async function exportConverted (init: ConvertedExportInit): Promise<void>
   await checkTarget(init.file, init.overwrite)
   const dir = await mkdtemp(join(tmpdir(), 'cachepoint-convert-'))
   const socketPath = join(dir, 'nbd.sock')
-  const server = createNbdServer({ exports: [{ name: EXPORT_NAME, device: new ManifestDevice(init.manifest, init.blockstore, init.onRead) }], socketPath, maxClients: 1 })
+  const server = createNbdServer({
+    exports: [{ name: EXPORT_NAME, device: new ManifestDevice(init.manifest, init.blockstore, init.onRead) }],
+    socketPath,
+    maxClients: 1
+  })
   const temp = tempPathBeside(init.file)
   try {
     await server.start()

@@ -112,7 +112,14 @@ export class DaemonImages implements ImagesApi {
       } else {
         const report = throttledProgress('export:block', manifest.size, progress)
         let read = 0
-        await exportConverted({ manifest, blockstore, format, file: request.file, overwrite, onRead: (n) => { read = Math.min(manifest.size, read + n); report(read) } })
+        await exportConverted({
+          manifest,
+          blockstore,
+          format,
+          file: request.file,
+          overwrite,
+          onRead: (n) => { read = Math.min(manifest.size, read + n); report(read) }
+        })
       }
       return { ref: request.ref, file: request.file, size: manifest.size, durationMs: Date.now() - started }
     })

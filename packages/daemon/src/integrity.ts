@@ -34,7 +34,9 @@ export function parseSubset (text: string): (cid: CID) => boolean {
     if (t >= 1 && n >= 1 && n <= t) {
       return (cid) => {
         const d = cid.multihash.digest
-        return ((d[d.length - 4] as number) * 0x1000000 + (d[d.length - 3] as number) * 0x10000 + (d[d.length - 2] as number) * 0x100 + (d[d.length - 1] as number)) % t === n - 1
+        const last = ((d[d.length - 4] as number) * 0x1000000 + (d[d.length - 3] as number) * 0x10000 +
+          (d[d.length - 2] as number) * 0x100 + (d[d.length - 1] as number))
+        return last % t === n - 1
       }
     }
   }

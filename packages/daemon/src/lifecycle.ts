@@ -82,7 +82,9 @@ export class Lifecycle {
     const removed: PruneDecision[] = []
     const kept: PruneDecision[] = []
     for (const name of names) {
-      const plan = applyRetention({ versions: entries.filter(e => e.name === name), rule: policyFor(config, name) ?? {}, now, inUse, subscribed: subscribed.has(name) })
+      const plan = applyRetention(
+        { versions: entries.filter(e => e.name === name), rule: policyFor(config, name) ?? {}, now, inUse, subscribed: subscribed.has(name) }
+      )
       removed.push(...plan.remove)
       kept.push(...plan.keep)
     }

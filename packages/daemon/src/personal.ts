@@ -18,7 +18,16 @@ export interface PersonalFoldersInit {
 }
 
 function snapshotInfo (s: SnapshotInfo): PersonalSnapshotInfo {
-  return { cid: s.cid.toString(), time: s.time, root: s.root.toString(), parent: s.parent?.toString() ?? null, files: s.files, bytes: s.bytes, newBytes: s.newBytes, replicated: s.replicated }
+  return {
+    cid: s.cid.toString(),
+    time: s.time,
+    root: s.root.toString(),
+    parent: s.parent?.toString() ?? null,
+    files: s.files,
+    bytes: s.bytes,
+    newBytes: s.newBytes,
+    replicated: s.replicated
+  }
 }
 
 /** The daemon's `personal` subsystem: one PersonalFolder per configured user, sharing the node's block store and libp2p host. */

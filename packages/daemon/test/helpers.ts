@@ -23,7 +23,15 @@ export async function startNode (dirs: TempDirs, options: InitOptions = {}): Pro
   const daemon = createDaemon({ config, logger: pino({ level: 'silent' }) })
   const { controlUrl, addresses } = await daemon.start()
   const token = await loadOrCreateToken(dataDir)
-  return { daemon, client: createControlClient({ url: controlUrl, token, pid: process.pid }), url: controlUrl, token, dataDir, address: addresses[0], publisherKey }
+  return {
+    daemon,
+    client: createControlClient({ url: controlUrl, token, pid: process.pid }),
+    url: controlUrl,
+    token,
+    dataDir,
+    address: addresses[0],
+    publisherKey
+  }
 }
 
 /** POSTs (or GETs, without a body) to the control API; the status and the parsed answer. */

@@ -125,7 +125,11 @@ class Walker {
     let n = this.memo.get(key)
     if (n === undefined) {
       const loc = this.scan.blocks.get(key)
-      if (loc === undefined) { this.missing.add(key); n = 1 } else if (this.corrupt.has(key) || await this.reader.read(loc) === undefined) { this.corrupt.add(key); n = 1 } else n = 0
+      if (loc === undefined) {
+        this.missing.add(key); n = 1
+      } else if (this.corrupt.has(key) || await this.reader.read(loc) === undefined) {
+        this.corrupt.add(key); n = 1
+      } else n = 0
       this.memo.set(key, n)
     }
     return n

@@ -98,7 +98,8 @@ export class Discovery {
       ...(init.log === undefined ? {} : { log: init.log })
     })
     this.text = new TextSearch({
-      index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer, ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
+      index: init.index, audit: init.audit, matters: this.matters, indexer: this.textIndexer,
+      ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
     })
     this.review = new ReviewExporter({
       index: init.index, audit: init.audit, blocksFor: init.blocksFor, operator: init.operator, matters: this.matters, text: this.text,

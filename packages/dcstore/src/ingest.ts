@@ -7,7 +7,13 @@ import type { FileRow, SnapshotRow } from './version-index.js'
  * The index rows of a complete snapshot: its tree, opened with the user key,
  * each block once, bounded by the files its record states and MAX_TREE_ENTRIES.
  */
-export async function indexRows (blocks: BlockSource, keys: UserKeys, cid: CID, record: SnapshotRecord, maxEntries?: number): Promise<{ snapshot: SnapshotRow, files: FileRow[] }> {
+export async function indexRows (
+  blocks: BlockSource,
+  keys: UserKeys,
+  cid: CID,
+  record: SnapshotRecord,
+  maxEntries?: number
+): Promise<{ snapshot: SnapshotRow, files: FileRow[] }> {
   const timeMs = Date.parse(record.time)
   const snapshot: SnapshotRow = {
     cid: cid.toString(), user: record.user, node: record.node, timeMs, parent: record.parent?.toString() ?? null,

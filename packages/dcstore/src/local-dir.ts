@@ -45,7 +45,12 @@ export class LocalDirBackend implements BlockBackend {
   /** Users whose block store this process opened. */
   opened (): number { return this.stores.size }
 
-  async put (user: string, cid: CID, bytes: Uint8Array): Promise<boolean> { checkPut(user, cid, bytes); return await (await this.blockstore(user)).put(cid, bytes) }
+  async put (
+    user: string,
+    cid: CID,
+    bytes: Uint8Array
+  ): Promise<boolean> { checkPut(user, cid, bytes); return await (await this.blockstore(user)).put(cid, bytes) }
+
   async get (user: string, cid: CID): Promise<Uint8Array> { checkKey(user, cid); return await (await this.blockstore(user)).get(cid) }
   async has (user: string, cid: CID): Promise<boolean> { checkKey(user, cid); return await (await this.blockstore(user)).has(cid) }
   async size (user: string, cid: CID): Promise<number | undefined> { checkKey(user, cid); return await (await this.blockstore(user)).storedSize(cid) }

@@ -62,7 +62,15 @@ export class Matters {
     if (custodians.length > MAX_MATTER_CUSTODIANS) throw new InvalidMatterError(`a matter has at most ${MAX_MATTER_CUSTODIANS} custodians`)
     for (const c of custodians) if (typeof c !== 'string' || !USER_PATTERN.test(c)) throw new InvalidMatterError(`invalid custodian ${JSON.stringify(String(c).slice(0, 80))}`)
     checkRange(m.from, m.to)
-    const row: MatterRow = { id: m.id, name: m.name, custodians, fromMs: m.from ?? null, toMs: m.to ?? null, createdMs: Date.now(), createdBy: this.init.operator }
+    const row: MatterRow = {
+      id: m.id,
+      name: m.name,
+      custodians,
+      fromMs: m.from ?? null,
+      toMs: m.to ?? null,
+      createdMs: Date.now(),
+      createdBy: this.init.operator
+    }
     return await this.init.audit.run('matter-create', { matter: m.id, name: m.name, custodians, from: iso(m.from), to: iso(m.to) }, async () => {
       if (!await this.init.index.createMatter(row)) throw new MatterExistsError(`matter ${m.id} exists already`)
       return row

@@ -1,6 +1,7 @@
 import pg from 'pg'
 import type {
-  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextBody, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextBody, TextCoverageRow, TextDocRow, TextMatch,
+  TextScope, TextStatus, VersionIndex
 } from './version-index.js'
 import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'

@@ -34,7 +34,11 @@ export class ReadServer {
   constructor (private readonly init: ReadServerInit) {}
 
   async start (): Promise<void> {
-    await this.init.libp2p.handle(PERSONAL_READ_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: this.init.maxInboundStreams })
+    await this.init.libp2p.handle(
+      PERSONAL_READ_PROTOCOL,
+      async (stream, connection) => { await this.serve(stream, connection) },
+      { maxInboundStreams: this.init.maxInboundStreams }
+    )
   }
 
   async stop (): Promise<void> {

@@ -38,7 +38,13 @@ export interface RepairReport {
 
 const decodeKey = (key: string): CID => CID.decode(Buffer.from(key, 'latin1'))
 
-export async function runRepair (index: VersionIndex, dataDir: string, backend: BlockBackend, pending: PendingRepairs, options: CheckOptions = {}): Promise<RepairReport> {
+export async function runRepair (
+  index: VersionIndex,
+  dataDir: string,
+  backend: BlockBackend,
+  pending: PendingRepairs,
+  options: CheckOptions = {}
+): Promise<RepairReport> {
   const t0 = Date.now()
   const drop = new Map<string, Set<string>>()
   const before = await runCheck(index, dataDir, options, { drop, pending: pending.list() })

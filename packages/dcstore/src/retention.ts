@@ -45,7 +45,12 @@ export async function runRetention (
   index: VersionIndex, audit: AuditLog, blocksFor: (user: string) => Promise<Blockstore>, guardHolds: HoldsGuard, beforeMs: number, apply: boolean
 ): Promise<RetentionResult> {
   return await audit.run('retention', { before: new Date(beforeMs).toISOString(), apply }, async () => await retain(index, blocksFor, guardHolds, beforeMs, apply),
-    r => ({ snapshots: r.snapshots.map(s => s.cid), held: r.held.map(h => ({ snapshot: h.snapshot.cid, holds: h.holds })), removedBlocks: r.removedBlocks, freedBytes: r.freedBytes }))
+    r => ({
+      snapshots: r.snapshots.map(s => s.cid),
+      held: r.held.map(h => ({ snapshot: h.snapshot.cid, holds: h.holds })),
+      removedBlocks: r.removedBlocks,
+      freedBytes: r.freedBytes
+    }))
 }
 
 /** What retention removes and what holds keep; applied, the snapshots are removed before any hold can be placed (the holds lock). */
@@ -59,7 +64,13 @@ async function decide (index: VersionIndex, beforeMs: number, apply: boolean): P
   return { snapshots: old, held, removedBlocks: 0, freedBytes: 0, applied: apply }
 }
 
-async function retain (index: VersionIndex, blocksFor: (user: string) => Promise<Blockstore>, guardHolds: HoldsGuard, beforeMs: number, apply: boolean): Promise<RetentionResult> {
+async function retain (
+  index: VersionIndex,
+  blocksFor: (user: string) => Promise<Blockstore>,
+  guardHolds: HoldsGuard,
+  beforeMs: number,
+  apply: boolean
+): Promise<RetentionResult> {
   // a hold placed between reading the holds and removing the snapshots would be lost: no hold is placed meanwhile
   const result = apply ? await guardHolds(async () => await decide(index, beforeMs, true)) : await decide(index, beforeMs, false)
   const old = result.snapshots

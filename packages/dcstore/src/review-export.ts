@@ -141,7 +141,16 @@ export class ReviewExporter {
     const snapshotIds = [...new Set(selected.map(v => v.snapshot))]
     const status = new Map((await this.init.index.textCoverage({ snapshots: snapshotIds })).map(r => [r.sha256, r.status ?? 'pending' as const]))
     const snapshotRows = new Map<string, SnapshotRow>()
-    for (const user of new Set(selected.map(v => v.user))) for (const s of await this.init.index.snapshots({ user })) if (snapshotIds.includes(s.cid)) snapshotRows.set(s.cid, s)
+    for (const user of new Set(selected.map(v => v.user))) {
+      for (const s of await this.init.index.snapshots({ user })) {
+        if (snapshotIds.includes(s.cid)) {
+          snapshotRows.set(
+            s.cid,
+            s
+          )
+        }
+      }
+    }
 
     await mkdir(to, { recursive: true })
     const folder = await SafeFolder.open(to)
@@ -176,14 +185,22 @@ export class ReviewExporter {
       const custodians = [...new Set(vs.map(v => v.user))]
       const doc: ReviewDocument = {
         docId, sha256, size: first.size, native, custodians, textStatus: status.get(sha256) ?? 'pending',
-        versions: vs.map(v => ({ custodian: v.user, node: v.node, path: v.path, snapshot: v.snapshot, snapshotTime: iso(v.snapshotMs), modified: iso(v.mtimeMs) }))
+        versions: vs.map(v => ({
+          custodian: v.user,
+          node: v.node,
+          path: v.path,
+          snapshot: v.snapshot,
+          snapshotTime: iso(v.snapshotMs),
+          modified: iso(v.mtimeMs)
+        }))
       }
       documents.push(doc)
       dat.push({
         DOCID: docId, BEGATTACH: docId, ENDATTACH: docId, PARENT_DOCID: '', ATTACH_DOCIDS: '', CUSTODIAN: first.user, ALL_CUSTODIANS: custodians.join(DAT_MULTI),
         FILENAME: first.path.slice(first.path.lastIndexOf('/') + 1), FILE_EXTENSION: ext, ORIGINAL_PATH: first.path,
         ALL_PATHS: [...new Set(vs.map(v => `${v.user}:${v.path}`))].join(DAT_MULTI), FILE_SIZE: String(first.size), SHA256: sha256,
-        DATE_MODIFIED: iso(first.mtimeMs), SNAPSHOT_TIME: iso(first.snapshotMs), SNAPSHOT: first.snapshot, NODE: first.node, NATIVE_PATH: native, TEXT_STATUS: doc.textStatus
+        DATE_MODIFIED: iso(first.mtimeMs), SNAPSHOT_TIME: iso(first.snapshotMs), SNAPSHOT: first.snapshot, NODE: first.node, NATIVE_PATH: native,
+        TEXT_STATUS: doc.textStatus
       })
     }
     const who = processWho()

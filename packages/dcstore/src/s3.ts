@@ -70,13 +70,24 @@ export class S3Backend implements BlockBackend {
       ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
       region: config.region ?? 'us-east-1',
       forcePathStyle: config.forcePathStyle ?? config.endpoint !== undefined,
-      ...(config.accessKeyId !== undefined && config.secretAccessKey !== undefined ? { credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey } } : {}),
+      ...(config.accessKeyId !== undefined && config.secretAccessKey !== undefined
+        ? {
+            credentials: {
+              accessKeyId: config.accessKeyId,
+              secretAccessKey: config.secretAccessKey
+            }
+          }
+        : {}),
       maxAttempts: S3_MAX_ATTEMPTS,
       retryMode: 'standard',
       // S3-compatible services (Swift s3api) do not all take the SDK's default trailing CRC32 checksums; the CID is the block's checksum
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_MS, requestTimeout: S3_REQUEST_TIMEOUT_MS, httpAgent: { maxSockets: S3_MAX_SOCKETS, keepAlive: true } }
+      requestHandler: {
+        connectionTimeout: S3_CONNECT_TIMEOUT_MS,
+        requestTimeout: S3_REQUEST_TIMEOUT_MS,
+        httpAgent: { maxSockets: S3_MAX_SOCKETS, keepAlive: true }
+      }
     })
   }
 

@@ -192,7 +192,14 @@ export class ReplicationServer {
    * store answers each request in a round trip); every put is settled before
    * a commit point and before the walk ends.
    */
-  private async fetchMissing (blocks: Blockstore, roots: CID[], next: () => Promise<Message>, send: (m: Message) => Promise<void>, moved: Moved, walk: WalkOptions = {}): Promise<void> {
+  private async fetchMissing (
+    blocks: Blockstore,
+    roots: CID[],
+    next: () => Promise<Message>,
+    send: (m: Message) => Promise<void>,
+    moved: Moved,
+    walk: WalkOptions = {}
+  ): Promise<void> {
     const queue: CID[] = [...roots]
     const seen = new Set<string>(roots.map(r => r.toString()))
     const walked = (cid: CID): boolean => cid.code === DAG_CBOR_CODEC && walk.opaque?.has(cid.toString()) !== true
@@ -205,7 +212,10 @@ export class ReplicationServer {
     const inflight = new Set<Promise<void>>()
     let failure: unknown
     const put = async (cid: CID, bytes: Uint8Array): Promise<void> => {
-      const p: Promise<void> = blocks.put(cid, bytes).then(added => { if (added) moved.stored++ }, (err: unknown) => { failure ??= err }).finally(() => inflight.delete(p))
+      const p: Promise<void> = blocks.put(
+        cid,
+        bytes
+      ).then(added => { if (added) moved.stored++ }, (err: unknown) => { failure ??= err }).finally(() => inflight.delete(p))
       inflight.add(p)
       if (inflight.size >= BACKEND_CONCURRENCY) await Promise.race(inflight)
       if (failure !== undefined) throw failure

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3'
 import type {
-  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextBody, TextCoverageRow, TextDocRow, TextMatch, TextScope, TextStatus, VersionIndex
+  FileRow, HoldQuery, HoldRow, MatterRow, PendingText, SearchQuery, SnapshotQuery, SnapshotRow, TextBody, TextCoverageRow, TextDocRow, TextMatch,
+  TextScope, TextStatus, VersionIndex
 } from './version-index.js'
 import { scopeConditions } from './text-sql.js'
 import { holdSql, matterSql, toHold, toMatter, type HoldSql, type MatterSql } from './matter-rows.js'
@@ -35,7 +36,17 @@ CREATE TABLE IF NOT EXISTS text_docs (
 CREATE VIRTUAL TABLE IF NOT EXISTS text_fts USING fts5 (body, tokenize = 'unicode61');
 `
 
-interface SnapshotSql { cid: string, user: string, node: string, time_ms: number, parent: string | null, root: string, files: number, bytes: number, committed_ms: number }
+interface SnapshotSql {
+  cid: string,
+  user: string,
+  node: string,
+  time_ms: number,
+  parent: string | null,
+  root: string,
+  files: number,
+  bytes: number,
+  committed_ms: number
+}
 interface FileSql { snapshot: string, user: string, node: string, path: string, kind: 'file' | 'symlink', size: number, sha256: string, mtime_ms: number, mode: number, snapshot_ms: number }
 
 const toSnapshot = (r: SnapshotSql): SnapshotRow => ({
@@ -245,7 +256,17 @@ export class SqliteVersionIndex implements VersionIndex {
       snapshot_ms: number,
       sealed: Buffer
     }>
-    return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, mtimeMs: r.mtime_ms, snapshot: r.snapshot, snapshotMs: r.snapshot_ms, sealed: r.sealed }))
+    return rows.map(r => ({
+      user: r.user,
+      node: r.node,
+      path: r.path,
+      sha256: r.sha256,
+      size: r.size,
+      mtimeMs: r.mtime_ms,
+      snapshot: r.snapshot,
+      snapshotMs: r.snapshot_ms,
+      sealed: r.sealed
+    }))
   }
 
   async textCoverageCounts (scope: TextScope): Promise<Partial<Record<TextStatus | 'pending', number>>> {
@@ -272,6 +293,15 @@ export class SqliteVersionIndex implements VersionIndex {
       status: TextStatus | null,
       reason: string | null
     }>
-    return rows.map(r => ({ user: r.user, node: r.node, path: r.path, sha256: r.sha256, size: r.size, snapshotMs: r.snapshot_ms, status: r.status, reason: r.reason }))
+    return rows.map(r => ({
+      user: r.user,
+      node: r.node,
+      path: r.path,
+      sha256: r.sha256,
+      size: r.size,
+      snapshotMs: r.snapshot_ms,
+      status: r.status,
+      reason: r.reason
+    }))
   }
 }

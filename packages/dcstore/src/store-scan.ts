@@ -122,7 +122,12 @@ export function verifyRecord (loc: BlockLoc, record: Buffer): Uint8Array | undef
   let raw: Uint8Array = data
   if (loc.codec !== CODEC_RAW) {
     if (!crcMatches(header, data)) return undefined
-    try { raw = decodeBlock({ codec: loc.codec, bytes: data, length: loc.rawLength }, MAX_BLOCK_BYTES) } catch (err) { if (err instanceof BlockDecodeError) return undefined; throw err }
+    try {
+      raw = decodeBlock(
+        { codec: loc.codec, bytes: data, length: loc.rawLength },
+        MAX_BLOCK_BYTES
+      )
+    } catch (err) { if (err instanceof BlockDecodeError) return undefined; throw err }
   }
   // the digest a binary CID names is its last 32 bytes (`01 <codec> 12 20 <digest>`)
   if (!sha256(raw).equals(key.subarray(key.byteLength - 32))) return undefined
@@ -175,7 +180,13 @@ export async function verifyPack (dir: string, pack: number, locs: BlockLoc[], o
     const start = loc.offset - headerBytesOf(loc.legacy, loc.key.length)
     const end = loc.offset + loc.length
     const w = windows.at(-1)
-    if (w !== undefined && start >= w.end && start - w.end < 64 * 1024 && end - w.start <= READ_WINDOW_BYTES) { w.end = end; w.locs.push(loc) } else windows.push({ start, end, locs: [loc] })
+    if (w !== undefined && start >= w.end && start - w.end < 64 * 1024 && end - w.start <= READ_WINDOW_BYTES) { w.end = end; w.locs.push(loc) } else {
+      windows.push({
+        start,
+        end,
+        locs: [loc]
+      })
+    }
   }
   let handle: FileHandle
   try { handle = await open(join(dir, PACKS_DIR, packFileName(pack)), 'r') } catch { for (const loc of sorted) onBlock(loc, false); return }

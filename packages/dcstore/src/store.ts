@@ -76,7 +76,8 @@ export class DefaultDcStore implements DcStore {
     this.enrollments = new Enrollment(join(init.path, STORE_FILES.enrollment))
     this.repairs = new PendingRepairs(join(init.path, STORE_FILES.repairs))
     this.discovery = new Discovery({
-      index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user, guardHolds: this.guardHolds,
+      index: this.index, audit: this.audit, blocksFor: async user => await this.blocksFor(user), operator: init.operator ?? processWho().user,
+      guardHolds: this.guardHolds,
       ...(init.log === undefined ? {} : { log: init.log }),
       ...(init.discoveryPrivateKey === undefined ? {} : { discoveryPrivateKey: init.discoveryPrivateKey })
     })

@@ -51,7 +51,9 @@ const WALK_AT = 8
 export class TextIndexer {
   private following?: { stop: () => void, done: Promise<void> }
 
-  constructor (private readonly init: { index: VersionIndex, blocksFor: (user: string) => Promise<Blockstore>, discoveryPrivateKey?: Uint8Array, log?: Logger }) {}
+  constructor (
+    private readonly init: { index: VersionIndex, blocksFor: (user: string) => Promise<Blockstore>, discoveryPrivateKey?: Uint8Array, log?: Logger }
+  ) {}
 
   async run (options: TextIndexOptions = {}): Promise<TextIndexRun> {
     const privateKey = this.init.discoveryPrivateKey
@@ -120,7 +122,12 @@ export class TextIndexer {
   }
 
   /** The file entries of a snapshot that the batch wants, by path. */
-  private async entriesOf (snapshot: string, items: PendingText[], privateKey: Uint8Array): Promise<{ blocks: Blockstore, keys: UserKeys, byPath: Map<string, Entry | Error> }> {
+  private async entriesOf (snapshot: string, items: PendingText[], privateKey: Uint8Array): Promise<{
+    blocks: Blockstore,
+    keys: UserKeys,
+    byPath: Map<string,
+    Entry | Error>
+  }> {
     const blocks = await this.init.blocksFor(items[0].user)
     const record = decodeRecord(await blocks.get(parseCid(snapshot)))
     const keys = deriveUserKeys(unwrapUserKey(record.keys.discovery, privateKey))
@@ -134,7 +141,11 @@ export class TextIndexer {
     return { blocks, keys, byPath }
   }
 
-  private async read (s: { blocks: Blockstore, keys: UserKeys, byPath: Map<string, Entry | Error> }, item: PendingText, maxBytes: number): Promise<Uint8Array | Error> {
+  private async read (
+    s: { blocks: Blockstore, keys: UserKeys, byPath: Map<string, Entry | Error> },
+    item: PendingText,
+    maxBytes: number
+  ): Promise<Uint8Array | Error> {
     const entry = s.byPath.get(item.path)
     if (entry instanceof Error) return entry
     if (entry?.kind !== 'file') return new Error(`${item.path} is not a file in its snapshot`)

@@ -15,7 +15,11 @@ export interface BackendUnderTest {
 }
 
 const block = (n = 1000): { cid: CID, bytes: Uint8Array } => { const bytes = randomBytes(n); return { cid: cidOf(bytes), bytes } }
-const collect = async (it: AsyncIterable<CID>): Promise<string[]> => { const out: string[] = []; for await (const c of it) out.push(c.toString()); return out.sort() }
+const collect = async (it: AsyncIterable<CID>): Promise<string[]> => {
+  const out: string[] = []
+  for await (const c of it) out.push(c.toString())
+  return out.sort()
+}
 
 /** The contract of every BlockBackend (local directory, shared filesystem, S3). */
 export function blockBackendSuite (name: string, create: () => Promise<BackendUnderTest>, options: { skip?: string | false } = {}): void {

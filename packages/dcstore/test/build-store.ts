@@ -14,7 +14,12 @@ export const NODE = '12D3KooWCheckTestCheckTestCheckTestCheckTest1234'
  * each user two snapshots sharing a file (and a directory large enough to be
  * paged), blocks in packs (`packBytes`: smaller packs, more of them), committed index log.
  */
-export async function buildStore (path: string, users: string[], sizes: { shared: number, own: number } = { shared: 300_000, own: 200_000 }, packBytes?: number): Promise<Record<string, string[]>> {
+export async function buildStore (
+  path: string,
+  users: string[],
+  sizes: { shared: number, own: number } = { shared: 300_000, own: 200_000 },
+  packBytes?: number
+): Promise<Record<string, string[]>> {
   const index = createSqliteIndex(join(path, STORE_FILES.index))
   await index.start()
   const snapshots: Record<string, string[]> = {}
@@ -30,7 +35,17 @@ export async function buildStore (path: string, users: string[], sizes: { shared
       const rec = c.record({ user, node: NODE, discoveryPublicKey: discovery.publicKey, root, time, files: 3 })
       await c.storeInto(blocks)
       await index.commitSnapshot(
-        { cid: rec.cid.toString(), user, node: NODE, timeMs: Date.parse(time), parent: null, root: root.toString(), files: 3, bytes: sizes.shared + sizes.own, committedMs: Date.now() },
+        {
+          cid: rec.cid.toString(),
+          user,
+          node: NODE,
+          timeMs: Date.parse(time),
+          parent: null,
+          root: root.toString(),
+          files: 3,
+          bytes: sizes.shared + sizes.own,
+          committedMs: Date.now()
+        },
         []
       )
       snapshots[user].push(rec.cid.toString())

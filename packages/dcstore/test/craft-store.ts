@@ -41,7 +41,15 @@ export async function craftSnapshots (
     out[user] = []
     for (const v of versions) {
       const root = tree(c, v.files, v.time - 60_000)
-      const rec = c.record({ user, node: CRAFT_NODE, discoveryPublicKey, root, time: new Date(v.time).toISOString(), parent, files: Object.keys(v.files).length })
+      const rec = c.record({
+        user,
+        node: CRAFT_NODE,
+        discoveryPublicKey,
+        root,
+        time: new Date(v.time).toISOString(),
+        parent,
+        files: Object.keys(v.files).length
+      })
       parent = rec.cid
       await c.storeInto(blocks)
       const rows = await indexRows(c.source, c.keys, rec.cid, rec.record)

@@ -8,7 +8,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { createNetwork, type CachePointLibp2p } from '@cachecloud/network'
 import {
-  applyDirDelta, createPersonalFolder, decodeDirParts, generateX25519KeyPair, ProtocolError, ReplicationRefusedError, replicateSnapshot, type DirDelta, type Entry
+  applyDirDelta, createPersonalFolder, decodeDirParts, generateX25519KeyPair, ProtocolError, ReplicationRefusedError, replicateSnapshot,
+  type DirDelta, type Entry
 } from '@cachecloud/personal'
 import { Crafter } from '@cachecloud/personal/testing'
 import { createDcStore, type DcStore } from '../src/index.js'

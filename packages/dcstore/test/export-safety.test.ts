@@ -33,7 +33,10 @@ describe('discovery export writes only inside its folder', () => {
     await blocks.stop()
     const index = createSqliteIndex(join(dir, 'store', STORE_FILES.index))
     await index.start()
-    await index.commitSnapshot({ cid: rec.cid.toString(), user, node: NODE, timeMs: Date.parse(time), parent: null, root: root.toString(), files: 0, bytes: 0, committedMs: Date.now() }, [])
+    await index.commitSnapshot(
+      { cid: rec.cid.toString(), user, node: NODE, timeMs: Date.parse(time), parent: null, root: root.toString(), files: 0, bytes: 0, committedMs: Date.now() },
+      []
+    )
     await index.stop()
     return time
   }

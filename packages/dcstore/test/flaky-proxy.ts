@@ -5,7 +5,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  * `failFirst` connections (all with Infinity): a service that drops
  * connections, for testing retries against the real thing behind it.
  */
-export async function startFlakyProxy (target: { host: string, port: number }, failFirst: number): Promise<{ port: number, connections: () => number, stop: () => Promise<void> }> {
+export async function startFlakyProxy (target: { host: string, port: number }, failFirst: number): Promise<{
+  port: number,
+  connections: () => number,
+  stop: () => Promise<void>
+}> {
   let seen = 0
   const sockets = new Set<Socket>()
   const server: Server = createServer(client => {

@@ -67,7 +67,15 @@ export function holdsSuite (name: string, newIndex: () => Promise<() => VersionI
         const nested = Object.entries(v.files).filter(([p]) => p.includes('/'))
         const dirs = nested.length === 0 ? [] : [c.dir('notes', nested.map(([p, text]) => c.file(p.split('/')[1], text)))]
         const root = c.dirBlock([...top, ...dirs])
-        const rec = c.record({ user, node: NODE, discoveryPublicKey: discovery.publicKey, root, time: new Date(v.time).toISOString(), parent, files: Object.keys(v.files).length })
+        const rec = c.record({
+          user,
+          node: NODE,
+          discoveryPublicKey: discovery.publicKey,
+          root,
+          time: new Date(v.time).toISOString(),
+          parent,
+          files: Object.keys(v.files).length
+        })
         parent = rec.cid
         await c.storeInto(blocks)
         const rows = await indexRows(c.source, c.keys, rec.cid, rec.record)

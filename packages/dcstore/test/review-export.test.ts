@@ -58,7 +58,8 @@ describe('review-ready export of a matter (natives, DAT load file, custody repor
     assert.deepEqual(memoDoc, {
       DOCID: memoDoc.DOCID, BEGATTACH: memoDoc.DOCID, ENDATTACH: memoDoc.DOCID, PARENT_DOCID: '', ATTACH_DOCIDS: '', CUSTODIAN: 'alice', ALL_CUSTODIANS: 'alice; bob',
       FILENAME: 'memo.docx', FILE_EXTENSION: 'docx', ORIGINAL_PATH: 'docs/memo.docx', ALL_PATHS: 'alice:docs/memo.docx; bob:inbox/fwd-memo.docx', FILE_SIZE: String(memo.byteLength),
-      SHA256: sha(memo), DATE_MODIFIED: new Date(T1 - 60_000).toISOString(), SNAPSHOT_TIME: new Date(T1).toISOString(), SNAPSHOT: snaps.alice[0], NODE: CRAFT_NODE,
+      SHA256: sha(memo), DATE_MODIFIED: new Date(T1 - 60_000).toISOString(), SNAPSHOT_TIME: new Date(T1).toISOString(), SNAPSHOT: snaps.alice[0],
+      NODE: CRAFT_NODE,
       NATIVE_PATH: `NATIVES/${memoDoc.DOCID}.docx`, TEXT_STATUS: 'indexed'
     })
     assert.match(memoDoc.DOCID, /^M12\d{7}$/)

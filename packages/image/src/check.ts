@@ -117,7 +117,14 @@ export async function checkImages (init: CheckInit): Promise<CheckOutcome> {
     }
     const read = await blockstore.verify({ cids, signal: init.signal, onProgress: init.onProgress })
     for (const cid of read.corrupt) bad.set(cid.toString(), cid)
-    data = { blocks: read.blocks, storedBytes: read.storedBytes, rawBytes: read.rawBytes, corruptBlocks: read.corrupt.length, missingBlocks: read.missing.length, durationMs: read.durationMs }
+    data = {
+      blocks: read.blocks,
+      storedBytes: read.storedBytes,
+      rawBytes: read.rawBytes,
+      corruptBlocks: read.corrupt.length,
+      missingBlocks: read.missing.length,
+      durationMs: read.durationMs
+    }
     if (read.corrupt.length > 0) problems.push(`${read.corrupt.length === 1 ? '1 block does' : `${read.corrupt.length} blocks do`} not hash to its CID (corrupt on disk)`)
   }
 
@@ -151,7 +158,13 @@ export async function checkImages (init: CheckInit): Promise<CheckOutcome> {
     ok: problems.length === 0,
     problems,
     catalog: { versions: entries.length, damagedRefs: damagedRefs.map(d => ({ ref: d.ref, message: d.message })) },
-    store: { packs: structure.packs, blocks: structure.blocks, missingPacks: structure.missingPacks, unreadableBlocks: structure.unreadable.length, indexLog: structure.indexLog },
+    store: {
+      packs: structure.packs,
+      blocks: structure.blocks,
+      missingPacks: structure.missingPacks,
+      unreadableBlocks: structure.unreadable.length,
+      indexLog: structure.indexLog
+    },
     data,
     versions,
     damaged: versions.filter(v => v.damaged).map(v => v.ref),

@@ -183,7 +183,10 @@ async function storeBlocks (
         if (failure !== undefined) break
         puts++
         chunk.pending++
-        blockstore.putBytes(bytes, { signal, ...(init.compressionLevel !== undefined ? { compressionLevel: init.compressionLevel } : {}) }).then(({ cid, written }) => {
+        blockstore.putBytes(
+          bytes,
+          { signal, ...(init.compressionLevel !== undefined ? { compressionLevel: init.compressionLevel } : {}) }
+        ).then(({ cid, written }) => {
           blocks[index] = cid
           // The store reports `written` once per distinct block, even for concurrent puts of the same bytes.
           if (written) {

@@ -20,11 +20,17 @@ describe('commitVersion', () => {
     disk.fill(9, BS, BS + 100) // block 1: partly rewritten
     disk.fill(0, 3 * BS, 4 * BS) // block 3: zeroed
     const reads: number[] = []
-    const source = { size: disk.byteLength, read: async (offset: number, length: number) => { reads.push(offset / BS); return disk.subarray(offset, offset + length) } }
+    const source = {
+      size: disk.byteLength,
+      read: async (offset: number, length: number) => { reads.push(offset / BS); return disk.subarray(offset, offset + length) }
+    }
     const r = await commitVersion({ base, baseCid, source, writtenBlocks: [3, 1, 1], name: 'os', version: 'v2', blockstore: node.blockstore, catalog: node.catalog, key: node.key })
     assert.deepEqual(reads.sort(), [1, 3])
     assert.equal(r.manifest.parent?.toString(), baseCid.toString())
-    assert.deepEqual(r.manifest.blocks.map(c => c?.toString() ?? null), [base.blocks[0], cidOf(disk.subarray(BS, 2 * BS)), base.blocks[2], null, base.blocks[4]].map(c => c?.toString() ?? null))
+    assert.deepEqual(
+      r.manifest.blocks.map(c => c?.toString() ?? null),
+      [base.blocks[0], cidOf(disk.subarray(BS, 2 * BS)), base.blocks[2], null, base.blocks[4]].map(c => c?.toString() ?? null)
+    )
     assert.deepEqual({ ...r.stats, durationMs: 0 }, { blocks: 5, writtenBlocks: 2, holes: 1, dedupedBlocks: 0, newBlocks: 1, newBytes: BS, durationMs: 0 })
     assert.equal((await node.catalog.get({ name: 'os', version: 'v2' })).state, 'complete')
     assert.deepEqual(await node.blockstore.get(r.manifest.blocks[1] as never), disk.subarray(BS, 2 * BS))

@@ -33,7 +33,14 @@ export async function makeNode (dir?: string, key: PublisherKey = generatePublis
 }
 
 /** A small signed manifest with `n` distinct blocks (block i holds byte i+1), for catalog and diff tests. */
-export function smallManifest (key: PublisherKey, name: string, version: string, fill: Array<number | null>, createdAt = new Date(), blockSize = 4096): ImageManifest {
+export function smallManifest (
+  key: PublisherKey,
+  name: string,
+  version: string,
+  fill: Array<number | null>,
+  createdAt = new Date(),
+  blockSize = 4096
+): ImageManifest {
   return signManifest({
     format: IMAGE_MANIFEST_FORMAT,
     name,

@@ -57,7 +57,12 @@ function withType (type: number, data: Buffer): Buffer {
  * Negotiates options until the client picks an export (EXPORT_NAME or GO) or leaves (ABORT,
  * end of stream). Returns the export chosen, or undefined when the connection should close.
  */
-export async function negotiate (socket: Socket, reader: SocketReader, find: (name: string) => HandshakeExport | undefined, list: () => HandshakeExport[]): Promise<HandshakeExport | undefined> {
+export async function negotiate (
+  socket: Socket,
+  reader: SocketReader,
+  find: (name: string) => HandshakeExport | undefined,
+  list: () => HandshakeExport[]
+): Promise<HandshakeExport | undefined> {
   const clientFlags = (await reader.readExactly(4)).readUInt32BE(0)
   if ((clientFlags & ~(FLAG_C_FIXED_NEWSTYLE | FLAG_C_NO_ZEROES)) !== 0) throw new NbdProtocolError(`unknown client flags 0x${clientFlags.toString(16)}`)
   const noZeroes = (clientFlags & FLAG_C_NO_ZEROES) !== 0

@@ -55,7 +55,15 @@ export class DefaultNbdServer implements NbdServer {
       if (chosen === undefined) return
       const { e } = chosen as HandshakeExport & { e: NbdExport }
       log?.info({ peer, export: e.name }, 'NBD client %s opened %s', peer, e.name)
-      await transmit({ socket, reader, device: e.device, exportName: e.name, concurrency: this.init.concurrency ?? DEFAULT_CONCURRENCY, signal, onRequest: this.init.onRequest })
+      await transmit({
+        socket,
+        reader,
+        device: e.device,
+        exportName: e.name,
+        concurrency: this.init.concurrency ?? DEFAULT_CONCURRENCY,
+        signal,
+        onRequest: this.init.onRequest
+      })
       log?.info({ peer, export: e.name }, 'NBD client %s left', peer)
     } catch (err) {
       if (!signal.aborted) log?.warn({ peer, err }, 'NBD client %s dropped: %s', peer, (err as Error).message)

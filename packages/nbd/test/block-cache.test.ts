@@ -25,7 +25,10 @@ describe('createBlockCache', () => {
     const base = counting(10_000)
     const cache = createBlockCache(base, { blockBytes: 1000, maxBytes: 100_000 })
     const ranges: Array<[number, number]> = [[0, 10_000], [1500, 2000], [999, 2], [9_000, 1000], [9_999, 1]]
-    const results = await Promise.all(Array.from({ length: 20 }, async (_, i) => { const [o, l] = ranges[i % ranges.length]; return [o, l, await cache.read(o, l)] as const }))
+    const results = await Promise.all(Array.from(
+      { length: 20 },
+      async (_, i) => { const [o, l] = ranges[i % ranges.length]; return [o, l, await cache.read(o, l)] as const }
+    ))
     for (const [o, l, bytes] of results) assert.deepEqual(bytes, expect(o, l))
     assert.equal(base.reads.length, 10)
     assert.equal(cache.stats().baseReadBytes, 10_000)

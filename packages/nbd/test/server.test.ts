@@ -85,7 +85,12 @@ describe('NBD server against real clients (qemu-img, qemu-io, nbdinfo)', () => {
 
   it('DISC answers the requests in progress first; extra clients over maxClients and silent clients are closed', async () => {
     let release: (() => void) | undefined
-    const slow: BlockDevice = { size: 1 << 20, async read (_o, l) { await new Promise<void>(resolve => { release = resolve }); return new Uint8Array(l).fill(7) } }
+    const slow: BlockDevice = {
+      size: 1 << 20, async read (
+        _o,
+        l
+      ) { await new Promise<void>(resolve => { release = resolve }); return new Uint8Array(l).fill(7) }
+    }
     const s = createNbdServer({ exports: [{ name: 's', device: slow }], maxClients: 1, handshakeTimeoutMs: 300 })
     const p = (await s.start()).port
     const c = await TestNbdClient.connect(p)
@@ -121,7 +126,12 @@ describe('NBD server against real clients (qemu-img, qemu-io, nbdinfo)', () => {
     const opt = (
       o: number,
       data = Buffer.alloc(0)
-    ): Buffer => { const h = Buffer.alloc(16); h.writeBigUInt64BE(0x49484156454f5054n, 0); h.writeUInt32BE(o, 8); h.writeUInt32BE(data.byteLength, 12); return Buffer.concat([h, data]) }
+    ): Buffer => {
+      const h = Buffer.alloc(16); h.writeBigUInt64BE(
+        0x49484156454f5054n,
+        0
+      ); h.writeUInt32BE(o, 8); h.writeUInt32BE(data.byteLength, 12); return Buffer.concat([h, data])
+    }
     const go = Buffer.alloc(4 + 4 + 2); go.writeUInt32BE(4, 0); go.write('nope', 4); go.writeUInt16BE(0, 8)
     socket.write(Buffer.concat([Buffer.from([0, 0, 0, 3]), opt(3), opt(7, go), opt(2)]))
     await new Promise(resolve => socket.once('close', resolve))

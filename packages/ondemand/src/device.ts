@@ -17,7 +17,17 @@ export class SwarmImageDevice implements ImageDevice {
   private readonly closing = new AbortController()
   private readonly byPeer = new Map<string, number>()
   private sinceCommit = 0
-  private readonly counters = { reads: 0, readBytes: 0, onDemandReads: 0, fetchedBlocks: 0, fetchedBytes: 0, wireBytes: 0, localBlocks: 0, holeBlocks: 0, failedReads: 0 }
+  private readonly counters = {
+    reads: 0,
+    readBytes: 0,
+    onDemandReads: 0,
+    fetchedBlocks: 0,
+    fetchedBytes: 0,
+    wireBytes: 0,
+    localBlocks: 0,
+    holeBlocks: 0,
+    failedReads: 0
+  }
 
   constructor (private readonly init: ImageDeviceInit) {
     this.size = init.manifest.size
@@ -110,7 +120,13 @@ export class SwarmImageDevice implements ImageDevice {
       const key = (blocks[i] as CID).toString()
       const running = this.inFlight.get(key)
       if (running !== undefined) waits.push(running)
-      else if (!wants.some(w => w.cid.toString() === key)) wants.push({ cid: blocks[i] as CID, length: Math.min(this.blockSize, this.size - i * this.blockSize), index: i })
+      else if (!wants.some(w => w.cid.toString() === key)) {
+        wants.push({
+          cid: blocks[i] as CID,
+          length: Math.min(this.blockSize, this.size - i * this.blockSize),
+          index: i
+        })
+      }
     }
     if (wants.length > 0) {
       const run = this.limited(async () => {

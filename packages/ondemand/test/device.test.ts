@@ -62,7 +62,13 @@ describe('image device: reads fetch missing blocks from peers on demand', () => 
     nodes.push(b)
     const cid = await addVersion(a, manifest, blocks)
     await b.libp2p.dial(a.libp2p.getMultiaddrs()[0])
-    const device = createImageDevice({ libp2p: b.libp2p, blockstore: b.blockstore, manifest, manifestCid: cid, onBlockStored: block => { b.swarm.blockStored(cid, block) } })
+    const device = createImageDevice({
+      libp2p: b.libp2p,
+      blockstore: b.blockstore,
+      manifest,
+      manifestCid: cid,
+      onBlockStored: block => { b.swarm.blockStored(cid, block) }
+    })
     const pull = b.swarm.pull({ name: 'disk', version: 'v2' })
     const deadline = Date.now() + 10_000
     while (b.swarm.status()[0]?.state !== 'pulling' && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20))

@@ -34,7 +34,14 @@ export async function startNode (options: { wanMaxRate?: number } = {}): Promise
   await catalog.start()
   const libp2p = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
   const trust = createTrustStore([formatPublicKey(publisher.publicKey)])
-  const swarm = createSwarm({ libp2p, blockstore, catalog, trust, haveIntervalMs: 200, wan: options.wanMaxRate === undefined ? undefined : { maxRate: options.wanMaxRate } })
+  const swarm = createSwarm({
+    libp2p,
+    blockstore,
+    catalog,
+    trust,
+    haveIntervalMs: 200,
+    wan: options.wanMaxRate === undefined ? undefined : { maxRate: options.wanMaxRate }
+  })
   const transfer = createTransfer({ libp2p, blockstore, catalog, trust, advertisePulling: true })
   await transfer.start()
   await swarm.start()

@@ -3,7 +3,8 @@ import { hchacha } from '@noble/ciphers/chacha.js'
 import { x25519 } from '@noble/curves/ed25519.js'
 import { base58btc } from 'multiformats/bases/base58'
 import {
-  KDF_CHUNK_KEY, KDF_GEAR_KEY, KDF_NONCE_KEY, KDF_USER_KEY, KDF_WRAP_KEY, NONCE_BYTES, TAG_BYTES, USER_KEY_BYTES, WRAPPED_KEY_BYTES, X25519_KEY_BYTES, X25519_KEY_PREFIX
+  KDF_CHUNK_KEY, KDF_GEAR_KEY, KDF_NONCE_KEY, KDF_USER_KEY, KDF_WRAP_KEY, NONCE_BYTES, TAG_BYTES, USER_KEY_BYTES, WRAPPED_KEY_BYTES, X25519_KEY_BYTES,
+  X25519_KEY_PREFIX
 } from './constants.js'
 import { DecryptionFailedError, InvalidPersonalFormatError } from './errors.js'
 

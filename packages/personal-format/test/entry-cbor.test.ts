@@ -24,7 +24,13 @@ describe('personal entry dag-cbor', () => {
         const file = { n: name, k: 0, p: 0o644, m, s: size, h: randomBytes(32), c: n % 300, ...(n % 2 === 0 ? { z: 2 } : {}) }
         const dir = { n: name, k: 1, p: 0o755, m }
         const link = { n: name, k: 2, p: 0o777, m, t: names[(n * 5) % names.length] }
-        for (const e of [file, dir, link]) assert.deepEqual(Buffer.from(encodeEntryCbor(e)), Buffer.from(dagCbor.encode(e)), JSON.stringify({ ...e, h: undefined, n: e.n.slice(0, 30) }))
+        for (const e of [file, dir, link]) {
+          assert.deepEqual(
+            Buffer.from(encodeEntryCbor(e)),
+            Buffer.from(dagCbor.encode(e)),
+            JSON.stringify({ ...e, h: undefined, n: e.n.slice(0, 30) })
+          )
+        }
         n++
       }
     }
@@ -46,7 +52,14 @@ describe('personal entry dag-cbor', () => {
 describe('personal directory block dag-cbor', () => {
   it('gives the bytes of @ipld/dag-cbor for blocks of 0 to 300 links and entries, small and large', () => {
     const cids = Array.from({ length: 300 }, (_, i) => cidOf(randomBytes(i + 1), i % 3 === 0 ? DAG_CBOR_CODEC : undefined))
-    for (const [links, entries, entryBytes, sealed] of [[0, 0, 10, 40], [1, 1, 23, 24], [5, 3, 255, 256], [24, 24, 200, 1000], [300, 256, 300, 70_000], [0, 2, 70_000, 100]]) {
+    for (const [links, entries, entryBytes, sealed] of [
+      [0, 0, 10, 40],
+      [1, 1, 23, 24],
+      [5, 3, 255, 256],
+      [24, 24, 200, 1000],
+      [300, 256, 300, 70_000],
+      [0, 2, 70_000, 100]
+    ]) {
       const l = cids.slice(0, links)
       const e = Array.from({ length: entries }, (_, i) => randomBytes(entryBytes + i))
       const s = randomBytes(sealed)

@@ -159,7 +159,11 @@ export class DefaultPersonalFolder implements PersonalFolder {
         reader, blockstore: this.c.blockstore, keys, folder: this.c.folder, user: this.c.user, node: this.c.node, basePath: this.path('mergeBase'),
         ...(this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }),
         // the local side: an empty folder without history is an empty tree, not a snapshot
-        snapshotNow: async () => await this.snapshotNow(false).catch(err => { if (err instanceof EmptyFirstSnapshotError) return { root: err.root }; throw err }),
+        snapshotNow: async () => await this.snapshotNow(false).catch(err => {
+          if (err instanceof EmptyFirstSnapshotError) return { root: err.root }
+          throw err
+        }),
+
         // only this key's snapshots (those before an adopted key pair are sealed with the old key)
         localRoots: async () => await this.ownRoots(),
         ...(this.c.log === undefined ? {} : { log: this.c.log })
@@ -208,7 +212,8 @@ export class DefaultPersonalFolder implements PersonalFolder {
         return await this.snapshotNow(options.force === true)
       } catch (err) {
         // an empty folder without history: with the user's key pair, the user's other machines may fill it
-        if (!(err instanceof EmptyFirstSnapshotError) || !this.c.merge || this.c.libp2p === undefined || this.c.store === undefined || this.networkPaused) throw err
+        const canMerge = this.c.merge && this.c.libp2p !== undefined && this.c.store !== undefined && !this.networkPaused
+        if (!(err instanceof EmptyFirstSnapshotError) || !canMerge) throw err
         const merged = await this.mergeNow().catch(() => undefined)
         if (merged === undefined || (merged.applied === 0 && merged.conflicts.length === 0)) throw err
         // the merge recorded the filled folder (this node had no snapshot before: it is new either way)
@@ -256,7 +261,15 @@ export class DefaultPersonalFolder implements PersonalFolder {
     const encoded = encodeRecord(record)
     await this.c.blockstore.put(encoded.cid, encoded.bytes, SEALED_PUT)
     await this.c.blockstore.sync()
-    const logged: LoggedSnapshot = { cid: encoded.cid, time, root, parent: record.parent, files: stats.files, bytes: stats.bytes, newBytes: stats.newBytes + encoded.bytes.byteLength }
+    const logged: LoggedSnapshot = {
+      cid: encoded.cid,
+      time,
+      root,
+      parent: record.parent,
+      files: stats.files,
+      bytes: stats.bytes,
+      newBytes: stats.newBytes + encoded.bytes.byteLength
+    }
     await appendSnapshotLog(this.path('log'), logged)
     this.cache = cache
     await saveScanCache(this.path('scanCache'), cache)
@@ -301,7 +314,14 @@ export class DefaultPersonalFolder implements PersonalFolder {
         // changed directory blocks go as deltas of the parent's, which the store committed
         const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
         // (a parent sealed with the key the folder had before adopting a key pair has no blocks in common: sent whole)
-        const deltaBases = parentRoot === undefined || !await this.opens(keys, parentRoot) ? undefined : await pairDirBlocks(this.c.blockstore, keys, s.root, parentRoot)
+        const deltaBases = parentRoot === undefined || !await this.opens(keys, parentRoot)
+          ? undefined
+          : await pairDirBlocks(
+            this.c.blockstore,
+            keys,
+            s.root,
+            parentRoot
+          )
         const r = await offerToStore(s, deltaBases)
         done.add(s.cid.toString())
         await appendReplicated(this.path('replicated'), s.cid)
@@ -352,7 +372,9 @@ export class DefaultPersonalFolder implements PersonalFolder {
       lastScan: this.lastScan ?? null,
       lastError: this.lastError ?? null,
       lastMerge: this.lastMerge ?? null,
-      conflicts: (await Promise.all(this.conflicts.map(async c => await lstat(join(this.c.folder, c)).then(() => c, () => undefined)))).filter(c => c !== undefined)
+      conflicts: (await Promise.all(
+        this.conflicts.map(async c => await lstat(join(this.c.folder, c)).then(() => c, () => undefined))
+      )).filter(c => c !== undefined)
     }
   }
 
@@ -372,7 +394,16 @@ export class DefaultPersonalFolder implements PersonalFolder {
   private async restoreRemote (keys: UserKeys, path: string, options: RestoreOptions): Promise<RestoreResult & { snapshot: SnapshotInfo }> {
     const reader = await this.openReader()
     const verify = this.signing === undefined ? {} : { signingPublicKey: this.signing.publicKey }
-    try { return await restoreFromStore(reader, this.c.blockstore, keys, this.c.user, path, { ...options, ...verify, to: options.to ?? this.c.folder }) } finally { await reader.close() }
+    try {
+      return await restoreFromStore(
+        reader,
+        this.c.blockstore,
+        keys,
+        this.c.user,
+        path,
+        { ...options, ...verify, to: options.to ?? this.c.folder }
+      )
+    } finally { await reader.close() }
   }
 }
 

@@ -44,7 +44,12 @@ export async function resolveSequential (
     if (record.node !== remote.record.node) break
     for (const a of conflicts) {
       if (sequential.has(a.path)) continue
-      const entry = await findEntry(source, keys, record.root, a.path).catch((err: Error) => { if (err instanceof PathNotFoundError) return undefined; throw err })
+      const entry = await findEntry(
+        source,
+        keys,
+        record.root,
+        a.path
+      ).catch((err: Error) => { if (err instanceof PathNotFoundError) return undefined; throw err })
       if (entry !== undefined && entry.kind !== 'dir' && versionKey(entry) === versionKey(a.local)) sequential.add(a.path)
     }
     parent = record.parent

@@ -92,7 +92,10 @@ export async function mergeRemotes (init: MergeRemotesInit): Promise<MergeResult
     const plan = planMerge(mine, theirs, before === undefined ? new Map() : versionsOf(before), init.node, node)
     plan.actions = await resolveSequential(init.reader, init.blockstore, init.keys, remote, base.merged[node]?.cid, plan.actions)
     plan.actions = await dropStale(init.blockstore, init.keys, await init.localRoots(), plan.actions)
-    const applied = await applyMerge({ folder: init.folder, blocks: init.blockstore, keys: init.keys, remote: theirs, ...(init.log === undefined ? {} : { log: init.log }) }, plan)
+    const applied = await applyMerge(
+      { folder: init.folder, blocks: init.blockstore, keys: init.keys, remote: theirs, ...(init.log === undefined ? {} : { log: init.log }) },
+      plan
+    )
     // a skipped path must be merged again: the snapshot is not marked merged (the next merge against the same base finds the rest done)
     if (applied.skipped.length === 0) {
       base.merged[node] = { cid: remote.cid.toString(), root: remote.record.root.toString(), time: remote.record.time }

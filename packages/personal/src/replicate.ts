@@ -125,7 +125,11 @@ export async function replicateSnapshot (init: ReplicateInit): Promise<Replicate
         } else {
           if (ancestors === undefined) throw new ProtocolError(`store wants ${cid.toString()}, which is not in the snapshot`)
           // a block of an earlier snapshot for a store's repair; one this node does not have (any more) is answered empty
-          bytes = await ancestors.has(cid) ? await init.blockstore.get(cid).catch((err: unknown) => { if (isNotFound(err) || isIntegrityFailure(err)) return NOT_HELD; throw err }) : NOT_HELD
+          const held = async (): Promise<Uint8Array> => await init.blockstore.get(cid).catch((err: unknown) => {
+            if (isNotFound(err) || isIntegrityFailure(err)) return NOT_HELD
+            throw err
+          })
+          bytes = await ancestors.has(cid) ? await held() : NOT_HELD
         }
         const base = whole.has(cid.toString()) || bytes === NOT_HELD ? undefined : init.deltaBases?.get(cid.toString())
         const delta = base === undefined ? undefined : encodeDirDelta(base, await init.blockstore.get(base), bytes)

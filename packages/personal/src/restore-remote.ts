@@ -30,5 +30,8 @@ export async function restoreFromStore (
   await fetchSnapshot(reader, blockstore, latest)
   const r = latest.record
   const result = await restoreTree(blockstore, keys, r.root, path, options.to)
-  return { ...result, snapshot: { cid: latest.cid, time: r.time, root: r.root, parent: r.parent, files: r.files, bytes: r.bytes, newBytes: 0, replicated: true } }
+  return {
+    ...result,
+    snapshot: { cid: latest.cid, time: r.time, root: r.root, parent: r.parent, files: r.files, bytes: r.bytes, newBytes: 0, replicated: true }
+  }
 }

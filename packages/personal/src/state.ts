@@ -50,14 +50,22 @@ export async function loadScanCache (path: string): Promise<ScanCache> {
   if (text === undefined) return emptyScanCache()
   try {
     const json = JSON.parse(text) as { files?: Record<string, CachedFile>, dirs?: Record<string, CachedDir>, device?: string }
-    return { files: new Map(Object.entries(json.files ?? {})), dirs: new Map(Object.entries(json.dirs ?? {})), ...(json.device === undefined ? {} : { device: json.device }) }
+    return {
+      files: new Map(Object.entries(json.files ?? {})),
+      dirs: new Map(Object.entries(json.dirs ?? {})),
+      ...(json.device === undefined ? {} : { device: json.device })
+    }
   } catch {
     return emptyScanCache() // a damaged cache only costs a full re-hash
   }
 }
 
 export async function saveScanCache (path: string, cache: ScanCache): Promise<void> {
-  await writeFileAtomic(path, JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs), device: cache.device }), { mode: 0o600 })
+  await writeFileAtomic(
+    path,
+    JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs), device: cache.device }),
+    { mode: 0o600 }
+  )
 }
 
 /** One line of the node's snapshot log. */

@@ -8,7 +8,8 @@ import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
 import { encodeBlock } from '@cachecloud/codec'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import {
-  CHUNK_FORMAT, CHUNK_INNER, ChunkDecodeError, createPersonalFolder, deriveUserKeys, readDir, DIR_FORMAT_V4, generateUserKey, generateX25519KeyPair, MAX_CHUNK_BLOCK_BYTES, MAX_CHUNK_BYTES, openBlock,
+  CHUNK_FORMAT, CHUNK_INNER, ChunkDecodeError, createPersonalFolder, deriveUserKeys, readDir, DIR_FORMAT_V4, generateUserKey, generateX25519KeyPair,
+  MAX_CHUNK_BLOCK_BYTES, MAX_CHUNK_BYTES, openBlock,
   restoreTree, sealBlock, type Entry, type PersonalFolder
 } from '../src/index.js'
 import { Crafter } from './craft.js'
@@ -97,7 +98,12 @@ describe('personal: chunks compressed before sealing', () => {
     const huge = 256 * 1024 * 1024
     const frame = encodeBlock(Buffer.alloc(huge), { level: 1 }).bytes // a few KiB that inflate to 256 MiB
     assert.ok(frame.byteLength < MAX_CHUNK_BLOCK_BYTES)
-    const inner = (claimed: number): Buffer => { const b = Buffer.alloc(5); b[0] = CHUNK_INNER.zstd; b.writeUInt32BE(claimed, 1); return Buffer.concat([b, frame]) }
+    const inner = (claimed: number): Buffer => {
+      const b = Buffer.alloc(5); b[0] = CHUNK_INNER.zstd; b.writeUInt32BE(
+        claimed,
+        1
+      ); return Buffer.concat([b, frame])
+    }
     const c = new Crafter()
     const claimsAll = c.flaggedFile('claims-all.bin', inner(huge), Buffer.alloc(10))
     const liesSmall = c.flaggedFile('lies-small.bin', inner(100_000), Buffer.alloc(100_000))

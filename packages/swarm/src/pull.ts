@@ -39,7 +39,14 @@ export interface SwarmPullOptions {
 }
 
 /** The block phase of a swarm pull: sessions with every peer that holds blocks, have polling, batched commits. */
-export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: CID, manifest: ImageManifest, stats: PullStats, options: SwarmPullOptions): Promise<void> {
+export async function swarmFetch (
+  ctx: SwarmPullContext,
+  ref: VersionRef,
+  cid: CID,
+  manifest: ImageManifest,
+  stats: PullStats,
+  options: SwarmPullOptions
+): Promise<void> {
   const indexes = indexesByBlock(manifest)
   const missing = await missingBlocks(manifest, async c => await ctx.blockstore.has(c), { signal: options.signal })
   const wants: SwarmWant[] = missing.blocks.map(b => ({ ...b, index: (indexes.get(blockKey(b.cid)) as number[])[0] }))
@@ -174,7 +181,12 @@ export async function swarmFetch (ctx: SwarmPullContext, ref: VersionRef, cid: C
   } finally {
     // done: idle sessions close their streams on their own; only laggards (endgame copies in flight) are reset
     scheduler.close()
-    if (scheduler.remaining === 0 && fatal === undefined) await Promise.race([Promise.allSettled(sessions.values()), new Promise(resolve => setTimeout(resolve, 2000))])
+    if (scheduler.remaining === 0 && fatal === undefined) {
+      await Promise.race([
+        Promise.allSettled(sessions.values()),
+        new Promise(resolve => setTimeout(resolve, 2000))
+      ])
+    }
     controller.abort(fatal ?? new Error('pull finished'))
     await Promise.allSettled([...sessions.values(), done])
     commits = commits.then(async () => { await ctx.blockstore.sync() })

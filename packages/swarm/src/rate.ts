@@ -9,7 +9,18 @@ export interface WanRateConfig {
   schedule?: Array<{ from: number, to: number, maxRate: number | string }>
 }
 
-const UNITS: Record<string, number> = { bit: 1 / 8, kbit: 1000 / 8, mbit: 1e6 / 8, gbit: 1e9 / 8, b: 1, kb: 1000, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 * 1024 }
+const UNITS: Record<string, number> = {
+  bit: 1 / 8,
+  kbit: 1000 / 8,
+  mbit: 1e6 / 8,
+  gbit: 1e9 / 8,
+  b: 1,
+  kb: 1000,
+  mb: 1e6,
+  gb: 1e9,
+  kib: 1024,
+  mib: 1024 * 1024
+}
 
 /** Bytes per second from a number or `2mbit`, `500kbit`, `10MB`, `4MiB`. */
 export function parseRate (rate: number | string): number {
@@ -31,7 +42,11 @@ export class RateBudget {
   private readonly baseRate: number
 
   /** `now` is the wall clock (the schedule's hours), `monotonic` milliseconds (the bucket's refill); tests pass clocks they move by hand. */
-  constructor (config: WanRateConfig = {}, private readonly now: () => Date = () => new Date(), private readonly monotonic: () => number = () => performance.now()) {
+  constructor (
+    config: WanRateConfig = {},
+    private readonly now: () => Date = () => new Date(),
+    private readonly monotonic: () => number = () => performance.now()
+  ) {
     this.last = monotonic()
     this.baseRate = parseRate(config.maxRate ?? 0)
     this.schedule = (config.schedule ?? []).map(s => {

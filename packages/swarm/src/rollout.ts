@@ -135,7 +135,10 @@ export class RolloutTracker {
 
   /** This node's report of `name`: its newest versions, with the bytes of those still pulling. */
   private async report (name: string): Promise<RolloutReport> {
-    const entries = (await this.init.catalog.list()).filter(e => e.name === name).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, MAX_REPORT_VERSIONS)
+    const entries = (await this.init.catalog.list()).filter(e => e.name === name).sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(
+      0,
+      MAX_REPORT_VERSIONS
+    )
     const pulls = this.init.pulls()
     return {
       image: name,

@@ -88,7 +88,8 @@ export class SwarmScheduler implements PullScheduler {
     this.lastProgress = this.createdAt = this.now()
     this.o = {
       pipelineSeconds: DEFAULT_PIPELINE_SECONDS, initialWindowBytes: DEFAULT_INITIAL_WINDOW_BYTES, maxWindowBytes: DEFAULT_MAX_WINDOW_BYTES,
-      endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, wanStartDelayMs: DEFAULT_WAN_START_DELAY_MS, lanWaitMs: DEFAULT_LAN_WAIT_MS, ...init
+      endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, wanStartDelayMs: DEFAULT_WAN_START_DELAY_MS,
+      lanWaitMs: DEFAULT_LAN_WAIT_MS, ...init
     }
     this.site = new SiteGroup(init.self, this.o.stallMs)
     this.wants = init.wants.map(want => {

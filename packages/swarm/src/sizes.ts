@@ -65,7 +65,22 @@ export async function handleSizes (libp2p: Libp2p, sizesOf: SizesOf, timeoutMs: 
 }
 
 /** Asks `peer` the stored sizes of the version `cid`'s `count` manifest entries, each at most `maxSize`. */
-export async function requestSizes (libp2p: Libp2p, peer: PeerId, cid: CID, count: number, maxSize: number, signal: AbortSignal): Promise<number[] | undefined> {
+export async function requestSizes (
+  libp2p: Libp2p,
+  peer: PeerId,
+  cid: CID,
+  count: number,
+  maxSize: number,
+  signal: AbortSignal
+): Promise<number[] | undefined> {
   const maxResponse = Math.min(MAX_SIZES_RESPONSE_BYTES, 16 + 4 * count)
-  return await requestOneShot(libp2p, peer, SIZES_PROTOCOL, encodeManifestRequest(cid), maxResponse, body => decodeSizesResponse(body.subarray(), count, maxSize), signal)
+  return await requestOneShot(
+    libp2p,
+    peer,
+    SIZES_PROTOCOL,
+    encodeManifestRequest(cid),
+    maxResponse,
+    body => decodeSizesResponse(body.subarray(), count, maxSize),
+    signal
+  )
 }

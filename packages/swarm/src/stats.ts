@@ -110,7 +110,15 @@ export class PullStats {
       done: this.bytesDone,
       total: this.bytesTotal,
       unit: 'bytes',
-      detail: { blocksDone: this.blocksDone, blocksTotal: this.blocksTotal, lanBytes: this.lanBytes, wanBytes: this.wanBytes, lanWireBytes: this.lanWireBytes, wanWireBytes: this.wanWireBytes, peer }
+      detail: {
+        blocksDone: this.blocksDone,
+        blocksTotal: this.blocksTotal,
+        lanBytes: this.lanBytes,
+        wanBytes: this.wanBytes,
+        lanWireBytes: this.lanWireBytes,
+        wanWireBytes: this.wanWireBytes,
+        peer
+      }
     }
   }
 

@@ -139,7 +139,10 @@ describe('rollout of one version across 16 nodes in 4 sites', () => {
     }
     await waitFor(() => nodes.slice(1).every(n => n.libp2p.getConnections(pub.libp2p.peerId).length > 0), { timeoutMs: 5_000 })
     await pub.swarm.publish({ name: 'win11', version: 'v1' })
-    const want = (view: RolloutView): boolean => [...expected].every(([site, e]) => view.sites.some(s => s.site === site && s.complete === e.complete && s.notStarted === e.notStarted))
+    const want = (view: RolloutView): boolean => [...expected].every(([
+      site,
+      e
+    ]) => view.sites.some(s => s.site === site && s.complete === e.complete && s.notStarted === e.notStarted))
     const started = Date.now()
     await waitFor(async () => want(await pub.swarm.rollout({ name: 'win11', version: 'v1' })), { timeoutMs: 10 * INTERVAL })
     const view = await pub.swarm.rollout({ name: 'win11', version: 'v1' })

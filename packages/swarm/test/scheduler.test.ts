@@ -11,7 +11,10 @@ import { FENCE_MARGIN_MS } from '../src/constants.js'
 import type { HaveAnswer } from '../src/have-wire.js'
 
 const wants = (n: number): SwarmWant[] => Array.from({ length: n }, (_, i) => ({ cid: cidOf(randomBytes(16)), length: 1024, index: i }))
-const bitmap = (n: number, held: number[]): Uint8Array => { const b = new Uint8Array(Math.ceil(n / 8)); for (const i of held) b[i >> 3] |= 1 << (i & 7); return b }
+const bitmap = (
+  n: number,
+  held: number[]
+): Uint8Array => { const b = new Uint8Array(Math.ceil(n / 8)); for (const i of held) b[i >> 3] |= 1 << (i & 7); return b }
 
 const partial = (n: number, held: number[], claimed: number[]): HaveAnswer => ({ state: 'partial', site: 'b', count: n, bitmap: bitmap(n, held), claimed: bitmap(n, claimed) })
 

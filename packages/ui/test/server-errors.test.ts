@@ -22,7 +22,13 @@ describe('status page server: error bodies', () => {
     await rm(dir, { recursive: true, force: true })
   })
 
-  const body = async (res: Response): Promise<{ error: { code: string, kind: string, message: string } }> => await res.json() as { error: { code: string, kind: string, message: string } }
+  const body = async (res: Response): Promise<{
+    error: {
+      code: string,
+      kind: string,
+      message: string
+    }
+  }> => await res.json() as { error: { code: string, kind: string, message: string } }
 
   it('an unknown route: not-found, 404, with its kind', async () => {
     const res = await fetch(new URL('/v1/nothing-here', url))

@@ -46,7 +46,10 @@ export function registerCheck (program: Command, globals: () => GlobalOptions): 
       const renderer = createProgressRenderer('check', { json: g.json === true })
       let result: CheckResultInfo
       try {
-        result = await client.check({ readData: opts.readData === true, readDataSubset: opts.readDataSubset, repair: opts.repair === true, from: opts.from }, (event) => { renderer.update(event) })
+        result = await client.check(
+          { readData: opts.readData === true, readDataSubset: opts.readDataSubset, repair: opts.repair === true, from: opts.from },
+          (event) => { renderer.update(event) }
+        )
       } catch (err) {
         if (isConnectionLost(err)) throw new DaemonGoneError('the CachePoint daemon went away during check (crashed or stopped): see its log', { cause: err })
         throw err

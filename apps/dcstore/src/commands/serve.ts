@@ -47,7 +47,15 @@ export function registerServe (program: Command, globals: () => GlobalOptions): 
         ...(o.allowPeer !== undefined ? { allowPeers: o.allowPeer } : {}),
         logger: log.child({ component: 'network' })
       })
-      const store = createDcStore({ path: dir, ...indexFor(g), ...blocksFor(g), libp2p, discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey), log, onEvent: e => { metrics.record(e) } })
+      const store = createDcStore({
+        path: dir,
+        ...indexFor(g),
+        ...blocksFor(g),
+        libp2p,
+        discoveryPrivateKey: await readDiscoveryKey(g.discoveryKey),
+        log,
+        onEvent: e => { metrics.record(e) }
+      })
       // the data directory's lock is taken here: a second serve (or a retention, an export running) fails with "in use"
       try { await store.start() } catch (err) { await store.stop().catch(() => {}); await libp2p.stop(); throw err }
       const metricsUrl = await metrics.start().catch(async (err: unknown) => { await store.stop(); await libp2p.stop(); throw err })

@@ -45,7 +45,8 @@ export function registerTextIndex (program: Command, globals: () => GlobalOption
       const timeoutMs = positive('timeout-ms', o.timeoutMs)
       const p = progress()
       const r = await withStore(globals(), async store => await store.discovery.text.index({
-        ...(maxFileBytes === undefined ? {} : { maxFileBytes }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(p.onProgress === undefined ? {} : { onProgress: p.onProgress })
+        ...(maxFileBytes === undefined ? {} : { maxFileBytes }), ...(timeoutMs === undefined ? {} : { timeoutMs }),
+        ...(p.onProgress === undefined ? {} : { onProgress: p.onProgress })
       })).finally(p.done)
       print(globals(), r, () => [
         `indexed ${r.processed} contents in ${r.seconds.toFixed(1)} s (${(r.textBytes / 1e6).toFixed(1)} MB of text from ${(r.fileBytes / 1e6).toFixed(1)} MB of files)`,
