@@ -98,7 +98,7 @@ export class Distribution {
     const pulls = pullStatuses(jobs, swarmPulls).map((p): PullStatusInfo => {
       const pending = p.via === 'job' && p.state === 'failed' ? retries.get(p.ref) : undefined
       if (pending !== undefined) return { ...p, retry: `tried again at ${new Date(pending.at).toISOString()} (${pending.failures} ${pending.failures === 1 ? 'try' : 'tries'} failed)` }
-      return p.via === 'swarm' ? { ...p, retry: `by the swarm: ${describeRetry(PULL_RETRY)}` } : p
+      return p.via === 'swarm' && p.state === 'failed' ? { ...p, retry: `by the swarm: ${describeRetry(PULL_RETRY)}` } : p
     })
     return { pulls, pullFailures: pullFailures(versions, jobs, swarmPulls, [...retries.keys()]) }
   }
