@@ -45,8 +45,10 @@ export function parseFilefrag (output: string, size: number): DataRange[] | unde
     const count = FOUND.exec(line)
     if (count !== null) found = Number(count[1])
   }
-  if (found === undefined || found < ranges.length) return undefined
-  // merged extents may be fewer lines than the count; fewer lines than a non-zero count with no extent at all is not understood
+  // the count comes last: without it the listing may be cut short. It counts physically discontiguous runs, so it may be
+  // below the lines (data regions apart in the file but written one after another on disk) or above them (merged lines)
+  if (found === undefined) return undefined
+  // a non-zero count with no extent listed is not understood
   if (found > 0 && ranges.length === 0) return undefined
   return ranges.sort((a, b) => a.start - b.start)
 }
