@@ -22,7 +22,7 @@ import '@cachecloud/core/polyfill'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateRawSync } from 'node:zlib'
@@ -69,12 +69,16 @@ async function writeMixedImage (path: string): Promise<number> {
   return sample.byteLength / deflateRawSync(sample, { level: 1 }).byteLength
 }
 
-/** utime + stime of a process, in seconds. */
-async function cpuSeconds (pid: number): Promise<number> {
+interface Cpu { user: number, system: number }
+
+/** utime and stime of a process, in seconds. */
+async function cpuSeconds (pid: number): Promise<Cpu> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+  return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S }
 }
+
+const total = (c: Cpu): number => c.user + c.system
 
 /** Launches a daemon, under `--cpu-prof` into PROFILE_DIR when asked. */
 async function launch (dataDir: string, profileName?: string): Promise<LaunchedCachePoint> {
@@ -105,6 +109,7 @@ export async function run (): Promise<BenchResult[]> {
     nodes.push(puller)
 
     const pids = [source.process.pid, puller.process.pid] as number[]
+    const load = loadavg()[0]
     const cpu0 = await Promise.all(pids.map(cpuSeconds))
     const t0 = performance.now()
     const pulled = await puller.client.pull({ ref: 'mixed@v1', from: [source.address] }, () => {})
@@ -117,7 +122,8 @@ export async function run (): Promise<BenchResult[]> {
     const bare = await measurePair(kind, TOTAL)
     const GiB = TOTAL / 2 ** 30
     const MBps = TOTAL / 1e6 / (ms / 1000)
-    const [sourceCpu, pullerCpu] = [(cpu1[0] - cpu0[0]) / GiB, (cpu1[1] - cpu0[1]) / GiB]
+    const [sourceCpu, pullerCpu] = [(total(cpu1[0]) - total(cpu0[0])) / GiB, (total(cpu1[1]) - total(cpu0[1])) / GiB]
+    const sys = (i: number): string => ((cpu1[i].system - cpu0[i].system) / GiB).toFixed(2)
     const bareCpu = bare.senderCpuPerGiB + bare.receiverCpuPerGiB
     const size = `${Math.round(TOTAL / MiB)} MiB`
     const profiled = PROFILE_DIR === undefined ? '' : ' (both daemons under --cpu-prof)'
@@ -143,7 +149,7 @@ export async function run (): Promise<BenchResult[]> {
         ratio: (sourceCpu + pullerCpu) / bareCpu,
         goal: '<= 1.5',
         met: (sourceCpu + pullerCpu) / bareCpu <= 1.5,
-        note: `source ${sourceCpu.toFixed(2)} + puller ${pullerCpu.toFixed(2)} CPU s/GiB; bare stream sender ${bare.senderCpuPerGiB.toFixed(2)} + receiver ${bare.receiverCpuPerGiB.toFixed(2)}${profiled}`
+        note: `source ${sourceCpu.toFixed(2)} (system ${sys(0)}) + puller ${pullerCpu.toFixed(2)} (system ${sys(1)}) CPU s/GiB; load ${load.toFixed(2)} before the pull; bare stream sender ${bare.senderCpuPerGiB.toFixed(2)} + receiver ${bare.receiverCpuPerGiB.toFixed(2)}${profiled}`
       }
     ]
   } finally {
