@@ -66,7 +66,16 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
   signal.addEventListener('abort', onAbort)
   // Stream data is queued without backpressure until parsed: bound it by what was asked for.
   let arrived = 0
+  // One watchdog for the session instead of a timer and a promise race per block: it fails the session when a
+  // frame has been awaited for timeoutMs with no byte arriving (time spent storing is not the peer's)
+  let waitingSince: number | undefined
+  const watchdog = setInterval(() => {
+    if (waitingSince !== undefined && Date.now() - waitingSince >= init.timeoutMs) {
+      fail(misbehaved(`sent nothing for ${init.timeoutMs} ms with ${outstanding.length - head} blocks requested`))
+    }
+  }, Math.max(10, Math.min(1000, Math.floor(init.timeoutMs / 4))))
   const onMessage = (evt: { data: { byteLength: number } }): void => {
+    if (waitingSince !== undefined) waitingSince = Date.now()
     arrived += evt.data.byteLength
     if (arrived - reader.consumed > inFlightBytes + (outstanding.length - head) * RESPONSE_OVERHEAD) {
       fail(misbehaved(`sent ${arrived - reader.consumed} bytes while at most ${inFlightBytes} of blocks were requested`))
@@ -102,21 +111,23 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
       scheduler.release(peer, [want])
       if (err instanceof BlockCorruptError) fail(misbehaved(`sent bytes that do not match block ${want.cid.toString()}`, err))
       else { init.onFatal(err); fail(err) }
-    }).finally(() => { puts.delete(put) })
+    }).finally(() => {
+      puts.delete(put)
+      const wake = putDone
+      putDone = undefined
+      wake?.()
+    })
     puts.add(put)
   }
+  // a put slot frees: one waiter, not a race over every put in flight (that attached a reaction to each, per block)
+  let putDone: (() => void) | undefined
 
   let wireSinceBudget = 0
   const nextFrame = async (): Promise<BlockResponse> => {
-    let timer: ReturnType<typeof setTimeout> | undefined
     const before = reader.bytesRead
+    waitingSince = Date.now()
     try {
-      const body = await Promise.race([
-        reader.next(),
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => { reject(misbehaved(`sent nothing for ${init.timeoutMs} ms with ${outstanding.length - head} blocks requested`)) }, init.timeoutMs)
-        })
-      ])
+      const body = await reader.next()
       if (body === undefined) throw new SessionInterruptedError(peer, `the stream closed with ${outstanding.length - head} blocks unanswered`)
       return decodeBlockResponse(body, encoded)
     } catch (err) {
@@ -125,7 +136,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
       if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError || err instanceof InvalidVarintError) throw misbehaved((err as Error).message, err)
       throw err
     } finally {
-      clearTimeout(timer)
+      waitingSince = undefined
       init.onWire(peer, reader.bytesRead - before)
       wireSinceBudget += reader.bytesRead - before
     }
@@ -164,7 +175,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
         continue
       }
       store(want, { cid: response.cid, bytes: response.bytes, codec: response.codec })
-      while (puts.size >= init.putConcurrency) await Promise.race(puts)
+      while (puts.size >= init.putConcurrency) await new Promise<void>(resolve => { putDone = resolve })
     }
     await Promise.all(puts)
     if (failure !== undefined) throw failure
@@ -174,6 +185,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     stream.abort(reason)
     throw reason
   } finally {
+    clearInterval(watchdog)
     signal.removeEventListener('abort', onAbort)
     stream.removeEventListener('message', onMessage)
     await Promise.allSettled(puts)
