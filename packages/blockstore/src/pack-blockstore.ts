@@ -263,7 +263,12 @@ class PackBlockstore implements Blockstore {
   /** A received block checked against its CID: on the codec threads for blocks worth the hop, else here. */
   private async check (cid: CID, block: EncodedBlock, detachable: boolean): Promise<BlockCheck> {
     const digest = cid.multihash.digest
-    if (this.codecThreads !== 0 && block.bytes.byteLength >= MIN_POOLED_CHECK_BYTES) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES, detachable && ownsWholeBuffer(block.bytes))
+    if (this.codecThreads !== 0 && block.bytes.byteLength >= MIN_POOLED_CHECK_BYTES) {
+      if (ownsWholeBuffer(block.bytes)) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES, detachable)
+      // a view into a larger buffer (a received chunk, a joined pack read) would be cloned whole on its way to the
+      // thread (structured clone copies a view's entire ArrayBuffer): copy just the block, and move the copy
+      return await this.codecPool().check({ ...block, bytes: Buffer.from(block.bytes) }, digest, MAX_BLOCK_BYTES, true)
+    }
     if (this.scratch.byteLength < block.length && block.length <= MAX_BLOCK_BYTES) this.scratch = new Uint8Array(block.length)
     return checkBlock(block, digest, MAX_BLOCK_BYTES, this.scratch)
   }

@@ -163,6 +163,25 @@ describe('block store: blocks kept compressed at rest', () => {
     }
   })
 
+  it('putEncoded of a view into a larger buffer sends the codec thread only the block, leaving the buffer whole', async () => {
+    const store = await started(await tempDir())
+    try {
+      const raw = Buffer.concat([textBlock(32, 128 * 1024), randomBytes(64 * 1024)])
+      const frame = encodeBlock(raw).bytes
+      // the frame in the middle of 1 MiB of other bytes, as a received chunk or a joined read holds it
+      const around = randomBytes(1024 * 1024)
+      around.set(frame, 4096)
+      const copy = Buffer.from(around)
+      const view = around.subarray(4096, 4096 + frame.byteLength)
+      assert.equal(await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: view, length: raw.byteLength }, { detachable: true }), true)
+      assert.equal(around.byteLength, 1024 * 1024, 'the shared buffer is not moved away')
+      assert.ok(around.equals(copy), 'nor changed')
+      assert.deepEqual(Buffer.from(await store.get(cidOf(raw))), raw)
+    } finally {
+      await store.stop()
+    }
+  })
+
   it('a damaged compressed record is found by its crc32, never served, and dropped', async () => {
     const root = await tempDir()
     const store = await started(root)
