@@ -16,12 +16,17 @@
  * pull (the source daemon is restarted after the import so its profile holds
  * the pull only); summarize with bench/dist/src/profile-summary.js.
  *
+ * BENCH_STRACE=dir: `strace -c` counts both daemons' syscalls (every thread)
+ * during the pull, into dir/source.txt and dir/puller.txt: a figure that other
+ * jobs on the machine do not disturb (the timings then mean nothing).
+ *
  * Run: node bench/dist/src/pull-procs.js (BENCH_PULL_MIB=256 for less)
  */
 import '@cachecloud/core/polyfill'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -36,6 +41,7 @@ const MiB = 1024 * 1024
 const TOTAL = Number(process.env.BENCH_PULL_MIB ?? 1024) * MiB
 const RUN = MiB
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR
+const STRACE_DIR = process.env.BENCH_STRACE
 const CLOCK_TICKS_PER_S = 100
 
 const VOCABULARY = ('the of and to in is for on with as by at from that this be are was it or an which system file image disk block kernel ' +
@@ -88,6 +94,14 @@ async function launch (dataDir: string, profileName?: string): Promise<LaunchedC
   return await launchCachePoint({ dataDir, logLevel: 'warn', nodeArgs })
 }
 
+/** Attaches `strace -c` to every thread of `pid`; stop it (SIGINT) for its summary in `out`. */
+async function straceOf (pid: number, out: string): Promise<ChildProcess> {
+  const threads = await readdir(`/proc/${pid}/task`)
+  const child = spawn('strace', ['-c', '-f', '-o', out, ...threads.flatMap(t => ['-p', t])], { stdio: 'ignore' })
+  await new Promise(resolve => setTimeout(resolve, 500))
+  return child
+}
+
 export async function run (): Promise<BenchResult[]> {
   const dir = await mkdtemp(join(tmpdir(), 'cc-bench-pull-procs-'))
   const nodes: LaunchedCachePoint[] = []
@@ -109,12 +123,15 @@ export async function run (): Promise<BenchResult[]> {
     nodes.push(puller)
 
     const pids = [source.process.pid, puller.process.pid] as number[]
+    const tracers = STRACE_DIR === undefined ? [] : await Promise.all(pids.map(async (pid, i) => await straceOf(pid, join(STRACE_DIR, `${i === 0 ? 'source' : 'puller'}.txt`))))
     const load = loadavg()[0]
     const cpu0 = await Promise.all(pids.map(cpuSeconds))
     const t0 = performance.now()
     const pulled = await puller.client.pull({ ref: 'mixed@v1', from: [source.address] }, () => {})
     const ms = performance.now() - t0
     const cpu1 = await Promise.all(pids.map(cpuSeconds))
+    for (const t of tracers) t.kill('SIGINT')
+    await Promise.all(tracers.map(async t => await once(t, 'exit')))
     if (pulled.fetchedBytes !== TOTAL) throw new Error(`pulled ${pulled.fetchedBytes} bytes, expected ${TOTAL}`)
     await Promise.all(nodes.map(async n => { await n.stop() }))
 
