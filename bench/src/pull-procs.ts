@@ -20,6 +20,9 @@
  * during the pull, into dir/source.txt and dir/puller.txt: a figure that other
  * jobs on the machine do not disturb (the timings then mean nothing).
  *
+ * BENCH_NODE_ARGS="--flag ...": more node options for both daemons (e.g. V8's
+ * heap sizes), to measure them before a change to the daemon's own start.
+ *
  * Run: node bench/dist/src/pull-procs.js (BENCH_PULL_MIB=256 for less)
  */
 import '@cachecloud/core/polyfill'
@@ -42,6 +45,7 @@ const TOTAL = Number(process.env.BENCH_PULL_MIB ?? 1024) * MiB
 const RUN = MiB
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR
 const STRACE_DIR = process.env.BENCH_STRACE
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 const CLOCK_TICKS_PER_S = 100
 
 const VOCABULARY = ('the of and to in is for on with as by at from that this be are was it or an which system file image disk block kernel ' +
@@ -89,8 +93,8 @@ const total = (c: Cpu): number => c.user + c.system
 /** Launches a daemon, under `--cpu-prof` into PROFILE_DIR when asked. */
 async function launch (dataDir: string, profileName?: string): Promise<LaunchedCachePoint> {
   const nodeArgs = PROFILE_DIR !== undefined && profileName !== undefined
-    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}.cpuprofile`]
-    : []
+    ? [...NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}.cpuprofile`]
+    : NODE_ARGS
   return await launchCachePoint({ dataDir, logLevel: 'warn', nodeArgs })
 }
 
