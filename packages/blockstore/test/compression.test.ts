@@ -182,6 +182,35 @@ describe('block store: blocks kept compressed at rest', () => {
     }
   })
 
+  it('putEncoded hands the bytes back through release once written or found held, moving a whole buffer shorter views included', async () => {
+    const store = await started(await tempDir())
+    try {
+      const raw = Buffer.concat([textBlock(33, 128 * 1024), randomBytes(64 * 1024)])
+      const frame = encodeBlock(raw).bytes
+      const buffer = new ArrayBuffer(raw.byteLength)
+      const view = new Uint8Array(buffer, 0, frame.byteLength)
+      view.set(frame)
+      const released: Uint8Array[] = []
+      const release = (bytes: Uint8Array): void => { released.push(bytes) }
+      assert.equal(await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: view, length: raw.byteLength }, { detachable: true, wholeBuffer: true, release }), true)
+      assert.equal(buffer.byteLength, 0, 'the whole buffer went to the codec thread')
+      assert.equal(released.length, 1)
+      assert.equal(released[0].buffer.byteLength, raw.byteLength, 'and came back, the same size')
+      assert.deepEqual(Buffer.from(released[0]), Buffer.from(frame))
+      assert.deepEqual(Buffer.from(await store.get(cidOf(raw))), raw)
+      const again = Uint8Array.from(frame)
+      assert.equal(await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: again, length: raw.byteLength }, { detachable: true, release }), false)
+      assert.equal(released[1], again, 'already held: handed back at once')
+      const bad = Uint8Array.from(frame)
+      bad[100] ^= 0xff
+      const other = Buffer.concat([textBlock(34, 128 * 1024), randomBytes(64 * 1024)])
+      await assert.rejects(store.putEncoded(cidOf(other), { codec: CODEC_ZSTD, bytes: bad, length: other.byteLength }, { detachable: true, release }), { code: 'ERR_BLOCK_CORRUPT' })
+      assert.equal(released.length, 2, 'not released when the put fails')
+    } finally {
+      await store.stop()
+    }
+  })
+
   it('a damaged compressed record is found by its crc32, never served, and dropped', async () => {
     const root = await tempDir()
     const store = await started(root)

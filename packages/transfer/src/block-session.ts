@@ -7,6 +7,7 @@ import type { PeerTarget } from './client.js'
 import { openStream } from './dial.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
 import { decodeBlockResponse, encodeWant, type BlockResponse } from './wire.js'
+import { BlockBuffers } from './block-buffers.js'
 import { FrameReader, FrameTooLargeError, InvalidVarintError, MAX_VARINT_BYTES, StreamTruncatedError } from '@cachecloud/frame'
 
 export interface BlockSessionInit {
@@ -99,10 +100,17 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     }
   }
 
-  const store = (want: BlockWant, response: Required<BlockResponse>): void => {
+  // blocks gathered from several chunks go into buffers reused once stored; the one being filled for the next frame's block
+  const buffers = new BlockBuffers(init.putConcurrency + 8)
+  let capacity = 0
+  let gathered: Uint8Array | undefined
+  const gather = (length: number): Uint8Array => (gathered = buffers.take(length, capacity))
+  const release = (bytes: Uint8Array): void => { buffers.give(bytes) }
+
+  const store = (want: BlockWant, response: Required<BlockResponse>, pooled: boolean): void => {
     const written = encoded
       // nothing here reads the bytes again: where they fill a buffer of their own (gathered from several chunks), the store may move it to a codec thread
-      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length }, { detachable: true })
+      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length }, pooled ? { detachable: true, wholeBuffer: true, release } : { detachable: true })
       : blockstore.put(want.cid, response.bytes)
     const put = written.then(() => {
       init.onStored(peer, want)
@@ -129,7 +137,9 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     try {
       const body = await reader.next()
       if (body === undefined) throw new SessionInterruptedError(peer, `the stream closed with ${outstanding.length - head} blocks unanswered`)
-      return decodeBlockResponse(body, encoded)
+      gathered = undefined
+      capacity = outstanding[head]?.length ?? 0
+      return decodeBlockResponse(body, encoded, encoded ? gather : undefined)
     } catch (err) {
       if (failure !== undefined) throw failure
       if (err instanceof StreamTruncatedError) throw new SessionInterruptedError(peer, err.message, { cause: err })
@@ -174,7 +184,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
         scheduler.notFound(peer, want)
         continue
       }
-      store(want, { cid: response.cid, bytes: response.bytes, codec: response.codec })
+      store(want, { cid: response.cid, bytes: response.bytes, codec: response.codec }, gathered !== undefined && response.bytes === gathered && gathered.byteLength <= want.length)
       while (puts.size >= init.putConcurrency) await new Promise<void>(resolve => { putDone = resolve })
     }
     await Promise.all(puts)
