@@ -79,13 +79,13 @@ async function writeMixedImage (path: string): Promise<number> {
   return sample.byteLength / deflateRawSync(sample, { level: 1 }).byteLength
 }
 
-interface Cpu { user: number, system: number }
+interface Cpu { user: number, system: number, minorFaults: number }
 
 /** utime and stime of a process, in seconds. */
 async function cpuSeconds (pid: number): Promise<Cpu> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S }
+  return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S, minorFaults: Number(fields[7]) }
 }
 
 const total = (c: Cpu): number => c.user + c.system
@@ -145,6 +145,7 @@ export async function run (): Promise<BenchResult[]> {
     const MBps = TOTAL / 1e6 / (ms / 1000)
     const [sourceCpu, pullerCpu] = [(total(cpu1[0]) - total(cpu0[0])) / GiB, (total(cpu1[1]) - total(cpu0[1])) / GiB]
     const sys = (i: number): string => ((cpu1[i].system - cpu0[i].system) / GiB).toFixed(2)
+    const faults = (i: number): string => `${Math.round((cpu1[i].minorFaults - cpu0[i].minorFaults) / GiB / 1000)}k page faults`
     const bareCpu = bare.senderCpuPerGiB + bare.receiverCpuPerGiB
     const size = `${Math.round(TOTAL / MiB)} MiB`
     const profiled = PROFILE_DIR === undefined ? '' : ' (both daemons under --cpu-prof)'
@@ -170,7 +171,7 @@ export async function run (): Promise<BenchResult[]> {
         ratio: (sourceCpu + pullerCpu) / bareCpu,
         goal: '<= 1.5',
         met: (sourceCpu + pullerCpu) / bareCpu <= 1.5,
-        note: `source ${sourceCpu.toFixed(2)} (system ${sys(0)}) + puller ${pullerCpu.toFixed(2)} (system ${sys(1)}) CPU s/GiB; load ${load.toFixed(2)} before the pull; bare stream sender ${bare.senderCpuPerGiB.toFixed(2)} + receiver ${bare.receiverCpuPerGiB.toFixed(2)}${profiled}`
+        note: `source ${sourceCpu.toFixed(2)} (system ${sys(0)}, ${faults(0)}) + puller ${pullerCpu.toFixed(2)} (system ${sys(1)}, ${faults(1)}) per GiB; load ${load.toFixed(2)} before the pull; bare stream sender ${bare.senderCpuPerGiB.toFixed(2)} + receiver ${bare.receiverCpuPerGiB.toFixed(2)}${profiled}`
       }
     ]
   } finally {
