@@ -7,13 +7,17 @@
  * `--busiest S`: only the S seconds with the most busy (non-idle) time,
  * so a short pull is not drowned by start-up (module compilation) and idle.
  *
- * Run: node bench/dist/src/profile-summary.js FILE.cpuprofile... [--top N] [--busiest S]
+ * `--during NAME`: only from the first to the last sample with a function
+ * named NAME on its stack (`runBlockSession` for a puller, `serveBlocks` for a
+ * source): the pull itself, however long the start-up.
+ *
+ * Run: node bench/dist/src/profile-summary.js FILE.cpuprofile... [--top N] [--busiest S] [--during NAME]
  */
 import { readFile } from 'node:fs/promises'
 import { basename } from 'node:path'
 
 interface CallFrame { functionName: string, url: string, lineNumber: number }
-interface ProfileNode { id: number, callFrame: CallFrame }
+interface ProfileNode { id: number, callFrame: CallFrame, children?: number[] }
 interface CpuProfile { nodes: ProfileNode[], samples: number[], timeDeltas: number[] }
 
 /** Microseconds of self time per key, over every sample of the profile. */
@@ -82,6 +86,26 @@ function busiestWindow (profile: CpuProfile, seconds: number): [number, number] 
   return best
 }
 
+/** Sample indexes [from, to) from the first to the last sample with `name` on its stack; undefined when none has. */
+function spanOf (profile: CpuProfile, name: string): [number, number] | undefined {
+  const parent = new Map<number, number>()
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const byId = new Map(profile.nodes.map(n => [n.id, n]))
+  const within = new Map<number, boolean>()
+  const has = (id: number): boolean => {
+    const known = within.get(id)
+    if (known !== undefined) return known
+    const up = parent.get(id)
+    const yes = byId.get(id)?.callFrame.functionName === name || (up !== undefined && has(up))
+    within.set(id, yes)
+    return yes
+  }
+  let first = -1
+  let last = -1
+  profile.samples.forEach((id, i) => { if (has(id)) { if (first < 0) first = i; last = i } })
+  return first < 0 ? undefined : [first, last + 1]
+}
+
 async function load (path: string): Promise<CpuProfile> {
   const profile = JSON.parse(await readFile(path, 'utf8')) as Partial<CpuProfile>
   if (!Array.isArray(profile.nodes) || !Array.isArray(profile.samples) || !Array.isArray(profile.timeDeltas)) {
@@ -95,14 +119,17 @@ const topAt = args.indexOf('--top')
 const top = topAt >= 0 ? Number(args.splice(topAt, 2)[1]) : 15
 const busiestAt = args.indexOf('--busiest')
 const busiest = busiestAt >= 0 ? Number(args.splice(busiestAt, 2)[1]) : undefined
-if (args.length === 0 || (busiest !== undefined && !(busiest > 0))) {
-  process.stderr.write('usage: profile-summary FILE.cpuprofile... [--top N] [--busiest SECONDS]\n')
+const duringAt = args.indexOf('--during')
+const during = duringAt >= 0 ? args.splice(duringAt, 2)[1] : undefined
+if (args.length === 0 || (busiest !== undefined && !(busiest > 0)) || (duringAt >= 0 && during === undefined)) {
+  process.stderr.write('usage: profile-summary FILE.cpuprofile... [--top N] [--busiest SECONDS] [--during FUNCTION]\n')
   process.exit(2)
 }
 for (const path of args) {
   const profile = await load(path)
-  const window = busiest === undefined ? undefined : busiestWindow(profile, busiest)
-  process.stdout.write(`== ${basename(path)}${busiest === undefined ? '' : ` (busiest ${busiest} s)`}\n`)
+  const window = during !== undefined ? spanOf(profile, during) : busiest === undefined ? undefined : busiestWindow(profile, busiest)
+  if (during !== undefined && window === undefined) throw new Error(`${path}: no sample has ${during} on its stack`)
+  process.stdout.write(`== ${basename(path)}${during !== undefined ? ` (during ${during})` : busiest === undefined ? '' : ` (busiest ${busiest} s)`}\n`)
   process.stdout.write(table('self time by function', selfTime(profile, functionKey, window), top))
   process.stdout.write(table('self time by package', selfTime(profile, packageKey, window), 10) + '\n')
 }

@@ -16,13 +16,21 @@
  * pull (the source daemon is restarted after the import so its profile holds
  * the pull only); summarize with bench/dist/src/profile-summary.js.
  *
+ * BENCH_STRACE=dir: `strace -c` counts both daemons' syscalls (every thread)
+ * during the pull, into dir/source.txt and dir/puller.txt: a figure that other
+ * jobs on the machine do not disturb (the timings then mean nothing).
+ *
+ * BENCH_NODE_ARGS="--flag ...": more node options for both daemons (e.g. V8's
+ * heap sizes), to measure them before a change to the daemon's own start.
+ *
  * Run: node bench/dist/src/pull-procs.js (BENCH_PULL_MIB=256 for less)
  */
 import '@cachecloud/core/polyfill'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { createWriteStream } from 'node:fs'
-import { mkdtemp, readFile, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateRawSync } from 'node:zlib'
@@ -36,6 +44,8 @@ const MiB = 1024 * 1024
 const TOTAL = Number(process.env.BENCH_PULL_MIB ?? 1024) * MiB
 const RUN = MiB
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR
+const STRACE_DIR = process.env.BENCH_STRACE
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 const CLOCK_TICKS_PER_S = 100
 
 const VOCABULARY = ('the of and to in is for on with as by at from that this be are was it or an which system file image disk block kernel ' +
@@ -69,19 +79,31 @@ async function writeMixedImage (path: string): Promise<number> {
   return sample.byteLength / deflateRawSync(sample, { level: 1 }).byteLength
 }
 
-/** utime + stime of a process, in seconds. */
-async function cpuSeconds (pid: number): Promise<number> {
+interface Cpu { user: number, system: number, minorFaults: number }
+
+/** utime and stime of a process, in seconds. */
+async function cpuSeconds (pid: number): Promise<Cpu> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S
+  return { user: Number(fields[11]) / CLOCK_TICKS_PER_S, system: Number(fields[12]) / CLOCK_TICKS_PER_S, minorFaults: Number(fields[7]) }
 }
+
+const total = (c: Cpu): number => c.user + c.system
 
 /** Launches a daemon, under `--cpu-prof` into PROFILE_DIR when asked. */
 async function launch (dataDir: string, profileName?: string): Promise<LaunchedCachePoint> {
   const nodeArgs = PROFILE_DIR !== undefined && profileName !== undefined
-    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}.cpuprofile`]
-    : []
+    ? [...NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}.cpuprofile`]
+    : NODE_ARGS
   return await launchCachePoint({ dataDir, logLevel: 'warn', nodeArgs })
+}
+
+/** Attaches `strace -c` to every thread of `pid`; stop it (SIGINT) for its summary in `out`. */
+async function straceOf (pid: number, out: string): Promise<ChildProcess> {
+  const threads = await readdir(`/proc/${pid}/task`)
+  const child = spawn('strace', ['-c', '-f', '-o', out, ...threads.flatMap(t => ['-p', t])], { stdio: 'ignore' })
+  await new Promise(resolve => setTimeout(resolve, 500))
+  return child
 }
 
 export async function run (): Promise<BenchResult[]> {
@@ -105,11 +127,15 @@ export async function run (): Promise<BenchResult[]> {
     nodes.push(puller)
 
     const pids = [source.process.pid, puller.process.pid] as number[]
+    const tracers = STRACE_DIR === undefined ? [] : await Promise.all(pids.map(async (pid, i) => await straceOf(pid, join(STRACE_DIR, `${i === 0 ? 'source' : 'puller'}.txt`))))
+    const load = loadavg()[0]
     const cpu0 = await Promise.all(pids.map(cpuSeconds))
     const t0 = performance.now()
     const pulled = await puller.client.pull({ ref: 'mixed@v1', from: [source.address] }, () => {})
     const ms = performance.now() - t0
     const cpu1 = await Promise.all(pids.map(cpuSeconds))
+    for (const t of tracers) t.kill('SIGINT')
+    await Promise.all(tracers.map(async t => await once(t, 'exit')))
     if (pulled.fetchedBytes !== TOTAL) throw new Error(`pulled ${pulled.fetchedBytes} bytes, expected ${TOTAL}`)
     await Promise.all(nodes.map(async n => { await n.stop() }))
 
@@ -117,7 +143,9 @@ export async function run (): Promise<BenchResult[]> {
     const bare = await measurePair(kind, TOTAL)
     const GiB = TOTAL / 2 ** 30
     const MBps = TOTAL / 1e6 / (ms / 1000)
-    const [sourceCpu, pullerCpu] = [(cpu1[0] - cpu0[0]) / GiB, (cpu1[1] - cpu0[1]) / GiB]
+    const [sourceCpu, pullerCpu] = [(total(cpu1[0]) - total(cpu0[0])) / GiB, (total(cpu1[1]) - total(cpu0[1])) / GiB]
+    const sys = (i: number): string => ((cpu1[i].system - cpu0[i].system) / GiB).toFixed(2)
+    const faults = (i: number): string => `${Math.round((cpu1[i].minorFaults - cpu0[i].minorFaults) / GiB / 1000)}k page faults`
     const bareCpu = bare.senderCpuPerGiB + bare.receiverCpuPerGiB
     const size = `${Math.round(TOTAL / MiB)} MiB`
     const profiled = PROFILE_DIR === undefined ? '' : ' (both daemons under --cpu-prof)'
@@ -143,7 +171,7 @@ export async function run (): Promise<BenchResult[]> {
         ratio: (sourceCpu + pullerCpu) / bareCpu,
         goal: '<= 1.5',
         met: (sourceCpu + pullerCpu) / bareCpu <= 1.5,
-        note: `source ${sourceCpu.toFixed(2)} + puller ${pullerCpu.toFixed(2)} CPU s/GiB; bare stream sender ${bare.senderCpuPerGiB.toFixed(2)} + receiver ${bare.receiverCpuPerGiB.toFixed(2)}${profiled}`
+        note: `source ${sourceCpu.toFixed(2)} (system ${sys(0)}, ${faults(0)}) + puller ${pullerCpu.toFixed(2)} (system ${sys(1)}, ${faults(1)}) per GiB; load ${load.toFixed(2)} before the pull; bare stream sender ${bare.senderCpuPerGiB.toFixed(2)} + receiver ${bare.receiverCpuPerGiB.toFixed(2)}${profiled}`
       }
     ]
   } finally {

@@ -20,6 +20,15 @@ export const MAX_APPEND_BYTES = 8 * 1024 * 1024
 export const MAX_APPEND_RECORDS = 500
 /** Bytes appended between two background writebacks (fdatasync not waited for). */
 export const DEFAULT_WRITEBACK_BYTES = 32 * 1024 * 1024
+/**
+ * Reads of one pack asked for in the same turn (a server's read-ahead) whose
+ * ranges lie within READ_GAP_BYTES of each other are joined into one
+ * positional read of up to this many bytes: a 256 KiB pread cost about 2.5x
+ * the CPU per byte of a 1 MiB one here (syscall, allocation, page faults).
+ */
+export const MAX_JOINED_READ_BYTES = 1024 * 1024
+/** ...across a gap (records not asked for) of at most this many bytes. */
+export const READ_GAP_BYTES = 64 * 1024
 /** Read handles of packs kept open at once. */
 export const DEFAULT_OPEN_PACKS = 64
 /** gc rewrites a pack whose live bytes fall below this share of its size. */

@@ -59,6 +59,19 @@ export interface PutEncodedOptions extends AbortOptions {
    * copied. The caller must not touch it afterwards.
    */
   detachable?: boolean
+  /**
+   * With `detachable`: the bytes' ArrayBuffer holds nothing but this block (a
+   * buffer the caller keeps for received blocks), so it may be moved even
+   * where the view is shorter than the buffer.
+   */
+  wholeBuffer?: boolean
+  /**
+   * Called once the store is done with the block's bytes (written, or found
+   * already held), with the bytes it last held (moved back from a codec
+   * thread where they went there): their buffer may be reused. Not called
+   * when the put fails.
+   */
+  release?: (bytes: Uint8Array) => void
 }
 
 export interface BlockstoreStats {

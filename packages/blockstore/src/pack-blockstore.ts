@@ -139,10 +139,15 @@ class PackBlockstore implements Blockstore {
     const open = this.opened(options)
     if (!isSupportedCid(cid)) throw new UnsupportedCidError(`cannot store ${cid.toString()}: only CIDv1 with sha2-256`)
     assertSize(block.length)
-    if (open.index.has(keyOf(cid))) return false
-    const checked = await this.check(cid, block, options?.detachable === true)
+    if (open.index.has(keyOf(cid))) {
+      options?.release?.(block.bytes)
+      return false
+    }
+    const checked = await this.check(cid, block, options?.detachable === true, options?.wholeBuffer === true)
     if ('problem' in checked) throw new BlockCorruptError(`block ${cid.toString()} ${checked.problem}`)
-    return await this.store(open, cid, checked.block, checked.crc)
+    const written = await this.store(open, cid, checked.block, checked.crc)
+    options?.release?.(checked.block.bytes)
+    return written
   }
 
   async putBytes (bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }> {
@@ -261,9 +266,15 @@ class PackBlockstore implements Blockstore {
   }
 
   /** A received block checked against its CID: on the codec threads for blocks worth the hop, else here. */
-  private async check (cid: CID, block: EncodedBlock, detachable: boolean): Promise<BlockCheck> {
+  private async check (cid: CID, block: EncodedBlock, detachable: boolean, wholeBuffer: boolean): Promise<BlockCheck> {
     const digest = cid.multihash.digest
-    if (this.codecThreads !== 0 && block.bytes.byteLength >= MIN_POOLED_CHECK_BYTES) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES, detachable && ownsWholeBuffer(block.bytes))
+    if (this.codecThreads !== 0 && block.bytes.byteLength >= MIN_POOLED_CHECK_BYTES) {
+      if (detachable && wholeBuffer) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES, true)
+      if (ownsWholeBuffer(block.bytes)) return await this.codecPool().check(block, digest, MAX_BLOCK_BYTES, detachable)
+      // a view into a larger buffer (a received chunk, a joined pack read) would be cloned whole on its way to the
+      // thread (structured clone copies a view's entire ArrayBuffer): copy just the block, and move the copy
+      return await this.codecPool().check({ ...block, bytes: Buffer.from(block.bytes) }, digest, MAX_BLOCK_BYTES, true)
+    }
     if (this.scratch.byteLength < block.length && block.length <= MAX_BLOCK_BYTES) this.scratch = new Uint8Array(block.length)
     return checkBlock(block, digest, MAX_BLOCK_BYTES, this.scratch)
   }

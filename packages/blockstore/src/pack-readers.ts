@@ -1,7 +1,14 @@
-/** A bounded cache of read handles, one per pack, for positional reads. */
+/**
+ * A bounded cache of read handles, one per pack, for positional reads.
+ * Reads asked for in the same turn (before the next process.nextTick: every
+ * promise chain started together has reached its read by then) are joined
+ * where their ranges in one pack are near: one pread for several records,
+ * each caller given its own view of the shared buffer.
+ */
 import fs from 'node:fs/promises'
 import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
+import { MAX_JOINED_READ_BYTES, READ_GAP_BYTES } from './constants.js'
 import { packFileName } from './pack-format.js'
 
 interface Reader {
@@ -11,28 +18,35 @@ interface Reader {
   retired: boolean
 }
 
+interface Wanted {
+  offset: number
+  length: number
+  resolve: (bytes: Buffer) => void
+  reject: (err: unknown) => void
+}
+
 export class PackReaders {
   /** In least-recently-used order (a Map iterates in insertion order). */
   private readonly readers = new Map<number, Reader>()
+  /** Reads asked for since the last flush, by pack. */
+  private wanted = new Map<number, Wanted[]>()
+  private flushQueued = false
+  /** Ranges read (a joined read counts once, however many preads finish it); for tests. */
+  preads = 0
 
   constructor (private readonly dir: string, private readonly max: number) {}
 
   /** Reads exactly `length` bytes at `offset`; fewer when the pack is shorter. */
   async read (pack: number, offset: number, length: number): Promise<Buffer> {
-    const reader = this.acquire(pack)
-    try {
-      const handle = await reader.handle
-      const bytes = Buffer.allocUnsafe(length)
-      let done = 0
-      while (done < length) {
-        const { bytesRead } = await handle.read(bytes, done, length - done, offset + done)
-        if (bytesRead === 0) break
-        done += bytesRead
+    return await new Promise<Buffer>((resolve, reject) => {
+      let list = this.wanted.get(pack)
+      if (list === undefined) this.wanted.set(pack, list = [])
+      list.push({ offset, length, resolve, reject })
+      if (!this.flushQueued) {
+        this.flushQueued = true
+        process.nextTick(() => { this.flush() })
       }
-      return done === length ? bytes : bytes.subarray(0, done)
-    } finally {
-      this.release(reader)
-    }
+    })
   }
 
   /** Forgets the handle of a pack about to be deleted (closed once unused). */
@@ -48,6 +62,65 @@ export class PackReaders {
     this.readers.clear()
     for (const reader of all) this.retire(reader)
     await Promise.all(all.map(async r => await r.handle.catch(() => {})))
+  }
+
+  /** Issues the reads asked for: near ranges of a pack in one pread, up to MAX_JOINED_READ_BYTES. */
+  private flush (): void {
+    this.flushQueued = false
+    const wanted = this.wanted
+    this.wanted = new Map()
+    for (const [pack, list] of wanted) {
+      list.sort((a, b) => a.offset - b.offset)
+      let group: Wanted[] = []
+      let start = 0
+      let end = 0
+      for (const w of list) {
+        const wEnd = w.offset + w.length
+        if (group.length > 0 && w.offset <= end + READ_GAP_BYTES && Math.max(end, wEnd) - start <= MAX_JOINED_READ_BYTES) {
+          group.push(w)
+          end = Math.max(end, wEnd)
+          continue
+        }
+        if (group.length > 0) void this.readGroup(pack, start, end, group)
+        group = [w]
+        start = w.offset
+        end = wEnd
+      }
+      if (group.length > 0) void this.readGroup(pack, start, end, group)
+    }
+  }
+
+  /** One pread of [start, end) answering every read of `group` (each a view of the buffer; shorter where the pack ends early). */
+  private async readGroup (pack: number, start: number, end: number, group: Wanted[]): Promise<void> {
+    let bytes: Buffer
+    try {
+      bytes = await this.readRange(pack, start, end - start)
+    } catch (err) {
+      for (const w of group) w.reject(err)
+      return
+    }
+    for (const w of group) {
+      const from = Math.min(w.offset - start, bytes.byteLength)
+      w.resolve(bytes.subarray(from, Math.min(from + w.length, bytes.byteLength)))
+    }
+  }
+
+  private async readRange (pack: number, offset: number, length: number): Promise<Buffer> {
+    this.preads++
+    const reader = this.acquire(pack)
+    try {
+      const handle = await reader.handle
+      const bytes = Buffer.allocUnsafe(length)
+      let done = 0
+      while (done < length) {
+        const { bytesRead } = await handle.read(bytes, done, length - done, offset + done)
+        if (bytesRead === 0) break
+        done += bytesRead
+      }
+      return done === length ? bytes : bytes.subarray(0, done)
+    } finally {
+      this.release(reader)
+    }
   }
 
   private acquire (pack: number): Reader {

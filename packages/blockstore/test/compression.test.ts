@@ -163,6 +163,54 @@ describe('block store: blocks kept compressed at rest', () => {
     }
   })
 
+  it('putEncoded of a view into a larger buffer sends the codec thread only the block, leaving the buffer whole', async () => {
+    const store = await started(await tempDir())
+    try {
+      const raw = Buffer.concat([textBlock(32, 128 * 1024), randomBytes(64 * 1024)])
+      const frame = encodeBlock(raw).bytes
+      // the frame in the middle of 1 MiB of other bytes, as a received chunk or a joined read holds it
+      const around = randomBytes(1024 * 1024)
+      around.set(frame, 4096)
+      const copy = Buffer.from(around)
+      const view = around.subarray(4096, 4096 + frame.byteLength)
+      assert.equal(await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: view, length: raw.byteLength }, { detachable: true }), true)
+      assert.equal(around.byteLength, 1024 * 1024, 'the shared buffer is not moved away')
+      assert.ok(around.equals(copy), 'nor changed')
+      assert.deepEqual(Buffer.from(await store.get(cidOf(raw))), raw)
+    } finally {
+      await store.stop()
+    }
+  })
+
+  it('putEncoded hands the bytes back through release once written or found held, moving a whole buffer shorter views included', async () => {
+    const store = await started(await tempDir())
+    try {
+      const raw = Buffer.concat([textBlock(33, 128 * 1024), randomBytes(64 * 1024)])
+      const frame = encodeBlock(raw).bytes
+      const buffer = new ArrayBuffer(raw.byteLength)
+      const view = new Uint8Array(buffer, 0, frame.byteLength)
+      view.set(frame)
+      const released: Uint8Array[] = []
+      const release = (bytes: Uint8Array): void => { released.push(bytes) }
+      assert.equal(await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: view, length: raw.byteLength }, { detachable: true, wholeBuffer: true, release }), true)
+      assert.equal(buffer.byteLength, 0, 'the whole buffer went to the codec thread')
+      assert.equal(released.length, 1)
+      assert.equal(released[0].buffer.byteLength, raw.byteLength, 'and came back, the same size')
+      assert.deepEqual(Buffer.from(released[0]), Buffer.from(frame))
+      assert.deepEqual(Buffer.from(await store.get(cidOf(raw))), raw)
+      const again = Uint8Array.from(frame)
+      assert.equal(await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: again, length: raw.byteLength }, { detachable: true, release }), false)
+      assert.equal(released[1], again, 'already held: handed back at once')
+      const bad = Uint8Array.from(frame)
+      bad[100] ^= 0xff
+      const other = Buffer.concat([textBlock(34, 128 * 1024), randomBytes(64 * 1024)])
+      await assert.rejects(store.putEncoded(cidOf(other), { codec: CODEC_ZSTD, bytes: bad, length: other.byteLength }, { detachable: true, release }), { code: 'ERR_BLOCK_CORRUPT' })
+      assert.equal(released.length, 2, 'not released when the put fails')
+    } finally {
+      await store.stop()
+    }
+  })
+
   it('a damaged compressed record is found by its crc32, never served, and dropped', async () => {
     const root = await tempDir()
     const store = await started(root)

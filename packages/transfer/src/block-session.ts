@@ -7,6 +7,7 @@ import type { PeerTarget } from './client.js'
 import { openStream } from './dial.js'
 import type { BlockWant, PullScheduler } from './scheduler.js'
 import { decodeBlockResponse, encodeWant, type BlockResponse } from './wire.js'
+import { BlockBuffers } from './block-buffers.js'
 import { FrameReader, FrameTooLargeError, InvalidVarintError, MAX_VARINT_BYTES, StreamTruncatedError } from '@cachecloud/frame'
 
 export interface BlockSessionInit {
@@ -66,7 +67,16 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
   signal.addEventListener('abort', onAbort)
   // Stream data is queued without backpressure until parsed: bound it by what was asked for.
   let arrived = 0
+  // One watchdog for the session instead of a timer and a promise race per block: it fails the session when a
+  // frame has been awaited for timeoutMs with no byte arriving (time spent storing is not the peer's)
+  let waitingSince: number | undefined
+  const watchdog = setInterval(() => {
+    if (waitingSince !== undefined && Date.now() - waitingSince >= init.timeoutMs) {
+      fail(misbehaved(`sent nothing for ${init.timeoutMs} ms with ${outstanding.length - head} blocks requested`))
+    }
+  }, Math.max(10, Math.min(1000, Math.floor(init.timeoutMs / 4))))
   const onMessage = (evt: { data: { byteLength: number } }): void => {
+    if (waitingSince !== undefined) waitingSince = Date.now()
     arrived += evt.data.byteLength
     if (arrived - reader.consumed > inFlightBytes + (outstanding.length - head) * RESPONSE_OVERHEAD) {
       fail(misbehaved(`sent ${arrived - reader.consumed} bytes while at most ${inFlightBytes} of blocks were requested`))
@@ -90,10 +100,17 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     }
   }
 
-  const store = (want: BlockWant, response: Required<BlockResponse>): void => {
+  // blocks gathered from several chunks go into buffers reused once stored; the one being filled for the next frame's block
+  const buffers = new BlockBuffers(init.putConcurrency + 8)
+  let capacity = 0
+  let gathered: Uint8Array | undefined
+  const gather = (length: number): Uint8Array => (gathered = buffers.take(length, capacity))
+  const release = (bytes: Uint8Array): void => { buffers.give(bytes) }
+
+  const store = (want: BlockWant, response: Required<BlockResponse>, pooled: boolean): void => {
     const written = encoded
       // nothing here reads the bytes again: where they fill a buffer of their own (gathered from several chunks), the store may move it to a codec thread
-      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length }, { detachable: true })
+      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length }, pooled ? { detachable: true, wholeBuffer: true, release } : { detachable: true })
       : blockstore.put(want.cid, response.bytes)
     const put = written.then(() => {
       init.onStored(peer, want)
@@ -102,30 +119,34 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
       scheduler.release(peer, [want])
       if (err instanceof BlockCorruptError) fail(misbehaved(`sent bytes that do not match block ${want.cid.toString()}`, err))
       else { init.onFatal(err); fail(err) }
-    }).finally(() => { puts.delete(put) })
+    }).finally(() => {
+      puts.delete(put)
+      const wake = putDone
+      putDone = undefined
+      wake?.()
+    })
     puts.add(put)
   }
+  // a put slot frees: one waiter, not a race over every put in flight (that attached a reaction to each, per block)
+  let putDone: (() => void) | undefined
 
   let wireSinceBudget = 0
   const nextFrame = async (): Promise<BlockResponse> => {
-    let timer: ReturnType<typeof setTimeout> | undefined
     const before = reader.bytesRead
+    waitingSince = Date.now()
     try {
-      const body = await Promise.race([
-        reader.next(),
-        new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(() => { reject(misbehaved(`sent nothing for ${init.timeoutMs} ms with ${outstanding.length - head} blocks requested`)) }, init.timeoutMs)
-        })
-      ])
+      const body = await reader.next()
       if (body === undefined) throw new SessionInterruptedError(peer, `the stream closed with ${outstanding.length - head} blocks unanswered`)
-      return decodeBlockResponse(body, encoded)
+      gathered = undefined
+      capacity = outstanding[head]?.length ?? 0
+      return decodeBlockResponse(body, encoded, encoded ? gather : undefined)
     } catch (err) {
       if (failure !== undefined) throw failure
       if (err instanceof StreamTruncatedError) throw new SessionInterruptedError(peer, err.message, { cause: err })
       if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError || err instanceof InvalidVarintError) throw misbehaved((err as Error).message, err)
       throw err
     } finally {
-      clearTimeout(timer)
+      waitingSince = undefined
       init.onWire(peer, reader.bytesRead - before)
       wireSinceBudget += reader.bytesRead - before
     }
@@ -163,8 +184,8 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
         scheduler.notFound(peer, want)
         continue
       }
-      store(want, { cid: response.cid, bytes: response.bytes, codec: response.codec })
-      while (puts.size >= init.putConcurrency) await Promise.race(puts)
+      store(want, { cid: response.cid, bytes: response.bytes, codec: response.codec }, gathered !== undefined && response.bytes === gathered && gathered.byteLength <= want.length)
+      while (puts.size >= init.putConcurrency) await new Promise<void>(resolve => { putDone = resolve })
     }
     await Promise.all(puts)
     if (failure !== undefined) throw failure
@@ -174,6 +195,7 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     stream.abort(reason)
     throw reason
   } finally {
+    clearInterval(watchdog)
     signal.removeEventListener('abort', onAbort)
     stream.removeEventListener('message', onMessage)
     await Promise.allSettled(puts)

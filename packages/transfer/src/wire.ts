@@ -152,11 +152,12 @@ export function encodeBlockResponse (cid: CID, bytes?: Uint8Array, codec: Codec 
 
 /**
  * Decodes a block response; copies the block only when it spans several
- * received chunks. `encoded`: the stream is blocks/1.1.0, where a block may
- * come as a zstd frame (decoded and checked by the receiver's store, bounded
- * by the block's length from the manifest).
+ * received chunks, into `target(length)` where given (a buffer the caller
+ * reuses) or a new buffer. `encoded`: the stream is blocks/1.1.0, where a
+ * block may come as a zstd frame (decoded and checked by the receiver's
+ * store, bounded by the block's length from the manifest).
  */
-export function decodeBlockResponse (body: Uint8ArrayList, encoded = false): BlockResponse {
+export function decodeBlockResponse (body: Uint8ArrayList, encoded = false, target?: (length: number) => Uint8Array): BlockResponse {
   const what = 'block response'
   const length = body.byteLength
   if (length < 2) throw new InvalidMessageError(`${what}: truncated`)
@@ -172,7 +173,18 @@ export function decodeBlockResponse (body: Uint8ArrayList, encoded = false): Blo
     return { cid, codec: CODEC_RAW }
   }
   if (length - cidEnd > MAX_BLOCK_BYTES) throw new InvalidMessageError(`${what}: block exceeds ${MAX_BLOCK_BYTES} bytes`)
-  return { cid, bytes: body.subarray(cidEnd), codec: status === STATUS_OK_ZSTD ? CODEC_ZSTD : CODEC_RAW }
+  return { cid, bytes: blockBytes(body.sublist(cidEnd), target), codec: status === STATUS_OK_ZSTD ? CODEC_ZSTD : CODEC_RAW }
+}
+
+/** The bytes of `list` in one Uint8Array: the chunk itself when there is one, else a copy (into `target(length)` where given). */
+function blockBytes (list: Uint8ArrayList, target?: (length: number) => Uint8Array): Uint8Array {
+  let chunks = 0
+  for (const _ of list) if (++chunks > 1) break
+  if (chunks <= 1 || target === undefined) return list.subarray()
+  const out = target(list.byteLength)
+  let at = 0
+  for (const chunk of list) { out.set(chunk, at); at += chunk.byteLength }
+  return out
 }
 
 // --- /cachecloud/catalog/1.0.0 ---

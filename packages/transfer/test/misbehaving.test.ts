@@ -119,6 +119,28 @@ describe('misbehaving peers', () => {
     }
   })
 
+  it('gives up on a peer that takes the wants and sends nothing, after the timeout', async () => {
+    const silent = await startNode()
+    b = await startNode({ timeoutMs: 800 })
+    try {
+      await addVersion(silent, { version: 'v1', blocks }, manifest)
+      await silent.libp2p.unhandle(BLOCKS_PROTOCOL)
+      await silent.libp2p.handle(BLOCKS_PROTOCOL, async (stream: Stream) => {
+        for await (const _ of stream) { /* reads the wants, answers none */ }
+      }, { force: true })
+      const started = Date.now()
+      const err = await b.transfer.pull({ ref, peers: [silent.addr] }).then(() => undefined, (e: unknown) => e)
+      const waited = Date.now() - started
+      assert.ok(err instanceof PullFailedError, String(err))
+      assert.ok(err.cause instanceof PeerMisbehavedError, String(err.cause))
+      assert.match((err.cause as Error).message, /sent nothing for 800 ms/)
+      assert.ok(waited >= 800 && waited < 5000, `gave up after ${waited} ms`)
+      assert.equal(await countHeld(b, blocks), 0)
+    } finally {
+      await Promise.all([silent.stop(), b.stop()])
+    }
+  })
+
   it('rejects an oversized frame from its prefix, without waiting for its body', async () => {
     const evil = await startNode()
     b = await startNode()

@@ -76,3 +76,21 @@ describe('wire codec', () => {
     assert.throws(() => encodeWant(new Array(MAX_WANTS_PER_REQUEST + 1).fill(cids[0])), RangeError)
   })
 })
+
+describe('block response bytes', () => {
+  it('gathers a block spanning several chunks into the caller\'s buffer, and leaves a block in one chunk where it is', async () => {
+    const block = Uint8Array.from({ length: 5000 }, (_v, i) => i % 251)
+    const cid = cidOf(block)
+    const asked: number[] = []
+    const target = (length: number): Uint8Array => { asked.push(length); return new Uint8Array(new ArrayBuffer(8192), 0, length) }
+    const [split] = await readAll([encodeBlockResponse(cid, block)], MAX_FRAME_BYTES, 1000)
+    const gathered = decodeBlockResponse(split, true, target)
+    assert.deepEqual(asked, [5000])
+    assert.equal(gathered.bytes?.buffer.byteLength, 8192, 'in the buffer given')
+    assert.deepEqual(gathered.bytes, block)
+    const [whole] = await readAll([encodeBlockResponse(cid, block)], MAX_FRAME_BYTES, 100_000)
+    const inPlace = decodeBlockResponse(whole, true, target)
+    assert.deepEqual(asked, [5000], 'one chunk: no copy')
+    assert.deepEqual(inPlace.bytes, block)
+  })
+})
