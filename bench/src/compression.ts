@@ -33,7 +33,13 @@ async function startNode (dir: string, level: number, key: PublisherKey): Promis
   const libp2p = await createNetwork({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
   const transfer = createTransfer({ libp2p, blockstore, catalog, trust: createTrustStore([formatPublicKey(key.publicKey)]) })
   await transfer.start()
-  return { blockstore, catalog, libp2p, transfer, stop: async () => { await transfer.stop(); await libp2p.stop(); await catalog.stop(); await blockstore.stop() } }
+  return {
+    blockstore,
+    catalog,
+    libp2p,
+    transfer,
+    stop: async () => { await transfer.stop(); await libp2p.stop(); await catalog.stop(); await blockstore.stop() }
+  }
 }
 
 /** The image to measure: the OS update benchmark's v1 when it was built on this machine. */
@@ -54,7 +60,17 @@ async function duBytes (path: string): Promise<number> {
   return Number(execFileSync('du', ['-s', '-B1', path], { encoding: 'utf8' }).split('\t')[0])
 }
 
-interface Way { level: number, diskBytes: number, importMBps: number, pullMBps: number, pullCpuPerGiB: number, wireBytes: number, rawBytes: number, readP50us: number, readP95us: number }
+interface Way {
+  level: number,
+  diskBytes: number,
+  importMBps: number,
+  pullMBps: number,
+  pullCpuPerGiB: number,
+  wireBytes: number,
+  rawBytes: number,
+  readP50us: number,
+  readP95us: number
+}
 
 async function measure (file: string, level: number, key: PublisherKey): Promise<Way> {
   const dir = await mkdtemp(join(tmpdir(), `cc-bench-compression-${level}-`))

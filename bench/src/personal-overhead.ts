@@ -55,7 +55,17 @@ try {
   await walk(second.root, new Set(), kinds)
   const record = (await blockstore.get(second.cid)).byteLength
   console.log(JSON.stringify(
-    { files: FILES, edited, changed, wireBytes: r.wireBytes, ratio: +(r.wireBytes / changed).toFixed(4), blockBytes: r.bytesSent, framingAndWants: r.wireBytes - r.bytesSent - record, record, kinds },
+    {
+      files: FILES,
+      edited,
+      changed,
+      wireBytes: r.wireBytes,
+      ratio: +(r.wireBytes / changed).toFixed(4),
+      blockBytes: r.bytesSent,
+      framingAndWants: r.wireBytes - r.bytesSent - record,
+      record,
+      kinds
+    },
     null,
     1
   ))

@@ -96,7 +96,13 @@ interface Best { kind: TransportKind, MBps: number, senderCpuPerGiB: number, rec
 function best (rounds: PairMeasured[]): Best {
   const cpu = (m: PairMeasured): number => m.senderCpuPerGiB + m.receiverCpuPerGiB
   const leanest = rounds.reduce((a, b) => cpu(b) < cpu(a) ? b : a)
-  return { kind: rounds[0].kind, MBps: Math.max(...rounds.map(m => m.MBps)), senderCpuPerGiB: leanest.senderCpuPerGiB, receiverCpuPerGiB: leanest.receiverCpuPerGiB, rounds }
+  return {
+    kind: rounds[0].kind,
+    MBps: Math.max(...rounds.map(m => m.MBps)),
+    senderCpuPerGiB: leanest.senderCpuPerGiB,
+    receiverCpuPerGiB: leanest.receiverCpuPerGiB,
+    rounds
+  }
 }
 
 export async function run (): Promise<BenchResult[]> {

@@ -124,7 +124,14 @@ async function stop (child: ChildProcess): Promise<void> {
 interface LinkBoot { ms: number, linkBytes: number, readBytes: number, fetchedBytes: number, wireBytes: number }
 
 /** A fresh node here, its only peer the data center's across the link, boots the VM from its export of boot@v1. */
-async function bootOverLink (dir: string, name: string, image: BootImage, dc: { peerId: string, publisherKey: string }, keyFile: string, pull: boolean): Promise<LinkBoot> {
+async function bootOverLink (
+  dir: string,
+  name: string,
+  image: BootImage,
+  dc: { peerId: string, publisherKey: string },
+  keyFile: string,
+  pull: boolean
+): Promise<LinkBoot> {
   const dataDir = join(dir, name)
   await initLoopbackNode(dataDir, { peers: [`/ip4/${THERE_IP}/tcp/${DC_PORT}/p2p/${dc.peerId}`], trustedPublishers: [dc.publisherKey], swarm: { networkKey: keyFile } })
   const node = await launchCachePoint({ dataDir, logLevel: 'warn' })

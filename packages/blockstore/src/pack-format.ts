@@ -69,7 +69,15 @@ export function parseRecordHeader (bytes: Buffer): RecordHeader | undefined {
     const dataLength = bytes.readUInt32BE(5)
     const headerBytes = RECORD_FIXED_BYTES_V2 + cidLength
     if (dataLength > MAX_BLOCK_BYTES || bytes.byteLength < headerBytes) return undefined
-    return { cid: bytes.subarray(RECORD_FIXED_BYTES_V2, headerBytes), codec: CODEC_RAW, dataLength, rawLength: dataLength, crc: undefined, headerBytes, legacy: true }
+    return {
+      cid: bytes.subarray(RECORD_FIXED_BYTES_V2, headerBytes),
+      codec: CODEC_RAW,
+      dataLength,
+      rawLength: dataLength,
+      crc: undefined,
+      headerBytes,
+      legacy: true
+    }
   }
   if (magic !== RECORD_MAGIC || bytes.byteLength < RECORD_FIXED_BYTES) return undefined
   const codec = bytes[5] as number

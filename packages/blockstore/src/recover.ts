@@ -107,7 +107,10 @@ async function salvageTail (handle: FileHandle, id: number, start: number, size:
     if (!crcMatches(header, data) || decodeVerified(cid, { codec: header.codec, bytes: data, length: header.rawLength }) === undefined) break
     const key = header.cid.toString('latin1')
     if (!index.has(key)) {
-      index.set(key, { pack: id, offset: at + header.headerBytes, length: header.dataLength, codec: header.codec, rawLength: header.rawLength, legacy: header.legacy })
+      index.set(
+        key,
+        { pack: id, offset: at + header.headerBytes, length: header.dataLength, codec: header.codec, rawLength: header.rawLength, legacy: header.legacy }
+      )
       result.salvaged++
     }
     at = end

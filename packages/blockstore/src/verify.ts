@@ -170,7 +170,9 @@ function spansOf (targets: Target[]): Span[] {
     const { entry } = target
     const start = entry.offset - headerBytesOf(entry.legacy, target.key.length)
     const end = entry.offset + entry.length
-    if (current !== undefined && current.pack === entry.pack && start >= current.end && start - current.end <= VERIFY_GAP_BYTES && end - current.start <= VERIFY_SPAN_BYTES) {
+    const joins = current !== undefined && current.pack === entry.pack && start >= current.end &&
+      start - current.end <= VERIFY_GAP_BYTES && end - current.start <= VERIFY_SPAN_BYTES
+    if (current !== undefined && joins) {
       current.end = end
       current.targets.push(target)
     } else {
@@ -186,7 +188,10 @@ async function checkSpan (span: Span, bytes: Buffer | undefined, pool: CodecPool
   if (bytes === undefined) return span.targets.map(() => false)
   const records = span.targets.map(target => recordAt(target, bytes, target.entry.offset - headerBytesOf(target.entry.legacy, target.key.length) - span.start))
   if (pool === undefined) {
-    return records.map(r => r !== undefined && decodeVerified(cidOfKey(r.key), { codec: r.codec, bytes: bytes.subarray(r.offset, r.offset + r.length), length: r.rawLength }) !== undefined)
+    return records.map(
+      r => r !== undefined &&
+        decodeVerified(cidOfKey(r.key), { codec: r.codec, bytes: bytes.subarray(r.offset, r.offset + r.length), length: r.rawLength }) !== undefined
+    )
   }
   const sound = records.filter((r): r is StoredRecord & { key: string } => r !== undefined)
   // the span was read into a buffer of its own: it moves to the thread

@@ -100,7 +100,10 @@ describe('block store: blocks kept compressed at rest', () => {
       for (const b of blocks) cids.push((await store.putBytes(b)).cid)
       await store.sync()
       const healthy = await store.verify()
-      assert.deepEqual({ blocks: healthy.blocks, corrupt: healthy.corrupt, rawBytes: healthy.rawBytes }, { blocks: blocks.length, corrupt: [], rawBytes: blocks.reduce((n, b) => n + b.byteLength, 0) })
+      assert.deepEqual(
+        { blocks: healthy.blocks, corrupt: healthy.corrupt, rawBytes: healthy.rawBytes },
+        { blocks: blocks.length, corrupt: [], rawBytes: blocks.reduce((n, b) => n + b.byteLength, 0) }
+      )
       await store.stop()
       // one byte of a zstd record's data and one of a raw record's data flipped on disk
       const records = await allRecords(root)
@@ -192,7 +195,10 @@ describe('block store: blocks kept compressed at rest', () => {
       view.set(frame)
       const released: Uint8Array[] = []
       const release = (bytes: Uint8Array): void => { released.push(bytes) }
-      assert.equal(await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: view, length: raw.byteLength }, { detachable: true, wholeBuffer: true, release }), true)
+      assert.equal(
+        await store.putEncoded(cidOf(raw), { codec: CODEC_ZSTD, bytes: view, length: raw.byteLength }, { detachable: true, wholeBuffer: true, release }),
+        true
+      )
       assert.equal(buffer.byteLength, 0, 'the whole buffer went to the codec thread')
       assert.equal(released.length, 1)
       assert.equal(released[0].buffer.byteLength, raw.byteLength, 'and came back, the same size')

@@ -77,7 +77,13 @@ export async function allRecords (root: string): Promise<Array<ScannedRecord & {
 }
 
 /** Blocks and raw bytes held, and a check that stored bytes equal raw bytes (the tests' random blocks do not compress). */
-export async function rawStats (store: { stats: () => Promise<{ blocks: number, bytes: number, storedBytes: number }> }): Promise<{ blocks: number, bytes: number }> {
+export async function rawStats (store: {
+  stats: () => Promise<{
+    blocks: number,
+    bytes: number,
+    storedBytes: number
+  }>
+}): Promise<{ blocks: number, bytes: number }> {
   const { blocks, bytes, storedBytes } = await store.stats()
   if (storedBytes < bytes) throw new Error(`stored ${storedBytes} < raw ${bytes}: the test's blocks compressed`)
   return { blocks, bytes }

@@ -25,7 +25,13 @@ describe('pack readers', () => {
     const readers = await packOf(file)
     try {
       // adjacent, a small gap, overlapping, out of order: one read; far away: another
-      const asked: Array<[number, number]> = [[100 * KiB, 64 * KiB], [0, 100 * KiB], [180 * KiB, 20 * KiB], [170 * KiB, 20 * KiB], [2 * MAX_JOINED_READ_BYTES, 10]]
+      const asked: Array<[number, number]> = [
+        [100 * KiB, 64 * KiB],
+        [0, 100 * KiB],
+        [180 * KiB, 20 * KiB],
+        [170 * KiB, 20 * KiB],
+        [2 * MAX_JOINED_READ_BYTES, 10]
+      ]
       const got = await Promise.all(asked.map(async ([offset, length]) => await readers.read(1, offset, length)))
       got.forEach((bytes, i) => { assert.ok(bytes.equals(file.subarray(asked[i][0], asked[i][0] + asked[i][1])), `read ${i}`) })
       assert.equal(readers.preads, 2)

@@ -64,7 +64,10 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     // No IP-colocation penalty: with gossipsub's default, more than 13 peers behind one address (a branch
     // behind NAT, nodes on one host) score below the publish and graylist thresholds, so announcements are
     // not sent to them and their rollout reports are ignored. Membership is the network key or allow-list.
-    services: { identify: identify(), pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, scoreParams: { IPColocationFactorWeight: 0 } }) }
+    services: {
+      identify: identify(),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, scoreParams: { IPColocationFactorWeight: 0 } })
+    }
   }
   if (init.networkKey !== undefined) options.connectionProtector = networkProtector(init.networkKey)
   options.connectionGater = {

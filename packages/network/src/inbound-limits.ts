@@ -64,7 +64,11 @@ export function createInboundRateGater (limits: InboundLimits, logger?: Logger, 
 }
 
 /** libp2p's connection manager options for these limits (its own per-host limiter left to ours). */
-export function connectionManagerOptions (limits: InboundLimits): { inboundConnectionThreshold: number, maxIncomingPendingConnections: number, maxConnections: number } {
+export function connectionManagerOptions (limits: InboundLimits): {
+  inboundConnectionThreshold: number,
+  maxIncomingPendingConnections: number,
+  maxConnections: number
+} {
   return { inboundConnectionThreshold: Number.MAX_SAFE_INTEGER, maxIncomingPendingConnections: limits.maxPending, maxConnections: limits.maxConnections }
 }
 

@@ -107,7 +107,8 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   const cached = (rel: string, st: EntryStat): CachedFile | undefined => {
     const old = init.previous.files.get(rel)
     if (old === undefined) return undefined
-    const same = old.size === st.size.toString() && old.mtimeNs === st.mtimeNs.toString() && old.ctimeNs === st.ctimeNs.toString() && old.ino === st.ino.toString()
+    const same = old.size === st.size.toString() && old.mtimeNs === st.mtimeNs.toString() &&
+      old.ctimeNs === st.ctimeNs.toString() && old.ino === st.ino.toString()
     if (!same) return undefined
     return old
   }

@@ -110,7 +110,11 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
   const store = (want: BlockWant, response: Required<BlockResponse>, pooled: boolean): void => {
     const written = encoded
       // nothing here reads the bytes again: where they fill a buffer of their own (gathered from several chunks), the store may move it to a codec thread
-      ? blockstore.putEncoded(want.cid, { codec: response.codec, bytes: response.bytes, length: want.length }, pooled ? { detachable: true, wholeBuffer: true, release } : { detachable: true })
+      ? blockstore.putEncoded(
+        want.cid,
+        { codec: response.codec, bytes: response.bytes, length: want.length },
+        pooled ? { detachable: true, wholeBuffer: true, release } : { detachable: true }
+      )
       : blockstore.put(want.cid, response.bytes)
     const put = written.then(() => {
       init.onStored(peer, want)
@@ -143,7 +147,12 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
     } catch (err) {
       if (failure !== undefined) throw failure
       if (err instanceof StreamTruncatedError) throw new SessionInterruptedError(peer, err.message, { cause: err })
-      if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError || err instanceof InvalidVarintError) throw misbehaved((err as Error).message, err)
+      if (err instanceof InvalidMessageError || err instanceof FrameTooLargeError || err instanceof InvalidVarintError) {
+        throw misbehaved(
+          (err as Error).message,
+          err
+        )
+      }
       throw err
     } finally {
       waitingSince = undefined
@@ -184,7 +193,11 @@ export async function runBlockSession (init: BlockSessionInit, target: PeerTarge
         scheduler.notFound(peer, want)
         continue
       }
-      store(want, { cid: response.cid, bytes: response.bytes, codec: response.codec }, gathered !== undefined && response.bytes === gathered && gathered.byteLength <= want.length)
+      store(
+        want,
+        { cid: response.cid, bytes: response.bytes, codec: response.codec },
+        gathered !== undefined && response.bytes === gathered && gathered.byteLength <= want.length
+      )
       while (puts.size >= init.putConcurrency) await new Promise<void>(resolve => { putDone = resolve })
     }
     await Promise.all(puts)

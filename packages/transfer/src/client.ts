@@ -19,7 +19,14 @@ export function withTimeout (timeoutMs: number, signal?: AbortSignal): AbortSign
 }
 
 /** One request frame, one response frame: the catalog and manifest protocols. */
-async function request (libp2p: Libp2p, target: PeerTarget, protocol: string, frame: Uint8ArrayList, maxResponse: number, signal: AbortSignal): Promise<{ peer: string, body: Uint8ArrayList }> {
+async function request (
+  libp2p: Libp2p,
+  target: PeerTarget,
+  protocol: string,
+  frame: Uint8ArrayList,
+  maxResponse: number,
+  signal: AbortSignal
+): Promise<{ peer: string, body: Uint8ArrayList }> {
   const { connection, stream } = await openStream(libp2p, target, protocol, signal)
   const peer = connection.remotePeer.toString()
   const onAbort = (): void => { stream.abort(signal.reason) }
@@ -49,7 +56,12 @@ async function request (libp2p: Libp2p, target: PeerTarget, protocol: string, fr
 }
 
 /** The versions a peer's catalog lists (optionally of one image), and the peer's id. */
-export async function requestCatalog (libp2p: Libp2p, target: PeerTarget, signal: AbortSignal, name?: string): Promise<{ peer: string, versions: RemoteVersion[] }> {
+export async function requestCatalog (
+  libp2p: Libp2p,
+  target: PeerTarget,
+  signal: AbortSignal,
+  name?: string
+): Promise<{ peer: string, versions: RemoteVersion[] }> {
   const { peer, body } = await request(libp2p, target, CATALOG_PROTOCOL, encodeCatalogRequest(name), MAX_CATALOG_RESPONSE_BYTES, signal)
   try {
     return { peer, versions: decodeCatalogResponse(body) }
@@ -59,7 +71,12 @@ export async function requestCatalog (libp2p: Libp2p, target: PeerTarget, signal
 }
 
 /** A manifest by CID: the bytes must hash to `cid` and decode (decodeManifestFor); the signature is not checked here. */
-export async function requestManifest (libp2p: Libp2p, target: PeerTarget, cid: CID, signal: AbortSignal): Promise<{ peer: string, manifest: ImageManifest, bytes: Uint8Array }> {
+export async function requestManifest (
+  libp2p: Libp2p,
+  target: PeerTarget,
+  cid: CID,
+  signal: AbortSignal
+): Promise<{ peer: string, manifest: ImageManifest, bytes: Uint8Array }> {
   const { peer, body } = await request(libp2p, target, MANIFEST_PROTOCOL, encodeManifestRequest(cid), MAX_MANIFEST_RESPONSE_BYTES, signal)
   let bytes: Uint8Array | undefined
   try {

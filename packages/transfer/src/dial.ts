@@ -17,7 +17,13 @@ const FINAL_ERRORS = new Set(['UnsupportedProtocolError', 'DialDeniedError', 'In
 export interface OpenedStream { connection: Connection, stream: Stream }
 
 /** A stream of one of `protocols` on a connection to `target`, after up to DIAL_ATTEMPTS tries; the last error if none succeeds. */
-export async function openStream (libp2p: Libp2p, target: PeerTarget, protocols: string | string[], signal: AbortSignal, onRetry?: (err: Error, attempt: number) => void): Promise<OpenedStream> {
+export async function openStream (
+  libp2p: Libp2p,
+  target: PeerTarget,
+  protocols: string | string[],
+  signal: AbortSignal,
+  onRetry?: (err: Error, attempt: number) => void
+): Promise<OpenedStream> {
   for (let attempt = 1; ; attempt++) {
     try {
       const connection = await libp2p.dial(target, { signal })

@@ -97,7 +97,17 @@ export async function pull (ctx: PullContext, init: PullInit): Promise<PullResul
   if (local?.state === 'complete') {
     const manifest = await ctx.catalog.manifest(init.ref)
     const { distinct, holes } = countBlocks(manifest)
-    return { cid: local.cid, manifest, fetchedBlocks: 0, fetchedBytes: 0, wireBytes: 0, heldBlocks: distinct, holes, durationMs: performance.now() - started, bytesByPeer: {} }
+    return {
+      cid: local.cid,
+      manifest,
+      fetchedBlocks: 0,
+      fetchedBytes: 0,
+      wireBytes: 0,
+      heldBlocks: distinct,
+      holes,
+      durationMs: performance.now() - started,
+      bytesByPeer: {}
+    }
   }
 
   const { cid, manifest, offers } = await resolveFromPeers(ctx, init, local?.cid)

@@ -26,7 +26,10 @@ function textBlocks (count: number, seed: number): Uint8Array[] {
   })
 }
 
-async function pair (server: Partial<Parameters<typeof startNode>[0]> = {}, client: Partial<Parameters<typeof startNode>[0]> = {}): Promise<[TestNode, TestNode]> {
+async function pair (
+  server: Partial<Parameters<typeof startNode>[0]> = {},
+  client: Partial<Parameters<typeof startNode>[0]> = {}
+): Promise<[TestNode, TestNode]> {
   return [await startNode(server), await startNode(client)]
 }
 

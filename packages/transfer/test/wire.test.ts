@@ -24,7 +24,13 @@ describe('wire codec', () => {
   const cids = blocks.map(b => cidOf(b))
 
   it('round-trips WANT requests and block responses through a chunked stream', async () => {
-    const frames = [encodeWant(cids), encodeBlockResponse(cids[0], blocks[0]), encodeBlockResponse(cids[1]), encodeBlockResponse(cids[2], blocks[2]), encodeBlockResponse(cids[1], blocks[1])]
+    const frames = [
+      encodeWant(cids),
+      encodeBlockResponse(cids[0], blocks[0]),
+      encodeBlockResponse(cids[1]),
+      encodeBlockResponse(cids[2], blocks[2]),
+      encodeBlockResponse(cids[1], blocks[1])
+    ]
     const bodies = await readAll(frames)
     assert.equal(bodies.length, 5)
     assert.deepEqual(decodeWant(bodies[0]).map(c => c.toString()), cids.map(c => c.toString()))
