@@ -10,6 +10,7 @@ import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { MAX_JOINED_READ_BYTES, READ_GAP_BYTES } from './constants.js'
 import { packFileName } from './pack-format.js'
+import { readAt } from './read-at.js'
 
 interface Reader {
   handle: Promise<FileHandle>
@@ -109,15 +110,7 @@ export class PackReaders {
     this.preads++
     const reader = this.acquire(pack)
     try {
-      const handle = await reader.handle
-      const bytes = Buffer.allocUnsafe(length)
-      let done = 0
-      while (done < length) {
-        const { bytesRead } = await handle.read(bytes, done, length - done, offset + done)
-        if (bytesRead === 0) break
-        done += bytesRead
-      }
-      return done === length ? bytes : bytes.subarray(0, done)
+      return await readAt(await reader.handle, offset, length)
     } finally {
       this.release(reader)
     }

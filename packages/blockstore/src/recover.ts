@@ -14,6 +14,7 @@ import type { BlockIndex } from './block-index.js'
 import { decodeSupportedCid } from './cid-key.js'
 import { fsyncPath } from './fs-util.js'
 import { crcMatches, isPackHeader, MAX_RECORD_HEADER_BYTES, PACK_HEADER, packFileName, packIdOf, parseRecordHeader } from './pack-format.js'
+import { readAt } from './read-at.js'
 import { decodeVerified } from './record-read.js'
 
 export interface RecoveryResult {
@@ -116,15 +117,4 @@ async function salvageTail (handle: FileHandle, id: number, start: number, size:
     at = end
   }
   return at
-}
-
-async function readAt (handle: FileHandle, position: number, length: number): Promise<Buffer> {
-  const bytes = Buffer.alloc(length)
-  let done = 0
-  while (done < length) {
-    const { bytesRead } = await handle.read(bytes, done, length - done, position + done)
-    if (bytesRead === 0) break
-    done += bytesRead
-  }
-  return bytes.subarray(0, done)
 }
