@@ -10,7 +10,6 @@ import '@cachecloud/core/polyfill'
 import { createWriteStream } from 'node:fs'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { pino } from 'pino'
 import { parseVersionRef } from '@cachecloud/core'
 import { createBlockstore } from '@cachecloud/blockstore'
@@ -19,6 +18,7 @@ import { createTrustStore, loadPublisherKey } from '@cachecloud/manifest'
 import { createNetwork, loadOrCreatePeerKey } from '@cachecloud/network'
 import { createSwarm, type WanRateConfig } from '@cachecloud/swarm'
 import { createTransfer } from '@cachecloud/transfer'
+import { out, runChild, serveCommands } from './child-protocol.js'
 
 export interface NodeConfig {
   dataDir: string
@@ -48,8 +48,6 @@ export type Command =
   /** What an observer (observer.ts) heard: rollout reports per sender, with arrival times. */
   | { id: number, cmd: 'reports' }
   | { id: number, cmd: 'stop' }
-
-function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.stringify(msg) + '\n') }
 
 async function main (): Promise<void> {
   const config = JSON.parse(await readFile(process.argv[2], 'utf8')) as NodeConfig
@@ -112,20 +110,7 @@ async function main (): Promise<void> {
     for (const st of swarm.status()) if (st.state === 'pulling') logger.info({ trace: true, ref: st.ref, blocksDone: st.blocksDone, blocksTotal: st.blocksTotal, lanBytes: st.lanBytes, wanBytes: st.wanBytes, rate: Math.round(st.rate), peers: libp2p.getPeers().length }, 'progress')
   }, 1000).unref()
   out({ event: 'ready', peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String) })
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line.trim() === '') continue
-    const c = JSON.parse(line) as Command
-    handle(c).then(result => { out({ id: c.id, ok: true, result }) }, (err: Error & { code?: string }) => {
-      out({
-        id: c.id,
-        ok: false,
-        error: err.message,
-        code: err.code
-      })
-    })
-  }
-  // stdin closed: the harness is gone
-  process.exit(0)
+  await serveCommands(handle)
 }
 
-main().catch((err: Error) => { out({ event: 'fatal', error: err.message }); process.exit(1) })
+runChild(main)

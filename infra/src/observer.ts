@@ -8,12 +8,10 @@
 import '@cachecloud/core/polyfill'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { createNetwork, loadOrCreatePeerKey, type PubSubMessage } from '@cachecloud/network'
 import { rolloutTopic } from '@cachecloud/swarm'
 import type { Command, NodeConfig } from './node.js'
-
-function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.stringify(msg) + '\n') }
+import { out, runChild, serveCommands } from './child-protocol.js'
 
 async function main (): Promise<void> {
   const config = JSON.parse(await readFile(process.argv[2], 'utf8')) as NodeConfig
@@ -46,12 +44,7 @@ async function main (): Promise<void> {
     }
   }
   out({ event: 'ready', peerId: libp2p.peerId.toString(), addrs: libp2p.getMultiaddrs().map(String) })
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line.trim() === '') continue
-    const c = JSON.parse(line) as Command
-    handle(c).then(result => { out({ id: c.id, ok: true, result }) }, (err: Error) => { out({ id: c.id, ok: false, error: err.message }) })
-  }
-  process.exit(0)
+  await serveCommands(handle)
 }
 
-main().catch((err: Error) => { out({ event: 'fatal', error: err.message }); process.exit(1) })
+runChild(main)

@@ -5,11 +5,9 @@
  * events (from the daemon's status stream and swarm status).
  */
 import '@cachecloud/core/polyfill'
-import { createInterface } from 'node:readline'
 import { connectToDaemon, type ControlClient } from '@cachecloud/control'
 import type { Command } from './node.js'
-
-function out (msg: Record<string, unknown>): void { process.stdout.write(JSON.stringify(msg) + '\n') }
+import { out, runChild, serveCommands } from './child-protocol.js'
 
 async function connect (dataDir: string): Promise<ControlClient> {
   const end = Date.now() + 120_000
@@ -63,19 +61,7 @@ async function main (): Promise<void> {
     }
   }
   out({ event: 'ready', peerId: status.peerId, addrs: status.addresses })
-  for await (const line of createInterface({ input: process.stdin })) {
-    if (line.trim() === '') continue
-    const c = JSON.parse(line) as Command
-    handle(c).then(result => { out({ id: c.id, ok: true, result }) }, (err: Error & { code?: string }) => {
-      out({
-        id: c.id,
-        ok: false,
-        error: err.message,
-        code: err.code
-      })
-    })
-  }
-  process.exit(0)
+  await serveCommands(handle)
 }
 
-main().catch((err: Error) => { out({ event: 'fatal', error: err.message }); process.exit(1) })
+runChild(main)
