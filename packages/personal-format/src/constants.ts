@@ -44,10 +44,12 @@ export const X25519_KEY_PREFIX = 'x25519:'
 
 /** A directory of more entries than this is split into pages. */
 export const PAGE_THRESHOLD = 32
-/** A page of at least PAGE_MIN_ENTRIES ends after an entry whose keyed name hash's first byte is below 256 / PAGE_BOUNDARY_ODDS (about 1 in 16)... */
+/**
+ * A page ends after an entry whose keyed name hash's first byte is below 256 / PAGE_BOUNDARY_ODDS (about 1 in 16),
+ * whatever the page's length, so that an insertion or deletion moves no other page's cut...
+ */
 export const PAGE_BOUNDARY_ODDS = 16
-export const PAGE_MIN_ENTRIES = 4
-/** ... or after this many entries. */
+/** ... or after this many entries (a cut that depends on the length: the only one an edit can move). */
 export const PAGE_MAX_ENTRIES = 64
 /** Largest directory block (dag-cbor: links and sealed entries). */
 export const MAX_DIR_BLOCK_BYTES = 16 * 1024 * 1024

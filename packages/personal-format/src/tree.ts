@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { cidOf, DAG_CBOR_CODEC, type CID } from '@cachecloud/core'
 import { createHash, createHmac } from 'node:crypto'
-import { CHUNK_FORMAT, DIR_FORMAT, DIR_FORMAT_V4, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, RECORD_SIGNATURE_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_MIN_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
+import { CHUNK_FORMAT, DIR_FORMAT, DIR_FORMAT_V4, ENTRY_KIND, MAX_BLOCK_ENTRIES, MAX_DIR_BLOCK_BYTES, MAX_RECORD_BYTES, RECORD_SIGNATURE_BYTES, PAGE_BOUNDARY_ODDS, PAGE_MAX_ENTRIES, PAGE_THRESHOLD, SNAPSHOT_FORMAT, WRAPPED_KEY_BYTES } from './constants.js'
 import { openBlock, sealBlock, type SealingKeys, type UserKeys } from './crypto.js'
 import type { ChunkFormat } from './chunk-seal.js'
 import { DirectoryOrderError, InvalidPersonalFormatError } from './errors.js'
@@ -129,7 +129,8 @@ function sealEntries (keys: SealingKeys, sorted: Entry[], presealed?: Map<Entry,
  * after an entry whose keyed name hash falls below 1/PAGE_BOUNDARY_ODDS (or at
  * PAGE_MAX_ENTRIES), so an edit re-seals one page and the small top block
  * instead of the whole directory, and an insertion moves no other page
- * boundary. Returns the directory's block and its pages (all to be stored).
+ * boundary (a cut does not depend on the page's length, except at
+ * PAGE_MAX_ENTRIES). Returns the directory's block and its pages (all to be stored).
  * `presealed`: entries sealed beforehand with sealEntry (the same bytes), with their page boundaries where known.
  */
 export function sealDir (keys: SealingKeys, entries: Entry[], presealed?: Map<Entry, Presealed>): SealedBlock & { pages: SealedBlock[] } {
@@ -140,7 +141,7 @@ export function sealDir (keys: SealingKeys, entries: Entry[], presealed?: Map<En
     const page = groups[groups.length - 1]
     page.push(e)
     const boundary = presealed?.get(e)?.boundary ?? pageBoundary(keys, e.name)
-    if ((boundary && page.length >= PAGE_MIN_ENTRIES) || page.length >= PAGE_MAX_ENTRIES) groups.push([])
+    if (boundary || page.length >= PAGE_MAX_ENTRIES) groups.push([])
   }
   if (groups[groups.length - 1].length === 0) groups.pop()
   const pages = groups.map(g => sealEntries(keys, g, presealed))

@@ -61,10 +61,11 @@ describe('personal sync: many files', () => {
     assert.equal(edited.stats.newBlocks, 5)
     assert.equal(edited.stats.sealedDirs, 2) // dir7 and the root; the 49 other directories come from the cache
 
-    // an insertion in a paged directory re-seals one page (two if the new name ends a page), not the directory
+    // an insertion in a paged directory re-seals one page (two if the new name ends a page), not the directory's
+    // six or so; one more where a page reaches 64 entries without a cut (the page rule: personal-format's pages.test.ts)
     await writeFile(join(folder, 'dir7', 'file3a.dat'), 'inserted')
     const inserted = await sync.snapshot()
-    assert.ok(inserted.stats.newBlocks >= 5 && inserted.stats.newBlocks <= 6, `${inserted.stats.newBlocks} new blocks`)
+    assert.ok(inserted.stats.newBlocks >= 5 && inserted.stats.newBlocks <= 7, `${inserted.stats.newBlocks} new blocks`)
     assert.ok(inserted.stats.newBytes < 16 * 1024, `${inserted.stats.newBytes} new bytes for a 100-file directory`)
 
     const out = join(dir.path, 'out')
