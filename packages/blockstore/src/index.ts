@@ -129,7 +129,38 @@ export interface Blockstore {
   repair(damaged: Iterable<CID>): Promise<void>
 }
 
-export function createBlockstore (init: BlockstoreInit): Blockstore {
+export interface RecompressOptions extends AbortOptions {
+  /** zstd level to keep the blocks at. */
+  level: number
+  /** After each block: how many of the distinct blocks asked for are done. */
+  onProgress?: (done: number, total: number) => void
+}
+
+export interface RecompressResult {
+  /** Blocks decoded, checked and encoded again. */
+  examined: number
+  /** Blocks whose new form was smaller, now kept in it. */
+  rewritten: number
+  /** Stored bytes saved (reclaimed on disk by the next gc's repack). */
+  savedBytes: number
+  /** Blocks asked for that are not held. */
+  missing: number
+  /** Blocks whose stored form did not read back, decode or hash: left for reads and verify to drop. */
+  corrupt: number
+}
+
+/** The block store on the local disk: a Blockstore that can also keep blocks at another zstd level. */
+export interface LocalBlockstore extends Blockstore {
+  /**
+   * Encodes `cids` again at `level` on a background codec thread (lowest
+   * priority) and keeps each block whose new form is smaller, committed at
+   * the end (and every 64 MiB rewritten). Blocks not held are counted and
+   * skipped. Runs after, and before, any gc.
+   */
+  recompress(cids: Iterable<CID>, options: RecompressOptions): Promise<RecompressResult>
+}
+
+export function createBlockstore (init: BlockstoreInit): LocalBlockstore {
   return createPackBlockstore(init)
 }
 

@@ -22,10 +22,13 @@ import { PackReaders } from './pack-readers.js'
 import { decodeVerified, readRecord } from './record-read.js'
 import { recoverPacks, type RecoveryResult } from './recover.js'
 import { checkStructure, verifyBlocks, type StructureReport, type VerifyOptions, type VerifyReport } from './verify.js'
-import type { Blockstore, BlockstoreInit, BlockstoreStats, GcResult, PutEncodedOptions, PutOptions } from './index.js'
+import type { BlockstoreInit, BlockstoreStats, GcResult, LocalBlockstore, PutEncodedOptions, PutOptions, RecompressOptions, RecompressResult } from './index.js'
+import { recompressBlocks } from './recompress.js'
 
 /** Entries of the index log per byte of a fresh snapshot above which the log is rewritten. */
 const LOG_SLACK = 2
+/** Nice value of the recompression thread: the lowest priority, so imports, pulls and serving go first. */
+const BACKGROUND_NICE = 19
 /** Received blocks smaller than this are checked on the calling thread (the hop to a codec thread costs more than it saves). */
 const MIN_POOLED_CHECK_BYTES = 32 * 1024
 
@@ -37,7 +40,7 @@ export interface OpenStore {
   readers: PackReaders
 }
 
-class PackBlockstore implements Blockstore {
+class PackBlockstore implements LocalBlockstore {
   private readonly root: string
   private readonly packsDir: string
   private readonly packBytes: number
@@ -47,6 +50,8 @@ class PackBlockstore implements Blockstore {
   private readonly compressionLevel: number
   private readonly codecThreads: number | undefined
   private pool: CodecPool | undefined
+  /** One thread at the lowest priority for recompression, started on first use. */
+  private backgroundPool: CodecPool | undefined
   /** Decoded bytes of blocks checked on this thread: only hashed, so one buffer serves every check. */
   private scratch = new Uint8Array(0)
   private open: OpenStore | undefined
@@ -103,8 +108,9 @@ class PackBlockstore implements Blockstore {
     if (open === undefined) return
     await this.commit(open)
     this.open = undefined
-    await this.pool?.close()
+    await Promise.all([this.pool?.close(), this.backgroundPool?.close()])
     this.pool = undefined
+    this.backgroundPool = undefined
     await open.appender.close()
     await open.readers.close()
     await open.log.close()
@@ -198,6 +204,16 @@ class PackBlockstore implements Blockstore {
       packsDir: this.packsDir,
       commit: async (compact: boolean) => { await this.commit(open, compact) }
     }))
+    this.gcRun = run.catch(() => {})
+    return await run
+  }
+
+  async recompress (cids: Iterable<CID>, options: RecompressOptions): Promise<RecompressResult> {
+    const open = this.opened(options)
+    this.backgroundPool ??= createCodecPool({ threads: 1, nice: BACKGROUND_NICE })
+    const pool = this.backgroundPool
+    // in gc's queue: a repack and a recompression never move the same block at once
+    const run = this.gcRun.then(async () => await recompressBlocks(open, cids, options, { pool, commit: async () => { await this.commit(open) } }))
     this.gcRun = run.catch(() => {})
     return await run
   }
@@ -398,6 +414,6 @@ function assertSize (length: number): void {
   }
 }
 
-export function createPackBlockstore (init: BlockstoreInit): Blockstore {
+export function createPackBlockstore (init: BlockstoreInit): LocalBlockstore {
   return new PackBlockstore(init)
 }

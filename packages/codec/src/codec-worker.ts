@@ -8,24 +8,35 @@
  *   digest; answers the crc32 of the stored bytes (for the record header)
  *   and hands the bytes back (transferred);
  * - verifyRecords: a run of stored records (as read from a pack), each
- *   decoded and hashed; answers each one's problem, keeps the bytes.
+ *   decoded and hashed; answers each one's problem, keeps the bytes;
+ * - reencode: a stored block decoded, hashed against its digest and encoded
+ *   again at another level (the block store's recompression at rest).
+ * A pool made with `nice` lowers this thread's priority first (Linux keeps
+ * one nice value per thread), so background work yields to the rest.
  * Requests come in batches (an array per message); the answers to one batch
  * go back in one message.
  */
+import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
-import { checkBlock, encodeBlock, verifyBlock, type Codec, type StoredRecord } from './index.js'
+import { checkBlock, decodeBlock, encodeBlock, verifyBlock, type Codec, type StoredRecord } from './index.js'
+import { sha256Digest } from '@cachecloud/core'
 
 export type Request =
   | { op: 'encode', id: number, raw: Uint8Array, level?: number }
   | { op: 'check', id: number, codec: Codec, bytes: Uint8Array, length: number, maxLength: number, digest: Uint8Array }
   | { op: 'verifyRecords', id: number, bytes: Uint8Array, records: StoredRecord[], maxLength: number }
+  | { op: 'reencode', id: number, codec: Codec, bytes: Uint8Array, length: number, maxLength: number, digest: Uint8Array, level: number }
 
 export type Reply =
   | { op: 'encode', id: number, codec: Codec, bytes?: Uint8Array, length: number }
   | { op: 'check', id: number, bytes: Uint8Array, crc?: number, problem?: string }
   | { op: 'verifyRecords', id: number, problems: Array<string | undefined> }
+  | { op: 'reencode', id: number, codec: Codec, bytes?: Uint8Array, length: number, problem?: string }
 
-const defaultLevel = (workerData as { level: number }).level
+const { level: defaultLevel, nice } = workerData as { level: number, nice?: number }
+if (nice !== undefined) {
+  try { setPriority(nice) } catch { /* not allowed here: the thread keeps the process's priority */ }
+}
 let scratch = new Uint8Array(0)
 
 /** Answers one request; adds what its answer transfers to `transfer`. */
@@ -50,11 +61,29 @@ function answer (request: Request, transfer: ArrayBuffer[]): Reply {
     })
     return { op: 'verifyRecords', id, problems }
   }
+  if (request.op === 'reencode') return reencode(request, transfer)
   const { id, codec, bytes, length, maxLength, digest } = request
   const checked = checkBlock({ codec, bytes, length }, digest, maxLength, scratchFor(Math.min(length, maxLength)))
   // a block's bytes arrive in a buffer of their own when moved, else as a copy: either way this thread owns it
   if (!transfer.includes(bytes.buffer as ArrayBuffer)) transfer.push(bytes.buffer as ArrayBuffer)
   return 'crc' in checked ? { op: 'check', id, bytes, crc: checked.crc } : { op: 'check', id, bytes, problem: checked.problem }
+}
+
+/** A stored block decoded, checked against its digest, and encoded at `level`: the new form (transferred), or the problem. */
+function reencode (request: Extract<Request, { op: 'reencode' }>, transfer: ArrayBuffer[]): Reply {
+  const { id, codec, bytes, length, maxLength, digest, level } = request
+  let raw: Uint8Array
+  try {
+    raw = decodeBlock({ codec, bytes, length }, maxLength, scratchFor(Math.min(length, maxLength)))
+  } catch (err) {
+    return { op: 'reencode', id, codec, length, problem: `does not decode: ${(err as Error).message}` }
+  }
+  if (!Buffer.from(sha256Digest(raw)).equals(digest)) return { op: 'reencode', id, codec, length, problem: 'bytes do not hash to its CID' }
+  const block = encodeBlock(raw, { level })
+  // a block that does not shrink comes back as the decode buffer itself, which stays here: sent as a copy
+  const out = block.bytes.buffer === scratch.buffer || block.bytes.byteLength !== block.bytes.buffer.byteLength ? block.bytes.slice() : block.bytes
+  transfer.push(out.buffer as ArrayBuffer)
+  return { op: 'reencode', id, codec: block.codec, bytes: out, length: block.length }
 }
 
 /** The reused decode buffer, grown to `bytes`. */

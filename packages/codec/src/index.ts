@@ -124,19 +124,26 @@ export interface CodecPool {
    * `move`: as for `check`.
    */
   verifyRecords(bytes: Uint8Array, records: StoredRecord[], maxLength: number, move?: boolean): Promise<Array<string | undefined>>
+  /** A stored block decoded, checked against `digest` and encoded again at `level`, on a worker thread (its bytes are copied there). */
+  reencode(block: EncodedBlock, digest: Uint8Array, maxLength: number, level: number): Promise<Reencoded>
   /** Ends the threads; pending jobs fail. */
   close(): Promise<void>
 }
+
+/** What CodecPool.reencode answers: the block's new form, or why its stored form is wrong. */
+export type Reencoded = { block: EncodedBlock } | { problem: string }
 
 export interface CodecPoolInit {
   /** zstd level of `encode`. Default: DEFAULT_ZSTD_LEVEL. */
   level?: number
   /** Worker threads, started on first use. Default: all cores but one, at least one, at most 8. */
   threads?: number
+  /** Nice value (0-19) each thread sets for itself, for background work (Linux: per thread). Default: the process's. */
+  nice?: number
 }
 
 export function createCodecPool (init: CodecPoolInit = {}): CodecPool {
-  return new WorkerCodecPool(init.level ?? DEFAULT_ZSTD_LEVEL, init.threads ?? defaultCodecThreads())
+  return new WorkerCodecPool(init.level ?? DEFAULT_ZSTD_LEVEL, init.threads ?? defaultCodecThreads(), init.nice)
 }
 
 /** True where `bytes` spans the whole of a plain ArrayBuffer: it can be moved to a codec thread (`move`) without taking others' bytes along. */

@@ -15,7 +15,7 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import { CODEC_RAW } from './constants.js'
 import type { Reply, Request } from './codec-worker.js'
-import type { BlockCheck, EncodedBlock, StoredRecord } from './index.js'
+import type { BlockCheck, EncodedBlock, Reencoded, StoredRecord } from './index.js'
 
 type Answer = (reply: Reply) => void
 interface Pending { answer: Answer, reject: (err: Error) => void }
@@ -35,7 +35,7 @@ export class WorkerCodecPool {
   private nextId = 0
   private closed = false
 
-  constructor (private readonly level: number, private readonly size: number) {}
+  constructor (private readonly level: number, private readonly size: number, private readonly nice?: number) {}
 
   async encode (raw: Uint8Array, level = this.level): Promise<EncodedBlock> {
     const reply = await this.run({ op: 'encode', raw, level })
@@ -57,6 +57,13 @@ export class WorkerCodecPool {
     const reply = await this.run({ op: 'verifyRecords', bytes, records, maxLength }, move ? [bytes.buffer as ArrayBuffer] : [])
     if (reply.op !== 'verifyRecords') throw new Error('codec thread answered the wrong job')
     return reply.problems
+  }
+
+  async reencode (block: EncodedBlock, digest: Uint8Array, maxLength: number, level: number): Promise<Reencoded> {
+    const reply = await this.run({ op: 'reencode', codec: block.codec, bytes: block.bytes, length: block.length, maxLength, digest, level })
+    if (reply.op !== 'reencode') throw new Error('codec thread answered the wrong job')
+    if (reply.bytes === undefined) return { problem: reply.problem ?? 'reencode failed' }
+    return { block: { codec: reply.codec, bytes: asBuffer(reply.bytes), length: reply.length } }
   }
 
   async close (): Promise<void> {
@@ -97,7 +104,7 @@ export class WorkerCodecPool {
   }
 
   private spawn (): Thread {
-    const worker = new Worker(new URL('./codec-worker.js', import.meta.url), { workerData: { level: this.level } })
+    const worker = new Worker(new URL('./codec-worker.js', import.meta.url), { workerData: { level: this.level, ...(this.nice === undefined ? {} : { nice: this.nice }) } })
     worker.unref()
     const thread: Thread = { worker, pending: new Map(), outbox: [], transfer: [] }
     worker.on('message', (replies: Reply[]) => {
