@@ -92,6 +92,11 @@ export class Pulls {
     this.retries.delete(ref)
   }
 
+  /** Drops every waiting retry (a pause, the daemon's stop). */
+  private cancelRetries (): void {
+    for (const ref of [...this.retries.keys()]) this.cancelRetry(ref)
+  }
+
   private background (ref: string, sources: string[], failures = 0): void {
     this.cancelRetry(ref)
     this.run(ref, sources, () => {}).catch((err: Error & { code?: string }) => {
@@ -131,7 +136,7 @@ export class Pulls {
 
   /** Aborts every running pull with `reason` (its job ends paused) and drops waiting retries; resolves once all have stopped. */
   async stopAll (reason: (ref: string) => Error): Promise<string[]> {
-    for (const ref of [...this.retries.keys()]) this.cancelRetry(ref)
+    this.cancelRetries()
     const stopping = [...this.active]
     for (const pull of stopping) pull.controller.abort(reason(pull.ref))
     await Promise.all(stopping.map(async pull => pull.settled))
@@ -141,7 +146,7 @@ export class Pulls {
   /** At the daemon's stop: no retry fires any more. */
   stop (): void {
     this.stopped = true
-    for (const ref of [...this.retries.keys()]) this.cancelRetry(ref)
+    this.cancelRetries()
   }
 
   /** Starts a pull, as a daemon job, of every version still `pulling` that no pull is fetching now (one waiting for a retry is tried now). */
