@@ -4,17 +4,18 @@ import { basename, join } from 'node:path'
 import type { Logger } from 'pino'
 import type { Libp2p } from '@libp2p/interface'
 import type { Blockstore } from '@cachecloud/blockstore'
-import type { CommitOverlayRequest, CommitResultInfo, ExportBackground, ExportInfo, ExportsApi, OverlayInfo, RebaseOverlayRequest, ServeRequest } from '@cachecloud/control'
-import { formatVersionRef, isPaused, parseVersionRef, retryDelay, writeFileAtomic, type CID, type ProgressEvent, type VersionRef } from '@cachecloud/core'
+import type { CommitOverlayRequest, CommitResultInfo, ExportInfo, ExportsApi, OverlayInfo, RebaseOverlayRequest, ServeRequest } from '@cachecloud/control'
+import { formatVersionRef, isPaused, parseVersionRef, retryDelay, writeFileAtomic, type ProgressEvent, type VersionRef } from '@cachecloud/core'
 import type { Catalog } from '@cachecloud/image'
 import type { PublisherKey } from '@cachecloud/manifest'
-import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, DEFAULT_MAX_CLIENTS, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type NbdServer, type Overlay } from '@cachecloud/nbd'
-import { createImageDevice, type ImageDevice } from '@cachecloud/ondemand'
+import { AddressInUseError, createNbdServer, DEFAULT_CACHE_MAX_BYTES, DEFAULT_MAX_CLIENTS, MAX_SOCKET_PATH_BYTES, readOverlayInfo, type NbdRequestEvent, type Overlay } from '@cachecloud/nbd'
+import { createImageDevice } from '@cachecloud/ondemand'
 import type { Swarm } from '@cachecloud/swarm'
 import { EXPORT_PULL_RETRY, EXPORTS_FILE, OVERLAYS_DIR, POOL_CONNECTIONS_PER_EXPORT } from './constants.js'
 import { ExportNotFoundError, InvalidOverlayNameError, OverlayNotFoundError } from './errors.js'
 import { assertFree, cloneOverlay, commitOverlay, discardOverlay, listOverlays, OVERLAY_NAME, openChain, rebaseOverlay, type ClonesContext, type OverlayChain, type OverlayUser } from './exports-clones.js'
 import { openPool, poolMemberNames, type Pool } from './exports-pool.js'
+import { exportInfo, uriOf, type Served } from './exports-served.js'
 
 export interface ExportsInit {
   dataDir: string
@@ -39,25 +40,6 @@ export interface ExportsInit {
 
 /** Directory of the exports' Unix sockets, inside the data directory: mode 0700, each socket 0600. */
 const SOCKETS_DIR = 'nbd'
-
-interface Served {
-  /** HOST:PORT, or the socket's path. */
-  id: string
-  /** What serves it again after a restart (the port the OS chose, if 0 was asked). */
-  request: ServeRequest
-  ref: VersionRef
-  cid: CID
-  host: string
-  port: number
-  socket?: string
-  server: NbdServer
-  device: ImageDevice
-  overlay?: { name: string, device: Overlay, chain: OverlayChain, writable: boolean }
-  pool?: Pool
-  pull: boolean
-  startedAt: string
-  stopped: AbortController
-}
 
 /** The daemon's `exports` subsystem: NBD exports of image versions served on demand, and their copy-on-write overlays. */
 export class NbdExports implements ExportsApi {
@@ -280,38 +262,8 @@ export class NbdExports implements ExportsApi {
     })
   }
 
-  private async background (s: Served): Promise<ExportBackground> {
-    const entry = await this.init.catalog.find(s.ref)
-    const pull = this.init.swarm.status().filter(p => p.ref === formatVersionRef(s.ref)).at(-1)
-    if (entry?.state === 'complete') {
-      return { state: 'complete', blocksDone: pull?.blocksTotal ?? 0, blocksTotal: pull?.blocksTotal ?? 0, bytesDone: pull?.bytesTotal ?? 0, bytesTotal: pull?.bytesTotal ?? 0, rate: 0, etaSeconds: 0 }
-    }
-    if (pull === undefined) return { state: s.pull ? 'resolving' : 'off', blocksDone: 0, blocksTotal: 0, bytesDone: 0, bytesTotal: 0, rate: 0, etaSeconds: null }
-    return {
-      state: pull.state === 'complete' ? 'complete' : pull.state, blocksDone: pull.blocksDone, blocksTotal: pull.blocksTotal, bytesDone: pull.bytesDone,
-      bytesTotal: pull.bytesTotal, rate: pull.rate, etaSeconds: pull.etaSeconds, ...(pull.error === undefined ? {} : { error: pull.error })
-    }
-  }
-
   private async info (s: Served): Promise<ExportInfo> {
-    return {
-      id: s.id,
-      ref: formatVersionRef(s.ref),
-      cid: s.cid.toString(),
-      uri: uriOf(s),
-      host: s.host,
-      port: s.port,
-      socket: s.socket ?? null,
-      size: s.device.size,
-      writable: s.overlay?.writable === true || s.pool !== undefined,
-      overlay: s.overlay?.name ?? null,
-      pool: s.pool === undefined ? null : s.pool.info(uriOf(s)),
-      clients: s.server.clients,
-      connections: s.server.connectionsServed,
-      startedAt: s.startedAt,
-      reads: s.device.stats(),
-      background: await this.background(s)
-    }
+    return await exportInfo(s, this.init.catalog, this.init.swarm)
   }
 
   /** Whether any export is served now (status listeners then hear of its reads every tick). */
@@ -401,12 +353,6 @@ export class NbdExports implements ExportsApi {
   async stop (): Promise<void> {
     await Promise.allSettled([...this.served.values()].map(async s => { await this.close(s) }))
   }
-}
-
-/** nbd+unix:///?socket=PATH (qemu, qemu-io, nbdinfo, nbdfuse) or nbd://HOST:PORT. */
-function uriOf (s: Served): string {
-  if (s.socket !== undefined) return `nbd+unix:///?socket=${s.socket.replace(/[^A-Za-z0-9/._~@-]/g, (c) => encodeURIComponent(c))}`
-  return `nbd://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`
 }
 
 function isLoopback (host: string): boolean { return host.startsWith('127.') || host === '::1' }
