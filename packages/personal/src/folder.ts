@@ -7,15 +7,15 @@ import type { Logger } from 'pino'
 import type { Blockstore } from '@cachecloud/blockstore'
 import { createChunker, CHUNKER_ID, type Chunker } from '@cachecloud/chunker'
 import { parseCid, type ProgressEvent } from '@cachecloud/core'
-import { DecryptionFailedError, deriveSigningKey, deriveUserKeyFromPrivate, deriveUserKeys, EmptyFirstSnapshotError, encodeRecord, MAX_HISTORY_SNAPSHOTS, MAX_REPORTED_CONFLICTS, openDirBlock, ReplicationRefusedError, restoreTree, SEALED_PUT, signRecord, SNAPSHOT_FORMAT, SnapshotNotFoundError, STATE_FILES, StoreNotConfiguredError, wrapUserKey, x25519PublicKey, type RestoreResult, type SigningKey, type SnapshotRecord, type UserKeys } from '@cachecloud/personal-format'
-import { pairDirBlocks } from './pair.js'
+import { DecryptionFailedError, deriveSigningKey, deriveUserKeyFromPrivate, deriveUserKeys, EmptyFirstSnapshotError, encodeRecord, MAX_HISTORY_SNAPSHOTS, MAX_REPORTED_CONFLICTS, openDirBlock, restoreTree, SEALED_PUT, signRecord, SNAPSHOT_FORMAT, SnapshotNotFoundError, STATE_FILES, StoreNotConfiguredError, wrapUserKey, x25519PublicKey, type RestoreResult, type SigningKey, type SnapshotRecord, type UserKeys } from '@cachecloud/personal-format'
 import { mergeRemotes, type MergeResult } from './merge-remotes.js'
 import { restoreFromStore } from './restore-remote.js'
 import { StoreReader } from './store-reader.js'
-import { reachable, replicateSnapshot } from './replicate.js'
+import { reachable } from './replicate.js'
+import { replicatePending, type ReplicatePendingResult } from './replicate-pending.js'
 import { scanFolder, type ScanStats } from './scan.js'
 import {
-  appendReplicated, appendSnapshotLog, loadScanCache, loadMergeBase, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
+  appendSnapshotLog, loadScanCache, loadMergeBase, readReplicated, readSnapshotLog, saveScanCache, type LoggedSnapshot, type ScanCache
 } from './state.js'
 import type { CID } from '@cachecloud/core'
 import { loadOrCreateUserKey, readPreviousKeys, readUserKeyFile } from './user-key.js'
@@ -277,64 +277,22 @@ export class DefaultPersonalFolder implements PersonalFolder {
     return { ...toInfo(logged, false), created: true, stats }
   }
 
-  replicate (): Promise<{ replicated: number, bytesSent: number, wireBytes: number, deltas: number }> {
+  replicate (): Promise<ReplicatePendingResult> {
     const run = this.exclusive(async () => {
       const { libp2p, store } = this.c
       if (libp2p === undefined || store === undefined) throw new StoreNotConfiguredError('no store configured: snapshots stay local')
       const done = await readReplicated(this.path('replicated'))
-      let replicated = 0
-      let bytesSent = 0
-      let wireBytes = 0
-      let deltas = 0
       const keys = await this.ready()
       const log = await readSnapshotLog(this.path('log'))
-      const roots = new Map(log.map(s => [s.cid.toString(), s.root]))
-      const offerToStore = async (s: LoggedSnapshot, deltaBases?: Map<string, CID>): Promise<Awaited<ReturnType<typeof replicateSnapshot>>> => {
-        const bytes = await this.c.blockstore.get(s.cid)
-        const onProgress = this.c.onProgress
-        const offer = async (target: PeerId | Multiaddr): Promise<Awaited<ReturnType<typeof replicateSnapshot>>> => await replicateSnapshot({
-          libp2p, store: target, blockstore: this.c.blockstore, record: { cid: s.cid, bytes, root: s.root }, timeoutMs: this.c.timing.timeoutMs,
-          ...(deltaBases === undefined ? {} : { deltaBases }), ...(onProgress === undefined ? {} : { onProgress })
-        })
-        // the store's processes in order: one killed mid-replication leaves the next to finish (it wants only what was not made durable)
-        const targets = [store, ...(this.c.fallbackStores ?? [])]
-        for (let i = 0; ; i++) {
-          try {
-            const r = await offer(targets[i])
-            this.lastOffer = performance.now()
-            return r
-          } catch (err) {
-            if (err instanceof ReplicationRefusedError || i === targets.length - 1) throw err
-            this.c.log?.warn({ store: targets[i].toString(), err }, 'replication to the store failed, trying its next address: %s', (err as Error).message)
-          }
-        }
-      }
-      for (const s of log) {
-        if (done.has(s.cid.toString())) continue
-        // changed directory blocks go as deltas of the parent's, which the store committed
-        const parentRoot = s.parent !== null && done.has(s.parent.toString()) ? roots.get(s.parent.toString()) : undefined
-        // (a parent sealed with the key the folder had before adopting a key pair has no blocks in common: sent whole)
-        const deltaBases = parentRoot === undefined || !await this.opens(keys, parentRoot)
-          ? undefined
-          : await pairDirBlocks(
-            this.c.blockstore,
-            keys,
-            s.root,
-            parentRoot
-          )
-        const r = await offerToStore(s, deltaBases)
-        done.add(s.cid.toString())
-        await appendReplicated(this.path('replicated'), s.cid)
-        replicated++; bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn; deltas += r.deltas
-      }
-      // nothing new: now and then the latest snapshot again, so that a store repairing lost blocks can ask for them
-      const latest = log.findLast(s => done.has(s.cid.toString()))
-      if (replicated === 0 && latest !== undefined && performance.now() - this.lastOffer >= this.c.timing.reofferIntervalMs) {
-        const r = await offerToStore(latest)
-        bytesSent += r.bytesSent; wireBytes += r.wireBytesOut + r.wireBytesIn
-      }
+      const result = await replicatePending({
+        libp2p, targets: [store, ...(this.c.fallbackStores ?? [])], blockstore: this.c.blockstore, keys, snapshots: log, done, replicatedPath: this.path('replicated'),
+        timeoutMs: this.c.timing.timeoutMs, reofferIntervalMs: this.c.timing.reofferIntervalMs,
+        lastOffer: this.lastOffer, onOffered: () => { this.lastOffer = performance.now() },
+        opens: async (root) => await this.opens(keys, root),
+        ...(this.c.log === undefined ? {} : { log: this.c.log }), ...(this.c.onProgress === undefined ? {} : { onProgress: this.c.onProgress })
+      })
       this.lastError = undefined
-      return { replicated, bytesSent, wireBytes, deltas }
+      return result
     })
     this.replicating = run.catch(() => {})
     return run
