@@ -24,7 +24,8 @@ const personal = (pendingSnapshots: number): PersonalStatusInfo => ({
 function status (patch: Partial<StatusInfo>): StatusInfo {
   const s: StatusInfo = {
     peerId: '12D3KooWtest', addresses: [], publisherKey: 'ed25519:x', trustedPublishers: [], dataDir: '/d', uptimeSeconds: 1,
-    store: { blocks: 0, physicalBytes: 0, logicalBytes: 0 }, versions: [], jobs: [], pulls: [], pullFailures: [], connections: 1,
+    store: { blocks: 0, physicalBytes: 0, storedBytes: 0, logicalBytes: 0, recompression: { level: 15, pendingVersions: 0, savedBytes: 0 } },
+    versions: [], jobs: [], pulls: [], pullFailures: [], connections: 1,
     paused: false, online: true, peersConfigured: 1, peersReachable: 1, pending: 0, personal: [], swarm: { site: '', subscriptions: [], pulls: [] }, exports: [], ...patch
   }
   return { ...s, pulls: pullStatuses(s.jobs, s.swarm.pulls), pullFailures: pullFailures(s.versions, s.jobs, s.swarm.pulls) }

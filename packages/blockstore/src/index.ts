@@ -132,12 +132,14 @@ export interface Blockstore {
 export interface RecompressOptions extends AbortOptions {
   /** zstd level to keep the blocks at. */
   level: number
+  /** Also try the blocks stored raw (they did not shrink at the level they were put at: random or already compressed data, seldom worth it). Default false. */
+  includeRaw?: boolean
   /** After each block: how many of the distinct blocks asked for are done. */
   onProgress?: (done: number, total: number) => void
 }
 
 export interface RecompressResult {
-  /** Blocks decoded, checked and encoded again. */
+  /** Blocks decoded, checked and encoded again (blocks stored raw are not, unless `includeRaw`). */
   examined: number
   /** Blocks whose new form was smaller, now kept in it. */
   rewritten: number

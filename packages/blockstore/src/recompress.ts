@@ -8,7 +8,7 @@
  * record, both verified; nothing is moved until its new record is written,
  * and the moves are committed together (one fsync per RECOMPRESS_COMMIT_BYTES).
  */
-import type { CodecPool } from '@cachecloud/codec'
+import { CODEC_RAW, type CodecPool } from '@cachecloud/codec'
 import type { CID } from 'multiformats/cid'
 import { isSupportedCid, keyOf } from './cid-key.js'
 import { MAX_BLOCK_BYTES } from './constants.js'
@@ -47,6 +47,7 @@ export async function recompressBlocks (open: OpenStore, cids: Iterable<CID>, op
     const key = keyOf(cid)
     const entry = index.get(key)
     if (entry === undefined) { result.missing++; return }
+    if (entry.codec === CODEC_RAW && options.includeRaw !== true) return
     const stored = await readRecord(readers, key, entry).catch(() => undefined)
     // damaged: left to reads and verify, which drop a corrupt copy; a format-2 record is kept as it is
     if (stored === undefined) { result.corrupt++; return }

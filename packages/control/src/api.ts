@@ -4,7 +4,7 @@ import type { ImagesApi, ImageVersionInfo } from './images-api.js'
 import type { PersonalApi, PersonalStatusInfo } from './personal-api.js'
 import type { SwarmApi, SwarmStatusInfo } from './swarm-api.js'
 
-export type JobKind = 'import' | 'pull' | 'export'
+export type JobKind = 'import' | 'pull' | 'export' | 'recompress'
 
 /** A long operation running (or recently finished) in the daemon. */
 export interface JobInfo {
@@ -65,8 +65,12 @@ export interface StatusInfo {
   store: {
     /** Distinct blocks held. */
     blocks: number
-    /** Bytes on disk for block content (each distinct block once). */
+    /** Bytes of block content held (each distinct block once), decoded. */
     physicalBytes: number
+    /** What those blocks take on disk, compressed where that paid: what peers are sent. */
+    storedBytes: number
+    /** Recompression at rest of the versions imported here (config "restLevel"). */
+    recompression: { level: number, pendingVersions: number, savedBytes: number }
     /** Sum of the sizes of all versions held: what the images would take without dedupe and holes. */
     logicalBytes: number
   }

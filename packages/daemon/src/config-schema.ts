@@ -52,6 +52,8 @@ export const configSchema = z.strictObject({
   }), { error: '"subscriptions" must be a list of { "name": ..., "policy": "auto" | "manual" }' }).optional(),
   rolloutIntervalSeconds: positiveInt('rolloutIntervalSeconds'),
   exportCacheMiB: positiveInt('exportCacheMiB'),
+  restLevel: z.number({ error: '"restLevel" must be a zstd level from 0 (off) to 19' }).int({ error: '"restLevel" must be a zstd level from 0 (off) to 19' })
+    .min(0, { error: '"restLevel" must be a zstd level from 0 (off) to 19' }).max(19, { error: '"restLevel" must be a zstd level from 0 (off) to 19' }).optional(),
   personalization: z.array(z.strictObject({
     user: z.string({ error: '"personalization": every entry needs a "user" of letters, digits, ".", "_", "@" or "-"' }),
     path: z.string({ error: '"personalization": every entry needs a "path", an absolute path' }),

@@ -34,6 +34,8 @@ export interface CachePointConfig extends SwarmConfig, PersonalConfig, Retention
   insecureOpen?: boolean
   /** Memory budget, in MiB, of the read cache each NBD export pool shares among its clones. Default 256 (nbd's DEFAULT_CACHE_MAX_BYTES). */
   exportCacheMiB?: number
+  /** zstd level the blocks a version imported here adds are re-encoded at in the background after the import (0: off). Default REST_LEVEL (15). */
+  restLevel?: number
 }
 
 /** Checks a config document or some of its keys, and fills the defaults; the first problem (one line naming the key) goes to `reject`. */
@@ -64,6 +66,7 @@ export function parseConfigFields (doc: unknown, reject: (why: string) => never)
     logLevel: d.logLevel ?? 'info',
     ...(d.insecureOpen === undefined ? {} : { insecureOpen: d.insecureOpen }),
     ...(d.exportCacheMiB === undefined ? {} : { exportCacheMiB: d.exportCacheMiB }),
+    ...(d.restLevel === undefined ? {} : { restLevel: d.restLevel }),
     ...parseSwarmFields(d, reject),
     ...parsePersonalFields(d, reject),
     ...parseRetentionFields(d, reject),

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
+import { createBlockstore, type BlockstoreStats, type LocalBlockstore } from '@cachecloud/blockstore'
 import {
   createControlServer, publishEndpoint, withdrawEndpoint, loadOrCreateToken,
   type CachePointApi, type ChangeSource, type PauseResultInfo, type PeerInfo, type StatusInfo, type SyncResultInfo, type Unsubscribe
@@ -12,7 +12,7 @@ import { createTransfer } from '@cachecloud/transfer'
 import { createSwarm, type Swarm } from '@cachecloud/swarm'
 import type { Logger } from 'pino'
 import { loadKeys, type CachePointConfig } from './config.js'
-import { BLOCKS_DIR, CATALOG_DIR, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
+import { BLOCKS_DIR, CATALOG_DIR, RECOMPRESSED_FILE, REST_LEVEL, STATE_FILE, STORE_STATS_MAX_AGE_MS, SWARM_PROGRESS_TICK_MS } from './constants.js'
 import { makePrivateDir } from './data-dir.js'
 import { DaemonNotStartedError } from './errors.js'
 import { NbdExports } from './exports.js'
@@ -25,6 +25,7 @@ import { PeerMonitor } from './peer-monitor.js'
 import { listPeers } from './peers.js'
 import { PersonalFolders } from './personal.js'
 import { Pulls } from './pulls.js'
+import { Recompression } from './recompression.js'
 import { DaemonState } from './daemon-state.js'
 import { Distribution, PULL_RETRY } from './distribution.js'
 import { controlListenError, listenError } from './start-errors.js'
@@ -37,7 +38,7 @@ export interface DaemonInit {
 
 /** The parts of a started daemon; present only between start() and stop(). */
 interface Running {
-  blockstore: Blockstore
+  blockstore: LocalBlockstore
   catalog: Catalog
   libp2p: CachePointLibp2p
   /** The swarm engine; `swarmApi` is the subsystem the control API sees. */
@@ -50,6 +51,7 @@ interface Running {
   swarmApi: DaemonSwarm
   exports: NbdExports
   personal: PersonalFolders
+  recompression: Recompression
 }
 
 interface Stopper { name: string, stop: () => Promise<void> | void }
@@ -73,7 +75,7 @@ class DefaultDaemon implements CachePointDaemon {
   private readonly changed = (): void => { for (const listener of this.listeners) listener() }
   private readonly jobs = new JobTracker(this.changed)
   private readonly startedAt = Date.now()
-  private storeStats: { at: number, value: { blocks: number, bytes: number } } | undefined
+  private storeStats: { at: number, value: BlockstoreStats } | undefined
   private refreshingStats: Promise<void> | undefined
   private parts?: Running
   /** What stop() undoes, last started first (start() undoes the same on a failure). */
@@ -163,6 +165,11 @@ class DefaultDaemon implements CachePointDaemon {
         dataDir, libp2p, blockstore, catalog, swarm, site: c.site, logger: this.logger.child({ component: 'exports' }), onChange: this.changed, onNbdRequest: this.metrics.nbdRequest, receiveBudget: this.metrics.receiveBudget(swarm.receiveBudget), publisherKey, publish: async (ref) => await swarm.publish(parseVersionRef(ref)),
         ...(c.exportCacheMiB === undefined ? {} : { poolCacheBytes: c.exportCacheMiB * 1024 * 1024 })
       })
+      // what this node imports is kept at a higher zstd level once imported, on a background thread
+      const recompression = new Recompression({
+        blockstore, catalog, jobs: this.jobs, level: c.restLevel ?? REST_LEVEL, publisher: formatPublicKey(publisherKey.publicKey),
+        path: join(dataDir, RECOMPRESSED_FILE), logger: this.logger.child({ component: 'recompression' })
+      })
       const images = new DaemonImages({
         config: c,
         blockstore,
@@ -174,9 +181,12 @@ class DefaultDaemon implements CachePointDaemon {
         swarm,
         exports,
         personal,
+        recompression,
         logger: this.logger
       })
-      this.parts = { blockstore, catalog, libp2p, swarm, distribution, monitor, publisherKey, images, swarmApi: new DaemonSwarm(swarm, c), exports, personal }
+      this.parts = {
+        blockstore, catalog, libp2p, swarm, distribution, monitor, publisherKey, images, swarmApi: new DaemonSwarm(swarm, c), exports, personal, recompression
+      }
       this.started = started
       onStop('parts', () => { this.parts = undefined })
       monitor.start()
@@ -204,6 +214,9 @@ class DefaultDaemon implements CachePointDaemon {
       onStop('endpoint', async () => { await withdrawEndpoint(dataDir) })
       // direct pulls cut by the last stop (a crash, a kill) continue, as the swarm's do
       await pulls.resumeInterrupted()
+      // stopped before the block store (it writes to it)
+      onStop('recompression', async () => { await recompression.stop() })
+      await recompression.start()
       const addresses = libp2p.getMultiaddrs().map(String)
       this.logger.info({ peerId: libp2p.peerId.toString(), addresses, controlUrl: url, publisherKey: formatPublicKey(publisherKey.publicKey) }, 'CachePoint started')
       return { controlUrl: url, peerId: libp2p.peerId.toString(), addresses }
@@ -250,8 +263,8 @@ class DefaultDaemon implements CachePointDaemon {
     return await this.describe(cached.value)
   }
 
-  private async describe (stats: { blocks: number, bytes: number }): Promise<StatusInfo> {
-    const { catalog, libp2p, publisherKey, distribution, monitor, personal, swarmApi, exports } = this.running
+  private async describe (stats: BlockstoreStats): Promise<StatusInfo> {
+    const { catalog, libp2p, publisherKey, distribution, monitor, personal, swarmApi, exports, recompression } = this.running
     const entries = await catalog.list()
     const versions = entries.map(versionInfo)
     const jobs = this.jobs.list()
@@ -263,7 +276,13 @@ class DefaultDaemon implements CachePointDaemon {
       trustedPublishers: this.config.trustedPublishers,
       dataDir: this.config.dataDir,
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
-      store: { blocks: stats.blocks, physicalBytes: stats.bytes, logicalBytes: entries.reduce((sum, e) => sum + e.size, 0) },
+      store: {
+        blocks: stats.blocks,
+        physicalBytes: stats.bytes,
+        storedBytes: stats.storedBytes,
+        logicalBytes: entries.reduce((sum, e) => sum + e.size, 0),
+        recompression: recompression.status()
+      },
       versions,
       jobs,
       ...distribution.status(versions, jobs, swarm.pulls),

@@ -17,6 +17,7 @@ import { createLifecycleParts } from './lifecycle-parts.js'
 import type { Lifecycle } from './lifecycle.js'
 import type { PersonalFolders } from './personal.js'
 import type { Pulls } from './pulls.js'
+import type { Recompression } from './recompression.js'
 
 export interface DaemonImagesInit {
   config: CachePointConfig
@@ -31,6 +32,8 @@ export interface DaemonImagesInit {
   exports: NbdExports
   /** Personal snapshots share the block store: gc keeps their blocks. */
   personal: PersonalFolders
+  /** Recompression at rest: told of each version imported here. */
+  recompression: Recompression
   /** The daemon's logger: imports and gc log on it, the lifecycle on a child. */
   logger: Logger
 }
@@ -87,6 +90,7 @@ export class DaemonImages implements ImagesApi {
         onProgress: progress
       })
       logger.info({ ref, cid: cid.toString(), ...stats }, 'image imported')
+      await this.init.recompression.imported(ref)
       return { ref, cid: cid.toString(), ...stats }
     })
   }

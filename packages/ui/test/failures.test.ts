@@ -8,7 +8,8 @@ import { summarize } from '../src/index.js'
 const failure = (id: string, ref: string): PullFailureInfo => ({ id, ref, message: `none of the 1 peers offers ${ref}`, at: '2026-01-01T00:00:00Z' })
 const status = (patch: Partial<StatusInfo>): StatusInfo => ({
   peerId: 'p', addresses: [], publisherKey: 'ed25519:x', trustedPublishers: [], dataDir: '/d', uptimeSeconds: 1,
-  store: { blocks: 0, physicalBytes: 0, logicalBytes: 0 }, versions: [], jobs: [], pulls: [], pullFailures: [], connections: 1,
+  store: { blocks: 0, physicalBytes: 0, storedBytes: 0, logicalBytes: 0, recompression: { level: 15, pendingVersions: 0, savedBytes: 0 } },
+  versions: [], jobs: [], pulls: [], pullFailures: [], connections: 1,
   paused: false, online: true, peersConfigured: 1, peersReachable: 1, pending: 0, personal: [], swarm: { site: '', subscriptions: [], pulls: [] }, exports: [], ...patch
 })
 

@@ -73,7 +73,7 @@ export function renderStatus (status: StatusInfo | undefined, summary: { state: 
   renderSwarm(status.swarm)
   renderPersonal(status.personal)
   renderExports(status.exports)
-  byId('store').textContent = `${status.store.blocks} blocks, ${formatBytes(status.store.physicalBytes)} on disk for ${formatBytes(status.store.logicalBytes)} of images; ${status.pending} ${status.pending === 1 ? 'version' : 'versions'} pending.`
+  byId('store').textContent = `${status.store.blocks} blocks, ${formatBytes(status.store.physicalBytes)} of blocks in ${formatBytes(status.store.storedBytes)} on disk for ${formatBytes(status.store.logicalBytes)} of images; ${status.pending} ${status.pending === 1 ? 'version' : 'versions'} pending.`
 }
 
 const ROLE_LABEL: Record<PeerInfo['role'], string> = { store: 'data-center store', cachepoint: 'CachePoint', unknown: 'peer' }

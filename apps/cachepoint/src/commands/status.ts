@@ -21,7 +21,10 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
           `addresses:      ${s.addresses.join(' ')}`,
           `publisher key:  ${s.publisherKey}`,
           `data dir:       ${s.dataDir}`,
-          `store:          ${count(s.store.blocks, 'block')}, ${formatBytes(s.store.physicalBytes)} on disk for ${formatBytes(s.store.logicalBytes)} of images`,
+          `store:          ${count(s.store.blocks, 'block')}, ${formatBytes(s.store.physicalBytes)} of blocks in ${formatBytes(s.store.storedBytes)} on disk for ${formatBytes(s.store.logicalBytes)} of images`,
+          ...(s.store.recompression.pendingVersions > 0
+            ? [`recompressing:  ${count(s.store.recompression.pendingVersions, 'version')} imported here, to zstd level ${s.store.recompression.level}`]
+            : []),
           `versions:       ${s.versions.length} (${s.versions.filter(v => v.state === 'pulling').length} pulling)`,
           `connections:    ${s.connections}`,
           `transfers:      ${s.paused ? 'PAUSED: no pull runs until cachepoint resume' : 'running'}`
@@ -31,8 +34,8 @@ export function registerStatus (program: Command, globals: () => GlobalOptions):
         if (shown.length > 0) {
           const [header, ...rows] = tableLines(['JOB', 'IMAGE', 'STATE', 'PROGRESS', 'RATE', 'ETA'], shown.map(j => [
             j.kind, j.ref, j.state,
-            j.total > 0 ? `${Math.floor(100 * j.done / j.total)}% of ${formatBytes(j.total)}` : '-',
-            j.state === 'running' ? formatRate(j.rate) : '-',
+            j.total > 0 ? `${Math.floor(100 * j.done / j.total)}% of ${j.unit === 'blocks' ? count(j.total, 'block') : formatBytes(j.total)}` : '-',
+            j.state === 'running' ? (j.unit === 'blocks' ? `${Math.round(j.rate)} blocks/s` : formatRate(j.rate)) : '-',
             j.state === 'running' ? formatDuration(j.etaSeconds) : '-'
           ]))
           lines.push('', header, ...rows.flatMap((row, i) => {
