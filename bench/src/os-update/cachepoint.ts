@@ -7,9 +7,22 @@ type ImportResultInfo = Awaited<ReturnType<Client['importImage']>>
 type PullResultInfo = Awaited<ReturnType<Client['pull']>>
 type DiffInfo = Awaited<ReturnType<Client['diff']>>
 
+/** The seed's recompression at rest of one imported version (config "restLevel", default 15), as its job reports it. */
+export interface RecompressFigures {
+  ref: string
+  level: number
+  blocks: number
+  ms: number
+  /** The seed's stored bytes before and after. */
+  storedBefore: number
+  storedAfter: number
+}
+
 /** What two real CachePoint daemons did with v1 and v2: the seed imports both, the second pulls v1 then v2. */
 export interface CachePointFigures {
   imports: ImportResultInfo[]
+  /** After each import, before the edge pulls: what a publisher's rollout starts from. */
+  recompressions: RecompressFigures[]
   pullV1: PullResultInfo
   /** The v1 -> v2 delta pull, as the daemon reports it (wireBytes: bytes on the wire; fetchedBytes: block bytes). */
   pullV2: PullResultInfo
@@ -37,17 +50,35 @@ export async function measureCachePoint (dir: string, v1: string, v2: string): P
     nodes.push(seed)
     const edge = await launchCachePoint({ dataDir: edgeDir })
     nodes.push(edge)
-    const imports = [
-      await seed.client.importImage({ file: v1, name: 'os', version: 'v1' }, () => {}),
-      await seed.client.importImage({ file: v2, name: 'os', version: 'v2' }, () => {})
-    ]
+    const imports: ImportResultInfo[] = []
+    const recompressions: RecompressFigures[] = []
+    for (const [version, file] of [['v1', v1], ['v2', v2]] as const) {
+      const storedBefore = (await seed.client.status()).store.storedBytes
+      imports.push(await seed.client.importImage({ file, name: 'os', version }, () => {}))
+      recompressions.push(await recompressed(seed.client, `os@${version}`, storedBefore))
+    }
     const pullV1 = await edge.client.pull({ ref: 'os@v1', from: [seed.address] }, () => {})
     const storeAfterV1 = await du(join(edgeDir, STORE_DIR))
     const { value: pullV2, ms: pullV2WallMs } = await timed(async () => edge.client.pull({ ref: 'os@v2', from: [seed.address] }, () => {}))
     const storeAfterV2 = await du(join(edgeDir, STORE_DIR))
     const diff = await seed.client.diff('os@v1', 'os@v2')
-    return { imports, pullV1, pullV2, pullV2WallMs, diff, storeAfterV1, storeAfterV2, seedStore: await du(join(seedDir, STORE_DIR)) }
+    return { imports, recompressions, pullV1, pullV2, pullV2WallMs, diff, storeAfterV1, storeAfterV2, seedStore: await du(join(seedDir, STORE_DIR)) }
   } finally {
     await Promise.all(nodes.map(async (n) => n.stop()))
+  }
+}
+
+/** Waits for the seed's recompression job of `ref` to end (queued by the import), and reads it. */
+async function recompressed (client: Client, ref: string, storedBefore: number): Promise<RecompressFigures> {
+  for (;;) {
+    const status = await client.status()
+    const job = status.jobs.find(j => j.kind === 'recompress' && j.ref === ref)
+    if (status.store.recompression.level === 0) return { ref, level: 0, blocks: 0, ms: 0, storedBefore, storedAfter: status.store.storedBytes }
+    if (job?.state === 'failed') throw new Error(`recompression of ${ref} failed: ${job.error?.message ?? 'unknown'}`)
+    if (job?.state === 'done' && status.store.recompression.pendingVersions === 0) {
+      const ms = Date.parse(job.finishedAt ?? job.startedAt) - Date.parse(job.startedAt)
+      return { ref, level: status.store.recompression.level, blocks: job.total, ms, storedBefore, storedAfter: status.store.storedBytes }
+    }
+    await new Promise(resolve => setTimeout(resolve, 200))
   }
 }

@@ -40,7 +40,8 @@ export interface RecompressionInit {
  * (those not in its parent) are encoded again at a high level (default 15)
  * on one background thread at the lowest priority, as a daemon job with
  * progress. The stored form is what every peer is sent, so the WAN bytes of
- * a rollout and every node's disk shrink with it. Versions done are listed
+ * a rollout and every node's disk shrink with it; the space of the old forms
+ * is reclaimed after each version (a gc that keeps every block). Versions done are listed
  * in recompressed.json; at a start, those imported here and not listed are
  * done then. A version removed meanwhile is skipped.
  */
@@ -100,6 +101,8 @@ export class Recompression {
         await this.recompressVersion(cid)
         this.done.add(cid)
         await this.save()
+        // the records left behind are dead space: reclaimed now (every block is kept; packs mostly dead are repacked or deleted)
+        await this.init.blockstore.gc(() => true, { signal: this.controller.signal })
       } catch (err) {
         if (this.controller.signal.aborted) return
         // a failure (a full disk, a removed version) is logged; the version is tried again at the next start

@@ -1,7 +1,7 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { readFile, writeFile } from 'node:fs/promises'
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createControlClient, loadOrCreateToken, type ControlClient, type JobInfo } from '@cachecloud/control'
@@ -35,7 +35,24 @@ async function launch (config: CachePointConfig): Promise<Node> {
   return { daemon, client, address: addresses[0] as string, config }
 }
 
+/** Bytes of the pack files of a data directory's block store. */
+async function packBytes (dataDir: string): Promise<number> {
+  const dir = join(dataDir, 'store', 'packs')
+  let total = 0
+  for (const name of await readdir(dir)) total += (await stat(join(dir, name))).size
+  return total
+}
+
 const recompressJobs = async (node: Node): Promise<JobInfo[]> => (await node.client.status()).jobs.filter(j => j.kind === 'recompress')
+
+/** The job of `ref` done, and the version off the queue (it is listed as done and its old records reclaimed after the job). */
+async function recompressed (node: Node, ref: string): Promise<void> {
+  // the work runs at nice 19: on a machine kept busy by other tests it waits for idle time
+  await waitFor(async () => {
+    const status = await node.client.status()
+    return status.store.recompression.pendingVersions === 0 && status.jobs.some(j => j.kind === 'recompress' && j.ref === ref && j.state === 'done')
+  }, { timeoutMs: 180_000, what: `the recompression of ${ref}` })
+}
 
 describe('recompression at rest of the versions a node imports (config "restLevel")', () => {
   const dirs = new TempDirs()
@@ -54,8 +71,7 @@ describe('recompression at rest of the versions a node imports (config "restLeve
     const v1 = Buffer.concat(Array.from({ length: 12 }, (_, i) => textBlock(i + 1)))
     await writeFile(join(seedDir, 'v1.raw'), v1)
     await seed.client.importImage({ file: join(seedDir, 'v1.raw'), name: 'os', version: '1' }, () => {})
-    // the work runs at nice 19: on a machine kept busy by other tests it waits for idle time
-    await waitFor(async () => (await recompressJobs(seed)).some(j => j.state === 'done'), { timeoutMs: 180_000, what: 'the recompression job of os@1' })
+    await recompressed(seed, 'os@1')
     const status = await seed.client.status()
     const job = (await recompressJobs(seed))[0]
     assert.equal(job?.ref, 'os@1')
@@ -66,6 +82,7 @@ describe('recompression at rest of the versions a node imports (config "restLeve
     const saved = status.store.recompression.savedBytes
     assert.ok(saved > 0.1 * status.store.storedBytes, `saved ${saved} bytes, ${status.store.storedBytes} stored now`)
     const storedAtLevel3 = status.store.storedBytes + saved
+    assert.ok(await packBytes(seedDir) < storedAtLevel3, 'the old records were reclaimed on disk')
 
     const edgeDir = await dirs.make('recompress-edge-')
     const edgeInit = await initDataDir(edgeDir, { listen: ['/ip4/127.0.0.1/tcp/0'], trustedPublishers: [seedInit.publisherKey] })
@@ -84,7 +101,7 @@ describe('recompression at rest of the versions a node imports (config "restLeve
     for (const at of [2, 7, 11]) textBlock(1000 + at).copy(v2, at * BLOCK)
     await writeFile(join(seedDir, 'v2.raw'), v2)
     await seed.client.importImage({ file: join(seedDir, 'v2.raw'), name: 'os', version: '2' }, () => {})
-    await waitFor(async () => (await recompressJobs(seed)).some(j => j.ref === 'os@2' && j.state === 'done'), { timeoutMs: 180_000, what: 'the recompression job of os@2' })
+    await recompressed(seed, 'os@2')
     assert.equal((await recompressJobs(seed)).find(j => j.ref === 'os@2')?.total, 3)
 
     await seed.daemon.stop()
