@@ -33,6 +33,7 @@ import { findTool, RootRequiredError } from '@cachecloud/fixtures'
 import { generateNetworkKey } from '@cachecloud/network'
 import { CLI_PATH, initLoopbackNode, launchCachePoint } from 'cachepoint/launcher'
 import type { BenchResult } from './types.js'
+import { recompressed } from './recompressed.js'
 import { debianBootImage, type BootImage } from './vm-boot/image.js'
 
 const exec$ = promisify(execFile)
@@ -160,6 +161,9 @@ async function dataCenter (dir: string, image: BootImage, keyFile: string): Prom
   try {
     say('importing the bootable image into the data center\'s node')
     await loopback.client.importImage({ file: image.image, name: 'boot', version: 'v1' }, () => {})
+    // as a publisher does before a rollout: the blocks at the level they are then sent at (config "restLevel")
+    const r = await recompressed(loopback.client, 'boot@v1', 0)
+    say(`recompressed ${r.blocks} blocks at level ${r.level} in ${(r.ms / 1000).toFixed(1)} s: ${(r.storedAfter / 1e6).toFixed(1)} MB stored`)
   } finally {
     await loopback.stop()
   }

@@ -1,22 +1,12 @@
 import { join } from 'node:path'
 import { initLoopbackNode, launchCachePoint, type LaunchedCachePoint } from 'cachepoint/launcher'
+import { recompressed, type RecompressFigures } from '../recompressed.js'
 import { du, timed, type TreeSize } from './du.js'
 
 type Client = LaunchedCachePoint['client']
 type ImportResultInfo = Awaited<ReturnType<Client['importImage']>>
 type PullResultInfo = Awaited<ReturnType<Client['pull']>>
 type DiffInfo = Awaited<ReturnType<Client['diff']>>
-
-/** The seed's recompression at rest of one imported version (config "restLevel", default 15), as its job reports it. */
-export interface RecompressFigures {
-  ref: string
-  level: number
-  blocks: number
-  ms: number
-  /** The seed's stored bytes before and after. */
-  storedBefore: number
-  storedAfter: number
-}
 
 /** What two real CachePoint daemons did with v1 and v2: the seed imports both, the second pulls v1 then v2. */
 export interface CachePointFigures {
@@ -65,20 +55,5 @@ export async function measureCachePoint (dir: string, v1: string, v2: string): P
     return { imports, recompressions, pullV1, pullV2, pullV2WallMs, diff, storeAfterV1, storeAfterV2, seedStore: await du(join(seedDir, STORE_DIR)) }
   } finally {
     await Promise.all(nodes.map(async (n) => n.stop()))
-  }
-}
-
-/** Waits for the seed's recompression job of `ref` to end (queued by the import), and reads it. */
-async function recompressed (client: Client, ref: string, storedBefore: number): Promise<RecompressFigures> {
-  for (;;) {
-    const status = await client.status()
-    const job = status.jobs.find(j => j.kind === 'recompress' && j.ref === ref)
-    if (status.store.recompression.level === 0) return { ref, level: 0, blocks: 0, ms: 0, storedBefore, storedAfter: status.store.storedBytes }
-    if (job?.state === 'failed') throw new Error(`recompression of ${ref} failed: ${job.error?.message ?? 'unknown'}`)
-    if (job?.state === 'done' && status.store.recompression.pendingVersions === 0) {
-      const ms = Date.parse(job.finishedAt ?? job.startedAt) - Date.parse(job.startedAt)
-      return { ref, level: status.store.recompression.level, blocks: job.total, ms, storedBefore, storedAfter: status.store.storedBytes }
-    }
-    await new Promise(resolve => setTimeout(resolve, 200))
   }
 }
