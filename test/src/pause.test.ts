@@ -78,7 +78,9 @@ describe('pause, resume and sync through a real daemon', () => {
 
     const resumed = await b.client.resume()
     assert.deepEqual(resumed.started, ['os@v1'])
-    const done = await until(b, 'pull complete', s => s.pending === 0 && s.versions.some(v => v.state === 'complete'), 60_000)
+    // the version is complete a moment before its job is done: both awaited
+    const done = await until(b, 'pull complete', s => s.pending === 0 && s.versions.some(v => v.state === 'complete') &&
+      s.jobs.every(j => j.ref !== 'os@v1' || j.state !== 'running'), 60_000)
     const finished = done.jobs.filter(j => j.ref === 'os@v1')
     assert.equal(finished.length, 1, 'the paused job was taken over by the resumed one')
     assert.equal(finished[0].state, 'done')

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test'
 import { cidOf } from '@cachecloud/core'
 import { CODEC_RAW, CODEC_ZSTD } from '@cachecloud/codec'
 import { createBlockstore, type LocalBlockstore } from '../src/index.js'
+import { textLikeBytes } from '@cachecloud/test-utils'
 import { allRecords, tempDir } from './helpers.js'
 
 async function started (path: string, compressionLevel = 1): Promise<LocalBlockstore> {
@@ -13,21 +14,6 @@ async function started (path: string, compressionLevel = 1): Promise<LocalBlocks
   const store = createBlockstore({ path, compressionLevel, packBytes: 64 * 1024 })
   await store.start()
   return store
-}
-
-/** 256 KiB that compresses better at higher levels (long repeats of varied phrases). */
-function textBlock (seed: number, length = 256 * 1024): Buffer {
-  const phrases = Array.from({ length: 400 }, (_, i) => `line ${(i * 7919 + seed) % 100_003} of the configuration for module ${i % 37}; `)
-  const parts: string[] = []
-  let n = 0
-  let x = seed
-  while (n < length) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff
-    const p = phrases[x % phrases.length] as string
-    parts.push(p)
-    n += p.length
-  }
-  return Buffer.from(parts.join('').slice(0, length))
 }
 
 /** The nice value of each thread of this process (Linux: /proc/self/task/<tid>/stat, field 19). */
@@ -47,7 +33,7 @@ describe('block store: recompression at rest', () => {
   it('keeps blocks stored at level 1 at level 19 where smaller; reads stay exact, before and after a restart; gc reclaims the old records', async () => {
     const root = await tempDir()
     const store = await started(root)
-    const blocks = Array.from({ length: 8 }, (_, i) => textBlock(i + 1))
+    const blocks = Array.from({ length: 8 }, (_, i) => textLikeBytes(i + 1))
     const random = randomBytes(256 * 1024)
     const cids = []
     for (const b of [...blocks, random]) cids.push((await store.putBytes(b)).cid)
@@ -90,8 +76,8 @@ describe('block store: recompression at rest', () => {
   it('leaves a block whose record was damaged on disk as it is, counted, for reads and verify to drop', async () => {
     const root = await tempDir()
     const store = await started(root)
-    const good = await store.putBytes(textBlock(40))
-    const bad = await store.putBytes(textBlock(41))
+    const good = await store.putBytes(textLikeBytes(40))
+    const bad = await store.putBytes(textLikeBytes(41))
     await store.stop()
     const records = await allRecords(root)
     const victim = records.find(r => r.cid.equals(bad.cid))
@@ -104,7 +90,7 @@ describe('block store: recompression at rest', () => {
     assert.equal(result.rewritten, 1)
     assert.equal(result.corrupt, 1)
     await assert.rejects(reopened.get(bad.cid), /corrupt/)
-    assert.deepEqual(Buffer.from(await reopened.get(good.cid)), textBlock(40))
+    assert.deepEqual(Buffer.from(await reopened.get(good.cid)), textLikeBytes(40))
     await reopened.stop()
   })
 
@@ -112,7 +98,7 @@ describe('block store: recompression at rest', () => {
     const root = await tempDir()
     const store = await started(root)
     const cids = []
-    for (let i = 0; i < 24; i++) cids.push((await store.putBytes(textBlock(100 + i))).cid)
+    for (let i = 0; i < 24; i++) cids.push((await store.putBytes(textLikeBytes(100 + i))).cid)
     assert.ok(!(await threadNiceValues()).includes(19), 'no thread at nice 19 before')
     let seen = false
     const run = store.recompress(cids, { level: 19, onProgress: () => { if (!seen) void threadNiceValues().then(v => { seen ||= v.includes(19) }) } })

@@ -123,6 +123,8 @@ export interface InitOptions {
   blockSize?: number
   /** Accept a listen address beyond loopback with neither network key nor allow-list (config "insecureOpen"). */
   insecureOpen?: boolean
+  /** Config "restLevel": the zstd level what is imported here is recompressed at afterwards (0: off). */
+  restLevel?: number
   /** Personal folders and their store (see PersonalConfig). */
   personalization?: PersonalConfig['personalization']
   personalStore?: PersonalConfig['personalStore']
@@ -159,6 +161,7 @@ export async function initDataDir (dataDir: string, options: InitOptions = {}): 
     ...options.swarm,
     ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     ...(options.insecureOpen === true ? { insecureOpen: true } : {}),
+    ...(options.restLevel === undefined ? {} : { restLevel: options.restLevel }),
     logLevel: 'info'
   })
   const config = parseConfig(text, configPath)

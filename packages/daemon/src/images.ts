@@ -90,7 +90,7 @@ export class DaemonImages implements ImagesApi {
         onProgress: progress
       })
       logger.info({ ref, cid: cid.toString(), ...stats }, 'image imported')
-      await this.init.recompression.imported(ref)
+      await this.init.recompression.imported(ref, request.compressionLevel)
       return { ref, cid: cid.toString(), ...stats }
     })
   }

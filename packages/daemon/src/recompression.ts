@@ -65,11 +65,17 @@ export class Recompression {
     this.kick()
   }
 
-  /** Queues a version just imported here. */
-  async imported (ref: string): Promise<void> {
+  /** Queues a version just imported here; one imported at `importLevel` (--compression-level; absent: the store's, 3) at least the configured level is done already. */
+  async imported (ref: string, importLevel?: number): Promise<void> {
     if (!this.enabled) return
     const entry = (await this.init.catalog.list()).find(e => formatVersionRef(e) === ref)
-    if (entry !== undefined) this.maybeQueue(entry)
+    if (entry === undefined) return
+    if (importLevel !== undefined && importLevel >= this.init.level) {
+      this.done.add(entry.cid.toString())
+      await this.save()
+      return
+    }
+    this.maybeQueue(entry)
     this.kick()
   }
 

@@ -5,26 +5,11 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { createControlClient, loadOrCreateToken, type ControlClient, type JobInfo } from '@cachecloud/control'
-import { TempDirs, waitFor } from '@cachecloud/test-utils'
+import { TempDirs, textLikeBytes, waitFor } from '@cachecloud/test-utils'
 import { pino } from 'pino'
 import { createDaemon, initDataDir, parseConfig, type CachePointConfig, type CachePointDaemon } from '../src/index.js'
 
 const BLOCK = 256 * 1024
-
-/** A block of text-like bytes that zstd shrinks further at level 15 than at 3 (varied phrases, long-range repeats). */
-function textBlock (seed: number): Buffer {
-  const phrases = Array.from({ length: 400 }, (_, i) => `line ${(i * 7919 + seed) % 100_003} of the configuration for module ${i % 37}; `)
-  const parts: string[] = []
-  let n = 0
-  let x = seed
-  while (n < BLOCK) {
-    x = (x * 1103515245 + 12345) & 0x7fffffff
-    const p = phrases[x % phrases.length] as string
-    parts.push(p)
-    n += p.length
-  }
-  return Buffer.from(parts.join('').slice(0, BLOCK))
-}
 
 interface Node { daemon: CachePointDaemon, client: ControlClient, address: string, config: CachePointConfig }
 
@@ -68,7 +53,7 @@ describe('recompression at rest of the versions a node imports (config "restLeve
     const seedInit = await initDataDir(seedDir, { listen: ['/ip4/127.0.0.1/tcp/0'] })
     const seed = await launch(seedInit.config)
     nodes.push(seed)
-    const v1 = Buffer.concat(Array.from({ length: 12 }, (_, i) => textBlock(i + 1)))
+    const v1 = Buffer.concat(Array.from({ length: 12 }, (_, i) => textLikeBytes(i + 1)))
     await writeFile(join(seedDir, 'v1.raw'), v1)
     await seed.client.importImage({ file: join(seedDir, 'v1.raw'), name: 'os', version: '1' }, () => {})
     await recompressed(seed, 'os@1')
@@ -98,7 +83,7 @@ describe('recompression at rest of the versions a node imports (config "restLeve
 
     // v2 changes 3 of the 12 blocks: its recompression job covers those 3
     const v2 = Buffer.from(v1)
-    for (const at of [2, 7, 11]) textBlock(1000 + at).copy(v2, at * BLOCK)
+    for (const at of [2, 7, 11]) textLikeBytes(1000 + at).copy(v2, at * BLOCK)
     await writeFile(join(seedDir, 'v2.raw'), v2)
     await seed.client.importImage({ file: join(seedDir, 'v2.raw'), name: 'os', version: '2' }, () => {})
     await recompressed(seed, 'os@2')
@@ -111,6 +96,12 @@ describe('recompression at rest of the versions a node imports (config "restLeve
     await new Promise(resolve => setTimeout(resolve, 500))
     assert.deepEqual(await recompressJobs(again), [], 'recompressed.json: nothing is done twice')
     assert.equal((await again.client.status()).store.recompression.pendingVersions, 0)
+
+    // imported at the level it would be kept at: nothing to do, then or at a restart
+    await writeFile(join(seedDir, 'v3.raw'), Buffer.concat([textLikeBytes(3000), textLikeBytes(3001)]))
+    await again.client.importImage({ file: join(seedDir, 'v3.raw'), name: 'os', version: '3', compressionLevel: 15 }, () => {})
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.deepEqual(await recompressJobs(again), [], 'an import at --compression-level 15 is not recompressed at 15')
   })
 
   it('"restLevel": 0 keeps blocks at the import\'s level; a level outside 0-19 is refused with one line', async () => {
@@ -118,7 +109,7 @@ describe('recompression at rest of the versions a node imports (config "restLeve
     const { config } = await initDataDir(dir, { listen: ['/ip4/127.0.0.1/tcp/0'] })
     const node = await launch({ ...config, restLevel: 0 })
     nodes.push(node)
-    await writeFile(join(dir, 'v1.raw'), Buffer.concat([textBlock(7), textBlock(8)]))
+    await writeFile(join(dir, 'v1.raw'), Buffer.concat([textLikeBytes(7), textLikeBytes(8)]))
     await node.client.importImage({ file: join(dir, 'v1.raw'), name: 'os', version: '1' }, () => {})
     await new Promise(resolve => setTimeout(resolve, 300))
     assert.deepEqual(await recompressJobs(node), [])

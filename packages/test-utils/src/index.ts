@@ -89,3 +89,21 @@ export function manualClock (startMs = 1_000, wallStart = new Date(2026, 0, 1, 1
     advance: (ms) => { t += ms }
   }
 }
+
+/**
+ * `length` bytes of text-like data, the same for the same `seed`: varied phrases repeated at long range, so that zstd
+ * shrinks them at level 3 and further at 15-19 (what tests of compression at rest need; random bytes do not shrink).
+ */
+export function textLikeBytes (seed: number, length = 256 * 1024): Buffer {
+  const phrases = Array.from({ length: 400 }, (_, i) => `line ${(i * 7919 + seed) % 100_003} of the configuration for module ${i % 37}; `)
+  const parts: string[] = []
+  let n = 0
+  let x = seed
+  while (n < length) {
+    x = (x * 1103515245 + 12345) & 0x7fffffff
+    const p = phrases[x % phrases.length] as string
+    parts.push(p)
+    n += p.length
+  }
+  return Buffer.from(parts.join('').slice(0, length))
+}
