@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises'
 import { join } from 'node:path'
 import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
@@ -6,18 +5,19 @@ import { checkBlock, createCodecPool, DEFAULT_ZSTD_LEVEL, encodeBlock, ownsWhole
 import { BlockIndex } from './block-index.js'
 import { cidOfKey, isSupportedCid, keyOf } from './cid-key.js'
 import {
-  BLOCKSTORE_VERSION_2_TEXT, BLOCKSTORE_VERSION_TEXT, DEFAULT_OPEN_PACKS, DEFAULT_WRITEBACK_BYTES, DEFAULT_PACK_BYTES, DEFAULT_REPACK_THRESHOLD,
+  DEFAULT_OPEN_PACKS, DEFAULT_WRITEBACK_BYTES, DEFAULT_PACK_BYTES, DEFAULT_REPACK_THRESHOLD,
   INDEX_COMPACT_MIN_BYTES, INDEX_FILE,
-  MAX_BLOCK_BYTES, PACKS_DIR, VERSION_FILE
+  MAX_BLOCK_BYTES, PACKS_DIR
 } from './constants.js'
 import {
-  BlockCorruptError, BlockNotFoundError, BlockstoreClosedError, BlockstoreFormatError, BlockTooLargeError, UnsupportedCidError
+  BlockCorruptError, BlockNotFoundError, BlockstoreClosedError, BlockTooLargeError, UnsupportedCidError
 } from './errors.js'
-import { fsyncPath, isNotFound, mapDiskFull, writeFileDurably } from './fs-util.js'
+import { fsyncPath, mapDiskFull } from './fs-util.js'
 import { collectGarbage } from './gc.js'
 import { IndexLog } from './index-log.js'
 import { PackAppender, type Location } from './pack-appender.js'
 import { packFileName } from './pack-format.js'
+import { openLayout } from './layout.js'
 import { PackReaders } from './pack-readers.js'
 import { decodeVerified, readRecord } from './record-read.js'
 import { recoverPacks, type RecoveryResult } from './recover.js'
@@ -75,7 +75,7 @@ class PackBlockstore implements LocalBlockstore {
 
   async start (): Promise<void> {
     if (this.open !== undefined) return
-    await this.openLayout()
+    await openLayout(this.root, this.packsDir)
     const index = new BlockIndex()
     const log = new IndexLog(join(this.root, INDEX_FILE), this.root)
     const recovery = emptyRecovery()
@@ -352,41 +352,6 @@ class PackBlockstore implements LocalBlockstore {
     // Only when nothing is pending is the in-memory index exactly the committed state.
     if (compact && index.pending.length === 0 && log.bytes > INDEX_COMPACT_MIN_BYTES && log.bytes > LOG_SLACK * snapshotBytes(index)) {
       await log.rewrite(index.snapshot())
-    }
-  }
-
-  /** Checks the format version file (creating a new store if absent) and creates the packs directory. */
-  private async openLayout (): Promise<void> {
-    await fs.mkdir(this.root, { recursive: true })
-    const versionFile = join(this.root, VERSION_FILE)
-    let version: string | undefined
-    try {
-      version = await fs.readFile(versionFile, 'utf8')
-    } catch (err) {
-      if (!isNotFound(err)) throw err
-    }
-    if (version === undefined) {
-      const names = new Set(await fs.readdir(this.root))
-      const foreign = ['blocks', PACKS_DIR, INDEX_FILE].find(name => names.has(name))
-      if (foreign !== undefined) {
-        throw new BlockstoreFormatError(`${this.root} has ${foreign} but no VERSION file: not a CacheCloud block store`)
-      }
-      // The version file goes first, so a half-initialized store is still recognized.
-      await writeFileDurably(versionFile, this.root, BLOCKSTORE_VERSION_TEXT)
-    } else if (version === 'cachecloud-blockstore 1\n') {
-      throw new BlockstoreFormatError(`${this.root} holds a format-1 block store (one file per block); this version reads only formats 2 and 3 (pack files): move it aside, then import or pull the images again`)
-    } else if (version === BLOCKSTORE_VERSION_2_TEXT) {
-      // Format 3 reads format-2 packs and log entries as they are; from now on records of format 3 are appended,
-      // which a format-2 reader would cut as garbage: so the version moves on first.
-      await writeFileDurably(versionFile, this.root, BLOCKSTORE_VERSION_TEXT)
-    } else if (version !== BLOCKSTORE_VERSION_TEXT) {
-      throw new BlockstoreFormatError(`${this.root} is a block store of unknown format ${JSON.stringify(version.trim())}; this version reads ${JSON.stringify(BLOCKSTORE_VERSION_TEXT.trim())}`)
-    }
-    try {
-      await fs.mkdir(this.packsDir)
-      await fsyncPath(this.root)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
     }
   }
 
