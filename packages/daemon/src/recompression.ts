@@ -8,6 +8,8 @@ import type { JobTracker } from './jobs.js'
 
 /** Blocks handed to the block store per call (about a second of work at level 15): gc and prune run between two (a call holds gc's queue). */
 const RECOMPRESS_BATCH_BLOCKS = 16
+/** Blocks recompressed between two reclaims of the old records' space: what the work can take on disk beyond the store is about this many blocks' stored bytes and a pack. */
+const RECLAIM_EVERY_BLOCKS = 512
 
 /** recompressed.json as written. */
 interface RecompressedFileJson { level?: unknown, versions?: unknown }
@@ -107,13 +109,13 @@ export class Recompression {
         await this.recompressVersion(cid)
         this.done.add(cid)
         await this.save()
-        // the records left behind are dead space: reclaimed now (every block is kept; packs mostly dead are repacked or deleted)
-        await this.init.blockstore.gc(() => true, { signal: this.controller.signal })
       } catch (err) {
         if (this.controller.signal.aborted) return
         // a failure (a full disk, a removed version) is logged; the version is tried again at the next start
         this.init.logger.warn({ err: { code: isCacheCloudError(err) ? err.code : undefined, message: (err as Error).message }, cid }, 'recompressing %s failed: %s', cid, (err as Error).message)
       }
+      // done or not, what was moved left dead space: reclaimed now
+      await this.reclaim()
       this.queue.shift()
     }
   }
@@ -135,9 +137,20 @@ export class Recompression {
         total.savedBytes += r.savedBytes
         this.savedBytes += r.savedBytes
         progress({ type: 'recompress:block', done: at + batch.length, total: blocks.length, unit: 'blocks' })
+        if ((at + batch.length) % RECLAIM_EVERY_BLOCKS === 0) await this.reclaim()
       }
     })
     logger.info({ ref, level, blocks: blocks.length, ...total, ms: Math.round(performance.now() - started) }, 'recompressed %s at level %d: %d of %d blocks smaller, %d bytes saved', ref, level, total.rewritten, blocks.length, total.savedBytes)
+  }
+
+  /** Reclaims the old records' space: a gc that keeps every block (packs mostly dead are repacked or deleted). A failure is logged: the next reclaim tries again. */
+  private async reclaim (): Promise<void> {
+    if (this.controller.signal.aborted) return
+    try {
+      await this.init.blockstore.gc(() => true, { signal: this.controller.signal })
+    } catch (err) {
+      if (!this.controller.signal.aborted) this.init.logger.warn({ err: { message: (err as Error).message } }, 'reclaiming the space recompression freed failed: %s', (err as Error).message)
+    }
   }
 
   /** The distinct blocks of a version that its parent (when held) does not have: what it added to the store. */
