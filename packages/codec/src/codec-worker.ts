@@ -18,8 +18,7 @@
  */
 import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
-import { checkBlock, decodeBlock, encodeBlock, verifyBlock, type Codec, type StoredRecord } from './index.js'
-import { sha256Digest } from '@cachecloud/core'
+import { checkBlock, decodeVerifiedBlock, encodeBlock, verifyBlock, type Codec, type StoredRecord } from './index.js'
 
 export type Request =
   | { op: 'encode', id: number, raw: Uint8Array, level?: number }
@@ -72,14 +71,9 @@ function answer (request: Request, transfer: ArrayBuffer[]): Reply {
 /** A stored block decoded, checked against its digest, and encoded at `level`: the new form (transferred), or the problem. */
 function reencode (request: Extract<Request, { op: 'reencode' }>, transfer: ArrayBuffer[]): Reply {
   const { id, codec, bytes, length, maxLength, digest, level } = request
-  let raw: Uint8Array
-  try {
-    raw = decodeBlock({ codec, bytes, length }, maxLength, scratchFor(Math.min(length, maxLength)))
-  } catch (err) {
-    return { op: 'reencode', id, codec, length, problem: `does not decode: ${(err as Error).message}` }
-  }
-  if (!Buffer.from(sha256Digest(raw)).equals(digest)) return { op: 'reencode', id, codec, length, problem: 'bytes do not hash to its CID' }
-  const block = encodeBlock(raw, { level })
+  const decoded = decodeVerifiedBlock({ codec, bytes, length }, digest, maxLength, scratchFor(Math.min(length, maxLength)))
+  if ('problem' in decoded) return { op: 'reencode', id, codec, length, problem: decoded.problem }
+  const block = encodeBlock(decoded.raw, { level })
   // a block that does not shrink comes back as the decode buffer itself, which stays here: sent as a copy
   const out = block.bytes.buffer === scratch.buffer || block.bytes.byteLength !== block.bytes.buffer.byteLength ? block.bytes.slice() : block.bytes
   transfer.push(out.buffer as ArrayBuffer)

@@ -80,14 +80,22 @@ export function checkBlock (block: EncodedBlock, digest: Uint8Array, maxLength: 
 
 /** What is wrong with a stored or received block (does not decode within `maxLength`, or does not hash to `digest`), or undefined when nothing is. */
 export function verifyBlock (block: EncodedBlock, digest: Uint8Array, maxLength: number, scratch?: Uint8Array): string | undefined {
+  const decoded = decodeVerifiedBlock(block, digest, maxLength, scratch)
+  return 'problem' in decoded ? decoded.problem : undefined
+}
+
+/** A block's raw bytes (into `scratch` when given, as decodeBlock) once they hash to `digest`, or what is wrong with it, as verifyBlock says. */
+export function decodeVerifiedBlock (
+  block: EncodedBlock, digest: Uint8Array, maxLength: number, scratch?: Uint8Array
+): { raw: Uint8Array } | { problem: string } {
   let raw: Uint8Array
   try {
     raw = decodeBlock(block, maxLength, scratch)
   } catch (err) {
-    if (err instanceof BlockDecodeError || err instanceof UnknownCodecError) return `does not decode: ${err.message}`
+    if (err instanceof BlockDecodeError || err instanceof UnknownCodecError) return { problem: `does not decode: ${err.message}` }
     throw err
   }
-  return equalBytes(sha256Digest(raw), digest) ? undefined : 'bytes do not hash to its CID'
+  return equalBytes(sha256Digest(raw), digest) ? { raw } : { problem: 'bytes do not hash to its CID' }
 }
 
 /** One block inside a run of stored bytes, for CodecPool.verifyRecords. */
