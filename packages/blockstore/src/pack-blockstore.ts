@@ -197,23 +197,25 @@ class PackBlockstore implements LocalBlockstore {
 
   async gc (isLive: (cid: CID) => boolean, options?: AbortOptions): Promise<GcResult> {
     const open = this.opened(options)
-    const run = this.gcRun.then(async () => await collectGarbage(open, {
+    return await this.inMoveQueue(async () => await collectGarbage(open, {
       isLive,
       signal: options?.signal,
       repackThreshold: this.repackThreshold,
       packsDir: this.packsDir,
       commit: async (compact: boolean) => { await this.commit(open, compact) }
     }))
-    this.gcRun = run.catch(() => {})
-    return await run
   }
 
   async recompress (cids: Iterable<CID>, options: RecompressOptions): Promise<RecompressResult> {
     const open = this.opened(options)
     this.backgroundPool ??= createCodecPool({ threads: 1, nice: BACKGROUND_NICE })
     const pool = this.backgroundPool
-    // in gc's queue: a repack and a recompression never move the same block at once
-    const run = this.gcRun.then(async () => await recompressBlocks(open, cids, options, { pool, commit: async () => { await this.commit(open) } }))
+    return await this.inMoveQueue(async () => await recompressBlocks(open, cids, options, { pool, commit: async () => { await this.commit(open) } }))
+  }
+
+  /** Runs `fn` after the gc or recompression before it: two never move blocks at once. */
+  private async inMoveQueue<T> (fn: () => Promise<T>): Promise<T> {
+    const run = this.gcRun.then(fn)
     this.gcRun = run.catch(() => {})
     return await run
   }
