@@ -122,10 +122,11 @@ export class Recompression {
 
   private async recompressVersion (cid: string): Promise<void> {
     const { catalog, blockstore, jobs, level, logger } = this.init
-    const entry = (await catalog.list()).find(e => e.cid.toString() === cid)
+    const entries = await catalog.list()
+    const entry = entries.find(e => e.cid.toString() === cid)
     if (entry === undefined) return
     const ref = formatVersionRef(entry)
-    const blocks = await this.addedBlocks(entry)
+    const blocks = await this.addedBlocks(entry, entries)
     const started = performance.now()
     const total = { examined: 0, rewritten: 0, savedBytes: 0 }
     await jobs.run('recompress', ref, () => {}, async (progress) => {
@@ -153,13 +154,13 @@ export class Recompression {
     }
   }
 
-  /** The distinct blocks of a version that its parent (when held) does not have: what it added to the store. */
-  private async addedBlocks (entry: CatalogEntry): Promise<CID[]> {
+  /** The distinct blocks of a version that its parent (when held, among `entries`) does not have: what it added to the store. */
+  private async addedBlocks (entry: CatalogEntry, entries: CatalogEntry[]): Promise<CID[]> {
     const { catalog } = this.init
     const manifest = await catalog.manifest(entry)
     const inParent = new Set<string>()
     if (entry.parent !== null) {
-      const parent = (await catalog.list()).find(e => entry.parent !== null && e.cid.equals(entry.parent))
+      const parent = entries.find(e => entry.parent !== null && e.cid.equals(entry.parent))
       if (parent !== undefined) for (const b of (await catalog.manifest(parent)).blocks) if (b !== null) inParent.add(b.toString())
     }
     const out = new Map<string, CID>()
