@@ -10,6 +10,8 @@ const NODE_JS = fileURLToPath(new URL('./node.js', import.meta.url))
 const RELAY_JS = fileURLToPath(new URL('./relay.js', import.meta.url))
 const OBSERVER_JS = fileURLToPath(new URL('./observer.js', import.meta.url))
 const CLI_JS = fileURLToPath(new URL('../../../apps/cachepoint/dist/src/cli.js', import.meta.url))
+/** Extra node flags for every runner and daemon process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/p` (node refuses those in NODE_OPTIONS). */
+const NODE_ARGS = (process.env.CACHECLOUD_SIM_NODE_ARGS ?? '').split(' ').filter(a => a !== '')
 
 /** Creates a real CachePoint data directory (cachepoint init) with the swarm fields of `config`; returns its publisher key. */
 export async function initDaemonDir (config: NodeConfig): Promise<string> {
@@ -64,13 +66,13 @@ export class SimNode {
     let proc: ChildProcess
     if (this.kind === 'daemon') {
       const log = await open(join(this.config.dataDir, 'daemon.out'), 'a')
-      this.daemon = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, CLI_JS, 'daemon', '--data-dir', this.config.dataDir], { stdio: ['ignore', log.fd, log.fd] })
+      this.daemon = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, ...NODE_ARGS, CLI_JS, 'daemon', '--data-dir', this.config.dataDir], { stdio: ['ignore', log.fd, log.fd] })
       this.daemon.once('exit', () => { void log.close() })
       proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, RELAY_JS, this.config.dataDir], { stdio: ['pipe', 'pipe', 'inherit'] })
     } else {
       const file = join(this.dir, `${this.host.name}${this.kind === 'observer' ? '-observer' : ''}.json`)
       await writeFile(file, JSON.stringify(this.config))
-      proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, this.kind === 'observer' ? OBSERVER_JS : NODE_JS, file], { stdio: ['pipe', 'pipe', 'inherit'] })
+      proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, ...NODE_ARGS, this.kind === 'observer' ? OBSERVER_JS : NODE_JS, file], { stdio: ['pipe', 'pipe', 'inherit'] })
     }
     this.proc = proc
     createInterface({ input: proc.stdout! }).on('line', line => {

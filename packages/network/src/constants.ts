@@ -6,6 +6,10 @@ export const DEFAULT_MAX_INBOUND_STREAMS = 64
 export const AGENT_PREFIX = 'cachecloud/1 site='
 /** How often mDNS queries the local network for peers. */
 export const MDNS_INTERVAL_MS = 2_000
+/** A peer mDNS finds again with the same addresses is passed on to libp2p (its peer store) at most this often. */
+export const MDNS_REDISCOVER_MS = 60_000
+/** Peers whose last discovery the throttle remembers. */
+export const MAX_THROTTLED_PEERS = 4096
 /** First line of a network key file (libp2p private network, swarm.key format). */
 export const NETWORK_KEY_HEADER = '/key/swarm/psk/1.0.0/'
 /**

@@ -9,7 +9,8 @@ import { tcp } from '@libp2p/tcp'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Logger } from 'pino'
-import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
+import { throttled } from './discovery-throttle.js'
+import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, MDNS_REDISCOVER_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
 import { connectionEncrypters } from './encrypters.js'
 import { InvalidMultiaddrError } from './errors.js'
 import { connectionManagerOptions, createInboundRateGater, DEFAULT_INBOUND_LIMITS, type InboundLimits } from './inbound-limits.js'
@@ -49,7 +50,7 @@ export type CachePointLibp2p = Libp2p<{ identify: Identify, pubsub: CachePointPu
 export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2p> {
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (init.bootstrap !== undefined && init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
-  if (init.mdns === true) peerDiscovery.push(mdns({ interval: MDNS_INTERVAL_MS }))
+  if (init.mdns === true) peerDiscovery.push(throttled(mdns({ interval: MDNS_INTERVAL_MS }), MDNS_REDISCOVER_MS))
   const inbound = init.inbound ?? DEFAULT_INBOUND_LIMITS
   const options: Libp2pOptions<{ identify: Identify, pubsub: CachePointPubSub }> = {
     privateKey: init.privateKey,
