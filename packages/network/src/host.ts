@@ -10,7 +10,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Logger } from 'pino'
 import { throttled } from './discovery-throttle.js'
-import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, MDNS_REDISCOVER_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
+import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DISCOVERED_REDIAL_MS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, MDNS_REDISCOVER_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
 import { connectionEncrypters } from './encrypters.js'
 import { InvalidMultiaddrError } from './errors.js'
 import { connectionManagerOptions, createInboundRateGater, DEFAULT_INBOUND_LIMITS, type InboundLimits } from './inbound-limits.js'
@@ -32,6 +32,8 @@ export interface NetworkInit {
   bootstrap?: string[]
   /** Find peers on the local network with mDNS and connect to them. Default: false. */
   mdns?: boolean
+  /** How often mDNS queries. Default: MDNS_INTERVAL_MS. */
+  mdnsIntervalMs?: number
   /** Connection encrypters in order of preference, e.g. `['noise']` for Noise only. Default: DEFAULT_ENCRYPTERS (TLS, then Noise). */
   encrypters?: readonly EncrypterName[]
   /** Limits on inbound connections (per-host rate, handshakes at once, open connections). Default: DEFAULT_INBOUND_LIMITS. */
@@ -50,7 +52,7 @@ export type CachePointLibp2p = Libp2p<{ identify: Identify, pubsub: CachePointPu
 export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2p> {
   const peerDiscovery: NonNullable<Libp2pOptions['peerDiscovery']> = []
   if (init.bootstrap !== undefined && init.bootstrap.length > 0) peerDiscovery.push(bootstrap({ list: init.bootstrap }))
-  if (init.mdns === true) peerDiscovery.push(throttled(mdns({ interval: MDNS_INTERVAL_MS }), MDNS_REDISCOVER_MS))
+  if (init.mdns === true) peerDiscovery.push(throttled(mdns({ interval: init.mdnsIntervalMs ?? MDNS_INTERVAL_MS }), MDNS_REDISCOVER_MS))
   const inbound = init.inbound ?? DEFAULT_INBOUND_LIMITS
   const options: Libp2pOptions<{ identify: Identify, pubsub: CachePointPubSub }> = {
     privateKey: init.privateKey,
@@ -92,7 +94,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
       discovered.set(peer.toString(), peer)
       dial(peer)
     })
-    const redial = setInterval(() => { for (const peer of discovered.values()) dial(peer) }, 2 * MDNS_INTERVAL_MS)
+    const redial = setInterval(() => { for (const peer of discovered.values()) dial(peer) }, DISCOVERED_REDIAL_MS)
     redial.unref()
     node.addEventListener('stop', () => { clearInterval(redial) })
   }
