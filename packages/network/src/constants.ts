@@ -13,6 +13,8 @@ export const AGENT_PREFIX = 'cachecloud/1 site='
 export const MDNS_INTERVAL_MS = 10_000
 /** A discovered peer that is not connected (its dial failed, a link was cut) is dialled again this often. */
 export const DISCOVERED_REDIAL_MS = 4_000
+/** Of two nodes that discover each other, the one with the greater peer id dials this much later (if still not connected). */
+export const DISCOVERED_DIAL_TIEBREAK_MS = 3_000
 /** A peer mDNS finds again with the same addresses is passed on to libp2p (its peer store) at most this often. */
 export const MDNS_REDISCOVER_MS = 60_000
 /** Peers whose last discovery the throttle remembers. */

@@ -10,7 +10,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Logger } from 'pino'
 import { throttled } from './discovery-throttle.js'
-import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DISCOVERED_REDIAL_MS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, MDNS_REDISCOVER_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
+import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DISCOVERED_DIAL_TIEBREAK_MS, DISCOVERED_REDIAL_MS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, MDNS_REDISCOVER_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
 import { connectionEncrypters } from './encrypters.js'
 import { InvalidMultiaddrError } from './errors.js'
 import { connectionManagerOptions, createInboundRateGater, DEFAULT_INBOUND_LIMITS, type InboundLimits } from './inbound-limits.js'
@@ -88,11 +88,17 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
       if (node.status !== 'started' || node.getConnections(peer).length > 0) return
       node.dial(peer).catch((err: Error) => { init.logger?.debug({ peer: peer.toString(), err }, 'dial of discovered peer failed') })
     }
+    // two nodes of a LAN hear each other's mDNS answers at once: if both dialled, the pair would keep two
+    // connections (two of everything: keep-alives, pubsub streams). The greater peer id waits, so it finds
+    // the other's connection made; a bootstrap peer, which does not dial back, is dialled at once
+    const bootstrapIds = new Set((init.bootstrap ?? []).map(a => parseMultiaddr(a).getComponents().find(c => c.name === 'p2p')?.value).filter(id => id !== undefined))
     node.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail.id
       if (peer.equals(node.peerId)) return
-      discovered.set(peer.toString(), peer)
-      dial(peer)
+      const id = peer.toString()
+      discovered.set(id, peer)
+      if (bootstrapIds.has(id) || node.peerId.toString() < id) dial(peer)
+      else setTimeout(() => { dial(peer) }, DISCOVERED_DIAL_TIEBREAK_MS).unref()
     })
     const redial = setInterval(() => { for (const peer of discovered.values()) dial(peer) }, DISCOVERED_REDIAL_MS)
     redial.unref()

@@ -5,7 +5,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { TypedEventEmitter, type PeerDiscoveryEvents, type PeerInfo } from '@libp2p/interface'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
-import { MDNS_REDISCOVER_MS } from '../src/constants.js'
+import { DISCOVERED_DIAL_TIEBREAK_MS, DISCOVERED_REDIAL_MS, MDNS_REDISCOVER_MS } from '../src/constants.js'
 import { ThrottledDiscovery } from '../src/discovery-throttle.js'
 import { createNetwork, type CachePointLibp2p } from '../src/index.js'
 
@@ -38,6 +38,22 @@ describe('mDNS discovery throttle', () => {
       assert.ok(discoveryMerges <= 2, `${discoveryMerges} discovery merges of one peer in ${4 * QUERY_INTERVAL_MS} ms`)
     } finally {
       await Promise.all([a.stop(), b.stop()])
+    }
+  })
+
+  it('connects each pair of nodes that find each other over mDNS once, not from both sides', async () => {
+    const hosts = await Promise.all([mdnsHost(), mdnsHost(), mdnsHost(), mdnsHost()])
+    try {
+      const deadline = Date.now() + 15_000
+      while (hosts.some(h => h.getPeers().length < hosts.length - 1)) {
+        if (Date.now() > deadline) throw new Error('mDNS did not connect the four nodes')
+        await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      // past the tie-break and a redial round: a second connection would have been made by now
+      await new Promise(resolve => setTimeout(resolve, DISCOVERED_DIAL_TIEBREAK_MS + DISCOVERED_REDIAL_MS))
+      for (const h of hosts) assert.deepEqual(hosts.filter(o => o !== h).map(o => h.getConnections(o.peerId).length), [1, 1, 1])
+    } finally {
+      await Promise.all(hosts.map(async h => { await h.stop() }))
     }
   })
 
