@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
+import { parseMultiaddr, peerIdOfMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import { PEER_PROBE_INTERVAL_MS, PEER_PROBE_TIMEOUT_MS } from './constants.js'
 
 export interface PeerMonitorInit {
@@ -25,7 +25,7 @@ export class PeerMonitor {
   private probing: Promise<void> | undefined
 
   constructor (private readonly init: PeerMonitorInit) {
-    this.targets = init.peers.map(addr => ({ addr, peerId: parseMultiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value ?? addr }))
+    this.targets = init.peers.map(addr => ({ addr, peerId: peerIdOfMultiaddr(addr) ?? addr }))
   }
 
   get configured (): number { return this.targets.length }

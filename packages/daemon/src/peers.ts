@@ -1,17 +1,13 @@
 import type { PeerInfo } from '@cachecloud/control'
-import { parseMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
+import { peerIdOfMultiaddr, type CachePointLibp2p } from '@cachecloud/network'
 import type { CachePointConfig } from './config.js'
 import { peerRole } from './peer-role.js'
-
-function peerIdOf (addr: string): string | undefined {
-  return parseMultiaddr(addr).getComponents().find(c => c.name === 'p2p')?.value
-}
 
 /** Configured peers (the personal store's addresses count) and those connected now, each with its role. */
 export async function listPeers (libp2p: CachePointLibp2p, config: CachePointConfig): Promise<PeerInfo[]> {
   const byId = new Map<string, PeerInfo>()
   const configure = (addr: string): void => {
-    const peerId = peerIdOf(addr) ?? addr
+    const peerId = peerIdOfMultiaddr(addr) ?? addr
     const info = byId.get(peerId) ?? { peerId, addresses: [], connected: false, configured: true, role: 'unknown' }
     info.addresses.push(addr)
     byId.set(peerId, info)
@@ -28,7 +24,7 @@ export async function listPeers (libp2p: CachePointLibp2p, config: CachePointCon
     if (!info.addresses.includes(addr)) info.addresses.push(addr)
     byId.set(peerId, info)
   }
-  const storePeers = new Set(storeAddresses.map(peerIdOf))
+  const storePeers = new Set(storeAddresses.map(peerIdOfMultiaddr))
   for (const info of byId.values()) Object.assign(info, await peerRole(libp2p, info.peerId, storePeers.has(info.peerId) ? info.peerId : undefined))
   return [...byId.values()]
 }

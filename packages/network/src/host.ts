@@ -91,7 +91,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
     // two nodes of a LAN hear each other's mDNS answers at once: if both dialled, the pair would keep two
     // connections (two of everything: keep-alives, pubsub streams). The greater peer id waits, so it finds
     // the other's connection made; a bootstrap peer, which does not dial back, is dialled at once
-    const bootstrapIds = new Set((init.bootstrap ?? []).map(a => parseMultiaddr(a).getComponents().find(c => c.name === 'p2p')?.value).filter(id => id !== undefined))
+    const bootstrapIds = new Set((init.bootstrap ?? []).map(peerIdOfMultiaddr).filter(id => id !== undefined))
     node.addEventListener('peer:discovery', (evt) => {
       const peer = evt.detail.id
       if (peer.equals(node.peerId)) return
@@ -165,6 +165,11 @@ export async function peerSite (node: Libp2p, peer: PeerId | string): Promise<st
   } catch {
     return undefined
   }
+}
+
+/** The peer id in a multiaddr typed by a user or read from config (its /p2p/ part), if it has one; a one-line error if it is no multiaddr. */
+export function peerIdOfMultiaddr (text: string): string | undefined {
+  return parseMultiaddr(text).getComponents().find(c => c.name === 'p2p')?.value
 }
 
 /** Parses a multiaddr typed by a user or read from config, with a one-line error. */
