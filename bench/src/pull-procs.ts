@@ -13,8 +13,9 @@
  * on the text half only.
  *
  * BENCH_PROFILE_DIR=dir: both daemons run under `node --cpu-prof` for the
- * pull (the source daemon is restarted after the import so its profile holds
- * the pull only); summarize with bench/dist/src/profile-summary.js.
+ * pull (the source daemon is restarted after the import so its profiles hold
+ * the pull only), into dir/source and dir/puller, one profile per thread
+ * (main thread and codec threads); summarize with bench/dist/src/profile-summary.js.
  *
  * BENCH_STRACE=dir: `strace -c` counts both daemons' syscalls (every thread)
  * during the pull, into dir/source.txt and dir/puller.txt: a figure that other
@@ -95,10 +96,11 @@ async function cpuSeconds (pid: number): Promise<Cpu> {
 
 const total = (c: Cpu): number => c.user + c.system
 
-/** Launches a daemon, under `--cpu-prof` into PROFILE_DIR when asked. */
+/** Launches a daemon, under `--cpu-prof` into PROFILE_DIR/profileName when asked. */
 async function launch (dataDir: string, profileName?: string): Promise<LaunchedCachePoint> {
   const nodeArgs = PROFILE_DIR !== undefined && profileName !== undefined
-    ? [...NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${profileName}.cpuprofile`]
+    // no --cpu-prof-name: every thread (the codec threads too) writes its own profile, Node's default name, into the daemon's directory
+    ? [...NODE_ARGS, '--cpu-prof', `--cpu-prof-dir=${join(PROFILE_DIR, profileName)}`]
     : NODE_ARGS
   return await launchCachePoint({ dataDir, logLevel: 'warn', nodeArgs })
 }
