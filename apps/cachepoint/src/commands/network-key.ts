@@ -2,7 +2,6 @@ import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { writeFileAtomic } from '@cachecloud/core'
-import { generateNetworkKey } from '@cachecloud/daemon'
 import { output } from '../context.js'
 import { FileExistsError } from '../errors.js'
 import type { GlobalOptions } from '../paths.js'
@@ -18,6 +17,8 @@ export function registerNetworkKey (program: Command, globals: () => GlobalOptio
       if (await stat(path).then(() => true, () => false)) {
         throw new FileExistsError(`${path} already exists: a network key is not overwritten (every node of the organization holds a copy of it)`)
       }
+      // loaded here, not at the top: it brings libp2p, which every other command would pay for at startup
+      const { generateNetworkKey } = await import('@cachecloud/network')
       await writeFileAtomic(path, generateNetworkKey(), { mode: 0o600 })
       output(g, { path }, () => `network key written to ${path} (mode 600): copy it to every CachePoint of the organization and run cachepoint init --network-key ${path}`)
     })
