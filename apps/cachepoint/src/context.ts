@@ -5,7 +5,7 @@ import { configPathOf, dataDirOf, type GlobalOptions } from './paths.js'
 /** The data directory in effect: from an explicit config file if one is named, else from --data-dir and the defaults. */
 export async function resolveDataDir (options: GlobalOptions): Promise<string> {
   if (options.config !== undefined || process.env.CACHEPOINT_CONFIG !== undefined) {
-    const { loadConfig } = await import('@cachecloud/daemon')
+    const { loadConfig } = await import('@cachecloud/daemon/settings')
     return (await loadConfig(await configPathOf(options))).dataDir
   }
   return dataDirOf(options)

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { connectToDaemon, type ControlClient, type StatusInfo } from '@cachecloud/control'
-import { initDataDir, type InitOptions, type InitResult } from '@cachecloud/daemon'
+import { initDataDir, type InitOptions, type InitResult } from '@cachecloud/daemon/settings'
 
 /** The CLI entry point of this package, for spawning real daemons. */
 export const CLI_PATH = fileURLToPath(new URL('./cli.js', import.meta.url))

@@ -22,6 +22,6 @@ export function dataDirOf (options: GlobalOptions): string {
 export async function configPathOf (options: GlobalOptions): Promise<string> {
   const explicit = options.config ?? process.env.CACHEPOINT_CONFIG
   if (explicit !== undefined) return resolve(explicit)
-  const { CONFIG_FILE } = await import('@cachecloud/daemon')
+  const { CONFIG_FILE } = await import('@cachecloud/daemon/settings')
   return join(dataDirOf(options), CONFIG_FILE)
 }

@@ -40,7 +40,7 @@ function parseSubscription (text: string): { name: string, policy: 'auto' | 'man
  * (checkNetworkKeyFile), since that reads the disk.
  */
 export async function swarmConfigFromFlags (flags: SwarmFlags): Promise<SwarmConfig> {
-  const { parseSwarmFields } = await import('@cachecloud/daemon')
+  const { parseSwarmFields } = await import('@cachecloud/daemon/settings')
   const check = <K extends keyof SwarmConfig>(flag: string, key: K, value: SwarmConfig[K] | undefined): SwarmConfig[K] | undefined => {
     if (value === undefined) return undefined
     return parseSwarmFields({ [key]: value }, why => { throw new UsageError(`${flag}: ${why}`) })[key]

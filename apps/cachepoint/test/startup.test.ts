@@ -55,6 +55,19 @@ describe('cachepoint startup', () => {
     }
   })
 
+  it('loads no libp2p host or daemon for the offline commands: init, id, config get and set', async () => {
+    const dataDir = join(dir, 'node')
+    // what only a running node needs: libp2p itself, the network's host, the daemon
+    const running = ['/node_modules/libp2p/', '/packages/network/dist/src/host.js', '/packages/daemon/dist/src/daemon.js']
+    for (const args of [['init'], ['id'], ['config', 'get'], ['config', 'set', 'logLevel', 'debug']]) {
+      const { urls } = await loaded(['--data-dir', dataDir, ...args])
+      const heavy = urls.filter(u => running.some(h => u.includes(h)))
+      assert.deepEqual(heavy.slice(0, 5), [], `cachepoint ${args.join(' ')} loaded ${heavy.length} modules of a running node (${urls.length} in all)`)
+    }
+    const { stdout } = await loaded(['--data-dir', dataDir, '--json', 'config', 'get', 'logLevel'])
+    assert.match(stdout, /debug/)
+  })
+
   it('still loads libp2p where a command needs it: network-key writes a key', async () => {
     const out = join(dir, 'swarm.key')
     const { urls } = await loaded(['network-key', '--out', out])

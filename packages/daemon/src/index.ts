@@ -17,15 +17,8 @@
  * const versions = await daemon.images.list()
  * ```
  */
-export * from './constants.js'
-export * from './errors.js'
-export * from './config.js'
-export type { PersonalConfig } from './personal-config.js'
-export { parseSwarmFields, checkNetworkKeyFile, type SwarmConfig } from './swarm-config.js'
 /** A new organization network key (swarm.key text), for `cachepoint network-key`. */
+export * from './settings.js'
 export { generateNetworkKey } from '@cachecloud/network'
 export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.js'
-export { CONFIG_KEYS, nearest } from './config-schema.js'
-export { isLoopbackAddress, openListenAddress } from './open-listen.js'
-export { configKeyKind, editConfigFile, readConfigDocument, type ConfigKeyKind } from './config-edit.js'
 export { pullFailures, pullStatuses } from './pull-status.js'

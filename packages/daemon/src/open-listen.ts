@@ -1,4 +1,4 @@
-import { parseMultiaddr } from '@cachecloud/network'
+import { parseMultiaddr } from '@cachecloud/network/settings'
 
 /** Whether a listen multiaddr is reachable only from this host (127.0.0.0/8, ::1, a unix socket). */
 export function isLoopbackAddress (addr: string): boolean {

@@ -1,4 +1,4 @@
-import { parseMultiaddr } from '@cachecloud/network'
+import { parseMultiaddr } from '@cachecloud/network/settings'
 import { parseX25519Key } from '@cachecloud/personal'
 import { ConfigError } from './errors.js'
 

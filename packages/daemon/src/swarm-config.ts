@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { parseMultiaddr, parseNetworkKey, type InboundLimits } from '@cachecloud/network'
-import { parseRate, type WanRateConfig } from '@cachecloud/swarm'
+import { parseMultiaddr, parseNetworkKey, type InboundLimits } from '@cachecloud/network/settings'
+import { parseRate, type WanRateConfig } from '@cachecloud/swarm/rate'
 import { ConfigError } from './errors.js'
 
 /** Config of swarm distribution (issue 4); every field optional. */

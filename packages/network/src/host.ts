@@ -6,13 +6,12 @@ import type { Connection, Libp2p, PeerId, PrivateKey } from '@libp2p/interface'
 import { mdns } from '@libp2p/mdns'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
-import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p, type Libp2pOptions } from 'libp2p'
 import type { Logger } from 'pino'
 import { throttled } from './discovery-throttle.js'
 import { AGENT_PREFIX, DEFAULT_ENCRYPTERS, DISCOVERED_DIAL_TIEBREAK_MS, DISCOVERED_REDIAL_MS, DEFAULT_LISTEN, MDNS_INTERVAL_MS, MDNS_REDISCOVER_MS, PUBSUB_STREAM_CHECK_MS, type EncrypterName } from './constants.js'
 import { connectionEncrypters } from './encrypters.js'
-import { InvalidMultiaddrError } from './errors.js'
+import { peerIdOfMultiaddr } from './multiaddrs.js'
 import { connectionManagerOptions, createInboundRateGater, DEFAULT_INBOUND_LIMITS, type InboundLimits } from './inbound-limits.js'
 import { createMembershipGater, networkProtector } from './membership.js'
 
@@ -164,19 +163,5 @@ export async function peerSite (node: Libp2p, peer: PeerId | string): Promise<st
     return agent === undefined ? undefined : siteOfAgent(new TextDecoder().decode(agent))
   } catch {
     return undefined
-  }
-}
-
-/** The peer id in a multiaddr typed by a user or read from config (its /p2p/ part), if it has one; a one-line error if it is no multiaddr. */
-export function peerIdOfMultiaddr (text: string): string | undefined {
-  return parseMultiaddr(text).getComponents().find(c => c.name === 'p2p')?.value
-}
-
-/** Parses a multiaddr typed by a user or read from config, with a one-line error. */
-export function parseMultiaddr (text: string): Multiaddr {
-  try {
-    return multiaddr(text)
-  } catch {
-    throw new InvalidMultiaddrError(`not a valid multiaddr: ${JSON.stringify(text)} (expected e.g. /ip4/10.0.0.5/tcp/4001/p2p/12D3Koo...)`)
   }
 }

@@ -5,9 +5,9 @@ import { ConfigValueNotFoundError, UsageError } from '../errors.js'
 import { configPathOf, type GlobalOptions } from '../paths.js'
 import { daemonRunning } from '../running.js'
 
-type Daemon = typeof import('@cachecloud/daemon')
+type Daemon = typeof import('@cachecloud/daemon/settings')
 
-async function daemonPackage (): Promise<Daemon> { return import('@cachecloud/daemon') }
+async function daemonSettings (): Promise<Daemon> { return import('@cachecloud/daemon/settings') }
 
 function checkKey (d: Daemon, key: string): void {
   if ((d.CONFIG_KEYS as readonly string[]).includes(key)) return
@@ -55,7 +55,7 @@ export function registerConfig (program: Command, globals: () => GlobalOptions):
     .argument('[key]', 'config key, e.g. listen')
     .action(async (key: string | undefined) => {
       const g = globals()
-      const d = await daemonPackage()
+      const d = await daemonSettings()
       if (key !== undefined) checkKey(d, key)
       const effective = await d.loadConfig(await configPathOf(g)) as unknown as Record<string, unknown>
       const value = key === undefined ? effective : effective[key]
@@ -63,7 +63,7 @@ export function registerConfig (program: Command, globals: () => GlobalOptions):
     })
 
   const change = async (g: GlobalOptions, key: string, what: string, edit: (doc: Record<string, unknown>) => void): Promise<void> => {
-    const d = await daemonPackage()
+    const d = await daemonSettings()
     const path = await configPathOf(g)
     const updated = await d.editConfigFile(path, edit, why => { throw new UsageError(`${what}: ${why}`) }) as unknown as Record<string, unknown>
     const running = await daemonRunning(updated.dataDir as string)
@@ -78,7 +78,7 @@ export function registerConfig (program: Command, globals: () => GlobalOptions):
     .argument('<key>', 'config key')
     .argument('<value>', 'value, e.g. /ip4/127.0.0.1/tcp/4001, 1048576, true, {"maxRate":"20mbit"}')
     .action(async (key: string, text: string) => {
-      const d = await daemonPackage()
+      const d = await daemonSettings()
       checkKey(d, key)
       await change(globals(), key, `config set ${key}`, doc => { doc[key] = valueFor(d, key, text) })
     })
@@ -88,7 +88,7 @@ export function registerConfig (program: Command, globals: () => GlobalOptions):
     .argument('<key>', 'list key')
     .argument('<value>', 'value to add')
     .action(async (key: string, text: string) => {
-      const d = await daemonPackage()
+      const d = await daemonSettings()
       checkKey(d, key)
       const element = elementFor(d, key, text)
       await change(globals(), key, `config add ${key}`, (doc) => {
@@ -103,7 +103,7 @@ export function registerConfig (program: Command, globals: () => GlobalOptions):
     .argument('<key>', 'config key')
     .argument('[value]', 'value to remove from the list')
     .action(async (key: string, text: string | undefined) => {
-      const d = await daemonPackage()
+      const d = await daemonSettings()
       // a key unknown to this version can still be removed from the file (that is how a typo is fixed)
       if (text !== undefined) checkKey(d, key)
       const element = text === undefined ? undefined : elementFor(d, key, text)

@@ -7,7 +7,7 @@ export function registerId (program: Command, globals: () => GlobalOptions): voi
     .description('print this node\'s peer id, publisher key and listen addresses, from the data directory (no daemon needed)')
     .action(async () => {
       const g = globals()
-      const { loadConfig, readIdentity } = await import('@cachecloud/daemon')
+      const { loadConfig, readIdentity } = await import('@cachecloud/daemon/settings')
       const config = await loadConfig(await configPathOf(g))
       const { peerId, publisherKey } = await readIdentity(config.dataDir)
       const result = { peerId, publisherKey, addresses: config.listen.map(a => `${a}/p2p/${peerId}`), dataDir: config.dataDir }

@@ -44,7 +44,7 @@ export function registerInit (program: Command, globals: () => GlobalOptions): v
       await checkFlag('--control-port', 'controlPort', controlPort)
       await checkFlag('--block-size', 'blockSize', blockSize)
       await checkOpenListen({ listen: opts.listen, networkKey: swarm.networkKey, allowPeers: swarm.allowPeers, insecureOpen: opts.insecureOpen })
-      const { initDataDir, checkNetworkKeyFile } = await import('@cachecloud/daemon')
+      const { initDataDir, checkNetworkKeyFile } = await import('@cachecloud/daemon/settings')
       if (swarm.networkKey !== undefined && !swarm.networkKey.startsWith('/key/swarm/')) {
         await checkNetworkKeyFile(swarm.networkKey).catch((err: Error) => { throw new UsageError(`--network-key: ${err.message}`) })
       }

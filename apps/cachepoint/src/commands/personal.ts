@@ -92,7 +92,7 @@ export function registerPersonal (program: Command, globals: () => GlobalOptions
     .option('--user <user>', 'user (default: the only one configured)')
     .action(async (o: { user?: string }) => {
       const g = globals()
-      const { loadConfig, DataDirLockedError, PERSONAL_DIR } = await import('@cachecloud/daemon')
+      const { loadConfig, DataDirLockedError, PERSONAL_DIR } = await import('@cachecloud/daemon/settings')
       const { adoptUserKeyPair } = await import('@cachecloud/personal')
       const config = await loadConfig(await configPathOf(g))
       const folders = config.personalization ?? []
