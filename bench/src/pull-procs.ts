@@ -28,7 +28,7 @@
  * recompression, before the pull (the default under BENCH_PROFILE_DIR; =0
  * there profiles the source from its start, import and recompression too).
  * A source that has just imported and recompressed served the pull at
- * 3.6-6.6 CPU s/GiB in most runs on 2026-12-04, a restarted one at 2.4-2.9:
+ * 3.6-6.6 CPU s/GiB in 11 of 14 runs on 2026-12-04, a restarted one at 2.6-2.9:
  * V8 started incremental marking every 80-100 ms of the pull ("Start (task)",
  * a 31 MB old generation against a 56 MB limit), 37 mark-compacts against 12.
  *
