@@ -68,7 +68,7 @@ describe('cachepoint startup', () => {
     assert.match(stdout, /debug/)
   })
 
-  it('still loads libp2p where a command needs it: network-key writes a key', async () => {
+  it('loads the network package where a command needs it: network-key writes a key', async () => {
     const out = join(dir, 'swarm.key')
     const { urls } = await loaded(['network-key', '--out', out])
     assert.ok(urls.some(u => u.includes('/packages/network/')), 'network-key loaded @cachecloud/network')

@@ -17,8 +17,6 @@
  * const versions = await daemon.images.list()
  * ```
  */
-/** A new organization network key (swarm.key text), for `cachepoint network-key`. */
 export * from './settings.js'
-export { generateNetworkKey } from '@cachecloud/network'
 export { createDaemon, type CachePointDaemon, type DaemonInit } from './daemon.js'
 export { pullFailures, pullStatuses } from './pull-status.js'

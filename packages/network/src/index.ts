@@ -12,12 +12,8 @@
  * const node = await createNetwork({ privateKey, listen: ['/ip4/127.0.0.1/tcp/0'] })
  * ```
  */
-export * from './constants.js'
-export * from './errors.js'
-export * from './identity.js'
+export * from './settings.js'
 export * from './host.js'
-export * from './multiaddrs.js'
-export * from './network-key.js'
 export * from './membership.js'
 export * from './inbound-limits.js'
 export * from './connection-errors.js'

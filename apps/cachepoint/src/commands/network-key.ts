@@ -17,8 +17,8 @@ export function registerNetworkKey (program: Command, globals: () => GlobalOptio
       if (await stat(path).then(() => true, () => false)) {
         throw new FileExistsError(`${path} already exists: a network key is not overwritten (every node of the organization holds a copy of it)`)
       }
-      // loaded here, not at the top: it brings libp2p, which every other command would pay for at startup
-      const { generateNetworkKey } = await import('@cachecloud/network')
+      // loaded here, not at the top: the peer key code of network/settings would cost every other command's startup
+      const { generateNetworkKey } = await import('@cachecloud/network/settings')
       await writeFileAtomic(path, generateNetworkKey(), { mode: 0o600 })
       output(g, { path }, () => `network key written to ${path} (mode 600): copy it to every CachePoint of the organization and run cachepoint init --network-key ${path}`)
     })
