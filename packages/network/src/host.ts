@@ -78,7 +78,7 @@ export async function createNetwork (init: NetworkInit): Promise<CachePointLibp2
   }
   const node = await createLibp2p(options)
   trackPeerSites(node)
-  keepPubsubStreams(node)
+  keepPubsubStreams(node, init.logger)
   if (peerDiscovery.length > 0) {
     // discovery (mDNS, bootstrap) only finds peers; connecting is ours to do. A peer is announced once: a dial that
     // fails (a loaded machine, a link down) is retried, or a same-site peer stays unknown for good
@@ -111,18 +111,38 @@ interface GossipSubStreams {
   peers: Map<string, unknown>
   streamsOutbound: Map<string, unknown>
   outboundInflightQueue?: { push: (item: { peerId: PeerId, connection: Connection }) => void }
+  handlePeerReadStreamError?: (err: Error, peerId: PeerId) => void
 }
 
 /**
- * gossipsub opens its outbound stream to a peer once, when the connection opens; a stream that dies later
- * (its protocol negotiation timing out on a loaded machine or a cut link) is dropped and not reopened while
- * the connection lasts, so the peer hears no announcement or rollout report from this node until it
- * reconnects (a live node was "offline" at its publisher for over a minute). This reopens it, through
- * gossipsub's own queue of stream openings.
+ * gossipsub's per-peer state can be lost while a connection to the peer lives, and then it does not come
+ * back until the peer disconnects and connects again: the peer hears no announcement or rollout report from
+ * this node, or this node none from it. This keeps it:
+ * - A peer is forgotten (its streams closed, its subscriptions dropped) when a stream of another, stale
+ *   connection to it fails: gossipsub's read-error handler calls its disconnect handler
+ *   (ChainSafe/js-libp2p-gossipsub#456). A laptop whose link is cut for seconds redials while its old
+ *   connection is still open at the publisher; when the publisher's ping on it times out, the publisher
+ *   forgot the laptop, and the laptop, which never learnt the publisher's subscriptions over the new
+ *   connection, stayed "offline" at it for good. A read error of a peer with another open connection now
+ *   only ends that stream; the peer's disconnect still forgets it.
+ * - The outbound stream, opened once when the connection opens, dies (its protocol negotiation timing out
+ *   on a loaded machine, or with the stale connection above) and is not reopened while the connection lasts
+ *   (a live node was "offline" at its publisher for over a minute). Every PUBSUB_STREAM_CHECK_MS a missing
+ *   one goes to gossipsub's own queue of stream openings, and its subscriptions go out on the new stream.
  */
-function keepPubsubStreams (node: CachePointLibp2p): void {
+function keepPubsubStreams (node: CachePointLibp2p, logger?: Logger): void {
   const gs = node.services.pubsub as unknown as GossipSubStreams
   if (!(gs.peers instanceof Map) || !(gs.streamsOutbound instanceof Map)) return // another gossipsub: nothing to repair
+  const onReadError = gs.handlePeerReadStreamError?.bind(gs)
+  if (onReadError !== undefined) {
+    gs.handlePeerReadStreamError = (err: Error, peerId: PeerId): void => {
+      if (node.getConnections(peerId).some(c => c.status === 'open')) {
+        logger?.debug({ peer: peerId.toString(), err }, 'pubsub stream of a peer failed; another connection to it lives: the peer is kept')
+        return
+      }
+      onReadError(err, peerId)
+    }
+  }
   const timer = setInterval(() => {
     if (node.status !== 'started') return
     for (const connection of node.getConnections()) {
