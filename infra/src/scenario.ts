@@ -6,7 +6,7 @@ import { formatPublicKey, generatePublisherKey, savePublisherKey } from '@cachec
 import { generateNetworkKey, loadOrCreatePeerKey } from '@cachecloud/network'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { initDaemonDir, SimNode } from './cluster.js'
-import { countFetches, duplicates, readWanFetches } from './wanlog.js'
+import { countFetches, duplicateFetches, duplicates, readWanFetches, type DuplicateFetch } from './wanlog.js'
 import { createTopology, destroyTopology, setLink, wanCounters, type SiteSpec, type Topology } from './netns.js'
 
 export interface ScenarioInit {
@@ -59,8 +59,16 @@ export interface SiteRow {
   wanBlocks: number
   dupBlocks: number
   dupFetches: number
+  /** For each block stored more than once: who stored it, when, in which run and from which peer. */
+  dupDetail?: DuplicateFetch[]
 }
-export interface ScenarioReport { nodes: NodeRow[], sites: SiteRow[], versions: Array<{ version: string, deltaBytes: number, seconds: number }> }
+export interface ScenarioReport {
+  nodes: NodeRow[]
+  sites: SiteRow[]
+  versions: Array<{ version: string, deltaBytes: number, seconds: number }>
+  /** Nodes the scenario cut off or killed during v1. */
+  disrupted?: string[]
+}
 
 /**
  * The standard scenario: a data center (publisher and seed) and branches of
@@ -116,7 +124,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
     const subscribers = nodes.slice(1)
     await new Promise(resolve => setTimeout(resolve, 2000)) // connections and subscriptions settle
 
-    const report: ScenarioReport = { nodes: [], sites: [], versions: [] }
+    const report: ScenarioReport = { nodes: [], sites: [], versions: [], disrupted: [] }
     for (const version of init.versions ?? ['v1', 'v2'] as const) {
       const ref = `os@${version}`
       const imported = await publisher.call<{ newBytes: number }>({ cmd: 'import', file: files[version], name: 'os', version })
@@ -129,6 +137,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
         setTimeout(() => {
           void (async () => {
             await setLink(topo!, laptop.host, false)
+            report.disrupted?.push(laptop.host.name)
             log(`${laptop.host.name}: link cut`)
             await new Promise(resolve => setTimeout(resolve, init.laptopCutMs ?? 3000))
             await setLink(topo!, laptop.host, true)
@@ -140,6 +149,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
       if (version === 'v1' && victim !== undefined && init.killAfterMs !== undefined) {
         setTimeout(() => {
           victim.kill()
+          report.disrupted?.push(victim.host.name)
           log(`${victim.host.name}: killed`)
           setTimeout(() => { victim.start().then(() => { log(`${victim.host.name}: restarted`) }, (err: Error) => { log(`${victim.host.name}: restart failed: ${err.message}`) }) }, 2000)
         }, init.killAfterMs)
@@ -172,7 +182,8 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
         const here = done.filter(d => d.n.host.site === s.name)
         const swarmWan = here.reduce((sum, d) => sum + d.status.wanBytes, 0)
         const swarmWanWire = here.reduce((sum, d) => sum + (d.status.wanWireBytes ?? d.status.wanBytes), 0)
-        const counts = countFetches(await Promise.all(members.map(async n => await readWanFetches(n.config.dataDir, n.kind, ref))))
+        const fetched = await Promise.all(members.map(async n => ({ node: n.host.name, fetches: await readWanFetches(n.config.dataDir, n.kind, ref) })))
+        const counts = countFetches(fetched.map(f => f.fetches))
         const dup = duplicates(counts)
         report.sites.push({
           site: s.name,
@@ -183,7 +194,8 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
           deltaBytes: imported.newBytes,
           wanBlocks: counts.size,
           dupBlocks: dup.blocks,
-          dupFetches: dup.extra
+          dupFetches: dup.extra,
+          dupDetail: duplicateFetches(fetched, t0)
         })
       }
     }

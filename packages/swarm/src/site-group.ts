@@ -12,7 +12,11 @@ interface Member {
   firstPolled?: number
   /** It answered a have request sent after it knew this node is pulling: its claims are known. */
   fenced: boolean
-  firstSeen: number
+  /**
+   * Since when it could have asked this node's holdings: when it was first seen, or when it answered again after
+   * requests to it failed (this node's link back from a cut, during which its requests could not arrive either).
+   */
+  askableSince: number
   /** Send times of have requests to it that failed since its last answer. */
   failedSends: number[]
   /** Send time of the latest request it answered, and when that answer arrived. */
@@ -63,7 +67,7 @@ export class SiteGroup {
     let m = this.members.get(peer)
     this.expected.delete(peer)
     if (m === undefined) {
-      m = { pulling, fenced: false, firstSeen: now, failedSends: [], held, grewAt: now, answeredSent: sentAt, answeredAt: now }
+      m = { pulling, fenced: false, askableSince: now, failedSends: [], held, grewAt: now, answeredSent: sentAt, answeredAt: now }
       this.members.set(peer, m)
       const early = this.pendingPolls.get(peer)
       this.pendingPolls.delete(peer)
@@ -72,6 +76,8 @@ export class SiteGroup {
     if (held > m.held) m.grewAt = now
     m.held = held
     m.pulling = pulling
+    // its requests to ask this node's holdings could not arrive while requests to it failed (this node's link cut)
+    if (m.failedSends.length > 0) m.askableSince = now
     m.failedSends = []
     m.answeredSent = Math.max(m.answeredSent, sentAt)
     m.answeredAt = now
@@ -143,7 +149,7 @@ export class SiteGroup {
       if (silent >= this.stallMs / 2 && this.live(m, now)) return `same-site peer ${id} silent for ${Math.round(silent)} ms`
       if (this.live(m, now)) {
         if (!m.fenced) return `waiting for same-site peer ${id} to count this node`
-      } else if (now - m.firstSeen < FENCE_WAIT_MS) {
+      } else if (now - m.askableSince < FENCE_WAIT_MS) {
         return `waiting for same-site peer ${id} to ask this node's holdings`
       }
     }

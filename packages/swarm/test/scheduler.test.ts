@@ -108,6 +108,32 @@ describe('swarm scheduler', () => {
     for (const t of taken) assert.ok(!w.slice(0, 8).includes(t as SwarmWant), 'what the site holds stays LAN')
   })
 
+  // the multi-site test's laptop, cut for 2.5 s at the start of a pull, had seen a same-site peer pulling just before
+  // the cut; the peer's requests to ask its holdings could not reach it while the link was down, yet 3 s after that
+  // first answer it took the peer as not pulling (and its share with it), whatever the time left after the link returned
+  it('a same-site puller that could not ask this node\'s holdings while this node\'s link was down gets FENCE_WAIT_MS again once the link is back', () => {
+    const w = wants(32)
+    const clock = manualClock()
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
+    const t0 = clock.now()
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+    s.updatePeer('sibling', true, partial(32, [], []), t0)
+    assert.match(s.wanBlocker() ?? '', /to ask this node's holdings/)
+    // the link is cut: requests to the sibling and the data center fail
+    clock.advance(500)
+    for (let i = 0; i < 4; i++) { s.haveFailed('sibling', t0 + 500 + i * 500); s.haveFailed('dc', t0 + 500 + i * 500) }
+    // back 2.5 s later: both answer, the sibling still pulling and not yet having asked
+    clock.advance(2100)
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, clock.now())
+    s.updatePeer('sibling', true, partial(32, [], []), clock.now())
+    const back = clock.now()
+    clock.advance(900) // 3.5 s after the sibling was first seen, 0.9 s after the link returned
+    assert.match(s.wanBlocker() ?? '', /to ask this node's holdings/, 'the sibling had no chance to ask yet')
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 0)
+    clock.advance(back + 3000 - clock.now())
+    assert.equal(s.wanBlocker(), undefined, 'silent for FENCE_WAIT_MS with the link up: not pulling')
+  })
+
   it('deprioritizes a peer that refuses blocks it advertised', () => {
     const w = wants(8)
     const penalties: string[] = []
