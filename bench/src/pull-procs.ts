@@ -22,7 +22,9 @@
  * jobs on the machine do not disturb (the timings then mean nothing).
  *
  * BENCH_NODE_ARGS="--flag ...": more node options for both daemons (e.g. V8's
- * heap sizes), to measure them before a change to the daemon's own start.
+ * heap sizes), to measure them before a change to the daemon's own start. They
+ * come after the daemon's own (DAEMON_NODE_ARGS), and a later V8 flag wins:
+ * `--max-semi-space-size=16` measures V8's default semi-space again.
  *
  * BENCH_RESTART_SOURCE=1: the source daemon is restarted after its import and
  * recompression, before the pull (the default under BENCH_PROFILE_DIR; =0

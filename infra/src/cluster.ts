@@ -3,6 +3,7 @@ import { open, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { DAEMON_NODE_ARGS } from 'cachepoint/launcher'
 import type { Host } from './netns.js'
 import type { Command, NodeConfig } from './node.js'
 
@@ -66,7 +67,7 @@ export class SimNode {
     let proc: ChildProcess
     if (this.kind === 'daemon') {
       const log = await open(join(this.config.dataDir, 'daemon.out'), 'a')
-      this.daemon = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, ...NODE_ARGS, CLI_JS, 'daemon', '--data-dir', this.config.dataDir], { stdio: ['ignore', log.fd, log.fd] })
+      this.daemon = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, ...DAEMON_NODE_ARGS, ...NODE_ARGS, CLI_JS, 'daemon', '--data-dir', this.config.dataDir], { stdio: ['ignore', log.fd, log.fd] })
       this.daemon.once('exit', () => { void log.close() })
       proc = spawn('ip', ['netns', 'exec', this.host.ns, process.execPath, RELAY_JS, this.config.dataDir], { stdio: ['pipe', 'pipe', 'inherit'] })
     } else {

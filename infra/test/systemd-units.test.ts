@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { DAEMON_NODE_ARGS } from 'cachepoint/launcher'
 
 // infra/dist/test -> the repository
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -47,7 +48,9 @@ describe('hardened systemd units (systemd-analyze verify)', { skip }, () => {
         'NoNewPrivileges=yes', 'Restart=on-failure', 'CapabilityBoundingSet=', 'SystemCallFilter=@system-service', 'UMask=0077']) {
         assert.ok(text.split('\n').includes(line), `${unit} has ${line}`)
       }
-      assert.match(text, new RegExp(`^ExecStart=/usr/bin/node ${INSTALLED}/${script} `, 'm'))
+      // the daemon's node options, as the launcher and the bin give them (apps/cachepoint/src/node-args.ts)
+      const nodeArgs = unit === 'cachepoint.service' ? DAEMON_NODE_ARGS.map(a => `${a} `).join('') : ''
+      assert.match(text, new RegExp(`^ExecStart=/usr/bin/node ${nodeArgs}${INSTALLED}/${script} `, 'm'))
       await access(join(ROOT, script)) // the release layout the unit starts is this repository's
       const path = await localCopy(unit)
       const verify = await run('systemd-analyze', ['verify', path])

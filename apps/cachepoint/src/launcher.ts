@@ -5,6 +5,9 @@ import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
 import { connectToDaemon, type ControlClient, type StatusInfo } from '@cachecloud/control'
 import { initDataDir, type InitOptions, type InitResult } from '@cachecloud/daemon/settings'
+import { DAEMON_NODE_ARGS } from './node-args.js'
+
+export { DAEMON_NODE_ARGS }
 
 /** The CLI entry point of this package, for spawning real daemons. */
 export const CLI_PATH = fileURLToPath(new URL('./cli.js', import.meta.url))
@@ -28,7 +31,7 @@ export interface LaunchOptions {
   logFile?: string
   logLevel?: string
   timeoutMs?: number
-  /** Arguments for node itself, before the CLI (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept). */
+  /** Arguments for node itself, after DAEMON_NODE_ARGS and before the CLI (e.g. `--cpu-prof`, which NODE_OPTIONS does not accept; a later V8 flag overrides an earlier one). */
   nodeArgs?: string[]
 }
 
@@ -45,7 +48,7 @@ async function exited (child: ChildProcess): Promise<void> {
 /** Spawns `cachepoint daemon` as a real process and waits until its control API answers. */
 export async function launchCachePoint (options: LaunchOptions): Promise<LaunchedCachePoint> {
   const logFd = openSync(options.logFile ?? join(options.dataDir, 'daemon.log'), 'a')
-  const child = spawn(process.execPath, [...options.nodeArgs ?? [], CLI_PATH, '--data-dir', options.dataDir, 'daemon', '--log-level', options.logLevel ?? 'info'], {
+  const child = spawn(process.execPath, [...DAEMON_NODE_ARGS, ...options.nodeArgs ?? [], CLI_PATH, '--data-dir', options.dataDir, 'daemon', '--log-level', options.logLevel ?? 'info'], {
     stdio: ['ignore', logFd, logFd]
   })
   closeSync(logFd)

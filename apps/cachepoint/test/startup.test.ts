@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { DAEMON_NODE_ARGS } from '../src/node-args.js'
 
 const run = promisify(execFile)
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url))
@@ -73,5 +74,14 @@ describe('cachepoint startup', () => {
     const { urls } = await loaded(['network-key', '--out', out])
     assert.ok(urls.some(u => u.includes('/packages/network/')), 'network-key loaded @cachecloud/network')
     assert.match(await readFile(out, 'utf8'), /^\/key\/swarm\/psk\/1\.0\.0\/\n\/base16\/\n[0-9a-f]{64}\n?$/)
+  })
+
+  // the bin is what an administrator runs (`cachepoint daemon` by hand, an init script): node starts it with the
+  // daemon's options, as the systemd unit and the launcher do
+  it('the bin, executed as a program, starts node with the daemon\'s node options', async () => {
+    const shebang = (await readFile(CLI, 'utf8')).split('\n')[0]
+    assert.equal(shebang, `#!/usr/bin/env -S node ${DAEMON_NODE_ARGS.join(' ')}`)
+    const { stdout } = await run(CLI, ['--version'])
+    assert.match(stdout, /\d+\.\d+\.\d+/)
   })
 })
