@@ -53,6 +53,13 @@ export const DEFAULT_STALL_MS = 12_000
  * before). Covers the peer's processing of the answer.
  */
 export const FENCE_MARGIN_MS = 300
+/**
+ * No WAN request while every have request sent this long ago or more is unanswered and nothing (an answer, a
+ * block) has come from any peer since the oldest went out: this node's own link is probably down, and its view
+ * of the site (who pulls, who claims what) is as old as its last answers. Failed requests say the same later,
+ * after their timeout.
+ */
+export const LINK_SILENCE_MS = 500
 /** A same-site peer holding part of the version that has not asked this node's holdings within this long is taken as not pulling (no share, no fence). */
 export const FENCE_WAIT_MS = 3_000
 /** A connected same-site peer (by identify) that has not answered a have request blocks WAN requests this long at most. */

@@ -127,6 +127,7 @@ export async function swarmFetch (
     const id = peer.toString()
     polling.add(id)
     const sentAt = performance.now()
+    scheduler.haveSent(id, sentAt)
     try {
       const answer = await requestHave(ctx.libp2p, peer, cid, withTimeout(ctx.timeoutMs, signal))
       const lan = ctx.site !== '' && answer.site === ctx.site

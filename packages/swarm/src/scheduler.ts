@@ -123,12 +123,18 @@ export class SwarmScheduler implements PullScheduler {
       p.holds[i] = holds ? 1 : 0
       w.holders += holds ? 1 : -1
     }
+    this.site.heard(this.now(), peer, true)
     if (lan) {
       let held = 0
       for (let i = 0; i < this.wants.length; i++) held += p.holds[i]
       this.site.answered(peer, sentAt, answer.state === 'partial', held, this.now())
     } else this.site.reached(sentAt, peer)
     this.notify()
+  }
+
+  /** A have request to `peer` went out at `sentAt` (this scheduler's clock): unanswered with nothing else heard, it says this node's link may be down. */
+  haveSent (peer: string, sentAt = this.now()): void {
+    this.site.sent(peer, sentAt)
   }
 
   /** `peer` asked this node's holdings of the version (it is pulling too, and now counts this node). */
@@ -139,6 +145,7 @@ export class SwarmScheduler implements PullScheduler {
 
   /** A have request to `peer`, sent at `sentAt`, failed; a same-site peer failing for good is forgotten. */
   haveFailed (peer: string, sentAt: number): void {
+    this.site.settled(peer)
     const p = this.peers.get(peer)
     if (p?.lan !== true) { this.removePeer(peer); return }
     this.site.failed(peer, sentAt)
@@ -311,6 +318,7 @@ export class SwarmScheduler implements PullScheduler {
   }
 
   received (peer: string, want: BlockWant): void {
+    this.site.heard(this.now())
     const w = this.settle(peer, want)
     const p = this.peers.get(peer)
     if (p !== undefined) {

@@ -1,4 +1,4 @@
-import { FENCE_MARGIN_MS, FENCE_WAIT_MS, HAVE_FAILURES_BEFORE_FORGET, LAN_ANSWER_WAIT_MS } from './constants.js'
+import { FENCE_MARGIN_MS, FENCE_WAIT_MS, HAVE_FAILURES_BEFORE_FORGET, LAN_ANSWER_WAIT_MS, LINK_SILENCE_MS } from './constants.js'
 
 /** Requests sent this close together went out in the same polling round. */
 const SAME_MOMENT_MS = 250
@@ -13,8 +13,9 @@ interface Member {
   /** It answered a have request sent after it knew this node is pulling: its claims are known. */
   fenced: boolean
   /**
-   * Since when it could have asked this node's holdings: when it was first seen, or when it answered again after
-   * requests to it failed (this node's link back from a cut, during which its requests could not arrive either).
+   * Since when it could have asked this node's holdings: when it was first seen, when it answered again after
+   * requests to it failed (this node's link back from a cut, during which its requests could not arrive either),
+   * or when it was first seen pulling.
    */
   askableSince: number
   /** Send times of have requests to it that failed since its last answer. */
@@ -44,6 +45,26 @@ export class SiteGroup {
   private readonly answeredSends: number[] = []
 
   constructor (private readonly self: string, private readonly stallMs: number) {}
+
+  /** Have requests in flight, by peer (any site; one at a time per peer), and when anything last came from any peer. */
+  private readonly unanswered = new Map<string, number>()
+  private lastHeard = -Infinity
+
+  /** A have request to `peer` (any site) went out at `at`. */
+  sent (peer: string, at: number): void {
+    if (!this.unanswered.has(peer)) this.unanswered.set(peer, at)
+  }
+
+  /** Something came from `peer` at `now` (an answer or a block): this node's link works; `answered` ends its request. */
+  heard (now: number, peer?: string, answered = false): void {
+    if (answered && peer !== undefined) this.unanswered.delete(peer)
+    this.lastHeard = Math.max(this.lastHeard, now)
+  }
+
+  /** The request to `peer` failed: it is over (its failure is counted by `failed` for same-site peers). */
+  settled (peer: string): void {
+    this.unanswered.delete(peer)
+  }
 
   /** `peer` asked this node's holdings of the version (from the have handler). */
   polledBy (peer: string, at: number): void {
@@ -75,9 +96,10 @@ export class SiteGroup {
     }
     if (held > m.held) m.grewAt = now
     m.held = held
+    // its requests to ask this node's holdings could not arrive while requests to it failed (this node's link cut),
+    // and a peer that only now started pulling could not have asked before
+    if (m.failedSends.length > 0 || (pulling && !m.pulling)) m.askableSince = now
     m.pulling = pulling
-    // its requests to ask this node's holdings could not arrive while requests to it failed (this node's link cut)
-    if (m.failedSends.length > 0) m.askableSince = now
     m.failedSends = []
     m.answeredSent = Math.max(m.answeredSent, sentAt)
     m.answeredAt = now
@@ -136,9 +158,18 @@ export class SiteGroup {
 
   /** Why no WAN request may start now (undefined: it may). */
   blocker (now: number): string | undefined {
+    let oldest = Infinity
+    for (const at of this.unanswered.values()) oldest = Math.min(oldest, at)
+    if (now - oldest >= LINK_SILENCE_MS && this.lastHeard < oldest) return `no answer from any peer for ${Math.round(now - oldest)} ms: this node's link may be down`
     let reachable = 0
     let failing: string | undefined
     for (const [id, m] of this.members) {
+      // its request in flight for long, none failed: its answers (and its asks) may be held up on a link just back
+      // from a cut, so what it last said is stale: a peer that was not pulling may be pulling now (bounded by the
+      // request's timeout: once one fails it is taken as it last was)
+      const asked = this.unanswered.get(id)
+      const stale = asked !== undefined && now - asked >= LINK_SILENCE_MS && m.failedSends.length === 0
+      if (!m.pulling && stale) return `waiting for a new answer of same-site peer ${id} (not pulling at its last answer)`
       if (!m.pulling || this.isGone(id)) continue
       if (m.failedSends.length > 0) failing ??= id; else reachable++
       // the lease: it counts this node for stallMs after it last handled this node's request or got this node's
@@ -149,7 +180,7 @@ export class SiteGroup {
       if (silent >= this.stallMs / 2 && this.live(m, now)) return `same-site peer ${id} silent for ${Math.round(silent)} ms`
       if (this.live(m, now)) {
         if (!m.fenced) return `waiting for same-site peer ${id} to count this node`
-      } else if (now - m.askableSince < FENCE_WAIT_MS) {
+      } else if (now - m.askableSince < FENCE_WAIT_MS || stale) {
         return `waiting for same-site peer ${id} to ask this node's holdings`
       }
     }

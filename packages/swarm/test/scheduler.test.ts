@@ -134,6 +134,79 @@ describe('swarm scheduler', () => {
     assert.equal(s.wanBlocker(), undefined, 'silent for FENCE_WAIT_MS with the link up: not pulling')
   })
 
+  // the multi-site test's laptop, cut 1.5 s into a pull: its branch's members had answered "not pulling yet" just
+  // before, its next have requests hung on the cut link (answered 3.4-4 s later), and after the start delay it took
+  // blocks over the WAN as the branch's only puller; its members meanwhile fetched them too
+  it('no WAN request while no peer has answered anything since this node\'s have requests went out (its link is down), however stale its view', () => {
+    const w = wants(32)
+    const clock = manualClock()
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
+    const t0 = clock.now()
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+    s.updatePeer('sibling', true, { state: 'none', site: 'b' }, t0)
+    // the next round of have requests goes out, and nothing comes back
+    clock.advance(900)
+    s.haveSent('dc', clock.now())
+    s.haveSent('sibling', clock.now())
+    clock.advance(400)
+    assert.equal(s.wanBlocker(), undefined, 'answers a few hundred ms late are normal')
+    clock.advance(200)
+    assert.match(s.wanBlocker() ?? '', /no answer from any peer .* link may be down/)
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 0)
+    // back: the sibling is pulling now, and gets its time to ask this node's holdings from now (it may have started
+    // its pull only now, 3.9 s after its first answer)
+    clock.advance(2500)
+    s.updatePeer('sibling', true, partial(32, [], []), t0 + 900)
+    assert.match(s.wanBlocker() ?? '', /to ask this node's holdings/)
+  })
+
+  // the same laptop, once some of its branch answered again: the members whose last answer (before the cut) said
+  // "not pulling" were still unanswered, and it took their share as if they did not pull; and a member that had seen
+  // the laptop pulling took the laptop's share 3 s after, its own requests to the laptop hanging on the cut link
+  it('a same-site peer whose request hangs is not taken as it last answered: not pulling, or pulling and never asking', () => {
+    const w = wants(32)
+    const clock = manualClock()
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
+    const t0 = clock.now()
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+    s.polledBy('fenced', t0)
+    s.updatePeer('fenced', true, partial(32, [], []), t0)
+    s.updatePeer('late', true, { state: 'none', site: 'b' }, t0)
+    s.updatePeer('quiet', true, partial(32, [], []), t0)
+    clock.advance(900)
+    for (const peer of ['dc', 'fenced', 'late', 'quiet']) s.haveSent(peer, clock.now())
+    clock.advance(300)
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0 + 900)
+    s.updatePeer('fenced', true, partial(32, [], []), t0 + 900)
+    clock.advance(2000) // 'late' and 'quiet' unanswered for 2.3 s
+    assert.match(s.wanBlocker() ?? '', /new answer of same-site peer late/)
+    s.updatePeer('late', true, partial(32, [], []), t0 + 900)
+    clock.advance(1000) // 4.2 s after 'quiet' was first seen pulling, its request still in flight
+    assert.match(s.wanBlocker() ?? '', /peer (late|quiet) to ask this node's holdings/)
+    // the request fails (its timeout): it is taken as it last was, a peer that does not ask
+    s.haveFailed('quiet', t0 + 900)
+    s.polledBy('late', clock.now())
+    s.updatePeer('late', true, partial(32, [], []), clock.now() + FENCE_MARGIN_MS)
+    assert.equal(s.wanBlocker(), undefined)
+  })
+
+  it('slow have answers do not stop WAN requests while blocks keep arriving (a saturated link)', () => {
+    const w = wants(32)
+    const clock = manualClock()
+    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, clock.now())
+    s.polledBy('sibling', clock.now())
+    s.updatePeer('sibling', true, partial(32, [], []), clock.now() + FENCE_MARGIN_MS)
+    const first = s.take('dc', 1 << 20, 2)
+    assert.equal(first.length, 2)
+    s.haveSent('dc', clock.now())
+    clock.advance(600)
+    s.received('dc', first[0])
+    clock.advance(400)
+    assert.equal(s.wanBlocker(), undefined, 'a block arrived after the request went out: the link works')
+    assert.ok(s.take('dc', 1 << 20, 1024).length > 0)
+  })
+
   it('deprioritizes a peer that refuses blocks it advertised', () => {
     const w = wants(8)
     const penalties: string[] = []
