@@ -123,7 +123,8 @@ export class SwarmScheduler implements PullScheduler {
       p.holds[i] = holds ? 1 : 0
       w.holders += holds ? 1 : -1
     }
-    this.site.heard(this.now(), peer, true)
+    this.site.settled(peer)
+    this.site.heard(this.now())
     if (lan) {
       let held = 0
       for (let i = 0; i < this.wants.length; i++) held += p.holds[i]

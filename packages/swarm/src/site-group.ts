@@ -55,13 +55,12 @@ export class SiteGroup {
     if (!this.unanswered.has(peer)) this.unanswered.set(peer, at)
   }
 
-  /** Something came from `peer` at `now` (an answer or a block): this node's link works; `answered` ends its request. */
-  heard (now: number, peer?: string, answered = false): void {
-    if (answered && peer !== undefined) this.unanswered.delete(peer)
+  /** Something came from a peer at `now` (an answer or a block): this node's link works. */
+  heard (now: number): void {
     this.lastHeard = Math.max(this.lastHeard, now)
   }
 
-  /** The request to `peer` failed: it is over (its failure is counted by `failed` for same-site peers). */
+  /** The request to `peer` was answered or failed (a failure is counted by `failed` for same-site peers). */
   settled (peer: string): void {
     this.unanswered.delete(peer)
   }

@@ -18,6 +18,16 @@ const bitmap = (
 
 const partial = (n: number, held: number[], claimed: number[]): HaveAnswer => ({ state: 'partial', site: 'b', count: n, bitmap: bitmap(n, held), claimed: bitmap(n, claimed) })
 
+/** A scheduler of `n` blocks on a hand-moved clock that the data center answered (holding everything) at its start. */
+function onManualClock (n: number): { w: SwarmWant[], clock: ReturnType<typeof manualClock>, s: SwarmScheduler, t0: number } {
+  const w = wants(n)
+  const clock = manualClock()
+  const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
+  const t0 = clock.now()
+  s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+  return { w, clock, s, t0 }
+}
+
 describe('swarm scheduler', () => {
   it('takes the rarest blocks first', () => {
     const w = wants(4)
@@ -112,11 +122,7 @@ describe('swarm scheduler', () => {
   // the cut; the peer's requests to ask its holdings could not reach it while the link was down, yet 3 s after that
   // first answer it took the peer as not pulling (and its share with it), whatever the time left after the link returned
   it('a same-site puller that could not ask this node\'s holdings while this node\'s link was down gets FENCE_WAIT_MS again once the link is back', () => {
-    const w = wants(32)
-    const clock = manualClock()
-    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
-    const t0 = clock.now()
-    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+    const { clock, s, t0 } = onManualClock(32)
     s.updatePeer('sibling', true, partial(32, [], []), t0)
     assert.match(s.wanBlocker() ?? '', /to ask this node's holdings/)
     // the link is cut: requests to the sibling and the data center fail
@@ -138,11 +144,7 @@ describe('swarm scheduler', () => {
   // before, its next have requests hung on the cut link (answered 3.4-4 s later), and after the start delay it took
   // blocks over the WAN as the branch's only puller; its members meanwhile fetched them too
   it('no WAN request while no peer has answered anything since this node\'s have requests went out (its link is down), however stale its view', () => {
-    const w = wants(32)
-    const clock = manualClock()
-    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
-    const t0 = clock.now()
-    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+    const { clock, s, t0 } = onManualClock(32)
     s.updatePeer('sibling', true, { state: 'none', site: 'b' }, t0)
     // the next round of have requests goes out, and nothing comes back
     clock.advance(900)
@@ -164,11 +166,7 @@ describe('swarm scheduler', () => {
   // "not pulling" were still unanswered, and it took their share as if they did not pull; and a member that had seen
   // the laptop pulling took the laptop's share 3 s after, its own requests to the laptop hanging on the cut link
   it('a same-site peer whose request hangs is not taken as it last answered: not pulling, or pulling and never asking', () => {
-    const w = wants(32)
-    const clock = manualClock()
-    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
-    const t0 = clock.now()
-    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, t0)
+    const { clock, s, t0 } = onManualClock(32)
     s.polledBy('fenced', t0)
     s.updatePeer('fenced', true, partial(32, [], []), t0)
     s.updatePeer('late', true, { state: 'none', site: 'b' }, t0)
@@ -191,10 +189,7 @@ describe('swarm scheduler', () => {
   })
 
   it('slow have answers do not stop WAN requests while blocks keep arriving (a saturated link)', () => {
-    const w = wants(32)
-    const clock = manualClock()
-    const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0, initialWindowBytes: 1 << 20, now: clock.now })
-    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, clock.now())
+    const { clock, s } = onManualClock(32)
     s.polledBy('sibling', clock.now())
     s.updatePeer('sibling', true, partial(32, [], []), clock.now() + FENCE_MARGIN_MS)
     const first = s.take('dc', 1 << 20, 2)
