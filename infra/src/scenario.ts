@@ -195,7 +195,7 @@ export async function runScenario (init: ScenarioInit = {}): Promise<ScenarioRep
           wanBlocks: counts.size,
           dupBlocks: dup.blocks,
           dupFetches: dup.extra,
-          dupDetail: duplicateFetches(fetched, t0)
+          dupDetail: duplicateFetches(fetched, counts, t0)
         })
       }
     }

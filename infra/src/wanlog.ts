@@ -44,12 +44,11 @@ export function duplicates (counts: WanFetches): { blocks: number, extra: number
 export interface DuplicateFetch { nodes: string[], line: string }
 
 /**
- * The blocks stored from the WAN more than once in the site: who stored each, when (s after `since`), in
+ * The blocks stored from the WAN more than once in the site (`counts`: countFetches of `byNode`): who stored each, when (s after `since`), in
  * which run of the node and from which peer, so that a run says which case it was (a killed node's two
  * runs, a cut laptop, two members that did not count each other).
  */
-export function duplicateFetches (byNode: Array<{ node: string, fetches: WanFetch[] }>, since: number): DuplicateFetch[] {
-  const counts = countFetches(byNode.map(n => n.fetches))
+export function duplicateFetches (byNode: Array<{ node: string, fetches: WanFetch[] }>, counts: WanFetches, since: number): DuplicateFetch[] {
   const found: DuplicateFetch[] = []
   for (const [cid, n] of counts) {
     if (n < 2) continue
