@@ -210,10 +210,11 @@ class DefaultDaemon implements CachePointDaemon {
       onStop('progress ticker', () => { clearInterval(swarmTicker) })
       onStop('metrics', async () => { await this.metrics.stop() })
       await this.metrics.start(c, libp2p, async () => await this.status())
+      // direct pulls cut by the last stop (a crash, a kill) continue, as the swarm's do: their jobs exist before the
+      // endpoint tells clients the daemon is up, so a status asked at once shows them (CI saw none, asked right after)
+      await pulls.resumeInterrupted()
       await publishEndpoint(dataDir, { url, pid: process.pid })
       onStop('endpoint', async () => { await withdrawEndpoint(dataDir) })
-      // direct pulls cut by the last stop (a crash, a kill) continue, as the swarm's do
-      await pulls.resumeInterrupted()
       // stopped before the block store (it writes to it)
       onStop('recompression', async () => { await recompression.stop() })
       await recompression.start()
