@@ -50,7 +50,17 @@ export interface BlockstoreInit {
 export interface PutOptions extends AbortOptions {
   /** zstd level for this block instead of the store's (e.g. a publisher importing an image for thin WAN links once at a high level; the frame is then served as it is to every peer). 0: keep it raw (sealed, incompressible data). */
   compressionLevel?: number
+  /**
+   * putBytes: what this process has already computed of `bytes` on the thread
+   * that made them (a sealing thread): their SHA-256, taken as the CID's
+   * digest instead of hashing them again here, and their crc32, the record's
+   * check when they are kept raw. The caller answers for both.
+   */
+  computed?: ComputedDigests
 }
+
+/** A block's SHA-256 and crc32, computed by the caller (PutOptions.computed). */
+export interface ComputedDigests { sha256: Uint8Array, crc32: number }
 
 export interface PutEncodedOptions extends AbortOptions {
   /**
@@ -107,7 +117,7 @@ export interface Blockstore {
   put(cid: CID, bytes: Uint8Array, options?: PutOptions): Promise<boolean>
   /** Stores an encoded block as it is, after decoding it (bounded by its `length`) and checking the result hashes to `cid`: BlockCorruptError when it does not decode or hash. Returns true when newly written. */
   putEncoded(cid: CID, block: EncodedBlock, options?: PutEncodedOptions): Promise<boolean>
-  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path). `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. As with `put`, do not modify `bytes` until the promise settles. */
+  /** Stores a raw block, computing its CID with a single SHA-256 (the importer's path), or taking it from `options.computed`. `written` is false when already held. Keep 2-4 calls in flight: hashing then overlaps the write, and concurrent appends are merged into one write. As with `put`, do not modify `bytes` until the promise settles. */
   putBytes(bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }>
   /** Bytes the block takes as stored (what blocks/1.1.0 sends), from the index; undefined when not held. */
   storedSize(cid: CID): Promise<number | undefined>

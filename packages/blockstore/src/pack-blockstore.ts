@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { bytesMatchCid, cidOf, type AbortOptions } from '@cachecloud/core'
+import { bytesMatchCid, cidOf, cidOfDigest, type AbortOptions } from '@cachecloud/core'
 import type { CID } from 'multiformats/cid'
 import { checkBlock, createCodecPool, DEFAULT_ZSTD_LEVEL, encodeBlock, ownsWholeBuffer, type BlockCheck, type CodecPool, type EncodedBlock } from '@cachecloud/codec'
 import { BlockIndex } from './block-index.js'
@@ -160,9 +160,12 @@ class PackBlockstore implements LocalBlockstore {
   async putBytes (bytes: Uint8Array, options?: PutOptions): Promise<{ cid: CID, written: boolean }> {
     const open = this.opened(options)
     assertSize(bytes.byteLength)
-    const cid = cidOf(bytes)
+    const computed = options?.computed
+    const cid = computed === undefined ? cidOf(bytes) : cidOfDigest(computed.sha256)
     if (open.index.has(keyOf(cid))) return { cid, written: false }
-    return { cid, written: await this.store(open, cid, await this.encode(bytes, options?.compressionLevel)) }
+    const block = await this.encode(bytes, options?.compressionLevel)
+    // the caller's crc32 is of `bytes`: it checks the record only when they are kept as they are
+    return { cid, written: await this.store(open, cid, block, block.bytes === bytes ? computed?.crc32 : undefined) }
   }
 
   async storedSize (cid: CID, options?: AbortOptions): Promise<number | undefined> {

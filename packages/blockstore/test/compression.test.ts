@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import { describe, it } from 'node:test'
 import { cidOf } from '@cachecloud/core'
 import { CODEC_RAW, CODEC_ZSTD, encodeBlock } from '@cachecloud/codec'
@@ -230,6 +231,29 @@ describe('block store: blocks kept compressed at rest', () => {
     const again = await started(root)
     await assert.rejects(again.getEncoded(cid), { code: 'ERR_BLOCK_CORRUPT' })
     assert.equal(await again.has(cid), false)
+    await again.stop()
+  })
+
+  it('putBytes with the digests its caller computed: the CID from their SHA-256, their crc32 as a raw record\'s check only', async () => {
+    const root = await tempDir()
+    const store = await started(root)
+    const random = randomBytes(8000)
+    const text = textBlock(9, 8000)
+    const digests = (bytes: Uint8Array): { sha256: Uint8Array, crc32: number } => ({ sha256: createHash('sha256').update(bytes).digest(), crc32: crc32(bytes) })
+    const raw = await store.putBytes(random, { compressionLevel: 0, computed: digests(random) })
+    assert.equal(raw.cid.toString(), cidOf(random).toString())
+    assert.deepEqual(Buffer.from(await store.get(raw.cid)), random)
+    // compressed, the record's crc32 is of the frame: the caller's (of the raw bytes, here wrong on purpose) is not used
+    const packed = await store.putBytes(text, { computed: { ...digests(text), crc32: 0 } })
+    assert.equal((await store.getEncoded(packed.cid)).codec, CODEC_ZSTD)
+    // kept raw, the caller's crc32 is the record's: a wrong one makes the record unreadable (the caller answers for it)
+    const other = randomBytes(8000)
+    const wrong = await store.putBytes(other, { compressionLevel: 0, computed: { ...digests(other), crc32: (crc32(other) ^ 1) >>> 0 } })
+    await store.stop()
+    const again = await started(root)
+    assert.deepEqual(Buffer.from(await again.get(raw.cid)), random)
+    assert.deepEqual(Buffer.from(await again.get(packed.cid)), text)
+    await assert.rejects(again.getEncoded(wrong.cid), { code: 'ERR_BLOCK_CORRUPT' })
     await again.stop()
   })
 

@@ -20,6 +20,12 @@ export function cidOf (bytes: Uint8Array, codec: number = RAW_CODEC): CID {
   return CID.createV1(codec, Digest.create(SHA2_256_CODE, sha256Digest(bytes)))
 }
 
+/** CIDv1 of bytes whose SHA-256 is `digest` (computed by the caller, e.g. on the thread that made the bytes). */
+export function cidOfDigest (digest: Uint8Array, codec: number = RAW_CODEC): CID {
+  if (digest.byteLength !== 32) throw new InvalidCidError(`a sha2-256 digest has 32 bytes, not ${digest.byteLength}`)
+  return CID.createV1(codec, Digest.create(SHA2_256_CODE, digest))
+}
+
 /** True when `bytes` hash to `cid`'s multihash (any codec; sha2-256 only). */
 export function bytesMatchCid (cid: CID, bytes: Uint8Array): boolean {
   if (cid.multihash.code !== SHA2_256_CODE) return false

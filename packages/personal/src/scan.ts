@@ -7,7 +7,7 @@ import type { Chunker } from '@cachecloud/chunker'
 import { parseCid, processAlive, type CID, type ProgressOptions } from '@cachecloud/core'
 import { CHUNK_FORMAT, FolderUnavailableError, PAGE_THRESHOLD, sealDir, SEALED_PUT, TEMP_MARKER, type ChunkFormat, type Entry, type Presealed, type UserKeys } from '@cachecloud/personal-format'
 import { createSealer, defaultSealThreads } from './seal-pool.js'
-import type { EntryStat } from './seal-file.js'
+import type { EntryStat, SealedChunk } from './seal-file.js'
 import { emptyScanCache, type CachedFile, type ScanCache } from './state.js'
 
 /** Counters of one scan. */
@@ -98,9 +98,9 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   /** File entries sealed on the sealing threads (the same bytes sealDir would make). */
   const presealed = new Map<Entry, Presealed>()
 
-  const putSealed = async (sealed: Uint8Array): Promise<CID> => {
-    const { cid, written } = await init.blockstore.putBytes(sealed, SEALED_PUT)
-    if (written) { stats.newBlocks++; stats.newBytes += sealed.byteLength }
+  const putSealed = async ({ bytes, sha256, crc32 }: SealedChunk): Promise<CID> => {
+    const { cid, written } = await init.blockstore.putBytes(bytes, { ...SEALED_PUT, computed: { sha256, crc32 } })
+    if (written) { stats.newBlocks++; stats.newBytes += bytes.byteLength }
     return cid
   }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs'
 import { join } from 'node:path'
+import { crc32 } from 'node:zlib'
 import type { Chunker } from '@cachecloud/chunker'
 import { CHUNK_FORMAT, pageBoundary, sealChunk, sealEntry, type UserKeys } from '@cachecloud/personal-format'
 
@@ -23,20 +24,27 @@ export interface StatJob { t: 'stat', dir: string, names: string[] }
 export type SealJob = SealFilesJob | SealChunksJob | StatJob
 
 /** `entry`: the file's directory entry, sealed; `boundary`: pageBoundary of its name, for a paged directory. */
-export type FileResult = { t: 'file', sha256: Uint8Array, size: number, sealed: Uint8Array[], unchanged: boolean, entry: Uint8Array, boundary?: boolean } | { t: 'gone' }
+export type FileResult = { t: 'file', sha256: Uint8Array, size: number, sealed: SealedChunk[], unchanged: boolean, entry: Uint8Array, boundary?: boolean } | { t: 'gone' }
+
+/**
+ * A sealed chunk and what the block store would otherwise compute of it on
+ * the calling thread: the SHA-256 of the sealed bytes (its CID's digest) and
+ * their crc32 (its record's check; sealed chunks are stored raw).
+ */
+export interface SealedChunk { bytes: Uint8Array, sha256: Uint8Array, crc32: number }
 
 /** What a scan needs of an lstat (bigint times and ids, as the scan cache keeps them); `target` for a symlink. */
 export interface EntryStat { kind: 'file' | 'dir' | 'symlink' | 'other', mode: bigint, size: bigint, mtimeNs: bigint, ctimeNs: bigint, ino: bigint, target?: string }
 
 export type SealResult =
   | { t: 'files', results: FileResult[] }
-  | { t: 'chunks', sealed: Uint8Array[] }
+  | { t: 'chunks', sealed: SealedChunk[] }
   | { t: 'stat', stats: Array<EntryStat | null> }
 
 /** Runs one job (on a sealing thread or the calling thread). */
 export function runJob (keys: SealKeys, chunker: Chunker, job: SealJob): SealResult {
   if (job.t === 'files') return { t: 'files', results: job.files.map(f => sealFile(keys, chunker, f, job.paged === true)) }
-  if (job.t === 'chunks') return { t: 'chunks', sealed: job.chunks.map(c => sealChunk(keys, c)) }
+  if (job.t === 'chunks') return { t: 'chunks', sealed: job.chunks.map(c => sealedChunk(keys, c)) }
   return { t: 'stat', stats: job.names.map(n => statEntry(join(job.dir, n))) }
 }
 
@@ -53,8 +61,14 @@ export function statEntry (path: string): EntryStat | null {
   }
 }
 
-/** Every sealed buffer of a result (what a sealing thread transfers). */
-export function sealedOf (result: SealResult): Uint8Array[][] {
+/** Seals one chunk and digests the sealed bytes. */
+function sealedChunk (keys: SealKeys, raw: Uint8Array): SealedChunk {
+  const bytes = sealChunk(keys, raw)
+  return { bytes, sha256: createHash('sha256').update(bytes).digest(), crc32: crc32(bytes) }
+}
+
+/** Every sealed chunk of a result (what a sealing thread transfers). */
+export function sealedOf (result: SealResult): SealedChunk[][] {
   if (result.t === 'chunks') return [result.sealed]
   if (result.t === 'files') return result.results.map(r => r.t === 'file' ? r.sealed : [])
   return []
@@ -87,7 +101,7 @@ export function sealFile (keys: SealKeys, chunker: Chunker, job: SealFileJob, pa
     closeSync(fd)
   }
   const sha256 = createHash('sha256').update(data).digest()
-  const sealed = chunker.split(data).map(c => sealChunk(keys, c))
+  const sealed = chunker.split(data).map(c => sealedChunk(keys, c))
   // encodeEntry reads only the number of chunks, not their CIDs
   const entry = sealEntry(keys, { kind: 'file', name: job.name, mode: job.mode, mtimeMs: job.mtimeMs, size: data.byteLength, sha256, chunks: new Array(sealed.length), chunkFormat: CHUNK_FORMAT.flagged })
   return { t: 'file', sha256, size: data.byteLength, sealed, unchanged, entry, ...(paged ? { boundary: pageBoundary(keys, job.name) } : {}) }

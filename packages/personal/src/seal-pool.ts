@@ -68,7 +68,9 @@ class WorkerSealer implements Sealer {
       const job = thread.pending.get(reply.id)
       if (job === undefined) return
       thread.pending.delete(reply.id)
-      for (const list of sealedOf(reply)) for (const [i, b] of list.entries()) list[i] = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+      for (const list of sealedOf(reply)) {
+        for (const chunk of list) chunk.bytes = Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength)
+      }
       job.resolve(reply)
     })
     const failAll = (err: Error): void => {
