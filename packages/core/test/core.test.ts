@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { bytesMatchCid, cidOf, DAG_CBOR_CODEC, InvalidCidError, InvalidVersionRefError, parseCid, parseVersionRef, RAW_CODEC } from '../src/index.js'
+import { CID } from 'multiformats/cid'
+import * as Digest from 'multiformats/hashes/digest'
+import { bytesMatchCid, cidOf, cidOfDigest, DAG_CBOR_CODEC, InvalidCidError, InvalidVersionRefError, parseCid, parseVersionRef, RAW_CODEC } from '../src/index.js'
 
 describe('core', () => {
   it('names blocks by raw CIDv1 sha2-256 and verifies bytes against them', () => {
@@ -14,6 +17,22 @@ describe('core', () => {
     assert.equal(cidOf(bytes, DAG_CBOR_CODEC).code, DAG_CBOR_CODEC)
     assert.equal(parseCid(cid.toString()).equals(cid), true)
     assert.throws(() => parseCid('nope'), InvalidCidError)
+  })
+
+  it('a CID made from a digest is the CID multiformats makes, for one-byte and longer codecs', () => {
+    const bytes = new TextEncoder().encode('hello')
+    const digest = createHash('sha256').update(bytes).digest()
+    for (const codec of [RAW_CODEC, DAG_CBOR_CODEC, 0x0300]) {
+      const made = cidOfDigest(digest, codec)
+      const theirs = CID.createV1(codec, Digest.create(0x12, digest))
+      assert.equal(made.toString(), theirs.toString())
+      assert.ok(made.equals(theirs))
+      assert.deepEqual(made.bytes, theirs.bytes)
+      assert.deepEqual([...made.multihash.digest], [...digest])
+      assert.deepEqual([...made.multihash.bytes], [...theirs.multihash.bytes])
+    }
+    assert.equal(cidOfDigest(digest).toString(), cidOf(bytes).toString())
+    assert.throws(() => cidOfDigest(digest.subarray(1)), InvalidCidError)
   })
 
   it('parses NAME@VERSION and rejects what cannot be a file name', () => {
