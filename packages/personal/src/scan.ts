@@ -107,8 +107,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
   const cached = (rel: string, st: EntryStat): CachedFile | undefined => {
     const old = init.previous.files.get(rel)
     if (old === undefined) return undefined
-    const same = old.size === st.size.toString() && old.mtimeNs === st.mtimeNs.toString() &&
-      old.ctimeNs === st.ctimeNs.toString() && old.ino === st.ino.toString()
+    const same = old.size === st.size && old.mtimeNs === st.mtimeNs && old.ctimeNs === st.ctimeNs && old.ino === st.ino
     if (!same) return undefined
     return old
   }
@@ -120,7 +119,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
     stats.hashedFiles++; stats.hashedBytes += size
     // changed while read: keep what was read, but do not cache it so the next scan reads it again
     if (BigInt(size) === st.size && stable) {
-      cache.files.set(rel, { size: st.size.toString(), mtimeNs: st.mtimeNs.toString(), ctimeNs: st.ctimeNs.toString(), ino: st.ino.toString(), sha256: Buffer.from(sha256).toString('hex'), chunks: chunks.map(c => c.toString()), z: CHUNK_FORMAT.flagged })
+      cache.files.set(rel, { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, sha256, chunks, z: CHUNK_FORMAT.flagged })
     }
     return fileEntry(name, st, sha256, chunks, size, CHUNK_FORMAT.flagged)
   }
@@ -141,7 +140,8 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
       const one = r.results[k]
       if (one.t !== 'file') continue // vanished or unreadable since readdir
       const chunks = cids[k]
-      const entry = finish(f.rel, f.name, f.st, one.sha256, chunks, one.size, one.unchanged)
+      // the hash copied out of the answer's buffer: kept by the scan cache, a view would keep the batch's sealed bytes alive
+      const entry = finish(f.rel, f.name, f.st, Buffer.from(one.sha256), chunks, one.size, one.unchanged)
       presealed.set(entry, { entry: one.entry, ...(one.boundary === undefined ? {} : { boundary: one.boundary }) })
       items[f.i] = entry
     }
@@ -217,7 +217,7 @@ export async function scanFolder (init: ScanInit): Promise<{ root: CID, cache: S
         if (old !== undefined) {
           cache.files.set(childRel, old)
           // cached before compression: its chunks stay format 1 (deduplicated with what the store holds)
-          items[i] = fileEntry(name, st, Buffer.from(old.sha256, 'hex'), old.chunks.map(c => parseCid(c)), Number(st.size), old.z === CHUNK_FORMAT.flagged ? CHUNK_FORMAT.flagged : CHUNK_FORMAT.plain)
+          items[i] = fileEntry(name, st, old.sha256, old.chunks, Number(st.size), old.z === CHUNK_FORMAT.flagged ? CHUNK_FORMAT.flagged : CHUNK_FORMAT.plain)
           continue
         }
         const f = { i, abs: join(abs, name), rel: childRel, name, st }

@@ -5,18 +5,42 @@ import { parseCid, writeFileAtomic, type CID } from '@cachecloud/core'
 // The node's per-folder state files (docs/formats/personal.md#node-state):
 // scan cache, snapshot log, replicated set, user key.
 
-/** What a scan remembers of a file so that an unchanged file is not read again. */
+/**
+ * What a scan remembers of a file so that an unchanged file is not read
+ * again: parsed once when the cache is loaded, and kept in the types a scan
+ * compares and seals with (a scan of an unchanged folder then parses nothing).
+ */
 export interface CachedFile {
-  size: string
-  mtimeNs: string
-  ctimeNs: string
-  ino: string
-  /** Hex SHA-256 of the content. */
-  sha256: string
+  size: bigint
+  mtimeNs: bigint
+  ctimeNs: bigint
+  ino: bigint
+  /** SHA-256 of the content. */
+  sha256: Uint8Array
   /** Chunk CIDs (sealed blocks). */
-  chunks: string[]
+  chunks: CID[]
   /** Their format (CHUNK_FORMAT); absent = 1 (cached before compression). */
   z?: number
+}
+
+/** A CachedFile in the cache file: decimal strings, hex, CID strings. */
+interface CachedFileJson { size: string, mtimeNs: string, ctimeNs: string, ino: string, sha256: string, chunks: string[], z?: number }
+
+function fileFromJson (f: CachedFileJson): CachedFile {
+  if (typeof f.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(f.sha256) || !Array.isArray(f.chunks)) throw new Error('bad cached file')
+  return {
+    size: BigInt(f.size), mtimeNs: BigInt(f.mtimeNs), ctimeNs: BigInt(f.ctimeNs), ino: BigInt(f.ino),
+    sha256: Buffer.from(f.sha256, 'hex'), chunks: f.chunks.map(c => parseCid(c)), ...(f.z === undefined ? {} : { z: f.z })
+  }
+}
+
+function fileToJson (f: CachedFile): CachedFileJson {
+  return {
+    size: f.size.toString(), mtimeNs: f.mtimeNs.toString(), ctimeNs: f.ctimeNs.toString(), ino: f.ino.toString(),
+    sha256: Buffer.from(f.sha256.buffer, f.sha256.byteOffset, f.sha256.byteLength).toString('hex'),
+    chunks: f.chunks.map(c => c.toString()),
+    ...(f.z === undefined ? {} : { z: f.z })
+  }
 }
 
 /** A directory whose entries hash to `sig` sealed to `cid` (with its pages) last time: not sealed again. */
@@ -49,23 +73,20 @@ export async function loadScanCache (path: string): Promise<ScanCache> {
   const text = await readIfExists(path)
   if (text === undefined) return emptyScanCache()
   try {
-    const json = JSON.parse(text) as { files?: Record<string, CachedFile>, dirs?: Record<string, CachedDir>, device?: string }
+    const json = JSON.parse(text) as { files?: Record<string, CachedFileJson>, dirs?: Record<string, CachedDir>, device?: string }
     return {
-      files: new Map(Object.entries(json.files ?? {})),
+      files: new Map(Object.entries(json.files ?? {}).map(([rel, f]) => [rel, fileFromJson(f)])),
       dirs: new Map(Object.entries(json.dirs ?? {})),
       ...(json.device === undefined ? {} : { device: json.device })
     }
   } catch {
-    return emptyScanCache() // a damaged cache only costs a full re-hash
+    return emptyScanCache() // a damaged cache (unparsable, or an entry that is not a file's) only costs a full re-hash
   }
 }
 
 export async function saveScanCache (path: string, cache: ScanCache): Promise<void> {
-  await writeFileAtomic(
-    path,
-    JSON.stringify({ files: Object.fromEntries(cache.files), dirs: Object.fromEntries(cache.dirs), device: cache.device }),
-    { mode: 0o600 }
-  )
+  const files = Object.fromEntries([...cache.files].map(([rel, f]) => [rel, fileToJson(f)]))
+  await writeFileAtomic(path, JSON.stringify({ files, dirs: Object.fromEntries(cache.dirs), device: cache.device }), { mode: 0o600 })
 }
 
 /** One line of the node's snapshot log. */

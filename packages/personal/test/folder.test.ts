@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { appendFile, mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createBlockstore, type Blockstore } from '@cachecloud/blockstore'
@@ -93,6 +93,41 @@ describe('personal sync (offline)', () => {
     await blockstore.sync()
     assert.equal(await anyFileContains(join(dir.path, 'blocks'), MARKER), undefined)
     assert.ok(await anyFileContains(folder, MARKER) !== undefined) // the search itself works
+  })
+})
+
+describe('personal sync: the scan cache file', () => {
+  it('survives a restart (nothing re-hashed); a damaged one costs a re-hash, not a snapshot', async () => {
+    const dir = await tempDir('personal-cache-')
+    const folder = join(dir.path, 'home')
+    await mkdir(join(folder, 'docs'), { recursive: true })
+    await writeFile(join(folder, 'docs/letter.txt'), 'Dear auditor,\n'.repeat(50))
+    await writeFile(join(folder, 'notes.md'), '# notes\n')
+    await writeFile(join(folder, 'big.bin'), Buffer.alloc(600 * 1024, 3)) // streamed, several chunks
+    const blockstore = createBlockstore({ path: join(dir.path, 'blocks') })
+    await blockstore.start()
+    const discoveryKey = generateX25519KeyPair().publicKey
+    // each a new folder object: it reads the scan cache from its file, as after a restart
+    const reopened = (): PersonalFolder => createPersonalFolder({ user: 'alice', folder, stateDir: join(dir.path, 'state'), blockstore, node: 'node-a', discoveryKey, watch: false })
+    try {
+      const first = await reopened().snapshot()
+      assert.equal(first.stats.hashedFiles, 3)
+      const again = await reopened().snapshot()
+      assert.equal(again.created, false)
+      assert.equal(again.stats.hashedFiles, 0, 'read back from the cache file, every file is found unchanged')
+      const cacheFile = join(dir.path, 'state', 'scan-cache.json')
+      const cache = JSON.parse(await readFile(cacheFile, 'utf8')) as { files: Record<string, { chunks: string[] }> }
+      cache.files['notes.md'].chunks = ['not-a-cid']
+      await writeFile(cacheFile, JSON.stringify(cache))
+      const damaged = await reopened().snapshot()
+      assert.equal(damaged.created, false)
+      assert.ok(damaged.root.equals(first.root))
+      assert.equal(damaged.stats.hashedFiles, 3)
+      assert.equal((await reopened().snapshot()).stats.hashedFiles, 0, 'and the cache is whole again')
+    } finally {
+      await blockstore.stop()
+      await dir.cleanup()
+    }
   })
 })
 
