@@ -27,6 +27,8 @@ export const ANNOUNCEMENT_MAX_AGE_MS = 24 * 60 * 60 * 1000
 export const ANNOUNCEMENT_MAX_SKEW_MS = 10 * 60 * 1000
 /** A sender's dropped announcements are logged at warn at most this often (then at debug): a flood of forgeries is no log flood. */
 export const ANNOUNCEMENT_WARN_INTERVAL_MS = 60_000
+/** Announcements remembered (the latest per ref: its manifest CID and announcer), for pulls not yet started. */
+export const MAX_ANNOUNCERS_KEPT = 64
 /** Finished swarm pulls (complete or given up) kept for status; the oldest are dropped first. */
 export const MAX_FINISHED_PULLS_KEPT = 64
 /** Longest site label. */
@@ -53,6 +55,8 @@ export const DEFAULT_STALL_MS = 12_000
  * before). Covers the peer's processing of the answer.
  */
 export const FENCE_MARGIN_MS = 300
+/** A fencing have request goes out this long after FENCE_MARGIN_MS has passed (timers fire a little early or late). */
+export const FENCE_POLL_SLACK_MS = 20
 /**
  * No WAN request while every have request sent this long ago or more is unanswered and nothing (an answer, a
  * block) has come from any peer since the oldest went out: this node's own link is probably down, and its view

@@ -8,7 +8,7 @@ import type { Blockstore } from '@cachecloud/blockstore'
 import { missingBlocks, type Catalog } from '@cachecloud/image'
 import { PeerMisbehavedError, runBlockSession, withTimeout, type BlockWant } from '@cachecloud/transfer'
 import { Bitmap } from './bitmap.js'
-import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY } from './constants.js'
+import { DEFAULT_BLOCK_TIMEOUT_MS, DEFAULT_COMMIT_BYTES, DEFAULT_MAX_WINDOW_BYTES, DEFAULT_PUT_CONCURRENCY, FENCE_MARGIN_MS, FENCE_POLL_SLACK_MS } from './constants.js'
 import { SwarmPullFailedError } from './errors.js'
 import { requestHave } from './have.js'
 import { blockKey, indexesByBlock, scanHeld, type LivePull } from './holdings.js'
@@ -45,7 +45,7 @@ export async function swarmFetch (
   cid: CID,
   manifest: ImageManifest,
   stats: PullStats,
-  options: SwarmPullOptions
+  options: SwarmPullOptions & { /** performance.now() when the pull was asked for (SwarmSchedulerInit.requestedAt). */ requestedAt?: number }
 ): Promise<void> {
   const indexes = indexesByBlock(manifest)
   const missing = await missingBlocks(manifest, async c => await ctx.blockstore.has(c), { signal: options.signal })
@@ -62,9 +62,9 @@ export async function swarmFetch (
     wants,
     wan: ctx.wan,
     claims,
+    ...(options.requestedAt === undefined ? {} : { requestedAt: options.requestedAt }),
     onPenalty: (peer, why) => { ctx.log?.warn({ peer, why, ref: formatVersionRef(ref) }, 'deprioritized peer %s: %s', peer, why) }
   })
-  ctx.live.set(cid.toString(), { held, claims, onAsked: peer => { scheduler.polledBy(peer) } })
   ctx.onDemand.set(cid.toString(), {
     stored: (block) => {
       if (!scheduler.skip(block)) return
@@ -143,7 +143,27 @@ export async function swarmFetch (
       scheduler.haveFailed(id, sentAt)
     } finally {
       polling.delete(id)
+      if (repoll.delete(id) && !signal.aborted) void poll(peer)
     }
+  }
+
+  /**
+   * A same-site peer asked this node's holdings for the first time in this pull: from now on it knows this node
+   * is pulling, and its answer to a request sent FENCE_MARGIN_MS later fences it (SiteGroup). That request goes
+   * out then, not at the next polling round (up to haveIntervalMs later): each member's fence took one or two
+   * rounds, which with the start delay kept a branch's WAN link idle for the first 3-4 s of a version.
+   */
+  const askedBefore = new Set<string>()
+  const repoll = new Set<string>()
+  const onAsked = (id: string): void => {
+    scheduler.polledBy(id)
+    if (askedBefore.has(id) || !(lanPeers.has(id) || sitePeers.has(id))) return
+    askedBefore.add(id)
+    setTimeout(() => {
+      if (signal.aborted) return
+      if (polling.has(id)) repoll.add(id) // the request in flight went out too early to fence: another after it
+      else void poll(peerIdFromString(id))
+    }, FENCE_MARGIN_MS + FENCE_POLL_SLACK_MS).unref()
   }
   const sitePeers = new Set<string>()
   const pollAll = (): void => {
@@ -161,6 +181,7 @@ export async function swarmFetch (
     for (const [id, peer] of targets) if (!polling.has(id)) void poll(peer)
   }
 
+  ctx.live.set(cid.toString(), { held, claims, onAsked })
   let lastBlocker: string | undefined
   const done = (async () => { while (scheduler.remaining > 0 && !signal.aborted) await scheduler.changed() })()
   try {

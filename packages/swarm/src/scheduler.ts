@@ -23,8 +23,13 @@ export interface SwarmSchedulerInit {
   endgameAfterMs?: number
   stallMs?: number
   penaltyMs?: number
-  /** Before taking blocks from other sites, wait this long for same-site peers to show up. Default: DEFAULT_WAN_START_DELAY_MS. */
+  /** Before taking blocks from other sites, wait this long (from `requestedAt`) for same-site peers to show up. Default: DEFAULT_WAN_START_DELAY_MS. */
   wanStartDelayMs?: number
+  /**
+   * When the pull was asked for (on the scheduler's clock): an announcement reaches a site's nodes at
+   * once, so the start delay runs from then, while the manifest is resolved, not after. Default: now.
+   */
+  requestedAt?: number
   /** With no same-site peer known, wait this long before the first WAN request. Default: DEFAULT_LAN_WAIT_MS. */
   lanWaitMs?: number
   /** This node's claims (manifest indexes requested from other sites and not yet received), answered on the have protocol. */
@@ -81,11 +86,13 @@ export class SwarmScheduler implements PullScheduler {
   private readonly now: () => number
   private lastProgress: number
   private readonly createdAt: number
-  private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty' | 'claims' | 'now'>> & Pick<SwarmSchedulerInit, 'onPenalty' | 'claims'>
+  private readonly requestedAt: number
+  private readonly o: Required<Omit<SwarmSchedulerInit, 'onPenalty' | 'claims' | 'now' | 'requestedAt'>> & Pick<SwarmSchedulerInit, 'onPenalty' | 'claims'>
 
   constructor (init: SwarmSchedulerInit) {
     this.now = init.now ?? (() => performance.now())
     this.lastProgress = this.createdAt = this.now()
+    this.requestedAt = Math.min(init.requestedAt ?? this.createdAt, this.createdAt)
     this.o = {
       pipelineSeconds: DEFAULT_PIPELINE_SECONDS, initialWindowBytes: DEFAULT_INITIAL_WINDOW_BYTES, maxWindowBytes: DEFAULT_MAX_WINDOW_BYTES,
       endgameAfterMs: DEFAULT_ENDGAME_AFTER_MS, stallMs: DEFAULT_STALL_MS, penaltyMs: DEFAULT_PENALTY_MS, wanStartDelayMs: DEFAULT_WAN_START_DELAY_MS,
@@ -196,7 +203,7 @@ export class SwarmScheduler implements PullScheduler {
 
   /** Why the pull may not fetch from other sites now, or undefined. */
   wanBlocker (now = this.now()): string | undefined {
-    if (now - this.createdAt < this.o.wanStartDelayMs) return 'start delay'
+    if (now - this.requestedAt < this.o.wanStartDelayMs) return 'start delay'
     if (this.site.size === 0 && now - this.createdAt < this.o.lanWaitMs) return 'no same-site peer known yet'
     return this.site.blocker(now)
   }

@@ -6,11 +6,11 @@ import type { Swarm, SwarmInit, SwarmPullResult, Subscription, SwarmCounters } f
 import { announceTopic, newestOffered, topicImage } from './announce.js'
 import { encodeSignedAnnouncement } from './announce-signing.js'
 import { AnnouncementGate } from './announce-gate.js'
-import { DEFAULT_ROLLOUT_INTERVAL_MS, MAX_FINISHED_PULLS_KEPT, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
+import { DEFAULT_ROLLOUT_INTERVAL_MS, MAX_ANNOUNCERS_KEPT, MAX_FINISHED_PULLS_KEPT, DEFAULT_CATCH_UP_INTERVAL_MS, DEFAULT_HAVE_INTERVAL_MS, DEFAULT_HAVE_TIMEOUT_MS } from './constants.js'
 import { handleHave } from './have.js'
 import { handleSizes } from './sizes.js'
 import { HoldingsTable } from './holdings.js'
-import { resolveManifest } from './offers.js'
+import { resolveManifest, type ManifestHint } from './offers.js'
 import { NoPublisherKeyError, SwarmPausedError } from './errors.js'
 import { formatPublicKey, UntrustedPublisherError } from '@cachecloud/manifest'
 import { planPull, type PullPlan } from './plan.js'
@@ -72,6 +72,15 @@ export class CacheCloudSwarm implements Swarm {
     })
   }
 
+  /** Per ref, the manifest CID of its latest announcement and the node that signed it (which holds it); at most MAX_ANNOUNCERS_KEPT. */
+  private readonly announcers = new Map<string, ManifestHint>()
+
+  private rememberAnnouncer (ref: string, hint: ManifestHint): void {
+    this.announcers.delete(ref)
+    this.announcers.set(ref, hint)
+    if (this.announcers.size > MAX_ANNOUNCERS_KEPT) this.announcers.delete(this.announcers.keys().next().value as string)
+  }
+
   /** Refs with a background pull under way (its attempts and the waits between them): one at a time. */
   private readonly backgrounds = new Set<string>()
 
@@ -83,6 +92,7 @@ export class CacheCloudSwarm implements Swarm {
     if (a === undefined) return
     const ref = formatVersionRef(a.ref)
     const from = evt.detail.type === 'signed' ? evt.detail.from.toString() : 'unknown'
+    if (evt.detail.type === 'signed') this.rememberAnnouncer(ref, { cid: a.cid, peer: evt.detail.from })
     this.init.logger?.info({ ref, cid: a.cid.toString(), publisher: a.publisher, from, policy: sub.policy }, 'announced: %s', ref)
     this.init.onEvent?.({ type: 'announced', ref, cid: a.cid.toString() })
     if (sub.policy === 'auto') this.background(a.ref)
@@ -243,12 +253,15 @@ export class CacheCloudSwarm implements Swarm {
     const signal = AbortSignal.any([this.stopping.signal, pausing, ...(options.signal === undefined ? [] : [options.signal])])
     try {
       await Promise.resolve()
-      const { cid, manifest } = await resolveManifest({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, ref, signal)
+      // announced: the manifest comes from its announcer, without asking every peer's catalog first
+      const hint = this.announcers.get(stats.ref)
+      this.announcers.delete(stats.ref)
+      const { cid, manifest } = await resolveManifest({ ...this.ctx, trust: this.init.trust, log: this.init.logger }, ref, signal, hint)
       stats.cid = cid.toString()
       const local = await this.init.catalog.find(ref)
       if (local === undefined) await this.init.catalog.add(manifest, 'pulling')
       if (local?.state !== 'complete') {
-        await swarmFetch(this.ctx, ref, cid, manifest, stats, { ...options, signal })
+        await swarmFetch(this.ctx, ref, cid, manifest, stats, { ...options, signal, requestedAt: started })
         await this.init.catalog.markComplete(ref)
       }
       stats.state = 'complete'

@@ -29,6 +29,24 @@ function onManualClock (n: number): { w: SwarmWant[], clock: ReturnType<typeof m
 }
 
 describe('swarm scheduler', () => {
+  it('runs the start delay from when the pull was asked for, not from when its manifest was resolved', () => {
+    const clock = manualClock()
+    const asked = clock.now()
+    clock.advance(1000) // resolving the manifest
+    const s = new SwarmScheduler({ self: 'me', wants: wants(4), wan: new RateBudget(), wanStartDelayMs: 1500, lanWaitMs: 0, requestedAt: asked, now: clock.now })
+    s.updatePeer('dc', false, { state: 'complete', site: 'dc' }, clock.now())
+    assert.equal(s.wanBlocker(), 'start delay')
+    clock.advance(499)
+    assert.equal(s.wanBlocker(), 'start delay')
+    clock.advance(1)
+    assert.equal(s.wanBlocker(), undefined)
+    assert.equal(s.take('dc', 1 << 20, 1024).length, 4)
+    // a time after the scheduler's start counts as its start
+    const later = new SwarmScheduler({ self: 'me', wants: wants(4), wan: new RateBudget(), wanStartDelayMs: 1500, lanWaitMs: 0, requestedAt: clock.now() + 5000, now: clock.now })
+    clock.advance(1500)
+    assert.equal(later.wanBlocker(), undefined)
+  })
+
   it('takes the rarest blocks first', () => {
     const w = wants(4)
     const s = new SwarmScheduler({ self: 'me', wants: w, wan: new RateBudget(), wanStartDelayMs: 0 })
