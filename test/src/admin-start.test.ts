@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { initLoopbackNode } from 'cachepoint/launcher'
+import { initLoopbackNode, launchCachePoint } from 'cachepoint/launcher'
 import { daemonRun } from './admin-run.js'
 
 async function listening (): Promise<{ server: Server, port: number }> {
@@ -41,6 +41,16 @@ describe('cachepoint daemon: a start that fails stops everything and exits', () 
     assert.ok(!left.includes('daemon.lock'), `no lock left: ${left.join(' ')}`)
     assert.ok(!left.includes('control.json'), 'no endpoint published')
     assert.match(r.stdout, /start failed; stopping what was started/)
+  })
+
+  // the launcher (tests, infra) said only "exited with code 11; see its log", and CI removes the log with the test's directory
+  it('launched by the launcher, a daemon that cannot start is reported with its exit code and its one line', async () => {
+    const dataDir = join(dir, 'launched')
+    await initLoopbackNode(dataDir, { controlPort: taken.port })
+    await assert.rejects(launchCachePoint({ dataDir, timeoutMs: 15_000 }), (err: Error) => {
+      assert.match(err.message, new RegExp(`exited with code 11: .*control port 127\\.0\\.0\\.1:${taken.port} is already in use.*\\(${dataDir}/daemon\\.log\\)$`))
+      return true
+    })
   })
 
   it('a taken libp2p listen port: exit 11 and one line naming the address', async () => {

@@ -1,6 +1,6 @@
 import '@cachecloud/core/polyfill'
 import assert from 'node:assert/strict'
-import { createServer } from 'node:net'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
@@ -11,12 +11,15 @@ import { createTestCluster, type TestCluster } from './nodes.js'
 
 const DATA = 48 * 1024 * 1024
 
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
+/**
+ * The URL the daemon of `dataDir` last said it serves metrics at (its log). The test used to pick a free port
+ * and configure it, which another socket could take before the daemon bound it (CI: the daemon exited 11, in use).
+ */
+async function metricsUrl (dataDir: string): Promise<string> {
+  const lines = (await readFile(join(dataDir, 'daemon.log'), 'utf8')).split('\n').filter(l => l.includes('"metrics at '))
+  const url = (JSON.parse(lines.at(-1) ?? '{}') as { url?: string }).url
+  assert.ok(url !== undefined, `no "metrics at" line in ${dataDir}/daemon.log`)
+  return url
 }
 
 // infra/README.md "Upgrading CacheCloud without losing a pull": systemctl restart sends SIGTERM
@@ -36,9 +39,8 @@ describe('a restart (SIGTERM, as systemctl restart) in the middle of a pull', ()
 
   it('the pull continues by itself after the restart, fetching only what was missing', { timeout: 180_000 }, async () => {
     const imported = await a.client.importImage({ file: image, name: 'gold', version: '1' }, () => {})
-    const port = await freePort()
     // 40 Mbit/s: every peer is WAN without a site, so the pull takes about 10 s
-    const b = await cluster.start('b', { trustedPublishers: [a.publisherKey], swarm: { wan: { maxRate: '40mbit' } }, metrics: { listen: `127.0.0.1:${port}` } })
+    const b = await cluster.start('b', { trustedPublishers: [a.publisherKey], swarm: { wan: { maxRate: '40mbit' } }, metrics: { listen: '127.0.0.1:0' } })
     let stoppedAt = 0
     const pull = b.client.pull({ ref: 'gold@1', from: [a.address] }, (event) => {
       if (stoppedAt === 0 && event.done > 0.3 * event.total) {
@@ -60,7 +62,7 @@ describe('a restart (SIGTERM, as systemctl restart) in the middle of a pull', ()
     const out = join(cluster.dir, 'b.raw')
     await again.client.exportImage({ ref: 'gold@1', file: out }, () => {})
     assert.equal(await sha256File(out), await sha256File(image))
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    const text = await (await fetch(await metricsUrl(again.dataDir))).text()
     const received = [...parsePrometheusText(text).values()].flatMap(f => f.samples)
       .filter(s => s.name === 'cachecloud_bytes_received_total').reduce((n, s) => n + s.value, 0)
     assert.ok(received > 0 && received <= imported.newBytes - stoppedAt * 0.9,

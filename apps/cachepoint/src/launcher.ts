@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { openSync, closeSync } from 'node:fs'
+import { openSync, closeSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
@@ -40,6 +40,16 @@ export async function initLoopbackNode (dataDir: string, options: InitOptions = 
   return initDataDir(dataDir, { listen: ['/ip4/127.0.0.1/tcp/0'], ...options })
 }
 
+/** The last line of a daemon's log (its one-line error when it failed to start), cut to 300 characters. */
+function lastLine (logFile: string): string {
+  try {
+    const line = readFileSync(logFile, 'utf8').trimEnd().split('\n').at(-1) ?? ''
+    return line === '' ? `nothing in ${logFile}` : `${line.slice(0, 300)} (${logFile})`
+  } catch (err) {
+    return `its log ${logFile} unreadable: ${(err as Error).message}`
+  }
+}
+
 async function exited (child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return
   await new Promise<void>((resolve) => child.once('exit', () => { resolve() }))
@@ -47,7 +57,8 @@ async function exited (child: ChildProcess): Promise<void> {
 
 /** Spawns `cachepoint daemon` as a real process and waits until its control API answers. */
 export async function launchCachePoint (options: LaunchOptions): Promise<LaunchedCachePoint> {
-  const logFd = openSync(options.logFile ?? join(options.dataDir, 'daemon.log'), 'a')
+  const logFile = options.logFile ?? join(options.dataDir, 'daemon.log')
+  const logFd = openSync(logFile, 'a')
   const child = spawn(process.execPath, [...DAEMON_NODE_ARGS, ...options.nodeArgs ?? [], CLI_PATH, '--data-dir', options.dataDir, 'daemon', '--log-level', options.logLevel ?? 'info'], {
     stdio: ['ignore', logFd, logFd]
   })
@@ -56,7 +67,7 @@ export async function launchCachePoint (options: LaunchOptions): Promise<Launche
   let client: ControlClient | undefined
   let status: StatusInfo | undefined
   while (status === undefined) {
-    if (child.exitCode !== null) throw new Error(`cachepoint daemon for ${options.dataDir} exited with code ${child.exitCode}; see its log`)
+    if (child.exitCode !== null) throw new Error(`cachepoint daemon for ${options.dataDir} exited with code ${child.exitCode}: ${lastLine(logFile)}`)
     if (Date.now() > deadline) {
       child.kill('SIGKILL')
       throw new Error(`cachepoint daemon for ${options.dataDir} did not start in time; see its log`)
