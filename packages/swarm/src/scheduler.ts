@@ -6,6 +6,7 @@ import {
 } from './constants.js'
 import type { HaveAnswer } from './have-wire.js'
 import type { RateBudget } from './rate.js'
+import { blockHashOf, Rendezvous } from './rendezvous.js'
 import { SiteGroup } from './site-group.js'
 
 /** A block to fetch and the first manifest index holding it (where peers' bitmaps say whether they hold it). */
@@ -50,7 +51,7 @@ interface WantState {
   holders: number
   /** Tie-break, different on every node, so nodes start on different blocks. */
   rank: number
-  /** Which member of the site's pulling group fetches it over the WAN. */
+  /** Its place in the rendezvous hashing (blockHashOf): which member of the site's pulling group fetches it over the WAN. */
   hash: number
 }
 
@@ -99,10 +100,7 @@ export class SwarmScheduler implements PullScheduler {
       lanWaitMs: DEFAULT_LAN_WAIT_MS, ...init
     }
     this.site = new SiteGroup(init.self, this.o.stallMs)
-    this.wants = init.wants.map(want => {
-      const d = want.cid.multihash.digest
-      return { want, done: false, at: new Map(), holders: 0, rank: Math.random(), hash: ((d[0] << 24) | (d[1] << 16) | (d[2] << 8) | d[3]) >>> 0 }
-    })
+    this.wants = init.wants.map(want => ({ want, done: false, at: new Map(), holders: 0, rank: Math.random(), hash: blockHashOf(want.cid) }))
     this.wants.forEach((w, i) => this.indexOf.set(w.want, i))
     this.remaining = this.wants.length
   }
@@ -233,27 +231,8 @@ export class SwarmScheduler implements PullScheduler {
   /** Identify says `peer` is in this node's site: until it answers a have request, what it holds is unknown. */
   expectSitePeer (peer: string): void { this.site.expect(peer, this.now()) }
 
-  /** Rendezvous hashing: a member joining or leaving moves only its own share, never another member's. */
-  private owner (w: WantState, group: string[]): string {
-    let best = group[0]
-    let bestWeight = -1
-    for (const member of group) {
-      const weight = mix(w.hash ^ this.seedOf(member))
-      if (weight > bestWeight) { bestWeight = weight; best = member }
-    }
-    return best
-  }
-
-  private readonly seeds = new Map<string, number>()
-  private seedOf (peer: string): number {
-    let seed = this.seeds.get(peer)
-    if (seed === undefined) {
-      seed = 2166136261
-      for (let i = 0; i < peer.length; i++) seed = Math.imul(seed ^ peer.charCodeAt(i), 16777619) >>> 0
-      this.seeds.set(peer, seed)
-    }
-    return seed
-  }
+  /** Which member of the site's group fetches each block over the WAN. */
+  private readonly rendezvous = new Rendezvous()
 
   /** A same-site peer holds block i, or has requested it from another site. */
   private siteHasOrClaims (i: number): boolean {
@@ -287,7 +266,7 @@ export class SwarmScheduler implements PullScheduler {
       if (w.done || p.holds[i] !== 1 || w.refusedBy?.has(peer) === true || w.at.has(peer)) return false
       // over the WAN only what no same-site peer holds or claims, and only this node's share of the site's group
       // (after DEADLOCK_MS without progress, of the members still making progress: a member that never fetches loses its share)
-      return p.lan || (!this.siteHasOrClaims(i) && this.owner(w, group) === this.o.self)
+      return p.lan || (!this.siteHasOrClaims(i) && this.rendezvous.owner(w.hash, group) === this.o.self)
     }
     let candidates: number[] = []
     for (let i = 0; i < this.wants.length; i++) if (this.wants[i].at.size === 0 && eligible(i)) candidates.push(i)
@@ -396,11 +375,4 @@ export class SwarmScheduler implements PullScheduler {
     this.waiters = []
     for (const wake of waiters) wake()
   }
-}
-
-/** 32-bit integer hash (murmur3 finalizer). */
-function mix (x: number): number {
-  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b)
-  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35)
-  return (x ^ (x >>> 16)) >>> 0
 }
