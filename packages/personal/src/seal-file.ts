@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
 import type { Chunker } from '@cachecloud/chunker'
+import { sha256Digest } from '@cachecloud/core'
 import { CHUNK_FORMAT, pageBoundary, sealChunk, sealEntry, type UserKeys } from '@cachecloud/personal-format'
 
 // The CPU work of a scan, for one small file or a list of chunks: the same on
@@ -64,7 +64,7 @@ export function statEntry (path: string): EntryStat | null {
 /** Seals one chunk and digests the sealed bytes. */
 function sealedChunk (keys: SealKeys, raw: Uint8Array): SealedChunk {
   const bytes = sealChunk(keys, raw)
-  return { bytes, sha256: createHash('sha256').update(bytes).digest(), crc32: crc32(bytes) }
+  return { bytes, sha256: sha256Digest(bytes), crc32: crc32(bytes) }
 }
 
 /** Every sealed chunk of a result (what a sealing thread transfers). */
@@ -100,7 +100,7 @@ export function sealFile (keys: SealKeys, chunker: Chunker, job: SealFileJob, pa
   } finally {
     closeSync(fd)
   }
-  const sha256 = createHash('sha256').update(data).digest()
+  const sha256 = sha256Digest(data)
   const sealed = chunker.split(data).map(c => sealedChunk(keys, c))
   // encodeEntry reads only the number of chunks, not their CIDs
   const entry = sealEntry(keys, { kind: 'file', name: job.name, mode: job.mode, mtimeMs: job.mtimeMs, size: data.byteLength, sha256, chunks: new Array(sealed.length), chunkFormat: CHUNK_FORMAT.flagged })
